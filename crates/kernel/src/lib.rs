@@ -1,1 +1,20 @@
+//! What every madoguchi slice needs and nothing more: configuration, the
+//! database and its migrations, tenants, the error type and its mapping to
+//! HTTP, the audit log, the staff session, i18n and the HTML layout.
 
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod migrate;
+pub mod tenant;
+pub mod web;
+
+pub use db::Db;
+pub use error::{AppError, AppResult, FieldError};
+pub use i18n::Lang;
+pub use tenant::TenantCode;

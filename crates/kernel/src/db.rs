@@ -1,0 +1,186 @@
+//! The database: SQLite (WAL, synchronous=FULL) by default, PostgreSQL in
+//! production, both through sqlx's `Any` driver so each query is written
+//! once. Queries use `$1` placeholders, which both engines accept, and only
+//! portable types (TEXT, BIGINT, BLOB/BYTEA) cross the boundary.
+//!
+//! SQLite allows one writer at a time, so writes go through a pool with a
+//! single connection (no `SQLITE_BUSY` between our own writers) while reads
+//! use a pool of their own. On PostgreSQL both are the same pool.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err("sqlite:// または postgres:// で始まる URL を指定してください".into())
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+pub type Tx = Transaction<'static, Any>;
+
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    read_only: bool,
+) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )
+        .await?;
+        if read_only {
+            conn.execute("PRAGMA query_only = ON;").await?;
+        }
+        Ok(())
+    })
+}
+
+impl Db {
+    pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).map_err(anyhow::Error::msg)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|c, _| sqlite_pragmas(c, false))
+                    .connect(&url)
+                    .await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(pool_size.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|c, _| sqlite_pragmas(c, true))
+                    .connect(&url)
+                    .await?;
+                Ok(Self {
+                    read,
+                    write,
+                    backend,
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(pool_size)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                Ok(Self {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Pool for queries that only read.
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Pool for single write statements outside a transaction.
+    pub fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// A write transaction. Keep it short: on SQLite it holds the only
+    /// writer connection.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// True if the error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+pub fn rows_affected(r: &AnyQueryResult) -> u64 {
+    r.rows_affected()
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` for a multi-row INSERT of `rows` rows of
+/// `cols` columns.
+pub fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$1, $2, …, $n` for an `IN (…)` list starting at `$start`.
+pub fn list_placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,166 @@
+//! One error type for the application layer and its one mapping to HTTP.
+//!
+//! API responses carry a JSON body with a stable `code` a resident can read
+//! out to a clerk; HTML pages are rendered from the same information by the
+//! error-page layer in [`crate::web`]. A 500 shows only an incident id; the
+//! cause chain goes to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::i18n::{self, Lang};
+
+/// A problem with one field of a form or request body.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FieldError {
+    /// The field's machine name (the HTML `name`/`id`).
+    pub field: String,
+    /// The message in the request's language, naming the field.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("sign-in required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+/// What the HTML layer needs to render an error page.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub code: String,
+    pub message_key: String,
+    pub detail: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable code, shown to residents (`MDG-404-tenant`) and in the API.
+    pub fn code(&self) -> String {
+        match self {
+            AppError::NotFound(what) => format!("MDG-404-{what}"),
+            AppError::Validation(_) => "MDG-422".into(),
+            AppError::BadRequest(_) => "MDG-400".into(),
+            AppError::Unauthorized => "MDG-401".into(),
+            AppError::Forbidden => "MDG-403".into(),
+            AppError::Conflict(what) => format!("MDG-409-{what}"),
+            AppError::PayloadTooLarge => "MDG-413".into(),
+            AppError::Internal(_) => "MDG-500".into(),
+        }
+    }
+
+    pub fn message_key(&self) -> String {
+        match self {
+            AppError::NotFound(what) => format!("error.not_found.{what}"),
+            AppError::Validation(_) => "error.validation".into(),
+            AppError::BadRequest(_) => "error.bad_request".into(),
+            AppError::Unauthorized => "error.unauthorized".into(),
+            AppError::Forbidden => "error.forbidden".into(),
+            AppError::Conflict(what) => format!("error.conflict.{what}"),
+            AppError::PayloadTooLarge => "error.too_large".into(),
+            AppError::Internal(_) => "error.internal".into(),
+        }
+    }
+
+    pub fn info(&self, incident: Option<String>) -> ErrorInfo {
+        ErrorInfo {
+            status: self.status(),
+            code: self.code(),
+            message_key: self.message_key(),
+            detail: match self {
+                AppError::BadRequest(m) => Some(m.clone()),
+                AppError::Internal(_) => incident,
+                _ => None,
+            },
+            fields: match self {
+                AppError::Validation(f) => f.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// JSON error body of the API.
+#[derive(Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorContent,
+}
+
+#[derive(Serialize)]
+pub struct ErrorContent {
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ErrorInfo {
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorContent {
+                code: self.code.clone(),
+                message: i18n::t(Lang::Ja, &self.message_key).to_string(),
+                message_en: i18n::t(Lang::En, &self.message_key).to_string(),
+                detail: self.detail.clone(),
+                fields: self.fields.clone(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let incident = match &self {
+            AppError::Internal(e) => {
+                let id = crate::ids::short_id();
+                tracing::error!(incident = %id, error = ?e, "internal error");
+                Some(id)
+            }
+            _ => None,
+        };
+        let info = self.info(incident);
+        let mut resp = (info.status, axum::Json(info.body())).into_response();
+        resp.extensions_mut().insert(info);
+        resp
+    }
+}

@@ -1,0 +1,115 @@
+//! Embedded migrations, one SQL file per backend and version. A migration
+//! that has landed is never edited: its checksum is recorded and checked at
+//! every start.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{Backend, Db};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:expr, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }
+    };
+}
+
+pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+
+impl Migration {
+    fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+
+    fn checksum(&self, backend: Backend) -> String {
+        hex::encode(Sha256::digest(self.sql(backend).as_bytes()))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MigrateReport {
+    pub applied: Vec<String>,
+    pub already: usize,
+}
+
+/// Applies every pending migration, each in its own transaction. Refuses to
+/// run if an applied migration's SQL has changed since.
+pub async fn run(db: &Db) -> anyhow::Result<MigrateReport> {
+    let backend = db.backend();
+    let mut conn = db.write().acquire().await?;
+    if backend == Backend::Postgres {
+        // One migrator at a time across every server sharing the database.
+        sqlx::query("SELECT pg_advisory_lock(7200289)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let result = run_locked(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock(7200289)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    result
+}
+
+async fn run_locked(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> anyhow::Result<MigrateReport> {
+    use sqlx::{Connection, Row};
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS madoguchi_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let applied: Vec<(i64, String)> =
+        sqlx::query("SELECT version, checksum FROM madoguchi_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1)))
+            .collect();
+    let mut report = MigrateReport::default();
+    for m in MIGRATIONS {
+        if let Some((_, sum)) = applied.iter().find(|(v, _)| *v == m.version) {
+            if *sum != m.checksum(backend) {
+                anyhow::bail!(
+                    "マイグレーション {} は適用後に変更されています（checksum 不一致）。適用済みのマイグレーションは編集せず、新しい番号で追加してください",
+                    m.name
+                );
+            }
+            report.already += 1;
+            continue;
+        }
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(m.sql(backend)).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO madoguchi_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.checksum(backend))
+            .bind(crate::clock::now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        report.applied.push(m.name.to_string());
+    }
+    Ok(report)
+}

@@ -1,0 +1,267 @@
+//! What every page shares: the request language, the page frame passed to
+//! templates, security headers, the static stylesheet and the HTML error
+//! page rendered from an [`ErrorInfo`].
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::{ErrorInfo, FieldError};
+use crate::i18n::{self, Lang, Text};
+
+pub const LANG_COOKIE: &str = "mdg_lang";
+
+/// The language of this request: `?lang=` first, then the language cookie,
+/// then `Accept-Language`, then Japanese.
+pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in form_urlencoded_pairs(q) {
+            if k == "lang" {
+                if let Some(l) = Lang::parse(&v) {
+                    return l;
+                }
+            }
+        }
+    }
+    if let Some(l) = crate::auth::cookie(parts, LANG_COOKIE).and_then(Lang::parse) {
+        return l;
+    }
+    parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+fn form_urlencoded_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        Some((k.to_string(), v.to_string()))
+    })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(request_lang(parts))
+    }
+}
+
+/// Tenant shown in the page header.
+#[derive(Clone, Debug)]
+pub struct TenantHeader {
+    pub code: String,
+    pub name: Text,
+}
+
+/// The frame every page template receives.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub lang: Lang,
+    pub title: String,
+    pub tenant: Option<TenantHeader>,
+    pub staff_name: Option<String>,
+    /// Current path (without query) for the language switch.
+    pub path: String,
+    pub breadcrumbs: Vec<(String, String)>,
+}
+
+impl Page {
+    pub fn new(lang: Lang, title: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            lang,
+            title: title.into(),
+            tenant: None,
+            staff_name: None,
+            path: path.into(),
+            breadcrumbs: Vec::new(),
+        }
+    }
+
+    pub fn tenant(mut self, code: &str, name: &Text) -> Self {
+        self.tenant = Some(TenantHeader {
+            code: code.to_string(),
+            name: name.clone(),
+        });
+        self
+    }
+
+    pub fn staff(mut self, name: &str) -> Self {
+        self.staff_name = Some(name.to_string());
+        self
+    }
+
+    pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Self {
+        self.breadcrumbs.push((label.into(), href.into()));
+        self
+    }
+
+    /// A UI string in the page's language.
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+
+    /// A UI string with `{name}` placeholders filled.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        i18n::tf(self.lang, key, args)
+    }
+
+    /// Content text in the page's language (Japanese if untranslated).
+    pub fn text<'a>(&self, text: &'a Text) -> &'a str {
+        text.get(self.lang)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn tenant_name(&self) -> &str {
+        self.tenant
+            .as_ref()
+            .map(|t| t.name.get(self.lang))
+            .unwrap_or("")
+    }
+
+    pub fn tenant_code(&self) -> &str {
+        self.tenant.as_ref().map(|t| t.code.as_str()).unwrap_or("")
+    }
+
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL
+            .iter()
+            .map(|l| (l.code(), l.native_name(), *l == self.lang))
+            .collect()
+    }
+
+    pub fn full_title(&self) -> String {
+        match &self.tenant {
+            Some(t) => format!("{} | {} | madoguchi", self.title, t.name.get(self.lang)),
+            None => format!("{} | madoguchi", self.title),
+        }
+    }
+}
+
+/// Renders a template into a response, or a 500 if rendering fails.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            crate::error::AppError::Internal(anyhow::anyhow!("template: {e}")).into_response()
+        }
+    }
+}
+
+pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
+    let mut r = render(t);
+    if r.status() == StatusCode::OK {
+        *r.status_mut() = status;
+    }
+    r
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: Page,
+    info: &'a ErrorInfo,
+    fields: &'a [FieldError],
+}
+
+/// Middleware for HTML routes: an error response carrying an [`ErrorInfo`]
+/// is re-rendered as a page in the request's language.
+pub async fn html_errors(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = request_lang(&parts);
+    let path = parts.uri.path().to_string();
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
+        return resp;
+    };
+    if info.status == StatusCode::UNAUTHORIZED && path.contains("/staff") {
+        // Send staff to the sign-in page of the tenant in the path.
+        if let Some(rest) = path.strip_prefix("/t/") {
+            if let Some(tenant) = rest.split('/').next() {
+                return axum::response::Redirect::to(&format!("/t/{tenant}/staff/sign-in"))
+                    .into_response();
+            }
+        }
+    }
+    let title = i18n::t(lang, &info.message_key).to_string();
+    let page = Page::new(lang, title, path);
+    render_status(
+        info.status,
+        &ErrorPage {
+            page,
+            info: &info,
+            fields: &info.fields,
+        },
+    )
+}
+
+/// Security headers on every response, and the language cookie when the
+/// language was chosen with `?lang=`.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let chosen = req
+        .uri()
+        .query()
+        .and_then(|q| form_urlencoded_pairs(q).find(|(k, _)| k == "lang"))
+        .and_then(|(_, v)| Lang::parse(&v));
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if let Some(lang) = chosen {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        )) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+pub const STYLESHEET: &str = include_str!("../static/madoguchi.css");
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// `a=1&b=2` query string with the current language appended, for links.
+pub fn with_lang(href: &str, lang: Lang) -> String {
+    if lang == Lang::Ja {
+        href.to_string()
+    } else if href.contains('?') {
+        format!("{href}&lang={}", lang.code())
+    } else {
+        format!("{href}?lang={}", lang.code())
+    }
+}
