@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod migrate;
+pub mod secrets;
 pub mod tenant;
 pub mod web;
 

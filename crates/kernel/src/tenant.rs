@@ -74,6 +74,22 @@ pub struct TenantProfile {
     pub departments: Vec<Department>,
     #[serde(default)]
     pub counters: Vec<Counter>,
+    /// Targets of the city's plan, e.g. Yokkaichi's online-capable share.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kpi_targets: Vec<KpiTarget>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KpiTarget {
+    /// Which indicator, e.g. `applications_online_capable_share`.
+    pub kpi: String,
+    /// 年度 by its starting year (2026 = 令和8年度).
+    pub fiscal_year: i32,
+    pub value: f64,
+    /// Where the target comes from (the plan and its page).
+    #[serde(default)]
+    pub source: String,
 }
 
 impl TenantProfile {
@@ -104,6 +120,13 @@ impl TenantProfile {
         Ok(())
     }
 
+    pub fn target(&self, kpi: &str, fiscal_year: i32) -> Option<f64> {
+        self.kpi_targets
+            .iter()
+            .find(|t| t.kpi == kpi && t.fiscal_year == fiscal_year)
+            .map(|t| t.value)
+    }
+
     pub fn department(&self, code: &str) -> Option<&Department> {
         self.departments.iter().find(|d| d.code == code)
     }
@@ -123,6 +146,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "address": profile.address,
         "phone": profile.phone,
         "website": profile.website,
+        "kpi_targets": profile.kpi_targets,
     });
     sqlx::query(
         "INSERT INTO tenants (tenant, name_ja, profile, created_at) VALUES ($1, $2, $3, $4)

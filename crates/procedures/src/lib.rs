@@ -1,1 +1,22 @@
+//! 手続 (procedures): the catalogue, the form engine, applications (申請)
+//! and their workflow, and the online-ratio KPIs computed from them.
 
+pub mod applications;
+pub mod catalogue;
+pub mod committer;
+pub mod csv_io;
+pub mod form;
+pub mod intake;
+pub mod kpi;
+pub mod model;
+pub mod routes;
+pub mod workflow;
+
+mod api;
+mod pages;
+mod staff_pages;
+mod view;
+
+pub use committer::Committer;
+pub use model::Procedure;
+pub use routes::{router, ProceduresState};

@@ -65,7 +65,6 @@ CREATE TABLE applications (
     applicant_kana      TEXT NOT NULL,
     email               TEXT,
     data                TEXT NOT NULL,
-    access_hash         TEXT NOT NULL,
     assignee            TEXT,
     fiscal_year         BIGINT NOT NULL,
     submitted_at        BIGINT NOT NULL,
@@ -75,7 +74,6 @@ CREATE TABLE applications (
 );
 CREATE INDEX applications_queue ON applications (tenant, department, status, submitted_at);
 CREATE INDEX applications_fy ON applications (tenant, fiscal_year, channel);
-CREATE INDEX applications_access ON applications (tenant, access_hash);
 
 CREATE TABLE application_events (
     tenant          TEXT NOT NULL,
@@ -179,4 +177,12 @@ CREATE TABLE staff_sessions (
     created_at  BIGINT NOT NULL,
     last_seen   BIGINT NOT NULL,
     PRIMARY KEY (tenant, token_hash)
+);
+
+-- Deployment-wide secrets generated on first start (e.g. the key that
+-- derives residents' access links). Not tenant data.
+CREATE TABLE deployment_secrets (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
 );

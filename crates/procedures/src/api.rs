@@ -1,0 +1,744 @@
+//! JSON API handlers (`/api/v1/...`). Thin: parse, call the module that
+//! holds the rule, serialise.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use kernel::audit::{self, AuditEntry};
+use kernel::auth::{self, Role, Staff};
+use kernel::i18n::Lang;
+use kernel::{AppError, AppResult, Db};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::applications::{self, CaseFilter, Links};
+use crate::catalogue;
+use crate::committer::{NewAttachment, Submitted};
+use crate::csv_io;
+use crate::form::{self, FieldType, RawInput};
+use crate::intake::{self, Intake};
+use crate::kpi;
+use crate::model::{Channel, Procedure};
+use crate::routes::{Limits, ProceduresState};
+use crate::workflow::{self, Action};
+
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &Bytes) -> AppResult<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "JSONの{}行目{}列目が正しくありません: {e}",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+pub async fn tenant(State(db): State<Db>, Path(tenant): Path<String>) -> AppResult<Json<Value>> {
+    let t = kernel::tenant::load(&db, &tenant).await?;
+    Ok(Json(serde_json::to_value(t).map_err(anyhow::Error::from)?))
+}
+
+pub async fn procedures(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+) -> AppResult<Json<Value>> {
+    kernel::tenant::load(&db, &tenant).await?;
+    let items = catalogue::list(&db, &tenant).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+pub async fn procedure(
+    State(db): State<Db>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let p = catalogue::get(&db, &tenant, &id).await?;
+    let mut v = serde_json::to_value(&p).map_err(anyhow::Error::from)?;
+    v["answers_schema"] = form::json_schema(&p.procedure.form);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct AnswersBody {
+    #[serde(default)]
+    answers: serde_json::Map<String, Value>,
+    #[serde(default)]
+    lang: Option<Lang>,
+}
+
+/// Files in the API come inline: `{"filename", "content_type", "data_base64"}`.
+fn api_input(
+    p: &Procedure,
+    answers: &serde_json::Map<String, Value>,
+    limits: Limits,
+    lang: Lang,
+) -> AppResult<(RawInput, Vec<NewAttachment>)> {
+    let mut plain = answers.clone();
+    let mut files = BTreeMap::new();
+    let mut new = Vec::new();
+    let mut errors = Vec::new();
+    for f in p.form.fields.iter().filter(|f| f.kind == FieldType::File) {
+        let Some(v) = plain.remove(&f.name) else {
+            continue;
+        };
+        if v.is_null() {
+            continue;
+        }
+        let filename = form::safe_filename(
+            v.get("filename")
+                .and_then(Value::as_str)
+                .unwrap_or("attachment"),
+        );
+        let data = v
+            .get("data_base64")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let bytes = match base64::engine::general_purpose::STANDARD.decode(data) {
+            Ok(b) => b,
+            Err(_) => {
+                errors.push(kernel::FieldError {
+                    field: f.name.clone(),
+                    message: format!(
+                        "「{}」の data_base64 が Base64 として読めません。",
+                        f.label.get(lang)
+                    ),
+                });
+                continue;
+            }
+        };
+        match form::check_upload(f, &filename, &bytes, limits.max_attachment_bytes, lang) {
+            Ok(ct) => {
+                let id = kernel::ids::short_id();
+                files.insert(
+                    f.name.clone(),
+                    form::FileRef {
+                        attachment_id: id.clone(),
+                        filename: filename.clone(),
+                        content_type: ct.to_string(),
+                        size: bytes.len() as u64,
+                    },
+                );
+                new.push(NewAttachment {
+                    id,
+                    field: f.name.clone(),
+                    filename,
+                    content_type: ct.to_string(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    bytes,
+                });
+            }
+            Err(message) => errors.push(kernel::FieldError {
+                field: f.name.clone(),
+                message,
+            }),
+        }
+    }
+    let mut input = RawInput::from_json(&p.form, &plain).map_err(AppError::Validation)?;
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    input.files = files;
+    Ok((input, new))
+}
+
+pub async fn validate(
+    State(db): State<Db>,
+    State(limits): State<Limits>,
+    Path((tenant, id)): Path<(String, String)>,
+    lang: Lang,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let p = catalogue::get(&db, &tenant, &id).await?;
+    let b: AnswersBody = parse_json(&body)?;
+    let lang = b.lang.unwrap_or(lang);
+    let (input, _) = api_input(&p.procedure, &b.answers, limits, lang)?;
+    let answers = form::validate(&p.procedure.form, &input, lang).map_err(AppError::Validation)?;
+    Ok(Json(json!({ "valid": true, "answers": answers })))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> String {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn submitted_response(links: &Links, tenant: &str, s: &Submitted) -> Response {
+    let (status, replayed) = match s {
+        Submitted::Created(_) => (StatusCode::CREATED, false),
+        Submitted::Replayed(_) => (StatusCode::OK, true),
+    };
+    let r = s.receipt();
+    (
+        status,
+        Json(json!({
+            "receipt_number": r.display(),
+            "id": r.as_str(),
+            "status": "received",
+            "replayed": replayed,
+            "access_token": links.access_token(tenant, r.as_str()),
+            "case_url": links.case_url(tenant, r.as_str()),
+        })),
+    )
+        .into_response()
+}
+
+/// A resident's online submission. Requires `Idempotency-Key`.
+pub async fn submit(
+    State(st): State<ProceduresState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    lang: Lang,
+    body: Bytes,
+) -> AppResult<Response> {
+    let key = idempotency_key(&headers);
+    intake::check_idempotency_key(&key)?;
+    let p = match catalogue::get(&st.db, &tenant, &id).await {
+        Err(AppError::NotFound(_)) => {
+            kernel::tenant::load(&st.db, &tenant).await?;
+            return Err(AppError::NotFound("procedure"));
+        }
+        other => other?,
+    };
+    let b: AnswersBody = parse_json(&body)?;
+    let lang = b.lang.unwrap_or(lang);
+    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, lang)?;
+    let s = intake::submit(
+        &st.committer,
+        Intake {
+            tenant: &tenant,
+            procedure: &p,
+            input: &input,
+            channel: Channel::Online,
+            idempotency_key: &key,
+            draft_id: None,
+            new_attachments,
+            actor: "resident".into(),
+            lang,
+            submitted_at: None,
+        },
+    )
+    .await?;
+    Ok(submitted_response(&st.links, &tenant, &s))
+}
+
+#[derive(Deserialize)]
+struct DraftBody {
+    procedure_id: String,
+    #[serde(default)]
+    answers: serde_json::Map<String, Value>,
+}
+
+pub async fn create_draft(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let b: DraftBody = parse_json(&body)?;
+    let p = catalogue::get(&db, &tenant, &b.procedure_id).await?;
+    let input = RawInput::from_json(&p.procedure.form, &b.answers).map_err(AppError::Validation)?;
+    let (token, mut draft) = applications::create_draft(&db, &tenant, &b.procedure_id).await?;
+    draft.input = input;
+    applications::save_draft(&db, &tenant, &draft).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "resume_url": format!("/t/{tenant}/drafts/{token}"), "expires_at": draft.expires_at})),
+    )
+        .into_response())
+}
+
+pub async fn get_draft(
+    State(db): State<Db>,
+    Path((tenant, token)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let d = applications::load_draft(&db, &tenant, &token)
+        .await?
+        .ok_or(AppError::NotFound("draft"))?;
+    Ok(Json(
+        json!({"procedure_id": d.procedure_id, "answers": d.input.values, "updated_at": d.updated_at, "expires_at": d.expires_at}),
+    ))
+}
+
+pub async fn put_draft(
+    State(db): State<Db>,
+    Path((tenant, token)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let mut d = applications::load_draft(&db, &tenant, &token)
+        .await?
+        .ok_or(AppError::NotFound("draft"))?;
+    let b: AnswersBody = parse_json(&body)?;
+    let p = catalogue::get(&db, &tenant, &d.procedure_id).await?;
+    d.input = RawInput::from_json(&p.procedure.form, &b.answers).map_err(AppError::Validation)?;
+    applications::save_draft(&db, &tenant, &d).await?;
+    Ok(Json(json!({"saved": true})))
+}
+
+/// What a resident sees of their own case (no internal comments).
+pub(crate) async fn resident_view(
+    db: &Db,
+    links: &Links,
+    tenant: &str,
+    receipt: &str,
+    token: &str,
+) -> AppResult<(applications::Application, Vec<applications::Event>)> {
+    if !links.verify(tenant, receipt, token) {
+        return Err(AppError::NotFound("application"));
+    }
+    let app = applications::get(db, tenant, receipt).await?;
+    let events = applications::events(db, tenant, receipt)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind != "comment" && e.kind != "assign")
+        .collect();
+    Ok((app, events))
+}
+
+pub async fn my_case(
+    State(db): State<Db>,
+    State(links): State<Links>,
+    Path((tenant, receipt, token)): Path<(String, String, String)>,
+) -> AppResult<Json<Value>> {
+    let (app, events) = resident_view(&db, &links, &tenant, &receipt, &token).await?;
+    Ok(Json(json!({
+        "receipt_number": app.receipt_display(),
+        "procedure_id": app.procedure_id,
+        "status": app.status,
+        "version": app.version,
+        "answers": app.answers,
+        "events": events.iter().map(|e| json!({"kind": e.kind, "to_status": e.to_status, "message": e.body, "at": kernel::clock::rfc3339_jst(e.at)})).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct ResubmitBody {
+    version: i64,
+    #[serde(default)]
+    answers: serde_json::Map<String, Value>,
+}
+
+pub async fn my_resubmit(
+    State(st): State<ProceduresState>,
+    Path((tenant, receipt, token)): Path<(String, String, String)>,
+    lang: Lang,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let (app, _) = resident_view(&st.db, &st.links, &tenant, &receipt, &token).await?;
+    let p =
+        catalogue::get_version(&st.db, &tenant, &app.procedure_id, app.procedure_version).await?;
+    let b: ResubmitBody = parse_json(&body)?;
+    let (mut input, new) = api_input(&p, &b.answers, st.limits, lang)?;
+    // Files not sent again keep the ones already attached.
+    let existing = applications::answers_to_raw(&p.form, &app.answers);
+    for (k, v) in existing.files {
+        input.files.entry(k).or_insert(v);
+    }
+    for att in &new {
+        let stored = applications::store_upload(
+            &st.db,
+            &tenant,
+            &format!("application:{receipt}"),
+            &att.field,
+            &att.filename,
+            &att.content_type,
+            &att.bytes,
+        )
+        .await?;
+        input.files.insert(att.field.clone(), stored);
+    }
+    applications::resubmit(&st.db, &tenant, &receipt, b.version, &p.form, &input, lang).await?;
+    Ok(Json(json!({"status": "under_review"})))
+}
+
+#[derive(Deserialize)]
+pub struct KpiQuery {
+    fy: Option<String>,
+}
+
+pub(crate) fn fiscal_year_param(fy: Option<&str>) -> AppResult<i32> {
+    match fy.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(kernel::clock::fiscal_year_of(kernel::clock::now_ms()).start_year()),
+        Some(s) => jp::FiscalYear::parse(s)
+            .map(|f| f.start_year())
+            .map_err(|_| {
+                AppError::BadRequest(format!(
+                    "年度「{s}」が正しくありません（例：2026、令和8年度）。"
+                ))
+            }),
+    }
+}
+
+pub async fn kpi(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    Query(q): Query<KpiQuery>,
+) -> AppResult<Json<Value>> {
+    let t = kernel::tenant::load(&db, &tenant).await?;
+    let fy = fiscal_year_param(q.fy.as_deref())?;
+    let r = kpi::report(
+        &db,
+        &tenant,
+        fy,
+        t.target("applications_online_capable_share", fy),
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(r).map_err(anyhow::Error::from)?))
+}
+
+// ------------------------------------------------------------ staff API
+
+#[derive(Deserialize)]
+struct SignInBody {
+    id: String,
+    password: String,
+}
+
+pub(crate) fn session_cookie(value: &str, secure: bool) -> String {
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict{}",
+        auth::STAFF_COOKIE,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub async fn sign_in(
+    State(db): State<Db>,
+    State(links): State<Links>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let b: SignInBody = parse_json(&body)?;
+    kernel::tenant::load(&db, &tenant).await?;
+    match auth::sign_in(&db, &tenant, b.id.trim(), &b.password).await? {
+        Some((staff, cookie)) => Ok((
+            [(
+                header::SET_COOKIE,
+                session_cookie(&cookie, links.public_url.starts_with("https://")),
+            )],
+            Json(json!({"staff": staff})),
+        )
+            .into_response()),
+        None => Err(AppError::Unauthorized),
+    }
+}
+
+pub async fn sign_out(State(db): State<Db>, headers: HeaderMap) -> AppResult<Response> {
+    if let Some(v) = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == auth::STAFF_COOKIE)
+        .map(|(_, v)| v.to_string())
+    {
+        auth::sign_out(&db, &v).await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                auth::STAFF_COOKIE
+            ),
+        )],
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
+}
+
+fn department_scope(staff: &Staff) -> Option<&str> {
+    if staff.has(Role::SystemAdmin) {
+        None
+    } else {
+        Some(staff.department.as_str())
+    }
+}
+
+pub async fn cases(
+    State(db): State<Db>,
+    staff: Staff,
+    Query(f): Query<CaseFilter>,
+) -> AppResult<Json<Value>> {
+    let list = applications::list(&db, &staff.tenant, department_scope(&staff), &f).await?;
+    audit::record(
+        &db,
+        &staff.tenant,
+        AuditEntry::new(staff.actor(), "application.list", "applications")
+            .detail(json!({"status": f.status, "q_given": f.q.as_deref().is_some_and(|q| !q.is_empty()), "count": list.items.len()})),
+    )
+    .await?;
+    Ok(Json(
+        serde_json::to_value(list).map_err(anyhow::Error::from)?,
+    ))
+}
+
+/// Loads a case for a member of staff, refusing other departments' cases
+/// as not found (their existence is not revealed), and audits the view.
+pub(crate) async fn staff_case(
+    db: &Db,
+    staff: &Staff,
+    id: &str,
+) -> AppResult<applications::Application> {
+    let app = applications::get(db, &staff.tenant, id).await?;
+    if !staff.can_see_department(&app.department) {
+        return Err(AppError::NotFound("application"));
+    }
+    audit::record(
+        db,
+        &staff.tenant,
+        AuditEntry::new(
+            staff.actor(),
+            "application.view",
+            format!("application:{id}"),
+        ),
+    )
+    .await?;
+    Ok(app)
+}
+
+pub async fn case(
+    State(db): State<Db>,
+    staff: Staff,
+    Path((_tenant, id)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let app = staff_case(&db, &staff, &id).await?;
+    let events = applications::events(&db, &staff.tenant, &id).await?;
+    let mut v = serde_json::to_value(&app).map_err(anyhow::Error::from)?;
+    v["receipt_number"] = Value::String(app.receipt_display());
+    v["events"] = serde_json::to_value(events).map_err(anyhow::Error::from)?;
+    v["actions"] =
+        serde_json::to_value(Action::available(app.status, &staff)).map_err(anyhow::Error::from)?;
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    action: String,
+    version: i64,
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn case_action(
+    State(db): State<Db>,
+    State(links): State<Links>,
+    staff: Staff,
+    Path((_tenant, id)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let b: ActionBody = parse_json(&body)?;
+    let action = Action::parse(&b.action)
+        .ok_or_else(|| AppError::BadRequest(format!("操作「{}」はありません。", b.action)))?;
+    let to = workflow::apply(&db, &links, &staff, &id, action, b.version, &b.message).await?;
+    Ok(Json(json!({"status": to})))
+}
+
+#[derive(Deserialize)]
+struct CommentBody {
+    text: String,
+}
+
+pub async fn case_comment(
+    State(db): State<Db>,
+    staff: Staff,
+    Path((_tenant, id)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let b: CommentBody = parse_json(&body)?;
+    workflow::comment(&db, &staff, &id, &b.text).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+#[derive(Deserialize)]
+struct AssignBody {
+    assignee: String,
+    version: i64,
+}
+
+pub async fn case_assign(
+    State(db): State<Db>,
+    staff: Staff,
+    Path((_tenant, id)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let b: AssignBody = parse_json(&body)?;
+    workflow::assign(&db, &staff, &id, &b.assignee, b.version).await?;
+    Ok(Json(json!({"assignee": b.assignee})))
+}
+
+#[derive(Deserialize)]
+struct SaveProcedureBody {
+    procedure: Procedure,
+    /// The version being edited; omit to create.
+    version: Option<i64>,
+}
+
+pub(crate) fn require_catalogue_editor(staff: &Staff, department: &str) -> AppResult<()> {
+    if staff.has(Role::SystemAdmin)
+        || (staff.has(Role::DeptAdmin) && staff.department == department)
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub async fn save_procedure(
+    State(db): State<Db>,
+    staff: Staff,
+    Path((tenant, id)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let b: SaveProcedureBody = parse_json(&body)?;
+    if b.procedure.id != id {
+        return Err(AppError::BadRequest(
+            "URLの手続IDと本文の id が一致しません。".into(),
+        ));
+    }
+    require_catalogue_editor(&staff, &b.procedure.department)?;
+    if let Ok(existing) = catalogue::get(&db, &tenant, &id).await {
+        require_catalogue_editor(&staff, &existing.procedure.department)?;
+    }
+    let (outcome, version) =
+        catalogue::save(&db, &tenant, &b.procedure, b.version, &staff.actor()).await?;
+    let status = if outcome == catalogue::SaveOutcome::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"outcome": outcome, "version": version})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    format: Option<String>,
+    dry_run: Option<bool>,
+}
+
+pub async fn export_catalogue(
+    State(db): State<Db>,
+    staff: Staff,
+    Query(q): Query<FormatQuery>,
+) -> AppResult<Response> {
+    staff
+        .require(Role::Clerk)
+        .or_else(|_| staff.require(Role::DeptAdmin))?;
+    let items: Vec<Procedure> = catalogue::list(&db, &staff.tenant)
+        .await?
+        .into_iter()
+        .map(|s| s.procedure)
+        .collect();
+    export_response(&staff.tenant, &items, q.format.as_deref().unwrap_or("json"))
+}
+
+pub(crate) fn export_response(
+    tenant: &str,
+    items: &[Procedure],
+    format: &str,
+) -> AppResult<Response> {
+    match format {
+        "csv" => Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"procedures-{tenant}.csv\""),
+                ),
+            ],
+            csv_io::to_csv(items)?,
+        )
+            .into_response()),
+        "json" => Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"procedures-{tenant}.json\""),
+                ),
+            ],
+            serde_json::to_string_pretty(items).map_err(anyhow::Error::from)?,
+        )
+            .into_response()),
+        other => Err(AppError::BadRequest(format!(
+            "形式「{other}」には対応していません（csv または json）。"
+        ))),
+    }
+}
+
+pub async fn import_catalogue(
+    State(db): State<Db>,
+    staff: Staff,
+    Query(q): Query<FormatQuery>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    staff.require(Role::SystemAdmin)?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        AppError::BadRequest(
+            "ファイルを UTF-8 として読めません。Excel では「CSV UTF-8」で保存してください。".into(),
+        )
+    })?;
+    let items = match q.format.as_deref().unwrap_or("json") {
+        "csv" => csv_io::from_csv(text),
+        "json" => csv_io::from_json(text),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "形式「{other}」には対応していません（csv または json）。"
+            )))
+        }
+    }
+    .map_err(AppError::Validation)?;
+    let report = catalogue::import(
+        &db,
+        &staff.tenant,
+        &items,
+        &staff.actor(),
+        q.dry_run.unwrap_or(false),
+    )
+    .await?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(anyhow::Error::from)?,
+    ))
+}
+
+pub async fn outbox(State(db): State<Db>, staff: Staff) -> AppResult<Json<Value>> {
+    staff.require(Role::SystemAdmin)?;
+    let mails = applications::outbox(&db, &staff.tenant).await?;
+    audit::record(
+        &db,
+        &staff.tenant,
+        AuditEntry::new(staff.actor(), "outbox.view", "outbox"),
+    )
+    .await?;
+    Ok(Json(json!({"items": mails})))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    target: String,
+}
+
+pub async fn audit(
+    State(db): State<Db>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Json<Value>> {
+    if !(staff.roles.contains(&Role::SecurityOfficer) || staff.roles.contains(&Role::SystemAdmin)) {
+        return Err(AppError::Forbidden);
+    }
+    let rows = audit::for_target(&db, &staff.tenant, &q.target).await?;
+    let verify = audit::verify(&db, &staff.tenant).await?;
+    Ok(Json(
+        json!({"items": rows, "chain_intact": matches!(verify, audit::Verify::Intact { .. })}),
+    ))
+}

@@ -1,0 +1,314 @@
+//! The procedure catalogue store. Every save writes a new version and keeps
+//! the old ones, so an application can always be shown with the form it was
+//! submitted with and a staff edit can be undone.
+
+use kernel::audit::{self, AuditEntry};
+use kernel::db::{Db, Tx};
+use kernel::{AppError, AppResult};
+use sqlx::Row;
+
+use crate::model::{Procedure, StoredProcedure};
+
+fn parse_body(body: &str) -> AppResult<Procedure> {
+    serde_json::from_str(body)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored procedure: {e}")))
+}
+
+pub async fn list(db: &Db, tenant: &str) -> AppResult<Vec<StoredProcedure>> {
+    let rows = sqlx::query(
+        "SELECT body, version, updated_at FROM procedures WHERE tenant = $1 ORDER BY department, name_ja",
+    )
+    .bind(tenant)
+    .fetch_all(db.read())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredProcedure {
+                procedure: parse_body(&r.get::<String, _>(0))?,
+                version: r.get(1),
+                updated_at: r.get(2),
+            })
+        })
+        .collect()
+}
+
+pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<StoredProcedure> {
+    let r = sqlx::query(
+        "SELECT body, version, updated_at FROM procedures WHERE tenant = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?
+    .ok_or(AppError::NotFound("procedure"))?;
+    Ok(StoredProcedure {
+        procedure: parse_body(&r.get::<String, _>(0))?,
+        version: r.get(1),
+        updated_at: r.get(2),
+    })
+}
+
+/// The procedure as it was at `version` (for showing old applications).
+pub async fn get_version(db: &Db, tenant: &str, id: &str, version: i64) -> AppResult<Procedure> {
+    let r = sqlx::query(
+        "SELECT body FROM procedure_versions WHERE tenant = $1 AND id = $2 AND version = $3",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(db.read())
+    .await?
+    .ok_or(AppError::NotFound("procedure"))?;
+    parse_body(&r.get::<String, _>(0))
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VersionInfo {
+    pub version: i64,
+    pub saved_at: i64,
+    pub saved_by: String,
+}
+
+pub async fn history(db: &Db, tenant: &str, id: &str) -> AppResult<Vec<VersionInfo>> {
+    let rows = sqlx::query(
+        "SELECT version, saved_at, saved_by FROM procedure_versions WHERE tenant = $1 AND id = $2 ORDER BY version DESC",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| VersionInfo {
+            version: r.get(0),
+            saved_at: r.get(1),
+            saved_by: r.get(2),
+        })
+        .collect())
+}
+
+pub async fn department_codes(db: &Db, tenant: &str) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query("SELECT code FROM departments WHERE tenant = $1 ORDER BY code")
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    )
+}
+
+/// What a save did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaveOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Saves one procedure inside `tx`. `expected_version` is the version the
+/// editor started from (`None` to create, or to upsert on import); a stale
+/// version is a conflict, never a silent overwrite.
+pub async fn save_in(
+    tx: &mut Tx,
+    tenant: &str,
+    p: &Procedure,
+    expected_version: Option<i64>,
+    upsert: bool,
+    actor: &str,
+    now: i64,
+) -> AppResult<(SaveOutcome, i64)> {
+    let body = serde_json::to_string(p).map_err(anyhow::Error::from)?;
+    let current = sqlx::query("SELECT version, body FROM procedures WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(&p.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (outcome, version) = match (current, expected_version) {
+        (None, _) => {
+            sqlx::query(
+                "INSERT INTO procedures (tenant, id, department, name_ja, channels, identity_level, fee_yen, body, version, updated_at, updated_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+            )
+            .bind(tenant)
+            .bind(&p.id)
+            .bind(&p.department)
+            .bind(p.name.ja())
+            .bind(p.channels.as_str())
+            .bind(p.identity_level.as_str())
+            .bind(p.fee_yen as i64)
+            .bind(&body)
+            .bind(now)
+            .bind(actor)
+            .execute(&mut **tx)
+            .await?;
+            (SaveOutcome::Created, 1)
+        }
+        (Some(row), expected) => {
+            let version: i64 = row.get(0);
+            let old: String = row.get(1);
+            if expected.is_none() && !upsert {
+                return Err(AppError::Conflict("procedure_exists"));
+            }
+            if expected.is_some_and(|e| e != version) {
+                return Err(AppError::Conflict("version"));
+            }
+            if old == body {
+                return Ok((SaveOutcome::Unchanged, version));
+            }
+            let next = version + 1;
+            let r = sqlx::query(
+                "UPDATE procedures SET department = $1, name_ja = $2, channels = $3, identity_level = $4, fee_yen = $5,
+                   body = $6, version = $7, updated_at = $8, updated_by = $9
+                 WHERE tenant = $10 AND id = $11 AND version = $12",
+            )
+            .bind(&p.department)
+            .bind(p.name.ja())
+            .bind(p.channels.as_str())
+            .bind(p.identity_level.as_str())
+            .bind(p.fee_yen as i64)
+            .bind(&body)
+            .bind(next)
+            .bind(now)
+            .bind(actor)
+            .bind(tenant)
+            .bind(&p.id)
+            .bind(version)
+            .execute(&mut **tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(AppError::Conflict("version"));
+            }
+            (SaveOutcome::Updated, next)
+        }
+    };
+    sqlx::query(
+        "INSERT INTO procedure_versions (tenant, id, version, body, saved_at, saved_by) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant)
+    .bind(&p.id)
+    .bind(version)
+    .bind(&body)
+    .bind(now)
+    .bind(actor)
+    .execute(&mut **tx)
+    .await?;
+    Ok((outcome, version))
+}
+
+/// Validates and saves one procedure in its own transaction, audited.
+pub async fn save(
+    db: &Db,
+    tenant: &str,
+    p: &Procedure,
+    expected_version: Option<i64>,
+    actor: &str,
+) -> AppResult<(SaveOutcome, i64)> {
+    let depts = department_codes(db, tenant).await?;
+    if let Err(errs) = p.check(&depts) {
+        return Err(AppError::Validation(
+            errs.into_iter()
+                .map(|(field, message)| kernel::FieldError { field, message })
+                .collect(),
+        ));
+    }
+    let now = kernel::clock::now_ms();
+    let mut tx = db.begin().await?;
+    let (outcome, version) =
+        save_in(&mut tx, tenant, p, expected_version, false, actor, now).await?;
+    if outcome != SaveOutcome::Unchanged {
+        audit::append(
+            &mut tx,
+            tenant,
+            now,
+            &[
+                AuditEntry::new(actor, "procedure.save", format!("procedure:{}", p.id))
+                    .detail(serde_json::json!({"version": version, "outcome": outcome})),
+            ],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((outcome, version))
+}
+
+/// Restores an earlier version as a new version (undo of a staff edit).
+pub async fn restore(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+    version: i64,
+    expected_current: i64,
+    actor: &str,
+) -> AppResult<i64> {
+    let old = get_version(db, tenant, id, version).await?;
+    let (_, v) = save(db, tenant, &old, Some(expected_current), actor).await?;
+    Ok(v)
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Imports many procedures all-or-nothing: every one is checked first; any
+/// error leaves the catalogue untouched and names the row and field.
+pub async fn import(
+    db: &Db,
+    tenant: &str,
+    items: &[Procedure],
+    actor: &str,
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    let depts = department_codes(db, tenant).await?;
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in items.iter().enumerate() {
+        let row = i + 1;
+        if !seen.insert(p.id.clone()) {
+            errors.push(kernel::FieldError {
+                field: format!("row{row}.id"),
+                message: format!("{row}件目: 手続ID「{}」が重複しています。", p.id),
+            });
+        }
+        if let Err(errs) = p.check(&depts) {
+            errors.extend(errs.into_iter().map(|(field, message)| kernel::FieldError {
+                field: format!("row{row}.{field}"),
+                message: format!("{row}件目（{}）: {message}", p.id),
+            }));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = kernel::clock::now_ms();
+    let mut tx = db.begin().await?;
+    let mut report = ImportReport::default();
+    for p in items {
+        match save_in(&mut tx, tenant, p, None, true, actor, now).await?.0 {
+            SaveOutcome::Created => report.created += 1,
+            SaveOutcome::Updated => report.updated += 1,
+            SaveOutcome::Unchanged => report.unchanged += 1,
+        }
+    }
+    if dry_run {
+        tx.rollback().await?;
+        return Ok(report);
+    }
+    if report.created + report.updated > 0 {
+        audit::append(
+            &mut tx,
+            tenant,
+            now,
+            &[AuditEntry::new(actor, "procedure.import", "catalogue")
+                .detail(serde_json::to_value(&report).map_err(anyhow::Error::from)?)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,360 @@
+//! Durable group commit of submissions.
+//!
+//! Every submission is validated by the caller, then handed to one writer
+//! task that commits whatever has queued up in a single transaction
+//! (SQLite: `synchronous=FULL`, one fsync for the whole batch) and answers
+//! each caller only after the commit. Nothing is acknowledged before it is
+//! on disk, and a crash loses only unacknowledged submissions. Each
+//! submission writes its case, idempotency key, first history event, audit
+//! entry and, if an address was given, an outbox e-mail.
+//!
+//! If a batch fails (e.g. a receipt-number collision or a concurrent
+//! duplicate on PostgreSQL), its submissions are retried one by one so one
+//! bad submission never takes others down.
+
+use std::collections::HashMap;
+
+use kernel::audit::{self, AuditEntry};
+use kernel::db::{is_unique_violation, list_placeholders, values_placeholders, Db, Tx};
+use kernel::ids::ReceiptNumber;
+use kernel::{AppError, AppResult};
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::form::Answers;
+use crate::model::Channel;
+
+/// Submissions taken into one transaction at most.
+const MAX_BATCH: usize = 512;
+
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    pub id: String,
+    pub field: String,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewApplication {
+    pub tenant: String,
+    pub procedure_id: String,
+    pub procedure_version: i64,
+    pub procedure_name_ja: String,
+    pub department: String,
+    pub channel: Channel,
+    pub answers: Answers,
+    pub applicant_name: String,
+    pub applicant_kana: String,
+    pub email: Option<String>,
+    pub idempotency_key: String,
+    pub new_attachments: Vec<NewAttachment>,
+    /// Hashed id of the draft this came from: its stored uploads move to the
+    /// case and the draft is deleted.
+    pub draft_id: Option<String>,
+    pub actor: String,
+    pub submitted_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    Created(ReceiptNumber),
+    /// The idempotency key was seen before: this is the earlier case.
+    Replayed(ReceiptNumber),
+}
+
+impl Submitted {
+    pub fn receipt(&self) -> &ReceiptNumber {
+        match self {
+            Submitted::Created(r) | Submitted::Replayed(r) => r,
+        }
+    }
+}
+
+struct Job {
+    app: NewApplication,
+    reply: oneshot::Sender<AppResult<Submitted>>,
+}
+
+/// Builds the e-mail the resident receives (queued in the outbox).
+pub type MailFn =
+    std::sync::Arc<dyn Fn(&NewApplication, &ReceiptNumber) -> (String, String) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    pub fn start(db: Db, mail: MailFn) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Job>(8192);
+        tokio::spawn(async move {
+            let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
+                process(&db, &mail, std::mem::take(&mut batch)).await;
+            }
+        });
+        Self { tx }
+    }
+
+    pub async fn submit(&self, app: NewApplication) -> AppResult<Submitted> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { app, reply })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("committer stopped")))?;
+        rx.await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("committer dropped a submission")))?
+    }
+}
+
+async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
+    let apps: Vec<&NewApplication> = jobs.iter().map(|j| &j.app).collect();
+    match commit(db, mail, &apps).await {
+        Ok(results) => {
+            for (job, r) in jobs.into_iter().zip(results) {
+                let _ = job.reply.send(Ok(r));
+            }
+        }
+        Err(e) => {
+            if jobs.len() > 1 {
+                tracing::warn!(error = %e, size = jobs.len(), "batch failed; retrying one by one");
+            }
+            for job in jobs {
+                let mut result = Err(AppError::Internal(anyhow::anyhow!("{e}")));
+                for _attempt in 0..3 {
+                    match commit(db, mail, &[&job.app]).await {
+                        Ok(mut r) => {
+                            result = Ok(r.remove(0));
+                            break;
+                        }
+                        Err(e) if is_unique_violation(&e) => {
+                            result = Err(AppError::Internal(e.into()));
+                            continue;
+                        }
+                        Err(e) => {
+                            result = Err(AppError::Internal(e.into()));
+                            break;
+                        }
+                    }
+                }
+                let _ = job.reply.send(result);
+            }
+        }
+    }
+}
+
+async fn existing_keys(
+    tx: &mut Tx,
+    tenant: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let sql = format!(
+            "SELECT key, application_id FROM idempotency_keys WHERE tenant = $1 AND key IN ({})",
+            list_placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(tenant);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.insert(r.get(0), r.get(1));
+        }
+    }
+    Ok(out)
+}
+
+async fn commit(
+    db: &Db,
+    mail: &MailFn,
+    apps: &[&NewApplication],
+) -> Result<Vec<Submitted>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // 1. Which keys were seen before (in the store, or earlier in this batch)?
+    let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let mut known: HashMap<(String, String), String> = HashMap::new();
+    for t in &tenants {
+        let keys: Vec<&str> = apps
+            .iter()
+            .filter(|a| a.tenant == *t)
+            .map(|a| a.idempotency_key.as_str())
+            .collect();
+        for (k, id) in existing_keys(&mut tx, t, &keys).await? {
+            known.insert((t.to_string(), k), id);
+        }
+    }
+    let mut results = Vec::with_capacity(apps.len());
+    let mut creates: Vec<(&NewApplication, ReceiptNumber)> = Vec::new();
+    for a in apps {
+        let key = (a.tenant.clone(), a.idempotency_key.clone());
+        if let Some(id) = known.get(&key) {
+            let r = ReceiptNumber::parse(id).unwrap_or_else(ReceiptNumber::generate);
+            results.push(Submitted::Replayed(r));
+        } else {
+            let r = ReceiptNumber::generate();
+            known.insert(key, r.as_str().to_string());
+            creates.push((a, r.clone()));
+            results.push(Submitted::Created(r));
+        }
+    }
+    // 2. Cases, keys, first events, e-mails: multi-row inserts.
+    for chunk in creates.chunks(100) {
+        let sql = format!(
+            "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, status,
+               applicant_name, applicant_kana, email, data, assignee, fiscal_year, submitted_at, updated_at, version)
+             VALUES {}",
+            values_placeholders(chunk.len(), 16)
+        );
+        let mut q = sqlx::query(&sql);
+        for (a, r) in chunk {
+            q = q
+                .bind(a.tenant.as_str())
+                .bind(r.as_str().to_string())
+                .bind(a.procedure_id.as_str())
+                .bind(a.procedure_version)
+                .bind(a.department.as_str())
+                .bind(a.channel.as_str())
+                .bind("received")
+                .bind(a.applicant_name.as_str())
+                .bind(a.applicant_kana.as_str())
+                .bind(a.email.clone())
+                .bind(serde_json::to_string(&a.answers).unwrap_or_default())
+                .bind(None::<String>)
+                .bind(i64::from(
+                    kernel::clock::fiscal_year_of(a.submitted_at).start_year(),
+                ))
+                .bind(a.submitted_at)
+                .bind(a.submitted_at)
+                .bind(1i64);
+        }
+        q.execute(&mut *tx).await?;
+
+        let sql = format!(
+            "INSERT INTO idempotency_keys (tenant, key, application_id, created_at) VALUES {}",
+            values_placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (a, r) in chunk {
+            q = q
+                .bind(a.tenant.as_str())
+                .bind(a.idempotency_key.as_str())
+                .bind(r.as_str().to_string())
+                .bind(a.submitted_at);
+        }
+        q.execute(&mut *tx).await?;
+
+        let sql = format!(
+            "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at) VALUES {}",
+            values_placeholders(chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for (a, r) in chunk {
+            q = q
+                .bind(a.tenant.as_str())
+                .bind(r.as_str().to_string())
+                .bind(1i64)
+                .bind("submitted")
+                .bind(None::<String>)
+                .bind(Some("received"))
+                .bind(a.actor.as_str())
+                .bind(a.channel.as_str())
+                .bind(a.submitted_at);
+        }
+        q.execute(&mut *tx).await?;
+
+        let mails: Vec<_> = chunk.iter().filter(|(a, _)| a.email.is_some()).collect();
+        if !mails.is_empty() {
+            let sql = format!(
+                "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
+                values_placeholders(mails.len(), 9)
+            );
+            let mut q = sqlx::query(&sql);
+            for (a, r) in mails {
+                let (subject, body) = mail(a, r);
+                q = q
+                    .bind(a.tenant.as_str())
+                    .bind(kernel::ids::short_id())
+                    .bind("application.received")
+                    .bind(a.email.clone().unwrap_or_default())
+                    .bind(subject)
+                    .bind(body)
+                    .bind(a.submitted_at)
+                    .bind(None::<i64>)
+                    .bind(0i64);
+            }
+            q.execute(&mut *tx).await?;
+        }
+    }
+    // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
+    for (a, r) in &creates {
+        for att in &a.new_attachments {
+            sqlx::query(
+                "INSERT INTO attachments (tenant, id, owner, field, filename, content_type, size, sha256, content, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(a.tenant.as_str())
+            .bind(att.id.as_str())
+            .bind(format!("application:{}", r.as_str()))
+            .bind(att.field.as_str())
+            .bind(att.filename.as_str())
+            .bind(att.content_type.as_str())
+            .bind(att.bytes.len() as i64)
+            .bind(att.sha256.as_str())
+            .bind(att.bytes.clone())
+            .bind(a.submitted_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(draft) = &a.draft_id {
+            sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3")
+                .bind(format!("application:{}", r.as_str()))
+                .bind(a.tenant.as_str())
+                .bind(format!("draft:{draft}"))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
+                .bind(a.tenant.as_str())
+                .bind(draft.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    // 4. The audit trail, one chained append per tenant.
+    for t in &tenants {
+        let entries: Vec<AuditEntry> = creates
+            .iter()
+            .filter(|(a, _)| a.tenant == *t)
+            .map(|(a, r)| {
+                AuditEntry::new(
+                    a.actor.clone(),
+                    "application.submit",
+                    format!("application:{}", r.as_str()),
+                )
+                .detail(
+                    serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()}),
+                )
+            })
+            .collect();
+        let at = creates
+            .iter()
+            .map(|(a, _)| a.submitted_at)
+            .max()
+            .unwrap_or_else(kernel::clock::now_ms);
+        audit::append(&mut tx, t, at, &entries).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}

@@ -1,0 +1,795 @@
+//! The form engine. A form is data ([`FormDef`]); the same definition
+//! renders the HTML form, validates input on the server and describes the
+//! JSON API. Validation turns raw strings into normalised answers using the
+//! `jp` value types, or returns one message per field, in the resident's
+//! language, naming the field and saying how to fix it.
+
+use std::collections::BTreeMap;
+
+use kernel::i18n::{self, Lang, Text};
+use kernel::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Textarea,
+    Number,
+    Choice,
+    Checkbox,
+    Date,
+    Email,
+    File,
+    PersonName,
+    PostalCode,
+    Phone,
+    MyNumber,
+    CorporateNumber,
+    LocalGovCode,
+    FiscalYear,
+    Yen,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Textarea => "textarea",
+            FieldType::Number => "number",
+            FieldType::Choice => "choice",
+            FieldType::Checkbox => "checkbox",
+            FieldType::Date => "date",
+            FieldType::Email => "email",
+            FieldType::File => "file",
+            FieldType::PersonName => "person_name",
+            FieldType::PostalCode => "postal_code",
+            FieldType::Phone => "phone",
+            FieldType::MyNumber => "my_number",
+            FieldType::CorporateNumber => "corporate_number",
+            FieldType::LocalGovCode => "local_gov_code",
+            FieldType::FiscalYear => "fiscal_year",
+            FieldType::Yen => "yen",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: Text,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    pub equals: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub label: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FormDef {
+    #[serde(default)]
+    pub fields: Vec<Field>,
+}
+
+/// MIME types we accept as attachments, with the magic bytes that prove
+/// the content really is of that type.
+pub const ATTACHMENT_TYPES: [(&str, &[u8], &str); 3] = [
+    ("application/pdf", b"%PDF-", "PDF"),
+    ("image/png", b"\x89PNG\r\n\x1a\n", "PNG"),
+    ("image/jpeg", b"\xFF\xD8\xFF", "JPEG"),
+];
+
+pub const DEFAULT_MAX_BYTES: u64 = 5 * 1024 * 1024;
+const DEFAULT_TEXT_MAX: usize = 200;
+const DEFAULT_TEXTAREA_MAX: usize = 2000;
+
+fn is_field_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.as_bytes()[0].is_ascii_lowercase()
+}
+
+impl FormDef {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Consistency of the definition itself (for staff editing forms).
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut errs = Vec::new();
+        for (i, f) in self.fields.iter().enumerate() {
+            let at = format!("フォーム項目「{}」", f.name);
+            if !is_field_name(&f.name) {
+                errs.push(format!(
+                    "{at}: 項目名は英小文字で始まる英小文字・数字・_ にしてください。"
+                ));
+            }
+            if self.fields[..i].iter().any(|g| g.name == f.name)
+                || self.fields[..i].iter().any(|g| {
+                    g.kind == FieldType::PersonName && format!("{}_kana", g.name) == f.name
+                })
+            {
+                errs.push(format!("{at}: 同じ項目名が2回使われています。"));
+            }
+            if f.kind == FieldType::Choice && f.options.len() < 2 {
+                errs.push(format!("{at}: 選択肢は2つ以上必要です。"));
+            }
+            if f.kind != FieldType::Choice && !f.options.is_empty() {
+                errs.push(format!(
+                    "{at}: 選択肢（options）は choice 型だけに指定できます。"
+                ));
+            }
+            if let (Some(min), Some(max)) = (f.min, f.max) {
+                if min > max {
+                    errs.push(format!("{at}: 最小値が最大値より大きくなっています。"));
+                }
+            }
+            for a in &f.accept {
+                if !ATTACHMENT_TYPES.iter().any(|(t, _, _)| t == a) {
+                    errs.push(format!("{at}: 添付できる形式は application/pdf, image/png, image/jpeg です（「{a}」は不可）。"));
+                }
+            }
+            if let Some(c) = &f.show_if {
+                match self.fields[..i].iter().find(|g| g.name == c.field) {
+                    None => errs.push(format!(
+                        "{at}: 表示条件の項目「{}」が、この項目より前にありません。",
+                        c.field
+                    )),
+                    Some(g)
+                        if g.kind == FieldType::Choice
+                            && !g.options.iter().any(|o| o.value == c.equals) =>
+                    {
+                        errs.push(format!(
+                            "{at}: 表示条件の値「{}」は「{}」の選択肢にありません。",
+                            c.equals, g.name
+                        ))
+                    }
+                    Some(g)
+                        if g.kind == FieldType::Checkbox
+                            && c.equals != "true"
+                            && c.equals != "false" =>
+                    {
+                        errs.push(format!(
+                            "{at}: チェックボックスの表示条件の値は true か false です。"
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// Whether a field applies, given the raw input (its condition holds,
+    /// and the condition's own field applies in turn).
+    pub fn is_shown(&self, field: &Field, input: &RawInput) -> bool {
+        match &field.show_if {
+            None => true,
+            Some(c) => {
+                let Some(parent) = self.field(&c.field) else {
+                    return false;
+                };
+                self.is_shown(parent, input) && input.condition_value(parent) == c.equals
+            }
+        }
+    }
+}
+
+/// An uploaded file, before or after it is stored.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileRef {
+    pub attachment_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// Raw input of a form: strings as typed, plus files already stored.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RawInput {
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRef>,
+}
+
+impl RawInput {
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    fn condition_value(&self, parent: &Field) -> String {
+        let v = self.get(&parent.name).trim();
+        if parent.kind == FieldType::Checkbox {
+            if is_checked(v) { "true" } else { "false" }.to_string()
+        } else {
+            v.to_string()
+        }
+    }
+
+    /// Builds raw input from a JSON object of answers (the API): strings,
+    /// numbers and booleans become strings; a person name may be given as
+    /// `{"name": …, "kana": …}`.
+    pub fn from_json(
+        form: &FormDef,
+        answers: &serde_json::Map<String, Value>,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut values = BTreeMap::new();
+        let mut errs = Vec::new();
+        for (k, v) in answers {
+            let person = form
+                .field(k)
+                .is_some_and(|f| f.kind == FieldType::PersonName);
+            match v {
+                Value::String(s) => {
+                    values.insert(k.clone(), s.clone());
+                }
+                Value::Number(n) => {
+                    values.insert(k.clone(), n.to_string());
+                }
+                Value::Bool(b) => {
+                    values.insert(k.clone(), b.to_string());
+                }
+                Value::Null => {}
+                Value::Object(o) if person => {
+                    let name = o.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let kana = o.get("kana").and_then(Value::as_str).unwrap_or_default();
+                    values.insert(k.clone(), name.to_string());
+                    values.insert(format!("{k}_kana"), kana.to_string());
+                }
+                _ => errs.push(FieldError {
+                    field: k.clone(),
+                    message: format!("「{k}」の値の形式が正しくありません（文字列・数値・真偽値で指定してください）。"),
+                }),
+            }
+        }
+        if errs.is_empty() {
+            Ok(Self {
+                values,
+                files: BTreeMap::new(),
+            })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+fn is_checked(v: &str) -> bool {
+    matches!(v.trim(), "true" | "on" | "1" | "yes")
+}
+
+/// Normalised answers, keyed by field name: what a case stores.
+pub type Answers = BTreeMap<String, Value>;
+
+fn msg(lang: Lang, key: &str, label: &str, args: &[(&str, &str)]) -> String {
+    let mut all = vec![("field", label)];
+    all.extend_from_slice(args);
+    i18n::tf(lang, key, &all)
+}
+
+/// Validates raw input against the form. Every applicable field is checked
+/// and every problem reported at once; fields whose condition does not hold
+/// are ignored and dropped from the answers.
+pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers, Vec<FieldError>> {
+    let mut answers = Answers::new();
+    let mut errors = Vec::new();
+    let known: Vec<String> = form
+        .fields
+        .iter()
+        .flat_map(|f| {
+            if f.kind == FieldType::PersonName {
+                vec![f.name.clone(), format!("{}_kana", f.name)]
+            } else {
+                vec![f.name.clone()]
+            }
+        })
+        .collect();
+    for k in input.values.keys() {
+        if !known.contains(k) {
+            errors.push(FieldError {
+                field: k.clone(),
+                message: msg(lang, "form.unknown_field", k, &[]),
+            });
+        }
+    }
+    for f in &form.fields {
+        if !form.is_shown(f, input) {
+            continue;
+        }
+        let label = f.label.get(lang);
+        let raw = input.get(&f.name).trim();
+        let push = |errors: &mut Vec<FieldError>, field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            })
+        };
+        match f.kind {
+            FieldType::Checkbox => {
+                let checked = is_checked(raw);
+                if f.required && !checked {
+                    push(
+                        &mut errors,
+                        &f.name,
+                        msg(lang, "form.must_check", label, &[]),
+                    );
+                } else {
+                    answers.insert(f.name.clone(), Value::Bool(checked));
+                }
+                continue;
+            }
+            FieldType::File => {
+                match input.files.get(&f.name) {
+                    Some(file) => {
+                        answers.insert(
+                            f.name.clone(),
+                            serde_json::to_value(file).unwrap_or(Value::Null),
+                        );
+                    }
+                    None if f.required => push(
+                        &mut errors,
+                        &f.name,
+                        msg(lang, "form.file_required", label, &[]),
+                    ),
+                    None => {}
+                }
+                continue;
+            }
+            FieldType::PersonName => {
+                let kana_key = format!("{}_kana", f.name);
+                let raw_kana = input.get(&kana_key).trim();
+                if raw.is_empty() && raw_kana.is_empty() {
+                    if f.required {
+                        push(&mut errors, &f.name, msg(lang, "form.required", label, &[]));
+                        push(
+                            &mut errors,
+                            &kana_key,
+                            msg(
+                                lang,
+                                "form.required",
+                                &format!("{label}（{}）", i18n::t(lang, "form.kana")),
+                                &[],
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                match jp::PersonName::parse(raw, raw_kana) {
+                    Ok(p) => {
+                        answers.insert(
+                            f.name.clone(),
+                            json!({"name": p.name.as_str(), "kana": p.kana.as_str()}),
+                        );
+                    }
+                    Err((ne, ke)) => {
+                        if let Some(e) = ne {
+                            push(&mut errors, &f.name, i18n::parse_error(lang, label, &e));
+                        }
+                        if let Some(e) = ke {
+                            let kl = format!("{label}（{}）", i18n::t(lang, "form.kana"));
+                            push(&mut errors, &kana_key, i18n::parse_error(lang, &kl, &e));
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if raw.is_empty() {
+            if f.required {
+                let key = if f.kind == FieldType::Choice {
+                    "form.choose"
+                } else {
+                    "form.required"
+                };
+                push(&mut errors, &f.name, msg(lang, key, label, &[]));
+            }
+            continue;
+        }
+        let parsed: Result<Value, String> = match f.kind {
+            FieldType::Text | FieldType::Textarea => {
+                let s = jp::nfc(raw);
+                let max = f.max_length.unwrap_or(if f.kind == FieldType::Text {
+                    DEFAULT_TEXT_MAX
+                } else {
+                    DEFAULT_TEXTAREA_MAX
+                });
+                let n = s.chars().count();
+                if n > max {
+                    Err(msg(
+                        lang,
+                        "form.too_long",
+                        label,
+                        &[("max", &max.to_string()), ("actual", &n.to_string())],
+                    ))
+                } else if s
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+                {
+                    Err(msg(lang, "form.control_chars", label, &[]))
+                } else {
+                    Ok(Value::String(s))
+                }
+            }
+            FieldType::Number => {
+                let s = jp::fold_width(raw).replace(',', "");
+                match s.parse::<i64>() {
+                    Err(_) => Err(msg(lang, "form.number", label, &[])),
+                    Ok(n) if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) => {
+                        Err(range_msg(lang, label, f))
+                    }
+                    Ok(n) => Ok(json!(n)),
+                }
+            }
+            FieldType::Yen => match jp::Yen::parse(raw) {
+                Err(e) => Err(i18n::parse_error(lang, label, &e)),
+                Ok(y)
+                    if f.min.is_some_and(|m| (y.amount() as i64) < m)
+                        || f.max.is_some_and(|m| y.amount() as i64 > m) =>
+                {
+                    Err(range_msg(lang, label, f))
+                }
+                Ok(y) => Ok(json!(y.amount())),
+            },
+            FieldType::Choice => match f.options.iter().find(|o| o.value == raw) {
+                Some(o) => Ok(Value::String(o.value.clone())),
+                None => Err(msg(lang, "form.choose", label, &[])),
+            },
+            FieldType::Date => jp::JpDate::parse(raw)
+                .map(|d| Value::String(d.iso()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::Email => jp::Email::parse(raw)
+                .map(|e| Value::String(e.as_str().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::PostalCode => jp::PostalCode::parse(raw)
+                .map(|p| Value::String(p.as_str().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::Phone => jp::PhoneNumber::parse(raw)
+                .map(|p| Value::String(p.as_str().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::MyNumber => jp::MyNumber::parse(raw)
+                .map(|p| Value::String(p.expose().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::CorporateNumber => jp::CorporateNumber::parse(raw)
+                .map(|p| Value::String(p.as_str().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::LocalGovCode => jp::LocalGovCode::parse(raw)
+                .map(|p| Value::String(p.as_str().to_string()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::FiscalYear => jp::FiscalYear::parse(raw)
+                .map(|p| json!(p.start_year()))
+                .map_err(|e| i18n::parse_error(lang, label, &e)),
+            FieldType::Checkbox | FieldType::File | FieldType::PersonName => {
+                unreachable!("handled above")
+            }
+        };
+        match parsed {
+            Ok(v) => {
+                answers.insert(f.name.clone(), v);
+            }
+            Err(m) => push(&mut errors, &f.name, m),
+        }
+    }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
+}
+
+fn range_msg(lang: Lang, label: &str, f: &Field) -> String {
+    match (f.min, f.max) {
+        (Some(a), Some(b)) => msg(
+            lang,
+            "form.between",
+            label,
+            &[("min", &a.to_string()), ("max", &b.to_string())],
+        ),
+        (Some(a), None) => msg(lang, "form.at_least", label, &[("min", &a.to_string())]),
+        (None, Some(b)) => msg(lang, "form.at_most", label, &[("max", &b.to_string())]),
+        (None, None) => msg(lang, "form.number", label, &[]),
+    }
+}
+
+/// Checks an upload against the field's limits; the content type is decided
+/// by the file's first bytes, never by what the browser claimed.
+pub fn check_upload(
+    field: &Field,
+    filename: &str,
+    bytes: &[u8],
+    global_max: u64,
+    lang: Lang,
+) -> Result<&'static str, String> {
+    let label = field.label.get(lang);
+    let max = field.max_bytes.unwrap_or(DEFAULT_MAX_BYTES).min(global_max);
+    if bytes.is_empty() {
+        return Err(msg(lang, "form.file_empty", label, &[]));
+    }
+    if bytes.len() as u64 > max {
+        return Err(msg(
+            lang,
+            "form.file_too_large",
+            label,
+            &[("max", &format!("{:.1}", max as f64 / 1_048_576.0))],
+        ));
+    }
+    let allowed: Vec<&str> = if field.accept.is_empty() {
+        ATTACHMENT_TYPES.iter().map(|(t, _, _)| *t).collect()
+    } else {
+        field.accept.iter().map(String::as_str).collect()
+    };
+    let names: Vec<&str> = ATTACHMENT_TYPES
+        .iter()
+        .filter(|(t, _, _)| allowed.contains(t))
+        .map(|(_, _, n)| *n)
+        .collect();
+    let detected = ATTACHMENT_TYPES
+        .iter()
+        .find(|(t, magic, _)| allowed.contains(t) && bytes.starts_with(magic));
+    match detected {
+        Some((t, _, _)) => {
+            let _ = filename;
+            Ok(t)
+        }
+        None => Err(msg(
+            lang,
+            "form.file_type",
+            label,
+            &[("types", &names.join("・"))],
+        )),
+    }
+}
+
+/// A filename safe to show and to put in a Content-Disposition header.
+pub fn safe_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '*' | '?' | '|'))
+        .take(120)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "attachment".into()
+    } else {
+        cleaned
+    }
+}
+
+/// How an answer reads on the check page and in the back office.
+pub fn display_value(field: &Field, value: &Value, lang: Lang, reveal_my_number: bool) -> String {
+    match (field.kind, value) {
+        (FieldType::PersonName, Value::Object(o)) => format!(
+            "{}（{}）",
+            o.get("name").and_then(Value::as_str).unwrap_or_default(),
+            o.get("kana").and_then(Value::as_str).unwrap_or_default()
+        ),
+        (FieldType::Checkbox, Value::Bool(b)) => {
+            i18n::t(lang, if *b { "form.yes" } else { "form.no" }).to_string()
+        }
+        (FieldType::Choice, Value::String(s)) => field
+            .options
+            .iter()
+            .find(|o| o.value == *s)
+            .map(|o| o.label.get(lang).to_string())
+            .unwrap_or_else(|| s.clone()),
+        (FieldType::Date, Value::String(s)) => jp::JpDate::parse(s)
+            .map(|d| d.both())
+            .unwrap_or_else(|_| s.clone()),
+        (FieldType::FiscalYear, Value::Number(n)) => n
+            .as_i64()
+            .and_then(|y| jp::FiscalYear::new(y as i32).ok())
+            .map(|fy| format!("{}（{}年度）", fy.wareki(), fy.start_year()))
+            .unwrap_or_else(|| n.to_string()),
+        (FieldType::Yen, Value::Number(n)) => n
+            .as_u64()
+            .and_then(|y| jp::Yen::new(y).ok())
+            .map(|y| y.to_string())
+            .unwrap_or_else(|| n.to_string()),
+        (FieldType::MyNumber, Value::String(s)) => {
+            if reveal_my_number {
+                s.clone()
+            } else {
+                jp::MyNumber::parse(s)
+                    .map(|m| m.masked())
+                    .unwrap_or_else(|_| "********".into())
+            }
+        }
+        (FieldType::File, Value::Object(o)) => format!(
+            "{}（{} KB）",
+            o.get("filename")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            o.get("size")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                .div_ceil(1024)
+        ),
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// The JSON Schema of a form's answers, for the API documentation.
+pub fn json_schema(form: &FormDef) -> Value {
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    for f in &form.fields {
+        let schema = match f.kind {
+            FieldType::Checkbox => json!({"type": "boolean"}),
+            FieldType::Number | FieldType::Yen | FieldType::FiscalYear => {
+                json!({"type": ["integer", "string"]})
+            }
+            FieldType::Choice => {
+                json!({"type": "string", "enum": f.options.iter().map(|o| o.value.clone()).collect::<Vec<_>>()})
+            }
+            FieldType::PersonName => {
+                json!({"type": "object", "properties": {"name": {"type": "string"}, "kana": {"type": "string"}}, "required": ["name", "kana"]})
+            }
+            FieldType::File => {
+                json!({"type": "object", "properties": {"filename": {"type": "string"}, "content_type": {"type": "string"}, "data_base64": {"type": "string"}}})
+            }
+            _ => json!({"type": "string", "x-madoguchi-type": f.kind.as_str()}),
+        };
+        let mut schema = schema;
+        schema["title"] = Value::String(f.label.ja().to_string());
+        if let Some(c) = &f.show_if {
+            schema["x-show-if"] = json!({"field": c.field, "equals": c.equals});
+        }
+        props.insert(f.name.clone(), schema);
+        if f.required && f.show_if.is_none() {
+            required.push(f.name.clone());
+        }
+    }
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> FormDef {
+        serde_json::from_value(json!({"fields": [
+            {"name": "applicant", "type": "person_name", "label": {"ja": "氏名", "en": "Name"}, "required": true},
+            {"name": "postal", "type": "postal_code", "label": {"ja": "郵便番号"}, "required": true},
+            {"name": "purpose", "type": "choice", "label": {"ja": "使いみち"}, "required": true,
+             "options": [{"value": "work", "label": {"ja": "勤務先"}}, {"value": "other", "label": {"ja": "その他"}}]},
+            {"name": "purpose_other", "type": "textarea", "label": {"ja": "その他の使いみち"}, "required": true,
+             "show_if": {"field": "purpose", "equals": "other"}},
+            {"name": "copies", "type": "number", "label": {"ja": "通数"}, "min": 1, "max": 10},
+            {"name": "birth", "type": "date", "label": {"ja": "生年月日"}},
+            {"name": "agree", "type": "checkbox", "label": {"ja": "同意"}, "required": true}
+        ]})).unwrap()
+    }
+
+    fn input(pairs: &[(&str, &str)]) -> RawInput {
+        RawInput {
+            values: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn valid_input_is_normalised() {
+        let a = validate(
+            &form(),
+            &input(&[
+                ("applicant", "山田 太郎"),
+                ("applicant_kana", "やまだ たろう"),
+                ("postal", "〒２８４－８５５５"),
+                ("purpose", "work"),
+                ("copies", "２"),
+                ("birth", "昭和60年1月2日"),
+                ("agree", "on"),
+            ]),
+            Lang::Ja,
+        )
+        .unwrap();
+        assert_eq!(a["applicant"]["kana"], "ヤマダ\u{3000}タロウ");
+        assert_eq!(a["postal"], "284-8555");
+        assert_eq!(a["copies"], 2);
+        assert_eq!(a["birth"], "1985-01-02");
+        assert!(!a.contains_key("purpose_other"));
+    }
+
+    #[test]
+    fn every_problem_reported_with_field_named() {
+        let errs = validate(
+            &form(),
+            &input(&[
+                ("postal", "123"),
+                ("purpose", "other"),
+                ("copies", "20"),
+                ("birth", "2026-02-30"),
+            ]),
+            Lang::Ja,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "applicant",
+                "applicant_kana",
+                "postal",
+                "purpose_other",
+                "copies",
+                "birth",
+                "agree"
+            ]
+        );
+        assert!(errs[2].message.contains("郵便番号"), "{}", errs[2].message);
+        assert!(errs[4].message.contains("1") && errs[4].message.contains("10"));
+    }
+
+    #[test]
+    fn unknown_fields_refused() {
+        let errs = validate(&form(), &input(&[("evil", "x")]), Lang::En).unwrap_err();
+        assert!(errs.iter().any(|e| e.field == "evil"));
+    }
+
+    #[test]
+    fn definition_checks() {
+        let bad: FormDef = serde_json::from_value(json!({"fields": [
+            {"name": "b", "type": "text", "label": {"ja": "B"}, "show_if": {"field": "a", "equals": "x"}},
+            {"name": "a", "type": "choice", "label": {"ja": "A"}, "options": [{"value": "x", "label": {"ja": "X"}}]}
+        ]})).unwrap();
+        let errs = bad.check().unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(form().check().is_ok());
+    }
+
+    #[test]
+    fn uploads_checked_by_content() {
+        let f: Field = serde_json::from_value(json!({"name": "doc", "type": "file", "label": {"ja": "書類"}, "accept": ["application/pdf"], "max_bytes": 10})).unwrap();
+        assert_eq!(
+            check_upload(&f, "a.pdf", b"%PDF-1.4", 100, Lang::Ja).unwrap(),
+            "application/pdf"
+        );
+        assert!(check_upload(&f, "a.pdf", b"<html>", 100, Lang::Ja)
+            .unwrap_err()
+            .contains("PDF"));
+        assert!(check_upload(&f, "a.pdf", b"%PDF-1.4 too long", 100, Lang::Ja).is_err());
+        assert_eq!(safe_filename("../../etc/pa\"ss<wd>"), "passwd");
+    }
+}

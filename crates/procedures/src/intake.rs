@@ -1,0 +1,68 @@
+//! Turning validated input into a submitted case: the one path every
+//! channel (online form, API, counter entry, demo loader) goes through.
+
+use kernel::i18n::Lang;
+use kernel::{AppError, AppResult};
+
+use crate::applications;
+use crate::committer::{Committer, NewApplication, NewAttachment, Submitted};
+use crate::form::{self, RawInput};
+use crate::model::{Channel, StoredProcedure};
+
+pub struct Intake<'a> {
+    pub tenant: &'a str,
+    pub procedure: &'a StoredProcedure,
+    pub input: &'a RawInput,
+    pub channel: Channel,
+    pub idempotency_key: &'a str,
+    pub draft_id: Option<String>,
+    pub new_attachments: Vec<NewAttachment>,
+    pub actor: String,
+    pub lang: Lang,
+    /// Only the demo loader and imports set this; live submissions use now.
+    pub submitted_at: Option<i64>,
+}
+
+/// Idempotency keys: 8–128 visible ASCII characters.
+pub fn check_idempotency_key(key: &str) -> AppResult<()> {
+    if (8..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(AppError::Validation(vec![kernel::FieldError {
+            field: "Idempotency-Key".into(),
+            message: "「Idempotency-Key」ヘッダーに8〜128文字の英数字・記号のキーを指定してください（再送時は同じキーを使います）。".into(),
+        }]))
+    }
+}
+
+pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted> {
+    check_idempotency_key(i.idempotency_key)?;
+    let p = &i.procedure.procedure;
+    if i.channel == Channel::Online && !p.channels.online() {
+        return Err(AppError::BadRequest(format!(
+            "「{}」はオンラインでは申請できません。窓口でお手続きください。",
+            p.name.ja()
+        )));
+    }
+    let answers = form::validate(&p.form, i.input, i.lang).map_err(AppError::Validation)?;
+    let (applicant_name, applicant_kana, email) = applications::applicant_of(&p.form, &answers);
+    committer
+        .submit(NewApplication {
+            tenant: i.tenant.to_string(),
+            procedure_id: p.id.clone(),
+            procedure_version: i.procedure.version,
+            procedure_name_ja: p.name.ja().to_string(),
+            department: p.department.clone(),
+            channel: i.channel,
+            answers,
+            applicant_name,
+            applicant_kana,
+            email,
+            idempotency_key: i.idempotency_key.to_string(),
+            new_attachments: i.new_attachments,
+            draft_id: i.draft_id,
+            actor: i.actor,
+            submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
+        })
+        .await
+}

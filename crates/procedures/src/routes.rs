@@ -1,0 +1,160 @@
+//! The procedures slice's HTTP surface: resident pages, staff pages and the
+//! JSON API, all thin over the modules that hold the rules.
+
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::Router;
+use kernel::auth::SessionPolicy;
+use kernel::Db;
+
+use crate::applications::Links;
+use crate::committer::Committer;
+use crate::{api, pages, staff_pages};
+
+#[derive(Clone, FromRef)]
+pub struct ProceduresState {
+    pub db: Db,
+    pub links: Links,
+    pub committer: Committer,
+    pub session: SessionPolicy,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_attachment_bytes: u64,
+}
+
+pub fn router(state: ProceduresState) -> Router {
+    let html = Router::new()
+        .route("/t/{tenant}", get(pages::tenant_home))
+        .route("/t/{tenant}/procedures", get(pages::procedure_list))
+        .route("/t/{tenant}/procedures/{id}", get(pages::procedure_detail))
+        .route(
+            "/t/{tenant}/procedures/{id}/apply",
+            get(pages::apply_form).post(pages::apply_post),
+        )
+        .route(
+            "/t/{tenant}/procedures/{id}/apply/check",
+            get(pages::check_page),
+        )
+        .route(
+            "/t/{tenant}/procedures/{id}/apply/submit",
+            post(pages::submit_post),
+        )
+        .route("/t/{tenant}/drafts/{token}", get(pages::resume_draft))
+        .route("/t/{tenant}/my/{receipt}/{token}", get(pages::my_case))
+        .route(
+            "/t/{tenant}/my/{receipt}/{token}/correct",
+            get(pages::correct_form).post(pages::correct_post),
+        )
+        .route("/t/{tenant}/staff", get(staff_pages::staff_home))
+        .route(
+            "/t/{tenant}/staff/sign-in",
+            get(staff_pages::sign_in_form).post(staff_pages::sign_in_post),
+        )
+        .route(
+            "/t/{tenant}/staff/sign-out",
+            post(staff_pages::sign_out_post),
+        )
+        .route("/t/{tenant}/staff/cases", get(staff_pages::case_list))
+        .route(
+            "/t/{tenant}/staff/cases/{id}",
+            get(staff_pages::case_detail),
+        )
+        .route(
+            "/t/{tenant}/staff/cases/{id}/action",
+            post(staff_pages::case_action),
+        )
+        .route(
+            "/t/{tenant}/staff/cases/{id}/comment",
+            post(staff_pages::case_comment),
+        )
+        .route(
+            "/t/{tenant}/staff/cases/{id}/assign",
+            post(staff_pages::case_assign),
+        )
+        .route(
+            "/t/{tenant}/staff/cases/{id}/attachments/{aid}",
+            get(staff_pages::case_attachment),
+        )
+        .route("/t/{tenant}/staff/catalogue", get(staff_pages::catalogue))
+        .route(
+            "/t/{tenant}/staff/catalogue/export.csv",
+            get(staff_pages::export_csv),
+        )
+        .route(
+            "/t/{tenant}/staff/catalogue/export.json",
+            get(staff_pages::export_json),
+        )
+        .route(
+            "/t/{tenant}/staff/catalogue/import",
+            post(staff_pages::import_post),
+        )
+        .route(
+            "/t/{tenant}/staff/catalogue/new",
+            get(staff_pages::new_procedure).post(staff_pages::create_procedure),
+        )
+        .route(
+            "/t/{tenant}/staff/catalogue/{id}",
+            get(staff_pages::edit_procedure).post(staff_pages::save_procedure),
+        )
+        .route(
+            "/t/{tenant}/staff/catalogue/{id}/restore",
+            post(staff_pages::restore_procedure),
+        )
+        .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page));
+    let api = Router::new()
+        .route("/api/v1/t/{tenant}", get(api::tenant))
+        .route("/api/v1/t/{tenant}/procedures", get(api::procedures))
+        .route("/api/v1/t/{tenant}/procedures/{id}", get(api::procedure))
+        .route(
+            "/api/v1/t/{tenant}/procedures/{id}/validate",
+            post(api::validate),
+        )
+        .route(
+            "/api/v1/t/{tenant}/procedures/{id}/applications",
+            post(api::submit),
+        )
+        .route("/api/v1/t/{tenant}/drafts", post(api::create_draft))
+        .route(
+            "/api/v1/t/{tenant}/drafts/{token}",
+            get(api::get_draft).put(api::put_draft),
+        )
+        .route(
+            "/api/v1/t/{tenant}/my/{receipt}/{token}",
+            get(api::my_case).put(api::my_resubmit),
+        )
+        .route("/api/v1/t/{tenant}/kpi", get(api::kpi))
+        .route(
+            "/api/v1/t/{tenant}/staff/session",
+            post(api::sign_in).delete(api::sign_out),
+        )
+        .route("/api/v1/t/{tenant}/staff/cases", get(api::cases))
+        .route("/api/v1/t/{tenant}/staff/cases/{id}", get(api::case))
+        .route(
+            "/api/v1/t/{tenant}/staff/cases/{id}/actions",
+            post(api::case_action),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/cases/{id}/comments",
+            post(api::case_comment),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/cases/{id}/assign",
+            post(api::case_assign),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/procedures/{id}",
+            axum::routing::put(api::save_procedure),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/catalogue",
+            get(api::export_catalogue).post(api::import_catalogue),
+        )
+        .route("/api/v1/t/{tenant}/staff/outbox", get(api::outbox))
+        .route("/api/v1/t/{tenant}/staff/audit", get(api::audit));
+    html.layer(axum::middleware::from_fn(kernel::web::html_errors))
+        .merge(api)
+        .with_state(state)
+}
