@@ -1,1 +1,286 @@
-fn main() {}
+//! `madoguchi`: the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kernel::config::Config;
+use server::{demo, App};
+
+#[derive(Parser)]
+#[command(
+    name = "madoguchi",
+    version,
+    about = "madoguchi — オープンソースのデジタル市役所 / open-source digital city hall"
+)]
+struct Cli {
+    /// Configuration file (TOML). Environment variables MADOGUCHI_* override it.
+    #[arg(long, global = true, env = "MADOGUCHI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on [env: MADOGUCHI_BIND] (default 127.0.0.1:8080)
+    #[arg(long)]
+    bind: Option<String>,
+    /// sqlite://./madoguchi.db or postgres://… [env: MADOGUCHI_DATABASE_URL]
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Migrate, load the demo municipalities (四街道市, 四日市市) and serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Synthetic applications per municipality.
+        #[arg(long, default_value_t = 300)]
+        applications: usize,
+        /// Load the demo data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Import a municipality's procedure catalogue (CSV or JSON), all or nothing.
+    Import {
+        /// 全国地方公共団体コード of the municipality, e.g. 122289
+        #[arg(long)]
+        tenant: String,
+        /// File to read (.csv or .json)
+        file: PathBuf,
+        /// Check and report without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Export a municipality's procedure catalogue as CSV or JSON.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// Output file (.csv or .json); `-` for standard output as JSON.
+        file: PathBuf,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Check the configuration and the database connection, then exit.
+    CheckConfig,
+}
+
+fn load_config(
+    file: Option<&std::path::Path>,
+    bind: Option<String>,
+    database_url: Option<String>,
+) -> anyhow::Result<Config> {
+    let mut c = Config::load(file)?;
+    if let Some(b) = bind {
+        c.bind = b;
+    }
+    if let Some(d) = database_url {
+        c.database_url = d;
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+fn init_logging(filter: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(app: App, demo: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&app.config.bind)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{} で待ち受けできません: {e}（--bind で別のアドレスを指定できます）",
+                app.config.bind
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    println!("madoguchi is running: http://{addr}/");
+    if demo {
+        for t in kernel::tenant::list(&app.db).await? {
+            println!("  {} portal:      http://{addr}/t/{}", t.name.ja(), t.code);
+            println!(
+                "  {} staff:       http://{addr}/t/{}/staff/sign-in",
+                t.name.ja(),
+                t.code
+            );
+        }
+        println!("  demo staff accounts: dx-admin, reviewer, approver, clerk, kodomo, security — password: {} (demo only)", demo::DEMO_PASSWORD);
+        println!("  API: http://{addr}/api/openapi.json   health: http://{addr}/healthz");
+    }
+    println!("Press Ctrl-C to stop.");
+    server::serve(app, listener).await
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = cli.config.as_deref();
+    match cli.command {
+        Command::Serve(a) => {
+            let c = load_config(file, a.bind, a.database_url)?;
+            init_logging(&c.log);
+            serve(App::start(c).await?, false).await
+        }
+        Command::Migrate { database_url } => {
+            let c = load_config(file, None, database_url)?;
+            init_logging(&c.log);
+            let db = kernel::Db::connect(&c.database_url, 2).await?;
+            let r = kernel::migrate::run(&db).await?;
+            println!("applied: {:?}; already applied: {}", r.applied, r.already);
+            Ok(())
+        }
+        Command::Demo {
+            serve: a,
+            applications,
+            no_serve,
+        } => {
+            let c = load_config(file, a.bind, a.database_url)?;
+            init_logging(&c.log);
+            println!("Database: {}", c.redacted_database_url());
+            let app = App::start(c).await?;
+            let r = demo::load(&app, applications).await?;
+            println!(
+                "Demo data: {} municipalities, {} procedures new, {} applications new ({} already there)",
+                r.tenants, r.procedures_created, r.applications_created, r.applications_existing
+            );
+            if no_serve {
+                return Ok(());
+            }
+            serve(app, true).await
+        }
+        Command::Import {
+            tenant,
+            file: path,
+            dry_run,
+            database_url,
+        } => {
+            let c = load_config(file, None, database_url)?;
+            let app = App::start(c).await?;
+            kernel::tenant::load(&app.db, &tenant)
+                .await
+                .map_err(|_| anyhow::anyhow!("自治体 {tenant} はありません"))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("{} を読めません: {e}", path.display()))?;
+            let parsed = if path.extension().is_some_and(|e| e == "csv") {
+                procedures::csv_io::from_csv(&text)
+            } else {
+                procedures::csv_io::from_json(&text)
+            };
+            let items = parsed.map_err(|errs| {
+                anyhow::anyhow!(errs
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            })?;
+            match procedures::catalogue::import(&app.db, &tenant, &items, "system:cli", dry_run)
+                .await
+            {
+                Ok(r) => {
+                    println!(
+                        "{}created {}, updated {}, unchanged {}",
+                        if dry_run { "(dry run) " } else { "" },
+                        r.created,
+                        r.updated,
+                        r.unchanged
+                    );
+                    Ok(())
+                }
+                Err(kernel::AppError::Validation(errs)) => {
+                    anyhow::bail!(
+                        "取り込みを中止しました（何も変更していません）:\n{}",
+                        errs.iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
+        Command::Export {
+            tenant,
+            file: path,
+            database_url,
+        } => {
+            let c = load_config(file, None, database_url)?;
+            let app = App::start(c).await?;
+            kernel::tenant::load(&app.db, &tenant)
+                .await
+                .map_err(|_| anyhow::anyhow!("自治体 {tenant} はありません"))?;
+            let items: Vec<procedures::Procedure> = procedures::catalogue::list(&app.db, &tenant)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .into_iter()
+                .map(|s| s.procedure)
+                .collect();
+            let out = if path.extension().is_some_and(|e| e == "csv") {
+                procedures::csv_io::to_csv(&items)?
+            } else {
+                serde_json::to_string_pretty(&items)?
+            };
+            if path.as_os_str() == "-" {
+                println!("{out}");
+            } else {
+                std::fs::write(&path, out)?;
+                eprintln!("{} procedures written to {}", items.len(), path.display());
+            }
+            Ok(())
+        }
+        Command::CheckConfig => {
+            let c = load_config(file, None, None)?;
+            for v in Config::unknown_env_vars() {
+                anyhow::bail!("環境変数 {v} は使われていません（綴りを確認してください）");
+            }
+            println!("bind = {}", c.bind);
+            println!("database_url = {}", c.redacted_database_url());
+            println!("public_url = {}", c.public_url);
+            println!("max_body_bytes = {}", c.max_body_bytes);
+            println!("max_attachment_bytes = {}", c.max_attachment_bytes);
+            println!("staff_idle_minutes = {}", c.staff_idle_minutes);
+            println!("pool_size = {}", c.pool_size);
+            let db = kernel::Db::connect(&c.database_url, 1).await?;
+            db.ping().await?;
+            println!("database: OK ({})", db.backend().name());
+            println!("configuration OK");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("エラー / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Demo data: two real municipalities (四街道市 122289, 四日市市 242021)
+//! with their departments, counters, procedures, demo staff and a year and
+//! a half of synthetic applications, so every page and KPI has something
+//! to show. Loading twice changes nothing: everything is upserted or keyed
+//! by a deterministic idempotency key.
+
+use kernel::auth::{Role, Staff};
+use kernel::tenant::TenantProfile;
+use procedures::form::{FieldType, FormDef, RawInput};
+use procedures::intake::{self, Intake};
+use procedures::model::{Channel, Procedure};
+use procedures::workflow::{self, Action, Status};
+
+use crate::App;
+
+/// The password of every demo staff account. Demo only: `madoguchi serve`
+/// never creates these accounts.
+pub const DEMO_PASSWORD: &str = "madoguchi-demo";
+
+pub struct DemoTenant {
+    pub tenant: &'static str,
+    pub procedures: &'static str,
+}
+
+pub const TENANTS: [DemoTenant; 2] = [
+    DemoTenant {
+        tenant: include_str!("../../../data/demo/122289/tenant.json"),
+        procedures: include_str!("../../../data/demo/122289/procedures.json"),
+    },
+    DemoTenant {
+        tenant: include_str!("../../../data/demo/242021/tenant.json"),
+        procedures: include_str!("../../../data/demo/242021/procedures.json"),
+    },
+];
+
+/// (id, name, department or "" for the first procedure department, roles)
+fn demo_staff(t: &TenantProfile) -> Vec<(String, String, String, Vec<Role>)> {
+    let dept = |codes: &[&str]| {
+        codes
+            .iter()
+            .find(|c| t.departments.iter().any(|d| d.code == **c))
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| t.departments[0].code.clone())
+    };
+    let counter = dept(&["madoguchi", "shimin"]);
+    let child = dept(&["kosodate", "kodomo-mirai"]);
+    let digital = dept(&["digital"]);
+    vec![
+        (
+            "dx-admin".into(),
+            "デジタル推進 管理者".into(),
+            digital.clone(),
+            vec![Role::SystemAdmin],
+        ),
+        (
+            "security".into(),
+            "情報セキュリティ 責任者".into(),
+            digital,
+            vec![Role::SecurityOfficer],
+        ),
+        (
+            "clerk".into(),
+            "窓口 担当".into(),
+            counter.clone(),
+            vec![Role::Clerk],
+        ),
+        (
+            "reviewer".into(),
+            "審査 担当".into(),
+            counter.clone(),
+            vec![Role::Clerk, Role::Reviewer],
+        ),
+        (
+            "approver".into(),
+            "決裁 担当".into(),
+            counter,
+            vec![Role::Reviewer, Role::Approver],
+        ),
+        (
+            "kodomo".into(),
+            "子育て 担当".into(),
+            child,
+            vec![Role::Clerk, Role::Reviewer, Role::Approver, Role::DeptAdmin],
+        ),
+    ]
+}
+
+#[derive(Debug, Default)]
+pub struct DemoReport {
+    pub tenants: usize,
+    pub procedures_created: usize,
+    pub applications_created: usize,
+    pub applications_existing: usize,
+}
+
+/// Loads everything. Safe to run any number of times.
+pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<DemoReport> {
+    let mut report = DemoReport::default();
+    for d in TENANTS {
+        let profile: TenantProfile = serde_json::from_str(d.tenant)?;
+        let items: Vec<Procedure> = serde_json::from_str(d.procedures)?;
+        let code = profile.code.as_str().to_string();
+        kernel::tenant::upsert(&app.db, &profile)
+            .await
+            .map_err(|e| anyhow::anyhow!("tenant {code}: {e}"))?;
+        let r = procedures::catalogue::import(&app.db, &code, &items, "system:demo", false)
+            .await
+            .map_err(|e| anyhow::anyhow!("procedures of {code}: {e:?}"))?;
+        report.procedures_created += r.created;
+        for (id, name, dept, roles) in demo_staff(&profile) {
+            let exists = sqlx_exists(&app.db, &code, &id).await?;
+            if !exists {
+                kernel::auth::upsert_staff(
+                    &app.db,
+                    &code,
+                    &id,
+                    &name,
+                    &dept,
+                    &roles,
+                    DEMO_PASSWORD,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("staff {id}: {e}"))?;
+            }
+        }
+        let (created, existing) = applications(app, &profile, applications_per_tenant).await?;
+        report.applications_created += created;
+        report.applications_existing += existing;
+        report.tenants += 1;
+    }
+    Ok(report)
+}
+
+async fn sqlx_exists(db: &kernel::Db, tenant: &str, id: &str) -> anyhow::Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(db.read())
+            .await?
+            .is_some(),
+    )
+}
+
+/// A tiny deterministic generator, so the demo is the same every time.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const FAMILY: [(&str, &str); 10] = [
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+];
+const GIVEN: [(&str, &str); 10] = [
+    ("花子", "ハナコ"),
+    ("太郎", "タロウ"),
+    ("陽菜", "ヒナ"),
+    ("蓮", "レン"),
+    ("結衣", "ユイ"),
+    ("大翔", "ヒロト"),
+    ("美咲", "ミサキ"),
+    ("健一", "ケンイチ"),
+    ("さくら", "サクラ"),
+    ("翔太", "ショウタ"),
+];
+
+/// A valid synthetic answer for every field of a form.
+fn fill(form: &FormDef, rng: &mut Lcg, postal_prefix: &str) -> RawInput {
+    let mut input = RawInput::default();
+    let mut set = |k: &str, v: String| {
+        input.values.insert(k.to_string(), v);
+    };
+    for f in &form.fields {
+        match f.kind {
+            FieldType::PersonName => {
+                let (fa, fk) = FAMILY[rng.below(FAMILY.len())];
+                let (ga, gk) = GIVEN[rng.below(GIVEN.len())];
+                set(&f.name, format!("{fa} {ga}"));
+                set(&format!("{}_kana", f.name), format!("{fk} {gk}"));
+            }
+            FieldType::Text => set(&f.name, "デモ入力".into()),
+            FieldType::Textarea => set(&f.name, "デモ用の入力です。".into()),
+            FieldType::Number => {
+                let v = f.min.unwrap_or(1);
+                set(&f.name, f.max.map_or(v, |m| v.min(m)).to_string());
+            }
+            FieldType::Yen => {
+                let v = f.min.unwrap_or(1000).max(1000);
+                set(&f.name, f.max.map_or(v, |m| v.min(m)).to_string());
+            }
+            FieldType::Choice => set(&f.name, f.options[rng.below(f.options.len())].value.clone()),
+            FieldType::Checkbox => set(&f.name, "true".into()),
+            FieldType::Date => set(
+                &f.name,
+                format!(
+                    "{}-{:02}-{:02}",
+                    1950 + rng.below(60),
+                    1 + rng.below(12),
+                    1 + rng.below(28)
+                ),
+            ),
+            FieldType::Email => set(&f.name, format!("demo{}@example.jp", rng.below(100000))),
+            FieldType::PostalCode => {
+                set(&f.name, format!("{postal_prefix}{:04}", rng.below(10000)))
+            }
+            FieldType::Phone => set(
+                &f.name,
+                format!("090-{:04}-{:04}", rng.below(10000), rng.below(10000)),
+            ),
+            FieldType::MyNumber => {
+                let base: String = (0..11)
+                    .map(|_| char::from(b'0' + rng.below(10) as u8))
+                    .collect();
+                let cd = (0..10)
+                    .find(|d| jp::MyNumber::parse(&format!("{base}{d}")).is_ok())
+                    .unwrap_or(0);
+                set(&f.name, format!("{base}{cd}"));
+            }
+            FieldType::CorporateNumber => set(&f.name, "7000012050002".into()),
+            FieldType::LocalGovCode => set(&f.name, "131016".into()),
+            FieldType::FiscalYear => set(&f.name, "2025".into()),
+            FieldType::File => {}
+        }
+    }
+    // Fields whose condition does not hold are dropped by validation; those
+    // whose condition holds were filled above.
+    input
+}
+
+/// A small valid PDF for each file field (ids derived from the index, so a
+/// rerun replays the same submission).
+fn demo_attachments(
+    form: &FormDef,
+    input: &mut RawInput,
+    i: usize,
+) -> Vec<procedures::committer::NewAttachment> {
+    const PDF: &[u8] = b"%PDF-1.4\n% madoguchi demo attachment\n%%EOF\n";
+    form.fields
+        .iter()
+        .filter(|f| f.kind == FieldType::File)
+        .map(|f| {
+            let id = format!("demo{i:05}{}", f.name.len());
+            input.files.insert(
+                f.name.clone(),
+                procedures::form::FileRef {
+                    attachment_id: id.clone(),
+                    filename: "demo.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: PDF.len() as u64,
+                },
+            );
+            procedures::committer::NewAttachment {
+                id,
+                field: f.name.clone(),
+                filename: "demo.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: PDF.to_vec(),
+                sha256: String::new(),
+            }
+        })
+        .collect()
+}
+
+async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<(usize, usize)> {
+    let code = t.code.as_str();
+    let items = procedures::catalogue::list(&app.db, code).await?;
+    let postal = if code == "122289" { "284" } else { "510" };
+    let mut rng = Lcg(code.parse::<u64>().unwrap_or(1));
+    let now = kernel::clock::now_ms();
+    let fy_start = kernel::clock::fiscal_year_of(now).start_year() - 1;
+    let start = time::Date::from_calendar_date(fy_start, time::Month::April, 1)?
+        .midnight()
+        .assume_offset(kernel::clock::JST)
+        .unix_timestamp()
+        * 1000;
+    let span = (now - start).max(1);
+    let admin = Staff {
+        tenant: code.to_string(),
+        id: "dx-admin".into(),
+        name: "デジタル推進 管理者".into(),
+        department: String::new(),
+        roles: vec![Role::SystemAdmin],
+    };
+    let (mut created, mut existing) = (0, 0);
+    // Submit concurrently so the group committer batches them.
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let s = &items[rng.below(items.len())];
+        // Online share grows over time, as both plans intend.
+        let progress = (i * 100 / n.max(1)) as usize;
+        let roll = rng.below(100);
+        let channel = if s.procedure.channels.online() && roll < 25 + progress / 3 {
+            Channel::Online
+        } else if roll % 5 == 0 {
+            Channel::Proxy
+        } else {
+            Channel::Counter
+        };
+        let at = start
+            + (span as u128 * i as u128 / n.max(1) as u128) as i64
+            + rng.below(3_600_000) as i64;
+        let mut input = fill(&s.procedure.form, &mut rng, postal);
+        let attachments = demo_attachments(&s.procedure.form, &mut input, i);
+        let key = format!("demo-{code}-{i:05}");
+        let committer = app.procedures.committer.clone();
+        let s = s.clone();
+        let code = code.to_string();
+        tasks.push(tokio::spawn(async move {
+            intake::submit(
+                &committer,
+                Intake {
+                    tenant: &code,
+                    procedure: &s,
+                    input: &input,
+                    channel,
+                    idempotency_key: &key,
+                    draft_id: None,
+                    new_attachments: attachments,
+                    actor: if channel == Channel::Online {
+                        "resident".into()
+                    } else {
+                        "staff:clerk".into()
+                    },
+                    lang: kernel::Lang::Ja,
+                    submitted_at: Some(at.min(now)),
+                },
+            )
+            .await
+            .map(|r| (r, at))
+        }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await? {
+            Ok((procedures::committer::Submitted::Created(r), at)) => {
+                created += 1;
+                // Older cases have moved on through the workflow.
+                if now - at > 14 * 86_400_000 && i % 4 != 0 {
+                    advance(app, &admin, r.as_str(), i).await?;
+                }
+            }
+            Ok((procedures::committer::Submitted::Replayed(_), _)) => existing += 1,
+            Err(e) => anyhow::bail!("demo application {i} of {code}: {e:?}"),
+        }
+    }
+    Ok((created, existing))
+}
+
+async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result<()> {
+    let links = &app.procedures.links;
+    let mut steps = vec![Action::StartReview];
+    match i % 7 {
+        0 => steps.push(Action::RequestCorrection),
+        1 => steps.extend([Action::Reject, Action::Complete]),
+        2 => steps.push(Action::Approve),
+        _ => steps.extend([Action::Approve, Action::Complete]),
+    }
+    for action in steps {
+        let a = procedures::applications::get(&app.db, &admin.tenant, id).await?;
+        if action.transition(a.status).is_none() || a.status == Status::Completed {
+            break;
+        }
+        let message = if action.needs_message() {
+            "デモ: 添付書類の写しが不鮮明です。再度お送りください。"
+        } else {
+            ""
+        };
+        workflow::apply(&app.db, links, admin, id, action, a.version, message)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    Ok(())
+}

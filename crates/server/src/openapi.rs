@@ -1,0 +1,120 @@
+//! The OpenAPI 3.1 description of the JSON API, served at
+//! `/api/openapi.json`. Each procedure's answers are described by its own
+//! JSON Schema at `GET /api/v1/t/{tenant}/procedures/{id}` (`answers_schema`),
+//! because forms are data.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn op(summary: &str, tag: &str, params: &[&str], body: Option<Value>, responses: Value) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params.iter().map(|p| json!({"$ref": format!("#/components/parameters/{p}")})).collect::<Vec<_>>(),
+        "responses": responses,
+    });
+    if let Some(b) = body {
+        o["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": b}}});
+    }
+    o
+}
+
+fn ok(desc: &str) -> Value {
+    json!({"200": {"description": desc}, "404": {"$ref": "#/components/responses/Error"}})
+}
+
+fn staff(v: Value) -> Value {
+    let mut v = v;
+    v["security"] = json!([{"staffSession": []}]);
+    v["responses"]["401"] = json!({"$ref": "#/components/responses/Error"});
+    v["responses"]["403"] = json!({"$ref": "#/components/responses/Error"});
+    v
+}
+
+pub fn spec() -> Value {
+    let answers = json!({"type": "object", "properties": {
+        "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
+        "lang": {"type": "string", "enum": ["ja", "en"]}
+    }});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "madoguchi API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
+        },
+        "paths": {
+            "/healthz": {"get": {"summary": "Health check", "tags": ["system"], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unavailable"}}}},
+            "/api/v1/tenants": {"get": {"summary": "Municipalities served", "tags": ["tenants"], "responses": {"200": {"description": "List"}}}},
+            "/api/v1/t/{tenant}": {"get": op("A municipality with departments and counters", "tenants", &["tenant"], None, ok("Tenant"))},
+            "/api/v1/t/{tenant}/procedures": {"get": op("Procedure catalogue", "procedures", &["tenant"], None, ok("Procedures"))},
+            "/api/v1/t/{tenant}/procedures/{id}": {"get": op("One procedure with its form and answers_schema", "procedures", &["tenant", "id"], None, ok("Procedure"))},
+            "/api/v1/t/{tenant}/procedures/{id}/validate": {"post": op("Validate answers without submitting", "applications", &["tenant", "id"], Some(answers.clone()), json!({"200": {"description": "Valid; normalised answers"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/procedures/{id}/applications": {"post": op("Submit an application (online channel). A retry with the same Idempotency-Key returns the same case.", "applications", &["tenant", "id", "idempotencyKey"], Some(answers.clone()), json!({
+                "201": {"description": "Created: receipt_number, access_token, case_url"},
+                "200": {"description": "Replayed: the case created earlier with this key"},
+                "400": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "413": {"$ref": "#/components/responses/Error"},
+                "422": {"$ref": "#/components/responses/Error"}
+            }))},
+            "/api/v1/t/{tenant}/drafts": {"post": op("Save a draft; returns a token to resume it", "drafts", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "answers": {"type": "object"}}})), json!({"201": {"description": "Draft token"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/drafts/{token}": {
+                "get": op("Resume a draft", "drafts", &["tenant", "token"], None, ok("Draft")),
+                "put": op("Update a draft", "drafts", &["tenant", "token"], Some(answers.clone()), ok("Saved"))
+            },
+            "/api/v1/t/{tenant}/my/{receipt}/{token}": {
+                "get": op("The applicant's view of their case", "applications", &["tenant", "receipt", "token"], None, ok("Case")),
+                "put": op("Resubmit corrected answers after a correction request (補正)", "applications", &["tenant", "receipt", "token"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Back under review"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))
+            },
+            "/api/v1/t/{tenant}/kpi": {"get": op("KPIs for a fiscal year (online share of procedures, applications by channel, share of applications for online-capable procedures)", "kpi", &["tenant", "fy"], None, ok("KPI report"))},
+            "/api/v1/t/{tenant}/staff/session": {
+                "post": op("Staff sign-in; sets the session cookie", "staff", &["tenant"], Some(json!({"type": "object", "required": ["id", "password"], "properties": {"id": {"type": "string"}, "password": {"type": "string"}}})), json!({"200": {"description": "Signed in"}, "401": {"$ref": "#/components/responses/Error"}})),
+                "delete": op("Sign out", "staff", &["tenant"], None, json!({"204": {"description": "Signed out"}}))
+            },
+            "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant"], None, ok("Cases")))},
+            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions. Audited.", "staff", &["tenant", "id"], None, ok("Case")))},
+            "/api/v1/t/{tenant}/staff/cases/{id}/actions": {"post": staff(op("Move a case on: start_review, request_correction, approve, reject, complete", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["action", "version"], "properties": {"action": {"type": "string", "enum": ["start_review", "request_correction", "approve", "reject", "complete"]}, "version": {"type": "integer"}, "message": {"type": "string"}}})), json!({"200": {"description": "New status"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/cases/{id}/comments": {"post": staff(op("Internal comment", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})), json!({"201": {"description": "Added"}})))},
+            "/api/v1/t/{tenant}/staff/cases/{id}/assign": {"post": staff(op("Assign a case", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["assignee", "version"], "properties": {"assignee": {"type": "string"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Assigned"}})))},
+            "/api/v1/t/{tenant}/staff/procedures/{id}": {"put": staff(op("Create or update a procedure (optimistic: send the version you edited)", "catalogue", &["tenant", "id"], Some(json!({"type": "object", "required": ["procedure"], "properties": {"procedure": {"type": "object"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Updated"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/catalogue": {
+                "get": staff(op("Export the catalogue (format=csv|json)", "catalogue", &["tenant", "format"], None, ok("File"))),
+                "post": staff(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview)", "catalogue", &["tenant", "format", "dryRun"], Some(json!({"type": "string"})), json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}})))
+            },
+            "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
+            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers)", "audit", &["tenant", "target"], None, ok("Entries")))}
+        },
+        "components": {
+            "parameters": {
+                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード (6 digits with check digit), e.g. 122289", "schema": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
+                "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
+                "idempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": true, "description": "8–128 characters; reuse it when retrying", "schema": {"type": "string"}},
+                "fy": {"name": "fy", "in": "query", "required": false, "description": "年度: 2026, 令和8年度 or R8", "schema": {"type": "string"}},
+                "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
+                "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
+                "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}}
+            },
+            "responses": {
+                "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "description": "Stable code to read out to a clerk, e.g. MDG-404-procedure"},
+                    "message": {"type": "string"}, "message_en": {"type": "string"}, "detail": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+                }}}}
+            },
+            "securitySchemes": {
+                "staffSession": {"type": "apiKey", "in": "cookie", "name": "mdg_staff"}
+            }
+        }
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
