@@ -229,6 +229,58 @@ pub async fn submit(
 }
 
 #[derive(Deserialize)]
+struct StaffSubmitBody {
+    channel: String,
+    #[serde(default)]
+    answers: serde_json::Map<String, Value>,
+}
+
+/// An application entered by a clerk at the counter: `counter` (the
+/// resident filled in a paper form) or `proxy` (the clerk entered it for the
+/// resident, 書かない窓口). Counted by channel in the KPIs.
+pub async fn staff_submit(
+    State(st): State<ProceduresState>,
+    staff: Staff,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    staff.require(Role::Clerk)?;
+    let key = idempotency_key(&headers);
+    intake::check_idempotency_key(&key)?;
+    let p = catalogue::get(&st.db, &tenant, &id).await?;
+    let b: StaffSubmitBody = parse_json(&body)?;
+    let channel =
+        match Channel::parse(&b.channel) {
+            Some(c @ (Channel::Counter | Channel::Proxy)) => c,
+            _ => return Err(AppError::Validation(vec![kernel::FieldError {
+                field: "channel".into(),
+                message:
+                    "「受付経路」は counter（窓口）または proxy（職員代理入力）を指定してください。"
+                        .into(),
+            }])),
+        };
+    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, Lang::Ja)?;
+    let s = intake::submit(
+        &st.committer,
+        Intake {
+            tenant: &tenant,
+            procedure: &p,
+            input: &input,
+            channel,
+            idempotency_key: &key,
+            draft_id: None,
+            new_attachments,
+            actor: staff.actor(),
+            lang: Lang::Ja,
+            submitted_at: None,
+        },
+    )
+    .await?;
+    Ok(submitted_response(&st.links, &tenant, &s))
+}
+
+#[derive(Deserialize)]
 struct DraftBody {
     procedure_id: String,
     #[serde(default)]

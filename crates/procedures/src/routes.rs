@@ -149,6 +149,10 @@ pub fn router(state: ProceduresState) -> Router {
             axum::routing::put(api::save_procedure),
         )
         .route(
+            "/api/v1/t/{tenant}/staff/procedures/{id}/applications",
+            post(api::staff_submit),
+        )
+        .route(
             "/api/v1/t/{tenant}/staff/catalogue",
             get(api::export_catalogue).post(api::import_catalogue),
         )

@@ -1,1 +1,213 @@
+//! Test kit: start a real madoguchi server on port 0 with a fresh database
+//! (a new SQLite file, or a new PostgreSQL database) and talk to it over
+//! HTTP like a browser or an API client would.
 
+use std::path::PathBuf;
+
+use kernel::config::Config;
+use server::App;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+fn random_suffix() -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).expect("random");
+    hex::encode(b)
+}
+
+/// The PostgreSQL server URL for tests (a maintenance database such as
+/// `postgres://postgres@127.0.0.1:5433/postgres`), from
+/// `MADOGUCHI_TEST_POSTGRES_URL`. Outside CI the PostgreSQL variant of a
+/// test is skipped, loudly, when it is not set; in CI it is required.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("MADOGUCHI_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+                panic!("MADOGUCHI_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL");
+            }
+            eprintln!("SKIPPED on PostgreSQL: set MADOGUCHI_TEST_POSTGRES_URL (scripts/test does)");
+            None
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > "postgres://".len())
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..cut], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestApp {
+    /// A server with the two demo municipalities, their catalogues and demo
+    /// staff, and no applications.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        let (database_url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let path =
+                    std::env::temp_dir().join(format!("madoguchi-test-{}.db", random_suffix()));
+                (format!("sqlite://{}", path.display()), Cleanup::File(path))
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("mdg_test_{}", random_suffix());
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .expect("connect to the PostgreSQL test server");
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                (
+                    replace_database(&admin_url, &name),
+                    Cleanup::Database { admin_url, name },
+                )
+            }
+        };
+        let mut config = Config {
+            database_url,
+            bind: "127.0.0.1:0".into(),
+            pool_size: 4,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        config.public_url = format!("http://{addr}");
+        let app = App::start(config).await.expect("start app");
+        server::demo::load(&app, 0)
+            .await
+            .expect("load demo tenants");
+        let serving = app.clone();
+        tokio::spawn(async move {
+            let _ = server::serve(serving, listener).await;
+        });
+        Some(Self {
+            base: format!("http://{addr}"),
+            app,
+            backend,
+            cleanup,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client like a browser: keeps cookies, does not follow redirects
+    /// (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A client signed in as a demo staff account of `tenant`.
+    pub async fn staff(&self, tenant: &str, id: &str) -> reqwest::Client {
+        let c = self.client();
+        let r = c
+            .post(self.url(&format!("/api/v1/t/{tenant}/staff/session")))
+            .json(&serde_json::json!({"id": id, "password": server::demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), 200, "sign in as {id}");
+        c
+    }
+
+    /// Runs a query on the test database directly (for checks that no
+    /// HTTP response should reveal, e.g. row counts).
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .fetch_one(self.app.db.read())
+            .await
+            .expect("count query")
+            .get::<i64, _>(0)
+    }
+
+    pub async fn cleanup(self) {
+        self.app.db.close().await;
+        match self.cleanup {
+            Cleanup::File(p) => {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(mut conn) =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await
+                {
+                    let _ = sqlx::Executor::execute(
+                        &mut conn,
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+}
+
+/// Defines one `#[tokio::test]` per backend for a scenario
+/// `async fn(TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&app).await;
+                    app.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
+                    super::$name(&app).await;
+                    app.cleanup().await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,1249 @@
+//! End-to-end tests over HTTP against a real server with a fresh database,
+//! each scenario run on SQLite and on PostgreSQL.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use testkit::TestApp;
+
+const T: &str = "122289";
+
+/// A procedure with every kind of field the tests need, created through
+/// the staff API (which itself is under test).
+async fn create_test_procedure(app: &TestApp) {
+    let admin = app.staff(T, "dx-admin").await;
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/test-permit")))
+        .json(&json!({"procedure": {
+            "id": "test-permit",
+            "name": {"ja": "テスト許可申請", "en": "Test permit"},
+            "description": {"ja": "テスト用の手続です。"},
+            "department": "madoguchi",
+            "life_events": ["moving"],
+            "channels": "both",
+            "identity_level": "none",
+            "fee_yen": 300,
+            "documents": [{"ja": "本人確認書類"}],
+            "processing_time": {"ja": "即日"},
+            "legal_basis": "テスト条例",
+            "form": {"fields": [
+                {"name": "applicant", "type": "person_name", "label": {"ja": "氏名", "en": "Name"}, "required": true},
+                {"name": "email", "type": "email", "label": {"ja": "メールアドレス"}},
+                {"name": "postal", "type": "postal_code", "label": {"ja": "郵便番号"}, "required": true},
+                {"name": "birth", "type": "date", "label": {"ja": "生年月日"}, "required": true},
+                {"name": "my_number", "type": "my_number", "label": {"ja": "個人番号"}},
+                {"name": "purpose", "type": "choice", "label": {"ja": "使いみち"}, "required": true,
+                 "options": [{"value": "work", "label": {"ja": "勤務先"}}, {"value": "other", "label": {"ja": "その他"}}]},
+                {"name": "purpose_other", "type": "text", "label": {"ja": "その他の使いみち"}, "required": true,
+                 "show_if": {"field": "purpose", "equals": "other"}},
+                {"name": "doc", "type": "file", "label": {"ja": "書類"}, "accept": ["application/pdf"], "max_bytes": 100000}
+            ]}
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+fn good_answers() -> Value {
+    json!({
+        "applicant": {"name": "山田 太郎", "kana": "やまだ たろう"},
+        "email": "taro@example.jp",
+        "postal": "〒２８４－８５５５",
+        "birth": "昭和60年1月2日",
+        "purpose": "work"
+    })
+}
+
+async fn submit(app: &TestApp, key: &str, answers: Value) -> reqwest::Response {
+    app.client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        )))
+        .header("Idempotency-Key", key)
+        .json(&json!({ "answers": answers }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn body(r: reqwest::Response) -> Value {
+    let text = r.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+async fn catalogue(app: &TestApp) {
+    for tenant in ["122289", "242021"] {
+        let r = app
+            .client()
+            .get(app.url(&format!("/api/v1/t/{tenant}/procedures")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let v = body(r).await;
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() >= 30, "{tenant} has {} procedures", items.len());
+        for wanted in [
+            "juminhyo-copy",
+            "tennyu",
+            "jido-teate",
+            "sodai-gomi",
+            "inu-toroku",
+            "smartphone-class",
+        ] {
+            assert!(
+                items.iter().any(|p| p["id"] == wanted),
+                "{tenant} lacks {wanted}"
+            );
+        }
+    }
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/122289/procedures/juminhyo-copy"))
+        .send()
+        .await
+        .unwrap();
+    let v = body(r).await;
+    assert_eq!(v["name"]["ja"], "住民票の写しの交付請求");
+    assert_eq!(v["answers_schema"]["type"], "object");
+    assert!(v["answers_schema"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x == "applicant"));
+
+    // Unknown tenant and procedure: 404 with a stable code, HTML and JSON.
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/999999/procedures"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(body(r).await["error"]["code"], "MDG-404-tenant");
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/122289/procedures/no-such"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(body(r).await["error"]["code"], "MDG-404-procedure");
+    let r = app
+        .client()
+        .get(app.url("/t/999999/procedures"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("お探しの自治体は見つかりませんでした") && html.contains("MDG-404-tenant"),
+        "{html}"
+    );
+    let r = app
+        .client()
+        .get(app.url("/t/122289/procedures/no-such/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // Counter-only procedures cannot be applied for online.
+    let r = app
+        .client()
+        .get(app.url("/t/122289/procedures/konin/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn apply_and_track(app: &TestApp) {
+    create_test_procedure(app).await;
+    let r = submit(app, "key-apply-0001", good_answers()).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v = body(r).await;
+    let receipt = v["receipt_number"].as_str().unwrap();
+    assert!(
+        kernel::ids::ReceiptNumber::parse(receipt).is_some(),
+        "{receipt}"
+    );
+    let id = v["id"].as_str().unwrap().to_string();
+    let token = v["access_token"].as_str().unwrap().to_string();
+
+    // The applicant sees their case with normalised answers.
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/{T}/my/{id}/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mine = body(r).await;
+    assert_eq!(mine["status"], "received");
+    assert_eq!(mine["answers"]["postal"], "284-8555");
+    assert_eq!(mine["answers"]["birth"], "1985-01-02");
+    assert_eq!(mine["answers"]["applicant"]["kana"], "ヤマダ\u{3000}タロウ");
+    // A wrong token reveals nothing.
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/{T}/my/{id}/{}", "0".repeat(32))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // The HTML view shows the receipt number.
+    let html = app
+        .client()
+        .get(app.url(&format!("/t/{T}/my/{id}/{token}?new=1")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(receipt) && html.contains("申請を受け付けました"));
+
+    // The confirmation e-mail is queued with the receipt number and link.
+    let admin = app.staff(T, "dx-admin").await;
+    let out = body(
+        admin
+            .get(app.url(&format!("/api/v1/t/{T}/staff/outbox")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mail = out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "application.received")
+        .expect("mail");
+    assert_eq!(mail["recipient"], "taro@example.jp");
+    assert!(mail["body"].as_str().unwrap().contains(receipt));
+    assert!(mail["body"].as_str().unwrap().contains(&token));
+
+    // The submission is in the audit log, and the chain is intact.
+    let sec = app.staff(T, "security").await;
+    let a = body(
+        sec.get(app.url(&format!(
+            "/api/v1/t/{T}/staff/audit?target=application:{id}"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(a["items"][0]["action"], "application.submit");
+    assert_eq!(a["chain_intact"], true);
+}
+
+async fn idempotent_resubmit(app: &TestApp) {
+    create_test_procedure(app).await;
+    let first = body(submit(app, "key-idem-0001", good_answers()).await).await;
+    let r = submit(app, "key-idem-0001", good_answers()).await;
+    assert_eq!(r.status(), 200);
+    let second = body(r).await;
+    assert_eq!(first["id"], second["id"]);
+    assert_eq!(first["access_token"], second["access_token"]);
+    assert_eq!(second["replayed"], true);
+    // Twenty concurrent retries of a new key make exactly one case.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let url = app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        ));
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Idempotency-Key", "key-idem-concurrent")
+                .json(&json!({"answers": good_answers()}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()["id"]
+                .clone()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'application.submit'")
+            .await,
+        2
+    );
+    // A missing key is refused with a message naming the header.
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        )))
+        .json(&json!({"answers": good_answers()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(body(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Idempotency-Key"));
+}
+
+async fn bad_input_changes_nothing(app: &TestApp) {
+    create_test_procedure(app).await;
+    let before = app.count("SELECT COUNT(*) FROM applications").await;
+    let mut a = good_answers();
+    a["postal"] = json!("284-855");
+    a["birth"] = json!("2026-02-30");
+    a["my_number"] = json!("123456789017");
+    a["purpose"] = json!("other");
+    a["applicant"] = json!({"name": "山田<b>", "kana": "山田"});
+    let r = submit(app, "key-bad-00001", a).await;
+    assert_eq!(r.status(), 422);
+    let v = body(r).await;
+    let fields = v["error"]["fields"].as_array().unwrap();
+    let msg = |f: &str| {
+        fields
+            .iter()
+            .find(|x| x["field"] == f)
+            .and_then(|x| x["message"].as_str())
+            .unwrap_or_else(|| panic!("no error for {f}: {fields:?}"))
+            .to_string()
+    };
+    assert!(
+        msg("postal").contains("「郵便番号」は7桁"),
+        "{}",
+        msg("postal")
+    );
+    assert!(
+        msg("birth").contains("「生年月日」") && msg("birth").contains("2月30日"),
+        "{}",
+        msg("birth")
+    );
+    assert!(
+        msg("my_number").contains("「個人番号」の番号が正しくありません"),
+        "{}",
+        msg("my_number")
+    );
+    assert!(msg("purpose_other").contains("「その他の使いみち」を入力してください"));
+    assert!(msg("applicant").contains("「<」"));
+    assert!(msg("applicant_kana").contains("カタカナ"));
+    // English messages when asked.
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        )))
+        .header("Idempotency-Key", "key-bad-00002")
+        .header("Accept-Language", "en")
+        .json(&json!({"answers": {"postal": "12"}}))
+        .send()
+        .await
+        .unwrap();
+    let v = body(r).await;
+    assert!(
+        v["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"] == "Enter Name."),
+        "{v}"
+    );
+    // Malformed JSON: a clear 400.
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        )))
+        .header("Idempotency-Key", "key-bad-00003")
+        .header("content-type", "application/json")
+        .body("{\"answers\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(body(r).await["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("JSON"));
+    // An attachment that is not really a PDF.
+    let mut a = good_answers();
+    a["doc"] =
+        json!({"filename": "x.pdf", "content_type": "application/pdf", "data_base64": "PGh0bWw+"});
+    let r = submit(app, "key-bad-00004", a).await;
+    assert_eq!(r.status(), 422);
+    assert!(body(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("PDF"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, before);
+    assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
+}
+
+async fn oversized_body(app: &TestApp) {
+    let big = "x".repeat(13 * 1024 * 1024);
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/juminhyo-copy/applications"
+        )))
+        .header("Idempotency-Key", "key-big-00001")
+        .header("content-type", "application/json")
+        .body(format!("{{\"answers\": {{\"x\": \"{big}\"}}}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(body(r).await["error"]["code"], "MDG-413");
+}
+
+async fn attachments_and_drafts(app: &TestApp) {
+    create_test_procedure(app).await;
+    // An attachment through the API is stored with the case.
+    let mut a = good_answers();
+    a["doc"] = json!({"filename": "../証明書.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQKJSVFT0YK"});
+    let v = body(submit(app, "key-att-00001", a).await).await;
+    let id = v["id"].as_str().unwrap();
+    let admin = app.staff(T, "dx-admin").await;
+    let case = body(
+        admin
+            .get(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(case["answers"]["doc"]["filename"], "証明書.pdf");
+    let aid = case["answers"]["doc"]["attachment_id"].as_str().unwrap();
+    let r = admin
+        .get(app.url(&format!("/t/{T}/staff/cases/{id}/attachments/{aid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"%PDF-1.4\n%%EOF\n");
+    // Residents cannot fetch it.
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/{T}/staff/cases/{id}/attachments/{aid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // Drafts over the API.
+    let r = app
+        .client()
+        .post(app.url(&format!("/api/v1/t/{T}/drafts")))
+        .json(&json!({"procedure_id": "test-permit", "answers": {"postal": "284"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = body(r).await["token"].as_str().unwrap().to_string();
+    let r = app
+        .client()
+        .put(app.url(&format!("/api/v1/t/{T}/drafts/{token}")))
+        .json(&json!({"answers": {"postal": "2848555", "email": "a@example.jp"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let d = body(
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/drafts/{token}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d["answers"]["postal"], "2848555");
+    // Resuming through the browser sets the cookie and prefills the form.
+    let browser = app.client();
+    let r = browser
+        .get(app.url(&format!("/t/{T}/drafts/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = browser
+        .get(app.url(&format!("/t/{T}/procedures/test-permit/apply")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"2848555\""), "draft not prefilled");
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/{T}/drafts/{}", "f".repeat(64))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn html_apply_flow(app: &TestApp) {
+    create_test_procedure(app).await;
+    let b = app.client();
+    let form_url = app.url(&format!("/t/{T}/procedures/test-permit/apply"));
+    // Errors: 422, the same page with an error summary linking to fields.
+    let empty = reqwest::multipart::Form::new()
+        .text("_action", "review")
+        .text("postal", "12");
+    let r = b.post(&form_url).multipart(empty).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("class=\"error-summary\""));
+    assert!(html.contains("href=\"#field-applicant\""));
+    assert!(html.contains("「郵便番号」は7桁で入力してください（いま2桁です）。"));
+    assert!(html.contains("value=\"12\""), "what was typed is kept");
+    assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 0);
+    // Save for later.
+    let save = reqwest::multipart::Form::new()
+        .text("_action", "save")
+        .text("postal", "284-8555");
+    let html = b
+        .post(&form_url)
+        .multipart(save)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("一時保存しました") && html.contains("/drafts/"));
+    // Valid input with an upload → check page → submit.
+    let pdf = reqwest::multipart::Part::bytes(b"%PDF-1.7 test".to_vec())
+        .file_name("doc.pdf")
+        .mime_str("application/pdf")
+        .unwrap();
+    let ok = reqwest::multipart::Form::new()
+        .text("_action", "review")
+        .text("applicant", "佐藤 花子")
+        .text("applicant_kana", "さとう はなこ")
+        .text("postal", "2848555")
+        .text("birth", "R1.5.1")
+        .text("purpose", "other")
+        .text("purpose_other", "銀行口座の開設")
+        .part("doc", pdf);
+    let r = b.post(&form_url).multipart(ok).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let check = b
+        .get(app.url(&format!("/t/{T}/procedures/test-permit/apply/check")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        check.contains("令和元年5月1日（2019年）"),
+        "date shown in both calendars"
+    );
+    assert!(check.contains("サトウ\u{3000}ハナコ"));
+    assert!(check.contains("doc.pdf"));
+    let key = check
+        .split("name=\"_key\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let submit_url = app.url(&format!("/t/{T}/procedures/test-permit/apply/submit"));
+    let r = b
+        .post(&submit_url)
+        .form(&[("_key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let done = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(done.contains("/my/") && done.ends_with("?new=1"));
+    // A double click: the same case, not a second one.
+    let r = b
+        .post(&submit_url)
+        .form(&[("_key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"].to_str().unwrap(), done);
+    assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments WHERE owner LIKE 'application:%'")
+            .await,
+        1
+    );
+    let page = b
+        .get(app.url(&done))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("申請を受け付けました") && page.contains("panel__ref"));
+    // English interface.
+    let html = b
+        .get(app.url("/t/122289/procedures?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Procedures"));
+}
+
+async fn correction_loop_and_approval(app: &TestApp) {
+    create_test_procedure(app).await;
+    let v = body(submit(app, "key-flow-0001", good_answers()).await).await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let token = v["access_token"].as_str().unwrap().to_string();
+    let reviewer = app.staff(T, "reviewer").await;
+    let approver = app.staff(T, "approver").await;
+    let case_url = app.url(&format!("/api/v1/t/{T}/staff/cases/{id}"));
+    let act = |c: &reqwest::Client, action: &str, version: i64, message: &str| {
+        c.post(format!("{case_url}/actions"))
+            .json(&json!({"action": action, "version": version, "message": message}))
+            .send()
+    };
+    let case = body(reviewer.get(&case_url).send().await.unwrap()).await;
+    assert_eq!(case["actions"], json!(["start_review"]));
+    assert_eq!(
+        act(&reviewer, "start_review", 1, "")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A stale version is a conflict and changes nothing.
+    assert_eq!(
+        act(&reviewer, "request_correction", 1, "x")
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    // A correction needs a message.
+    let r = act(&reviewer, "request_correction", 2, "  ").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(body(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("申請者へのメッセージ"));
+    // A reviewer cannot approve.
+    assert_eq!(
+        act(&reviewer, "approve", 2, "").await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        act(
+            &reviewer,
+            "request_correction",
+            2,
+            "郵便番号をご確認ください。"
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    // The resident sees the request, on the page and by e-mail.
+    let mine = body(
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/my/{id}/{token}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine["status"], "correction_requested");
+    let html = app
+        .client()
+        .get(app.url(&format!("/t/{T}/my/{id}/{token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("郵便番号をご確認ください。") && html.contains("/correct"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application.correction_requested'")
+            .await,
+        1
+    );
+    // A bad correction is refused and changes nothing.
+    let mut a = good_answers();
+    a["postal"] = json!("1");
+    let r = app
+        .client()
+        .put(app.url(&format!("/api/v1/t/{T}/my/{id}/{token}")))
+        .json(&json!({"version": 3, "answers": a}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // The corrected resubmission goes back to review.
+    let mut a = good_answers();
+    a["postal"] = json!("284-0001");
+    let r = app
+        .client()
+        .put(app.url(&format!("/api/v1/t/{T}/my/{id}/{token}")))
+        .json(&json!({"version": 3, "answers": a}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let case = body(approver.get(&case_url).send().await.unwrap()).await;
+    assert_eq!(case["status"], "under_review");
+    assert_eq!(case["answers"]["postal"], "284-0001");
+    assert_eq!(
+        case["actions"],
+        json!(["request_correction", "approve", "reject"])
+    );
+    let v = case["version"].as_i64().unwrap();
+    assert_eq!(
+        act(&approver, "approve", v, "").await.unwrap().status(),
+        200
+    );
+    // Completion needs the clerk role: the approver alone cannot.
+    assert_eq!(
+        act(&approver, "complete", v + 1, "")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        act(&reviewer, "complete", v + 1, "")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        act(&reviewer, "complete", v + 2, "")
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    // Comments and assignment.
+    let r = reviewer
+        .post(format!("{case_url}/comments"))
+        .json(&json!({"text": "電話で確認済み"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = reviewer
+        .post(format!("{case_url}/assign"))
+        .json(&json!({"assignee": "kodomo", "version": v + 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "cannot assign to another department's staff"
+    );
+    let r = reviewer
+        .post(format!("{case_url}/assign"))
+        .json(&json!({"assignee": "approver", "version": v + 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Full history, in order, and every change audited in the same chain.
+    let case = body(reviewer.get(&case_url).send().await.unwrap()).await;
+    let kinds: Vec<&str> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "submitted",
+            "start_review",
+            "request_correction",
+            "resubmitted",
+            "approve",
+            "complete",
+            "comment",
+            "assign"
+        ]
+    );
+    let sec = app.staff(T, "security").await;
+    let a = body(
+        sec.get(app.url(&format!(
+            "/api/v1/t/{T}/staff/audit?target=application:{id}"
+        )))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let actions: Vec<&str> = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "application.submit",
+        "application.view",
+        "application.transition",
+        "application.resubmit",
+        "application.comment",
+        "application.assign",
+    ] {
+        assert!(
+            actions.contains(&wanted),
+            "{wanted} missing from {actions:?}"
+        );
+    }
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "application.transition")
+            .count(),
+        4
+    );
+    assert_eq!(a["chain_intact"], true);
+    assert!(matches!(
+        kernel::audit::verify(&app.app.db, T).await.unwrap(),
+        kernel::audit::Verify::Intact { .. }
+    ));
+}
+
+async fn access_is_scoped(app: &TestApp) {
+    create_test_procedure(app).await;
+    let v = body(submit(app, "key-scope-001", good_answers()).await).await;
+    let id = v["id"].as_str().unwrap();
+    // Anonymous: 401 on the API, sign-in redirect on pages.
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/{T}/staff/cases/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // Another department's staff do not see the case exist.
+    let kodomo = app.staff(T, "kodomo").await;
+    let r = kodomo
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let list = body(
+        kodomo
+            .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["total"], 0);
+    // Staff of tenant 122289 get nothing from tenant 242021.
+    let reviewer = app.staff(T, "reviewer").await;
+    for path in [
+        "/api/v1/t/242021/staff/cases",
+        &format!("/api/v1/t/242021/staff/cases/{id}"),
+        "/api/v1/t/242021/staff/outbox",
+    ] {
+        let r = reviewer.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert!(!r.text().await.unwrap().contains(id));
+    }
+    // The resident link of one tenant does not open in another.
+    let token = v["access_token"].as_str().unwrap();
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/242021/my/{id}/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // A clerk cannot import the catalogue; the outbox is for administrators.
+    let clerk = app.staff(T, "clerk").await;
+    assert_eq!(
+        clerk
+            .get(app.url(&format!("/api/v1/t/{T}/staff/outbox")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        clerk
+            .post(app.url(&format!("/api/v1/t/{T}/staff/catalogue?format=json")))
+            .body("[]")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // Wrong password.
+    let r = app
+        .client()
+        .post(app.url(&format!("/api/v1/t/{T}/staff/session")))
+        .json(&json!({"id": "reviewer", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client()
+        .post(app.url(&format!("/t/{T}/staff/sign-in")))
+        .form(&[("id", ""), ("password", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("「職員ID」を入力してください。"));
+}
+
+async fn catalogue_editing(app: &TestApp) {
+    let admin = app.staff(T, "dx-admin").await;
+    let url = app.url(&format!("/api/v1/t/{T}/staff/catalogue"));
+    let csv = admin
+        .get(format!("{url}?format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("\u{FEFF}id,department,name_ja"));
+    // Change one fee in the spreadsheet; a dry run changes nothing.
+    let edited = csv.replacen(",both,my_number_card,300,", ",both,my_number_card,350,", 1);
+    assert_ne!(edited, csv);
+    let r = body(
+        admin
+            .post(format!("{url}?format=csv&dry_run=true"))
+            .body(edited.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r["updated"], 1);
+    let same = admin
+        .get(format!("{url}?format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(same, csv);
+    let r = body(
+        admin
+            .post(format!("{url}?format=csv"))
+            .body(edited.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (r["created"].as_i64(), r["updated"].as_i64()),
+        (Some(0), Some(1))
+    );
+    // A broken row: nothing is imported, the row and column are named.
+    let broken = edited.replacen(",both,", ",postal,", 1);
+    let r = admin
+        .post(format!("{url}?format=csv"))
+        .body(broken)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let msg = body(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("行目「channels」"), "{msg}");
+    // Optimistic editing: a stale version is refused.
+    let p = body(
+        admin
+            .get(app.url(&format!("/api/v1/t/{T}/procedures/juminhyo-copy")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let version = p["version"].as_i64().unwrap();
+    let original_fee = p["fee_yen"].clone();
+    let mut proc_body = p.clone();
+    for k in ["version", "updated_at", "answers_schema"] {
+        proc_body.as_object_mut().unwrap().remove(k);
+    }
+    proc_body["fee_yen"] = json!(400);
+    let put = |v: i64, body: Value| {
+        admin
+            .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/juminhyo-copy")))
+            .json(&json!({"procedure": body, "version": v}))
+            .send()
+    };
+    assert_eq!(put(version, proc_body.clone()).await.unwrap().status(), 200);
+    assert_eq!(put(version, proc_body.clone()).await.unwrap().status(), 409);
+    // Invalid: unknown department, named in Japanese.
+    proc_body["department"] = json!("nowhere");
+    let r = put(version + 1, proc_body.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(body(r).await["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("担当課"));
+    // Undo through the back office: restore the previous version.
+    let r = admin
+        .post(app.url(&format!("/t/{T}/staff/catalogue/juminhyo-copy/restore")))
+        .form(&[
+            ("restore_version", (version).to_string()),
+            ("version", (version + 1).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let p = body(
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/procedures/juminhyo-copy")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(p["fee_yen"], original_fee);
+    assert_eq!(p["version"], version + 2);
+    // A department admin cannot edit another department's procedure.
+    let kodomo = app.staff(T, "kodomo").await;
+    let r = kodomo
+        .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/juminhyo-copy")))
+        .json(&json!({"procedure": p, "version": version + 2}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 403 || r.status() == 400, "{}", r.status());
+}
+
+async fn kpi_figures(app: &TestApp) {
+    let clerk = app.staff("242021", "clerk").await;
+    // Online: 3 applications for online-capable procedures.
+    for i in 0..3 {
+        let r = app
+            .client()
+            .post(app.url("/api/v1/t/242021/procedures/smartphone-class/applications"))
+            .header("Idempotency-Key", format!("kpi-online-{i:04}"))
+            .json(&json!({"answers": {
+                "applicant": {"name": "伊藤 結衣", "kana": "イトウ ユイ"},
+                "phone": "059-354-8111",
+                "course": "basics",
+                "venue": "tomida",
+                "device": "android"
+            }}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    // Counter: 1 for a counter-only procedure (婚姻届), proxy: 1.
+    let counter_only = body(
+        app.client()
+            .get(app.url("/api/v1/t/242021/procedures"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["channels"] == "counter"
+                && p["form"]["fields"].as_array().is_none_or(|f| f.is_empty())
+        })
+        .expect("a counter-only procedure without a form")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (ch, key) in [("counter", "kpi-counter-01"), ("proxy", "kpi-proxy-001")] {
+        let r = clerk
+            .post(app.url(&format!(
+                "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
+            )))
+            .header("Idempotency-Key", key)
+            .json(&json!({"channel": ch, "answers": {}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let r = clerk
+        .post(app.url(&format!(
+            "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
+        )))
+        .header("Idempotency-Key", "kpi-bad-00001")
+        .json(&json!({"channel": "online", "answers": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let k = body(
+        app.client()
+            .get(app.url("/api/v1/t/242021/kpi"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(k["applications_total"], 5);
+    assert_eq!(
+        k["by_channel"][0],
+        json!({"channel": "online", "count": 3, "share": 0.6})
+    );
+    assert_eq!(k["by_channel"][1]["count"], 1);
+    assert_eq!(k["by_channel"][2]["count"], 1);
+    assert_eq!(k["applications_online_capable"], 3);
+    assert_eq!(k["applications_online_capable_share"], 0.6);
+    assert_eq!(k["applications_online_capable_target"], 0.4);
+    let total = k["procedures_total"].as_f64().unwrap();
+    let online = k["procedures_online"].as_f64().unwrap();
+    assert!((k["procedures_online_share"].as_f64().unwrap() - online / total).abs() < 1e-9);
+    // Another fiscal year is empty; a bad year is a clear 400.
+    let k = body(
+        app.client()
+            .get(app.url("/api/v1/t/242021/kpi?fy=R1"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(k["applications_total"], 0);
+    assert_eq!(k["fiscal_year_label"], "令和元年度");
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/242021/kpi?fy=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // The staff page shows the same figure.
+    let html = clerk
+        .get(app.url("/t/242021/staff/kpi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("60.0%") && html.contains("目標：40.0%"),
+        "kpi page"
+    );
+}
+
+async fn openapi_and_health(app: &TestApp) {
+    let spec = body(
+        app.client()
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(spec["openapi"], "3.1.0");
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 20);
+    // Every documented path exists (no 404/405 from the router), tried
+    // with the demo tenant and a procedure id.
+    let c = app.client();
+    for (path, ops) in paths {
+        let concrete = path
+            .replace("{tenant}", T)
+            .replace("{id}", "juminhyo-copy")
+            .replace("{token}", &"0".repeat(64))
+            .replace("{receipt}", "000000000000");
+        for method in ops.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = c.request(m, app.url(&concrete)).send().await.unwrap();
+            assert_ne!(r.status(), 405, "{method} {path}");
+            if r.status() == 404 {
+                let b = body(r).await;
+                let code = b["error"]["code"].as_str().unwrap();
+                assert_ne!(code, "MDG-404-page", "{method} {path} is not routed");
+            }
+        }
+    }
+    let h = body(c.get(app.url("/healthz")).send().await.unwrap()).await;
+    assert_eq!(h["status"], "ok");
+    assert_eq!(
+        h["database"],
+        if app.backend == testkit::Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    // Security headers on every response.
+    let r = c.get(app.url("/")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+}
+
+testkit::on_both_backends!(
+    catalogue,
+    apply_and_track,
+    idempotent_resubmit,
+    bad_input_changes_nothing,
+    oversized_body,
+    attachments_and_drafts,
+    html_apply_flow,
+    correction_loop_and_approval,
+    access_is_scoped,
+    catalogue_editing,
+    kpi_figures,
+    openapi_and_health,
+);
