@@ -181,6 +181,9 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     let lang = request_lang(&parts);
     let path = parts.uri.path().to_string();
     let resp = next.run(Request::from_parts(parts, body)).await;
+    if path.starts_with("/api/") {
+        return resp;
+    }
     let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
         return resp;
     };

@@ -1,0 +1,29 @@
+-- wrk script: durable online submissions of 住民票の写し to 四街道市, each
+-- with its own Idempotency-Key, so every request creates a case.
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+  prefix = string.format("bench-%d-%d-%d-", os.time(), math.random(1, 1000000000), tid)
+  body = '{"answers":{"applicant":{"name":"山田 太郎","kana":"やまだ たろう"},' ..
+         '"scope":"individual","copies":"1","purpose":"employment","delivery":"counter"}}'
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("POST", "/api/v1/t/122289/procedures/juminhyo-copy/applications",
+    { ["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. counter }, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors_status=%d p50_ms=%.2f p99_ms=%.2f rps=%.0f\n",
+    summary.requests, summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6)))
+end
