@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::db::{values_placeholders, Db, Tx};
+use crate::db::{backend_of, values_placeholders, Db, Tx};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -91,10 +91,11 @@ pub async fn append(
     let last_seq: i64 = row.get(0);
     let mut prev: String = row.get(1);
     let first_seq = last_seq - n + 1;
+    let backend = backend_of(tx);
     for (chunk_index, chunk) in entries.chunks(500).enumerate() {
         let sql = format!(
             "INSERT INTO audit_log (tenant, seq, at, actor, action, target, detail, prev_hash, hash) VALUES {}",
-            values_placeholders(chunk.len(), 9)
+            values_placeholders(backend, chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
         for (i, e) in chunk.iter().enumerate() {

@@ -156,9 +156,29 @@ pub fn rows_affected(r: &AnyQueryResult) -> u64 {
     r.rows_affected()
 }
 
-/// `($1, $2, $3), ($4, $5, $6)` for a multi-row INSERT of `rows` rows of
-/// `cols` columns.
-pub fn values_placeholders(rows: usize, cols: usize) -> String {
+/// The placeholder style of a connection. Statements with many parameters
+/// (multi-row inserts) use SQLite's anonymous `?` there: with numbered
+/// `$N` parameters SQLite looks each name up in a list, which is quadratic
+/// in the number of parameters.
+pub fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// Placeholder number `i` (1-based) in the backend's style.
+pub fn ph(backend: Backend, i: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${i}"),
+    }
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` (or `(?, ?, ?), …` on SQLite) for a
+/// multi-row INSERT of `rows` rows of `cols` columns.
+pub fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -169,18 +189,17 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            s.push_str(&ph(backend, r * cols + c + 1));
         }
         s.push(')');
     }
     s
 }
 
-/// `$1, $2, …, $n` for an `IN (…)` list starting at `$start`.
-pub fn list_placeholders(start: usize, n: usize) -> String {
+/// `$start, …, $start+n-1` (or `?, …`) for an `IN (…)` list.
+pub fn list_placeholders(backend: Backend, start: usize, n: usize) -> String {
     (start..start + n)
-        .map(|i| format!("${i}"))
+        .map(|i| ph(backend, i))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -44,20 +44,23 @@ fn damm(digits: &str) -> u8 {
         .fold(0u8, |i, b| DAMM[i as usize][(b - b'0') as usize])
 }
 
-/// 受付番号: eleven random digits and a Damm check digit, shown in groups
-/// of four (`1234-5678-9012`) so it can be read out over the phone. Digits
-/// only, because residents read it aloud and type it on phone keypads.
+/// 受付番号: the fiscal year (4 digits), a sequence number within the
+/// municipality and year (7 digits) and a Damm check digit, shown in groups
+/// of four (`2026-0000-1234`) so it can be read out over the phone. Digits
+/// only, because residents read it aloud and type it on phone keypads. The
+/// number alone grants nothing: a resident's view needs the access token.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ReceiptNumber(String);
 
 impl ReceiptNumber {
-    pub fn generate() -> Self {
-        let mut b = [0u8; 8];
-        getrandom::fill(&mut b).expect("operating system random source");
-        let n = u64::from_le_bytes(b) % 100_000_000_000;
-        let base = format!("{n:011}");
+    /// The `seq`-th receipt of fiscal year `fiscal_year` (seq < 10,000,000).
+    pub fn new(fiscal_year: i32, seq: u64) -> Option<Self> {
+        if !(1000..=9999).contains(&fiscal_year) || seq >= 10_000_000 {
+            return None;
+        }
+        let base = format!("{fiscal_year:04}{seq:07}");
         let cd = damm(&base);
-        Self(format!("{base}{cd}"))
+        Some(Self(format!("{base}{cd}")))
     }
 
     /// Parses what a resident or clerk typed: any spaces, hyphens and
@@ -99,8 +102,11 @@ mod tests {
 
     #[test]
     fn receipt_numbers_check() {
-        for _ in 0..1000 {
-            let r = ReceiptNumber::generate();
+        assert_eq!(ReceiptNumber::new(2026, 1).unwrap().display().len(), 14);
+        assert!(ReceiptNumber::new(2026, 10_000_000).is_none());
+        for i in 0..1000u64 {
+            let r = ReceiptNumber::new(2026, i * 9_973 % 10_000_000).unwrap();
+            assert!(r.as_str().starts_with("2026"));
             assert_eq!(ReceiptNumber::parse(&r.display()), Some(r.clone()));
             // Every single-digit change is detected.
             let s = r.as_str().as_bytes().to_vec();

@@ -93,6 +93,15 @@ impl Page {
         self
     }
 
+    /// Marks the page as showing validation errors: the title starts with
+    /// 「エラー：」 so screen-reader users hear it first.
+    pub fn with_errors(mut self, has_errors: bool) -> Self {
+        if has_errors {
+            self.title = format!("{}{}", i18n::t(self.lang, "form.error_prefix"), self.title);
+        }
+        self
+    }
+
     pub fn staff(mut self, name: &str) -> Self {
         self.staff_name = Some(name.to_string());
         self

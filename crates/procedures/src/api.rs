@@ -148,12 +148,13 @@ fn api_input(
 
 pub async fn validate(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     State(limits): State<Limits>,
     Path((tenant, id)): Path<(String, String)>,
     lang: Lang,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
-    let p = catalogue::get(&db, &tenant, &id).await?;
+    let p = cache.get(&db, &tenant, &id).await?;
     let b: AnswersBody = parse_json(&body)?;
     let lang = b.lang.unwrap_or(lang);
     let (input, _) = api_input(&p.procedure, &b.answers, limits, lang)?;
@@ -199,7 +200,7 @@ pub async fn submit(
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers);
     intake::check_idempotency_key(&key)?;
-    let p = match catalogue::get(&st.db, &tenant, &id).await {
+    let p = match st.cache.get(&st.db, &tenant, &id).await {
         Err(AppError::NotFound(_)) => {
             kernel::tenant::load(&st.db, &tenant).await?;
             return Err(AppError::NotFound("procedure"));
@@ -644,6 +645,7 @@ pub(crate) fn require_catalogue_editor(staff: &Staff, department: &str) -> AppRe
 
 pub async fn save_procedure(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     Path((tenant, id)): Path<(String, String)>,
     body: Bytes,
@@ -660,6 +662,7 @@ pub async fn save_procedure(
     }
     let (outcome, version) =
         catalogue::save(&db, &tenant, &b.procedure, b.version, &staff.actor()).await?;
+    cache.evict_tenant(&tenant);
     let status = if outcome == catalogue::SaveOutcome::Created {
         StatusCode::CREATED
     } else {
@@ -730,6 +733,7 @@ pub(crate) fn export_response(
 
 pub async fn import_catalogue(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     Query(q): Query<FormatQuery>,
     body: Bytes,
@@ -758,6 +762,7 @@ pub async fn import_catalogue(
         q.dry_run.unwrap_or(false),
     )
     .await?;
+    cache.evict_tenant(&staff.tenant);
     Ok(Json(
         serde_json::to_value(report).map_err(anyhow::Error::from)?,
     ))

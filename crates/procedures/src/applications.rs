@@ -22,8 +22,8 @@ pub const DRAFT_DAYS: i64 = 30;
 /// residents' access tokens.
 #[derive(Clone)]
 pub struct Links {
-    pub public_url: String,
-    pub access_key: Vec<u8>,
+    pub public_url: std::sync::Arc<str>,
+    pub access_key: std::sync::Arc<[u8]>,
 }
 
 impl Links {

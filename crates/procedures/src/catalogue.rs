@@ -312,3 +312,44 @@ pub async fn import(
     tx.commit().await?;
     Ok(report)
 }
+
+/// A short-lived in-memory copy of procedures for the submission path, so a
+/// burst of submissions does not re-read and re-parse the same procedure
+/// thousands of times a second. Entries live for [`Cache::TTL_MS`]; saves in
+/// this process evict at once, and a save in another process (several
+/// servers on one PostgreSQL) is seen within the TTL. A submission records
+/// the version it was validated against, so it stays consistent either way.
+#[derive(Default)]
+pub struct Cache {
+    entries: std::sync::RwLock<std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>>,
+}
+
+impl Cache {
+    pub const TTL_MS: i64 = 1000;
+
+    pub async fn get(&self, db: &Db, tenant: &str, id: &str) -> AppResult<std::sync::Arc<StoredProcedure>> {
+        let now = kernel::clock::now_ms();
+        let key = (tenant.to_string(), id.to_string());
+        if let Ok(map) = self.entries.read() {
+            if let Some((at, p)) = map.get(&key) {
+                if now - at < Self::TTL_MS {
+                    return Ok(p.clone());
+                }
+            }
+        }
+        let p = std::sync::Arc::new(get(db, tenant, id).await?);
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(key, (now, p.clone()));
+        }
+        Ok(p)
+    }
+
+    pub fn evict_tenant(&self, tenant: &str) {
+        if let Ok(mut map) = self.entries.write() {
+            map.retain(|(t, _), _| t != tenant);
+        }
+    }
+}

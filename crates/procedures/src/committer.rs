@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use kernel::audit::{self, AuditEntry};
-use kernel::db::{is_unique_violation, list_placeholders, values_placeholders, Db, Tx};
+use kernel::db::{backend_of, is_unique_violation, list_placeholders, ph, values_placeholders, Db, Tx};
 use kernel::ids::ReceiptNumber;
 use kernel::{AppError, AppResult};
 use sqlx::Row;
@@ -119,7 +119,10 @@ impl Committer {
 
 async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
     let apps: Vec<&NewApplication> = jobs.iter().map(|j| &j.app).collect();
-    match commit(db, mail, &apps).await {
+    let started = std::time::Instant::now();
+    let result = commit(db, mail, &apps).await;
+    tracing::debug!(size = apps.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "group commit");
+    match result {
         Ok(results) => {
             for (job, r) in jobs.into_iter().zip(results) {
                 let _ = job.reply.send(Ok(r));
@@ -137,6 +140,8 @@ async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
                             result = Ok(r.remove(0));
                             break;
                         }
+                        // A concurrent duplicate key from another server:
+                        // the retry finds it and replays.
                         Err(e) if is_unique_violation(&e) => {
                             result = Err(AppError::Internal(e.into()));
                             continue;
@@ -161,8 +166,9 @@ async fn existing_keys(
     let mut out = HashMap::new();
     for chunk in keys.chunks(500) {
         let sql = format!(
-            "SELECT key, application_id FROM idempotency_keys WHERE tenant = $1 AND key IN ({})",
-            list_placeholders(2, chunk.len())
+            "SELECT key, application_id FROM idempotency_keys WHERE tenant = {} AND key IN ({})",
+            ph(backend_of(tx), 1),
+            list_placeholders(backend_of(tx), 2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(tenant);
         for k in chunk {
@@ -181,7 +187,8 @@ async fn commit(
     apps: &[&NewApplication],
 ) -> Result<Vec<Submitted>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    // 1. Which keys were seen before (in the store, or earlier in this batch)?
+    let backend = backend_of(&tx);
+    // 1. Keys seen before in the store.
     let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
     tenants.sort_unstable();
     tenants.dedup();
@@ -196,27 +203,75 @@ async fn commit(
             known.insert((t.to_string(), k), id);
         }
     }
-    let mut results = Vec::with_capacity(apps.len());
-    let mut creates: Vec<(&NewApplication, ReceiptNumber)> = Vec::new();
-    for a in apps {
+    // Which submissions are new, and which repeat a key seen before (in the
+    // store or earlier in this batch)?
+    let mut results: Vec<Option<Submitted>> = Vec::with_capacity(apps.len());
+    let mut new_indices: Vec<usize> = Vec::new();
+    for (i, a) in apps.iter().enumerate() {
         let key = (a.tenant.clone(), a.idempotency_key.clone());
-        if let Some(id) = known.get(&key) {
-            let r = ReceiptNumber::parse(id).unwrap_or_else(ReceiptNumber::generate);
-            results.push(Submitted::Replayed(r));
-        } else {
-            let r = ReceiptNumber::generate();
-            known.insert(key, r.as_str().to_string());
-            creates.push((a, r.clone()));
-            results.push(Submitted::Created(r));
+        match known.get(&key) {
+            Some(id) if !id.is_empty() => {
+                let r = ReceiptNumber::parse(id).ok_or_else(|| sqlx::Error::Protocol(format!("stored receipt number {id}")))?;
+                results.push(Some(Submitted::Replayed(r)));
+            }
+            Some(_) => results.push(None), // a repeat within this batch: filled below
+            None => {
+                known.insert(key, String::new());
+                new_indices.push(i);
+                results.push(None);
+            }
         }
     }
+    // Receipt numbers: the next in sequence per tenant and fiscal year,
+    // allocated in this transaction (a rollback gives them back).
+    let mut groups: HashMap<(String, i32), Vec<usize>> = HashMap::new();
+    for &i in &new_indices {
+        let fy = kernel::clock::fiscal_year_of(apps[i].submitted_at).start_year();
+        groups.entry((apps[i].tenant.clone(), fy)).or_default().push(i);
+    }
+    let mut creates: Vec<(&NewApplication, ReceiptNumber)> = Vec::with_capacity(new_indices.len());
+    let mut group_list: Vec<_> = groups.into_iter().collect();
+    group_list.sort();
+    for ((tenant, fy), members) in group_list {
+        sqlx::query("INSERT INTO receipt_counters (tenant, fiscal_year, last) VALUES ($1, $2, 0) ON CONFLICT (tenant, fiscal_year) DO NOTHING")
+            .bind(&tenant)
+            .bind(i64::from(fy))
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("UPDATE receipt_counters SET last = last + $1 WHERE tenant = $2 AND fiscal_year = $3 RETURNING last")
+            .bind(members.len() as i64)
+            .bind(&tenant)
+            .bind(i64::from(fy))
+            .fetch_one(&mut *tx)
+            .await?;
+        let last: i64 = row.get(0);
+        let first = last - members.len() as i64 + 1;
+        for (k, &i) in members.iter().enumerate() {
+            let r = ReceiptNumber::new(fy, (first + k as i64) as u64)
+                .ok_or_else(|| sqlx::Error::Protocol(format!("receipt numbers of {tenant} for {fy} exhausted")))?;
+            known.insert((tenant.clone(), apps[i].idempotency_key.clone()), r.as_str().to_string());
+            results[i] = Some(Submitted::Created(r.clone()));
+            creates.push((apps[i], r));
+        }
+    }
+    let results: Vec<Submitted> = apps
+        .iter()
+        .zip(results)
+        .map(|(a, r)| match r {
+            Some(r) => r,
+            None => {
+                let id = &known[&(a.tenant.clone(), a.idempotency_key.clone())];
+                Submitted::Replayed(ReceiptNumber::parse(id).expect("allocated above"))
+            }
+        })
+        .collect();
     // 2. Cases, keys, first events, e-mails: multi-row inserts.
     for chunk in creates.chunks(100) {
         let sql = format!(
             "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, status,
                applicant_name, applicant_kana, email, data, assignee, fiscal_year, submitted_at, updated_at, version)
              VALUES {}",
-            values_placeholders(chunk.len(), 16)
+            values_placeholders(backend, chunk.len(), 16)
         );
         let mut q = sqlx::query(&sql);
         for (a, r) in chunk {
@@ -244,7 +299,7 @@ async fn commit(
 
         let sql = format!(
             "INSERT INTO idempotency_keys (tenant, key, application_id, created_at) VALUES {}",
-            values_placeholders(chunk.len(), 4)
+            values_placeholders(backend, chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (a, r) in chunk {
@@ -258,7 +313,7 @@ async fn commit(
 
         let sql = format!(
             "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at) VALUES {}",
-            values_placeholders(chunk.len(), 9)
+            values_placeholders(backend, chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
         for (a, r) in chunk {
@@ -279,7 +334,7 @@ async fn commit(
         if !mails.is_empty() {
             let sql = format!(
                 "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
-                values_placeholders(mails.len(), 9)
+                values_placeholders(backend, mails.len(), 9)
             );
             let mut q = sqlx::query(&sql);
             for (a, r) in mails {

@@ -499,7 +499,7 @@ pub async fn apply_post(
     Ok(with_cookie(render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ApplyForm {
-            page: apply_page(lang, &t, &s),
+            page: apply_page(lang, &t, &s).with_errors(true),
             procedure_name: s.procedure.name.get(lang).to_string(),
             action: format!("/t/{tenant}/procedures/{id}/apply"),
             fields: view::fields(&s.procedure.form, &draft.input, &errors, lang),
@@ -827,7 +827,7 @@ pub async fn correct_post(
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ApplyForm {
-                    page: correction_page(lang, &t, &st.links, &receipt),
+                    page: correction_page(lang, &t, &st.links, &receipt).with_errors(true),
                     procedure_name: p.name.get(lang).to_string(),
                     action: format!("{}/correct", st.links.case_path(&tenant, &receipt)),
                     fields: view::fields(&p.form, &input, &errors, lang),

@@ -16,6 +16,7 @@ pub struct ProceduresState {
     pub db: Db,
     pub links: Links,
     pub committer: Committer,
+    pub cache: std::sync::Arc<crate::catalogue::Cache>,
     pub session: SessionPolicy,
     pub limits: Limits,
 }

@@ -111,7 +111,8 @@ pub async fn sign_in_post(
         &t,
         i18n::t(lang, "staff.sign_in.title"),
         format!("/t/{tenant}/staff/sign-in"),
-    );
+    )
+    .with_errors(true);
     Ok(render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &SignIn { page, errors, id },
@@ -613,6 +614,7 @@ pub async fn export_json(State(db): State<Db>, staff: Staff) -> AppResult<Respon
 
 pub async fn import_post(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     lang: Lang,
     mp: Multipart,
@@ -647,6 +649,7 @@ pub async fn import_post(
         Ok(items) => catalogue::import(&db, &staff.tenant, &items, &staff.actor(), dry_run).await,
         Err(e) => Err(AppError::Validation(e)),
     };
+    cache.evict_tenant(&staff.tenant);
     match result {
         Ok(r) => {
             let key = if dry_run {
@@ -956,10 +959,12 @@ async fn edit_page(
     } else {
         format!("/t/{}/staff/catalogue/{}", staff.tenant, v.id)
     };
-    let page = staff_page(lang, &t, staff, title, path).crumb(
-        i18n::t(lang, "staff.catalogue.title"),
-        format!("/t/{}/staff/catalogue", staff.tenant),
-    );
+    let page = staff_page(lang, &t, staff, title, path)
+        .crumb(
+            i18n::t(lang, "staff.catalogue.title"),
+            format!("/t/{}/staff/catalogue", staff.tenant),
+        )
+        .with_errors(!errors.is_empty());
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1090,15 +1095,19 @@ async fn save_from_form(
 
 pub async fn create_procedure(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     lang: Lang,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    save_from_form(&db, &staff, lang, form, true).await
+    let r = save_from_form(&db, &staff, lang, form, true).await;
+    cache.evict_tenant(&staff.tenant);
+    r
 }
 
 pub async fn save_procedure(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
@@ -1106,11 +1115,14 @@ pub async fn save_procedure(
 ) -> AppResult<Response> {
     form.retain(|(k, _)| k != "id");
     form.push(("id".into(), id));
-    save_from_form(&db, &staff, lang, form, false).await
+    let r = save_from_form(&db, &staff, lang, form, false).await;
+    cache.evict_tenant(&staff.tenant);
+    r
 }
 
 pub async fn restore_procedure(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     staff: Staff,
     Path((_t, id)): Path<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
@@ -1123,6 +1135,7 @@ pub async fn restore_procedure(
         .ok_or_else(|| AppError::BadRequest("戻す版を指定してください。".into()))?;
     let current = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
     catalogue::restore(&db, &staff.tenant, &id, version, current, &staff.actor()).await?;
+    cache.evict_tenant(&staff.tenant);
     Ok(Redirect::to(&format!("/t/{}/staff/catalogue/{id}?saved=1", staff.tenant)).into_response())
 }
 

@@ -59,14 +59,15 @@ impl App {
         let db = Db::connect(&config.database_url, config.pool_size).await?;
         kernel::migrate::run(&db).await?;
         let links = Links {
-            public_url: config.public_url.clone(),
-            access_key: kernel::secrets::load_or_create(&db, "access_token_key").await?,
+            public_url: config.public_url.as_str().into(),
+            access_key: kernel::secrets::load_or_create(&db, "access_token_key").await?.into(),
         };
         let committer = Committer::start(db.clone(), receipt_mail(links.clone()));
         let procedures = ProceduresState {
             db: db.clone(),
             links,
             committer,
+            cache: Default::default(),
             session: SessionPolicy {
                 idle_ms: config.staff_idle_minutes * 60_000,
             },

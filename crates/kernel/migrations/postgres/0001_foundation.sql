@@ -88,6 +88,14 @@ CREATE TABLE application_events (
     PRIMARY KEY (tenant, application_id, seq)
 );
 
+-- The last receipt number (受付番号) given per tenant and fiscal year.
+CREATE TABLE receipt_counters (
+    tenant          TEXT NOT NULL,
+    fiscal_year     BIGINT NOT NULL,
+    last            BIGINT NOT NULL,
+    PRIMARY KEY (tenant, fiscal_year)
+);
+
 CREATE TABLE idempotency_keys (
     tenant          TEXT NOT NULL,
     key             TEXT NOT NULL,
