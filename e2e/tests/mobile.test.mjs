@@ -1,0 +1,86 @@
+// On a 375px-wide phone, pages fit the screen: no horizontal scrolling.
+// Full-page screenshots go to e2e/test-results/ for a person to look at.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { launch, newPage, url, submitVia, YOTSUKAIDO, YOKKAICHI } from '../lib.mjs';
+
+const WIDTH = 375;
+const OUT = fileURLToPath(new URL('../test-results/', import.meta.url));
+
+const PAGES = [
+  ['home', (t) => `/t/${t}`],
+  ['list', (t) => `/t/${t}/procedures`],
+  ['detail', (t) => `/t/${t}/procedures/juminhyo-copy`],
+  ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`],
+];
+
+let browser;
+
+before(async () => {
+  await mkdir(OUT, { recursive: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function expectNoHorizontalScroll(page, name) {
+  await page.screenshot({ path: `${OUT}${name}.png`, fullPage: true });
+  const { scrollWidth, widest } = await page.evaluate(() => {
+    // The element that sticks out furthest, to say what to fix.
+    let widest = null;
+    let right = 0;
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > right) {
+        right = r.right;
+        widest = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (right edge ${Math.round(r.right)}px)`;
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, widest };
+  });
+  assert.ok(scrollWidth <= WIDTH,
+    `${name}: scrollWidth ${scrollWidth}px > ${WIDTH}px; widest element: ${widest}; screenshot ${OUT}${name}.png`);
+}
+
+for (const lang of ['ja', 'en']) {
+  describe(`375px wide, ${lang}`, () => {
+    for (const tenant of [YOTSUKAIDO, YOKKAICHI]) {
+      for (const [what, path] of PAGES) {
+        test(`${what} ${tenant}`, async () => {
+          const { context, page } = await newPage(browser, {
+            viewport: { width: WIDTH, height: 812 },
+            deviceScaleFactor: 1,
+            isMobile: true,
+            hasTouch: true,
+          });
+          try {
+            const response = await page.goto(url(`${path(tenant)}?lang=${lang}`));
+            assert.equal(response.status(), 200);
+            await expectNoHorizontalScroll(page, `${lang}-${tenant}-${what}`);
+          } finally {
+            await context.close();
+          }
+        });
+      }
+    }
+
+    test('apply form with errors 122289', async () => {
+      const { context, page } = await newPage(browser, {
+        viewport: { width: WIDTH, height: 812 }, isMobile: true, hasTouch: true,
+      });
+      try {
+        await page.goto(url(`/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=${lang}`));
+        const response = await submitVia(page, 'button[name="_action"][value="review"]');
+        assert.equal(response.status(), 422);
+        await expectNoHorizontalScroll(page, `${lang}-${YOTSUKAIDO}-apply-errors`);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}
