@@ -251,16 +251,17 @@ pub async fn staff_submit(
     intake::check_idempotency_key(&key)?;
     let p = catalogue::get(&st.db, &tenant, &id).await?;
     let b: StaffSubmitBody = parse_json(&body)?;
-    let channel =
-        match Channel::parse(&b.channel) {
-            Some(c @ (Channel::Counter | Channel::Proxy)) => c,
-            _ => return Err(AppError::Validation(vec![kernel::FieldError {
+    let channel = match Channel::parse(&b.channel) {
+        Some(c @ (Channel::Counter | Channel::Proxy)) => c,
+        _ => {
+            return Err(AppError::Validation(vec![kernel::FieldError {
                 field: "channel".into(),
                 message:
                     "「受付経路」は counter（窓口）または proxy（職員代理入力）を指定してください。"
                         .into(),
-            }])),
-        };
+            }]))
+        }
+    };
     let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, Lang::Ja)?;
     let s = intake::submit(
         &st.committer,

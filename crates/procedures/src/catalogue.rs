@@ -321,13 +321,20 @@ pub async fn import(
 /// the version it was validated against, so it stays consistent either way.
 #[derive(Default)]
 pub struct Cache {
-    entries: std::sync::RwLock<std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>>,
+    entries: std::sync::RwLock<
+        std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>,
+    >,
 }
 
 impl Cache {
     pub const TTL_MS: i64 = 1000;
 
-    pub async fn get(&self, db: &Db, tenant: &str, id: &str) -> AppResult<std::sync::Arc<StoredProcedure>> {
+    pub async fn get(
+        &self,
+        db: &Db,
+        tenant: &str,
+        id: &str,
+    ) -> AppResult<std::sync::Arc<StoredProcedure>> {
         let now = kernel::clock::now_ms();
         let key = (tenant.to_string(), id.to_string());
         if let Ok(map) = self.entries.read() {

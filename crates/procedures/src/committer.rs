@@ -15,7 +15,9 @@
 use std::collections::HashMap;
 
 use kernel::audit::{self, AuditEntry};
-use kernel::db::{backend_of, is_unique_violation, list_placeholders, ph, values_placeholders, Db, Tx};
+use kernel::db::{
+    backend_of, is_unique_violation, list_placeholders, ph, values_placeholders, Db, Tx,
+};
 use kernel::ids::ReceiptNumber;
 use kernel::{AppError, AppResult};
 use sqlx::Row;
@@ -121,7 +123,11 @@ async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
     let apps: Vec<&NewApplication> = jobs.iter().map(|j| &j.app).collect();
     let started = std::time::Instant::now();
     let result = commit(db, mail, &apps).await;
-    tracing::debug!(size = apps.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "group commit");
+    tracing::debug!(
+        size = apps.len(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "group commit"
+    );
     match result {
         Ok(results) => {
             for (job, r) in jobs.into_iter().zip(results) {
@@ -211,7 +217,8 @@ async fn commit(
         let key = (a.tenant.clone(), a.idempotency_key.clone());
         match known.get(&key) {
             Some(id) if !id.is_empty() => {
-                let r = ReceiptNumber::parse(id).ok_or_else(|| sqlx::Error::Protocol(format!("stored receipt number {id}")))?;
+                let r = ReceiptNumber::parse(id)
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("stored receipt number {id}")))?;
                 results.push(Some(Submitted::Replayed(r)));
             }
             Some(_) => results.push(None), // a repeat within this batch: filled below
@@ -227,7 +234,10 @@ async fn commit(
     let mut groups: HashMap<(String, i32), Vec<usize>> = HashMap::new();
     for &i in &new_indices {
         let fy = kernel::clock::fiscal_year_of(apps[i].submitted_at).start_year();
-        groups.entry((apps[i].tenant.clone(), fy)).or_default().push(i);
+        groups
+            .entry((apps[i].tenant.clone(), fy))
+            .or_default()
+            .push(i);
     }
     let mut creates: Vec<(&NewApplication, ReceiptNumber)> = Vec::with_capacity(new_indices.len());
     let mut group_list: Vec<_> = groups.into_iter().collect();
@@ -247,9 +257,13 @@ async fn commit(
         let last: i64 = row.get(0);
         let first = last - members.len() as i64 + 1;
         for (k, &i) in members.iter().enumerate() {
-            let r = ReceiptNumber::new(fy, (first + k as i64) as u64)
-                .ok_or_else(|| sqlx::Error::Protocol(format!("receipt numbers of {tenant} for {fy} exhausted")))?;
-            known.insert((tenant.clone(), apps[i].idempotency_key.clone()), r.as_str().to_string());
+            let r = ReceiptNumber::new(fy, (first + k as i64) as u64).ok_or_else(|| {
+                sqlx::Error::Protocol(format!("receipt numbers of {tenant} for {fy} exhausted"))
+            })?;
+            known.insert(
+                (tenant.clone(), apps[i].idempotency_key.clone()),
+                r.as_str().to_string(),
+            );
             results[i] = Some(Submitted::Created(r.clone()));
             creates.push((apps[i], r));
         }

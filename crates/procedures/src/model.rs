@@ -229,15 +229,31 @@ mod tests {
         let mut wanted: Vec<String> = Vec::new();
         wanted.extend(Status::ALL.iter().map(|s| s.label_key()));
         wanted.extend(Action::ALL.iter().map(|a| a.label_key()));
-        wanted.extend(Channel::ALL.iter().map(|c| format!("channel.{}", c.as_str())));
-        wanted.extend(LIFE_EVENTS.iter().map(|e| format!("life_event.{e}")));
-        wanted.extend([Channels::Online, Channels::Counter, Channels::Both].iter().map(|c| format!("procedure.channels.{}", c.as_str())));
         wanted.extend(
-            [IdentityLevel::None, IdentityLevel::SignedIn, IdentityLevel::MyNumberCard]
+            Channel::ALL
                 .iter()
-                .map(|i| format!("procedure.identity.{}", i.as_str())),
+                .map(|c| format!("channel.{}", c.as_str())),
         );
-        wanted.extend(["submitted", "comment", "assign", "resubmitted"].iter().map(|k| format!("staff.case.event.{k}")));
+        wanted.extend(LIFE_EVENTS.iter().map(|e| format!("life_event.{e}")));
+        wanted.extend(
+            [Channels::Online, Channels::Counter, Channels::Both]
+                .iter()
+                .map(|c| format!("procedure.channels.{}", c.as_str())),
+        );
+        wanted.extend(
+            [
+                IdentityLevel::None,
+                IdentityLevel::SignedIn,
+                IdentityLevel::MyNumberCard,
+            ]
+            .iter()
+            .map(|i| format!("procedure.identity.{}", i.as_str())),
+        );
+        wanted.extend(
+            ["submitted", "comment", "assign", "resubmitted"]
+                .iter()
+                .map(|k| format!("staff.case.event.{k}")),
+        );
         for lang in Lang::ALL {
             let have = keys(lang);
             for k in &wanted {

@@ -60,7 +60,9 @@ impl App {
         kernel::migrate::run(&db).await?;
         let links = Links {
             public_url: config.public_url.as_str().into(),
-            access_key: kernel::secrets::load_or_create(&db, "access_token_key").await?.into(),
+            access_key: kernel::secrets::load_or_create(&db, "access_token_key")
+                .await?
+                .into(),
         };
         let committer = Committer::start(db.clone(), receipt_mail(links.clone()));
         let procedures = ProceduresState {
@@ -95,6 +97,11 @@ impl App {
         root.merge(procedures::router(self.procedures.clone()))
             .layer(axum::middleware::from_fn(kernel::web::security_headers))
             .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
+            // Refuses an announced Content-Length over the limit before
+            // reading the body; DefaultBodyLimit stops streamed bodies.
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                self.config.max_body_bytes,
+            ))
             .layer(axum::middleware::from_fn(payload_too_large))
     }
 }

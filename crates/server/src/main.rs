@@ -245,7 +245,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             let c = load_config(file, None, None)?;
-            for v in Config::unknown_env_vars() {
+            if let Some(v) = Config::unknown_env_vars().first() {
                 anyhow::bail!("環境変数 {v} は使われていません（綴りを確認してください）");
             }
             println!("bind = {}", c.bind);
