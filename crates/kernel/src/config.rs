@@ -117,7 +117,8 @@ impl Config {
     }
 
     /// Names of `MADOGUCHI_*` variables in the environment that no setting
-    /// reads (probably typos); `check-config` reports them.
+    /// reads (probably typos); `check-config` reports them. `MADOGUCHI_TEST_*`
+    /// belong to the test suite.
     pub fn unknown_env_vars() -> Vec<String> {
         const KNOWN: [&str; 9] = [
             "MADOGUCHI_BIND",
@@ -132,7 +133,11 @@ impl Config {
         ];
         std::env::vars()
             .map(|(k, _)| k)
-            .filter(|k| k.starts_with("MADOGUCHI_") && !KNOWN.contains(&k.as_str()))
+            .filter(|k| {
+                k.starts_with("MADOGUCHI_")
+                    && !k.starts_with("MADOGUCHI_TEST_")
+                    && !KNOWN.contains(&k.as_str())
+            })
             .collect()
     }
 

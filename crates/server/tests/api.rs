@@ -1305,3 +1305,73 @@ fn every_literal_i18n_key_exists() {
     }
     assert!(missing.is_empty(), "missing i18n keys: {missing:#?}");
 }
+
+/// The command line as an operator uses it: demo twice (nothing
+/// duplicated), export, import (dry run and a broken file), check-config.
+#[test]
+fn command_line() {
+    let bin = env!("CARGO_BIN_EXE_madoguchi");
+    let dir = std::env::temp_dir().join(format!("madoguchi-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("cli.db").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .env_remove("MADOGUCHI_BIND")
+            .env("MADOGUCHI_DATABASE_URL", &db)
+            .env("MADOGUCHI_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = run(&["demo", "--no-serve", "--applications", "12"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("2 municipalities") && out.contains("24 applications new (0 already there)"),
+        "{out}"
+    );
+    let (ok, out) = run(&["demo", "--no-serve", "--applications", "12"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("0 procedures new, 0 applications new (24 already there)"),
+        "{out}"
+    );
+
+    let csv = dir.join("p.csv");
+    let (ok, out) = run(&["export", "--tenant", "122289", csv.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = run(&[
+        "import",
+        "--tenant",
+        "122289",
+        "--dry-run",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("(dry run) created 0, updated 0, unchanged"),
+        "{out}"
+    );
+    let broken = dir.join("broken.csv");
+    std::fs::write(&broken, "id,department,name_ja,channels,identity_level,fee_yen,processing_time_ja\nx,madoguchi,テスト,nowhere,none,0,即日\n").unwrap();
+    let (ok, out) = run(&["import", "--tenant", "122289", broken.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(out.contains("2行目「channels」"), "{out}");
+    let (ok, out) = run(&["import", "--tenant", "999999", csv.to_str().unwrap()]);
+    assert!(!ok && out.contains("自治体 999999 はありません"), "{out}");
+
+    let (ok, out) = run(&["check-config"]);
+    assert!(ok && out.contains("database: OK (sqlite)"), "{out}");
+    let out = std::process::Command::new(bin)
+        .args(["check-config"])
+        .env("MADOGUCHI_BIND", "not-an-address")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
