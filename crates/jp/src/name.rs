@@ -15,7 +15,7 @@ fn is_variation_selector(c: char) -> bool {
 /// Collapses runs of spaces (ASCII or ideographic) into one ideographic
 /// space and trims both ends.
 fn tidy_spaces(s: &str) -> String {
-    s.split(|c: char| c == ' ' || c == '\u{3000}' || c == '\t')
+    s.split([' ', '\u{3000}', '\t'])
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("\u{3000}")

@@ -246,11 +246,8 @@ pub async fn list(
         } else {
             let q = jp::nfc(q);
             let kana = jp::hiragana_to_katakana(&q).replace(' ', "\u{3000}");
-            let like_name = format!(
-                "%{}%",
-                q.replace(' ', "\u{3000}").replace('%', "").replace('_', "")
-            );
-            let like_kana = format!("%{}%", kana.replace('%', "").replace('_', ""));
+            let like_name = format!("%{}%", q.replace(' ', "\u{3000}").replace(['%', '_'], ""));
+            let like_kana = format!("%{}%", kana.replace(['%', '_'], ""));
             args.push(like_name);
             args.push(like_kana);
             where_sql.push_str(&format!(

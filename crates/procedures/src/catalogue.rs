@@ -319,11 +319,11 @@ pub async fn import(
 /// this process evict at once, and a save in another process (several
 /// servers on one PostgreSQL) is seen within the TTL. A submission records
 /// the version it was validated against, so it stays consistent either way.
+type CacheMap = std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>;
+
 #[derive(Default)]
 pub struct Cache {
-    entries: std::sync::RwLock<
-        std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>,
-    >,
+    entries: std::sync::RwLock<CacheMap>,
 }
 
 impl Cache {

@@ -157,7 +157,7 @@ impl Procedure {
         if !kernel::tenant::is_slug(&self.id) {
             errs.push(("id".into(), "「手続ID」は英小文字・数字・ハイフンで64文字以内にしてください（例：juminhyo-copy）。".into()));
         }
-        if !departments.iter().any(|d| *d == self.department) {
+        if !departments.contains(&self.department) {
             errs.push((
                 "department".into(),
                 format!(

@@ -401,6 +401,7 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
 
 /// Stores each uploaded file that passes its field's checks under `owner`;
 /// returns messages for the ones that did not.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn store_uploads(
     db: &Db,
     tenant: &str,

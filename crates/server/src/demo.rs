@@ -306,11 +306,11 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
     for i in 0..n {
         let s = &items[rng.below(items.len())];
         // Online share grows over time, as both plans intend.
-        let progress = (i * 100 / n.max(1)) as usize;
+        let progress = i * 100 / n.max(1);
         let roll = rng.below(100);
         let channel = if s.procedure.channels.online() && roll < 25 + progress / 3 {
             Channel::Online
-        } else if roll % 5 == 0 {
+        } else if roll.is_multiple_of(5) {
             Channel::Proxy
         } else {
             Channel::Counter
