@@ -385,7 +385,7 @@ pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers,
                             msg(
                                 lang,
                                 "form.required",
-                                &format!("{label}（{}）", i18n::t(lang, "form.kana")),
+                                &i18n::tf(lang, "form.kana_label", &[("label", label)]),
                                 &[],
                             ),
                         );
@@ -404,7 +404,7 @@ pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers,
                             push(&mut errors, &f.name, i18n::parse_error(lang, label, &e));
                         }
                         if let Some(e) = ke {
-                            let kl = format!("{label}（{}）", i18n::t(lang, "form.kana"));
+                            let kl = i18n::tf(lang, "form.kana_label", &[("label", label)]);
                             push(&mut errors, &kana_key, i18n::parse_error(lang, &kl, &e));
                         }
                     }

@@ -171,7 +171,7 @@ pub fn fields(
                 width,
                 kana_value: input.get(&format!("{}_kana", f.name)).to_string(),
                 kana_error,
-                kana_label: format!("{}（{}）", f.label.get(lang), i18n::t(lang, "form.kana")),
+                kana_label: i18n::tf(lang, "form.kana_label", &[("label", f.label.get(lang))]),
                 accept: f.accept.join(","),
                 current_file: input
                     .files
