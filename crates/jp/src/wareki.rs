@@ -103,12 +103,13 @@ impl Era {
     }
 }
 
-/// `年` number in an era: "元" is 1.
+/// `年` number in an era: "元" is 1. No era has lasted 100 years, so larger
+/// numbers are refused before any arithmetic.
 fn era_year_number(s: &str) -> Option<i32> {
     if s == "元" {
         Some(1)
     } else {
-        s.parse().ok().filter(|n| *n >= 1)
+        s.parse().ok().filter(|n| (1..100).contains(n))
     }
 }
 
@@ -431,6 +432,11 @@ mod tests {
         );
         assert_eq!(JpDate::parse("4月1日").unwrap_err().key, "date.format");
         assert_eq!(JpDate::parse("令和八年").unwrap_err().key, "date.format");
+        assert_eq!(
+            JpDate::parse("令和2147483647年1月1日").unwrap_err().key,
+            "date.format"
+        );
+        assert_eq!(JpDate::parse("99999-01-01").unwrap_err().key, "date.format");
         assert_eq!(JpDate::parse("").unwrap_err().key, "empty");
     }
 

@@ -163,14 +163,33 @@ pub async fn sign_in(
     .bind(id)
     .fetch_optional(db.read())
     .await?;
-    let Some(row) = row else {
-        // Same work as a real check, so timing does not reveal which ids exist.
-        let _ = verify_password(password, dummy_hash());
+    // Argon2 takes tens of milliseconds of CPU: off the async workers. An
+    // unknown id costs the same work as a real one, so timing reveals nothing.
+    let stored = row.as_ref().map(|r| r.get::<String, _>("password_hash"));
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            let _ = verify_password(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password check: {e}"))?;
+    let Some(row) = row.filter(|_| ok) else {
+        let shown: String = id.chars().filter(|c| !c.is_control()).take(64).collect();
+        crate::audit::record(
+            db,
+            tenant,
+            crate::audit::AuditEntry::new(
+                "anonymous",
+                "staff.sign_in_failed",
+                format!("staff:{shown}"),
+            ),
+        )
+        .await?;
         return Ok(None);
     };
-    if !verify_password(password, &row.get::<String, _>("password_hash")) {
-        return Ok(None);
-    }
     let staff = row_to_staff(tenant, &row);
     let token = ids::token();
     let now = crate::clock::now_ms();

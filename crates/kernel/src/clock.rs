@@ -34,6 +34,26 @@ pub fn format_jst(ms: i64) -> String {
     )
 }
 
+/// A moment as the page's reader expects it: 和暦 in Japanese
+/// (`令和8年4月1日 14:05`), ISO-like with the zone elsewhere
+/// (`2026-04-01 14:05 JST`).
+pub fn format_in(lang: crate::Lang, ms: i64) -> String {
+    match lang {
+        crate::Lang::Ja => format_jst(ms),
+        _ => {
+            let t = to_jst(ms);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} JST",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+    }
+}
+
 /// `2026-04-01T14:05:00+09:00`
 pub fn rfc3339_jst(ms: i64) -> String {
     let t = to_jst(ms);

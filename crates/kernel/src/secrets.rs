@@ -7,7 +7,9 @@ use sqlx::Row;
 use crate::db::Db;
 
 /// Returns the named 32-byte secret, creating it if it does not exist yet.
-pub async fn load_or_create(db: &Db, name: &str) -> Result<Vec<u8>, sqlx::Error> {
+/// A stored value that is not 32 bytes of hex is an error: never an empty
+/// or short key.
+pub async fn load_or_create(db: &Db, name: &str) -> anyhow::Result<Vec<u8>> {
     sqlx::query("INSERT INTO deployment_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
         .bind(name)
         .bind(crate::ids::token())
@@ -19,7 +21,10 @@ pub async fn load_or_create(db: &Db, name: &str) -> Result<Vec<u8>, sqlx::Error>
         .fetch_one(db.write())
         .await?;
     let value: String = row.get(0);
-    Ok(hex::decode(value).unwrap_or_default())
+    match hex::decode(value.trim()) {
+        Ok(key) if key.len() == 32 => Ok(key),
+        _ => anyhow::bail!("deployment secret {name} is damaged (expected 32 bytes of hex); restore it from a backup"),
+    }
 }
 
 /// HMAC-SHA256 (RFC 2104).

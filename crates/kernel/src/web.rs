@@ -243,6 +243,11 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    // Pages and API answers may carry personal data: no copies in browser
+    // or proxy caches (shared PCs at libraries and counters).
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(lang) = chosen {
         if let Ok(v) = HeaderValue::from_str(&format!(
             "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",

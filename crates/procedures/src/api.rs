@@ -16,7 +16,6 @@ use kernel::{AppError, AppResult, Db};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::applications::{self, CaseFilter, Links};
 use crate::catalogue;
@@ -128,7 +127,6 @@ fn api_input(
                     field: f.name.clone(),
                     filename,
                     content_type: ct.to_string(),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
                     bytes,
                 });
             }
@@ -138,7 +136,7 @@ fn api_input(
             }),
         }
     }
-    let mut input = RawInput::from_json(&p.form, &plain).map_err(AppError::Validation)?;
+    let mut input = RawInput::from_json(&p.form, &plain, lang).map_err(AppError::Validation)?;
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -199,7 +197,7 @@ pub async fn submit(
     body: Bytes,
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers);
-    intake::check_idempotency_key(&key)?;
+    intake::check_idempotency_key(&key, lang)?;
     let p = match st.cache.get(&st.db, &tenant, &id).await {
         Err(AppError::NotFound(_)) => {
             kernel::tenant::load(&st.db, &tenant).await?;
@@ -248,7 +246,7 @@ pub async fn staff_submit(
 ) -> AppResult<Response> {
     staff.require(Role::Clerk)?;
     let key = idempotency_key(&headers);
-    intake::check_idempotency_key(&key)?;
+    intake::check_idempotency_key(&key, Lang::Ja)?;
     let p = catalogue::get(&st.db, &tenant, &id).await?;
     let b: StaffSubmitBody = parse_json(&body)?;
     let channel = match Channel::parse(&b.channel) {
@@ -292,11 +290,13 @@ struct DraftBody {
 pub async fn create_draft(
     State(db): State<Db>,
     Path(tenant): Path<String>,
+    lang: Lang,
     body: Bytes,
 ) -> AppResult<Response> {
     let b: DraftBody = parse_json(&body)?;
     let p = catalogue::get(&db, &tenant, &b.procedure_id).await?;
-    let input = RawInput::from_json(&p.procedure.form, &b.answers).map_err(AppError::Validation)?;
+    let input =
+        RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
     let (token, mut draft) = applications::create_draft(&db, &tenant, &b.procedure_id).await?;
     draft.input = input;
     applications::save_draft(&db, &tenant, &draft).await?;
@@ -322,6 +322,7 @@ pub async fn get_draft(
 pub async fn put_draft(
     State(db): State<Db>,
     Path((tenant, token)): Path<(String, String)>,
+    lang: Lang,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let mut d = applications::load_draft(&db, &tenant, &token)
@@ -329,7 +330,8 @@ pub async fn put_draft(
         .ok_or(AppError::NotFound("draft"))?;
     let b: AnswersBody = parse_json(&body)?;
     let p = catalogue::get(&db, &tenant, &d.procedure_id).await?;
-    d.input = RawInput::from_json(&p.procedure.form, &b.answers).map_err(AppError::Validation)?;
+    d.input =
+        RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
     applications::save_draft(&db, &tenant, &d).await?;
     Ok(Json(json!({"saved": true})))
 }
@@ -360,12 +362,25 @@ pub async fn my_case(
     Path((tenant, receipt, token)): Path<(String, String, String)>,
 ) -> AppResult<Json<Value>> {
     let (app, events) = resident_view(&db, &links, &tenant, &receipt, &token).await?;
+    let p = catalogue::get_version(&db, &tenant, &app.procedure_id, app.procedure_version).await?;
+    // The link is a bearer link sent by e-mail: マイナンバー is shown masked.
+    let mut answers = app.answers.clone();
+    for f in p
+        .form
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldType::MyNumber)
+    {
+        if let Some(v) = answers.get_mut(&f.name) {
+            *v = Value::String(form::display_value(f, v, Lang::Ja, false));
+        }
+    }
     Ok(Json(json!({
         "receipt_number": app.receipt_display(),
         "procedure_id": app.procedure_id,
         "status": app.status,
         "version": app.version,
-        "answers": app.answers,
+        "answers": answers,
         "events": events.iter().map(|e| json!({"kind": e.kind, "to_status": e.to_status, "message": e.body, "at": kernel::clock::rfc3339_jst(e.at)})).collect::<Vec<_>>(),
     })))
 }
@@ -521,6 +536,27 @@ pub async fn cases(
     Query(f): Query<CaseFilter>,
 ) -> AppResult<Json<Value>> {
     let list = applications::list(&db, &staff.tenant, department_scope(&staff), &f).await?;
+    // The list shows who applied for what, never the answers themselves
+    // (those are read, and audited, one case at a time).
+    let items: Vec<Value> = list
+        .items
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "receipt_number": a.receipt_display(),
+                "procedure_id": a.procedure_id,
+                "department": a.department,
+                "channel": a.channel,
+                "status": a.status,
+                "applicant_name": a.applicant_name,
+                "applicant_kana": a.applicant_kana,
+                "assignee": a.assignee,
+                "submitted_at": kernel::clock::rfc3339_jst(a.submitted_at),
+                "version": a.version,
+            })
+        })
+        .collect();
     audit::record(
         &db,
         &staff.tenant,
@@ -529,7 +565,7 @@ pub async fn cases(
     )
     .await?;
     Ok(Json(
-        serde_json::to_value(list).map_err(anyhow::Error::from)?,
+        json!({"items": items, "total": list.total, "page": list.page, "pages": list.pages}),
     ))
 }
 

@@ -251,7 +251,7 @@ pub async fn list(
             args.push(like_name);
             args.push(like_kana);
             where_sql.push_str(&format!(
-                " AND (applicant_name LIKE ${} OR applicant_kana LIKE ${})",
+                " AND (LOWER(applicant_name) LIKE LOWER(${}) OR applicant_kana LIKE ${})",
                 args.len() - 1,
                 args.len()
             ));
@@ -363,8 +363,6 @@ pub struct Draft {
     pub id: String,
     pub procedure_id: String,
     pub input: RawInput,
-    /// Idempotency key of the check page, so a double submit is one case.
-    pub submit_key: String,
     pub updated_at: i64,
     pub expires_at: i64,
 }
@@ -372,8 +370,20 @@ pub struct Draft {
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct DraftData {
     input: RawInput,
-    #[serde(default)]
-    submit_key: String,
+}
+
+impl Draft {
+    /// The idempotency key of submitting this draft: derived from the
+    /// draft, so a double click (or a retry after a lost response) finds
+    /// the same case, and only the holder of the draft token can.
+    pub fn submit_key(&self) -> String {
+        submit_key_for(&self.id)
+    }
+}
+
+/// The submit key of the draft whose id (token hash) is `draft_id`.
+pub fn submit_key_for(draft_id: &str) -> String {
+    format!("web-draft-{draft_id}")
 }
 
 /// Creates a draft and returns its token (kept by the resident as a cookie
@@ -385,7 +395,6 @@ pub async fn create_draft(db: &Db, tenant: &str, procedure_id: &str) -> AppResul
         id: ids::hash_token(&token),
         procedure_id: procedure_id.to_string(),
         input: RawInput::default(),
-        submit_key: ids::token(),
         updated_at: now,
         expires_at: now + DRAFT_DAYS * 86_400_000,
     };
@@ -395,7 +404,7 @@ pub async fn create_draft(db: &Db, tenant: &str, procedure_id: &str) -> AppResul
     .bind(tenant)
     .bind(&draft.id)
     .bind(procedure_id)
-    .bind(serde_json::to_string(&DraftData { input: RawInput::default(), submit_key: draft.submit_key.clone() }).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_string(&DraftData { input: RawInput::default() }).map_err(anyhow::Error::from)?)
     .bind(now)
     .bind(draft.expires_at)
     .execute(db.write())
@@ -420,7 +429,6 @@ pub async fn load_draft(db: &Db, tenant: &str, token: &str) -> AppResult<Option<
         id,
         procedure_id: r.get(0),
         input: data.input,
-        submit_key: data.submit_key,
         updated_at: r.get(2),
         expires_at,
     }))
@@ -431,7 +439,7 @@ pub async fn save_draft(db: &Db, tenant: &str, draft: &Draft) -> AppResult<()> {
     let now = kernel::clock::now_ms();
     sqlx::query("UPDATE drafts SET data = $1, updated_at = $2, expires_at = $3 WHERE tenant = $4 AND id = $5")
         .bind(
-            serde_json::to_string(&DraftData { input: draft.input.clone(), submit_key: draft.submit_key.clone() })
+            serde_json::to_string(&DraftData { input: draft.input.clone() })
                 .map_err(anyhow::Error::from)?,
         )
         .bind(now)
@@ -443,9 +451,9 @@ pub async fn save_draft(db: &Db, tenant: &str, draft: &Draft) -> AppResult<()> {
     Ok(())
 }
 
-/// Stores an upload for a draft (`draft:<id>`) or a case
-/// (`application:<receipt>`), replacing an earlier upload of the same field,
-/// and returns the reference kept in the input.
+/// Stores an upload for a draft (`draft:<id>`, replacing its earlier upload
+/// of the same field) or a case (`application:<receipt>`, kept beside the
+/// earlier ones) and returns the reference kept in the input.
 pub async fn store_upload(
     db: &Db,
     tenant: &str,
@@ -457,12 +465,16 @@ pub async fn store_upload(
 ) -> AppResult<FileRef> {
     let id = ids::short_id();
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2 AND field = $3")
-        .bind(tenant)
-        .bind(owner)
-        .bind(field)
-        .execute(&mut *tx)
-        .await?;
+    // A draft keeps one file per field; a case keeps every file it was
+    // ever given (a correction adds, it never deletes evidence).
+    if owner.starts_with("draft:") {
+        sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2 AND field = $3")
+            .bind(tenant)
+            .bind(owner)
+            .bind(field)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO attachments (tenant, id, owner, field, filename, content_type, size, sha256, content, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -682,4 +694,83 @@ pub async fn find_by_idempotency_key(
             .await?
             .map(|r| r.get(0)),
     )
+}
+
+/// Resuming from a link: the draft moves to a new token (and its uploads
+/// with it), so a link someone else made and sent cannot be used to watch
+/// or change what the resident types.
+pub async fn rotate_draft(
+    db: &Db,
+    tenant: &str,
+    old_token: &str,
+) -> AppResult<Option<(String, Draft)>> {
+    let Some(old) = load_draft(db, tenant, old_token).await? else {
+        return Ok(None);
+    };
+    let token = ids::token();
+    let new_id = ids::hash_token(&token);
+    let now = kernel::clock::now_ms();
+    let draft = Draft {
+        id: new_id.clone(),
+        procedure_id: old.procedure_id.clone(),
+        input: old.input.clone(),
+        updated_at: now,
+        expires_at: now + DRAFT_DAYS * 86_400_000,
+    };
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO drafts (tenant, id, procedure_id, data, created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+    )
+    .bind(tenant)
+    .bind(&new_id)
+    .bind(&draft.procedure_id)
+    .bind(serde_json::to_string(&DraftData { input: draft.input.clone() }).map_err(anyhow::Error::from)?)
+    .bind(now)
+    .bind(draft.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3")
+        .bind(format!("draft:{new_id}"))
+        .bind(tenant)
+        .bind(format!("draft:{}", old.id))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(&old.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some((token, draft)))
+}
+
+/// Deletes expired drafts with their uploads and idle staff sessions.
+/// Returns how many drafts went.
+pub async fn purge_expired(db: &Db, staff_idle_ms: i64) -> AppResult<u64> {
+    let now = kernel::clock::now_ms();
+    let mut tx = db.begin().await?;
+    let expired = sqlx::query("SELECT tenant, id FROM drafts WHERE expires_at < $1")
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+    for r in &expired {
+        let tenant: String = r.get(0);
+        let id: String = r.get(1);
+        sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2")
+            .bind(&tenant)
+            .bind(format!("draft:{id}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
+            .bind(&tenant)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
+        .bind(now - staff_idle_ms)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(expired.len() as u64)
 }

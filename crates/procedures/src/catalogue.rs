@@ -143,7 +143,14 @@ pub async fn save_in(
             .bind(now)
             .bind(actor)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map_err(|e| {
+                if kernel::db::is_unique_violation(&e) {
+                    AppError::Conflict("procedure_exists")
+                } else {
+                    e.into()
+                }
+            })?;
             (SaveOutcome::Created, 1)
         }
         (Some(row), expected) => {

@@ -20,6 +20,7 @@ use kernel::db::{
 };
 use kernel::ids::ReceiptNumber;
 use kernel::{AppError, AppResult};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,7 +37,6 @@ pub struct NewAttachment {
     pub filename: String,
     pub content_type: String,
     pub bytes: Vec<u8>,
-    pub sha256: String,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +47,8 @@ pub struct NewApplication {
     pub procedure_name_ja: String,
     pub department: String,
     pub channel: Channel,
+    /// The procedure could be applied for online at submission (KPI).
+    pub online_capable: bool,
     pub answers: Answers,
     pub applicant_name: String,
     pub applicant_kana: String,
@@ -58,6 +60,34 @@ pub struct NewApplication {
     pub draft_id: Option<String>,
     pub actor: String,
     pub submitted_at: i64,
+}
+
+impl NewApplication {
+    /// What makes two requests "the same submission" for idempotency:
+    /// procedure, channel, actor, answers and attachment contents (not the
+    /// server-chosen attachment ids).
+    pub fn request_hash(&self) -> String {
+        let mut answers = self.answers.clone();
+        for v in answers.values_mut() {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("attachment_id");
+            }
+        }
+        let mut files: Vec<String> = self
+            .new_attachments
+            .iter()
+            .map(|a| format!("{}:{}", a.field, hex::encode(Sha256::digest(&a.bytes))))
+            .collect();
+        files.sort();
+        let canonical = serde_json::json!({
+            "procedure": self.procedure_id,
+            "channel": self.channel.as_str(),
+            "actor": self.actor,
+            "answers": answers,
+            "files": files,
+        });
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +132,13 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
-                process(&db, &mail, std::mem::take(&mut batch)).await;
+                // A panic in one batch must not stop every later
+                // submission: its callers get an error, the loop goes on.
+                let jobs = std::mem::take(&mut batch);
+                let (db, mail) = (db.clone(), mail.clone());
+                if let Err(e) = tokio::spawn(async move { process(&db, &mail, jobs).await }).await {
+                    tracing::error!(error = %e, "group commit task failed");
+                }
             }
         });
         Self { tx }
@@ -131,7 +167,7 @@ async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
     match result {
         Ok(results) => {
             for (job, r) in jobs.into_iter().zip(results) {
-                let _ = job.reply.send(Ok(r));
+                let _ = job.reply.send(r);
             }
         }
         Err(e) => {
@@ -143,7 +179,7 @@ async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
                 for _attempt in 0..3 {
                     match commit(db, mail, &[&job.app]).await {
                         Ok(mut r) => {
-                            result = Ok(r.remove(0));
+                            result = r.remove(0);
                             break;
                         }
                         // A concurrent duplicate key from another server:
@@ -168,11 +204,11 @@ async fn existing_keys(
     tx: &mut Tx,
     tenant: &str,
     keys: &[&str],
-) -> Result<HashMap<String, String>, sqlx::Error> {
+) -> Result<HashMap<String, (String, String)>, sqlx::Error> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(500) {
         let sql = format!(
-            "SELECT key, application_id FROM idempotency_keys WHERE tenant = {} AND key IN ({})",
+            "SELECT key, application_id, request_hash FROM idempotency_keys WHERE tenant = {} AND key IN ({})",
             ph(backend_of(tx), 1),
             list_placeholders(backend_of(tx), 2, chunk.len())
         );
@@ -181,7 +217,7 @@ async fn existing_keys(
             q = q.bind(*k);
         }
         for r in q.fetch_all(&mut **tx).await? {
-            out.insert(r.get(0), r.get(1));
+            out.insert(r.get(0), (r.get(1), r.get(2)));
         }
     }
     Ok(out)
@@ -191,39 +227,45 @@ async fn commit(
     db: &Db,
     mail: &MailFn,
     apps: &[&NewApplication],
-) -> Result<Vec<Submitted>, sqlx::Error> {
+) -> Result<Vec<AppResult<Submitted>>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let backend = backend_of(&tx);
-    // 1. Keys seen before in the store.
+    let hashes: Vec<String> = apps.iter().map(|a| a.request_hash()).collect();
+    // 1. Keys seen before in the store: (receipt number, request hash).
     let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
     tenants.sort_unstable();
     tenants.dedup();
-    let mut known: HashMap<(String, String), String> = HashMap::new();
+    let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
     for t in &tenants {
         let keys: Vec<&str> = apps
             .iter()
             .filter(|a| a.tenant == *t)
             .map(|a| a.idempotency_key.as_str())
             .collect();
-        for (k, id) in existing_keys(&mut tx, t, &keys).await? {
-            known.insert((t.to_string(), k), id);
+        for (k, v) in existing_keys(&mut tx, t, &keys).await? {
+            known.insert((t.to_string(), k), v);
         }
     }
-    // Which submissions are new, and which repeat a key seen before (in the
-    // store or earlier in this batch)?
-    let mut results: Vec<Option<Submitted>> = Vec::with_capacity(apps.len());
+    // Which submissions are new, which repeat an earlier request (same key,
+    // same content: the earlier case is returned) and which reuse a key for
+    // a different request (refused, so a key can never open someone else's
+    // case)?
+    let mut results: Vec<Option<AppResult<Submitted>>> = Vec::with_capacity(apps.len());
     let mut new_indices: Vec<usize> = Vec::new();
     for (i, a) in apps.iter().enumerate() {
         let key = (a.tenant.clone(), a.idempotency_key.clone());
         match known.get(&key) {
-            Some(id) if !id.is_empty() => {
+            Some((_, h)) if *h != hashes[i] => {
+                results.push(Some(Err(AppError::Conflict("idempotency_key"))))
+            }
+            Some((id, _)) if !id.is_empty() => {
                 let r = ReceiptNumber::parse(id)
                     .ok_or_else(|| sqlx::Error::Protocol(format!("stored receipt number {id}")))?;
-                results.push(Some(Submitted::Replayed(r)));
+                results.push(Some(Ok(Submitted::Replayed(r))));
             }
-            Some(_) => results.push(None), // a repeat within this batch: filled below
+            Some(_) => results.push(None), // repeats one earlier in this batch
             None => {
-                known.insert(key, String::new());
+                known.insert(key, (String::new(), hashes[i].clone()));
                 new_indices.push(i);
                 results.push(None);
             }
@@ -239,7 +281,8 @@ async fn commit(
             .or_default()
             .push(i);
     }
-    let mut creates: Vec<(&NewApplication, ReceiptNumber)> = Vec::with_capacity(new_indices.len());
+    let mut creates: Vec<(&NewApplication, ReceiptNumber, &str)> =
+        Vec::with_capacity(new_indices.len());
     let mut group_list: Vec<_> = groups.into_iter().collect();
     group_list.sort();
     for ((tenant, fy), members) in group_list {
@@ -262,33 +305,39 @@ async fn commit(
             })?;
             known.insert(
                 (tenant.clone(), apps[i].idempotency_key.clone()),
-                r.as_str().to_string(),
+                (r.as_str().to_string(), hashes[i].clone()),
             );
-            results[i] = Some(Submitted::Created(r.clone()));
-            creates.push((apps[i], r));
+            results[i] = Some(Ok(Submitted::Created(r.clone())));
+            creates.push((apps[i], r, hashes[i].as_str()));
         }
     }
-    let results: Vec<Submitted> = apps
+    let results: Vec<AppResult<Submitted>> = apps
         .iter()
         .zip(results)
         .map(|(a, r)| match r {
             Some(r) => r,
             None => {
-                let id = &known[&(a.tenant.clone(), a.idempotency_key.clone())];
-                Submitted::Replayed(ReceiptNumber::parse(id).expect("allocated above"))
+                let (id, _) = &known[&(a.tenant.clone(), a.idempotency_key.clone())];
+                ReceiptNumber::parse(id)
+                    .map(Submitted::Replayed)
+                    .ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!(
+                            "receipt number missing for a repeated key"
+                        ))
+                    })
             }
         })
         .collect();
     // 2. Cases, keys, first events, e-mails: multi-row inserts.
     for chunk in creates.chunks(100) {
         let sql = format!(
-            "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, status,
+            "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
                applicant_name, applicant_kana, email, data, assignee, fiscal_year, submitted_at, updated_at, version)
              VALUES {}",
-            values_placeholders(backend, chunk.len(), 16)
+            values_placeholders(backend, chunk.len(), 17)
         );
         let mut q = sqlx::query(&sql);
-        for (a, r) in chunk {
+        for (a, r, _) in chunk {
             q = q
                 .bind(a.tenant.as_str())
                 .bind(r.as_str().to_string())
@@ -296,6 +345,7 @@ async fn commit(
                 .bind(a.procedure_version)
                 .bind(a.department.as_str())
                 .bind(a.channel.as_str())
+                .bind(i64::from(a.online_capable))
                 .bind("received")
                 .bind(a.applicant_name.as_str())
                 .bind(a.applicant_kana.as_str())
@@ -312,14 +362,15 @@ async fn commit(
         q.execute(&mut *tx).await?;
 
         let sql = format!(
-            "INSERT INTO idempotency_keys (tenant, key, application_id, created_at) VALUES {}",
-            values_placeholders(backend, chunk.len(), 4)
+            "INSERT INTO idempotency_keys (tenant, key, request_hash, application_id, created_at) VALUES {}",
+            values_placeholders(backend, chunk.len(), 5)
         );
         let mut q = sqlx::query(&sql);
-        for (a, r) in chunk {
+        for (a, r, h) in chunk {
             q = q
                 .bind(a.tenant.as_str())
                 .bind(a.idempotency_key.as_str())
+                .bind(*h)
                 .bind(r.as_str().to_string())
                 .bind(a.submitted_at);
         }
@@ -330,7 +381,7 @@ async fn commit(
             values_placeholders(backend, chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
-        for (a, r) in chunk {
+        for (a, r, _) in chunk {
             q = q
                 .bind(a.tenant.as_str())
                 .bind(r.as_str().to_string())
@@ -344,14 +395,14 @@ async fn commit(
         }
         q.execute(&mut *tx).await?;
 
-        let mails: Vec<_> = chunk.iter().filter(|(a, _)| a.email.is_some()).collect();
+        let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
         if !mails.is_empty() {
             let sql = format!(
                 "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
                 values_placeholders(backend, mails.len(), 9)
             );
             let mut q = sqlx::query(&sql);
-            for (a, r) in mails {
+            for (a, r, _) in mails {
                 let (subject, body) = mail(a, r);
                 q = q
                     .bind(a.tenant.as_str())
@@ -368,7 +419,7 @@ async fn commit(
         }
     }
     // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
-    for (a, r) in &creates {
+    for (a, r, _) in &creates {
         for att in &a.new_attachments {
             sqlx::query(
                 "INSERT INTO attachments (tenant, id, owner, field, filename, content_type, size, sha256, content, created_at)
@@ -381,15 +432,30 @@ async fn commit(
             .bind(att.filename.as_str())
             .bind(att.content_type.as_str())
             .bind(att.bytes.len() as i64)
-            .bind(att.sha256.as_str())
+            .bind(hex::encode(Sha256::digest(&att.bytes)))
             .bind(att.bytes.clone())
             .bind(a.submitted_at)
             .execute(&mut *tx)
             .await?;
         }
         if let Some(draft) = &a.draft_id {
-            sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3")
-                .bind(format!("application:{}", r.as_str()))
+            // Only files the answers refer to move to the case; uploads for
+            // fields that no longer apply are deleted with the draft.
+            for id in a
+                .answers
+                .values()
+                .filter_map(|v| v.get("attachment_id"))
+                .filter_map(|v| v.as_str())
+            {
+                sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3 AND id = $4")
+                    .bind(format!("application:{}", r.as_str()))
+                    .bind(a.tenant.as_str())
+                    .bind(format!("draft:{draft}"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2")
                 .bind(a.tenant.as_str())
                 .bind(format!("draft:{draft}"))
                 .execute(&mut *tx)
@@ -405,8 +471,8 @@ async fn commit(
     for t in &tenants {
         let entries: Vec<AuditEntry> = creates
             .iter()
-            .filter(|(a, _)| a.tenant == *t)
-            .map(|(a, r)| {
+            .filter(|(a, _, _)| a.tenant == *t)
+            .map(|(a, r, _)| {
                 AuditEntry::new(
                     a.actor.clone(),
                     "application.submit",
@@ -419,7 +485,7 @@ async fn commit(
             .collect();
         let at = creates
             .iter()
-            .map(|(a, _)| a.submitted_at)
+            .map(|(a, _, _)| a.submitted_at)
             .max()
             .unwrap_or_else(kernel::clock::now_ms);
         audit::append(&mut tx, t, at, &entries).await?;

@@ -29,6 +29,24 @@ pub const COLUMNS: [&str; 17] = [
     "notes",
 ];
 
+/// Spreadsheets run a cell starting with `=`, `+`, `-`, `@` as a formula:
+/// such cells are written with a leading `'` (which Excel hides) and read
+/// back without it.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS)?;
@@ -40,7 +58,7 @@ pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        w.write_record([
+        let record = [
             p.id.as_str(),
             &p.department,
             p.name.ja(),
@@ -58,7 +76,8 @@ pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
             &p.legal_basis,
             &serde_json::to_string(&p.form)?,
             "",
-        ])?;
+        ];
+        w.write_record(record.iter().map(|c| guard(c).into_owned()))?;
     }
     // A BOM so that Excel opens the UTF-8 file with the right encoding.
     let mut out = String::from("\u{FEFF}");
@@ -130,7 +149,8 @@ pub fn from_csv(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
                 continue;
             }
         };
-        let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("").trim();
+        let raw = |name: &str| unguard(col(name).and_then(|c| rec.get(c)).unwrap_or(""));
+        let get = |name: &str| raw(name).trim();
         let mut err = |column: &str, message: String| {
             errors.push(FieldError {
                 field: format!("row{row}.{column}"),
@@ -183,12 +203,15 @@ pub fn from_csv(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
                 }
             }
         };
-        let docs_ja = lines(get("documents_ja"));
-        let docs_en = lines(get("documents_en"));
-        let documents = docs_ja
-            .iter()
+        // English lines pair with Japanese lines by position, empty ones
+        // included (a document without a translation exports an empty line).
+        let docs_en: Vec<&str> = raw("documents_en").split('\n').map(str::trim).collect();
+        let documents = raw("documents_ja")
+            .split('\n')
+            .map(str::trim)
             .enumerate()
-            .map(|(i, ja)| Text::new(*ja, docs_en.get(i).copied().unwrap_or_default()))
+            .filter(|(_, ja)| !ja.is_empty())
+            .map(|(i, ja)| Text::new(ja, docs_en.get(i).copied().unwrap_or_default()))
             .collect();
         out.push(Procedure {
             id: get("id").to_string(),
@@ -238,6 +261,18 @@ mod tests {
         let csv = to_csv(&items).unwrap();
         let back = from_csv(&csv).unwrap();
         assert_eq!(back, items);
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_translations_stay_aligned() {
+        let mut items: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/242021/procedures.json"))
+                .unwrap();
+        items[0].legal_basis = "=HYPERLINK(\"http://x\")".into();
+        items[0].documents = vec![Text::new("本人確認書類", ""), Text::new("印鑑", "Seal")];
+        let csv = to_csv(&items).unwrap();
+        assert!(csv.contains("'=HYPERLINK"));
+        assert_eq!(from_csv(&csv).unwrap(), items);
     }
 
     #[test]

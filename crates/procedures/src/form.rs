@@ -251,6 +251,7 @@ impl RawInput {
     pub fn from_json(
         form: &FormDef,
         answers: &serde_json::Map<String, Value>,
+        lang: Lang,
     ) -> Result<Self, Vec<FieldError>> {
         let mut values = BTreeMap::new();
         let mut errs = Vec::new();
@@ -277,7 +278,14 @@ impl RawInput {
                 }
                 _ => errs.push(FieldError {
                     field: k.clone(),
-                    message: format!("「{k}」の値の形式が正しくありません（文字列・数値・真偽値で指定してください）。"),
+                    message: i18n::tf(
+                        lang,
+                        "form.bad_value",
+                        &[(
+                            "field",
+                            form.field(k).map(|f| f.label.get(lang)).unwrap_or(k),
+                        )],
+                    ),
                 }),
             }
         }

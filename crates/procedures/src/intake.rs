@@ -23,25 +23,27 @@ pub struct Intake<'a> {
     pub submitted_at: Option<i64>,
 }
 
-/// Idempotency keys: 8–128 visible ASCII characters.
-pub fn check_idempotency_key(key: &str) -> AppResult<()> {
-    if (8..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+/// Idempotency keys: 16–128 visible ASCII characters (a UUID or random
+/// token per submission).
+pub fn check_idempotency_key(key: &str, lang: Lang) -> AppResult<()> {
+    if (16..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
         Ok(())
     } else {
         Err(AppError::Validation(vec![kernel::FieldError {
             field: "Idempotency-Key".into(),
-            message: "「Idempotency-Key」ヘッダーに8〜128文字の英数字・記号のキーを指定してください（再送時は同じキーを使います）。".into(),
+            message: kernel::i18n::t(lang, "intake.idempotency_key").into(),
         }]))
     }
 }
 
 pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted> {
-    check_idempotency_key(i.idempotency_key)?;
+    check_idempotency_key(i.idempotency_key, i.lang)?;
     let p = &i.procedure.procedure;
     if i.channel == Channel::Online && !p.channels.online() {
-        return Err(AppError::BadRequest(format!(
-            "「{}」はオンラインでは申請できません。窓口でお手続きください。",
-            p.name.ja()
+        return Err(AppError::BadRequest(kernel::i18n::tf(
+            i.lang,
+            "intake.not_online",
+            &[("procedure", p.name.get(i.lang))],
         )));
     }
     let answers = form::validate(&p.form, i.input, i.lang).map_err(AppError::Validation)?;
@@ -54,6 +56,7 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
             procedure_name_ja: p.name.ja().to_string(),
             department: p.department.clone(),
             channel: i.channel,
+            online_capable: p.channels.online(),
             answers,
             applicant_name,
             applicant_kana,

@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use kernel::i18n::{self, Lang};
 use kernel::tenant::TenantProfile;
 use kernel::web::{render, render_status, Page};
@@ -248,11 +247,16 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn set_draft_cookie(tenant: &str, procedure_id: &str, token: &str) -> String {
+fn set_draft_cookie(links: &Links, tenant: &str, procedure_id: &str, token: &str) -> String {
     format!(
-        "{}={token}; Path=/t/{tenant}/; Max-Age={}; HttpOnly; SameSite=Lax",
+        "{}={token}; Path=/t/{tenant}/; Max-Age={}; HttpOnly; SameSite=Lax{}",
         draft_cookie_name(procedure_id),
-        applications::DRAFT_DAYS * 86_400
+        applications::DRAFT_DAYS * 86_400,
+        if links.public_url.starts_with("https://") {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
@@ -463,7 +467,7 @@ pub async fn apply_post(
     )
     .await?;
     applications::save_draft(&st.db, &tenant, &draft).await?;
-    let cookie = new_cookie.then(|| set_draft_cookie(&tenant, &id, &token));
+    let cookie = new_cookie.then(|| set_draft_cookie(&st.links, &tenant, &id, &token));
     let with_cookie = |resp: Response| -> Response {
         let mut resp = resp;
         if let Some(c) = &cookie {
@@ -478,7 +482,7 @@ pub async fn apply_post(
             page: apply_page(lang, &t, &s),
             resume_path: format!("/t/{tenant}/drafts/{token}"),
             form_path: format!("/t/{tenant}/procedures/{id}/apply"),
-            expires: kernel::clock::format_jst(draft.expires_at),
+            expires: kernel::clock::format_in(lang, draft.expires_at),
         })));
     }
     let errors = match form::validate(&s.procedure.form, &draft.input, lang) {
@@ -534,15 +538,16 @@ struct DraftSaved {
 
 pub async fn resume_draft(
     State(db): State<Db>,
+    State(links): State<Links>,
     Path((tenant, token)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let d = applications::load_draft(&db, &tenant, &token)
+    let (token, d) = applications::rotate_draft(&db, &tenant, &token)
         .await?
         .ok_or(AppError::NotFound("draft"))?;
     Ok((
         [(
             header::SET_COOKIE,
-            set_draft_cookie(&tenant, &d.procedure_id, &token),
+            set_draft_cookie(&links, &tenant, &d.procedure_id, &token),
         )],
         Redirect::to(&format!("/t/{tenant}/procedures/{}/apply", d.procedure_id)),
     )
@@ -556,7 +561,6 @@ struct CheckPage {
     rows: Vec<AnswerRow>,
     form_path: String,
     submit_path: String,
-    key: String,
     fee: String,
 }
 
@@ -590,15 +594,8 @@ pub async fn check_page(
         rows: view::answer_rows(&s.procedure.form, &answers, lang, false),
         submit_path: format!("/t/{tenant}/procedures/{id}/apply/submit"),
         form_path,
-        key: draft.submit_key,
         fee: s.procedure.fee_display(),
     }))
-}
-
-#[derive(Deserialize)]
-pub struct SubmitForm {
-    #[serde(rename = "_key", default)]
-    key: String,
 }
 
 pub async fn submit_post(
@@ -606,27 +603,27 @@ pub async fn submit_post(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
-    Form(f): Form<SubmitForm>,
 ) -> AppResult<Response> {
     let (_, s) = online_procedure(&st.db, &tenant, &id).await?;
     let draft = current_draft(&st.db, &tenant, &id, &headers).await?;
     let Some((_, draft)) = draft else {
-        // A second click after success: the draft is gone, the key remains.
-        if let Some(receipt) =
-            applications::find_by_idempotency_key(&st.db, &tenant, &f.key).await?
-        {
-            return Ok(
-                Redirect::to(&format!("{}?new=1", st.links.case_path(&tenant, &receipt)))
-                    .into_response(),
-            );
+        // A second click after success: the draft is gone, but its token
+        // (in the cookie) still names the case it became.
+        if let Some(token) = cookie_value(&headers, &draft_cookie_name(&id)) {
+            let key = applications::submit_key_for(&kernel::ids::hash_token(&token));
+            if let Some(receipt) =
+                applications::find_by_idempotency_key(&st.db, &tenant, &key).await?
+            {
+                return Ok(Redirect::to(&format!(
+                    "{}?new=1",
+                    st.links.case_path(&tenant, &receipt)
+                ))
+                .into_response());
+            }
         }
         return Ok(Redirect::to(&format!("/t/{tenant}/procedures/{id}/apply")).into_response());
     };
-    let key = if f.key.is_empty() {
-        draft.submit_key.clone()
-    } else {
-        f.key.clone()
-    };
+    let key = draft.submit_key();
     let result = intake::submit(
         &st.committer,
         Intake {
@@ -709,13 +706,13 @@ pub async fn my_case(
         procedure_name: p.name.get(lang).to_string(),
         status: app.status,
         status_label: i18n::t(lang, &app.status.label_key()),
-        submitted: kernel::clock::format_jst(app.submitted_at),
+        submitted: kernel::clock::format_in(lang, app.submitted_at),
         rows: view::answer_rows(&p.form, &app.answers, lang, false),
         events: events
             .iter()
             .map(|e| {
                 (
-                    kernel::clock::format_jst(e.at),
+                    kernel::clock::format_in(lang, e.at),
                     e.to_status
                         .as_deref()
                         .and_then(Status::parse)
@@ -802,6 +799,10 @@ pub async fn correct_post(
     let (t, app, p, message) =
         correction_context(&st.db, &st.links, &tenant, &receipt, &token).await?;
     let posted = read_multipart(mp).await?;
+    let version: i64 = posted.control("_version").parse().unwrap_or(-1);
+    if version != app.version {
+        return Err(AppError::Conflict("status"));
+    }
     let mut input = applications::answers_to_raw(&p.form, &app.answers);
     input.values = posted.answers();
     let upload_errors = store_uploads(
@@ -815,7 +816,6 @@ pub async fn correct_post(
         lang,
     )
     .await?;
-    let version: i64 = posted.control("_version").parse().unwrap_or(-1);
     let result = if upload_errors.is_empty() {
         applications::resubmit(&st.db, &tenant, &receipt, version, &p.form, &input, lang).await
     } else {

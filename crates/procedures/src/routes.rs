@@ -159,7 +159,5 @@ pub fn router(state: ProceduresState) -> Router {
         )
         .route("/api/v1/t/{tenant}/staff/outbox", get(api::outbox))
         .route("/api/v1/t/{tenant}/staff/audit", get(api::audit));
-    html.layer(axum::middleware::from_fn(kernel::web::html_errors))
-        .merge(api)
-        .with_state(state)
+    html.merge(api).with_state(state)
 }

@@ -238,7 +238,7 @@ pub async fn case_list(
                 status: a.status.as_str(),
                 status_label: i18n::t(lang, &a.status.label_key()),
                 channel: i18n::t(lang, &format!("channel.{}", a.channel.as_str())),
-                submitted: kernel::clock::format_jst(a.submitted_at),
+                submitted: kernel::clock::format_in(lang, a.submitted_at),
                 assignee: a.assignee.clone().unwrap_or_default(),
             })
             .collect(),
@@ -343,7 +343,7 @@ async fn render_case(
         status: app.status.as_str(),
         status_label: i18n::t(lang, &app.status.label_key()),
         channel: i18n::t(lang, &format!("channel.{}", app.channel.as_str())),
-        submitted: kernel::clock::format_jst(app.submitted_at),
+        submitted: kernel::clock::format_in(lang, app.submitted_at),
         version: app.version,
         applicant: format!("{}（{}）", app.applicant_name, app.applicant_kana),
         assignee: app.assignee.clone().unwrap_or_default(),
@@ -353,7 +353,7 @@ async fn render_case(
         events: events
             .iter()
             .map(|e| EventRow {
-                at: kernel::clock::format_jst(e.at),
+                at: kernel::clock::format_in(lang, e.at),
                 actor: e.actor.clone(),
                 what: match e.to_status.as_deref().and_then(Status::parse) {
                     Some(s) => i18n::tf(
@@ -837,8 +837,8 @@ impl ProcedureFields {
                 .documents_ja
                 .lines()
                 .map(str::trim)
-                .filter(|l| !l.is_empty())
                 .enumerate()
+                .filter(|(_, l)| !l.is_empty())
                 .map(|(i, ja)| {
                     Text::new(
                         jp::nfc(ja),
@@ -992,7 +992,13 @@ async fn edit_page(
                 .collect(),
             history: history
                 .into_iter()
-                .map(|h| (h.version, kernel::clock::format_jst(h.saved_at), h.saved_by))
+                .map(|h| {
+                    (
+                        h.version,
+                        kernel::clock::format_in(lang, h.saved_at),
+                        h.saved_by,
+                    )
+                })
                 .collect(),
             v,
             version,
@@ -1134,6 +1140,10 @@ pub async fn restore_procedure(
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::BadRequest("戻す版を指定してください。".into()))?;
     let current = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    // The version restored may belong to another department: the editor
+    // must be allowed there too.
+    let old = catalogue::get_version(&db, &staff.tenant, &id, version).await?;
+    require_catalogue_editor(&staff, &old.department)?;
     catalogue::restore(&db, &staff.tenant, &id, version, current, &staff.actor()).await?;
     cache.evict_tenant(&staff.tenant);
     Ok(Redirect::to(&format!("/t/{}/staff/catalogue/{id}?saved=1", staff.tenant)).into_response())

@@ -273,6 +273,14 @@ pub async fn comment(db: &Db, staff: &Staff, id: &str, text: &str) -> AppResult<
     }
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
+    // Takes the case's row lock (PostgreSQL) so concurrent events on one
+    // case get consecutive sequence numbers.
+    sqlx::query("UPDATE applications SET updated_at = $1 WHERE tenant = $2 AND id = $3")
+        .bind(now)
+        .bind(&staff.tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     add_event(
         &mut tx,
         &staff.tenant,

@@ -274,7 +274,6 @@ fn demo_attachments(
                 filename: "demo.pdf".into(),
                 content_type: "application/pdf".into(),
                 bytes: PDF.to_vec(),
-                sha256: String::new(),
             }
         })
         .collect()
@@ -320,7 +319,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
             + rng.below(3_600_000) as i64;
         let mut input = fill(&s.procedure.form, &mut rng, postal);
         let attachments = demo_attachments(&s.procedure.form, &mut input, i);
-        let key = format!("demo-{code}-{i:05}");
+        let key = format!("demo-submission-{code}-{i:05}");
         let committer = app.procedures.committer.clone();
         let s = s.clone();
         let code = code.to_string();

@@ -77,6 +77,21 @@ impl App {
                 max_attachment_bytes: config.max_attachment_bytes as u64,
             },
         };
+        // Housekeeping: expired drafts (and their uploads) and idle staff
+        // sessions are deleted hourly, so nothing personal outlives its
+        // promise.
+        let (purge_db, idle_ms) = (db.clone(), config.staff_idle_minutes * 60_000);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match procedures::applications::purge_expired(&purge_db, idle_ms).await {
+                    Ok(n) if n > 0 => tracing::info!(drafts = n, "expired drafts deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "purge of expired drafts failed"),
+                }
+            }
+        });
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -92,33 +107,60 @@ impl App {
             .route("/api/openapi.json", get(openapi::document))
             .route("/api/v1/tenants", get(tenants_api))
             .fallback(not_found)
-            .layer(axum::middleware::from_fn(kernel::web::html_errors))
             .with_state(self.db.clone());
         root.merge(procedures::router(self.procedures.clone()))
-            .layer(axum::middleware::from_fn(kernel::web::security_headers))
-            .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
             // Refuses an announced Content-Length over the limit before
             // reading the body; DefaultBodyLimit stops streamed bodies.
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.config.max_body_bytes,
             ))
-            .layer(axum::middleware::from_fn(payload_too_large))
+            .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
+            .layer(axum::middleware::from_fn(uniform_errors))
+            .layer(axum::middleware::from_fn(kernel::web::html_errors))
+            .layer(axum::middleware::from_fn(kernel::web::security_headers))
     }
 }
 
-/// Body-limit rejections become our 413 error (JSON for the API, a page
-/// for browsers).
-async fn payload_too_large(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Rejections produced by the framework (a body over the limit, a query
+/// string or form that does not parse, a wrong content type) become our
+/// error type, so they get the same JSON body or Japanese error page, with
+/// a stable code, as every other error.
+async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let resp = next.run(req).await;
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && resp
+    let status = resp.status();
+    // Framework rejections are plain text; our own pages and JSON errors
+    // are left alone.
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !status.is_client_error()
+        || !plain
+        || resp
             .extensions()
             .get::<kernel::error::ErrorInfo>()
-            .is_none()
+            .is_some()
     {
-        return AppError::PayloadTooLarge.into_response();
+        return resp;
     }
-    resp
+    let err = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNPROCESSABLE_ENTITY
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            let body = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            let detail = String::from_utf8_lossy(&body)
+                .chars()
+                .take(300)
+                .collect::<String>();
+            AppError::BadRequest(format!("リクエストの形式が正しくありません（{detail}）"))
+        }
+        _ => return resp,
+    };
+    err.into_response()
 }
 
 async fn healthz(State(db): State<Db>) -> Response {
@@ -165,9 +207,31 @@ async fn portal(State(db): State<Db>, lang: Lang) -> Result<Response, AppError> 
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = app.router();
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (systemd, container runtimes): stop accepting, finish
+/// what is in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
 }

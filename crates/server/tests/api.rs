@@ -165,7 +165,9 @@ async fn catalogue(app: &TestApp) {
 
 async fn apply_and_track(app: &TestApp) {
     create_test_procedure(app).await;
-    let r = submit(app, "key-apply-0001", good_answers()).await;
+    let mut answers = good_answers();
+    answers["my_number"] = json!("1234 5678 9018");
+    let r = submit(app, "test-key-0000-apply-0001", answers).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v = body(r).await;
     let receipt = v["receipt_number"].as_str().unwrap();
@@ -189,6 +191,10 @@ async fn apply_and_track(app: &TestApp) {
     assert_eq!(mine["answers"]["postal"], "284-8555");
     assert_eq!(mine["answers"]["birth"], "1985-01-02");
     assert_eq!(mine["answers"]["applicant"]["kana"], "ヤマダ\u{3000}タロウ");
+    assert_eq!(
+        mine["answers"]["my_number"], "********9018",
+        "masked on the bearer link"
+    );
     // A wrong token reveals nothing.
     let r = app
         .client()
@@ -246,13 +252,22 @@ async fn apply_and_track(app: &TestApp) {
 
 async fn idempotent_resubmit(app: &TestApp) {
     create_test_procedure(app).await;
-    let first = body(submit(app, "key-idem-0001", good_answers()).await).await;
-    let r = submit(app, "key-idem-0001", good_answers()).await;
+    let first = body(submit(app, "test-key-0000-idem-0001", good_answers()).await).await;
+    let r = submit(app, "test-key-0000-idem-0001", good_answers()).await;
     assert_eq!(r.status(), 200);
     let second = body(r).await;
     assert_eq!(first["id"], second["id"]);
     assert_eq!(first["access_token"], second["access_token"]);
     assert_eq!(second["replayed"], true);
+    // The same key for a different application is refused: a key never
+    // opens someone else's case.
+    let mut other = good_answers();
+    other["postal"] = json!("100-0001");
+    let r = submit(app, "test-key-0000-idem-0001", other).await;
+    assert_eq!(r.status(), 409);
+    let v = body(r).await;
+    assert_eq!(v["error"]["code"], "MDG-409-idempotency_key");
+    assert!(!v.to_string().contains("access_token"));
     // Twenty concurrent retries of a new key make exactly one case.
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -262,7 +277,7 @@ async fn idempotent_resubmit(app: &TestApp) {
         tasks.push(tokio::spawn(async move {
             reqwest::Client::new()
                 .post(url)
-                .header("Idempotency-Key", "key-idem-concurrent")
+                .header("Idempotency-Key", "test-key-0000-idem-concurrent")
                 .json(&json!({"answers": good_answers()}))
                 .send()
                 .await
@@ -311,7 +326,7 @@ async fn bad_input_changes_nothing(app: &TestApp) {
     a["my_number"] = json!("123456789017");
     a["purpose"] = json!("other");
     a["applicant"] = json!({"name": "山田<b>", "kana": "山田"});
-    let r = submit(app, "key-bad-00001", a).await;
+    let r = submit(app, "test-key-0000-bad-00001", a).await;
     assert_eq!(r.status(), 422);
     let v = body(r).await;
     let fields = v["error"]["fields"].as_array().unwrap();
@@ -347,7 +362,7 @@ async fn bad_input_changes_nothing(app: &TestApp) {
         .post(app.url(&format!(
             "/api/v1/t/{T}/procedures/test-permit/applications"
         )))
-        .header("Idempotency-Key", "key-bad-00002")
+        .header("Idempotency-Key", "test-key-0000-bad-00002")
         .header("Accept-Language", "en")
         .json(&json!({"answers": {"postal": "12"}}))
         .send()
@@ -368,7 +383,7 @@ async fn bad_input_changes_nothing(app: &TestApp) {
         .post(app.url(&format!(
             "/api/v1/t/{T}/procedures/test-permit/applications"
         )))
-        .header("Idempotency-Key", "key-bad-00003")
+        .header("Idempotency-Key", "test-key-0000-bad-00003")
         .header("content-type", "application/json")
         .body("{\"answers\": ")
         .send()
@@ -383,7 +398,7 @@ async fn bad_input_changes_nothing(app: &TestApp) {
     let mut a = good_answers();
     a["doc"] =
         json!({"filename": "x.pdf", "content_type": "application/pdf", "data_base64": "PGh0bWw+"});
-    let r = submit(app, "key-bad-00004", a).await;
+    let r = submit(app, "test-key-0000-bad-00004", a).await;
     assert_eq!(r.status(), 422);
     assert!(body(r).await["error"]["fields"][0]["message"]
         .as_str()
@@ -422,7 +437,7 @@ async fn attachments_and_drafts(app: &TestApp) {
     // An attachment through the API is stored with the case.
     let mut a = good_answers();
     a["doc"] = json!({"filename": "../証明書.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQKJSVFT0YK"});
-    let v = body(submit(app, "key-att-00001", a).await).await;
+    let v = body(submit(app, "test-key-0000-att-00001", a).await).await;
     let id = v["id"].as_str().unwrap();
     let admin = app.staff(T, "dx-admin").await;
     let case = body(
@@ -500,6 +515,15 @@ async fn attachments_and_drafts(app: &TestApp) {
         .await
         .unwrap();
     assert!(html.contains("value=\"2848555\""), "draft not prefilled");
+    // Resuming moved the draft to a new token: the link's token is dead, so
+    // whoever made the link cannot watch or change the resident's input.
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/{T}/drafts/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     let r = app
         .client()
         .get(app.url(&format!("/t/{T}/drafts/{}", "f".repeat(64))))
@@ -538,6 +562,13 @@ async fn html_apply_flow(app: &TestApp) {
         .text()
         .await
         .unwrap();
+    // The resume link carries the same token as the draft cookie.
+    let draft_token = html
+        .split("/drafts/")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("resume link")
+        .to_string();
     assert!(html.contains("一時保存しました") && html.contains("/drafts/"));
     // Valid input with an upload → check page → submit.
     let pdf = reqwest::multipart::Part::bytes(b"%PDF-1.7 test".to_vec())
@@ -569,32 +600,24 @@ async fn html_apply_flow(app: &TestApp) {
     );
     assert!(check.contains("サトウ\u{3000}ハナコ"));
     assert!(check.contains("doc.pdf"));
-    let key = check
-        .split("name=\"_key\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
     let submit_url = app.url(&format!("/t/{T}/procedures/test-permit/apply/submit"));
-    let r = b
-        .post(&submit_url)
-        .form(&[("_key", key.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = b.post(&submit_url).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let done = r.headers()["location"].to_str().unwrap().to_string();
     assert!(done.contains("/my/") && done.ends_with("?new=1"));
-    // A double click: the same case, not a second one.
-    let r = b
+    // A double click: the second request still carries the draft cookie
+    // and finds the same case, not a second one.
+    let r = app
+        .client()
         .post(&submit_url)
-        .form(&[("_key", key.as_str())])
+        .header("cookie", format!("mdg_draft_test-permit={draft_token}"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.headers()["location"].to_str().unwrap(), done);
+    // Without the draft's cookie nothing is revealed.
+    let r = app.client().post(&submit_url).send().await.unwrap();
+    assert!(!r.headers()["location"].to_str().unwrap().contains("/my/"));
     assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
     assert_eq!(
@@ -625,7 +648,7 @@ async fn html_apply_flow(app: &TestApp) {
 
 async fn correction_loop_and_approval(app: &TestApp) {
     create_test_procedure(app).await;
-    let v = body(submit(app, "key-flow-0001", good_answers()).await).await;
+    let v = body(submit(app, "test-key-0000-flow-0001", good_answers()).await).await;
     let id = v["id"].as_str().unwrap().to_string();
     let token = v["access_token"].as_str().unwrap().to_string();
     let reviewer = app.staff(T, "reviewer").await;
@@ -850,7 +873,7 @@ async fn correction_loop_and_approval(app: &TestApp) {
 
 async fn access_is_scoped(app: &TestApp) {
     create_test_procedure(app).await;
-    let v = body(submit(app, "key-scope-001", good_answers()).await).await;
+    let v = body(submit(app, "test-key-0000-scope-001", good_answers()).await).await;
     let id = v["id"].as_str().unwrap();
     // Anonymous: 401 on the API, sign-in redirect on pages.
     let r = app
@@ -884,6 +907,34 @@ async fn access_is_scoped(app: &TestApp) {
     )
     .await;
     assert_eq!(list["total"], 0);
+    // The department's own list names applicants but carries no answers.
+    let reviewer = app.staff(T, "reviewer").await;
+    let own = body(
+        reviewer
+            .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own["total"], 1);
+    assert!(own["items"][0].get("answers").is_none() && own["items"][0].get("email").is_none());
+    // A query string that does not parse: a clear 400 with a code.
+    let r = reviewer
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases?page=x")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(body(r).await["error"]["code"], "MDG-400");
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/{T}/procedures?q=a&q=b")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("MDG-400"));
     // Staff of tenant 122289 get nothing from tenant 242021.
     let reviewer = app.staff(T, "reviewer").await;
     for path in [
@@ -1081,7 +1132,7 @@ async fn kpi_figures(app: &TestApp) {
         let r = app
             .client()
             .post(app.url("/api/v1/t/242021/procedures/smartphone-class/applications"))
-            .header("Idempotency-Key", format!("kpi-online-{i:04}"))
+            .header("Idempotency-Key", format!("test-key-kpi-online-{i:04}"))
             .json(&json!({"answers": {
                 "applicant": {"name": "伊藤 結衣", "kana": "イトウ ユイ"},
                 "phone": "059-354-8111",
@@ -1114,7 +1165,10 @@ async fn kpi_figures(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_string();
-    for (ch, key) in [("counter", "kpi-counter-01"), ("proxy", "kpi-proxy-001")] {
+    for (ch, key) in [
+        ("counter", "test-key-kpi-counter-01"),
+        ("proxy", "test-key-kpi-proxy-001"),
+    ] {
         let r = clerk
             .post(app.url(&format!(
                 "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
@@ -1130,7 +1184,7 @@ async fn kpi_figures(app: &TestApp) {
         .post(app.url(&format!(
             "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
         )))
-        .header("Idempotency-Key", "kpi-bad-00001")
+        .header("Idempotency-Key", "test-key-kpi-bad-00001")
         .json(&json!({"channel": "online", "answers": {}}))
         .send()
         .await
@@ -1244,6 +1298,16 @@ async fn openapi_and_health(app: &TestApp) {
     let csp = r.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let css = c
+        .get(app.url("/static/madoguchi.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(css.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
 }
 
 testkit::on_both_backends!(

@@ -60,6 +60,10 @@ CREATE TABLE applications (
     procedure_version   BIGINT NOT NULL,
     department          TEXT NOT NULL,
     channel             TEXT NOT NULL,
+    -- Whether the procedure could be applied for online when this was
+    -- submitted (the KPI counts this, so later catalogue edits do not
+    -- rewrite past years).
+    online_capable      BIGINT NOT NULL,
     status              TEXT NOT NULL,
     applicant_name      TEXT NOT NULL,
     applicant_kana      TEXT NOT NULL,
@@ -96,9 +100,13 @@ CREATE TABLE receipt_counters (
     PRIMARY KEY (tenant, fiscal_year)
 );
 
+-- A retried submission with the same key and the same request (procedure,
+-- channel, actor, answers: request_hash) gets the first case back; the same
+-- key with a different request is refused.
 CREATE TABLE idempotency_keys (
     tenant          TEXT NOT NULL,
     key             TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
     application_id  TEXT NOT NULL,
     created_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant, key)
