@@ -85,7 +85,7 @@ pub fn spec() -> Value {
                 "post": staff(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview)", "catalogue", &["tenant", "format", "dryRun"], Some(json!({"type": "string"})), json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}})))
             },
             "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
-            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers)", "audit", &["tenant", "target"], None, ok("Entries")))}
+            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))}
         },
         "components": {
             "parameters": {

@@ -239,7 +239,7 @@ async fn apply_and_track(app: &TestApp) {
     let sec = app.staff(T, "security").await;
     let a = body(
         sec.get(app.url(&format!(
-            "/api/v1/t/{T}/staff/audit?target=application:{id}"
+            "/api/v1/t/{T}/staff/audit?target=application:{id}&verify=true"
         )))
         .send()
         .await
@@ -831,7 +831,7 @@ async fn correction_loop_and_approval(app: &TestApp) {
     let sec = app.staff(T, "security").await;
     let a = body(
         sec.get(app.url(&format!(
-            "/api/v1/t/{T}/staff/audit?target=application:{id}"
+            "/api/v1/t/{T}/staff/audit?target=application:{id}&verify=true"
         )))
         .send()
         .await
