@@ -89,6 +89,11 @@ fn load_config(
     if let Some(d) = database_url {
         c.database_url = d;
     }
+    // Without an explicit public address, links in e-mails point at the
+    // address the server listens on.
+    if c.public_url == Config::default().public_url {
+        c.public_url = format!("http://{}", c.bind);
+    }
     c.validate()?;
     Ok(c)
 }
