@@ -314,9 +314,15 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
         } else {
             Channel::Counter
         };
-        let at = start
-            + (span as u128 * i as u128 / n.max(1) as u128) as i64
-            + rng.below(3_600_000) as i64;
+        // Spread over the days since the start, at the counter during office
+        // hours (8:30–17:15), online at any hour.
+        let day = (span as u128 * i as u128 / n.max(1) as u128) as i64 / 86_400_000 * 86_400_000;
+        let time_of_day = if channel == Channel::Online {
+            rng.below(86_400_000) as i64
+        } else {
+            30_600_000 + rng.below(31_500_000) as i64
+        };
+        let at = start + day + time_of_day;
         let mut input = fill(&s.procedure.form, &mut rng, postal);
         let attachments = demo_attachments(&s.procedure.form, &mut input, i);
         let key = format!("demo-submission-{code}-{i:05}");
