@@ -272,6 +272,19 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+pub const SCRIPT: &str = include_str!("../static/madoguchi.js");
+
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
 /// `a=1&b=2` query string with the current language appended, for links.
 pub fn with_lang(href: &str, lang: Lang) -> String {
     if lang == Lang::Ja {

@@ -21,6 +21,10 @@ pub struct FieldView {
     pub label: String,
     pub hint: String,
     pub condition: String,
+    /// `data-…` attributes for the script that hides fields whose condition
+    /// does not hold (empty when unconditional).
+    pub show_if_field: String,
+    pub show_if_equals: String,
     pub required: bool,
     pub value: String,
     pub error: String,
@@ -145,6 +149,16 @@ pub fn fields(
                 label: f.label.get(lang).to_string(),
                 hint,
                 condition,
+                show_if_field: f
+                    .show_if
+                    .as_ref()
+                    .map(|c| c.field.clone())
+                    .unwrap_or_default(),
+                show_if_equals: f
+                    .show_if
+                    .as_ref()
+                    .map(|c| c.equals.clone())
+                    .unwrap_or_default(),
                 required: f.required,
                 checked: matches!(value.as_str(), "true" | "on" | "1"),
                 options: f

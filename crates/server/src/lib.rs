@@ -104,6 +104,7 @@ impl App {
             .route("/", get(portal))
             .route("/healthz", get(healthz))
             .route("/static/madoguchi.css", get(kernel::web::stylesheet))
+            .route("/static/madoguchi.js", get(kernel::web::script))
             .route("/api/openapi.json", get(openapi::document))
             .route("/api/v1/tenants", get(tenants_api))
             .fallback(not_found)
