@@ -998,6 +998,29 @@ async fn access_is_scoped(app: &TestApp) {
         .await
         .unwrap()
         .contains("「職員ID」を入力してください。"));
+    // Signing out ends the session on the server, not only in the browser.
+    let clerk = app.staff(T, "clerk").await;
+    let html = clerk
+        .get(app.url(&format!("/t/{T}/staff/cases")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("/staff/sign-out"), "sign-out offered");
+    let r = clerk
+        .post(app.url(&format!("/t/{T}/staff/sign-out")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = clerk
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 async fn catalogue_editing(app: &TestApp) {
