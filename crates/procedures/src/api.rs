@@ -24,7 +24,7 @@ use crate::csv_io;
 use crate::form::{self, FieldType, RawInput};
 use crate::intake::{self, Intake};
 use crate::kpi;
-use crate::model::{Channel, Procedure};
+use crate::model::{Channel, Procedure, StoredProcedure};
 use crate::routes::{Limits, ProceduresState};
 use crate::workflow::{self, Action};
 
@@ -207,24 +207,50 @@ pub async fn submit(
     };
     let b: AnswersBody = parse_json(&body)?;
     let lang = b.lang.unwrap_or(lang);
-    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, lang)?;
+    submit_answers(
+        &st,
+        &tenant,
+        &p,
+        &b.answers,
+        Channel::Online,
+        &key,
+        "resident".into(),
+        lang,
+    )
+    .await
+}
+
+/// Answers from the API (files inline) through intake to the committer,
+/// answered with the receipt number and the applicant's link.
+#[allow(clippy::too_many_arguments)]
+async fn submit_answers(
+    st: &ProceduresState,
+    tenant: &str,
+    p: &StoredProcedure,
+    answers: &serde_json::Map<String, Value>,
+    channel: Channel,
+    key: &str,
+    actor: String,
+    lang: Lang,
+) -> AppResult<Response> {
+    let (input, new_attachments) = api_input(&p.procedure, answers, st.limits, lang)?;
     let s = intake::submit(
         &st.committer,
         Intake {
-            tenant: &tenant,
-            procedure: &p,
+            tenant,
+            procedure: p,
             input: &input,
-            channel: Channel::Online,
-            idempotency_key: &key,
+            channel,
+            idempotency_key: key,
             draft_id: None,
             new_attachments,
-            actor: "resident".into(),
+            actor,
             lang,
             submitted_at: None,
         },
     )
     .await?;
-    Ok(submitted_response(&st.links, &tenant, &s))
+    Ok(submitted_response(&st.links, tenant, &s))
 }
 
 #[derive(Deserialize)]
@@ -247,7 +273,7 @@ pub async fn staff_submit(
     staff.require(Role::Clerk)?;
     let key = idempotency_key(&headers);
     intake::check_idempotency_key(&key, Lang::Ja)?;
-    let p = catalogue::get(&st.db, &tenant, &id).await?;
+    let p = st.cache.get(&st.db, &tenant, &id).await?;
     let b: StaffSubmitBody = parse_json(&body)?;
     let channel = match Channel::parse(&b.channel) {
         Some(c @ (Channel::Counter | Channel::Proxy)) => c,
@@ -260,24 +286,17 @@ pub async fn staff_submit(
             }]))
         }
     };
-    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, Lang::Ja)?;
-    let s = intake::submit(
-        &st.committer,
-        Intake {
-            tenant: &tenant,
-            procedure: &p,
-            input: &input,
-            channel,
-            idempotency_key: &key,
-            draft_id: None,
-            new_attachments,
-            actor: staff.actor(),
-            lang: Lang::Ja,
-            submitted_at: None,
-        },
+    submit_answers(
+        &st,
+        &tenant,
+        &p,
+        &b.answers,
+        channel,
+        &key,
+        staff.actor(),
+        Lang::Ja,
     )
-    .await?;
-    Ok(submitted_response(&st.links, &tenant, &s))
+    .await
 }
 
 #[derive(Deserialize)]
