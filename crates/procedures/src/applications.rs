@@ -71,6 +71,7 @@ pub struct Application {
     pub applicant_name: String,
     pub applicant_kana: String,
     pub email: Option<String>,
+    pub lang: Lang,
     pub answers: Answers,
     pub assignee: Option<String>,
     pub fiscal_year: i64,
@@ -89,7 +90,7 @@ impl Application {
 
 const APP_COLUMNS: &str =
     "tenant, id, procedure_id, procedure_version, department, channel, status, applicant_name,
-    applicant_kana, email, data, assignee, fiscal_year, submitted_at, updated_at, version";
+    applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version";
 
 fn row_to_app(r: &sqlx::any::AnyRow) -> AppResult<Application> {
     let channel: String = r.get("channel");
@@ -106,6 +107,7 @@ fn row_to_app(r: &sqlx::any::AnyRow) -> AppResult<Application> {
         applicant_name: r.get("applicant_name"),
         applicant_kana: r.get("applicant_kana"),
         email: r.get("email"),
+        lang: Lang::parse(&r.get::<String, _>("lang")).unwrap_or_default(),
         answers: serde_json::from_str(&r.get::<String, _>("data")).map_err(anyhow::Error::from)?,
         assignee: r.get("assignee"),
         fiscal_year: r.get("fiscal_year"),
@@ -539,7 +541,7 @@ pub(crate) async fn queue_status_mail(
     message: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let lang = Lang::Ja;
+    let lang = app.lang;
     let receipt = app.receipt_display();
     let subject = i18n::tf(lang, "mail.status.subject", &[("receipt", &receipt)]);
     let mut body = i18n::tf(

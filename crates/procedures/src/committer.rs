@@ -44,7 +44,10 @@ pub struct NewApplication {
     pub tenant: String,
     pub procedure_id: String,
     pub procedure_version: i64,
-    pub procedure_name_ja: String,
+    /// The procedure's name in the applicant's language (for the e-mail).
+    pub procedure_name: String,
+    /// The applicant's language.
+    pub lang: kernel::Lang,
     pub department: String,
     pub channel: Channel,
     /// The procedure could be applied for online at submission (KPI).
@@ -332,9 +335,9 @@ async fn commit(
     for chunk in creates.chunks(100) {
         let sql = format!(
             "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
-               applicant_name, applicant_kana, email, data, assignee, fiscal_year, submitted_at, updated_at, version)
+               applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version)
              VALUES {}",
-            values_placeholders(backend, chunk.len(), 17)
+            values_placeholders(backend, chunk.len(), 18)
         );
         let mut q = sqlx::query(&sql);
         for (a, r, _) in chunk {
@@ -350,6 +353,7 @@ async fn commit(
                 .bind(a.applicant_name.as_str())
                 .bind(a.applicant_kana.as_str())
                 .bind(a.email.clone())
+                .bind(a.lang.code())
                 .bind(serde_json::to_string(&a.answers).unwrap_or_default())
                 .bind(None::<String>)
                 .bind(i64::from(

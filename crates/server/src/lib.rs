@@ -34,17 +34,17 @@ pub struct App {
 /// worker that arrives with notifications).
 fn receipt_mail(links: Links) -> MailFn {
     Arc::new(move |a: &NewApplication, r: &kernel::ids::ReceiptNumber| {
-        let lang = Lang::Ja;
+        let lang = a.lang;
         let subject = kernel::i18n::tf(
             lang,
             "mail.received.subject",
-            &[("procedure", &a.procedure_name_ja)],
+            &[("procedure", &a.procedure_name)],
         );
         let body = kernel::i18n::tf(
             lang,
             "mail.received.body",
             &[
-                ("procedure", &a.procedure_name_ja),
+                ("procedure", &a.procedure_name),
                 ("receipt", &r.display()),
                 ("url", &links.case_url(&a.tenant, r.as_str())),
             ],

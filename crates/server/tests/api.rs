@@ -235,6 +235,35 @@ async fn apply_and_track(app: &TestApp) {
     assert!(mail["body"].as_str().unwrap().contains(receipt));
     assert!(mail["body"].as_str().unwrap().contains(&token));
 
+    // An applicant writing in English gets the e-mail in English.
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/test-permit/applications"
+        )))
+        .header("Idempotency-Key", "test-key-0000-apply-en-01")
+        .header("Accept-Language", "en")
+        .json(&json!({ "answers": good_answers() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let out = body(
+        admin
+            .get(app.url(&format!("/api/v1/t/{T}/staff/outbox")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["subject"] == "[Received] Your application: Test permit"),
+        "{out}"
+    );
     // The submission is in the audit log, and the chain is intact.
     let sec = app.staff(T, "security").await;
     let a = body(

@@ -68,6 +68,8 @@ CREATE TABLE applications (
     applicant_name      TEXT NOT NULL,
     applicant_kana      TEXT NOT NULL,
     email               TEXT,
+    -- The language the applicant used: e-mails about the case are written in it.
+    lang                TEXT NOT NULL,
     data                TEXT NOT NULL,
     assignee            TEXT,
     fiscal_year         BIGINT NOT NULL,
