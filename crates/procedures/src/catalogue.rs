@@ -21,7 +21,8 @@ pub async fn list(db: &Db, tenant: &str) -> AppResult<Vec<StoredProcedure>> {
     .bind(tenant)
     .fetch_all(db.read())
     .await?;
-    rows.iter()
+    let mut items = rows
+        .iter()
         .map(|r| {
             Ok(StoredProcedure {
                 procedure: parse_body(&r.get::<String, _>(0))?,
@@ -29,7 +30,21 @@ pub async fn list(db: &Db, tenant: &str) -> AppResult<Vec<StoredProcedure>> {
                 updated_at: r.get(2),
             })
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    // The same order on every database, whatever its collation.
+    items.sort_by(|a, b| {
+        (
+            a.procedure.department.as_str(),
+            a.procedure.name.ja(),
+            a.procedure.id.as_str(),
+        )
+            .cmp(&(
+                b.procedure.department.as_str(),
+                b.procedure.name.ja(),
+                b.procedure.id.as_str(),
+            ))
+    });
+    Ok(items)
 }
 
 pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<StoredProcedure> {
