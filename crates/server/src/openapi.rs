@@ -89,8 +89,8 @@ pub fn spec() -> Value {
         },
         "components": {
             "parameters": {
-                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード (6 digits with check digit), e.g. 122289", "schema": {"type": "string", "pattern": "^[0-9]{6}$"}},
-                "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード (6 digits with check digit), e.g. 122289", "example": "122289", "schema": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                "id": {"name": "id", "in": "path", "required": true, "example": "juminhyo-copy", "schema": {"type": "string"}},
                 "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
                 "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
                 "idempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": true, "description": "8–128 characters; reuse it when retrying", "schema": {"type": "string"}},
