@@ -75,6 +75,52 @@ enum Command {
     },
     /// Check the configuration and the database connection, then exit.
     CheckConfig,
+    /// The audit log: verify a municipality's hash chain, or export a period.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first broken entry (exit code 1).
+    Verify {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Write the entries of a period as CSV for auditors.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// First day (和暦 or 西暦, e.g. 2026-04-01 or 令和8年4月1日), Japan time.
+        #[arg(long)]
+        from: String,
+        /// Last day, included.
+        #[arg(long)]
+        to: String,
+        /// Output file; `-` for standard output.
+        file: PathBuf,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+/// Midnight JST at the start of a date typed as 和暦 or 西暦.
+fn jst_midnight_ms(input: &str, what: &str) -> anyhow::Result<i64> {
+    let d = jp::JpDate::parse(input).map_err(|e| {
+        anyhow::anyhow!(
+            "{what}「{input}」: {}",
+            kernel::i18n::parse_error(kernel::Lang::Ja, what, &e)
+        )
+    })?;
+    Ok(d.date()
+        .midnight()
+        .assume_offset(kernel::clock::JST)
+        .unix_timestamp()
+        * 1000)
 }
 
 fn load_config(
@@ -246,6 +292,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(&path, out)?;
                 eprintln!("{} procedures written to {}", items.len(), path.display());
             }
+            Ok(())
+        }
+        Command::Audit {
+            action:
+                AuditCommand::Verify {
+                    tenant,
+                    database_url,
+                },
+        } => {
+            let c = load_config(file, None, database_url)?;
+            let db = kernel::Db::connect(&c.database_url, 2).await?;
+            match kernel::audit::verify(&db, &tenant).await? {
+                kernel::audit::Verify::Intact { entries } => {
+                    println!("監査ログは改ざんされていません（{tenant}: {entries}件） / audit chain intact");
+                    Ok(())
+                }
+                kernel::audit::Verify::Broken { seq, reason } => {
+                    anyhow::bail!("監査ログの連鎖が {tenant} の第{seq}件目で壊れています（{reason}） / audit chain broken at entry {seq}")
+                }
+            }
+        }
+        Command::Audit {
+            action:
+                AuditCommand::Export {
+                    tenant,
+                    from,
+                    to,
+                    file: path,
+                    database_url,
+                },
+        } => {
+            let c = load_config(file, None, database_url)?;
+            let db = kernel::Db::connect(&c.database_url, 2).await?;
+            let from_ms = jst_midnight_ms(&from, "開始日")?;
+            let to_ms = jst_midnight_ms(&to, "終了日")? + 86_400_000;
+            if to_ms <= from_ms {
+                anyhow::bail!("終了日は開始日以降にしてください");
+            }
+            let n = if path.as_os_str() == "-" {
+                kernel::audit::export_csv(
+                    &db,
+                    &tenant,
+                    from_ms,
+                    to_ms,
+                    &mut std::io::stdout().lock(),
+                )
+                .await?
+            } else {
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                let n = kernel::audit::export_csv(&db, &tenant, from_ms, to_ms, &mut f).await?;
+                std::io::Write::flush(&mut f)?;
+                n
+            };
+            eprintln!("{n} entries written");
             Ok(())
         }
         Command::CheckConfig => {

@@ -1480,6 +1480,51 @@ fn command_line() {
     let (ok, out) = run(&["import", "--tenant", "999999", csv.to_str().unwrap()]);
     assert!(!ok && out.contains("自治体 999999 はありません"), "{out}");
 
+    // The audit chain: intact, exported for auditors, and a direct edit of
+    // one row in the database is found and named.
+    let (ok, out) = run(&["audit", "verify", "--tenant", "122289"]);
+    assert!(ok && out.contains("改ざんされていません"), "{out}");
+    let export = dir.join("audit.csv");
+    let (ok, out) = run(&[
+        "audit",
+        "export",
+        "--tenant",
+        "122289",
+        "--from",
+        "令和7年4月1日",
+        "--to",
+        "2099-12-31",
+        export.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let csv = std::fs::read_to_string(&export).unwrap();
+    assert!(csv.starts_with("\u{FEFF}seq,at,actor,action,target,detail,prev_hash,hash\n"));
+    assert!(csv.lines().count() > 10 && csv.contains("application.submit"));
+    let (ok, out) = run(&[
+        "audit",
+        "export",
+        "--tenant",
+        "122289",
+        "--from",
+        "2026-02-30",
+        "--to",
+        "2026-03-01",
+        "-",
+    ]);
+    assert!(!ok && out.contains("開始日"), "{out}");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db).await.unwrap();
+        sqlx::Executor::execute(
+            &mut conn,
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'staff:someone-else' WHERE tenant = '122289' AND seq = 3",
+        )
+        .await
+        .unwrap();
+    });
+    let (ok, out) = run(&["audit", "verify", "--tenant", "122289"]);
+    assert!(!ok && out.contains("第3件目"), "{out}");
+
     let (ok, out) = run(&["check-config"]);
     assert!(ok && out.contains("database: OK (sqlite)"), "{out}");
     let out = std::process::Command::new(bin)
