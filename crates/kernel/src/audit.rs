@@ -285,3 +285,67 @@ pub async fn export_csv(
     }
     Ok(rows.len())
 }
+
+/// Filters of the audit log page.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+pub const AUDIT_PAGE_SIZE: i64 = 100;
+
+/// A page of a tenant's entries, newest first, and the number matching.
+pub async fn search(
+    db: &Db,
+    tenant: &str,
+    f: &AuditFilter,
+) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    let mut sql = String::from(" FROM audit_log WHERE tenant = $1");
+    let mut args: Vec<String> = vec![tenant.to_string()];
+    for (col, v) in [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("target", &f.target),
+    ] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            args.push(v.to_string());
+            sql.push_str(&format!(" AND {col} = ${}", args.len()));
+        }
+    }
+    let count_sql = format!("SELECT COUNT(*){sql}");
+    let mut q = sqlx::query(&count_sql);
+    for a in &args {
+        q = q.bind(a.as_str());
+    }
+    let total: i64 = q.fetch_one(db.read()).await?.get(0);
+    let page = i64::from(f.page.unwrap_or(1).max(1));
+    let page_sql = format!(
+        "SELECT seq, at, actor, action, target, detail{sql} ORDER BY seq DESC LIMIT {AUDIT_PAGE_SIZE} OFFSET {}",
+        (page - 1) * AUDIT_PAGE_SIZE
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, String, String, String, String)>(&page_sql);
+    for a in &args {
+        q = q.bind(a.as_str());
+    }
+    let rows = q
+        .fetch_all(db.read())
+        .await?
+        .into_iter()
+        .map(|(seq, at, actor, action, target, detail)| AuditRow {
+            seq,
+            at,
+            actor,
+            action,
+            target,
+            detail,
+        })
+        .collect();
+    Ok((rows, total))
+}

@@ -104,7 +104,8 @@ pub fn router(state: ProceduresState) -> Router {
             "/t/{tenant}/staff/catalogue/{id}/restore",
             post(staff_pages::restore_procedure),
         )
-        .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page));
+        .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page))
+        .route("/t/{tenant}/staff/audit", get(staff_pages::audit_page));
     let api = Router::new()
         .route("/api/v1/t/{tenant}", get(api::tenant))
         .route("/api/v1/t/{tenant}/procedures", get(api::procedures))

@@ -119,6 +119,15 @@ impl App {
             .layer(axum::middleware::from_fn(uniform_errors))
             .layer(axum::middleware::from_fn(kernel::web::html_errors))
             .layer(axum::middleware::from_fn(kernel::web::security_headers))
+            // Behind HTTPS, browsers are told to use nothing else.
+            .layer(
+                tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                    axum::http::header::STRICT_TRANSPORT_SECURITY,
+                    self.config.public_url.starts_with("https://").then(|| {
+                        axum::http::HeaderValue::from_static("max-age=31536000; includeSubDomains")
+                    }),
+                ),
+            )
     }
 }
 

@@ -894,6 +894,32 @@ async fn correction_loop_and_approval(app: &TestApp) {
         4
     );
     assert_eq!(a["chain_intact"], true);
+    // Security officers read the log in the back office; others may not.
+    let html = sec
+        .get(app.url(&format!(
+            "/t/{T}/staff/audit?target=application:{id}&verify=1"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("改ざんはありません") && html.contains("application.resubmit"),
+        "audit page"
+    );
+    let r = reviewer
+        .get(app.url(&format!("/t/{T}/staff/audit")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.view'")
+            .await
+            >= 1
+    );
     assert!(matches!(
         kernel::audit::verify(&app.app.db, T).await.unwrap(),
         kernel::audit::Verify::Intact { .. }
@@ -1376,6 +1402,41 @@ testkit::on_both_backends!(
     kpi_figures,
     openapi_and_health,
 );
+
+/// Behind HTTPS the server sends HSTS and marks its cookies Secure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_deployment_headers() {
+    let app = TestApp::spawn_with(testkit::Backend::Sqlite, |c| {
+        c.public_url = "https://madoguchi.example.jp".into()
+    })
+    .await
+    .unwrap();
+    let r = app.client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let r = app
+        .client()
+        .post(app.url(&format!("/api/v1/t/{T}/staff/session")))
+        .json(&json!({"id": "clerk", "password": server::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("; Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    app.cleanup().await;
+    // Plain HTTP (the demo): no HSTS.
+    let app = TestApp::spawn(testkit::Backend::Sqlite).await.unwrap();
+    let r = app.client().get(app.url("/")).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    app.cleanup().await;
+}
 
 /// Every UI string a template or handler asks for by a literal key exists
 /// in every language (a missing key would show the key itself).

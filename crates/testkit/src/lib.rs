@@ -101,12 +101,12 @@ impl TestApp {
             pool_size: 4,
             ..Config::default()
         };
-        tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         config.public_url = format!("http://{addr}");
+        tweak(&mut config);
         let app = App::start(config).await.expect("start app");
         server::demo::load(&app, 0)
             .await
