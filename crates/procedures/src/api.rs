@@ -516,7 +516,13 @@ pub async fn sign_in(
     }
 }
 
-pub async fn sign_out(State(db): State<Db>, headers: HeaderMap) -> AppResult<Response> {
+/// Ends the session of the tenant in the path (a session of another tenant
+/// is left alone: nothing of theirs is touched from here).
+pub async fn sign_out(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     if let Some(v) = headers
         .get_all(header::COOKIE)
         .iter()
@@ -526,7 +532,11 @@ pub async fn sign_out(State(db): State<Db>, headers: HeaderMap) -> AppResult<Res
         .find(|(k, _)| *k == auth::STAFF_COOKIE)
         .map(|(_, v)| v.to_string())
     {
-        auth::sign_out(&db, &v).await?;
+        if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
+            auth::sign_out(&db, &v).await?;
+        } else {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
     }
     Ok((
         [(

@@ -124,7 +124,7 @@ pub async fn sign_out_post(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    crate::api::sign_out(State(db), headers).await?;
+    crate::api::sign_out(State(db), Path(tenant.clone()), headers).await?;
     Ok((
         [(
             header::SET_COOKIE,

@@ -1388,6 +1388,124 @@ async fn openapi_and_health(app: &TestApp) {
         .starts_with("public"));
 }
 
+/// Tenant isolation: every documented endpoint called by staff of 四街道市
+/// (every role) against 四日市市's case is refused, and no error body carries
+/// the other tenant's personal data.
+async fn tenant_isolation_matrix(app: &TestApp) {
+    // A case in 四日市市 with a name that must never leak.
+    let r = app
+        .client()
+        .post(app.url("/api/v1/t/242021/procedures/smartphone-class/applications"))
+        .header("Idempotency-Key", "test-key-isolation-0001")
+        .json(&json!({"answers": {
+            "applicant": {"name": "秘密 花子", "kana": "ヒミツ ハナコ"},
+            "phone": "059-354-8111", "course": "basics", "venue": "tomida", "device": "android"
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v = body(r).await;
+    let other_id = v["id"].as_str().unwrap().to_string();
+    let other_token = v["access_token"].as_str().unwrap().to_string();
+    let spec = body(
+        app.client()
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for who in [
+        "dx-admin", "security", "clerk", "reviewer", "approver", "kodomo",
+    ] {
+        let c = app.staff(T, who).await;
+        for (path, ops) in spec["paths"].as_object().unwrap() {
+            // Public endpoints (catalogue, KPI) are public for every tenant;
+            // sign-in and sign-out concern no resource of the other tenant.
+            if !path.contains("/staff/") || path.ends_with("/staff/session") {
+                continue;
+            }
+            let concrete = path
+                .replace("{tenant}", "242021")
+                .replace("{id}", &other_id)
+                .replace("{receipt}", &other_id)
+                .replace("{token}", &other_token);
+            for method in ops.as_object().unwrap().keys() {
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let r = c
+                    .request(m, app.url(&concrete))
+                    .header("Idempotency-Key", "test-key-isolation-attack")
+                    .json(&json!({"action": "approve", "version": 1, "text": "x", "assignee": "clerk", "channel": "proxy", "answers": {}}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap();
+                assert!(
+                    [401, 403, 404].contains(&status),
+                    "{who}: {method} {concrete} gave {status}: {text}"
+                );
+                assert!(
+                    !text.contains("秘密") && !text.contains("ヒミツ"),
+                    "{who}: {method} {concrete} leaked: {text}"
+                );
+            }
+        }
+        // The back-office pages likewise.
+        for page in [
+            "cases",
+            &format!("cases/{other_id}"),
+            "catalogue",
+            "kpi",
+            "audit",
+        ] {
+            let r = c
+                .get(app.url(&format!("/t/242021/staff/{page}")))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                matches!(r.status().as_u16(), 303 | 401 | 403 | 404),
+                "{who}: page {page} gave {}",
+                r.status()
+            );
+            assert!(
+                !r.text().await.unwrap().contains("秘密"),
+                "{who}: page {page} leaked"
+            );
+        }
+    }
+    // Signing out at the other tenant's address does not end this session.
+    let c = app.staff(T, "clerk").await;
+    let r = c
+        .delete(app.url("/api/v1/t/242021/staff/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Nothing changed in 四日市市.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM application_events WHERE tenant = '242021'")
+            .await,
+        1,
+        "only the submission event"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM applications WHERE tenant = '242021'")
+            .await,
+        1
+    );
+}
+
 testkit::on_both_backends!(
     catalogue,
     apply_and_track,
@@ -1401,6 +1519,7 @@ testkit::on_both_backends!(
     catalogue_editing,
     kpi_figures,
     openapi_and_health,
+    tenant_isolation_matrix,
 );
 
 /// Behind HTTPS the server sends HSTS and marks its cookies Secure.
