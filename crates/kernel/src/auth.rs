@@ -218,6 +218,11 @@ pub async fn sign_in(
     Ok(Some((staff, format!("{tenant}.{token}"))))
 }
 
+/// The `Set-Cookie` value that removes the staff session cookie.
+pub fn clear_session_cookie() -> String {
+    format!("{STAFF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
 pub async fn sign_out(db: &Db, cookie_value: &str) -> AppResult<()> {
     if let Some((tenant, token)) = cookie_value.split_once('.') {
         sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND token_hash = $2")
@@ -241,9 +246,8 @@ pub struct SessionPolicy {
 }
 
 /// Reads a cookie by name from the request headers.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -308,7 +312,7 @@ where
             .find(|(k, _)| *k == "tenant")
             .map(|(_, v)| v.to_string())
             .ok_or(AppError::Unauthorized)?;
-        let value = cookie(parts, STAFF_COOKIE)
+        let value = cookie(&parts.headers, STAFF_COOKIE)
             .ok_or(AppError::Unauthorized)?
             .to_string();
         load_session(

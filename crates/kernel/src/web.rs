@@ -25,7 +25,7 @@ pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
             }
         }
     }
-    if let Some(l) = crate::auth::cookie(parts, LANG_COOKIE).and_then(Lang::parse) {
+    if let Some(l) = crate::auth::cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse) {
         return l;
     }
     parts

@@ -523,29 +523,15 @@ pub async fn sign_out(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    if let Some(v) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == auth::STAFF_COOKIE)
-        .map(|(_, v)| v.to_string())
-    {
+    if let Some(v) = auth::cookie(&headers, auth::STAFF_COOKIE) {
         if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
-            auth::sign_out(&db, &v).await?;
+            auth::sign_out(&db, v).await?;
         } else {
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
     }
     Ok((
-        [(
-            header::SET_COOKIE,
-            format!(
-                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-                auth::STAFF_COOKIE
-            ),
-        )],
+        [(header::SET_COOKIE, auth::clear_session_cookie())],
         StatusCode::NO_CONTENT,
     )
         .into_response())
@@ -605,10 +591,7 @@ pub(crate) async fn staff_case(
     staff: &Staff,
     id: &str,
 ) -> AppResult<applications::Application> {
-    let app = applications::get(db, &staff.tenant, id).await?;
-    if !staff.can_see_department(&app.department) {
-        return Err(AppError::NotFound("application"));
-    }
+    let app = applications::get_for_staff(db, staff, id).await?;
     audit::record(
         db,
         &staff.tenant,

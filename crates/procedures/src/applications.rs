@@ -128,6 +128,20 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Application> {
     row_to_app(&r)
 }
 
+/// A case as a member of staff may reach it: another department's case
+/// (without a grant) is "not found", so its existence is not revealed.
+pub async fn get_for_staff(
+    db: &Db,
+    staff: &kernel::auth::Staff,
+    id: &str,
+) -> AppResult<Application> {
+    let app = get(db, &staff.tenant, id).await?;
+    if !staff.can_see_department(&app.department) {
+        return Err(AppError::NotFound("application"));
+    }
+    Ok(app)
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
     pub seq: i64,

@@ -237,14 +237,7 @@ fn draft_cookie_name(procedure_id: &str) -> String {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    kernel::auth::cookie(headers, name).map(str::to_string)
 }
 
 fn set_draft_cookie(links: &Links, tenant: &str, procedure_id: &str, token: &str) -> String {

@@ -126,13 +126,7 @@ pub async fn sign_out_post(
 ) -> AppResult<Response> {
     crate::api::sign_out(State(db), Path(tenant.clone()), headers).await?;
     Ok((
-        [(
-            header::SET_COOKIE,
-            format!(
-                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-                auth::STAFF_COOKIE
-            ),
-        )],
+        [(header::SET_COOKIE, auth::clear_session_cookie())],
         Redirect::to(&format!("/t/{tenant}/staff/sign-in")),
     )
         .into_response())

@@ -205,10 +205,7 @@ pub async fn apply(
             message: "「申請者へのメッセージ」は2000文字以内で入力してください。".into(),
         }]));
     }
-    let app = applications::get(db, &staff.tenant, id).await?;
-    if !staff.can_see_department(&app.department) {
-        return Err(AppError::NotFound("application"));
-    }
+    let app = applications::get_for_staff(db, staff, id).await?;
     if app.version != expected_version {
         return Err(AppError::Conflict("status"));
     }
@@ -267,10 +264,7 @@ pub async fn comment(db: &Db, staff: &Staff, id: &str, text: &str) -> AppResult<
             message: "「コメント」は1〜4000文字で入力してください。".into(),
         }]));
     }
-    let app = applications::get(db, &staff.tenant, id).await?;
-    if !staff.can_see_department(&app.department) {
-        return Err(AppError::NotFound("application"));
-    }
+    applications::get_for_staff(db, staff, id).await?;
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     // Takes the case's row lock (PostgreSQL) so concurrent events on one
@@ -317,10 +311,7 @@ pub async fn assign(
     assignee: &str,
     expected_version: i64,
 ) -> AppResult<()> {
-    let app = applications::get(db, &staff.tenant, id).await?;
-    if !staff.can_see_department(&app.department) {
-        return Err(AppError::NotFound("application"));
-    }
+    let app = applications::get_for_staff(db, staff, id).await?;
     let assignee = assignee.trim();
     if !assignee.is_empty() {
         let ok = sqlx::query(
