@@ -25,6 +25,87 @@ pub struct Config {
     pub pool_size: u32,
     /// Log filter, e.g. `info` or `madoguchi=debug`.
     pub log: String,
+    /// `production` (default) or `development`. Production refuses the
+    /// development identity provider, plain-http public URLs and running
+    /// without encryption keys.
+    pub mode: Mode,
+    /// AES-256 keys for マイナンバー and other secrets at rest, as
+    /// `id:base64(32 bytes)`; the first encrypts, all decrypt (rotation).
+    /// `madoguchi keygen` prints a new one.
+    pub encryption_keys: Vec<String>,
+    /// Staff sessions end this many hours after sign-in, active or not.
+    pub staff_absolute_hours: i64,
+    /// Failed sign-ins in a row before a staff account is locked.
+    pub lockout_threshold: i64,
+    /// How long a locked staff account stays locked, in minutes.
+    pub lockout_minutes: i64,
+    /// Requests per minute; 0 turns a limit off.
+    pub rate_limits: RateLimits,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact IPs).
+    pub trusted_proxies: Vec<String>,
+    /// Resident sign-in with OpenID Connect (デジタル認証アプリ or any provider).
+    pub oidc: Option<OidcConfig>,
+    /// A clearly labelled fake identity provider for demos and tests.
+    /// Refused in production.
+    pub dev_identity_provider: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Production,
+    Development,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    pub sign_in_per_client: u32,
+    pub sign_in_per_tenant: u32,
+    pub submit_per_client: u32,
+    pub submit_per_tenant: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            sign_in_per_client: 20,
+            sign_in_per_tenant: 600,
+            submit_per_client: 60,
+            submit_per_tenant: 60_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// e.g. `https://auth.digital.go.jp` (discovery is read from
+    /// `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    /// PEM file with the client's EC P-256 private key (private_key_jwt).
+    pub client_key_file: String,
+    #[serde(default = "default_scopes")]
+    pub scopes: String,
+    /// The identity level a sign-in through this provider proves:
+    /// `my_number_card` for デジタル認証アプリ, `signed_in` otherwise.
+    #[serde(default = "default_oidc_level")]
+    pub identity_level: String,
+    /// Name shown on the sign-in button.
+    #[serde(default = "default_oidc_label")]
+    pub label_ja: String,
+}
+
+fn default_scopes() -> String {
+    "openid name address birthdate gender".into()
+}
+fn default_oidc_level() -> String {
+    "my_number_card".into()
+}
+fn default_oidc_label() -> String {
+    "マイナンバーカード（デジタル認証アプリ）".into()
 }
 
 impl Default for Config {
@@ -38,6 +119,15 @@ impl Default for Config {
             staff_idle_minutes: 30,
             pool_size: 8,
             log: "info".into(),
+            mode: Mode::Production,
+            encryption_keys: Vec::new(),
+            staff_absolute_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            rate_limits: RateLimits::default(),
+            trusted_proxies: Vec::new(),
+            oidc: None,
+            dev_identity_provider: false,
         }
     }
 }
@@ -58,7 +148,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Defaults, then the file (if given), then the environment.
+    /// Defaults, then the file (if given), then the environment. Call
+    /// [`Config::validate`] after applying command-line flags.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut cfg = match file {
             Some(path) => {
@@ -74,7 +165,7 @@ impl Config {
             None => Self::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
-        cfg.validate()?;
+        // Validated by the caller once command-line flags are applied.
         Ok(cfg)
     }
 
@@ -113,6 +204,85 @@ impl Config {
         if let Some(v) = get("MADOGUCHI_POOL_SIZE") {
             self.pool_size = num("MADOGUCHI_POOL_SIZE", &v)?;
         }
+        if let Some(v) = get("MADOGUCHI_MODE") {
+            self.mode = match v.as_str() {
+                "production" => Mode::Production,
+                "development" => Mode::Development,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "MADOGUCHI_MODE".into(),
+                        message: "production または development を指定してください".into(),
+                    })
+                }
+            };
+        }
+        if let Some(v) = get("MADOGUCHI_ENCRYPTION_KEYS") {
+            self.encryption_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = get("MADOGUCHI_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = get("MADOGUCHI_DEV_IDENTITY_PROVIDER") {
+            self.dev_identity_provider = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        for (key, slot) in [
+            (
+                "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
+                &mut self.rate_limits.sign_in_per_client,
+            ),
+            (
+                "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
+                &mut self.rate_limits.sign_in_per_tenant,
+            ),
+            (
+                "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
+                &mut self.rate_limits.submit_per_client,
+            ),
+            (
+                "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
+                &mut self.rate_limits.submit_per_tenant,
+            ),
+        ] {
+            if let Some(v) = get(key) {
+                *slot = num(key, &v)?;
+            }
+        }
+        let oidc_vars = [
+            get("MADOGUCHI_OIDC_ISSUER"),
+            get("MADOGUCHI_OIDC_CLIENT_ID"),
+            get("MADOGUCHI_OIDC_CLIENT_KEY_FILE"),
+        ];
+        if let [Some(issuer), Some(client_id), Some(client_key_file)] = oidc_vars {
+            let prev = self.oidc.take();
+            self.oidc = Some(OidcConfig {
+                issuer,
+                client_id,
+                client_key_file,
+                scopes: prev
+                    .as_ref()
+                    .map(|o| o.scopes.clone())
+                    .unwrap_or_else(default_scopes),
+                identity_level: get("MADOGUCHI_OIDC_IDENTITY_LEVEL")
+                    .or_else(|| prev.as_ref().map(|o| o.identity_level.clone()))
+                    .unwrap_or_else(default_oidc_level),
+                label_ja: prev.map(|o| o.label_ja).unwrap_or_else(default_oidc_label),
+            });
+        } else if oidc_vars.iter().any(Option::is_some) {
+            return Err(ConfigError::Env {
+                name: "MADOGUCHI_OIDC_*".into(),
+                message: "MADOGUCHI_OIDC_ISSUER・MADOGUCHI_OIDC_CLIENT_ID・MADOGUCHI_OIDC_CLIENT_KEY_FILE の3つを揃えて指定してください".into(),
+            });
+        }
         Ok(())
     }
 
@@ -120,7 +290,18 @@ impl Config {
     /// reads (probably typos); `check-config` reports them. `MADOGUCHI_TEST_*`
     /// belong to the test suite.
     pub fn unknown_env_vars() -> Vec<String> {
-        const KNOWN: [&str; 9] = [
+        const KNOWN: [&str; 20] = [
+            "MADOGUCHI_MODE",
+            "MADOGUCHI_ENCRYPTION_KEYS",
+            "MADOGUCHI_TRUSTED_PROXIES",
+            "MADOGUCHI_DEV_IDENTITY_PROVIDER",
+            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
+            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
+            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
+            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
+            "MADOGUCHI_OIDC_ISSUER",
+            "MADOGUCHI_OIDC_CLIENT_ID",
+            "MADOGUCHI_OIDC_CLIENT_KEY_FILE",
             "MADOGUCHI_BIND",
             "MADOGUCHI_DATABASE_URL",
             "MADOGUCHI_PUBLIC_URL",
@@ -167,11 +348,76 @@ impl Config {
                 message: "max_body_bytes 以下にしてください".into(),
             });
         }
-        if self.pool_size == 0 || self.staff_idle_minutes <= 0 {
+        if self.pool_size == 0
+            || self.staff_idle_minutes <= 0
+            || self.staff_absolute_hours <= 0
+            || self.lockout_threshold <= 0
+            || self.lockout_minutes <= 0
+        {
             return Err(ConfigError::Invalid {
-                key: "pool_size / staff_idle_minutes",
+                key: "pool_size / staff_idle_minutes / staff_absolute_hours / lockout_*",
                 message: "1 以上を指定してください".into(),
             });
+        }
+        if !self.encryption_keys.is_empty() {
+            crate::crypto::Vault::from_specs(&self.encryption_keys).map_err(|e| {
+                ConfigError::Invalid {
+                    key: "encryption_keys",
+                    message: e.to_string(),
+                }
+            })?;
+        }
+        for p in &self.trusted_proxies {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "trusted_proxies",
+                    message: format!("「{p}」は IP アドレスではありません"),
+                });
+            }
+        }
+        if let Some(o) = &self.oidc {
+            let local = o.issuer.starts_with("http://127.0.0.1")
+                || o.issuer.starts_with("http://localhost");
+            if !(o.issuer.starts_with("https://") || local && self.mode == Mode::Development) {
+                return Err(ConfigError::Invalid {
+                    key: "oidc.issuer",
+                    message: "https:// で始まる URL を指定してください（http は開発モードの localhost のみ）".into(),
+                });
+            }
+            if !matches!(o.identity_level.as_str(), "signed_in" | "my_number_card") {
+                return Err(ConfigError::Invalid {
+                    key: "oidc.identity_level",
+                    message: "signed_in または my_number_card を指定してください".into(),
+                });
+            }
+            if o.client_id.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "oidc.client_id",
+                    message: "クライアントIDを指定してください".into(),
+                });
+            }
+        }
+        if self.mode == Mode::Production {
+            if self.dev_identity_provider {
+                return Err(ConfigError::Invalid {
+                    key: "dev_identity_provider",
+                    message: "開発用の認証プロバイダは本番モード（mode = \"production\"）では有効にできません".into(),
+                });
+            }
+            if self.encryption_keys.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "encryption_keys",
+                    message: "本番モードではマイナンバー等を暗号化する鍵が必要です。`madoguchi keygen` で作成し MADOGUCHI_ENCRYPTION_KEYS に設定してください".into(),
+                });
+            }
+            if !self.public_url.starts_with("https://") {
+                return Err(ConfigError::Invalid {
+                    key: "public_url",
+                    message:
+                        "本番モードでは https:// の URL が必要です（Cookie を Secure にするため）"
+                            .into(),
+                });
+            }
         }
         Ok(())
     }
@@ -214,6 +460,54 @@ mod tests {
             .is_err());
         c.database_url = "mysql://x".into();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn production_refuses_the_dev_identity_provider() {
+        let key = crate::crypto::Vault::generate_spec("k1");
+        let mut c = Config {
+            mode: Mode::Production,
+            public_url: "https://madoguchi.example.jp".into(),
+            encryption_keys: vec![key],
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        c.dev_identity_provider = true;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("dev_identity_provider") && e.contains("本番"),
+            "{e}"
+        );
+        // Also through the environment.
+        c.dev_identity_provider = false;
+        c.apply_env(|k| (k == "MADOGUCHI_DEV_IDENTITY_PROVIDER").then(|| "true".into()))
+            .unwrap();
+        assert!(c.validate().is_err());
+        c.mode = Mode::Development;
+        c.validate().unwrap();
+        // Production needs keys and https.
+        let p = Config::default();
+        assert!(p
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("encryption_keys"));
+        // An OIDC issuer over plain http only in development on localhost.
+        let mut d = Config {
+            mode: Mode::Development,
+            oidc: Some(OidcConfig {
+                issuer: "http://idp.example".into(),
+                client_id: "x".into(),
+                client_key_file: "k.pem".into(),
+                scopes: default_scopes(),
+                identity_level: default_oidc_level(),
+                label_ja: default_oidc_label(),
+            }),
+            ..Config::default()
+        };
+        assert!(d.validate().is_err());
+        d.oidc.as_mut().unwrap().issuer = "http://127.0.0.1:9000".into();
+        d.validate().unwrap();
     }
 
     #[test]

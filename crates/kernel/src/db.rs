@@ -42,6 +42,11 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    /// Keys for special personal information written through this handle
+    /// ([`Db::seal_json`], [`Db::open_json`]).
+    vault: Option<crate::crypto::Vault>,
+    /// Secret for keyed hashes of requests that may hold personal data.
+    pepper: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -97,6 +102,8 @@ impl Db {
                     read,
                     write,
                     backend,
+                    vault: None,
+                    pepper: None,
                 })
             }
             Backend::Postgres => {
@@ -109,6 +116,8 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    vault: None,
+                    pepper: None,
                 })
             }
         }
@@ -116,6 +125,59 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This handle seals マイナンバー with `vault`.
+    pub fn with_vault(mut self, vault: crate::crypto::Vault) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    pub fn with_pepper(mut self, pepper: Vec<u8>) -> Self {
+        self.pepper = Some(std::sync::Arc::new(pepper));
+        self
+    }
+
+    /// HMAC-SHA256 with the deployment's pepper (hex): a stored hash of a
+    /// request with a マイナンバー in it cannot be brute-forced offline.
+    pub fn keyed_hash(&self, data: &[u8]) -> String {
+        match &self.pepper {
+            Some(p) => hex::encode(crate::secrets::hmac_sha256(p, data)),
+            None => {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(data))
+            }
+        }
+    }
+
+    pub fn vault(&self) -> anyhow::Result<&crate::crypto::Vault> {
+        self.vault
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("暗号鍵が設定されていません（encryption_keys）"))
+    }
+
+    /// Serialises answers for storage with every マイナンバー sealed.
+    pub fn seal_json<T: serde::Serialize>(
+        &self,
+        tenant: &str,
+        value: &T,
+    ) -> anyhow::Result<String> {
+        let mut v = serde_json::to_value(value)?;
+        crate::crypto::seal_my_numbers(self.vault()?, tenant, &mut v);
+        Ok(v.to_string())
+    }
+
+    /// Reads stored answers, opening sealed values.
+    pub fn open_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tenant: &str,
+        text: &str,
+    ) -> anyhow::Result<T> {
+        let mut v: serde_json::Value = serde_json::from_str(text)?;
+        if text.contains("mdg1:") {
+            crate::crypto::open_sealed(self.vault()?, tenant, &mut v)?;
+        }
+        Ok(serde_json::from_value(v)?)
     }
 
     /// Pool for queries that only read.

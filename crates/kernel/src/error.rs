@@ -36,6 +36,15 @@ pub enum AppError {
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A rate limit was hit; the client may retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
+    /// A state-changing request without a valid CSRF token or from another site.
+    #[error("cross-site request refused")]
+    Csrf,
+    /// The procedure needs a stronger identity (`signed_in`, `my_number_card`).
+    #[error("identity required: {0}")]
+    IdentityRequired(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -68,6 +77,8 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Csrf | AppError::IdentityRequired(_) => StatusCode::FORBIDDEN,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +93,9 @@ impl AppError {
             AppError::Forbidden => "MDG-403".into(),
             AppError::Conflict(what) => format!("MDG-409-{what}"),
             AppError::PayloadTooLarge => "MDG-413".into(),
+            AppError::TooManyRequests(_) => "MDG-429".into(),
+            AppError::Csrf => "MDG-403-csrf".into(),
+            AppError::IdentityRequired(level) => format!("MDG-403-identity-{level}"),
             AppError::Internal(_) => "MDG-500".into(),
         }
     }
@@ -95,6 +109,9 @@ impl AppError {
             AppError::Forbidden => "error.forbidden".into(),
             AppError::Conflict(what) => format!("error.conflict.{what}"),
             AppError::PayloadTooLarge => "error.too_large".into(),
+            AppError::TooManyRequests(_) => "error.too_many".into(),
+            AppError::Csrf => "error.csrf".into(),
+            AppError::IdentityRequired(level) => format!("error.identity_required.{level}"),
             AppError::Internal(_) => "error.internal".into(),
         }
     }
@@ -158,8 +175,18 @@ impl IntoResponse for AppError {
             }
             _ => None,
         };
+        let retry_after = match &self {
+            AppError::TooManyRequests(s) => Some(*s),
+            _ => None,
+        };
         let info = self.info(incident);
         let mut resp = (info.status, axum::Json(info.body())).into_response();
+        if let Some(s) = retry_after {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(s),
+            );
+        }
         resp.extensions_mut().insert(info);
         resp
     }

@@ -13,6 +13,9 @@ use crate::i18n::{self, Lang, Text};
 
 pub const LANG_COOKIE: &str = "mdg_lang";
 
+/// Set once at start from the configuration's mode.
+pub static DEVELOPMENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The language of this request: `?lang=` first, then the language cookie,
 /// then `Accept-Language`, then Japanese.
 pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
@@ -68,9 +71,15 @@ pub struct Page {
     pub title: String,
     pub tenant: Option<TenantHeader>,
     pub staff_name: Option<String>,
+    /// A resident signed in (name from the verified identity).
+    pub resident_name: Option<String>,
     /// Current path (without query) for the language switch.
     pub path: String,
     pub breadcrumbs: Vec<(String, String)>,
+    /// This request's CSRF token, for the hidden `_csrf` field of forms.
+    pub csrf: String,
+    /// Development mode: pages show a banner saying so.
+    pub development: bool,
 }
 
 impl Page {
@@ -80,8 +89,11 @@ impl Page {
             title: title.into(),
             tenant: None,
             staff_name: None,
+            resident_name: None,
             path: path.into(),
             breadcrumbs: Vec::new(),
+            csrf: crate::csrf::current(),
+            development: DEVELOPMENT.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -99,6 +111,11 @@ impl Page {
         if has_errors {
             self.title = format!("{}{}", i18n::t(self.lang, "form.error_prefix"), self.title);
         }
+        self
+    }
+
+    pub fn resident(mut self, name: Option<&str>) -> Self {
+        self.resident_name = name.map(str::to_string);
         self
     }
 
@@ -293,5 +310,40 @@ pub fn with_lang(href: &str, lang: Lang) -> String {
         format!("{href}&lang={}", lang.code())
     } else {
         format!("{href}?lang={}", lang.code())
+    }
+}
+
+/// The errors of a submitted form: the summary lists them, each field
+/// shows its own (`errors.get("password")`).
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .unwrap_or("")
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+}
+
+impl<'a> IntoIterator for &'a FormErrors {
+    type Item = &'a FieldError;
+    type IntoIter = std::slice::Iter<'a, FieldError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }

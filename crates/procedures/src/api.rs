@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use kernel::audit::{self, AuditEntry};
-use kernel::auth::{self, Role, Staff};
+use kernel::auth::{CaseWorker, Clerk, DeptAdmin, SecurityOfficer, Staff, SystemAdmin};
 use kernel::i18n::Lang;
 use kernel::{AppError, AppResult, Db};
 use serde::de::DeserializeOwned;
@@ -194,6 +194,7 @@ pub async fn submit(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
+    who: kernel::resident::MaybeResident,
     body: Bytes,
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers);
@@ -216,6 +217,7 @@ pub async fn submit(
         &key,
         "resident".into(),
         lang,
+        who.0.as_ref(),
     )
     .await
 }
@@ -232,6 +234,7 @@ async fn submit_answers(
     key: &str,
     actor: String,
     lang: Lang,
+    resident: Option<&kernel::resident::Resident>,
 ) -> AppResult<Response> {
     let (input, new_attachments) = api_input(&p.procedure, answers, st.limits, lang)?;
     let s = intake::submit(
@@ -247,6 +250,7 @@ async fn submit_answers(
             actor,
             lang,
             submitted_at: None,
+            resident,
         },
     )
     .await?;
@@ -265,12 +269,11 @@ struct StaffSubmitBody {
 /// resident, 書かない窓口). Counted by channel in the KPIs.
 pub async fn staff_submit(
     State(st): State<ProceduresState>,
-    staff: Staff,
+    staff: Clerk,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    staff.require(Role::Clerk)?;
     let key = idempotency_key(&headers);
     intake::check_idempotency_key(&key, Lang::Ja)?;
     let p = st.cache.get(&st.db, &tenant, &id).await?;
@@ -295,6 +298,7 @@ pub async fn staff_submit(
         &key,
         staff.actor(),
         Lang::Ja,
+        None,
     )
     .await
 }
@@ -481,76 +485,12 @@ pub async fn kpi(
 
 // ------------------------------------------------------------ staff API
 
-#[derive(Deserialize)]
-struct SignInBody {
-    id: String,
-    password: String,
-}
-
-pub(crate) fn session_cookie(value: &str, secure: bool) -> String {
-    format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Strict{}",
-        auth::STAFF_COOKIE,
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-pub async fn sign_in(
-    State(db): State<Db>,
-    State(links): State<Links>,
-    Path(tenant): Path<String>,
-    body: Bytes,
-) -> AppResult<Response> {
-    let b: SignInBody = parse_json(&body)?;
-    kernel::tenant::load(&db, &tenant).await?;
-    match auth::sign_in(&db, &tenant, b.id.trim(), &b.password).await? {
-        Some((staff, cookie)) => Ok((
-            [(
-                header::SET_COOKIE,
-                session_cookie(&cookie, links.public_url.starts_with("https://")),
-            )],
-            Json(json!({"staff": staff})),
-        )
-            .into_response()),
-        None => Err(AppError::Unauthorized),
-    }
-}
-
-/// Ends the session of the tenant in the path (a session of another tenant
-/// is left alone: nothing of theirs is touched from here).
-pub async fn sign_out(
-    State(db): State<Db>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    if let Some(v) = auth::cookie(&headers, auth::STAFF_COOKIE) {
-        if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
-            auth::sign_out(&db, v).await?;
-        } else {
-            return Ok(StatusCode::NO_CONTENT.into_response());
-        }
-    }
-    Ok((
-        [(header::SET_COOKIE, auth::clear_session_cookie())],
-        StatusCode::NO_CONTENT,
-    )
-        .into_response())
-}
-
-fn department_scope(staff: &Staff) -> Option<&str> {
-    if staff.has(Role::SystemAdmin) {
-        None
-    } else {
-        Some(staff.department.as_str())
-    }
-}
-
 pub async fn cases(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Query(f): Query<CaseFilter>,
 ) -> AppResult<Json<Value>> {
-    let list = applications::list(&db, &staff.tenant, department_scope(&staff), &f).await?;
+    let list = applications::list(&db, &staff, &f).await?;
     // The list shows who applied for what, never the answers themselves
     // (those are read, and audited, one case at a time).
     let items: Vec<Value> = list
@@ -588,7 +528,7 @@ pub async fn cases(
 /// as not found (their existence is not revealed), and audits the view.
 pub(crate) async fn staff_case(
     db: &Db,
-    staff: &Staff,
+    staff: &CaseWorker,
     id: &str,
 ) -> AppResult<applications::Application> {
     let app = applications::get_for_staff(db, staff, id).await?;
@@ -605,14 +545,52 @@ pub(crate) async fn staff_case(
     Ok(app)
 }
 
+#[derive(Deserialize, Default)]
+pub struct RevealQuery {
+    /// `my_number` shows マイナンバー unmasked (audited).
+    #[serde(default)]
+    reveal: String,
+}
+
+/// Replaces every マイナンバー in a JSON document by its masked form.
+fn mask_my_numbers(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let Ok(n) = jp::MyNumber::parse(s) {
+                if s.chars().count() <= 24 {
+                    *s = n.masked();
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(mask_my_numbers),
+        Value::Object(o) => o.values_mut().for_each(mask_my_numbers),
+        _ => {}
+    }
+}
+
 pub async fn case(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
+    Query(q): Query<RevealQuery>,
 ) -> AppResult<Json<Value>> {
     let app = staff_case(&db, &staff, &id).await?;
     let events = applications::events(&db, &staff.tenant, &id).await?;
     let mut v = serde_json::to_value(&app).map_err(anyhow::Error::from)?;
+    if q.reveal == "my_number" {
+        audit::record(
+            &db,
+            &staff.tenant,
+            AuditEntry::new(
+                staff.actor(),
+                "application.reveal_my_number",
+                format!("application:{id}"),
+            ),
+        )
+        .await?;
+    } else {
+        mask_my_numbers(&mut v["answers"]);
+    }
     v["receipt_number"] = Value::String(app.receipt_display());
     v["events"] = serde_json::to_value(events).map_err(anyhow::Error::from)?;
     v["actions"] =
@@ -631,14 +609,14 @@ struct ActionBody {
 pub async fn case_action(
     State(db): State<Db>,
     State(links): State<Links>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let b: ActionBody = parse_json(&body)?;
     let action = Action::parse(&b.action)
         .ok_or_else(|| AppError::BadRequest(format!("操作「{}」はありません。", b.action)))?;
-    let to = workflow::apply(&db, &links, &staff, &id, action, b.version, &b.message).await?;
+    let to = workflow::act(&db, &links, &staff, &id, action, b.version, &b.message).await?;
     Ok(Json(json!({"status": to})))
 }
 
@@ -649,7 +627,7 @@ struct CommentBody {
 
 pub async fn case_comment(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
     body: Bytes,
 ) -> AppResult<Response> {
@@ -666,7 +644,7 @@ struct AssignBody {
 
 pub async fn case_assign(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
@@ -682,10 +660,10 @@ struct SaveProcedureBody {
     version: Option<i64>,
 }
 
-pub(crate) fn require_catalogue_editor(staff: &Staff, department: &str) -> AppResult<()> {
-    if staff.has(Role::SystemAdmin)
-        || (staff.has(Role::DeptAdmin) && staff.department == department)
-    {
+/// A department admin edits their own department's procedures; a system
+/// admin any (the proof is the role; the department is checked here).
+pub(crate) fn require_catalogue_editor(staff: &DeptAdmin, department: &str) -> AppResult<()> {
+    if staff.may_edit(department) {
         Ok(())
     } else {
         Err(AppError::Forbidden)
@@ -695,7 +673,7 @@ pub(crate) fn require_catalogue_editor(staff: &Staff, department: &str) -> AppRe
 pub async fn save_procedure(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: DeptAdmin,
     Path((tenant, id)): Path<(String, String)>,
     body: Bytes,
 ) -> AppResult<Response> {
@@ -735,9 +713,6 @@ pub async fn export_catalogue(
     staff: Staff,
     Query(q): Query<FormatQuery>,
 ) -> AppResult<Response> {
-    staff
-        .require(Role::Clerk)
-        .or_else(|_| staff.require(Role::DeptAdmin))?;
     let items: Vec<Procedure> = catalogue::list(&db, &staff.tenant)
         .await?
         .into_iter()
@@ -783,11 +758,10 @@ pub(crate) fn export_response(
 pub async fn import_catalogue(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: SystemAdmin,
     Query(q): Query<FormatQuery>,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
-    staff.require(Role::SystemAdmin)?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         AppError::BadRequest(
             "ファイルを UTF-8 として読めません。Excel では「CSV UTF-8」で保存してください。".into(),
@@ -817,8 +791,7 @@ pub async fn import_catalogue(
     ))
 }
 
-pub async fn outbox(State(db): State<Db>, staff: Staff) -> AppResult<Json<Value>> {
-    staff.require(Role::SystemAdmin)?;
+pub async fn outbox(State(db): State<Db>, staff: SystemAdmin) -> AppResult<Json<Value>> {
     let mails = applications::outbox(&db, &staff.tenant).await?;
     audit::record(
         &db,
@@ -839,12 +812,9 @@ pub struct AuditQuery {
 
 pub async fn audit(
     State(db): State<Db>,
-    staff: Staff,
+    staff: SecurityOfficer,
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Json<Value>> {
-    if !(staff.roles.contains(&Role::SecurityOfficer) || staff.roles.contains(&Role::SystemAdmin)) {
-        return Err(AppError::Forbidden);
-    }
     let rows = audit::for_target(&db, &staff.tenant, &q.target).await?;
     let mut out = json!({ "items": rows });
     if q.verify {

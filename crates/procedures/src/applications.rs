@@ -78,6 +78,11 @@ pub struct Application {
     pub submitted_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// How the applicant was identified: `none`, `signed_in`,
+    /// `my_number_card` (online) or `counter`.
+    pub identity_level: String,
+    /// Answers taken from the verified identity (基本4情報).
+    pub verified_fields: Vec<String>,
 }
 
 impl Application {
@@ -90,13 +95,15 @@ impl Application {
 
 const APP_COLUMNS: &str =
     "tenant, id, procedure_id, procedure_version, department, channel, status, applicant_name,
-    applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version";
+    applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
+    identity_level, verified_fields";
 
-fn row_to_app(r: &sqlx::any::AnyRow) -> AppResult<Application> {
+fn row_to_app(db: &Db, r: &sqlx::any::AnyRow) -> AppResult<Application> {
+    let tenant: String = r.get("tenant");
     let channel: String = r.get("channel");
     let status: String = r.get("status");
     Ok(Application {
-        tenant: r.get("tenant"),
+        tenant: tenant.clone(),
         id: r.get("id"),
         procedure_id: r.get("procedure_id"),
         procedure_version: r.get("procedure_version"),
@@ -108,12 +115,19 @@ fn row_to_app(r: &sqlx::any::AnyRow) -> AppResult<Application> {
         applicant_kana: r.get("applicant_kana"),
         email: r.get("email"),
         lang: Lang::parse(&r.get::<String, _>("lang")).unwrap_or_default(),
-        answers: serde_json::from_str(&r.get::<String, _>("data")).map_err(anyhow::Error::from)?,
+        answers: db.open_json(&tenant, &r.get::<String, _>("data"))?,
         assignee: r.get("assignee"),
         fiscal_year: r.get("fiscal_year"),
         submitted_at: r.get("submitted_at"),
         updated_at: r.get("updated_at"),
         version: r.get("version"),
+        identity_level: r.get("identity_level"),
+        verified_fields: r
+            .get::<String, _>("verified_fields")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
     })
 }
 
@@ -125,14 +139,15 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Application> {
         .fetch_optional(db.read())
         .await?
         .ok_or(AppError::NotFound("application"))?;
-    row_to_app(&r)
+    row_to_app(db, &r)
 }
 
-/// A case as a member of staff may reach it: another department's case
-/// (without a grant) is "not found", so its existence is not revealed.
+/// A case as a member of staff may reach it: only someone who works on
+/// cases (the proof), and another department's case (without a grant) is
+/// "not found", so its existence is not revealed.
 pub async fn get_for_staff(
     db: &Db,
-    staff: &kernel::auth::Staff,
+    staff: &kernel::auth::CaseWorker,
     id: &str,
 ) -> AppResult<Application> {
     let app = get(db, &staff.tenant, id).await?;
@@ -201,27 +216,28 @@ pub struct CaseList {
     pub pages: i64,
 }
 
-/// The cases a member of staff may see (their department, or all for a
-/// system administrator), filtered, newest first.
+/// The cases a member of staff may see (their department and departments
+/// granted to them, or all for a system administrator), filtered, newest
+/// first.
 pub async fn list(
     db: &Db,
-    tenant: &str,
-    department: Option<&str>,
+    staff: &kernel::auth::CaseWorker,
     f: &CaseFilter,
 ) -> AppResult<CaseList> {
+    let tenant = staff.tenant.as_str();
     let mut where_sql = String::from("tenant = $1");
     let mut args: Vec<String> = vec![tenant.to_string()];
     fn push(where_sql: &mut String, cond: &str, v: String, args: &mut Vec<String>) {
         args.push(v);
         where_sql.push_str(&cond.replace('?', &format!("${}", args.len())));
     }
-    if let Some(d) = department {
-        push(
-            &mut where_sql,
-            " AND department = ?",
-            d.to_string(),
-            &mut args,
-        );
+    if let Some(departments) = staff.visible_departments() {
+        let mut marks = Vec::new();
+        for d in departments {
+            args.push(d.to_string());
+            marks.push(format!("${}", args.len()));
+        }
+        where_sql.push_str(&format!(" AND department IN ({})", marks.join(", ")));
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         let s = Status::parse(s)
@@ -292,7 +308,7 @@ pub async fn list(
         .fetch_all(db.read())
         .await?
         .iter()
-        .map(row_to_app)
+        .map(|r| row_to_app(db, r))
         .collect::<AppResult<Vec<_>>>()?;
     Ok(CaseList {
         items,
@@ -420,7 +436,7 @@ pub async fn create_draft(db: &Db, tenant: &str, procedure_id: &str) -> AppResul
     .bind(tenant)
     .bind(&draft.id)
     .bind(procedure_id)
-    .bind(serde_json::to_string(&DraftData { input: RawInput::default() }).map_err(anyhow::Error::from)?)
+    .bind(db.seal_json(tenant, &DraftData { input: RawInput::default() })?)
     .bind(now)
     .bind(draft.expires_at)
     .execute(db.write())
@@ -440,7 +456,7 @@ pub async fn load_draft(db: &Db, tenant: &str, token: &str) -> AppResult<Option<
     if expires_at < kernel::clock::now_ms() {
         return Ok(None);
     }
-    let data: DraftData = serde_json::from_str(&r.get::<String, _>(1)).unwrap_or_default();
+    let data: DraftData = db.open_json(tenant, &r.get::<String, _>(1))?;
     Ok(Some(Draft {
         id,
         procedure_id: r.get(0),
@@ -454,10 +470,7 @@ pub async fn load_draft(db: &Db, tenant: &str, token: &str) -> AppResult<Option<
 pub async fn save_draft(db: &Db, tenant: &str, draft: &Draft) -> AppResult<()> {
     let now = kernel::clock::now_ms();
     sqlx::query("UPDATE drafts SET data = $1, updated_at = $2, expires_at = $3 WHERE tenant = $4 AND id = $5")
-        .bind(
-            serde_json::to_string(&DraftData { input: draft.input.clone() })
-                .map_err(anyhow::Error::from)?,
-        )
+        .bind(db.seal_json(tenant, &DraftData { input: draft.input.clone() })?)
         .bind(now)
         .bind(now + DRAFT_DAYS * 86_400_000)
         .bind(tenant)
@@ -647,7 +660,7 @@ pub async fn resubmit(
            status = 'under_review', version = version + 1, updated_at = $5
          WHERE tenant = $6 AND id = $7 AND version = $8 AND status = 'correction_requested'",
     )
-    .bind(serde_json::to_string(&answers).map_err(anyhow::Error::from)?)
+    .bind(db.seal_json(tenant, &answers)?)
     .bind(name)
     .bind(kana)
     .bind(email)
@@ -740,7 +753,7 @@ pub async fn rotate_draft(
     .bind(tenant)
     .bind(&new_id)
     .bind(&draft.procedure_id)
-    .bind(serde_json::to_string(&DraftData { input: draft.input.clone() }).map_err(anyhow::Error::from)?)
+    .bind(db.seal_json(tenant, &DraftData { input: draft.input.clone() })?)
     .bind(now)
     .bind(draft.expires_at)
     .execute(&mut *tx)
@@ -762,7 +775,9 @@ pub async fn rotate_draft(
 
 /// Deletes expired drafts with their uploads and idle staff sessions.
 /// Returns how many drafts went.
-pub async fn purge_expired(db: &Db, staff_idle_ms: i64) -> AppResult<u64> {
+/// Deletes expired drafts and their uploads (sessions are purged by the
+/// identity slice).
+pub async fn purge_expired(db: &Db) -> AppResult<u64> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let expired = sqlx::query("SELECT tenant, id FROM drafts WHERE expires_at < $1")
@@ -783,10 +798,6 @@ pub async fn purge_expired(db: &Db, staff_idle_ms: i64) -> AppResult<u64> {
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
-        .bind(now - staff_idle_ms)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(expired.len() as u64)
 }

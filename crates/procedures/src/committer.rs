@@ -62,6 +62,12 @@ pub struct NewApplication {
     /// case and the draft is deleted.
     pub draft_id: Option<String>,
     pub actor: String,
+    /// `none`, `signed_in`, `my_number_card` (online) or `counter`.
+    pub identity_level: String,
+    /// Answers taken from the verified identity.
+    pub verified_fields: Vec<String>,
+    /// Pseudonymous subject of the signed-in resident.
+    pub resident_subject: Option<String>,
     pub submitted_at: i64,
 }
 
@@ -69,7 +75,7 @@ impl NewApplication {
     /// What makes two requests "the same submission" for idempotency:
     /// procedure, channel, actor, answers and attachment contents (not the
     /// server-chosen attachment ids).
-    pub fn request_hash(&self) -> String {
+    pub fn request_hash(&self, db: &Db) -> String {
         let mut answers = self.answers.clone();
         for v in answers.values_mut() {
             if let Some(o) = v.as_object_mut() {
@@ -89,7 +95,7 @@ impl NewApplication {
             "answers": answers,
             "files": files,
         });
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        db.keyed_hash(canonical.to_string().as_bytes())
     }
 }
 
@@ -233,7 +239,7 @@ async fn commit(
 ) -> Result<Vec<AppResult<Submitted>>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let backend = backend_of(&tx);
-    let hashes: Vec<String> = apps.iter().map(|a| a.request_hash()).collect();
+    let hashes: Vec<String> = apps.iter().map(|a| a.request_hash(db)).collect();
     // 1. Keys seen before in the store: (receipt number, request hash).
     let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
     tenants.sort_unstable();
@@ -335,9 +341,10 @@ async fn commit(
     for chunk in creates.chunks(100) {
         let sql = format!(
             "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
-               applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version)
+               applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
+               identity_level, verified_fields, resident_subject)
              VALUES {}",
-            values_placeholders(backend, chunk.len(), 18)
+            values_placeholders(backend, chunk.len(), 21)
         );
         let mut q = sqlx::query(&sql);
         for (a, r, _) in chunk {
@@ -354,14 +361,20 @@ async fn commit(
                 .bind(a.applicant_kana.as_str())
                 .bind(a.email.clone())
                 .bind(a.lang.code())
-                .bind(serde_json::to_string(&a.answers).unwrap_or_default())
+                .bind(
+                    db.seal_json(&a.tenant, &a.answers)
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?,
+                )
                 .bind(None::<String>)
                 .bind(i64::from(
                     kernel::clock::fiscal_year_of(a.submitted_at).start_year(),
                 ))
                 .bind(a.submitted_at)
                 .bind(a.submitted_at)
-                .bind(1i64);
+                .bind(1i64)
+                .bind(a.identity_level.as_str())
+                .bind(a.verified_fields.join(","))
+                .bind(a.resident_subject.clone());
         }
         q.execute(&mut *tx).await?;
 

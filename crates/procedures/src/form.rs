@@ -94,6 +94,63 @@ pub struct Field {
     pub max_bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<Condition>,
+    /// Filled from the resident's verified identity (基本4情報) when they
+    /// signed in; such answers are taken from the identity, not typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<Claim>,
+}
+
+/// One of the 基本4情報 a verified sign-in provides.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Claim {
+    Name,
+    Address,
+    Birthdate,
+    Gender,
+}
+
+impl Claim {
+    pub fn value<'a>(self, c: &'a kernel::resident::Claims) -> Option<&'a str> {
+        match self {
+            Claim::Name => c.name.as_deref(),
+            Claim::Address => c.address.as_deref(),
+            Claim::Birthdate => c.birthdate.as_deref(),
+            Claim::Gender => c.gender.as_deref(),
+        }
+    }
+
+    /// Field types each claim may fill.
+    fn fits(self, kind: FieldType) -> bool {
+        match self {
+            Claim::Name => kind == FieldType::PersonName,
+            Claim::Address => matches!(kind, FieldType::Text | FieldType::Textarea),
+            Claim::Birthdate => kind == FieldType::Date,
+            Claim::Gender => matches!(kind, FieldType::Text | FieldType::Choice),
+        }
+    }
+}
+
+/// Puts the verified claims into the input (overriding what was typed) and
+/// returns the names of the fields they filled.
+pub fn apply_verified(
+    form: &FormDef,
+    claims: &kernel::resident::Claims,
+    input: &mut RawInput,
+) -> Vec<String> {
+    let mut filled = Vec::new();
+    for f in &form.fields {
+        let Some(claim) = f.prefill else { continue };
+        let Some(v) = claim.value(claims) else {
+            continue;
+        };
+        if f.kind == FieldType::Choice && !f.options.iter().any(|o| o.value == v) {
+            continue;
+        }
+        input.values.insert(f.name.clone(), v.to_string());
+        filled.push(f.name.clone());
+    }
+    filled
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -152,6 +209,13 @@ impl FormDef {
                 errs.push(format!(
                     "{at}: 選択肢（options）は choice 型だけに指定できます。"
                 ));
+            }
+            if let Some(c) = f.prefill {
+                if !c.fits(f.kind) {
+                    errs.push(format!(
+                        "{at}: 本人確認情報（prefill）の種類がこの項目の型に合いません。"
+                    ));
+                }
             }
             if let (Some(min), Some(max)) = (f.min, f.max) {
                 if min > max {

@@ -7,7 +7,17 @@ use kernel::{AppError, AppResult};
 use crate::applications;
 use crate::committer::{Committer, NewApplication, NewAttachment, Submitted};
 use crate::form::{self, RawInput};
-use crate::model::{Channel, StoredProcedure};
+use crate::model::{Channel, IdentityLevel, StoredProcedure};
+use kernel::resident::{Level, Resident};
+
+/// Whether a sign-in (or none) meets a procedure's identity level.
+pub fn identity_met(required: IdentityLevel, resident: Option<&Resident>) -> bool {
+    match required {
+        IdentityLevel::None => true,
+        IdentityLevel::SignedIn => resident.is_some(),
+        IdentityLevel::MyNumberCard => resident.is_some_and(|r| r.level == Level::MyNumberCard),
+    }
+}
 
 pub struct Intake<'a> {
     pub tenant: &'a str,
@@ -21,6 +31,9 @@ pub struct Intake<'a> {
     pub lang: Lang,
     /// Only the demo loader and imports set this; live submissions use now.
     pub submitted_at: Option<i64>,
+    /// The signed-in resident (online channel): their identity level must
+    /// meet the procedure's, and their verified 基本4情報 fill the form.
+    pub resident: Option<&'a Resident>,
 }
 
 /// Idempotency keys: 16–128 visible ASCII characters (a UUID or random
@@ -46,7 +59,23 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
             &[("procedure", p.name.get(i.lang))],
         )));
     }
-    let answers = form::validate(&p.form, i.input, i.lang).map_err(AppError::Validation)?;
+    // Online, the procedure's identity level is checked here, on the one
+    // path every submission takes. At the counter the clerk checks the
+    // resident's identity document in person.
+    if i.channel == Channel::Online && !identity_met(p.identity_level, i.resident) {
+        return Err(AppError::IdentityRequired(p.identity_level.as_str()));
+    }
+    let mut input = i.input.clone();
+    let verified_fields = match (i.channel, i.resident) {
+        (Channel::Online, Some(r)) => form::apply_verified(&p.form, &r.claims, &mut input),
+        _ => Vec::new(),
+    };
+    let identity_level = match (i.channel, i.resident) {
+        (Channel::Online, Some(r)) => r.level.as_str(),
+        (Channel::Online, None) => "none",
+        _ => "counter",
+    };
+    let answers = form::validate(&p.form, &input, i.lang).map_err(AppError::Validation)?;
     let (applicant_name, applicant_kana, email) = applications::applicant_of(&p.form, &answers);
     committer
         .submit(NewApplication {
@@ -66,6 +95,12 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
             new_attachments: i.new_attachments,
             draft_id: i.draft_id,
             actor: i.actor,
+            identity_level: identity_level.to_string(),
+            verified_fields,
+            resident_subject: i
+                .resident
+                .filter(|_| i.channel == Channel::Online)
+                .map(|r| r.subject.clone()),
             submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
         })
         .await

@@ -22,6 +22,7 @@ use crate::model::{Channel, StoredProcedure, LIFE_EVENTS};
 use crate::routes::{Limits, ProceduresState};
 use crate::view::{self, AnswerRow, FieldView, ProcedureCard};
 use crate::workflow::Status;
+use kernel::resident::MaybeResident;
 
 pub(crate) fn tenant_page(
     lang: Lang,
@@ -321,23 +322,68 @@ fn apply_page(lang: Lang, t: &TenantProfile, s: &StoredProcedure) -> Page {
     )
 }
 
+/// The draft's input with the verified identity put in, and the names of
+/// the fields it filled.
+fn with_identity(
+    form: &form::FormDef,
+    input: &RawInput,
+    who: &MaybeResident,
+) -> (RawInput, Vec<String>) {
+    let mut input = input.clone();
+    let verified = who
+        .0
+        .as_ref()
+        .map(|r| form::apply_verified(form, &r.claims, &mut input))
+        .unwrap_or_default();
+    (input, verified)
+}
+
+/// Form fields for display, verified ones marked.
+fn field_views(
+    form: &form::FormDef,
+    input: &RawInput,
+    errors: &[FieldError],
+    who: &MaybeResident,
+    lang: Lang,
+) -> Vec<FieldView> {
+    let (input, verified) = with_identity(form, input, who);
+    let mut fields = view::fields(form, &input, errors, lang);
+    view::mark_verified(&mut fields, &verified, lang);
+    fields
+}
+
+/// Procedures that need a sign-in send the resident to sign in first,
+/// and back to the form afterwards.
+fn sign_in_first(tenant: &str, id: &str, s: &StoredProcedure) -> Response {
+    let back = format!("/t/{tenant}/procedures/{id}/apply");
+    Redirect::to(&format!(
+        "/t/{tenant}/sign-in?need={}&return_to={back}",
+        s.procedure.identity_level.as_str()
+    ))
+    .into_response()
+}
+
 pub async fn apply_form(
     State(db): State<Db>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
+    who: MaybeResident,
 ) -> AppResult<Response> {
     let (t, s) = online_procedure(&db, &tenant, &id).await?;
+    if !intake::identity_met(s.procedure.identity_level, who.0.as_ref()) {
+        return Ok(sign_in_first(&tenant, &id, &s));
+    }
     let draft = current_draft(&db, &tenant, &id, &headers).await?;
     let input = draft
         .as_ref()
         .map(|(_, d)| d.input.clone())
         .unwrap_or_default();
     Ok(render(&ApplyForm {
-        page: apply_page(lang, &t, &s),
+        page: apply_page(lang, &t, &s).resident(who.name()),
         procedure_name: s.procedure.name.get(lang).to_string(),
         action: format!("/t/{tenant}/procedures/{id}/apply"),
-        fields: view::fields(&s.procedure.form, &input, &[], lang),
+        fields: field_views(&s.procedure.form, &input, &[], &who, lang),
         errors: Vec::new(),
         version: 0,
         correction: false,
@@ -435,6 +481,7 @@ pub async fn apply_post(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
+    who: MaybeResident,
     mp: Multipart,
 ) -> AppResult<Response> {
     let (t, s) = online_procedure(&st.db, &tenant, &id).await?;
@@ -478,7 +525,8 @@ pub async fn apply_post(
             expires: kernel::clock::format_in(lang, draft.expires_at),
         })));
     }
-    let errors = match form::validate(&s.procedure.form, &draft.input, lang) {
+    let (checked_input, _) = with_identity(&s.procedure.form, &draft.input, &who);
+    let errors = match form::validate(&s.procedure.form, &checked_input, lang) {
         Ok(_) if upload_errors.is_empty() => {
             return Ok(with_cookie(
                 Redirect::to(&format!("/t/{tenant}/procedures/{id}/apply/check")).into_response(),
@@ -497,10 +545,12 @@ pub async fn apply_post(
     Ok(with_cookie(render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ApplyForm {
-            page: apply_page(lang, &t, &s).with_errors(true),
+            page: apply_page(lang, &t, &s)
+                .with_errors(true)
+                .resident(who.name()),
             procedure_name: s.procedure.name.get(lang).to_string(),
             action: format!("/t/{tenant}/procedures/{id}/apply"),
-            fields: view::fields(&s.procedure.form, &draft.input, &errors, lang),
+            fields: field_views(&s.procedure.form, &draft.input, &errors, &who, lang),
             errors,
             version: 0,
             correction: false,
@@ -562,13 +612,18 @@ pub async fn check_page(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
+    who: MaybeResident,
 ) -> AppResult<Response> {
     let (t, s) = online_procedure(&db, &tenant, &id).await?;
     let form_path = format!("/t/{tenant}/procedures/{id}/apply");
     let Some((_, draft)) = current_draft(&db, &tenant, &id, &headers).await? else {
         return Ok(Redirect::to(&form_path).into_response());
     };
-    let Ok(answers) = form::validate(&s.procedure.form, &draft.input, lang) else {
+    if !intake::identity_met(s.procedure.identity_level, who.0.as_ref()) {
+        return Ok(sign_in_first(&tenant, &id, &s));
+    }
+    let (input, verified) = with_identity(&s.procedure.form, &draft.input, &who);
+    let Ok(answers) = form::validate(&s.procedure.form, &input, lang) else {
         return Ok(Redirect::to(&form_path).into_response());
     };
     let page = tenant_page(
@@ -582,9 +637,13 @@ pub async fn check_page(
         s.procedure.name.get(lang),
         format!("/t/{tenant}/procedures/{id}"),
     );
+    let mut rows = view::answer_rows(&s.procedure.form, &answers, lang, false);
+    for r in rows.iter_mut().filter(|r| verified.contains(&r.name)) {
+        r.verified = true;
+    }
     Ok(render(&CheckPage {
-        page,
-        rows: view::answer_rows(&s.procedure.form, &answers, lang, false),
+        page: page.resident(who.name()),
+        rows,
         submit_path: format!("/t/{tenant}/procedures/{id}/apply/submit"),
         form_path,
         fee: s.procedure.fee_display(),
@@ -596,6 +655,7 @@ pub async fn submit_post(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
     lang: Lang,
+    who: MaybeResident,
 ) -> AppResult<Response> {
     let (_, s) = online_procedure(&st.db, &tenant, &id).await?;
     let draft = current_draft(&st.db, &tenant, &id, &headers).await?;
@@ -630,6 +690,7 @@ pub async fn submit_post(
             actor: "resident".into(),
             lang,
             submitted_at: None,
+            resident: who.0.as_ref(),
         },
     )
     .await;
@@ -645,6 +706,9 @@ pub async fn submit_post(
         Err(AppError::Validation(_)) => {
             Ok(Redirect::to(&format!("/t/{tenant}/procedures/{id}/apply")).into_response())
         }
+        // The sign-in ended while the form was filled in: sign in again;
+        // the draft is kept.
+        Err(AppError::IdentityRequired(_)) => Ok(sign_in_first(&tenant, &id, &s)),
         Err(e) => Err(e),
     }
 }
@@ -700,7 +764,7 @@ pub async fn my_case(
         status: app.status,
         status_label: i18n::t(lang, &app.status.label_key()),
         submitted: kernel::clock::format_in(lang, app.submitted_at),
-        rows: view::answer_rows(&p.form, &app.answers, lang, false),
+        rows: view::case_rows(&p.form, &app, lang, false),
         events: events
             .iter()
             .map(|e| {

@@ -19,6 +19,7 @@ pub struct ProceduresState {
     pub cache: std::sync::Arc<crate::catalogue::Cache>,
     pub session: SessionPolicy,
     pub limits: Limits,
+    pub vault: kernel::crypto::Vault,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -50,14 +51,6 @@ pub fn router(state: ProceduresState) -> Router {
             get(pages::correct_form).post(pages::correct_post),
         )
         .route("/t/{tenant}/staff", get(staff_pages::staff_home))
-        .route(
-            "/t/{tenant}/staff/sign-in",
-            get(staff_pages::sign_in_form).post(staff_pages::sign_in_post),
-        )
-        .route(
-            "/t/{tenant}/staff/sign-out",
-            post(staff_pages::sign_out_post),
-        )
         .route("/t/{tenant}/staff/cases", get(staff_pages::case_list))
         .route(
             "/t/{tenant}/staff/cases/{id}",
@@ -66,6 +59,10 @@ pub fn router(state: ProceduresState) -> Router {
         .route(
             "/t/{tenant}/staff/cases/{id}/action",
             post(staff_pages::case_action),
+        )
+        .route(
+            "/t/{tenant}/staff/cases/{id}/reveal",
+            post(staff_pages::case_reveal),
         )
         .route(
             "/t/{tenant}/staff/cases/{id}/comment",
@@ -128,10 +125,6 @@ pub fn router(state: ProceduresState) -> Router {
             get(api::my_case).put(api::my_resubmit),
         )
         .route("/api/v1/t/{tenant}/kpi", get(api::kpi))
-        .route(
-            "/api/v1/t/{tenant}/staff/session",
-            post(api::sign_in).delete(api::sign_out),
-        )
         .route("/api/v1/t/{tenant}/staff/cases", get(api::cases))
         .route("/api/v1/t/{tenant}/staff/cases/{id}", get(api::case))
         .route(

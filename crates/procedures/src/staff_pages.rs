@@ -6,15 +6,15 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use kernel::auth::{self, Role, Staff};
+use kernel::auth::{CaseWorker, DeptAdmin, Role, SecurityOfficer, Staff, SystemAdmin};
 use kernel::i18n::{self, Lang, Text};
 use kernel::web::{render, render_status, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
-use crate::api::{require_catalogue_editor, session_cookie, staff_case};
+use crate::api::{require_catalogue_editor, staff_case};
 use crate::applications::{self, CaseFilter, Links};
 use crate::catalogue;
 use crate::csv_io;
@@ -33,103 +33,6 @@ fn staff_page(
     path: impl Into<String>,
 ) -> Page {
     tenant_page(lang, t, title, path).staff(&staff.name)
-}
-
-// ------------------------------------------------------------- sign-in
-
-#[derive(Template)]
-#[template(path = "staff_sign_in.html")]
-struct SignIn {
-    page: Page,
-    errors: Vec<FieldError>,
-    id: String,
-}
-
-pub async fn sign_in_form(
-    State(db): State<Db>,
-    Path(tenant): Path<String>,
-    lang: Lang,
-) -> AppResult<Response> {
-    let t = kernel::tenant::load(&db, &tenant).await?;
-    let page = tenant_page(
-        lang,
-        &t,
-        i18n::t(lang, "staff.sign_in.title"),
-        format!("/t/{tenant}/staff/sign-in"),
-    );
-    Ok(render(&SignIn {
-        page,
-        errors: Vec::new(),
-        id: String::new(),
-    }))
-}
-
-pub async fn sign_in_post(
-    State(db): State<Db>,
-    State(links): State<Links>,
-    Path(tenant): Path<String>,
-    lang: Lang,
-    Form(f): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    let t = kernel::tenant::load(&db, &tenant).await?;
-    let id = f
-        .get("id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
-    let password = f.get("password").cloned().unwrap_or_default();
-    let mut errors = Vec::new();
-    if id.is_empty() {
-        errors.push(FieldError {
-            field: "id".into(),
-            message: i18n::t(lang, "staff.sign_in.id_required").into(),
-        });
-    }
-    if password.is_empty() {
-        errors.push(FieldError {
-            field: "password".into(),
-            message: i18n::t(lang, "staff.sign_in.password_required").into(),
-        });
-    }
-    if errors.is_empty() {
-        if let Some((_, cookie)) = auth::sign_in(&db, &tenant, &id, &password).await? {
-            return Ok((
-                [(
-                    header::SET_COOKIE,
-                    session_cookie(&cookie, links.public_url.starts_with("https://")),
-                )],
-                Redirect::to(&format!("/t/{tenant}/staff/cases")),
-            )
-                .into_response());
-        }
-        errors.push(FieldError {
-            field: "id".into(),
-            message: i18n::t(lang, "staff.sign_in.failed").into(),
-        });
-    }
-    let page = tenant_page(
-        lang,
-        &t,
-        i18n::t(lang, "staff.sign_in.title"),
-        format!("/t/{tenant}/staff/sign-in"),
-    )
-    .with_errors(true);
-    Ok(render_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &SignIn { page, errors, id },
-    ))
-}
-
-pub async fn sign_out_post(
-    State(db): State<Db>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    crate::api::sign_out(State(db), Path(tenant.clone()), headers).await?;
-    Ok((
-        [(header::SET_COOKIE, auth::clear_session_cookie())],
-        Redirect::to(&format!("/t/{tenant}/staff/sign-in")),
-    )
-        .into_response())
 }
 
 pub async fn staff_home(_staff: Staff, Path(tenant): Path<String>) -> Response {
@@ -166,22 +69,14 @@ struct CaseListPage {
     next_link: String,
 }
 
-fn department_scope(staff: &Staff) -> Option<&str> {
-    if staff.has(Role::SystemAdmin) {
-        None
-    } else {
-        Some(staff.department.as_str())
-    }
-}
-
 pub async fn case_list(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Query(f): Query<CaseFilter>,
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &staff.tenant).await?;
-    let list = applications::list(&db, &staff.tenant, department_scope(&staff), &f).await?;
+    let list = applications::list(&db, &staff, &f).await?;
     kernel::audit::record(
         &db,
         &staff.tenant,
@@ -276,6 +171,7 @@ struct CaseDetail {
     status: &'static str,
     status_label: &'static str,
     channel: &'static str,
+    identity: String,
     submitted: String,
     version: i64,
     applicant: String,
@@ -290,11 +186,23 @@ struct CaseDetail {
 
 async fn render_case(
     db: &Db,
-    staff: &Staff,
+    staff: &CaseWorker,
     id: &str,
     lang: Lang,
     errors: Vec<FieldError>,
     status: StatusCode,
+) -> AppResult<Response> {
+    render_case_with(db, staff, id, lang, errors, status, false).await
+}
+
+async fn render_case_with(
+    db: &Db,
+    staff: &CaseWorker,
+    id: &str,
+    lang: Lang,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+    reveal: bool,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(db, &staff.tenant).await?;
     let app = staff_case(db, staff, id).await?;
@@ -342,7 +250,8 @@ async fn render_case(
         applicant: format!("{}（{}）", app.applicant_name, app.applicant_kana),
         assignee: app.assignee.clone().unwrap_or_default(),
         colleagues,
-        rows: view::answer_rows(&p.form, &app.answers, lang, false),
+        rows: view::case_rows(&p.form, &app, lang, reveal),
+        identity: i18n::t(lang, &format!("staff.case.identity.{}", app.identity_level)).to_string(),
         attachments,
         events: events
             .iter()
@@ -387,17 +296,39 @@ async fn sqlx_colleagues(
 
 pub async fn case_detail(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
 ) -> AppResult<Response> {
     render_case(&db, &staff, &id, lang, Vec::new(), StatusCode::OK).await
 }
 
+/// Shows the case with マイナンバー unmasked, for this response only. Each
+/// reveal is in the audit log, with who and which case.
+pub async fn case_reveal(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    applications::get_for_staff(&db, &staff, &id).await?;
+    kernel::audit::record(
+        &db,
+        &staff.tenant,
+        kernel::audit::AuditEntry::new(
+            staff.actor(),
+            "application.reveal_my_number",
+            format!("application:{id}"),
+        ),
+    )
+    .await?;
+    render_case_with(&db, &staff, &id, lang, Vec::new(), StatusCode::OK, true).await
+}
+
 /// Validation problems are shown on the case page; other errors as usual.
 async fn after_change(
     db: &Db,
-    staff: &Staff,
+    staff: &CaseWorker,
     id: &str,
     lang: Lang,
     result: AppResult<()>,
@@ -424,7 +355,7 @@ async fn after_change(
 pub async fn case_action(
     State(db): State<Db>,
     State(links): State<Links>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
     Form(f): Form<HashMap<String, String>>,
@@ -435,7 +366,7 @@ pub async fn case_action(
         .ok_or_else(|| AppError::BadRequest("操作が指定されていません。".into()))?;
     let version = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
     let message = f.get("message").cloned().unwrap_or_default();
-    let r = workflow::apply(&db, &links, &staff, &id, action, version, &message)
+    let r = workflow::act(&db, &links, &staff, &id, action, version, &message)
         .await
         .map(|_| ());
     after_change(&db, &staff, &id, lang, r).await
@@ -443,7 +374,7 @@ pub async fn case_action(
 
 pub async fn case_comment(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
     Form(f): Form<HashMap<String, String>>,
@@ -460,7 +391,7 @@ pub async fn case_comment(
 
 pub async fn case_assign(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
     Form(f): Form<HashMap<String, String>>,
@@ -479,7 +410,7 @@ pub async fn case_assign(
 
 pub async fn case_attachment(
     State(db): State<Db>,
-    staff: Staff,
+    staff: CaseWorker,
     Path((_t, id, aid)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
     staff_case(&db, &staff, &id).await?;
@@ -609,11 +540,10 @@ pub async fn export_json(State(db): State<Db>, staff: Staff) -> AppResult<Respon
 pub async fn import_post(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: SystemAdmin,
     lang: Lang,
     mp: Multipart,
 ) -> AppResult<Response> {
-    staff.require(Role::SystemAdmin)?;
     let posted = crate::pages::read_multipart(mp).await?;
     let dry_run = posted.control("dry_run") == "true";
     let Some((_, filename, bytes)) = posted.files.iter().find(|(n, _, _)| n == "file") else {
@@ -1028,10 +958,11 @@ pub async fn edit_procedure(
     .await
 }
 
-pub async fn new_procedure(State(db): State<Db>, staff: Staff, lang: Lang) -> AppResult<Response> {
-    if !(staff.has(Role::SystemAdmin) || staff.has(Role::DeptAdmin)) {
-        return Err(AppError::Forbidden);
-    }
+pub async fn new_procedure(
+    State(db): State<Db>,
+    staff: DeptAdmin,
+    lang: Lang,
+) -> AppResult<Response> {
     let v = ProcedureFields {
         department: staff.department.clone(),
         channels: "both".into(),
@@ -1045,7 +976,7 @@ pub async fn new_procedure(State(db): State<Db>, staff: Staff, lang: Lang) -> Ap
 
 async fn save_from_form(
     db: &Db,
-    staff: &Staff,
+    staff: &DeptAdmin,
     lang: Lang,
     form: Vec<(String, String)>,
     is_new: bool,
@@ -1096,7 +1027,7 @@ async fn save_from_form(
 pub async fn create_procedure(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: DeptAdmin,
     lang: Lang,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -1108,7 +1039,7 @@ pub async fn create_procedure(
 pub async fn save_procedure(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: DeptAdmin,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
     Form(mut form): Form<Vec<(String, String)>>,
@@ -1123,7 +1054,7 @@ pub async fn save_procedure(
 pub async fn restore_procedure(
     State(db): State<Db>,
     State(cache): State<std::sync::Arc<catalogue::Cache>>,
-    staff: Staff,
+    staff: DeptAdmin,
     Path((_t, id)): Path<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
@@ -1242,13 +1173,10 @@ pub struct AuditQuery {
 /// only, filterable, with a check of the hash chain. Reading it is audited.
 pub async fn audit_page(
     State(db): State<Db>,
-    staff: Staff,
+    staff: SecurityOfficer,
     Query(q): Query<AuditQuery>,
     lang: Lang,
 ) -> AppResult<Response> {
-    if !(staff.roles.contains(&Role::SecurityOfficer) || staff.roles.contains(&Role::SystemAdmin)) {
-        return Err(AppError::Forbidden);
-    }
     let t = kernel::tenant::load(&db, &staff.tenant).await?;
     let (rows, total) = kernel::audit::search(&db, &staff.tenant, &q.filter).await?;
     let verified = match q.verify {

@@ -15,6 +15,8 @@ pub struct OptionView {
 }
 
 pub struct FieldView {
+    /// Filled from the resident's verified identity: shown read-only.
+    pub verified: bool,
     pub name: String,
     pub id: String,
     pub kind: &'static str,
@@ -61,6 +63,19 @@ fn hint_for(f: &Field, lang: Lang) -> String {
         _ => return String::new(),
     };
     i18n::t(lang, key).to_string()
+}
+
+/// Marks fields filled from the verified identity (read-only, with a note).
+pub fn mark_verified(fields: &mut [FieldView], verified: &[String], lang: Lang) {
+    for f in fields.iter_mut().filter(|f| verified.contains(&f.name)) {
+        f.verified = true;
+        let note = i18n::t(lang, "form.verified_hint");
+        f.hint = if f.hint.is_empty() {
+            note.to_string()
+        } else {
+            format!("{note} {}", f.hint)
+        };
+    }
 }
 
 pub fn fields(
@@ -143,6 +158,7 @@ pub fn fields(
                 kana_described.push(format!("{id}-kana-error"));
             }
             FieldView {
+                verified: false,
                 name: f.name.clone(),
                 id: id.clone(),
                 kind: f.kind.as_str(),
@@ -201,9 +217,30 @@ pub fn fields(
 
 /// Rows of the check-your-answers page and the case views.
 pub struct AnswerRow {
+    /// Taken from the verified identity (shown with a badge).
+    pub verified: bool,
+    /// A マイナンバー (masked unless revealed).
+    pub secret: bool,
     pub name: String,
     pub label: String,
     pub value: String,
+}
+
+/// Rows of a stored case, verified answers marked.
+pub fn case_rows(
+    form: &FormDef,
+    app: &crate::applications::Application,
+    lang: Lang,
+    reveal_my_number: bool,
+) -> Vec<AnswerRow> {
+    let mut rows = answer_rows(form, &app.answers, lang, reveal_my_number);
+    for r in rows
+        .iter_mut()
+        .filter(|r| app.verified_fields.contains(&r.name))
+    {
+        r.verified = true;
+    }
+    rows
 }
 
 pub fn answer_rows(
@@ -217,6 +254,8 @@ pub fn answer_rows(
         .filter_map(|f| {
             let v = answers.get(&f.name)?;
             Some(AnswerRow {
+                verified: false,
+                secret: f.kind == FieldType::MyNumber,
                 name: f.name.clone(),
                 label: f.label.get(lang).to_string(),
                 value: form::display_value(f, v, lang, reveal_my_number),

@@ -5,7 +5,7 @@
 //! in one transaction.
 
 use kernel::audit::{self, AuditEntry};
-use kernel::auth::{Role, Staff};
+use kernel::auth::{Approver, CaseWorker, Clerk, Reviewer, Role, Staff};
 use kernel::db::{Db, Tx};
 use kernel::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
@@ -177,10 +177,68 @@ pub(crate) async fn add_event(
     Ok(())
 }
 
-/// Moves a case on. `expected_version` is the version the member of staff
-/// was looking at; if someone else changed the case since, nothing happens
-/// and the result is a conflict.
-pub async fn apply(
+/// Steps a reviewer (審査) takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewStep {
+    StartReview,
+    RequestCorrection,
+}
+
+/// What an approver (決裁) decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// Review steps need the [`Reviewer`] proof.
+pub async fn review(
+    db: &Db,
+    links: &Links,
+    who: &Reviewer,
+    id: &str,
+    step: ReviewStep,
+    expected_version: i64,
+    message: &str,
+) -> AppResult<Status> {
+    let action = match step {
+        ReviewStep::StartReview => Action::StartReview,
+        ReviewStep::RequestCorrection => Action::RequestCorrection,
+    };
+    apply(db, links, who, id, action, expected_version, message).await
+}
+
+/// Approval and rejection need the [`Approver`] proof.
+pub async fn decide(
+    db: &Db,
+    links: &Links,
+    who: &Approver,
+    id: &str,
+    decision: Decision,
+    expected_version: i64,
+    message: &str,
+) -> AppResult<Status> {
+    let action = match decision {
+        Decision::Approve => Action::Approve,
+        Decision::Reject => Action::Reject,
+    };
+    apply(db, links, who, id, action, expected_version, message).await
+}
+
+/// Completion (交付・通知済み) needs the [`Clerk`] proof.
+pub async fn complete(
+    db: &Db,
+    links: &Links,
+    who: &Clerk,
+    id: &str,
+    expected_version: i64,
+) -> AppResult<Status> {
+    apply(db, links, who, id, Action::Complete, expected_version, "").await
+}
+
+/// For handlers that receive the action as data: proves the role the
+/// action needs (once) and takes the typed path.
+pub async fn act(
     db: &Db,
     links: &Links,
     staff: &Staff,
@@ -189,7 +247,75 @@ pub async fn apply(
     expected_version: i64,
     message: &str,
 ) -> AppResult<Status> {
-    staff.require(action.role())?;
+    match action {
+        Action::StartReview => {
+            review(
+                db,
+                links,
+                &staff.prove()?,
+                id,
+                ReviewStep::StartReview,
+                expected_version,
+                message,
+            )
+            .await
+        }
+        Action::RequestCorrection => {
+            review(
+                db,
+                links,
+                &staff.prove()?,
+                id,
+                ReviewStep::RequestCorrection,
+                expected_version,
+                message,
+            )
+            .await
+        }
+        Action::Approve => {
+            decide(
+                db,
+                links,
+                &staff.prove()?,
+                id,
+                Decision::Approve,
+                expected_version,
+                message,
+            )
+            .await
+        }
+        Action::Reject => {
+            decide(
+                db,
+                links,
+                &staff.prove()?,
+                id,
+                Decision::Reject,
+                expected_version,
+                message,
+            )
+            .await
+        }
+        Action::Complete => complete(db, links, &staff.prove()?, id, expected_version).await,
+    }
+}
+
+/// Moves a case on. `expected_version` is the version the member of staff
+/// was looking at; if someone else changed the case since, nothing happens
+/// and the result is a conflict. Reached only through the typed functions
+/// above, which hold the proof of the role.
+async fn apply(
+    db: &Db,
+    links: &Links,
+    staff: &Staff,
+    id: &str,
+    action: Action,
+    expected_version: i64,
+    message: &str,
+) -> AppResult<Status> {
+    // Every role that can act also works on cases.
+    let worker: CaseWorker = staff.prove()?;
+    let staff = &worker;
     let message = jp::nfc(message.trim());
     if action.needs_message() && message.is_empty() {
         return Err(AppError::Validation(vec![kernel::FieldError {
@@ -256,7 +382,7 @@ pub async fn apply(
 }
 
 /// An internal note on a case (not shown to the resident).
-pub async fn comment(db: &Db, staff: &Staff, id: &str, text: &str) -> AppResult<()> {
+pub async fn comment(db: &Db, staff: &CaseWorker, id: &str, text: &str) -> AppResult<()> {
     let text = jp::nfc(text.trim());
     if text.is_empty() || text.chars().count() > 4000 {
         return Err(AppError::Validation(vec![kernel::FieldError {
@@ -306,7 +432,7 @@ pub async fn comment(db: &Db, staff: &Staff, id: &str, text: &str) -> AppResult<
 /// with an empty id).
 pub async fn assign(
     db: &Db,
-    staff: &Staff,
+    staff: &CaseWorker,
     id: &str,
     assignee: &str,
     expected_version: i64,

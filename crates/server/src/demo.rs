@@ -121,6 +121,18 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("staff {id}: {e}"))?;
+                // Second factor: the published demo secret (development only).
+                let secret = kernel::totp::base32_decode(identity::DEMO_TOTP_SECRET)
+                    .ok_or_else(|| anyhow::anyhow!("demo TOTP secret"))?;
+                kernel::auth::account::set_totp_secret(
+                    &app.db,
+                    &app.identity.vault,
+                    &code,
+                    &id,
+                    &secret,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("staff {id}: {e}"))?;
             }
         }
         let (created, existing) = applications(app, &profile, applications_per_tenant).await?;
@@ -298,6 +310,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
         name: "デジタル推進 管理者".into(),
         department: String::new(),
         roles: vec![Role::SystemAdmin],
+        granted_departments: Vec::new(),
     };
     let (mut created, mut existing) = (0, 0);
     // Submit concurrently so the group committer batches them.
@@ -329,6 +342,17 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
         let committer = app.procedures.committer.clone();
         let s = s.clone();
         let code = code.to_string();
+        // Online applications that need a sign-in come from residents who
+        // signed in with their card.
+        let resident = (channel == Channel::Online
+            && s.procedure.identity_level != procedures::model::IdentityLevel::None)
+            .then(|| kernel::resident::Resident {
+                tenant: code.clone(),
+                subject: format!("demo-resident-{i}"),
+                provider: "demo".into(),
+                level: kernel::resident::Level::MyNumberCard,
+                claims: Default::default(),
+            });
         tasks.push(tokio::spawn(async move {
             intake::submit(
                 &committer,
@@ -347,6 +371,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
                     },
                     lang: kernel::Lang::Ja,
                     submitted_at: Some(at.min(now)),
+                    resident: resident.as_ref(),
                 },
             )
             .await
@@ -388,7 +413,7 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
         } else {
             ""
         };
-        workflow::apply(&app.db, links, admin, id, action, a.version, message)
+        workflow::act(&app.db, links, admin, id, action, a.version, message)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod openapi;
+pub mod rekey;
 
 use std::sync::Arc;
 
@@ -28,6 +29,30 @@ pub struct App {
     pub db: Db,
     pub config: Arc<Config>,
     pub procedures: ProceduresState,
+    pub identity: identity::IdentityState,
+    csrf: kernel::csrf::CsrfConfig,
+    limiter: kernel::ratelimit::RateLimiter,
+}
+
+/// The keys for special personal information: from the configuration, or
+/// in development mode a key kept in the database (with a warning: that
+/// protects nothing against someone with the database file).
+async fn vault(config: &Config, db: &Db) -> anyhow::Result<kernel::crypto::Vault> {
+    if !config.encryption_keys.is_empty() {
+        return Ok(kernel::crypto::Vault::from_specs(&config.encryption_keys)?);
+    }
+    if config.mode != kernel::config::Mode::Development {
+        anyhow::bail!("encryption_keys が設定されていません（本番モード）");
+    }
+    tracing::warn!(
+        "development mode without encryption_keys: the key for マイナンバー is kept in the database; configure MADOGUCHI_ENCRYPTION_KEYS for real data"
+    );
+    use base64::Engine;
+    let key = kernel::secrets::load_or_create(db, "development_encryption_key").await?;
+    Ok(kernel::crypto::Vault::from_specs(&[format!(
+        "dev:{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )])?)
 }
 
 /// The e-mail queued when an application is received (sent by the outbox
@@ -58,6 +83,19 @@ impl App {
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url, config.pool_size).await?;
         kernel::migrate::run(&db).await?;
+        kernel::web::DEVELOPMENT.store(
+            config.mode == kernel::config::Mode::Development,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let vault = vault(&config, &db).await?;
+        let pepper = kernel::secrets::load_or_create(&db, "request_hash_key").await?;
+        let db = db.with_vault(vault.clone()).with_pepper(pepper);
+        let secure = config.public_url.starts_with("https://");
+        let session = SessionPolicy {
+            idle_ms: config.staff_idle_minutes * 60_000,
+            absolute_ms: config.staff_absolute_hours * 3_600_000,
+            secure,
+        };
         let links = Links {
             public_url: config.public_url.as_str().into(),
             access_key: kernel::secrets::load_or_create(&db, "access_token_key")
@@ -70,25 +108,60 @@ impl App {
             links,
             committer,
             cache: Default::default(),
-            session: SessionPolicy {
-                idle_ms: config.staff_idle_minutes * 60_000,
-            },
+            session,
             limits: Limits {
                 max_attachment_bytes: config.max_attachment_bytes as u64,
             },
+            vault: vault.clone(),
         };
-        // Housekeeping: expired drafts (and their uploads) and idle staff
-        // sessions are deleted hourly, so nothing personal outlives its
-        // promise.
-        let (purge_db, idle_ms) = (db.clone(), config.staff_idle_minutes * 60_000);
+        let oidc = match &config.oidc {
+            Some(o) => Some(Arc::new(
+                identity::oidc::OidcClient::new(o.clone())
+                    .map_err(|e| anyhow::anyhow!("OpenID Connect の設定が正しくありません: {e}"))?,
+            )),
+            None => None,
+        };
+        let identity = identity::IdentityState {
+            db: db.clone(),
+            vault: vault.clone(),
+            accounts: kernel::auth::account::Accounts {
+                vault,
+                lockout: kernel::auth::account::LockoutPolicy {
+                    threshold: config.lockout_threshold,
+                    lock_ms: config.lockout_minutes * 60_000,
+                },
+            },
+            session,
+            oidc,
+            dev_mode: identity::DevMode(config.mode == kernel::config::Mode::Development),
+            dev_idp: identity::DevIdp(config.dev_identity_provider),
+            subject_key: identity::SubjectKey(Arc::new(
+                kernel::secrets::load_or_create(&db, "resident_subject_key").await?,
+            )),
+            public_url: identity::PublicUrl(config.public_url.as_str().into()),
+        };
+        let csrf = kernel::csrf::CsrfConfig {
+            key: Arc::new(kernel::secrets::load_or_create(&db, "csrf_key").await?),
+            secure,
+            max_body_bytes: config.max_body_bytes,
+        };
+        let limiter =
+            kernel::ratelimit::RateLimiter::new(config.rate_limits, &config.trusted_proxies);
+        // Housekeeping: expired drafts (and their uploads), sessions past
+        // their limits and unfinished sign-ins are deleted every ten
+        // minutes, so nothing personal outlives its promise.
+        let purge_db = db.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                match procedures::applications::purge_expired(&purge_db, idle_ms).await {
+                match procedures::applications::purge_expired(&purge_db).await {
                     Ok(n) if n > 0 => tracing::info!(drafts = n, "expired drafts deleted"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "purge of expired drafts failed"),
+                }
+                if let Err(e) = identity::purge(&purge_db, session).await {
+                    tracing::warn!(error = %e, "purge of expired sessions failed");
                 }
             }
         });
@@ -96,6 +169,9 @@ impl App {
             db,
             config: Arc::new(config),
             procedures,
+            identity,
+            csrf,
+            limiter,
         })
     }
 
@@ -110,6 +186,17 @@ impl App {
             .fallback(not_found)
             .with_state(self.db.clone());
         root.merge(procedures::router(self.procedures.clone()))
+            .merge(identity::router(self.identity.clone()))
+            // Every state-changing request: CSRF token / JSON only / same
+            // site; then the rate limits on sign-in and submission.
+            .layer(axum::middleware::from_fn_with_state(
+                self.csrf.clone(),
+                kernel::csrf::protect,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.limiter.clone(),
+                kernel::ratelimit::limit,
+            ))
             // Refuses an announced Content-Length over the limit before
             // reading the body; DefaultBodyLimit stops streamed bodies.
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -216,9 +303,12 @@ async fn portal(State(db): State<Db>, lang: Lang) -> Result<Response, AppError> 
 /// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = app.router();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

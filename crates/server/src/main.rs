@@ -75,10 +75,54 @@ enum Command {
     },
     /// Check the configuration and the database connection, then exit.
     CheckConfig,
+    /// Print a new encryption key for MADOGUCHI_ENCRYPTION_KEYS (マイナンバー at rest).
+    Keygen {
+        /// Key id, e.g. 2026a. Put the new key first; keep the old ones until `rekey` has run.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Re-encrypt every stored マイナンバー and secret with the first (active) key.
+    Rekey {
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Write a new EC P-256 private key for OpenID Connect (private_key_jwt)
+    /// and print its public JWK to register with the identity provider.
+    OidcKeygen {
+        /// Where to write the private key (PEM); refused if it exists.
+        out: PathBuf,
+    },
+    /// Staff accounts from the command line (the first administrator).
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// The audit log: verify a municipality's hash chain, or export a period.
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add an account. The password is read from MADOGUCHI_NEW_PASSWORD or
+    /// the first line of standard input; the second factor is set up at
+    /// first sign-in.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        department: String,
+        /// Comma-separated: clerk, reviewer, approver, dept_admin, system_admin, security_officer
+        #[arg(long)]
+        roles: String,
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -128,6 +172,16 @@ fn load_config(
     bind: Option<String>,
     database_url: Option<String>,
 ) -> anyhow::Result<Config> {
+    let c = load_config_unchecked(file, bind, database_url)?;
+    c.validate()?;
+    Ok(c)
+}
+
+fn load_config_unchecked(
+    file: Option<&std::path::Path>,
+    bind: Option<String>,
+    database_url: Option<String>,
+) -> anyhow::Result<Config> {
     let mut c = Config::load(file)?;
     if let Some(b) = bind {
         c.bind = b;
@@ -140,7 +194,6 @@ fn load_config(
     if c.public_url == Config::default().public_url {
         c.public_url = format!("http://{}", c.bind);
     }
-    c.validate()?;
     Ok(c)
 }
 
@@ -174,6 +227,7 @@ async fn serve(app: App, demo: bool) -> anyhow::Result<()> {
             );
         }
         println!("  demo staff accounts: dx-admin, reviewer, approver, clerk, kodomo, security — password: {} (demo only)", demo::DEMO_PASSWORD);
+        println!("  second factor: authenticator app with secret {} (the sign-in page shows the current code in demo mode)", identity::DEMO_TOTP_SECRET);
         println!("  API: http://{addr}/api/openapi.json   health: http://{addr}/healthz");
     }
     println!("Press Ctrl-C to stop.");
@@ -201,7 +255,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             applications,
             no_serve,
         } => {
-            let c = load_config(file, a.bind, a.database_url)?;
+            let mut c = load_config_unchecked(file, a.bind, a.database_url)?;
+            // The demo is development mode: published accounts, the
+            // development identity provider, a key kept in the database.
+            c.mode = kernel::config::Mode::Development;
+            c.dev_identity_provider = true;
+            c.validate()?;
             init_logging(&c.log);
             println!("Database: {}", c.redacted_database_url());
             let app = App::start(c).await?;
@@ -348,6 +407,100 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{n} entries written");
             Ok(())
         }
+        Command::Keygen { id } => {
+            let spec = kernel::crypto::Vault::generate_spec(&id);
+            kernel::crypto::Vault::from_specs(&[&spec])?;
+            println!("{spec}");
+            eprintln!("MADOGUCHI_ENCRYPTION_KEYS に設定してください（新しい鍵を先頭に、古い鍵は rekey 後に外す）。この鍵を失うと暗号化したデータは読めません。");
+            Ok(())
+        }
+        Command::Rekey { database_url } => {
+            let c = load_config(file, None, database_url)?;
+            init_logging(&c.log);
+            let app = App::start(c).await?;
+            let r = server::rekey::run(&app).await?;
+            println!(
+                "re-encrypted with key {}: {} applications, {} drafts, {} staff secrets",
+                app.identity.vault.active_key_id(),
+                r.applications,
+                r.drafts,
+                r.staff
+            );
+            Ok(())
+        }
+        Command::OidcKeygen { out } => {
+            if out.exists() {
+                anyhow::bail!("{} は既にあります（上書きしません）", out.display());
+            }
+            let pem = identity::oidc::generate_key_pem()?;
+            let (jwk, _) = identity::oidc::public_jwk(&pem)?;
+            std::fs::write(&out, &pem)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600))?;
+            }
+            println!("{}", serde_json::json!({ "keys": [jwk] }));
+            eprintln!(
+                "秘密鍵を {} に書きました。上の公開鍵（JWKS）を認証プロバイダに登録してください。",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Staff {
+            action:
+                StaffCommand::Add {
+                    tenant,
+                    id,
+                    name,
+                    department,
+                    roles,
+                    database_url,
+                },
+        } => {
+            let c = load_config(file, None, database_url)?;
+            let app = App::start(c).await?;
+            kernel::tenant::load(&app.db, &tenant)
+                .await
+                .map_err(|_| anyhow::anyhow!("自治体 {tenant} はありません"))?;
+            let mut parsed = Vec::new();
+            for r in roles.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                parsed.push(kernel::auth::Role::parse(r).ok_or_else(|| {
+                    anyhow::anyhow!("役割「{r}」はありません（clerk, reviewer, approver, dept_admin, system_admin, security_officer）")
+                })?);
+            }
+            let password = match std::env::var("MADOGUCHI_NEW_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let new = kernel::auth::account::NewStaff {
+                id: id.clone(),
+                name,
+                department,
+                roles: parsed,
+                password,
+            };
+            match kernel::auth::account::create_staff_from_cli(&app.db, &tenant, &new).await {
+                Ok(()) => {
+                    println!(
+                        "職員 {id} を作成しました。初回サインイン時に二要素認証を設定します。"
+                    );
+                    Ok(())
+                }
+                Err(kernel::AppError::Validation(errs)) => anyhow::bail!(
+                    "作成しませんでした:\n{}",
+                    errs.iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            }
+        }
         Command::CheckConfig => {
             let c = load_config(file, None, None)?;
             if let Some(v) = Config::unknown_env_vars().first() {
@@ -360,6 +513,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("max_attachment_bytes = {}", c.max_attachment_bytes);
             println!("staff_idle_minutes = {}", c.staff_idle_minutes);
             println!("pool_size = {}", c.pool_size);
+            println!("mode = {:?}", c.mode);
+            println!(
+                "encryption keys = {} (active: {})",
+                c.encryption_keys.len(),
+                c.encryption_keys
+                    .first()
+                    .and_then(|k| k.split_once(':'))
+                    .map(|(id, _)| id)
+                    .unwrap_or("-")
+            );
+            println!(
+                "oidc = {}",
+                c.oidc.as_ref().map(|o| o.issuer.as_str()).unwrap_or("off")
+            );
+            println!("dev_identity_provider = {}", c.dev_identity_provider);
             let db = kernel::Db::connect(&c.database_url, 1).await?;
             db.ping().await?;
             println!("database: OK ({})", db.backend().name());

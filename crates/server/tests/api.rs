@@ -562,12 +562,42 @@ async fn attachments_and_drafts(app: &TestApp) {
     assert_eq!(r.status(), 404);
 }
 
+/// A fresh browser's CSRF cookie and the token its forms carry.
+async fn csrf_pair(app: &TestApp, path: &str) -> (String, String) {
+    let r = app.client().get(app.url(path)).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("mdg_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("csrf cookie")
+        .to_string();
+    let token = testkit::csrf_in(&r.text().await.unwrap()).expect("csrf token");
+    (cookie, token)
+}
+
 async fn html_apply_flow(app: &TestApp) {
     create_test_procedure(app).await;
     let b = app.client();
     let form_url = app.url(&format!("/t/{T}/procedures/test-permit/apply"));
+    let token = app
+        .csrf(&b, &format!("/t/{T}/procedures/test-permit/apply"))
+        .await;
+    // Without the form's token, nothing is accepted.
+    let r = b
+        .post(&form_url)
+        .multipart(reqwest::multipart::Form::new().text("_action", "save"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("MDG-403-csrf"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
     // Errors: 422, the same page with an error summary linking to fields.
     let empty = reqwest::multipart::Form::new()
+        .text("_csrf", token.clone())
         .text("_action", "review")
         .text("postal", "12");
     let r = b.post(&form_url).multipart(empty).send().await.unwrap();
@@ -580,6 +610,7 @@ async fn html_apply_flow(app: &TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 0);
     // Save for later.
     let save = reqwest::multipart::Form::new()
+        .text("_csrf", token.clone())
         .text("_action", "save")
         .text("postal", "284-8555");
     let html = b
@@ -605,6 +636,7 @@ async fn html_apply_flow(app: &TestApp) {
         .mime_str("application/pdf")
         .unwrap();
     let ok = reqwest::multipart::Form::new()
+        .text("_csrf", token.clone())
         .text("_action", "review")
         .text("applicant", "佐藤 花子")
         .text("applicant_kana", "さとう はなこ")
@@ -630,22 +662,39 @@ async fn html_apply_flow(app: &TestApp) {
     assert!(check.contains("サトウ\u{3000}ハナコ"));
     assert!(check.contains("doc.pdf"));
     let submit_url = app.url(&format!("/t/{T}/procedures/test-permit/apply/submit"));
-    let r = b.post(&submit_url).send().await.unwrap();
+    let r = b
+        .post(&submit_url)
+        .form(&[("_csrf", &token)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let done = r.headers()["location"].to_str().unwrap().to_string();
     assert!(done.contains("/my/") && done.ends_with("?new=1"));
     // A double click: the second request still carries the draft cookie
     // and finds the same case, not a second one.
+    let (csrf_cookie, csrf_token) = csrf_pair(app, &format!("/t/{T}/sign-in")).await;
     let r = app
         .client()
         .post(&submit_url)
-        .header("cookie", format!("mdg_draft_test-permit={draft_token}"))
+        .header(
+            "cookie",
+            format!("mdg_draft_test-permit={draft_token}; mdg_csrf={csrf_cookie}"),
+        )
+        .form(&[("_csrf", &csrf_token)])
         .send()
         .await
         .unwrap();
     assert_eq!(r.headers()["location"].to_str().unwrap(), done);
     // Without the draft's cookie nothing is revealed.
-    let r = app.client().post(&submit_url).send().await.unwrap();
+    let r = app
+        .client()
+        .post(&submit_url)
+        .header("cookie", format!("mdg_csrf={csrf_cookie}"))
+        .form(&[("_csrf", &csrf_token)])
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers()["location"].to_str().unwrap().contains("/my/"));
     assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM drafts").await, 0);
@@ -1035,15 +1084,16 @@ async fn access_is_scoped(app: &TestApp) {
     let r = app
         .client()
         .post(app.url(&format!("/api/v1/t/{T}/staff/session")))
-        .json(&json!({"id": "reviewer", "password": "wrong"}))
+        .json(&json!({"id": "reviewer", "password": "wrong", "code": "000000"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app
-        .client()
+    let c = app.client();
+    let token = app.csrf(&c, &format!("/t/{T}/staff/sign-in")).await;
+    let r = c
         .post(app.url(&format!("/t/{T}/staff/sign-in")))
-        .form(&[("id", ""), ("password", "")])
+        .form(&[("_csrf", token.as_str()), ("id", ""), ("password", "")])
         .send()
         .await
         .unwrap();
@@ -1064,8 +1114,10 @@ async fn access_is_scoped(app: &TestApp) {
         .await
         .unwrap();
     assert!(html.contains("/staff/sign-out"), "sign-out offered");
+    let token = testkit::csrf_in(&html).expect("token");
     let r = clerk
         .post(app.url(&format!("/t/{T}/staff/sign-out")))
+        .form(&[("_csrf", token)])
         .send()
         .await
         .unwrap();
@@ -1172,9 +1224,13 @@ async fn catalogue_editing(app: &TestApp) {
         .unwrap()
         .contains("担当課"));
     // Undo through the back office: restore the previous version.
+    let token = app
+        .csrf(&admin, &format!("/t/{T}/staff/catalogue/juminhyo-copy"))
+        .await;
     let r = admin
         .post(app.url(&format!("/t/{T}/staff/catalogue/juminhyo-copy/restore")))
         .form(&[
+            ("_csrf", token),
             ("restore_version", (version).to_string()),
             ("version", (version + 1).to_string()),
         ])
@@ -1535,14 +1591,22 @@ async fn https_deployment_headers() {
         r.headers()["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
     );
+    let code = app.totp_code(T, "clerk").await;
     let r = app
         .client()
         .post(app.url(&format!("/api/v1/t/{T}/staff/session")))
-        .json(&json!({"id": "clerk", "password": server::demo::DEMO_PASSWORD}))
+        .json(&json!({"id": "clerk", "password": server::demo::DEMO_PASSWORD, "code": code}))
         .send()
         .await
         .unwrap();
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mdg_staff="))
+        .expect("session cookie")
+        .to_string();
     assert!(
         cookie.contains("; Secure")
             && cookie.contains("HttpOnly")
@@ -1614,6 +1678,7 @@ fn command_line() {
         let out = std::process::Command::new(bin)
             .args(args)
             .env_remove("MADOGUCHI_BIND")
+            .env("MADOGUCHI_MODE", "development")
             .env("MADOGUCHI_DATABASE_URL", &db)
             .env("MADOGUCHI_LOG", "warn")
             .output()

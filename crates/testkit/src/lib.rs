@@ -99,6 +99,17 @@ impl TestApp {
             database_url,
             bind: "127.0.0.1:0".into(),
             pool_size: 4,
+            mode: kernel::config::Mode::Development,
+            encryption_keys: vec![kernel::crypto::Vault::generate_spec("test1")],
+            dev_identity_provider: true,
+            // Tests sign in and submit far more often than a person;
+            // the limits have their own test.
+            rate_limits: kernel::config::RateLimits {
+                sign_in_per_client: 10_000,
+                sign_in_per_tenant: 10_000,
+                submit_per_client: 100_000,
+                submit_per_tenant: 100_000,
+            },
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -137,16 +148,71 @@ impl TestApp {
             .expect("client")
     }
 
-    /// A client signed in as a demo staff account of `tenant`.
+    /// The demo accounts' current TOTP code. The account's last used step
+    /// is reset first: tests sign the same account in many times within one
+    /// 30-second step, which the replay guard would otherwise refuse.
+    pub async fn totp_code(&self, tenant: &str, id: &str) -> String {
+        sqlx::query("UPDATE staff SET totp_last_step = 0 WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(self.app.db.write())
+            .await
+            .expect("reset TOTP step");
+        let secret = kernel::totp::base32_decode(identity::DEMO_TOTP_SECRET).expect("secret");
+        kernel::totp::code(
+            &secret,
+            kernel::totp::step_at(kernel::clock::now_ms() / 1000),
+        )
+    }
+
+    /// A client signed in as a demo staff account of `tenant` (password and
+    /// second factor).
     pub async fn staff(&self, tenant: &str, id: &str) -> reqwest::Client {
         let c = self.client();
+        let code = self.totp_code(tenant, id).await;
         let r = c
             .post(self.url(&format!("/api/v1/t/{tenant}/staff/session")))
-            .json(&serde_json::json!({"id": id, "password": server::demo::DEMO_PASSWORD}))
+            .json(&serde_json::json!({"id": id, "password": server::demo::DEMO_PASSWORD, "code": code}))
             .send()
             .await
             .expect("sign in");
         assert_eq!(r.status(), 200, "sign in as {id}");
+        c
+    }
+
+    /// The CSRF token a page gives this client (its forms' `_csrf` field).
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("body");
+        csrf_in(&html).unwrap_or_else(|| panic!("no CSRF token on {path}"))
+    }
+
+    /// A resident client signed in through the development identity
+    /// provider at `level` (`my_number_card` or `signed_in`).
+    pub async fn resident(&self, tenant: &str, level: &str) -> reqwest::Client {
+        let c = self.client();
+        let token = self.csrf(&c, &format!("/t/{tenant}/sign-in")).await;
+        let r = c
+            .post(self.url(&format!("/t/{tenant}/sign-in/dev")))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("name", "四街道 花子"),
+                ("address", "千葉県四街道市鹿渡無番地"),
+                ("birthdate", "1990-04-01"),
+                ("gender", "female"),
+                ("level", level),
+                ("return_to", &format!("/t/{tenant}")),
+            ])
+            .send()
+            .await
+            .expect("dev sign-in");
+        assert_eq!(r.status(), 303, "dev sign-in");
         c
     }
 
@@ -182,6 +248,13 @@ impl TestApp {
             }
         }
     }
+}
+
+/// The `_csrf` value of the first form in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")?;
+    let rest = &html[at + "name=\"_csrf\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
 }
 
 /// Defines one `#[tokio::test]` per backend for a scenario

@@ -1,0 +1,334 @@
+//! Staff administration for the DX/system admin: accounts, roles,
+//! department grants, unlocking, second-factor reset, deactivation.
+//! Every action is in the audit log.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use kernel::auth::account::{self, AdminAction, NewStaff};
+use kernel::auth::{Role, SystemAdmin};
+use kernel::i18n::{self, Lang};
+use kernel::web::{render_status, FormErrors, Page};
+use kernel::{AppError, AppResult, Db};
+
+use crate::staff::tenant_page;
+
+pub struct Row {
+    id: String,
+    name: String,
+    department: String,
+    grants: String,
+    roles: String,
+    status: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff_admin.html")]
+struct AdminPage {
+    page: Page,
+    errors: FormErrors,
+    notice: String,
+    rows: Vec<Row>,
+    departments: Vec<(String, String)>,
+    role_choices: Vec<(&'static str, &'static str, bool)>,
+    new_id: String,
+    new_name: String,
+    new_department: String,
+}
+
+#[derive(Default)]
+struct Draft {
+    id: String,
+    name: String,
+    department: String,
+    roles: Vec<Role>,
+}
+
+async fn page(
+    db: &Db,
+    admin: &SystemAdmin,
+    lang: Lang,
+    errors: FormErrors,
+    notice: String,
+    draft: Draft,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(db, &admin.tenant).await?;
+    let dept_name = |code: &str| {
+        t.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.name.get(lang).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let now = kernel::clock::now_ms();
+    let rows = account::list_staff(db, admin)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut status = Vec::new();
+            status.push(
+                i18n::t(
+                    lang,
+                    if s.active {
+                        "staff_admin.active"
+                    } else {
+                        "staff_admin.inactive"
+                    },
+                )
+                .to_string(),
+            );
+            status.push(
+                i18n::t(
+                    lang,
+                    if s.mfa {
+                        "staff_admin.mfa_on"
+                    } else {
+                        "staff_admin.mfa_off"
+                    },
+                )
+                .to_string(),
+            );
+            if let Some(until) = s.locked_until.filter(|u| *u > now) {
+                status.push(i18n::tf(
+                    lang,
+                    "staff_admin.locked_until",
+                    &[("time", &kernel::clock::format_in(lang, until))],
+                ));
+            }
+            Row {
+                department: dept_name(&s.department),
+                grants: s
+                    .granted_departments
+                    .iter()
+                    .map(|d| dept_name(d))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                roles: s
+                    .roles
+                    .iter()
+                    .map(|r| i18n::t(lang, r.label_key()))
+                    .collect::<Vec<_>>()
+                    .join("・"),
+                status: status.join("・"),
+                active: s.active,
+                id: s.id,
+                name: s.name,
+            }
+        })
+        .collect();
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "staff_admin.title"),
+        format!("/t/{}/staff/admin", admin.tenant),
+    )
+    .staff(&admin.name)
+    .with_errors(!errors.is_empty());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_status(
+        status,
+        &AdminPage {
+            page,
+            errors,
+            notice,
+            rows,
+            departments: t
+                .departments
+                .iter()
+                .map(|d| (d.code.clone(), d.name.get(lang).to_string()))
+                .collect(),
+            role_choices: Role::ALL
+                .iter()
+                .map(|r| {
+                    (
+                        r.as_str(),
+                        i18n::t(lang, r.label_key()),
+                        draft.roles.contains(r),
+                    )
+                })
+                .collect(),
+            new_id: draft.id,
+            new_name: draft.name,
+            new_department: draft.department,
+        },
+    ))
+}
+
+pub async fn admin_get(
+    State(db): State<Db>,
+    admin: SystemAdmin,
+    lang: Lang,
+) -> AppResult<Response> {
+    page(
+        &db,
+        &admin,
+        lang,
+        FormErrors::default(),
+        String::new(),
+        Draft::default(),
+    )
+    .await
+}
+
+/// Creates an account. Repeated `roles` fields: read as pairs.
+pub async fn create_post(
+    State(db): State<Db>,
+    admin: SystemAdmin,
+    lang: Lang,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let new = NewStaff {
+        id: get("id"),
+        name: get("name"),
+        department: get("department"),
+        roles: pairs
+            .iter()
+            .filter(|(n, _)| n == "roles")
+            .filter_map(|(_, v)| Role::parse(v))
+            .collect(),
+        password: pairs
+            .iter()
+            .find(|(n, _)| n == "password")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+    };
+    match account::create_staff(&db, &admin, &new, lang).await {
+        Ok(()) => {
+            let notice = i18n::tf(lang, "staff_admin.created", &[("id", &new.id)]);
+            page(
+                &db,
+                &admin,
+                lang,
+                FormErrors::default(),
+                notice,
+                Draft::default(),
+            )
+            .await
+        }
+        Err(AppError::Validation(errs)) => {
+            let draft = Draft {
+                id: new.id,
+                name: new.name,
+                department: new.department,
+                roles: new.roles,
+            };
+            page(&db, &admin, lang, FormErrors(errs), String::new(), draft).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    department: String,
+}
+
+pub async fn action_post(
+    State(db): State<Db>,
+    admin: SystemAdmin,
+    lang: Lang,
+    Path((_tenant, staff_id)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> AppResult<Response> {
+    let needs_dept = matches!(f.action.as_str(), "grant" | "revoke");
+    if needs_dept && f.department.is_empty() {
+        let mut errors = FormErrors::default();
+        errors.push(
+            &format!("dept-{staff_id}"),
+            i18n::t(lang, "staff_admin.department_required"),
+        );
+        return page(&db, &admin, lang, errors, String::new(), Draft::default()).await;
+    }
+    let action = match f.action.as_str() {
+        "unlock" => AdminAction::Unlock,
+        "reset_mfa" => AdminAction::ResetMfa,
+        "deactivate" => AdminAction::Deactivate,
+        "activate" => AdminAction::Activate,
+        "grant" => AdminAction::Grant(f.department.clone()),
+        "revoke" => AdminAction::Revoke(f.department.clone()),
+        "sign_out_everywhere" => {
+            let exists = account::list_staff(&db, &admin)
+                .await?
+                .iter()
+                .any(|s| s.id == staff_id);
+            if !exists {
+                return Err(AppError::NotFound("staff"));
+            }
+            kernel::auth::sign_out_everywhere(&db, &admin.tenant, &staff_id, &admin.actor())
+                .await?;
+            let notice = i18n::tf(lang, "staff_admin.done", &[("id", &staff_id)]);
+            return page(
+                &db,
+                &admin,
+                lang,
+                FormErrors::default(),
+                notice,
+                Draft::default(),
+            )
+            .await;
+        }
+        _ => {
+            let mut errors = FormErrors::default();
+            errors.push(
+                &format!("action-{staff_id}"),
+                i18n::t(lang, "staff_admin.action_required"),
+            );
+            return page(&db, &admin, lang, errors, String::new(), Draft::default()).await;
+        }
+    };
+    match account::administer(&db, &admin, &staff_id, action, lang).await {
+        Ok(()) => {
+            let notice = i18n::tf(lang, "staff_admin.done", &[("id", &staff_id)]);
+            page(
+                &db,
+                &admin,
+                lang,
+                FormErrors::default(),
+                notice,
+                Draft::default(),
+            )
+            .await
+        }
+        Err(AppError::Validation(errs)) => {
+            let errs = errs
+                .into_iter()
+                .map(|mut e| {
+                    e.field = format!("dept-{staff_id}");
+                    e
+                })
+                .collect();
+            page(
+                &db,
+                &admin,
+                lang,
+                FormErrors(errs),
+                String::new(),
+                Draft::default(),
+            )
+            .await
+        }
+        Err(AppError::BadRequest(m)) => {
+            let mut errors = FormErrors::default();
+            errors.push(&format!("action-{staff_id}"), m);
+            page(&db, &admin, lang, errors, String::new(), Draft::default()).await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,518 @@
+//! Resident sign-in: the choice page, the OpenID Connect round trip
+//! (start → provider → callback) and, in development mode only, a
+//! clearly labelled fake provider. The session carries the identity level
+//! and the verified 基本4情報, which application forms use.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use kernel::i18n::{self, Lang};
+use kernel::resident::{self, Claims, Level, MaybeResident};
+use kernel::web::{render, render_status, FormErrors, Page};
+use kernel::{AppError, AppResult, Db};
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::staff::tenant_page;
+use crate::{IdentityState, PublicUrl};
+
+/// An authorization request is good for ten minutes.
+const REQUEST_TTL_MS: i64 = 10 * 60_000;
+
+/// Where to go after signing in: only a path of this tenant.
+pub fn safe_return(tenant: &str, s: &str) -> String {
+    let home = format!("/t/{tenant}");
+    let ok = s.len() <= 512
+        && (s == home || s.starts_with(&format!("{home}/")))
+        && !s.contains("//")
+        && !s.contains('\\')
+        && !s.chars().any(char::is_control);
+    if ok {
+        s.to_string()
+    } else {
+        home
+    }
+}
+
+fn redirect_uri(public: &PublicUrl, tenant: &str) -> String {
+    format!(
+        "{}/t/{tenant}/auth/callback",
+        public.0.trim_end_matches('/')
+    )
+}
+
+#[derive(Clone, Default)]
+pub struct DevPersona {
+    name: String,
+    address: String,
+    birthdate: String,
+    gender: String,
+}
+
+#[derive(Template)]
+#[template(path = "resident_sign_in.html")]
+struct SignInPage {
+    page: Page,
+    errors: FormErrors,
+    reason: String,
+    return_to: String,
+    oidc_label: Option<String>,
+    dev_idp: bool,
+    dev: DevPersona,
+    genders: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Deserialize)]
+pub struct ReturnTo {
+    #[serde(default)]
+    return_to: String,
+    /// Why the resident was sent here (e.g. `my_number_card`).
+    #[serde(default)]
+    need: String,
+}
+
+async fn sign_in_page(
+    st: &IdentityState,
+    tenant: &str,
+    lang: Lang,
+    return_to: &str,
+    reason: String,
+    errors: FormErrors,
+    dev: DevPersona,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, tenant).await?;
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "resident.sign_in.title"),
+        format!("/t/{tenant}/sign-in"),
+    )
+    .with_errors(!errors.is_empty());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_status(
+        status,
+        &SignInPage {
+            page,
+            errors,
+            reason,
+            return_to: safe_return(tenant, return_to),
+            oidc_label: st.oidc.as_ref().map(|o| {
+                if lang == Lang::Ja {
+                    o.config.label_ja.clone()
+                } else {
+                    i18n::t(lang, "resident.sign_in.oidc_default_label").to_string()
+                }
+            }),
+            dev_idp: st.dev_idp.0,
+            dev,
+            genders: vec![
+                ("female", i18n::t(lang, "resident.gender.female")),
+                ("male", i18n::t(lang, "resident.gender.male")),
+                ("other", i18n::t(lang, "resident.gender.other")),
+            ],
+        },
+    ))
+}
+
+fn sample_persona() -> DevPersona {
+    DevPersona {
+        name: "四街道 花子".into(),
+        address: "千葉県四街道市鹿渡無番地".into(),
+        birthdate: "1990-04-01".into(),
+        gender: "female".into(),
+    }
+}
+
+pub async fn sign_in_get(
+    State(st): State<IdentityState>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+    Query(q): Query<ReturnTo>,
+) -> AppResult<Response> {
+    let reason = match q.need.as_str() {
+        "my_number_card" | "signed_in" => {
+            i18n::t(lang, &format!("resident.sign_in.need.{}", q.need)).to_string()
+        }
+        _ => String::new(),
+    };
+    sign_in_page(
+        &st,
+        &tenant,
+        lang,
+        &q.return_to,
+        reason,
+        FormErrors::default(),
+        sample_persona(),
+    )
+    .await
+}
+
+/// Starts the OpenID Connect round trip.
+pub async fn oidc_start(
+    State(st): State<IdentityState>,
+    Path(tenant): Path<String>,
+    Form(f): Form<ReturnTo>,
+) -> AppResult<Response> {
+    kernel::tenant::load(&st.db, &tenant).await?;
+    let client = st.oidc.as_ref().ok_or(AppError::NotFound("page"))?;
+    let started = client
+        .start(&redirect_uri(&st.public_url, &tenant))
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "OpenID Connect start failed");
+            AppError::Internal(anyhow::anyhow!("identity provider: {e}"))
+        })?;
+    sqlx::query(
+        "INSERT INTO oidc_requests (tenant, state_hash, nonce, code_verifier, return_to, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&tenant)
+    .bind(kernel::ids::hash_token(&started.state))
+    .bind(&started.nonce)
+    .bind(st.vault.seal(&tenant, kernel::crypto::Purpose::IdentityClaims, &started.code_verifier))
+    .bind(safe_return(&tenant, &f.return_to))
+    .bind(kernel::clock::now_ms())
+    .execute(st.db.write())
+    .await?;
+    Ok(Redirect::to(&started.url).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "resident_sign_in_failed.html")]
+struct Failed {
+    page: Page,
+    message: String,
+    code: String,
+}
+
+async fn failed(
+    st: &IdentityState,
+    tenant: &str,
+    lang: Lang,
+    code: &str,
+    key: &str,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, tenant).await?;
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "resident.failed.title"),
+        format!("/t/{tenant}/auth/callback"),
+    );
+    kernel::audit::record(
+        &st.db,
+        tenant,
+        kernel::audit::AuditEntry::new("anonymous", "resident.sign_in_failed", "oidc")
+            .detail(serde_json::json!({ "code": code })),
+    )
+    .await?;
+    Ok(render_status(
+        StatusCode::UNAUTHORIZED,
+        &Failed {
+            page,
+            message: i18n::t(lang, key).into(),
+            code: code.into(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn oidc_callback(
+    State(st): State<IdentityState>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+    Query(q): Query<Callback>,
+) -> AppResult<Response> {
+    kernel::tenant::load(&st.db, &tenant).await?;
+    let client = st.oidc.as_ref().ok_or(AppError::NotFound("page"))?;
+    if let Some(e) = q.error.as_deref() {
+        let code = if e == "access_denied" {
+            "MDG-401-oidc-cancelled"
+        } else {
+            "MDG-401-oidc-provider"
+        };
+        let key = if e == "access_denied" {
+            "resident.failed.cancelled"
+        } else {
+            "resident.failed.provider"
+        };
+        return failed(&st, &tenant, lang, code, key).await;
+    }
+    let (Some(code), Some(state)) = (q.code, q.state) else {
+        return failed(
+            &st,
+            &tenant,
+            lang,
+            "MDG-401-oidc-request",
+            "resident.failed.request",
+        )
+        .await;
+    };
+    // One use: the row is deleted as it is read, so a replayed state finds nothing.
+    let row = sqlx::query(
+        "DELETE FROM oidc_requests WHERE tenant = $1 AND state_hash = $2 RETURNING nonce, code_verifier, return_to, created_at",
+    )
+    .bind(&tenant)
+    .bind(kernel::ids::hash_token(&state))
+    .fetch_optional(st.db.write())
+    .await?;
+    let Some(row) = row else {
+        return failed(
+            &st,
+            &tenant,
+            lang,
+            "MDG-401-oidc-state",
+            "resident.failed.state",
+        )
+        .await;
+    };
+    if kernel::clock::now_ms() - row.get::<i64, _>("created_at") > REQUEST_TTL_MS {
+        return failed(
+            &st,
+            &tenant,
+            lang,
+            "MDG-401-oidc-expired",
+            "resident.failed.expired",
+        )
+        .await;
+    }
+    let verifier = st
+        .vault
+        .open(
+            &tenant,
+            kernel::crypto::Purpose::IdentityClaims,
+            &row.get::<String, _>("code_verifier"),
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("code verifier: {e}")))?;
+    let nonce: String = row.get("nonce");
+    let return_to: String = row.get("return_to");
+    let verified = match client
+        .finish(
+            &code,
+            &redirect_uri(&st.public_url, &tenant),
+            &verifier,
+            &nonce,
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, tenant, "OpenID Connect sign-in refused");
+            let (code, key) = match e {
+                crate::oidc::OidcError::NonceMismatch => {
+                    ("MDG-401-oidc-nonce", "resident.failed.token")
+                }
+                crate::oidc::OidcError::InvalidToken(_) => {
+                    ("MDG-401-oidc-token", "resident.failed.token")
+                }
+                crate::oidc::OidcError::Unreachable(_) => {
+                    ("MDG-502-oidc", "resident.failed.provider")
+                }
+                _ => ("MDG-401-oidc-provider", "resident.failed.provider"),
+            };
+            return failed(&st, &tenant, lang, code, key).await;
+        }
+    };
+    let cookie = resident::open(
+        &st.db,
+        &st.vault,
+        &st.subject_key.0,
+        &tenant,
+        &format!("oidc:{}", client.config.issuer),
+        &verified.subject,
+        client.level,
+        &verified.claims,
+    )
+    .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            resident::cookie_header(&cookie, st.session.secure),
+        )],
+        Redirect::to(&return_to),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DevForm {
+    #[serde(default)]
+    return_to: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    birthdate: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    level: String,
+}
+
+/// The development identity provider: signs a resident in with whatever
+/// 基本4情報 the form says. Exists only when the configuration enables it,
+/// which production mode refuses.
+pub async fn dev_sign_in(
+    State(st): State<IdentityState>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+    Form(f): Form<DevForm>,
+) -> AppResult<Response> {
+    if !st.dev_idp.0 {
+        return Err(AppError::NotFound("page"));
+    }
+    let mut errors = FormErrors::default();
+    let name = f.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push("name", i18n::t(lang, "resident.dev.name_required"));
+    }
+    if f.address.trim().is_empty() || f.address.chars().count() > 200 {
+        errors.push("address", i18n::t(lang, "resident.dev.address_required"));
+    }
+    let birthdate = match jp::JpDate::parse(&f.birthdate) {
+        Ok(d) => d.date().to_string(),
+        Err(_) => {
+            errors.push("birthdate", i18n::t(lang, "resident.dev.birthdate_invalid"));
+            String::new()
+        }
+    };
+    let level = Level::parse(&f.level).unwrap_or(Level::MyNumberCard);
+    if !errors.is_empty() {
+        let dev = DevPersona {
+            name: f.name,
+            address: f.address,
+            birthdate: f.birthdate,
+            gender: f.gender,
+        };
+        return sign_in_page(&st, &tenant, lang, &f.return_to, String::new(), errors, dev).await;
+    }
+    kernel::tenant::load(&st.db, &tenant).await?;
+    let claims = Claims {
+        name: Some(name.clone()),
+        address: Some(f.address.trim().to_string()),
+        birthdate: Some(birthdate.clone()),
+        gender: Some(f.gender.clone())
+            .filter(|g| matches!(g.as_str(), "female" | "male" | "other")),
+    };
+    // A stable pseudonymous subject per persona, as a provider would give.
+    let subject = kernel::ids::hash_token(&format!("{name}|{birthdate}"));
+    let cookie = resident::open(
+        &st.db,
+        &st.vault,
+        &st.subject_key.0,
+        &tenant,
+        "dev",
+        &subject,
+        level,
+        &claims,
+    )
+    .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            resident::cookie_header(&cookie, st.session.secure),
+        )],
+        Redirect::to(&safe_return(&tenant, &f.return_to)),
+    )
+        .into_response())
+}
+
+pub async fn sign_out(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if let Some(v) = kernel::auth::cookie(&headers, resident::RESIDENT_COOKIE) {
+        if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
+            resident::sign_out(&db, v).await?;
+        }
+    }
+    Ok((
+        [(header::SET_COOKIE, resident::clear_cookie_header())],
+        Redirect::to(&format!("/t/{tenant}")),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "resident_account.html")]
+struct AccountPage {
+    page: Page,
+    level: String,
+    rows: Vec<(String, String)>,
+}
+
+pub async fn account(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+    who: MaybeResident,
+) -> AppResult<Response> {
+    let Some(r) = who.0 else {
+        return Ok(Redirect::to(&format!(
+            "/t/{tenant}/sign-in?return_to=/t/{tenant}/account"
+        ))
+        .into_response());
+    };
+    let t = kernel::tenant::load(&db, &tenant).await?;
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "resident.account.title"),
+        format!("/t/{tenant}/account"),
+    )
+    .resident(r.claims.name.as_deref());
+    let mut rows = Vec::new();
+    for (key, v) in [
+        ("resident.claims.name", &r.claims.name),
+        ("resident.claims.address", &r.claims.address),
+        ("resident.claims.birthdate", &r.claims.birthdate),
+    ] {
+        if let Some(v) = v {
+            let shown = if key == "resident.claims.birthdate" {
+                jp::JpDate::parse(v)
+                    .map(|d| d.both())
+                    .unwrap_or_else(|_| v.clone())
+            } else {
+                v.clone()
+            };
+            rows.push((i18n::t(lang, key).to_string(), shown));
+        }
+    }
+    if let Some(g) = &r.claims.gender {
+        rows.push((
+            i18n::t(lang, "resident.claims.gender").to_string(),
+            i18n::t(lang, &format!("resident.gender.{g}")).to_string(),
+        ));
+    }
+    Ok(render(&AccountPage {
+        page,
+        level: i18n::tf(
+            lang,
+            "resident.account.level",
+            &[(
+                "level",
+                i18n::t(lang, &format!("procedure.identity.{}", r.level.as_str())),
+            )],
+        ),
+        rows,
+    }))
+}
+
+/// The client's public keys (`private_key_jwt`), for providers that fetch them.
+pub async fn jwks(State(st): State<IdentityState>) -> AppResult<Response> {
+    let client = st.oidc.as_ref().ok_or(AppError::NotFound("page"))?;
+    Ok(Json(client.jwks()).into_response())
+}

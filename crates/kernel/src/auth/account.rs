@@ -1,0 +1,928 @@
+//! Staff accounts: Argon2id passwords under the rules of
+//! [`crate::password`], a temporary lockout after repeated failures, and
+//! the mandatory second factor (TOTP with one-time recovery codes).
+
+use sqlx::Row;
+
+use super::session::{self, PendingStaff, Stage};
+use super::{Role, Staff};
+use crate::audit::{self, AuditEntry};
+use crate::crypto::{Purpose, Vault};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::{clock, ids, totp};
+
+/// Failures in a row before the account locks, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct LockoutPolicy {
+    pub threshold: i64,
+    pub lock_ms: i64,
+}
+
+/// What staff-account operations need besides the database.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    pub vault: Vault,
+    pub lockout: LockoutPolicy,
+}
+
+pub const RECOVERY_CODES: usize = 10;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    // Argon2::default() is Argon2id, 19 MiB, 2 passes (OWASP's minimum).
+    Ok(argon2::Argon2::default()
+        .hash_password(crate::password::normalize(password).as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+        .to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(crate::password::normalize(password).as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async workers.
+async fn check_password(password: &str, stored: Option<String>) -> AppResult<bool> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            // An unknown id costs the same work: timing reveals nothing.
+            let _ = verify_password(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))
+}
+
+/// Creates or updates a staff account (idempotent). The password is not
+/// checked against the rules: the demo uses it for its published accounts;
+/// administrators go through [`create_staff`].
+pub async fn upsert_staff(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+    name: &str,
+    department: &str,
+    roles: &[Role],
+    password: &str,
+) -> AppResult<()> {
+    let hash = hash_password(password)?;
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let now = clock::now_ms();
+    sqlx::query(
+        "INSERT INTO staff (tenant, id, name, department, roles, password_hash, active, created_at, password_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)
+         ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, department = excluded.department,
+           roles = excluded.roles",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(name)
+    .bind(department)
+    .bind(roles.join(","))
+    .bind(hash)
+    .bind(now)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// Sets a TOTP secret directly (the demo's published accounts; tests).
+pub async fn set_totp_secret(
+    db: &Db,
+    vault: &Vault,
+    tenant: &str,
+    id: &str,
+    secret: &[u8],
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE staff SET totp_secret = $1, totp_pending = NULL, mfa_enrolled_at = COALESCE(mfa_enrolled_at, $2)
+         WHERE tenant = $3 AND id = $4",
+    )
+    .bind(vault.seal(tenant, Purpose::TotpSecret, &totp::base32(secret)))
+    .bind(clock::now_ms())
+    .bind(tenant)
+    .bind(id)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// A new account made by an administrator; the password must follow the rules.
+pub async fn create_staff(
+    db: &Db,
+    admin: &super::SystemAdmin,
+    new: &NewStaff,
+    lang: Lang,
+) -> AppResult<()> {
+    insert_staff(db, &admin.tenant, &admin.actor(), new, lang).await
+}
+
+/// The first accounts of a municipality, from the command line
+/// (`madoguchi staff add`): the same rules, the actor is the operator.
+pub async fn create_staff_from_cli(db: &Db, tenant: &str, new: &NewStaff) -> AppResult<()> {
+    insert_staff(db, tenant, "system:cli", new, Lang::Ja).await
+}
+
+async fn insert_staff(
+    db: &Db,
+    tenant: &str,
+    actor: &str,
+    new: &NewStaff,
+    lang: Lang,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if !is_staff_id(&new.id) {
+        errors.push(field(lang, "id", "staff_admin.id_invalid"));
+    }
+    if new.name.trim().is_empty() || new.name.chars().count() > 100 {
+        errors.push(field(lang, "name", "staff_admin.name_required"));
+    }
+    if new.roles.is_empty() {
+        errors.push(field(lang, "roles", "staff_admin.roles_required"));
+    }
+    if let Err(p) = crate::password::check(&new.password, &[&new.id, &new.name, tenant]) {
+        errors.push(field(lang, "password", p.key()));
+    }
+    let exists = sqlx::query("SELECT 1 FROM departments WHERE tenant = $1 AND code = $2")
+        .bind(tenant)
+        .bind(&new.department)
+        .fetch_optional(db.read())
+        .await?
+        .is_some();
+    if !exists {
+        errors.push(field(lang, "department", "staff_admin.department_unknown"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let hash = hash_password(&new.password)?;
+    let now = clock::now_ms();
+    let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO staff (tenant, id, name, department, roles, password_hash, active, created_at, password_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT (tenant, id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(&new.id)
+    .bind(new.name.trim())
+    .bind(&new.department)
+    .bind(roles.join(","))
+    .bind(hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(AppError::Validation(vec![field(
+            lang,
+            "id",
+            "staff_admin.id_taken",
+        )]));
+    }
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[
+            AuditEntry::new(actor, "staff.create", format!("staff:{}", new.id))
+                .detail(serde_json::json!({"department": new.department, "roles": roles})),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct NewStaff {
+    pub id: String,
+    pub name: String,
+    pub department: String,
+    pub roles: Vec<Role>,
+    pub password: String,
+}
+
+fn is_staff_id(s: &str) -> bool {
+    (3..=32).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
+        })
+}
+
+fn field(lang: Lang, name: &str, key: &str) -> crate::FieldError {
+    crate::FieldError {
+        field: name.into(),
+        message: crate::i18n::t(lang, key).into(),
+    }
+}
+
+/// The result of the password step.
+pub enum PasswordOutcome {
+    /// Password right: a pending session (second factor or enrolment due).
+    Pending { stage: Stage, cookie: String },
+    /// Wrong id or password (indistinguishable on purpose).
+    Failed,
+    /// Too many failures: locked until this time (ms).
+    Locked { until: i64 },
+}
+
+fn shown(id: &str) -> String {
+    id.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// Counts a failure; locks the account when the threshold is reached.
+/// Returns the lock end if it is now locked.
+async fn count_failure(
+    db: &Db,
+    lockout: LockoutPolicy,
+    tenant: &str,
+    id: &str,
+    why: &str,
+) -> AppResult<Option<i64>> {
+    let now = clock::now_ms();
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(
+        "UPDATE staff SET
+           locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END,
+           failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= $1 THEN 0 ELSE failed_sign_ins + 1 END
+         WHERE tenant = $3 AND id = $4 RETURNING locked_until",
+    )
+    .bind(lockout.threshold)
+    .bind(now + lockout.lock_ms)
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let locked = row.map(|r| r.get::<i64, _>(0)).filter(|u| *u > now);
+    let mut entries = vec![AuditEntry::new(
+        "anonymous",
+        "staff.sign_in_failed",
+        format!("staff:{}", shown(id)),
+    )
+    .detail(serde_json::json!({ "step": why }))];
+    if locked.is_some() {
+        entries.push(AuditEntry::new(
+            "system",
+            "staff.locked",
+            format!("staff:{}", shown(id)),
+        ));
+    }
+    audit::append(&mut tx, tenant, now, &entries).await?;
+    tx.commit().await?;
+    Ok(locked)
+}
+
+/// The password step of signing in.
+pub async fn sign_in_password(
+    db: &Db,
+    lockout: LockoutPolicy,
+    tenant: &str,
+    id: &str,
+    password: &str,
+) -> AppResult<PasswordOutcome> {
+    let row = sqlx::query(
+        "SELECT password_hash, locked_until, totp_secret FROM staff WHERE tenant = $1 AND id = $2 AND active = 1",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
+    let now = clock::now_ms();
+    if let Some(until) = row
+        .as_ref()
+        .map(|r| r.get::<i64, _>("locked_until"))
+        .filter(|u| *u > now)
+    {
+        audit::record(
+            db,
+            tenant,
+            AuditEntry::new(
+                "anonymous",
+                "staff.sign_in_while_locked",
+                format!("staff:{}", shown(id)),
+            ),
+        )
+        .await?;
+        return Ok(PasswordOutcome::Locked { until });
+    }
+    let stored = row.as_ref().map(|r| r.get::<String, _>("password_hash"));
+    if !check_password(password, stored).await? {
+        return Ok(
+            match count_failure(db, lockout, tenant, id, "password").await? {
+                Some(until) => PasswordOutcome::Locked { until },
+                None => PasswordOutcome::Failed,
+            },
+        );
+    }
+    let row = row.ok_or(AppError::Unauthorized)?;
+    let enrolled = row.get::<Option<String>, _>("totp_secret").is_some();
+    let stage = if enrolled {
+        Stage::Password
+    } else {
+        Stage::Enrol
+    };
+    let mut tx = db.begin().await?;
+    let cookie = session::open(&mut tx, tenant, id, stage, now).await?;
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[AuditEntry::new(
+            format!("staff:{id}"),
+            "staff.password_ok",
+            format!("staff:{id}"),
+        )],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PasswordOutcome::Pending { stage, cookie })
+}
+
+/// The result of the second-factor step.
+pub enum FactorOutcome {
+    /// Signed in: the new (full) session cookie.
+    SignedIn {
+        cookie: String,
+    },
+    Wrong,
+    Locked {
+        until: i64,
+    },
+}
+
+/// Replaces the pending session by a full one (new token).
+async fn promote(
+    db: &Db,
+    pending: &PendingStaff,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> AppResult<String> {
+    let now = clock::now_ms();
+    let tenant = &pending.staff.tenant;
+    let mut tx = db.begin().await?;
+    session::close(&mut tx, tenant, &pending.token).await?;
+    sqlx::query("UPDATE staff SET failed_sign_ins = 0 WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(&pending.staff.id)
+        .execute(&mut *tx)
+        .await?;
+    let cookie = session::open(&mut tx, tenant, &pending.staff.id, Stage::Full, now).await?;
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[AuditEntry::new(
+            pending.staff.actor(),
+            action,
+            format!("staff:{}", pending.staff.id),
+        )
+        .detail(detail)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cookie)
+}
+
+async fn load_secret(
+    db: &Db,
+    vault: &Vault,
+    staff: &Staff,
+    column: &str,
+) -> AppResult<Option<(Vec<u8>, i64)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {column} AS secret, totp_last_step FROM staff WHERE tenant = $1 AND id = $2"
+    ))
+    .bind(&staff.tenant)
+    .bind(&staff.id)
+    .fetch_one(db.read())
+    .await?;
+    let Some(sealed) = row.get::<Option<String>, _>("secret") else {
+        return Ok(None);
+    };
+    let b32 = vault
+        .open(&staff.tenant, Purpose::TotpSecret, &sealed)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP secret of {}: {e}", staff.id)))?;
+    let secret = totp::base32_decode(&b32).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("TOTP secret of {} is not base32", staff.id))
+    })?;
+    Ok(Some((secret, row.get("totp_last_step"))))
+}
+
+/// Records a used TOTP step; false if another request used it first.
+async fn use_step(db: &Db, staff: &Staff, step: i64) -> AppResult<bool> {
+    Ok(sqlx::query(
+        "UPDATE staff SET totp_last_step = $1 WHERE tenant = $2 AND id = $3 AND totp_last_step < $1",
+    )
+    .bind(step)
+    .bind(&staff.tenant)
+    .bind(&staff.id)
+    .execute(db.write())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+fn recovery_hash(tenant: &str, id: &str, code: &str) -> String {
+    ids::hash_token(&format!("{tenant}|{id}|{}", normalize_recovery(code)))
+}
+
+fn normalize_recovery(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The second step: a TOTP code, or one of the recovery codes.
+pub async fn verify_second_factor(
+    db: &Db,
+    accounts: &Accounts,
+    pending: &PendingStaff,
+    input: &str,
+) -> AppResult<FactorOutcome> {
+    if pending.stage != Stage::Password {
+        return Err(AppError::Unauthorized);
+    }
+    let staff = &pending.staff;
+    let locked: Option<i64> =
+        sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(&staff.tenant)
+            .bind(&staff.id)
+            .fetch_one(db.read())
+            .await?
+            .get::<i64, _>(0)
+            .gt(&clock::now_ms())
+            .then_some(0);
+    if locked.is_some() {
+        let until = sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(&staff.tenant)
+            .bind(&staff.id)
+            .fetch_one(db.read())
+            .await?
+            .get::<i64, _>(0);
+        return Ok(FactorOutcome::Locked { until });
+    }
+    if totp::normalize_code(input).is_some() {
+        let (secret, last) = load_secret(db, &accounts.vault, staff, "totp_secret")
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, last) {
+            if use_step(db, staff, step).await? {
+                let cookie = promote(
+                    db,
+                    pending,
+                    "staff.sign_in",
+                    serde_json::json!({"factor": "totp"}),
+                )
+                .await?;
+                return Ok(FactorOutcome::SignedIn { cookie });
+            }
+        }
+    } else if normalize_recovery(input).len() == 10 {
+        let used = sqlx::query(
+            "UPDATE staff_recovery_codes SET used_at = $1 WHERE tenant = $2 AND staff_id = $3 AND code_hash = $4 AND used_at IS NULL",
+        )
+        .bind(clock::now_ms())
+        .bind(&staff.tenant)
+        .bind(&staff.id)
+        .bind(recovery_hash(&staff.tenant, &staff.id, input))
+        .execute(db.write())
+        .await?
+        .rows_affected();
+        if used == 1 {
+            let left = recovery_codes_left(db, staff).await?;
+            let cookie = promote(
+                db,
+                pending,
+                "staff.sign_in",
+                serde_json::json!({"factor": "recovery_code", "codes_left": left}),
+            )
+            .await?;
+            return Ok(FactorOutcome::SignedIn { cookie });
+        }
+    }
+    Ok(
+        match count_failure(
+            db,
+            accounts.lockout,
+            &staff.tenant,
+            &staff.id,
+            "second_factor",
+        )
+        .await?
+        {
+            Some(until) => {
+                // A locked account's pending session ends too.
+                session::sign_out(db, &format!("{}.{}", staff.tenant, pending.token)).await?;
+                FactorOutcome::Locked { until }
+            }
+            None => FactorOutcome::Wrong,
+        },
+    )
+}
+
+pub async fn recovery_codes_left(db: &Db, staff: &Staff) -> AppResult<i64> {
+    Ok(sqlx::query(
+        "SELECT COUNT(*) FROM staff_recovery_codes WHERE tenant = $1 AND staff_id = $2 AND used_at IS NULL",
+    )
+    .bind(&staff.tenant)
+    .bind(&staff.id)
+    .fetch_one(db.read())
+    .await?
+    .get::<i64, _>(0))
+}
+
+/// Enrolment, step 1: the secret to show as a QR code. The same pending
+/// secret is shown again on reload until it is confirmed.
+pub async fn enrolment_secret(
+    db: &Db,
+    vault: &Vault,
+    pending: &PendingStaff,
+) -> AppResult<Vec<u8>> {
+    if pending.stage != Stage::Enrol {
+        return Err(AppError::Unauthorized);
+    }
+    if let Some((secret, _)) = load_secret(db, vault, &pending.staff, "totp_pending").await? {
+        return Ok(secret);
+    }
+    let secret = totp::new_secret();
+    sqlx::query(
+        "UPDATE staff SET totp_pending = $1 WHERE tenant = $2 AND id = $3 AND totp_secret IS NULL",
+    )
+    .bind(vault.seal(
+        &pending.staff.tenant,
+        Purpose::TotpSecret,
+        &totp::base32(&secret),
+    ))
+    .bind(&pending.staff.tenant)
+    .bind(&pending.staff.id)
+    .execute(db.write())
+    .await?;
+    Ok(secret)
+}
+
+/// Enrolment, step 2: a code from the app proves it was set up. Returns
+/// the full session cookie and the recovery codes (shown once), or `None`
+/// for a wrong code.
+pub async fn confirm_enrolment(
+    db: &Db,
+    accounts: &Accounts,
+    pending: &PendingStaff,
+    input: &str,
+) -> AppResult<Option<(String, Vec<String>)>> {
+    if pending.stage != Stage::Enrol {
+        return Err(AppError::Unauthorized);
+    }
+    let staff = &pending.staff;
+    let Some((secret, last)) = load_secret(db, &accounts.vault, staff, "totp_pending").await?
+    else {
+        return Ok(None);
+    };
+    let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, last) else {
+        count_failure(db, accounts.lockout, &staff.tenant, &staff.id, "enrolment").await?;
+        return Ok(None);
+    };
+    let now = clock::now_ms();
+    let codes = new_recovery_codes();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE staff SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1, mfa_enrolled_at = $2
+         WHERE tenant = $3 AND id = $4",
+    )
+    .bind(step)
+    .bind(now)
+    .bind(&staff.tenant)
+    .bind(&staff.id)
+    .execute(&mut *tx)
+    .await?;
+    store_recovery_codes(&mut tx, staff, &codes).await?;
+    tx.commit().await?;
+    let cookie = promote(
+        db,
+        pending,
+        "staff.mfa_enrolled",
+        serde_json::json!({"factor": "totp"}),
+    )
+    .await?;
+    Ok(Some((cookie, codes)))
+}
+
+fn new_recovery_codes() -> Vec<String> {
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut b = [0u8; 7];
+            getrandom::fill(&mut b).expect("operating system random source");
+            let s = totp::base32(&b).to_ascii_lowercase();
+            format!("{}-{}", &s[..5], &s[5..10])
+        })
+        .collect()
+}
+
+async fn store_recovery_codes(
+    tx: &mut crate::db::Tx,
+    staff: &Staff,
+    codes: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM staff_recovery_codes WHERE tenant = $1 AND staff_id = $2")
+        .bind(&staff.tenant)
+        .bind(&staff.id)
+        .execute(&mut **tx)
+        .await?;
+    for c in codes {
+        sqlx::query("INSERT INTO staff_recovery_codes (tenant, staff_id, code_hash, used_at) VALUES ($1, $2, $3, NULL)")
+            .bind(&staff.tenant)
+            .bind(&staff.id)
+            .bind(recovery_hash(&staff.tenant, &staff.id, c))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// New recovery codes for a signed-in member of staff; the old ones stop working.
+pub async fn regenerate_recovery_codes(db: &Db, staff: &Staff) -> AppResult<Vec<String>> {
+    let codes = new_recovery_codes();
+    let mut tx = db.begin().await?;
+    store_recovery_codes(&mut tx, staff, &codes).await?;
+    audit::append(
+        &mut tx,
+        &staff.tenant,
+        clock::now_ms(),
+        &[AuditEntry::new(
+            staff.actor(),
+            "staff.recovery_codes_regenerated",
+            format!("staff:{}", staff.id),
+        )],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Changes one's own password: the current one is checked, the new one
+/// must follow the rules, and every other session ends.
+pub async fn change_password(
+    db: &Db,
+    staff: &Staff,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    lang: Lang,
+) -> AppResult<()> {
+    let stored: String =
+        sqlx::query("SELECT password_hash FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(&staff.tenant)
+            .bind(&staff.id)
+            .fetch_one(db.read())
+            .await?
+            .get(0);
+    let mut errors = Vec::new();
+    if !check_password(current, Some(stored)).await? {
+        errors.push(field(lang, "current_password", "password.current_wrong"));
+    }
+    if let Err(p) = crate::password::check(new, &[&staff.id, &staff.name, &staff.tenant]) {
+        errors.push(field(lang, "new_password", p.key()));
+    } else if new != confirm {
+        errors.push(field(
+            lang,
+            "confirm_password",
+            crate::password::Problem::Mismatch.key(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let hash = hash_password(new)?;
+    let now = clock::now_ms();
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE staff SET password_hash = $1, password_changed_at = $2 WHERE tenant = $3 AND id = $4")
+        .bind(hash)
+        .bind(now)
+        .bind(&staff.tenant)
+        .bind(&staff.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &staff.tenant,
+        now,
+        &[AuditEntry::new(
+            staff.actor(),
+            "staff.password_changed",
+            format!("staff:{}", staff.id),
+        )],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Administrator actions on another account.
+pub enum AdminAction {
+    Unlock,
+    /// Clears the second factor; the next sign-in enrols again.
+    ResetMfa,
+    Deactivate,
+    Activate,
+    Grant(String),
+    Revoke(String),
+}
+
+pub async fn administer(
+    db: &Db,
+    admin: &super::SystemAdmin,
+    staff_id: &str,
+    action: AdminAction,
+    lang: Lang,
+) -> AppResult<()> {
+    let tenant = &admin.tenant;
+    let now = clock::now_ms();
+    let exists = sqlx::query("SELECT 1 FROM staff WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(staff_id)
+        .fetch_optional(db.read())
+        .await?
+        .is_some();
+    if !exists {
+        return Err(AppError::NotFound("staff"));
+    }
+    let mut tx = db.begin().await?;
+    let (name, detail, end_sessions) = match &action {
+        AdminAction::Unlock => {
+            sqlx::query("UPDATE staff SET locked_until = 0, failed_sign_ins = 0 WHERE tenant = $1 AND id = $2")
+                .bind(tenant)
+                .bind(staff_id)
+                .execute(&mut *tx)
+                .await?;
+            ("staff.unlocked", serde_json::json!({}), false)
+        }
+        AdminAction::ResetMfa => {
+            sqlx::query("UPDATE staff SET totp_secret = NULL, totp_pending = NULL, mfa_enrolled_at = NULL WHERE tenant = $1 AND id = $2")
+                .bind(tenant)
+                .bind(staff_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM staff_recovery_codes WHERE tenant = $1 AND staff_id = $2")
+                .bind(tenant)
+                .bind(staff_id)
+                .execute(&mut *tx)
+                .await?;
+            ("staff.mfa_reset", serde_json::json!({}), true)
+        }
+        AdminAction::Deactivate | AdminAction::Activate => {
+            let active = matches!(action, AdminAction::Activate);
+            if !active && staff_id == admin.id {
+                return Err(AppError::BadRequest(
+                    "自分のアカウントは無効にできません".into(),
+                ));
+            }
+            sqlx::query("UPDATE staff SET active = $1 WHERE tenant = $2 AND id = $3")
+                .bind(active as i64)
+                .bind(tenant)
+                .bind(staff_id)
+                .execute(&mut *tx)
+                .await?;
+            (
+                if active {
+                    "staff.activated"
+                } else {
+                    "staff.deactivated"
+                },
+                serde_json::json!({}),
+                !active,
+            )
+        }
+        AdminAction::Grant(dept) => {
+            let known = sqlx::query("SELECT 1 FROM departments WHERE tenant = $1 AND code = $2")
+                .bind(tenant)
+                .bind(dept)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if !known {
+                return Err(AppError::Validation(vec![field(
+                    lang,
+                    "department",
+                    "staff_admin.department_unknown",
+                )]));
+            }
+            sqlx::query(
+                "INSERT INTO staff_grants (tenant, staff_id, department, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (tenant, staff_id, department) DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(staff_id)
+            .bind(dept)
+            .bind(&admin.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            (
+                "staff.granted",
+                serde_json::json!({"department": dept}),
+                false,
+            )
+        }
+        AdminAction::Revoke(dept) => {
+            sqlx::query(
+                "DELETE FROM staff_grants WHERE tenant = $1 AND staff_id = $2 AND department = $3",
+            )
+            .bind(tenant)
+            .bind(staff_id)
+            .bind(dept)
+            .execute(&mut *tx)
+            .await?;
+            (
+                "staff.revoked",
+                serde_json::json!({"department": dept}),
+                false,
+            )
+        }
+    };
+    if end_sessions {
+        sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND staff_id = $2")
+            .bind(tenant)
+            .bind(staff_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[AuditEntry::new(admin.actor(), name, format!("staff:{staff_id}")).detail(detail)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One row of the staff administration list.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StaffSummary {
+    pub id: String,
+    pub name: String,
+    pub department: String,
+    pub roles: Vec<Role>,
+    pub active: bool,
+    pub mfa: bool,
+    pub locked_until: Option<i64>,
+    pub granted_departments: Vec<String>,
+}
+
+pub async fn list_staff(db: &Db, admin: &super::SystemAdmin) -> AppResult<Vec<StaffSummary>> {
+    let now = clock::now_ms();
+    let rows = sqlx::query(
+        "SELECT id, name, department, roles, active, totp_secret IS NOT NULL AS mfa, locked_until FROM staff WHERE tenant = $1 ORDER BY department, id",
+    )
+    .bind(&admin.tenant)
+    .fetch_all(db.read())
+    .await?;
+    let grants = sqlx::query(
+        "SELECT staff_id, department FROM staff_grants WHERE tenant = $1 ORDER BY department",
+    )
+    .bind(&admin.tenant)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let id: String = r.get("id");
+            let roles: String = r.get("roles");
+            let locked: i64 = r.get("locked_until");
+            StaffSummary {
+                granted_departments: grants
+                    .iter()
+                    .filter(|g| g.get::<String, _>(0) == id)
+                    .map(|g| g.get(1))
+                    .collect(),
+                id,
+                name: r.get("name"),
+                department: r.get("department"),
+                roles: roles.split(',').filter_map(Role::parse).collect(),
+                active: r.get::<i64, _>("active") == 1,
+                mfa: r.get::<bool, _>("mfa"),
+                locked_until: (locked > now).then_some(locked),
+            }
+        })
+        .collect())
+}

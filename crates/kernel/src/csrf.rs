@@ -1,0 +1,226 @@
+//! Cross-site request forgery protection for every state-changing request.
+//!
+//! HTML forms: a signed double-submit token. Each browser gets a random
+//! `mdg_csrf` cookie (HttpOnly, SameSite=Lax); every form carries
+//! `_csrf` = HMAC(deployment key, cookie). A POST whose `_csrf` does not
+//! match its own cookie is refused before any handler runs, so no form
+//! can forget the check. Templates read the token through
+//! [`crate::web::Page::csrf`].
+//!
+//! JSON API: only `application/json` (and the CSV import's `text/csv`)
+//! bodies are accepted for state changes; the content types a cross-site
+//! form can send without a CORS preflight are refused.
+//!
+//! Both: a request whose `Origin` is another site, or whose
+//! `Sec-Fetch-Site` says `cross-site`, is refused.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+
+pub const COOKIE: &str = "mdg_csrf";
+pub const FIELD: &str = "_csrf";
+
+tokio::task_local! {
+    static TOKEN: String;
+}
+
+/// The token of the request being handled (empty outside a request).
+pub fn current() -> String {
+    TOKEN.try_with(Clone::clone).unwrap_or_default()
+}
+
+#[derive(Clone)]
+pub struct CsrfConfig {
+    pub key: std::sync::Arc<Vec<u8>>,
+    pub secure: bool,
+    pub max_body_bytes: usize,
+}
+
+fn token_for(key: &[u8], cookie: &str) -> String {
+    hex::encode(crate::secrets::hmac_sha256(key, cookie.as_bytes()))
+}
+
+fn valid_cookie(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `Origin` names another host, or the browser says the request is cross-site.
+fn cross_site(req: &Request) -> bool {
+    let h = req.headers();
+    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return true;
+    }
+    match (h.get(header::ORIGIN), h.get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            let origin = origin.to_str().unwrap_or("");
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+            origin == "null" || origin_host != host.to_str().unwrap_or("")
+        }
+        _ => false,
+    }
+}
+
+fn content_type(req: &Request) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Finds the `_csrf` field in a urlencoded or multipart body.
+fn field_in_body(content_type: &str, body: &[u8]) -> Option<String> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return serde_urlencoded_pairs(body)
+            .into_iter()
+            .find(|(k, _)| k == FIELD)
+            .map(|(_, v)| v);
+    }
+    if content_type.starts_with("multipart/form-data") {
+        let boundary = content_type
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("boundary="))
+            .next()?
+            .trim_matches('"');
+        let delim = format!("--{boundary}");
+        let d = delim.as_bytes();
+        // Offsets of every delimiter; the parts lie between them.
+        let marks: Vec<usize> = (0..body.len().saturating_sub(d.len() - 1))
+            .filter(|&i| body[i..].starts_with(d))
+            .collect();
+        for w in marks.windows(2) {
+            let part = &body[w[0] + d.len()..w[1]];
+            let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let headers = String::from_utf8_lossy(&part[..split]).to_ascii_lowercase();
+            if headers.contains(&format!("name=\"{FIELD}\"")) {
+                let value = &part[split + 4..];
+                let value = value.strip_suffix(b"\r\n").unwrap_or(value);
+                return String::from_utf8(value.to_vec()).ok();
+            }
+        }
+    }
+    None
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    fn decode(s: &[u8]) -> String {
+        let mut out = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            match s[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < s.len() => {
+                    let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(b) => {
+                            out.push(b);
+                            i += 3;
+                            continue;
+                        }
+                        None => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    body.split(|b| *b == b'&')
+        .filter_map(|p| {
+            let eq = p.iter().position(|b| *b == b'=')?;
+            Some((decode(&p[..eq]), decode(&p[eq + 1..])))
+        })
+        .collect()
+}
+
+pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) -> Response {
+    let existing = crate::auth::cookie(req.headers(), COOKIE)
+        .filter(|v| valid_cookie(v))
+        .map(str::to_string);
+    let (cookie, fresh) = match existing {
+        Some(c) => (c, false),
+        None => (crate::ids::token(), true),
+    };
+    let token = token_for(&cfg.key, &cookie);
+    let req = if is_unsafe(req.method()) {
+        if cross_site(&req) {
+            return AppError::Csrf.into_response();
+        }
+        let ct = content_type(&req);
+        if req.uri().path().starts_with("/api/") {
+            let preflight_free = ct.starts_with("application/x-www-form-urlencoded")
+                || ct.starts_with("multipart/form-data")
+                || ct.starts_with("text/plain");
+            if preflight_free {
+                return AppError::Csrf.into_response();
+            }
+            req
+        } else {
+            if fresh {
+                return AppError::Csrf.into_response();
+            }
+            let (parts, body) = req.into_parts();
+            let bytes = match axum::body::to_bytes(body, cfg.max_body_bytes).await {
+                Ok(b) => b,
+                Err(_) => return AppError::PayloadTooLarge.into_response(),
+            };
+            let sent = field_in_body(&ct, &bytes).unwrap_or_default();
+            if !crate::secrets::constant_time_eq(&sent, &token) {
+                return AppError::Csrf.into_response();
+            }
+            Request::from_parts(parts, Body::from(bytes))
+        }
+    } else {
+        req
+    };
+    let mut resp = TOKEN.scope(token, next.run(req)).await;
+    if fresh {
+        let value = format!(
+            "{COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax{}",
+            if cfg.secure { "; Secure" } else { "" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_field_in_forms() {
+        assert_eq!(
+            field_in_body(
+                "application/x-www-form-urlencoded",
+                b"a=1&_csrf=abc%20d&b=2"
+            )
+            .as_deref(),
+            Some("abc d")
+        );
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-\r\n--XyZ--\r\n";
+        assert_eq!(
+            field_in_body("multipart/form-data; boundary=XyZ", body).as_deref(),
+            Some("tok123")
+        );
+        assert_eq!(
+            field_in_body("multipart/form-data; boundary=XyZ", b"--XyZ--"),
+            None
+        );
+        assert_eq!(field_in_body("text/plain", b"_csrf=x"), None);
+    }
+}

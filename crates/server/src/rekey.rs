@@ -1,0 +1,96 @@
+//! Key rotation: re-seals every value sealed by an older key with the
+//! active (first) key. Run after putting a new key first in
+//! `encryption_keys`; afterwards the old key can be removed. Each row is
+//! updated in its own statement, so an interrupted run can simply be
+//! started again.
+
+use kernel::crypto::{self, Purpose};
+use sqlx::Row;
+
+use crate::App;
+
+#[derive(Debug, Default)]
+pub struct RekeyReport {
+    pub applications: u64,
+    pub drafts: u64,
+    pub staff: u64,
+}
+
+pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
+    let db = &app.db;
+    let vault = db.vault()?.clone();
+    let mut report = RekeyReport::default();
+    for (table, counter) in [("applications", 0), ("drafts", 1)] {
+        let rows = sqlx::query(&format!("SELECT tenant, id, data FROM {table}"))
+            .fetch_all(db.read())
+            .await?;
+        for r in rows {
+            let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            if !data.contains("mdg1:") {
+                continue;
+            }
+            let mut v: serde_json::Value = serde_json::from_str(&data)?;
+            if crypto::reseal(&vault, &tenant, &mut v)? {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET data = $1 WHERE tenant = $2 AND id = $3 AND data = $4"
+                ))
+                .bind(v.to_string())
+                .bind(&tenant)
+                .bind(&id)
+                .bind(&data)
+                .execute(db.write())
+                .await?;
+                if counter == 0 {
+                    report.applications += 1;
+                } else {
+                    report.drafts += 1;
+                }
+            }
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT tenant, id, totp_secret, totp_pending FROM staff WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL",
+    )
+    .fetch_all(db.read())
+    .await?;
+    for r in rows {
+        let (tenant, id): (String, String) = (r.get(0), r.get(1));
+        for column in ["totp_secret", "totp_pending"] {
+            let Some(sealed) = r.get::<Option<String>, _>(column) else {
+                continue;
+            };
+            if !vault.needs_rekey(&sealed) {
+                continue;
+            }
+            let plain = vault.open(&tenant, Purpose::TotpSecret, &sealed)?;
+            sqlx::query(&format!(
+                "UPDATE staff SET {column} = $1 WHERE tenant = $2 AND id = $3 AND {column} = $4"
+            ))
+            .bind(vault.seal(&tenant, Purpose::TotpSecret, &plain))
+            .bind(&tenant)
+            .bind(&id)
+            .bind(&sealed)
+            .execute(db.write())
+            .await?;
+            report.staff += 1;
+        }
+    }
+    // Resident sessions and sign-ins in flight live for hours at most:
+    // ended rather than re-sealed.
+    sqlx::query("DELETE FROM resident_sessions")
+        .execute(db.write())
+        .await?;
+    sqlx::query("DELETE FROM oidc_requests")
+        .execute(db.write())
+        .await?;
+    for t in kernel::tenant::list(db).await? {
+        kernel::audit::record(
+            db,
+            &t.code,
+            kernel::audit::AuditEntry::new("system:cli", "encryption.rekey", "deployment")
+                .detail(serde_json::json!({"key": vault.active_key_id()})),
+        )
+        .await?;
+    }
+    Ok(report)
+}
