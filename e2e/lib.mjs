@@ -4,6 +4,11 @@
 // drive Debian's chromium through playwright-core; no browser is downloaded.
 // scripts/e2e.sh starts the server and sets BASE_URL.
 
+import { createHmac } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
@@ -15,6 +20,9 @@ export const YOTSUKAIDO = '122289';
 export const YOKKAICHI = '242021';
 
 export const STAFF_PASSWORD = 'madoguchi-demo';
+
+/** The TOTP secret every demo staff account is enrolled with (base32). */
+export const DEMO_TOTP_SECRET = 'MFSGC3LPM5UWG2DJMRSW233UN5ZHA5DP';
 
 /** Receipt numbers look like 1234-5678-9012. */
 export const RECEIPT_RE = /^\d{4}-\d{4}-\d{4}$/;
@@ -95,7 +103,11 @@ export async function expectNoAxeViolations(assert, page, label) {
   }
 }
 
-/** Valid answers for the 住民票の写し form (juminhyo-copy). */
+/**
+ * Valid answers for the 住民票の写し form (juminhyo-copy). The name is the
+ * development identity provider's demo resident, who fills it in when
+ * signed in.
+ */
 export const JUMINHYO_ANSWERS = {
   applicant: '四街道 花子',
   applicant_kana: 'ヨツカイドウ ハナコ',
@@ -107,7 +119,11 @@ export const JUMINHYO_ANSWERS = {
  * (using page.fill/check, which needs no JavaScript on the page).
  */
 export async function fillJuminhyoForm(page) {
-  await page.fill('#field-applicant', JUMINHYO_ANSWERS.applicant);
+  // After a sign-in with the My Number card the name comes from the
+  // verified identity and is read-only.
+  if (!(await page.locator('#field-applicant').evaluate((el) => el.readOnly))) {
+    await page.fill('#field-applicant', JUMINHYO_ANSWERS.applicant);
+  }
   await page.fill('#field-applicant_kana', JUMINHYO_ANSWERS.applicant_kana);
   await page.check('input[name="scope"][value="household"]');
   await page.fill('#field-copies', JUMINHYO_ANSWERS.copies);
@@ -126,11 +142,16 @@ export async function submitVia(page, selector) {
 
 /**
  * Applies for juminhyo-copy at the given tenant through the browser, up to
- * the confirmation page. Returns { receipt, caseUrl } where caseUrl is the
- * resident's case page without the ?new=1 marker.
+ * the confirmation page. The procedure needs the My Number card, so when
+ * the apply link sends the resident to the sign-in page, they sign in with
+ * the development identity provider first. Returns { receipt, caseUrl }
+ * where caseUrl is the resident's case page without the ?new=1 marker.
  */
 export async function applyJuminhyo(page, tenant) {
   await page.goto(url(`/t/${tenant}/procedures/juminhyo-copy/apply`));
+  if (new URL(page.url()).pathname === `/t/${tenant}/sign-in`) {
+    await submitDevSignIn(page);
+  }
   await fillJuminhyoForm(page);
   await submitVia(page, 'button[name="_action"][value="review"]');
   const checkPath = new URL(page.url()).pathname;
@@ -143,15 +164,209 @@ export async function applyJuminhyo(page, tenant) {
   return { receipt, caseUrl };
 }
 
-/** Signs a demo staff member in, in the given page's context. */
-export async function staffSignIn(page, tenant, id = 'dx-admin') {
+// --- staff sign-in: password, then a TOTP code (RFC 6238) -------------------
+
+const TOTP_PERIOD = 30;
+
+/** Decodes RFC 4648 base32 (spaces, padding and case ignored). */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${JSON.stringify(ch)} in ${text}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The TOTP time step (30 s) of a moment, by default now. */
+export function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 1000 / TOTP_PERIOD);
+}
+
+/** The 6-digit TOTP code (HMAC-SHA1) of a base32 secret for a time step. */
+export function totpCode(secretBase32, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+/**
+ * A six-digit code that is wrong for the secret right now (not the code of
+ * any step the server would accept).
+ */
+export function wrongTotpCode(secretBase32) {
+  const now = totpStep();
+  const valid = new Set([-2, -1, 0, 1, 2].map((d) => totpCode(secretBase32, now + d)));
+  for (let n = 0; ; n++) {
+    const code = String((123456 + n * 111111) % 1_000_000).padStart(6, '0');
+    if (!valid.has(code)) return code;
+  }
+}
+
+// The server refuses a code whose step is at or before the last step used
+// by the account (replay guard), so the steps used are remembered across
+// test files (each runs in its own process) in a small JSON file. Keys
+// include BASE_URL, so another server (another port) is not confused by
+// them; scripts/e2e.sh also points E2E_TOTP_STATE at a file in the run's
+// own temporary directory.
+const TOTP_STATE = process.env.E2E_TOTP_STATE || join(tmpdir(), 'madoguchi-e2e-totp.json');
+
+function readTotpState() {
+  try {
+    const state = JSON.parse(readFileSync(TOTP_STATE, 'utf8'));
+    return state && typeof state === 'object' ? state : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeTotpState(state) {
+  // Forget entries older than a day; write atomically.
+  const old = totpStep() - (24 * 3600) / TOTP_PERIOD;
+  for (const [k, v] of Object.entries(state)) {
+    if (typeof v !== 'number' || v < old) delete state[k];
+  }
+  const tmp = `${TOTP_STATE}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 1));
+  renameSync(tmp, TOTP_STATE);
+}
+
+function totpKey(tenant, id) {
+  return `${BASE_URL}|${tenant}|${id}`;
+}
+
+/**
+ * Picks the time step for this account's next code and records it as used:
+ * the current step, or the one after the last used if that is later. The
+ * server accepts the current step ±1, so when the chosen step is further
+ * ahead this waits until it is the next step.
+ */
+export async function reserveTotpStep(tenant, id, { after = -Infinity } = {}) {
+  const key = totpKey(tenant, id);
+  const state = readTotpState();
+  const last = Math.max(typeof state[key] === 'number' ? state[key] : -Infinity, after);
+  const step = Math.max(totpStep(), last + 1);
+  const acceptedFrom = (step - 1) * TOTP_PERIOD * 1000 + 250; // a little past the boundary
+  const wait = acceptedFrom - Date.now();
+  if (step > totpStep() + 1 && wait > 0) {
+    await sleep(wait);
+  }
+  const fresh = readTotpState();
+  fresh[key] = Math.max(step, typeof fresh[key] === 'number' ? fresh[key] : -Infinity);
+  writeTotpState(fresh);
+  return step;
+}
+
+/** A code for this account that the server has not seen yet (see reserveTotpStep). */
+export async function nextTotpCode(tenant, id, secret = DEMO_TOTP_SECRET, options = {}) {
+  return totpCode(secret, await reserveTotpStep(tenant, id, options));
+}
+
+/**
+ * The first step of the staff sign-in: id and password on the sign-in page.
+ * Ends on the second-factor page (or the enrolment page for an account
+ * without a second factor); returns the response.
+ */
+export async function staffPasswordStep(page, tenant, id, password = STAFF_PASSWORD) {
   await page.goto(url(`/t/${tenant}/staff/sign-in`));
   await page.fill('#field-id', id);
-  await page.fill('#field-password', STAFF_PASSWORD);
-  await submitVia(page, 'main form button[type="submit"]');
-  if (new URL(page.url()).pathname.endsWith('/sign-in')) {
-    throw new Error(`staff sign-in as ${id} failed: still at ${page.url()}`);
+  await page.fill('#field-password', password);
+  const response = await submitVia(page, 'main form button[type="submit"]');
+  const path = new URL(page.url()).pathname;
+  if (!path.endsWith('/staff/sign-in/verify') && !path.endsWith('/staff/mfa/enrol')) {
+    const errors = await page.locator('.error-summary').textContent().catch(() => '');
+    throw new Error(`staff sign-in as ${id}: password step ended at ${page.url()} `
+      + `(HTTP ${response?.status()}) ${errors?.replace(/\s+/g, ' ').trim()}`);
   }
+  return response;
+}
+
+/**
+ * The second step: types a fresh TOTP code on the verify page and submits
+ * it. If the server refuses it (e.g. a step already used), waits for the
+ * next step and tries once more. Ends on the staff case list.
+ */
+export async function staffSecondFactor(page, tenant, id, secret = DEMO_TOTP_SECRET) {
+  let step = await reserveTotpStep(tenant, id);
+  for (let attempt = 1; ; attempt++) {
+    await page.fill('#field-code', totpCode(secret, step));
+    const response = await submitVia(page, 'main form:has(#field-code) button[type="submit"]');
+    const path = new URL(page.url()).pathname;
+    if (path === `/t/${tenant}/staff/cases`) return response;
+    const stillVerifying = path.endsWith('/staff/sign-in/verify')
+      && (await page.locator('#field-code').count()) === 1;
+    const errors = (await page.locator('.error-summary').textContent().catch(() => '')) || '';
+    if (!stillVerifying || attempt >= 2) {
+      throw new Error(`staff sign-in as ${id}: code for step ${step} refused, at ${page.url()} `
+        + `(HTTP ${response?.status()}) ${errors.replace(/\s+/g, ' ').trim()}`);
+    }
+    step = await reserveTotpStep(tenant, id, { after: step });
+  }
+}
+
+/**
+ * Signs a demo staff member in, in the given page's context: password, then
+ * the TOTP code computed here from the demo secret. Ends on the case list.
+ */
+export async function staffSignIn(page, tenant, id = 'dx-admin', options = {}) {
+  const { password = STAFF_PASSWORD, secret = DEMO_TOTP_SECRET } = options;
+  await staffPasswordStep(page, tenant, id, password);
+  if (new URL(page.url()).pathname.endsWith('/staff/mfa/enrol')) {
+    throw new Error(`staff sign-in as ${id}: the account has no second factor yet (enrolment page)`);
+  }
+  await staffSecondFactor(page, tenant, id, secret);
+}
+
+// --- residents: the development identity provider ---------------------------
+
+/** The demo resident of the development identity provider's form. */
+export const DEV_RESIDENT = {
+  name: '四街道 花子',
+  address: '千葉県四街道市鹿渡無番地',
+  birthdate: '1990-04-01',
+  gender: 'female',
+};
+
+/**
+ * Fills the development identity provider's form on the current sign-in
+ * page (page.fill/check: works without JavaScript) and submits it; returns
+ * the response. The resident lands where return_to said (or the home page).
+ */
+export async function submitDevSignIn(page, resident = {}) {
+  const r = { ...DEV_RESIDENT, level: 'my_number_card', ...resident };
+  await page.fill('#field-name', r.name);
+  await page.fill('#field-address', r.address);
+  await page.fill('#field-birthdate', r.birthdate);
+  await page.check(`input[name="gender"][value="${r.gender}"]`);
+  await page.check(`input[name="level"][value="${r.level}"]`);
+  const response = await submitVia(page, 'form[action$="/sign-in/dev"] button[type="submit"]');
+  if (new URL(page.url()).pathname.endsWith('/sign-in')) {
+    throw new Error(`resident dev sign-in failed: still at ${page.url()} (HTTP ${response?.status()})`);
+  }
+  return response;
+}
+
+/**
+ * Signs a resident in with the development identity provider (demo only),
+ * at the level given (my_number_card by default), in the page's context.
+ * `returnTo` is a path of the tenant to land on afterwards.
+ */
+export async function residentSignIn(page, tenant, { returnTo = `/t/${tenant}/account`, ...resident } = {}) {
+  await page.goto(url(`/t/${tenant}/sign-in?return_to=${encodeURIComponent(returnTo)}`));
+  return submitDevSignIn(page, resident);
 }
 
 /** Opens the staff case page for a receipt number via the case search. */

@@ -203,6 +203,13 @@ impl App {
                 self.config.max_body_bytes,
             ))
             .layer(DefaultBodyLimit::max(self.config.max_body_bytes))
+            // A bug in a handler is a 500 with an incident id, not a
+            // dropped connection.
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                |_: Box<dyn std::any::Any + Send + 'static>| {
+                    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                },
+            ))
             .layer(axum::middleware::from_fn(uniform_errors))
             .layer(axum::middleware::from_fn(kernel::web::html_errors))
             .layer(axum::middleware::from_fn(kernel::web::security_headers))

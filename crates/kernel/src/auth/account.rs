@@ -892,7 +892,7 @@ pub struct StaffSummary {
 pub async fn list_staff(db: &Db, admin: &super::SystemAdmin) -> AppResult<Vec<StaffSummary>> {
     let now = clock::now_ms();
     let rows = sqlx::query(
-        "SELECT id, name, department, roles, active, totp_secret IS NOT NULL AS mfa, locked_until FROM staff WHERE tenant = $1 ORDER BY department, id",
+        "SELECT id, name, department, roles, active, CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS mfa, locked_until FROM staff WHERE tenant = $1 ORDER BY department, id",
     )
     .bind(&admin.tenant)
     .fetch_all(db.read())
@@ -920,7 +920,7 @@ pub async fn list_staff(db: &Db, admin: &super::SystemAdmin) -> AppResult<Vec<St
                 department: r.get("department"),
                 roles: roles.split(',').filter_map(Role::parse).collect(),
                 active: r.get::<i64, _>("active") == 1,
-                mfa: r.get::<bool, _>("mfa"),
+                mfa: r.get::<i64, _>("mfa") == 1,
                 locked_until: (locked > now).then_some(locked),
             }
         })
