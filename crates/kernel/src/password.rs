@@ -132,7 +132,10 @@ mod tests {
         // Long passphrases of any script are welcome; no composition rules.
         assert_eq!(check("correct horse battery staple", &[]), Ok(()));
         assert_eq!(check("しだれ桜が咲く四月の朝に", &[]), Ok(()));
-        assert_eq!(check("clerk-clerk-2026", &["clerk"]), Err(Problem::Contextual));
+        assert_eq!(
+            check("clerk-clerk-2026", &["clerk"]),
+            Err(Problem::Contextual)
+        );
         assert_eq!(check("四街道の桜は春に満開になる", &["四街道"]), Ok(()));
         // The demo's published password is refused for real accounts.
         assert_eq!(check("madoguchi-demo", &[]), Err(Problem::Contextual));

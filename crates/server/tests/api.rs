@@ -1515,6 +1515,8 @@ async fn tenant_isolation_matrix(app: &TestApp) {
             "catalogue",
             "kpi",
             "audit",
+            "admin",
+            "account",
         ] {
             let r = c
                 .get(app.url(&format!("/t/242021/staff/{page}")))
@@ -1531,7 +1533,54 @@ async fn tenant_isolation_matrix(app: &TestApp) {
                 "{who}: page {page} leaked"
             );
         }
+        // And every form, with a valid CSRF token (so that only the
+        // tenant check stands in the way).
+        let token = app.csrf(&c, &format!("/t/{T}/staff/account")).await;
+        for action in [
+            format!("cases/{other_id}/action"),
+            format!("cases/{other_id}/comment"),
+            format!("cases/{other_id}/assign"),
+            format!("cases/{other_id}/reveal"),
+            "catalogue/import".to_string(),
+            "catalogue/new".to_string(),
+            "catalogue/smartphone-class".to_string(),
+            "catalogue/smartphone-class/restore".to_string(),
+            "admin".to_string(),
+            "admin/dx-admin".to_string(),
+            "account/password".to_string(),
+            "account/recovery-codes".to_string(),
+            "account/sign-out-everywhere".to_string(),
+        ] {
+            let r = c
+                .post(app.url(&format!("/t/242021/staff/{action}")))
+                .form(&[
+                    ("_csrf", token.as_str()),
+                    ("action", "unlock"),
+                    ("comment", "x"),
+                    ("id", "intruder"),
+                    ("roles", "system_admin"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let to_sign_in = r
+                .headers()
+                .get("location")
+                .is_some_and(|l| l.to_str().unwrap().contains("/staff/sign-in"));
+            let text = r.text().await.unwrap();
+            assert!(
+                [401, 403, 404].contains(&status) || status == 303 && to_sign_in,
+                "{who}: POST {action} gave {status}"
+            );
+            assert!(!text.contains("秘密"), "{who}: POST {action} leaked");
+        }
     }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE id = 'intruder'")
+            .await,
+        0
+    );
     // Signing out at the other tenant's address does not end this session.
     let c = app.staff(T, "clerk").await;
     let r = c
@@ -1779,5 +1828,140 @@ fn command_line() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Key rotation and the security commands as an operator uses them:
+/// `keygen`, `rekey` (old key first kept, then dropped), `staff add` with
+/// the password rules, and a production configuration that refuses the
+/// development identity provider.
+#[test]
+fn key_rotation_and_staff_commands() {
+    let bin = env!("CARGO_BIN_EXE_madoguchi");
+    let dir = std::env::temp_dir().join(format!("madoguchi-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("keys.db").display());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(args)
+            .env_remove("MADOGUCHI_BIND")
+            .env("MADOGUCHI_MODE", "development")
+            .env("MADOGUCHI_DATABASE_URL", &db)
+            .env("MADOGUCHI_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let key = |id: &str| {
+        let (ok, out) = run(&["keygen", "--id", id], &[]);
+        assert!(ok, "{out}");
+        out.lines().next().unwrap().trim().to_string()
+    };
+    let (k1, k2) = (key("k1"), key("k2"));
+    assert!(k1.starts_with("k1:") && k2.starts_with("k2:"));
+    let (ok, out) = run(
+        &["demo", "--no-serve", "--applications", "8"],
+        &[("MADOGUCHI_ENCRYPTION_KEYS", &k1)],
+    );
+    assert!(ok, "{out}");
+    let sealed_with = |kid: &str| {
+        let kid = kid.to_string();
+        let db = db.clone();
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db)
+                    .await
+                    .unwrap();
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM staff WHERE totp_secret LIKE 'mdg1:{kid}:%'"
+                ))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+                n
+            })
+    };
+    assert_eq!(sealed_with("k1"), 12, "demo staff secrets sealed with k1");
+    // Rotate: new key first, old key still listed.
+    let both = format!("{k2},{k1}");
+    let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &both)]);
+    assert!(
+        ok && out.contains("re-encrypted with key k2") && out.contains("12 staff"),
+        "{out}"
+    );
+    assert_eq!((sealed_with("k1"), sealed_with("k2")), (0, 12));
+    // Now the old key can go: everything opens with k2 alone.
+    let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &k2)]);
+    assert!(ok && out.contains("0 staff"), "{out}");
+    // k1 alone no longer opens anything, and says so.
+    let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &k1)]);
+    assert!(!ok && out.contains("復号できません"), "{out}");
+    // A bad key is refused with the reason.
+    let (ok, out) = run(
+        &["check-config"],
+        &[("MADOGUCHI_ENCRYPTION_KEYS", "k1:c2hvcnQ=")],
+    );
+    assert!(!ok && out.contains("32 バイト"), "{out}");
+
+    // The first administrator from the command line, under the password rules.
+    let add = |password: &str, id: &str| {
+        run(
+            &[
+                "staff",
+                "add",
+                "--tenant",
+                "122289",
+                "--id",
+                id,
+                "--name",
+                "情報 管理者",
+                "--department",
+                "digital",
+                "--roles",
+                "system_admin",
+            ],
+            &[
+                ("MADOGUCHI_ENCRYPTION_KEYS", &k2),
+                ("MADOGUCHI_NEW_PASSWORD", password),
+            ],
+        )
+    };
+    let (ok, out) = add("password1234", "first-admin");
+    assert!(!ok && out.contains("よく使われている"), "{out}");
+    let (ok, out) = add("sakura-chiru-yuugure-2026", "first-admin");
+    assert!(ok && out.contains("first-admin"), "{out}");
+    let (ok, out) = add("sakura-chiru-yuugure-2026", "first-admin");
+    assert!(!ok && out.contains("既に使われています"), "{out}");
+
+    // Production: the development identity provider cannot be enabled.
+    let (ok, out) = run(
+        &["check-config"],
+        &[
+            ("MADOGUCHI_MODE", "production"),
+            ("MADOGUCHI_PUBLIC_URL", "https://madoguchi.example.jp"),
+            ("MADOGUCHI_ENCRYPTION_KEYS", &k2),
+            ("MADOGUCHI_DEV_IDENTITY_PROVIDER", "true"),
+        ],
+    );
+    assert!(
+        !ok && out.contains("dev_identity_provider") && out.contains("本番"),
+        "{out}"
+    );
+    let (ok, out) = run(
+        &["check-config"],
+        &[
+            ("MADOGUCHI_MODE", "production"),
+            ("MADOGUCHI_PUBLIC_URL", "https://madoguchi.example.jp"),
+        ],
+    );
+    assert!(!ok && out.contains("keygen"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

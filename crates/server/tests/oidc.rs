@@ -34,7 +34,10 @@ fn e2e_dir() -> std::path::PathBuf {
 
 fn available() -> bool {
     let ok = e2e_dir().join("node_modules/oidc-provider").is_dir()
-        && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -81,7 +84,10 @@ async fn to_callback(app: &TestApp, c: &reqwest::Client) -> String {
     let token = app.csrf(c, &format!("/t/{T}/sign-in")).await;
     let r = c
         .post(app.url(&format!("/t/{T}/sign-in/oidc")))
-        .form(&[("_csrf", token.as_str()), ("return_to", &format!("/t/{T}/account"))])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("return_to", &format!("/t/{T}/account")),
+        ])
         .send()
         .await
         .unwrap();
@@ -95,10 +101,19 @@ async fn to_callback(app: &TestApp, c: &reqwest::Client) -> String {
             return location;
         }
         let r = c.get(&location).send().await.unwrap();
-        assert!(r.status().is_redirection(), "provider said {}: {}", r.status(), r.text().await.unwrap());
+        assert!(
+            r.status().is_redirection(),
+            "provider said {}: {}",
+            r.status(),
+            r.text().await.unwrap()
+        );
         let next = r.headers()["location"].to_str().unwrap().to_string();
         location = if next.starts_with('/') {
-            let origin: String = location.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+            let origin: String = location
+                .splitn(4, '/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("/");
             format!("{origin}{next}")
         } else {
             next
@@ -121,7 +136,11 @@ async fn scenario(backend: Backend) {
     if !available() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("madoguchi-oidc-{}-{}", std::process::id(), kernel::ids::short_id()));
+    let dir = std::env::temp_dir().join(format!(
+        "madoguchi-oidc-{}-{}",
+        std::process::id(),
+        kernel::ids::short_id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let pem = identity::oidc::generate_key_pem().unwrap();
     let (jwk, _) = identity::oidc::public_jwk(&pem).unwrap();
@@ -149,7 +168,15 @@ async fn scenario(backend: Backend) {
     assert_eq!(provider.issuer, issuer);
 
     // Our public key is published for providers that fetch it.
-    let jwks: serde_json::Value = app.client().get(app.url("/auth/oidc/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: serde_json::Value = app
+        .client()
+        .get(app.url("/auth/oidc/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(jwks["keys"][0]["kty"], "EC");
     assert!(jwks["keys"][0].get("d").is_none());
 
@@ -157,10 +184,25 @@ async fn scenario(backend: Backend) {
     let c = app.client();
     let callback = to_callback(&app, &c).await;
     let r = c.get(&callback).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     assert_eq!(r.headers()["location"], format!("/t/{T}/account"));
-    let html = c.get(app.url(&format!("/t/{T}/account"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("四街道 花子") && html.contains("千葉県四街道市鹿渡無番地"), "{html}");
+    let html = c
+        .get(app.url(&format!("/t/{T}/account")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("四街道 花子") && html.contains("千葉県四街道市鹿渡無番地"),
+        "{html}"
+    );
     assert!(html.contains("マイナンバーカード"));
     // The identity level it proves opens the card-only procedures.
     let r = c
@@ -197,19 +239,37 @@ async fn scenario(backend: Backend) {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{mode}");
         let html = r.text().await.unwrap();
         assert!(html.contains(code), "{mode}: {html}");
-        assert_eq!(app.count("SELECT COUNT(*) FROM resident_sessions").await, sessions, "{mode}");
-        let r = c.get(app.url(&format!("/t/{T}/account"))).send().await.unwrap();
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM resident_sessions").await,
+            sessions,
+            "{mode}"
+        );
+        let r = c
+            .get(app.url(&format!("/t/{T}/account")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{mode}: not signed in");
     }
     set_mode(&provider, "normal").await;
     // A state that never existed, and a callback without a code.
     let c = app.client();
-    for q in ["code=x&state=never-issued", "state=abc", "error=access_denied&state=abc"] {
-        let r = c.get(app.url(&format!("/t/{T}/auth/callback?{q}"))).send().await.unwrap();
+    for q in [
+        "code=x&state=never-issued",
+        "state=abc",
+        "error=access_denied&state=abc",
+    ] {
+        let r = c
+            .get(app.url(&format!("/t/{T}/auth/callback?{q}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{q}");
     }
     assert!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'resident.sign_in_failed'").await >= 9,
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'resident.sign_in_failed'")
+            .await
+            >= 9,
         "refusals are audited"
     );
     drop(provider);

@@ -19,12 +19,18 @@ async fn text(r: reqwest::Response) -> String {
 
 fn totp_now(secret_b32: &str) -> String {
     let secret = kernel::totp::base32_decode(secret_b32).unwrap();
-    kernel::totp::code(&secret, kernel::totp::step_at(kernel::clock::now_ms() / 1000))
+    kernel::totp::code(
+        &secret,
+        kernel::totp::step_at(kernel::clock::now_ms() / 1000),
+    )
 }
 
 fn totp_next(secret_b32: &str) -> String {
     let secret = kernel::totp::base32_decode(secret_b32).unwrap();
-    kernel::totp::code(&secret, kernel::totp::step_at(kernel::clock::now_ms() / 1000) + 1)
+    kernel::totp::code(
+        &secret,
+        kernel::totp::step_at(kernel::clock::now_ms() / 1000) + 1,
+    )
 }
 
 /// Posts a form with the page's CSRF token.
@@ -42,7 +48,12 @@ async fn post_form(
 }
 
 /// Creates a staff account through the administration page.
-async fn create_staff(app: &TestApp, id: &str, roles: &[&str], password: &str) -> reqwest::Response {
+async fn create_staff(
+    app: &TestApp,
+    id: &str,
+    roles: &[&str],
+    password: &str,
+) -> reqwest::Response {
     let admin = app.staff(T, "dx-admin").await;
     let mut fields = vec![
         ("id", id),
@@ -63,7 +74,12 @@ async fn create_staff(app: &TestApp, id: &str, roles: &[&str], password: &str) -
     .await
 }
 
-async fn password_step(app: &TestApp, c: &reqwest::Client, id: &str, password: &str) -> reqwest::Response {
+async fn password_step(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    password: &str,
+) -> reqwest::Response {
     post_form(
         app,
         c,
@@ -86,7 +102,11 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
     assert!(html.contains("「パスワード」は12文字以上"));
     let r = create_staff(app, "tanaka", &["clerk"], "password1234").await;
     assert!(text(r).await.contains("よく使われている"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM staff WHERE id = 'tanaka'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE id = 'tanaka'")
+            .await,
+        0
+    );
     let r = create_staff(app, "tanaka", &["clerk", "reviewer"], NEW_PASSWORD).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(text(r).await.contains("職員 tanaka を登録しました"));
@@ -96,10 +116,27 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
     let r = password_step(app, &c, "tanaka", NEW_PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], format!("/t/{T}/staff/mfa/enrol"));
-    let r = c.get(app.url(&format!("/api/v1/t/{T}/staff/cases"))).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no access before the second factor");
-    let html = text(c.get(app.url(&format!("/t/{T}/staff/mfa/enrol"))).send().await.unwrap()).await;
-    assert!(html.contains("<svg") && html.contains("aria-hidden=\"true\""), "QR code");
+    let r = c
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "no access before the second factor"
+    );
+    let html = text(
+        c.get(app.url(&format!("/t/{T}/staff/mfa/enrol")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("<svg") && html.contains("aria-hidden=\"true\""),
+        "QR code"
+    );
     let secret: String = html
         .split("id=\"totp-secret\">")
         .nth(1)
@@ -110,7 +147,10 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
     assert_eq!(secret.len(), 32, "160-bit secret in base32");
     // The secret is sealed at rest.
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM staff WHERE totp_pending LIKE '%{secret}%'")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM staff WHERE totp_pending LIKE '%{secret}%'"
+        ))
+        .await,
         0
     );
     // Bad input: empty, not digits, wrong code — each explained, nothing enrolled.
@@ -121,11 +161,16 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
         ("000000", "正しくないか"),
     ] {
         let r = post_form(app, &c, &enrol, &enrol, &[("code", code)]).await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "code {code:?}");
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "code {code:?}"
+        );
         assert!(text(r).await.contains(message), "code {code:?}");
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM staff WHERE id = 'tanaka' AND totp_secret IS NULL").await,
+        app.count("SELECT COUNT(*) FROM staff WHERE id = 'tanaka' AND totp_secret IS NULL")
+            .await,
         1
     );
     // The right code (typed with full-width digits and a space) enrols and
@@ -146,13 +191,20 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
         .map(String::from)
         .collect();
     assert_eq!(codes.len(), 10, "{html}");
-    let r = c.get(app.url(&format!("/api/v1/t/{T}/staff/cases"))).send().await.unwrap();
+    let r = c
+        .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "signed in after enrolment");
 
     // Next sign-in: password, then the code.
     let c = app.client();
     let r = password_step(app, &c, "tanaka", NEW_PASSWORD).await;
-    assert_eq!(r.headers()["location"], format!("/t/{T}/staff/sign-in/verify"));
+    assert_eq!(
+        r.headers()["location"],
+        format!("/t/{T}/staff/sign-in/verify")
+    );
     let verify = format!("/t/{T}/staff/sign-in/verify");
     let r = post_form(app, &c, &verify, &verify, &[("code", "")]).await;
     assert!(text(r).await.contains("「認証コード」を入力してください"));
@@ -168,11 +220,22 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
     for attempt in 0..2 {
         let c = app.client();
         password_step(app, &c, "tanaka", NEW_PASSWORD).await;
-        let r = post_form(app, &c, &verify, &verify, &[("code", &codes[0].to_uppercase())]).await;
+        let r = post_form(
+            app,
+            &c,
+            &verify,
+            &verify,
+            &[("code", &codes[0].to_uppercase())],
+        )
+        .await;
         if attempt == 0 {
             assert_eq!(r.status(), StatusCode::SEE_OTHER, "recovery code accepted");
         } else {
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "used once only");
+            assert_eq!(
+                r.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "used once only"
+            );
         }
     }
     // Reset by an administrator: the next sign-in enrols again, sessions end.
@@ -235,7 +298,8 @@ async fn lockout(app: &TestApp) {
         post_form(app, &c2, &verify, &verify, &[("code", "000001")]).await;
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM staff WHERE id = 'approver' AND locked_until > 0").await,
+        app.count("SELECT COUNT(*) FROM staff WHERE id = 'approver' AND locked_until > 0")
+            .await,
         1
     );
     // An administrator unlocks.
@@ -264,8 +328,14 @@ async fn session_limits(app: &TestApp) {
         .execute(app.app.db.write())
         .await
         .unwrap();
-    assert_eq!(a.get(&cases).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(b.get(&cases).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        b.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Absolute: 13 hours after sign-in, however active.
     let a = app.staff(T, "clerk").await;
     sqlx::query("UPDATE staff_sessions SET created_at = $1 WHERE staff_id = 'clerk'")
@@ -273,9 +343,16 @@ async fn session_limits(app: &TestApp) {
         .execute(app.app.db.write())
         .await
         .unwrap();
-    assert_eq!(a.get(&cases).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Expired sessions are deleted, not just refused.
-    assert_eq!(app.count("SELECT COUNT(*) FROM staff_sessions WHERE staff_id = 'clerk'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff_sessions WHERE staff_id = 'clerk'")
+            .await,
+        0
+    );
     // Sign out everywhere ends the other device's session too.
     let a = app.staff(T, "clerk").await;
     let b = app.staff(T, "clerk").await;
@@ -288,8 +365,14 @@ async fn session_limits(app: &TestApp) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(b.get(&cases).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(a.get(&cases).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        b.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        a.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Cookies: HttpOnly, SameSite=Strict.
     let code = app.totp_code(T, "clerk").await;
     let r = app
@@ -318,10 +401,18 @@ async fn csrf_refused(app: &TestApp) {
     let events = format!("SELECT COUNT(*) FROM application_events WHERE application_id = '{id}'");
     let before = app.count(&events).await;
     // No token.
-    let r = clerk.post(&comment).form(&[("comment", "x")]).send().await.unwrap();
+    let r = clerk
+        .post(&comment)
+        .form(&[("comment", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let html = text(r).await;
-    assert!(html.contains("MDG-403-csrf") && html.contains("再読み込み"), "{html}");
+    assert!(
+        html.contains("MDG-403-csrf") && html.contains("再読み込み"),
+        "{html}"
+    );
     // Another browser's token.
     let other = app.client();
     let foreign = app.csrf(&other, &format!("/t/{T}/sign-in")).await;
@@ -392,7 +483,9 @@ async fn submit_jido(app: &TestApp, c: &reqwest::Client, my_number: Option<&str>
         "juminhyo-copy"
     };
     let r = c
-        .post(app.url(&format!("/api/v1/t/{T}/procedures/{procedure}/applications")))
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/{procedure}/applications"
+        )))
         .header("idempotency-key", kernel::ids::token())
         .json(&json!({ "answers": answers }))
         .send()
@@ -405,7 +498,9 @@ async fn submit_jido(app: &TestApp, c: &reqwest::Client, my_number: Option<&str>
 }
 
 async fn identity_levels(app: &TestApp) {
-    let url = app.url(&format!("/api/v1/t/{T}/procedures/juminhyo-copy/applications"));
+    let url = app.url(&format!(
+        "/api/v1/t/{T}/procedures/juminhyo-copy/applications"
+    ));
     let answers = json!({"answers": {
         "applicant": {"name": "山田 太郎", "kana": "やまだ たろう"},
         "scope": "individual", "copies": 1, "purpose": "employment", "delivery": "post"}});
@@ -422,7 +517,10 @@ async fn identity_levels(app: &TestApp) {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let b = body(r).await;
         assert_eq!(b["error"]["code"], "MDG-403-identity-my_number_card");
-        assert!(b["error"]["message"].as_str().unwrap().contains("マイナンバーカード"));
+        assert!(b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("マイナンバーカード"));
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, before);
     // The HTML form sends a resident who is not signed in to sign in first.
@@ -434,7 +532,10 @@ async fn identity_levels(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.starts_with(&format!("/t/{T}/sign-in?need=my_number_card")), "{to}");
+    assert!(
+        to.starts_with(&format!("/t/{T}/sign-in?need=my_number_card")),
+        "{to}"
+    );
     // With the card: accepted; the verified name replaces what was typed.
     let id = submit_case(app, None).await;
     let staff = app.staff(T, "dx-admin").await;
@@ -471,7 +572,14 @@ async fn identity_levels(app: &TestApp) {
     assert!(html.contains("value=\"四街道 花子\"") && html.contains("readonly"));
     assert!(html.contains("マイナンバーカードで確認済み"));
     // The account page shows the verified 基本4情報.
-    let html = text(resident.get(app.url(&format!("/t/{T}/account"))).send().await.unwrap()).await;
+    let html = text(
+        resident
+            .get(app.url(&format!("/t/{T}/account")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(html.contains("千葉県四街道市鹿渡無番地") && html.contains("平成2年4月1日"));
     // A resident session of one tenant means nothing at another.
     let r = resident
@@ -487,12 +595,21 @@ async fn identity_levels(app: &TestApp) {
         &c,
         &format!("/t/{T}/sign-in"),
         &format!("/t/{T}/sign-in/dev"),
-        &[("name", ""), ("address", ""), ("birthdate", "昨日"), ("level", "my_number_card")],
+        &[
+            ("name", ""),
+            ("address", ""),
+            ("birthdate", "昨日"),
+            ("level", "my_number_card"),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = text(r).await;
-    assert!(html.contains("「氏名」を入力") && html.contains("「住所」を入力") && html.contains("「生年月日」を日付で"));
+    assert!(
+        html.contains("「氏名」を入力")
+            && html.contains("「住所」を入力")
+            && html.contains("「生年月日」を日付で")
+    );
     // The return address is only ever a path of this tenant.
     let r = post_form(
         app,
@@ -523,8 +640,10 @@ async fn my_number_encrypted(app: &TestApp) {
         0
     );
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM applications WHERE id = '{id}' AND data LIKE '%mdg1:%'"))
-            .await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM applications WHERE id = '{id}' AND data LIKE '%mdg1:%'"
+        ))
+        .await,
         1
     );
     // Nor anywhere in the SQLite file (with its write-ahead log).
@@ -533,12 +652,23 @@ async fn my_number_encrypted(app: &TestApp) {
             .execute(app.app.db.write())
             .await
             .unwrap();
-        let path = app.app.config.database_url.trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
+        let path = app
+            .app
+            .config
+            .database_url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
         for file in [path.clone(), format!("{path}-wal")] {
             if let Ok(bytes) = std::fs::read(&file) {
                 let hay = String::from_utf8_lossy(&bytes);
                 assert!(!hay.contains(n), "{file} holds the number in plain text");
-                assert!(!hay.contains("1234 5678 9018"), "{file} holds the typed number");
+                assert!(
+                    !hay.contains("1234 5678 9018"),
+                    "{file} holds the typed number"
+                );
             }
         }
     }
@@ -552,10 +682,20 @@ async fn my_number_encrypted(app: &TestApp) {
             .unwrap(),
     )
     .await;
-    assert_eq!(case["answers"]["applicant_my_number"], "********9018", "{case}");
+    assert_eq!(
+        case["answers"]["applicant_my_number"], "********9018",
+        "{case}"
+    );
     let reveals = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'application.reveal_my_number' AND target = 'application:{id}'");
     assert_eq!(app.count(&reveals).await, 0);
-    let html = text(staff.get(app.url(&format!("/t/{T}/staff/cases/{id}"))).send().await.unwrap()).await;
+    let html = text(
+        staff
+            .get(app.url(&format!("/t/{T}/staff/cases/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(html.contains("********9018") && !html.contains(n));
     let page = format!("/t/{T}/staff/cases/{id}");
     let r = post_form(app, &staff, &page, &format!("{page}/reveal"), &[]).await;
@@ -602,16 +742,31 @@ async fn roles_allowed_and_denied(app: &TestApp) {
     let v = version(&body(case(admin.clone()).await).await);
     // 窓口 (clerk) cannot start a review or approve.
     let clerk = app.staff(T, "clerk").await;
-    assert_eq!(act(clerk.clone(), "start_review", v).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(clerk.clone(), "start_review", v).await,
+        StatusCode::FORBIDDEN
+    );
     // 審査 may.
     let reviewer = app.staff(T, "reviewer").await;
-    assert_eq!(act(reviewer.clone(), "start_review", v).await, StatusCode::OK);
+    assert_eq!(
+        act(reviewer.clone(), "start_review", v).await,
+        StatusCode::OK
+    );
     // 審査 cannot approve; 決裁 can.
-    assert_eq!(act(reviewer.clone(), "approve", v + 1).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(reviewer.clone(), "approve", v + 1).await,
+        StatusCode::FORBIDDEN
+    );
     let approver = app.staff(T, "approver").await;
-    assert_eq!(act(approver.clone(), "approve", v + 1).await, StatusCode::OK);
+    assert_eq!(
+        act(approver.clone(), "approve", v + 1).await,
+        StatusCode::OK
+    );
     // Completion is the clerk's.
-    assert_eq!(act(approver.clone(), "complete", v + 2).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(approver.clone(), "complete", v + 2).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(act(clerk.clone(), "complete", v + 2).await, StatusCode::OK);
     // Another department's staff do not see the case, unless granted.
     let kodomo = app.staff(T, "kodomo").await;
@@ -635,20 +790,39 @@ async fn roles_allowed_and_denied(app: &TestApp) {
             .unwrap(),
     )
     .await;
-    assert!(list["items"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == id.as_str()));
     // Administration, outbox and catalogue import: system admin only.
     for who in ["clerk", "reviewer", "approver", "kodomo", "security"] {
         let c = app.staff(T, who).await;
-        let r = c.get(app.url(&format!("/t/{T}/staff/admin"))).send().await.unwrap();
+        let r = c
+            .get(app.url(&format!("/t/{T}/staff/admin")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}: staff admin");
-        let r = c.get(app.url(&format!("/api/v1/t/{T}/staff/outbox"))).send().await.unwrap();
+        let r = c
+            .get(app.url(&format!("/api/v1/t/{T}/staff/outbox")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}: outbox");
     }
     // The audit log: security officer and system admin only.
-    for (who, allowed) in [("security", true), ("dx-admin", true), ("clerk", false), ("approver", false)] {
+    for (who, allowed) in [
+        ("security", true),
+        ("dx-admin", true),
+        ("clerk", false),
+        ("approver", false),
+    ] {
         let c = app.staff(T, who).await;
         let r = c
-            .get(app.url(&format!("/api/v1/t/{T}/staff/audit?target=application:{id}")))
+            .get(app.url(&format!(
+                "/api/v1/t/{T}/staff/audit?target=application:{id}"
+            )))
             .send()
             .await
             .unwrap();
@@ -664,26 +838,56 @@ async fn password_change(app: &TestApp) {
     let page = format!("/t/{T}/staff/account");
     let action = format!("/t/{T}/staff/account/password");
     let hash = "SELECT password_hash FROM staff WHERE id = 'clerk' AND tenant = '122289'";
-    let before: String = sqlx::query_scalar(hash).fetch_one(app.app.db.read()).await.unwrap();
+    let before: String = sqlx::query_scalar(hash)
+        .fetch_one(app.app.db.read())
+        .await
+        .unwrap();
     for (current, new, confirm, message) in [
-        ("wrong", NEW_PASSWORD, NEW_PASSWORD, "「現在のパスワード」が正しくありません"),
+        (
+            "wrong",
+            NEW_PASSWORD,
+            NEW_PASSWORD,
+            "「現在のパスワード」が正しくありません",
+        ),
         (server::demo::DEMO_PASSWORD, "short", "short", "12文字以上"),
-        (server::demo::DEMO_PASSWORD, "qwertyuiop123", "qwertyuiop123", "よく使われている"),
-        (server::demo::DEMO_PASSWORD, "clerk-clerk-2026", "clerk-clerk-2026", "職員IDや氏名"),
-        (server::demo::DEMO_PASSWORD, NEW_PASSWORD, "something-else-2026", "一致しません"),
+        (
+            server::demo::DEMO_PASSWORD,
+            "qwertyuiop123",
+            "qwertyuiop123",
+            "よく使われている",
+        ),
+        (
+            server::demo::DEMO_PASSWORD,
+            "clerk-clerk-2026",
+            "clerk-clerk-2026",
+            "職員IDや氏名",
+        ),
+        (
+            server::demo::DEMO_PASSWORD,
+            NEW_PASSWORD,
+            "something-else-2026",
+            "一致しません",
+        ),
     ] {
         let r = post_form(
             app,
             &c,
             &page,
             &action,
-            &[("current_password", current), ("new_password", new), ("confirm_password", confirm)],
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", confirm),
+            ],
         )
         .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{new}");
         assert!(text(r).await.contains(message), "{message}");
     }
-    let after: String = sqlx::query_scalar(hash).fetch_one(app.app.db.read()).await.unwrap();
+    let after: String = sqlx::query_scalar(hash)
+        .fetch_one(app.app.db.read())
+        .await
+        .unwrap();
     assert_eq!(before, after, "nothing changed");
     let other = app.staff(T, "clerk").await;
     let r = post_form(
@@ -756,7 +960,9 @@ async fn rate_limits() {
             assert_eq!(b["error"]["code"], "MDG-429");
         }
     }
-    let sub = app.url(&format!("/api/v1/t/{T}/procedures/juminhyo-copy/applications"));
+    let sub = app.url(&format!(
+        "/api/v1/t/{T}/procedures/juminhyo-copy/applications"
+    ));
     let mut statuses = Vec::new();
     for _ in 0..3 {
         let r = c
@@ -770,7 +976,11 @@ async fn rate_limits() {
     }
     assert_eq!(
         statuses,
-        [StatusCode::CREATED, StatusCode::CREATED, StatusCode::TOO_MANY_REQUESTS]
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
     );
     app.cleanup().await;
 }
@@ -778,14 +988,27 @@ async fn rate_limits() {
 /// Without the setting, the development identity provider does not exist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_identity_provider_only_when_enabled() {
-    let app = TestApp::spawn_with(testkit::Backend::Sqlite, |c| c.dev_identity_provider = false)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(testkit::Backend::Sqlite, |c| {
+        c.dev_identity_provider = false
+    })
+    .await
+    .unwrap();
     let c = app.client();
-    let html = text(c.get(app.url(&format!("/t/{T}/sign-in"))).send().await.unwrap()).await;
+    let html = text(
+        c.get(app.url(&format!("/t/{T}/sign-in")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(!html.contains("/sign-in/dev"));
     let (cookie, token) = {
-        let r = app.client().get(app.url(&format!("/t/{T}/staff/sign-in"))).send().await.unwrap();
+        let r = app
+            .client()
+            .get(app.url(&format!("/t/{T}/staff/sign-in")))
+            .send()
+            .await
+            .unwrap();
         let cookie = r
             .headers()
             .get_all("set-cookie")
@@ -801,7 +1024,12 @@ async fn dev_identity_provider_only_when_enabled() {
         .client()
         .post(app.url(&format!("/t/{T}/sign-in/dev")))
         .header("cookie", format!("mdg_csrf={cookie}"))
-        .form(&[("_csrf", token.as_str()), ("name", "x"), ("address", "y"), ("birthdate", "1990-01-01")])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("name", "x"),
+            ("address", "y"),
+            ("birthdate", "1990-01-01"),
+        ])
         .send()
         .await
         .unwrap();
