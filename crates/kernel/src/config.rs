@@ -290,7 +290,8 @@ impl Config {
     /// reads (probably typos); `check-config` reports them. `MADOGUCHI_TEST_*`
     /// belong to the test suite.
     pub fn unknown_env_vars() -> Vec<String> {
-        const KNOWN: [&str; 20] = [
+        const KNOWN: [&str; 21] = [
+            "MADOGUCHI_OIDC_IDENTITY_LEVEL",
             "MADOGUCHI_MODE",
             "MADOGUCHI_ENCRYPTION_KEYS",
             "MADOGUCHI_TRUSTED_PROXIES",
