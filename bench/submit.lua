@@ -1,5 +1,7 @@
 -- wrk script: durable online submissions of 住民票の写し to 四街道市, each
--- with its own Idempotency-Key, so every request creates a case.
+-- with its own Idempotency-Key, so every request creates a case. The
+-- resident is signed in with the My Number card (MDG_RESIDENT_COOKIE), so
+-- each request also loads and decrypts the resident session.
 local threads = {}
 local next_id = 0
 
@@ -11,6 +13,7 @@ end
 
 function init(args)
   counter = 0
+  cookie = os.getenv("MDG_RESIDENT_COOKIE") or ""
   prefix = string.format("bench-%d-%d-%d-", os.time(), math.random(1, 1000000000), tid)
   body = '{"answers":{"applicant":{"name":"山田 太郎","kana":"やまだ たろう"},' ..
          '"scope":"individual","copies":"1","purpose":"employment","delivery":"counter"}}'
@@ -19,7 +22,7 @@ end
 function request()
   counter = counter + 1
   return wrk.format("POST", "/api/v1/t/122289/procedures/juminhyo-copy/applications",
-    { ["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. counter }, body)
+    { ["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. counter, ["Cookie"] = cookie }, body)
 end
 
 function done(summary, latency, requests)

@@ -121,7 +121,7 @@ export const JUMINHYO_ANSWERS = {
 export async function fillJuminhyoForm(page) {
   // After a sign-in with the My Number card the name comes from the
   // verified identity and is read-only.
-  if (!(await page.locator('#field-applicant').evaluate((el) => el.readOnly))) {
+  if ((await page.locator('#field-applicant[readonly]').count()) === 0) {
     await page.fill('#field-applicant', JUMINHYO_ANSWERS.applicant);
   }
   await page.fill('#field-applicant_kana', JUMINHYO_ANSWERS.applicant_kana);

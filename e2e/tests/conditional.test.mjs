@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, expectNoAxeViolations, YOTSUKAIDO } from '../lib.mjs';
+import { launch, newPage, url, expectNoAxeViolations, residentSignIn, YOTSUKAIDO } from '../lib.mjs';
 
 let browser;
 
@@ -16,11 +16,13 @@ after(async () => {
   await browser?.close();
 });
 
+// The form needs the My Number card: each test signs in first.
 const FORM = `/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=ja`;
 const OTHER = '[data-field-name="purpose_other"]';
 
 test('with JavaScript the conditional field appears only for その他', async () => {
   const { page } = await newPage(browser);
+  await residentSignIn(page, YOTSUKAIDO);
   await page.goto(url(FORM));
   assert.equal(await page.isHidden(OTHER), true, 'hidden before any choice');
   await page.check('input[name="purpose"][value="other"]');
@@ -32,6 +34,7 @@ test('with JavaScript the conditional field appears only for その他', async (
 
 test('without JavaScript the conditional field is shown with its condition', async () => {
   const { page } = await newPage(browser, { javaScriptEnabled: false });
+  await residentSignIn(page, YOTSUKAIDO);
   await page.goto(url(FORM));
   assert.equal(await page.isVisible(OTHER), true);
   const hint = await page.textContent(`${OTHER} .hint`);

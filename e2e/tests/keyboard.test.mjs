@@ -1,14 +1,20 @@
-// A resident who uses only the keyboard can apply for a copy of the
-// certificate of residence (住民票の写し, 四街道市): Tab and Shift+Tab to move,
-// typing, Space for radios and checkboxes, arrow keys within a radio group,
-// Enter to follow links and press buttons. No page.fill or page.click.
+// A resident who uses only the keyboard can sign in (development identity
+// provider) and apply for a copy of the certificate of residence
+// (住民票の写し, 四街道市, needs the My Number card); a member of staff can
+// sign in with the password and the second factor (TOTP code). Tab and
+// Shift+Tab to move, typing, Space for radios and checkboxes, arrow keys
+// within a radio group, Enter to follow links and press buttons. No
+// page.fill or page.click.
 //
 // Every Tab stop must be visible (non-zero box) and show a focus outline,
 // and the first Tab stop on a page is the skip link.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, RECEIPT_RE, YOTSUKAIDO, JUMINHYO_ANSWERS } from '../lib.mjs';
+import {
+  launch, newPage, url, nextTotpCode, STAFF_PASSWORD, DEV_RESIDENT, RECEIPT_RE, YOTSUKAIDO,
+  JUMINHYO_ANSWERS,
+} from '../lib.mjs';
 
 let browser;
 let context;
@@ -88,27 +94,83 @@ async function isChecked(selector) {
   return page.evaluate((s) => document.querySelector(s).checked, selector);
 }
 
-test('keyboard only: apply for juminhyo-copy up to the receipt number', async () => {
-  await page.goto(url(`/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=ja`));
-
-  // The skip link is the first Tab stop and moves focus to <main>.
+/** The skip link is the first Tab stop and moves focus to <main>. */
+async function skipToMain() {
   const first = await move('Tab');
   assert.match(first.className, /\bskip-link\b/, `first Tab stop is ${describeFocus(first)}`);
   assert.ok(first.box.x >= 0 && first.box.y >= 0, 'the focused skip link is on screen');
   await page.keyboard.press('Enter');
   await expectFocus('#main');
+}
 
-  // Name and its reading; Shift+Tab back to check the name, then on again.
+/** Replaces the focused text field's value by typing (select all, then type). */
+async function retype(text) {
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(text);
+}
+
+const activeValue = () => page.evaluate(() => document.activeElement.value);
+
+test('keyboard only: resident dev sign-in from the apply link of a My Number card procedure', async () => {
+  // Not signed in: the apply form sends the resident to the sign-in page.
+  await page.goto(url(`/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=ja`));
+  assert.equal(new URL(page.url()).pathname, `/t/${YOTSUKAIDO}/sign-in`, `apply without sign-in: ${page.url()}`);
+  await skipToMain();
+
+  // The development identity provider's form: name, address, birthdate (in
+  // the Japanese era), gender and level radio groups.
+  await tabTo('#field-name');
+  await retype(DEV_RESIDENT.name);
+  await move('Tab');
+  await expectFocus('#field-address');
+  await retype(DEV_RESIDENT.address);
+  await move('Tab');
+  await expectFocus('#field-birthdate');
+  await retype('平成2年4月1日');
+  assert.equal(await activeValue(), '平成2年4月1日');
+
+  // A radio group with a choice made: Tab lands on the chosen option.
+  await move('Tab');
+  await expectFocus('input[type="radio"][name="gender"]:checked');
+  await page.keyboard.press('ArrowDown');
+  assert.ok(await isChecked('#gender-male'), 'ArrowDown chose the next gender');
+  await page.keyboard.press('ArrowUp');
+  assert.ok(await isChecked('#gender-female'), 'ArrowUp chose 女性 again');
+  await move('Tab');
+  await expectFocus('#level-my_number_card');
+  assert.ok(await isChecked('#level-my_number_card'));
+
+  await tabTo('form[action$="/sign-in/dev"] button[type="submit"]');
+  const signedIn = await pressAndNavigate('Enter');
+  assert.equal(signedIn.status(), 200);
+  assert.equal(new URL(page.url()).pathname, `/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply`,
+    `back at the form after signing in: ${page.url()}`);
+  assert.equal(await page.evaluate(() => document.querySelector('#field-applicant').readOnly), true,
+    'the verified name is read-only');
+});
+
+test('keyboard only: apply for juminhyo-copy up to the receipt number', async () => {
+  // Signed in by the test above, with the My Number card.
+  await page.goto(url(`/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=ja`));
+  assert.equal(new URL(page.url()).pathname, `/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply`,
+    `the apply form (signed in): ${page.url()}`);
+
+  await skipToMain();
+
+  // The name comes from the card: a read-only Tab stop. Its reading is
+  // typed; Shift+Tab back to the name, then on again.
   await tabTo('#field-applicant');
-  await page.keyboard.type(JUMINHYO_ANSWERS.applicant);
+  assert.equal((await activeValue()).replace(/\s+/g, ' '), JUMINHYO_ANSWERS.applicant);
+  await page.keyboard.type('x');
+  assert.equal((await activeValue()).replace(/\s+/g, ' '), JUMINHYO_ANSWERS.applicant, 'read-only: typing changes nothing');
   await move('Tab');
   await expectFocus('#field-applicant_kana');
   await page.keyboard.type(JUMINHYO_ANSWERS.applicant_kana);
   await move('Shift+Tab');
   await expectFocus('#field-applicant');
-  assert.equal(await page.evaluate(() => document.activeElement.value), JUMINHYO_ANSWERS.applicant);
   await move('Tab');
   await expectFocus('#field-applicant_kana');
+  assert.equal(await activeValue(), JUMINHYO_ANSWERS.applicant_kana);
 
   // Radio group with nothing chosen: Tab lands on the first option, Space
   // chooses it, arrows move the choice within the group.
@@ -162,5 +224,33 @@ test('keyboard only: apply for juminhyo-copy up to the receipt number', async ()
 
   const receipt = (await page.textContent('.panel__ref')).trim();
   assert.match(receipt, RECEIPT_RE);
+});
+
+test('keyboard only: staff sign-in with password and second factor', async () => {
+  await context.close();
+  ({ context, page } = await newPage(browser, { viewport: { width: 1024, height: 768 } }));
+  await page.goto(url(`/t/${YOTSUKAIDO}/staff/sign-in?lang=ja`));
+  await skipToMain();
+
+  await tabTo('#field-id');
+  await page.keyboard.type('approver');
+  await move('Tab');
+  await expectFocus('#field-password');
+  await page.keyboard.type(STAFF_PASSWORD);
+  await move('Tab');
+  await expectFocus('main form button[type="submit"]');
+  const passwordOk = await pressAndNavigate('Enter');
+  assert.equal(passwordOk.status(), 200);
+  assert.equal(new URL(page.url()).pathname, `/t/${YOTSUKAIDO}/staff/sign-in/verify`, `after the password: ${page.url()}`);
+
+  // The second factor: the code, typed, then Enter on the button.
+  await skipToMain();
+  await tabTo('#field-code');
+  await page.keyboard.type(await nextTotpCode(YOTSUKAIDO, 'approver'));
+  await move('Tab');
+  await expectFocus('main form:has(#field-code) button[type="submit"]');
+  const verified = await pressAndNavigate('Enter');
+  assert.equal(verified.status(), 200);
+  assert.equal(new URL(page.url()).pathname, `/t/${YOTSUKAIDO}/staff/cases`, `after the code: ${page.url()}`);
   await context.close();
 });

@@ -5,16 +5,20 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { launch, newPage, url, submitVia, YOTSUKAIDO, YOKKAICHI } from '../lib.mjs';
+import { launch, newPage, url, submitVia, residentSignIn, YOTSUKAIDO, YOKKAICHI } from '../lib.mjs';
 
 const WIDTH = 375;
 const OUT = fileURLToPath(new URL('../test-results/', import.meta.url));
 
+/** [name, path, whether a resident signs in first (the form needs the My Number card)] */
 const PAGES = [
   ['home', (t) => `/t/${t}`],
   ['list', (t) => `/t/${t}/procedures`],
   ['detail', (t) => `/t/${t}/procedures/juminhyo-copy`],
-  ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`],
+  ['sign-in', (t) => `/t/${t}/sign-in`],
+  ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`, true],
+  ['account', (t) => `/t/${t}/account`, true],
+  ['staff-sign-in', (t) => `/t/${t}/staff/sign-in`],
 ];
 
 let browser;
@@ -50,7 +54,7 @@ async function expectNoHorizontalScroll(page, name) {
 for (const lang of ['ja', 'en']) {
   describe(`375px wide, ${lang}`, () => {
     for (const tenant of [YOTSUKAIDO, YOKKAICHI]) {
-      for (const [what, path] of PAGES) {
+      for (const [what, path, signIn] of PAGES) {
         test(`${what} ${tenant}`, async () => {
           const { context, page } = await newPage(browser, {
             viewport: { width: WIDTH, height: 812 },
@@ -59,8 +63,10 @@ for (const lang of ['ja', 'en']) {
             hasTouch: true,
           });
           try {
+            if (signIn) await residentSignIn(page, tenant);
             const response = await page.goto(url(`${path(tenant)}?lang=${lang}`));
             assert.equal(response.status(), 200);
+            assert.equal(new URL(page.url()).pathname, path(tenant), `${what} is shown`);
             await expectNoHorizontalScroll(page, `${lang}-${tenant}-${what}`);
           } finally {
             await context.close();
@@ -74,6 +80,7 @@ for (const lang of ['ja', 'en']) {
         viewport: { width: WIDTH, height: 812 }, isMobile: true, hasTouch: true,
       });
       try {
+        await residentSignIn(page, YOTSUKAIDO);
         await page.goto(url(`/t/${YOTSUKAIDO}/procedures/juminhyo-copy/apply?lang=${lang}`));
         const response = await submitVia(page, 'button[name="_action"][value="review"]');
         assert.equal(response.status(), 422);

@@ -252,10 +252,7 @@ pub struct CodeForm {
 }
 
 pub async fn verify_post(
-    State(db): State<Db>,
-    State(accounts): State<Accounts>,
-    State(policy): State<SessionPolicy>,
-    State(dev): State<DevMode>,
+    State(st): State<crate::IdentityState>,
     Path(tenant): Path<String>,
     lang: Lang,
     pending: Result<PendingStaff, AppError>,
@@ -264,13 +261,14 @@ pub async fn verify_post(
     let Some(pending) = pending.ok().filter(|p| p.stage == Stage::Password) else {
         return Ok(restart(&tenant));
     };
-    let t = kernel::tenant::load(&db, &tenant).await?;
+    let (db, accounts, policy, dev) = (&st.db, &st.accounts, st.session, st.dev_mode);
+    let t = kernel::tenant::load(db, &tenant).await?;
     let mut errors = FormErrors::default();
     if f.code.trim().is_empty() {
         errors.push("code", i18n::t(lang, "staff.verify.code_required"));
         return Ok(verify_page(lang, &t, dev, errors));
     }
-    match account::verify_second_factor(&db, &accounts, &pending, &f.code).await? {
+    match account::verify_second_factor(db, accounts, &pending, &f.code).await? {
         FactorOutcome::SignedIn { cookie } => {
             return Ok(with_cookie(
                 auth::session_cookie(&cookie, policy.secure),
@@ -290,7 +288,7 @@ pub async fn verify_post(
             return Ok(sign_in_page(
                 lang,
                 &t,
-                &accounts,
+                accounts,
                 errors,
                 pending.staff.id.clone(),
             ));

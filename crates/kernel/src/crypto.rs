@@ -201,10 +201,8 @@ impl Vault {
 pub fn seal_my_numbers(vault: &Vault, tenant: &str, v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
-        Value::String(s) => {
-            if s.chars().count() <= 24 && jp::MyNumber::parse(s).is_ok() {
-                *s = vault.seal(tenant, Purpose::MyNumber, s);
-            }
+        Value::String(s) if s.chars().count() <= 24 && jp::MyNumber::parse(s).is_ok() => {
+            *s = vault.seal(tenant, Purpose::MyNumber, s);
         }
         Value::Array(a) => a.iter_mut().for_each(|x| seal_my_numbers(vault, tenant, x)),
         Value::Object(o) => o

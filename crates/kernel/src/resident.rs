@@ -66,6 +66,7 @@ pub struct Resident {
 }
 
 /// Opens a resident session; returns the cookie value `<tenant>.<token>`.
+#[allow(clippy::too_many_arguments)]
 pub async fn open(
     db: &Db,
     vault: &Vault,

@@ -111,7 +111,7 @@ pub enum Claim {
 }
 
 impl Claim {
-    pub fn value<'a>(self, c: &'a kernel::resident::Claims) -> Option<&'a str> {
+    pub fn value(self, c: &kernel::resident::Claims) -> Option<&str> {
         match self {
             Claim::Name => c.name.as_deref(),
             Claim::Address => c.address.as_deref(),
