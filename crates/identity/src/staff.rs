@@ -412,7 +412,7 @@ pub async fn enrol_post(
                 i18n::t(lang, "staff.recovery.title"),
                 format!("/t/{tenant}/staff/mfa/enrol"),
             )
-            .staff(&pending.staff.name);
+            .for_staff(&pending.staff);
             let mut resp = render(&RecoveryCodes {
                 page,
                 codes,
@@ -458,7 +458,7 @@ async fn account_page(
         i18n::t(lang, "staff.account.title"),
         format!("/t/{}/staff/account", staff.tenant),
     )
-    .staff(&staff.name)
+    .for_staff(&staff)
     .with_errors(!errors.is_empty());
     let department = t
         .departments
@@ -548,7 +548,7 @@ pub async fn recovery_post(State(db): State<Db>, staff: Staff, lang: Lang) -> Ap
         i18n::t(lang, "staff.recovery.title"),
         format!("/t/{}/staff/account", staff.tenant),
     )
-    .staff(&staff.name);
+    .for_staff(&staff);
     Ok(render(&RecoveryCodes {
         page,
         codes,

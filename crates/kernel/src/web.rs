@@ -71,6 +71,9 @@ pub struct Page {
     pub title: String,
     pub tenant: Option<TenantHeader>,
     pub staff_name: Option<String>,
+    /// The signed-in member of staff may open staff administration / the audit log.
+    pub staff_admin: bool,
+    pub staff_audit: bool,
     /// A resident signed in (name from the verified identity).
     pub resident_name: Option<String>,
     /// Current path (without query) for the language switch.
@@ -89,6 +92,8 @@ impl Page {
             title: title.into(),
             tenant: None,
             staff_name: None,
+            staff_admin: false,
+            staff_audit: false,
             resident_name: None,
             path: path.into(),
             breadcrumbs: Vec::new(),
@@ -116,6 +121,16 @@ impl Page {
 
     pub fn resident(mut self, name: Option<&str>) -> Self {
         self.resident_name = name.map(str::to_string);
+        self
+    }
+
+    /// The header of a back-office page: name, and only the links this
+    /// member of staff may follow.
+    pub fn for_staff(mut self, s: &crate::auth::Staff) -> Self {
+        use crate::auth::Proof;
+        self.staff_name = Some(s.name.clone());
+        self.staff_admin = crate::auth::SystemAdmin::holds(s);
+        self.staff_audit = crate::auth::SecurityOfficer::holds(s);
         self
     }
 

@@ -32,7 +32,7 @@ fn staff_page(
     title: impl Into<String>,
     path: impl Into<String>,
 ) -> Page {
-    tenant_page(lang, t, title, path).staff(&staff.name)
+    tenant_page(lang, t, title, path).for_staff(staff)
 }
 
 pub async fn staff_home(_staff: Staff, Path(tenant): Path<String>) -> Response {
