@@ -74,11 +74,14 @@ fn content_type(req: &Request) -> String {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase()
+        .to_string()
 }
 
 /// Finds the `_csrf` field in a urlencoded or multipart body.
-fn field_in_body(content_type: &str, body: &[u8]) -> Option<String> {
+fn field_in_body(original: &str, body: &[u8]) -> Option<String> {
+    // Media types are case-insensitive; the multipart boundary is not
+    // (browsers send e.g. `----WebKitFormBoundaryAbC…`).
+    let content_type = &original.to_ascii_lowercase();
     if content_type.starts_with("application/x-www-form-urlencoded") {
         return serde_urlencoded_pairs(body)
             .into_iter()
@@ -86,10 +89,14 @@ fn field_in_body(content_type: &str, body: &[u8]) -> Option<String> {
             .map(|(_, v)| v);
     }
     if content_type.starts_with("multipart/form-data") {
-        let boundary = content_type
+        let boundary = original
             .split(';')
-            .filter_map(|p| p.trim().strip_prefix("boundary="))
-            .next()?
+            .map(str::trim)
+            .find_map(|p| {
+                p.get(..9)
+                    .filter(|k| k.eq_ignore_ascii_case("boundary="))
+                    .and_then(|_| p.get(9..))
+            })?
             .trim_matches('"');
         let delim = format!("--{boundary}");
         let d = delim.as_bytes();
@@ -158,7 +165,8 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
         if cross_site(&req) {
             return AppError::Csrf.into_response();
         }
-        let ct = content_type(&req);
+        let ct_original = content_type(&req);
+        let ct = ct_original.to_ascii_lowercase();
         if req.uri().path().starts_with("/api/") {
             let preflight_free = ct.starts_with("application/x-www-form-urlencoded")
                 || ct.starts_with("multipart/form-data")
@@ -176,7 +184,7 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
                 Ok(b) => b,
                 Err(_) => return AppError::PayloadTooLarge.into_response(),
             };
-            let sent = field_in_body(&ct, &bytes).unwrap_or_default();
+            let sent = field_in_body(&ct_original, &bytes).unwrap_or_default();
             if !crate::secrets::constant_time_eq(&sent, &token) {
                 return AppError::Csrf.into_response();
             }
