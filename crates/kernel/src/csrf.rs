@@ -25,13 +25,27 @@ use crate::error::AppError;
 pub const COOKIE: &str = "mdg_csrf";
 pub const FIELD: &str = "_csrf";
 
+/// What page templates need to know about the request in hand.
+#[derive(Clone, Default)]
+struct RequestContext {
+    token: String,
+    /// The browser holds a resident session cookie (not yet checked).
+    resident_cookie: bool,
+}
+
 tokio::task_local! {
-    static TOKEN: String;
+    static CONTEXT: RequestContext;
 }
 
 /// The token of the request being handled (empty outside a request).
 pub fn current() -> String {
-    TOKEN.try_with(Clone::clone).unwrap_or_default()
+    CONTEXT.try_with(|c| c.token.clone()).unwrap_or_default()
+}
+
+/// Whether the request carries a resident session cookie, so that pages
+/// offer "account / sign out" instead of "sign in".
+pub fn resident_cookie() -> bool {
+    CONTEXT.try_with(|c| c.resident_cookie).unwrap_or(false)
 }
 
 #[derive(Clone)]
@@ -193,7 +207,12 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
     } else {
         req
     };
-    let mut resp = TOKEN.scope(token, next.run(req)).await;
+    let context = RequestContext {
+        token,
+        resident_cookie: crate::auth::cookie(req.headers(), crate::resident::RESIDENT_COOKIE)
+            .is_some_and(|v| !v.is_empty()),
+    };
+    let mut resp = CONTEXT.scope(context, next.run(req)).await;
     if fresh {
         let value = format!(
             "{COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax{}",

@@ -76,6 +76,8 @@ pub struct Page {
     pub staff_audit: bool,
     /// A resident signed in (name from the verified identity).
     pub resident_name: Option<String>,
+    /// The browser holds a resident session (pages that do not load it).
+    pub resident_session: bool,
     /// Current path (without query) for the language switch.
     pub path: String,
     pub breadcrumbs: Vec<(String, String)>,
@@ -95,6 +97,7 @@ impl Page {
             staff_admin: false,
             staff_audit: false,
             resident_name: None,
+            resident_session: crate::csrf::resident_cookie(),
             path: path.into(),
             breadcrumbs: Vec::new(),
             csrf: crate::csrf::current(),
