@@ -48,6 +48,7 @@ pub struct IdentityState {
     pub dev_idp: DevIdp,
     pub subject_key: SubjectKey,
     pub public_url: PublicUrl,
+    pub residents: kernel::resident::ResidentCache,
 }
 
 /// Housekeeping: sessions past their limits, unfinished sign-ins.

@@ -130,6 +130,44 @@ pub fn clear_cookie_header() -> String {
     format!("{RESIDENT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
+/// Sessions recently read, so that a resident's requests do not each cost
+/// a database round trip and a decryption. An entry is trusted for
+/// [`CACHE_MS`]; signing out here removes it at once (on other servers of
+/// a deployment it lapses within that time).
+#[derive(Clone, Default)]
+pub struct ResidentCache {
+    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Resident)>>>,
+}
+
+pub const CACHE_MS: i64 = 10_000;
+
+impl ResidentCache {
+    fn get(&self, key: &str, now: i64) -> Option<Resident> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(at, _)| now - *at < CACHE_MS)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&self, key: String, now: i64, r: Resident) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (at, _)| now - *at < CACHE_MS);
+        }
+        map.insert(key, (now, r));
+    }
+
+    pub fn forget(&self, cookie_value: &str) {
+        if let Some((tenant, token)) = cookie_value.split_once('.') {
+            let key = format!("{tenant}|{}", ids::hash_token(token));
+            self.entries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+        }
+    }
+}
+
 pub async fn sign_out(db: &Db, cookie_value: &str) -> AppResult<()> {
     if let Some((tenant, token)) = cookie_value.split_once('.') {
         sqlx::query("DELETE FROM resident_sessions WHERE tenant = $1 AND token_hash = $2")
@@ -156,6 +194,7 @@ pub async fn purge(db: &Db) -> AppResult<u64> {
 async fn load(
     db: &Db,
     vault: &Vault,
+    cache: &ResidentCache,
     path_tenant: &str,
     value: &str,
 ) -> AppResult<Option<Resident>> {
@@ -165,6 +204,25 @@ async fn load(
     if tenant != path_tenant {
         return Ok(None);
     }
+    let now = clock::now_ms();
+    let key = format!("{tenant}|{}", ids::hash_token(token));
+    if let Some(r) = cache.get(&key, now) {
+        return Ok(Some(r));
+    }
+    let r = load_uncached(db, vault, tenant, token, value).await?;
+    if let Some(r) = &r {
+        cache.put(key, now, r.clone());
+    }
+    Ok(r)
+}
+
+async fn load_uncached(
+    db: &Db,
+    vault: &Vault,
+    tenant: &str,
+    token: &str,
+    value: &str,
+) -> AppResult<Option<Resident>> {
     let Some(row) = sqlx::query(
         "SELECT subject_hash, provider, identity_level, claims, created_at, last_seen FROM resident_sessions
          WHERE tenant = $1 AND token_hash = $2",
@@ -221,6 +279,7 @@ where
     S: Send + Sync,
     Db: FromRef<S>,
     Vault: FromRef<S>,
+    ResidentCache: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -243,6 +302,7 @@ where
             load(
                 &Db::from_ref(state),
                 &Vault::from_ref(state),
+                &ResidentCache::from_ref(state),
                 &tenant,
                 &value,
             )

@@ -20,6 +20,7 @@ pub struct ProceduresState {
     pub session: SessionPolicy,
     pub limits: Limits,
     pub vault: kernel::crypto::Vault,
+    pub residents: kernel::resident::ResidentCache,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -96,6 +96,7 @@ impl App {
             absolute_ms: config.staff_absolute_hours * 3_600_000,
             secure,
         };
+        let residents = kernel::resident::ResidentCache::default();
         let links = Links {
             public_url: config.public_url.as_str().into(),
             access_key: kernel::secrets::load_or_create(&db, "access_token_key")
@@ -113,6 +114,7 @@ impl App {
                 max_attachment_bytes: config.max_attachment_bytes as u64,
             },
             vault: vault.clone(),
+            residents: residents.clone(),
         };
         let oidc = match &config.oidc {
             Some(o) => Some(Arc::new(
@@ -139,6 +141,7 @@ impl App {
                 kernel::secrets::load_or_create(&db, "resident_subject_key").await?,
             )),
             public_url: identity::PublicUrl(config.public_url.as_str().into()),
+            residents,
         };
         let csrf = kernel::csrf::CsrfConfig {
             key: Arc::new(kernel::secrets::load_or_create(&db, "csrf_key").await?),

@@ -581,6 +581,36 @@ async fn identity_levels(app: &TestApp) {
     )
     .await;
     assert!(html.contains("千葉県四街道市鹿渡無番地") && html.contains("平成2年4月1日"));
+    // Signing out ends the session at once (also for the session cache).
+    let leaving = app.resident(T, "my_number_card").await;
+    assert_eq!(
+        leaving
+            .get(app.url(&format!("/t/{T}/account")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let r = post_form(
+        app,
+        &leaving,
+        &format!("/t/{T}/account"),
+        &format!("/t/{T}/sign-out"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        leaving
+            .get(app.url(&format!("/t/{T}/account")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
     // A resident session of one tenant means nothing at another.
     let r = resident
         .get(app.url("/t/242021/account"))
