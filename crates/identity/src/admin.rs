@@ -125,7 +125,7 @@ async fn page(
         i18n::t(lang, "staff_admin.title"),
         format!("/t/{}/staff/admin", admin.tenant),
     )
-    .for_staff(&admin)
+    .for_staff(admin)
     .with_errors(!errors.is_empty());
     let status = if errors.is_empty() {
         StatusCode::OK

@@ -355,9 +355,19 @@ impl OidcClient {
             )));
         }
         let mut set = self.jwk_set(false).await?;
+        // By kid; without one, only a key of the token's own kind.
+        let family = header.alg.family();
         let find = |set: &JwkSet| {
             set.keys
                 .iter()
+                .filter(|k| {
+                    use jsonwebtoken::jwk::AlgorithmParameters as P;
+                    use jsonwebtoken::AlgorithmFamily as F;
+                    matches!(
+                        (&k.algorithm, family),
+                        (P::RSA(_), F::Rsa) | (P::EllipticCurve(_), F::Ec)
+                    )
+                })
                 .find(|k| match (&header.kid, &k.common.key_id) {
                     (Some(want), Some(have)) => want == have,
                     (None, _) => true,
@@ -381,6 +391,7 @@ impl OidcClient {
         v.set_audience(&[self.config.client_id.as_str()]);
         v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         v.leeway = 60;
+        v.validate_nbf = true;
         let data = jsonwebtoken::decode::<Value>(token, &key, &v)
             .map_err(|e| OidcError::InvalidToken(e.to_string()))?;
         let c = data.claims;

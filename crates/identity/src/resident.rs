@@ -153,6 +153,17 @@ pub async fn sign_in_get(
     .await
 }
 
+/// The cookie that binds a sign-in in flight to the browser that started
+/// it, so a stolen or planted callback URL is worth nothing elsewhere.
+const FLOW_COOKIE: &str = "mdg_oidc";
+
+fn flow_cookie(tenant: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{FLOW_COOKIE}={value}; Path=/t/{tenant}/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 /// Starts the OpenID Connect round trip.
 pub async fn oidc_start(
     State(st): State<IdentityState>,
@@ -168,18 +179,27 @@ pub async fn oidc_start(
             tracing::warn!(error = %e, "OpenID Connect start failed");
             AppError::Internal(anyhow::anyhow!("identity provider: {e}"))
         })?;
+    let browser = kernel::ids::token();
     sqlx::query(
-        "INSERT INTO oidc_requests (tenant, state_hash, nonce, code_verifier, return_to, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO oidc_requests (tenant, state_hash, browser_hash, nonce, code_verifier, return_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&tenant)
     .bind(kernel::ids::hash_token(&started.state))
+    .bind(kernel::ids::hash_token(&browser))
     .bind(&started.nonce)
     .bind(st.vault.seal(&tenant, kernel::crypto::Purpose::IdentityClaims, &started.code_verifier))
     .bind(safe_return(&tenant, &f.return_to))
     .bind(kernel::clock::now_ms())
     .execute(st.db.write())
     .await?;
-    Ok(Redirect::to(&started.url).into_response())
+    Ok((
+        [(
+            header::SET_COOKIE,
+            flow_cookie(&tenant, &browser, REQUEST_TTL_MS / 1000, st.session.secure),
+        )],
+        Redirect::to(&started.url),
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -232,6 +252,7 @@ pub async fn oidc_callback(
     State(st): State<IdentityState>,
     Path(tenant): Path<String>,
     lang: Lang,
+    headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> AppResult<Response> {
     kernel::tenant::load(&st.db, &tenant).await?;
@@ -259,12 +280,17 @@ pub async fn oidc_callback(
         )
         .await;
     };
-    // One use: the row is deleted as it is read, so a replayed state finds nothing.
+    // One use, by the browser that started it: the row is deleted as it is
+    // read, so a replayed state finds nothing, and another browser (a
+    // stolen or planted callback URL) matches no row.
+    let browser = kernel::auth::cookie(&headers, FLOW_COOKIE).unwrap_or("");
     let row = sqlx::query(
-        "DELETE FROM oidc_requests WHERE tenant = $1 AND state_hash = $2 RETURNING nonce, code_verifier, return_to, created_at",
+        "DELETE FROM oidc_requests WHERE tenant = $1 AND state_hash = $2 AND browser_hash = $3
+         RETURNING nonce, code_verifier, return_to, created_at",
     )
     .bind(&tenant)
     .bind(kernel::ids::hash_token(&state))
+    .bind(kernel::ids::hash_token(browser))
     .fetch_optional(st.db.write())
     .await?;
     let Some(row) = row else {
@@ -431,12 +457,14 @@ pub async fn dev_sign_in(
 
 pub async fn sign_out(
     State(db): State<Db>,
+    State(cache): State<resident::ResidentCache>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     if let Some(v) = kernel::auth::cookie(&headers, resident::RESIDENT_COOKIE) {
         if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
             resident::sign_out(&db, v).await?;
+            cache.forget(v);
         }
     }
     Ok((

@@ -127,7 +127,7 @@ pub async fn sign_in_post(
         errors.push("password", i18n::t(lang, "staff.sign_in.password_required"));
     }
     if errors.is_empty() {
-        match account::sign_in_password(&db, accounts.lockout, &tenant, &id, &f.password).await? {
+        match account::sign_in_password(&db, &accounts, &tenant, &id, &f.password).await? {
             PasswordOutcome::Pending { stage, cookie } => {
                 let next = match stage {
                     Stage::Enrol => format!("/t/{tenant}/staff/mfa/enrol"),
@@ -458,7 +458,7 @@ async fn account_page(
         i18n::t(lang, "staff.account.title"),
         format!("/t/{}/staff/account", staff.tenant),
     )
-    .for_staff(&staff)
+    .for_staff(staff)
     .with_errors(!errors.is_empty());
     let department = t
         .departments
@@ -508,12 +508,15 @@ pub struct PasswordForm {
 
 pub async fn password_post(
     State(db): State<Db>,
+    State(accounts): State<Accounts>,
+    State(policy): State<SessionPolicy>,
     staff: Staff,
     lang: Lang,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
     match account::change_password(
         &db,
+        &accounts,
         &staff,
         &f.current_password,
         &f.new_password,
@@ -522,15 +525,19 @@ pub async fn password_post(
     )
     .await
     {
-        Ok(()) => {
-            account_page(
+        Ok(cookie) => {
+            let mut resp = account_page(
                 &db,
                 lang,
                 &staff,
                 FormErrors::default(),
                 i18n::t(lang, "staff.account.password_changed").into(),
             )
-            .await
+            .await?;
+            if let Ok(v) = auth::session_cookie(&cookie, policy.secure).parse() {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(resp)
         }
         Err(AppError::Validation(errs)) => {
             account_page(&db, lang, &staff, FormErrors(errs), String::new()).await
@@ -602,9 +609,7 @@ pub async fn api_sign_in(
         return Err(AppError::Validation(errors.0));
     }
     let cookie =
-        match account::sign_in_password(&db, accounts.lockout, &tenant, b.id.trim(), &b.password)
-            .await?
-        {
+        match account::sign_in_password(&db, &accounts, &tenant, b.id.trim(), &b.password).await? {
             PasswordOutcome::Pending {
                 stage: Stage::Password,
                 cookie,

@@ -89,8 +89,9 @@ pub struct OidcConfig {
     pub client_key_file: String,
     #[serde(default = "default_scopes")]
     pub scopes: String,
-    /// The identity level a sign-in through this provider proves:
-    /// `my_number_card` for デジタル認証アプリ, `signed_in` otherwise.
+    /// The identity level a sign-in through this provider proves. Set
+    /// `my_number_card` for デジタル認証アプリ (every sign-in there reads the
+    /// card); the default, `signed_in`, claims no more than a sign-in.
     #[serde(default = "default_oidc_level")]
     pub identity_level: String,
     /// Name shown on the sign-in button.
@@ -102,7 +103,7 @@ fn default_scopes() -> String {
     "openid name address birthdate gender".into()
 }
 fn default_oidc_level() -> String {
-    "my_number_card".into()
+    "signed_in".into()
 }
 fn default_oidc_label() -> String {
     "マイナンバーカード（デジタル認証アプリ）".into()

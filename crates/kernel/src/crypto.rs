@@ -20,6 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 const PREFIX: &str = "mdg1";
+const BYTES_MAGIC: &[u8] = b"MDG1";
 
 /// What a sealed value is for; part of the associated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum Purpose {
     TotpSecret,
     /// 基本4情報 and subject from a verified sign-in.
     IdentityClaims,
+    /// Uploaded documents (card copies, certificates).
+    Attachment,
 }
 
 impl Purpose {
@@ -38,6 +41,7 @@ impl Purpose {
             Purpose::MyNumber => "my_number",
             Purpose::TotpSecret => "totp_secret",
             Purpose::IdentityClaims => "identity_claims",
+            Purpose::Attachment => "attachment",
         }
     }
 }
@@ -55,6 +59,7 @@ pub enum CryptoError {
 struct Key {
     id: String,
     cipher: Aes256Gcm,
+    raw: [u8; 32],
 }
 
 /// The configured keys. Cheap to clone.
@@ -107,9 +112,12 @@ impl Vault {
             }
             let cipher = Aes256Gcm::new_from_slice(&bytes)
                 .map_err(|_| CryptoError::BadKey(id.to_string()))?;
+            let mut raw = [0u8; 32];
+            raw.copy_from_slice(&bytes);
             keys.push(Key {
                 id: id.to_string(),
                 cipher,
+                raw,
             });
         }
         Ok(Self {
@@ -125,6 +133,18 @@ impl Vault {
             "{id}:{}",
             base64::engine::general_purpose::STANDARD.encode(k)
         )
+    }
+
+    /// A 32-byte key for another purpose, derived from the active key
+    /// (HMAC-SHA256 with the label): secrets that must not live in the
+    /// database either, such as the key of request hashes that cover a
+    /// マイナンバー. Changes when the active key changes.
+    pub fn derive(&self, label: &str) -> Vec<u8> {
+        crate::secrets::hmac_sha256(
+            &self.keys[0].raw,
+            format!("madoguchi|derive|{label}").as_bytes(),
+        )
+        .to_vec()
     }
 
     pub fn active_key_id(&self) -> &str {
@@ -189,40 +209,130 @@ impl Vault {
         String::from_utf8(pt).map_err(|_| CryptoError::Malformed)
     }
 
+    /// Binary form for files: `MDG1`, key id length, key id, nonce, ciphertext.
+    pub fn seal_bytes(&self, tenant: &str, purpose: Purpose, plaintext: &[u8]) -> Vec<u8> {
+        let key = &self.keys[0];
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("operating system random source");
+        let aad = Self::aad(tenant, purpose);
+        let ct = key
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .expect("AES-GCM encryption of an in-memory value");
+        let mut out = Vec::with_capacity(4 + 1 + key.id.len() + 12 + ct.len());
+        out.extend_from_slice(BYTES_MAGIC);
+        out.push(key.id.len() as u8);
+        out.extend_from_slice(key.id.as_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    /// Opens [`Vault::seal_bytes`] output; data stored before encryption
+    /// (without the magic) is returned as it is.
+    pub fn open_bytes(
+        &self,
+        tenant: &str,
+        purpose: Purpose,
+        data: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let Some(rest) = data.strip_prefix(BYTES_MAGIC) else {
+            return Ok(data.to_vec());
+        };
+        let (&n, rest) = rest.split_first().ok_or(CryptoError::Malformed)?;
+        let n = n as usize;
+        if rest.len() < n + 12 + 16 {
+            return Err(CryptoError::Malformed);
+        }
+        let kid = std::str::from_utf8(&rest[..n]).map_err(|_| CryptoError::Malformed)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == kid)
+            .ok_or_else(|| CryptoError::CannotOpen(kid.to_string()))?;
+        let aad = Self::aad(tenant, purpose);
+        key.cipher
+            .decrypt(
+                Nonce::from_slice(&rest[n..n + 12]),
+                Payload {
+                    msg: &rest[n + 12..],
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::CannotOpen(kid.to_string()))
+    }
+
+    /// Whether stored file bytes need sealing with the active key.
+    pub fn bytes_need_rekey(&self, data: &[u8]) -> bool {
+        match data.strip_prefix(BYTES_MAGIC).and_then(|r| r.split_first()) {
+            Some((&n, rest)) => rest
+                .get(..n as usize)
+                .is_none_or(|kid| kid != self.active_key_id().as_bytes()),
+            None => true,
+        }
+    }
+
     /// True when the value was sealed by a key other than the active one.
     pub fn needs_rekey(&self, sealed: &str) -> bool {
         parse(sealed).is_some_and(|(kid, _)| kid != self.active_key_id())
     }
 }
 
+/// The key of a sealed value inside a JSON document. Answers a resident
+/// types are strings, so an object with this key cannot be forged by input.
+pub const SEALED_KEY: &str = "$sealed";
+
+fn sealed_in(v: &serde_json::Value) -> Option<&str> {
+    let o = v.as_object()?;
+    if o.len() != 1 {
+        return None;
+    }
+    o.get(SEALED_KEY)?.as_str()
+}
+
 /// Seals, in place, every string in a JSON document that is a マイナンバー
-/// (12 digits with a valid check digit, however typed). Form-independent
-/// on purpose: a number typed into the wrong field is protected too.
+/// (12 digits with a valid check digit, however typed), replacing it by
+/// `{"$sealed": "mdg1:…"}`. Form-independent on purpose: a number typed
+/// into the wrong field is protected too.
 pub fn seal_my_numbers(vault: &Vault, tenant: &str, v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::String(s) if s.chars().count() <= 24 && jp::MyNumber::parse(s).is_ok() => {
-            *s = vault.seal(tenant, Purpose::MyNumber, s);
+            *v = serde_json::json!({ SEALED_KEY: vault.seal(tenant, Purpose::MyNumber, s) });
         }
         Value::Array(a) => a.iter_mut().for_each(|x| seal_my_numbers(vault, tenant, x)),
-        Value::Object(o) => o
+        Value::Object(o) if sealed_in_map(o).is_none() => o
             .values_mut()
             .for_each(|x| seal_my_numbers(vault, tenant, x)),
         _ => {}
     }
 }
 
-/// Opens, in place, every sealed string in a JSON document.
+fn sealed_in_map(o: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    if o.len() != 1 {
+        return None;
+    }
+    o.get(SEALED_KEY)?.as_str()
+}
+
+/// Opens, in place, every sealed value in a JSON document.
 pub fn open_sealed(
     vault: &Vault,
     tenant: &str,
     v: &mut serde_json::Value,
 ) -> Result<(), CryptoError> {
     use serde_json::Value;
+    if let Some(sealed) = sealed_in(v) {
+        *v = Value::String(vault.open(tenant, Purpose::MyNumber, sealed)?);
+        return Ok(());
+    }
     match v {
-        Value::String(s) if is_sealed(s) => {
-            *s = vault.open(tenant, Purpose::MyNumber, s)?;
-        }
         Value::Array(a) => {
             for x in a {
                 open_sealed(vault, tenant, x)?;
@@ -238,13 +348,22 @@ pub fn open_sealed(
     Ok(())
 }
 
-/// Re-seals, in place, values sealed by an older key; true if any changed.
+/// Re-seals, in place, values sealed by an older key, and seals any
+/// マイナンバー still in plain text (data written before encryption);
+/// true if anything changed.
 pub fn reseal(vault: &Vault, tenant: &str, v: &mut serde_json::Value) -> Result<bool, CryptoError> {
     use serde_json::Value;
+    if let Some(sealed) = sealed_in(v) {
+        if !vault.needs_rekey(sealed) {
+            return Ok(false);
+        }
+        let plain = vault.open(tenant, Purpose::MyNumber, sealed)?;
+        *v = serde_json::json!({ SEALED_KEY: vault.seal(tenant, Purpose::MyNumber, &plain) });
+        return Ok(true);
+    }
     Ok(match v {
-        Value::String(s) if vault.needs_rekey(s) => {
-            let plain = vault.open(tenant, Purpose::MyNumber, s)?;
-            *s = vault.seal(tenant, Purpose::MyNumber, &plain);
+        Value::String(s) if s.chars().count() <= 24 && jp::MyNumber::parse(s).is_ok() => {
+            *v = serde_json::json!({ SEALED_KEY: vault.seal(tenant, Purpose::MyNumber, s) });
             true
         }
         Value::Array(a) => {
@@ -336,6 +455,10 @@ mod tests {
         });
         let original = doc.clone();
         seal_my_numbers(&v1, "122289", &mut doc);
+        // A resident typing something that looks sealed gets it back as typed.
+        let mut forged = serde_json::json!({"note": "mdg1:k1:AAAA"});
+        open_sealed(&v1, "122289", &mut forged).unwrap();
+        assert_eq!(forged["note"], "mdg1:k1:AAAA");
         let text = doc.to_string();
         assert!(!text.contains("123456789018") || text.contains("\"count\":123456789018"));
         assert!(!text.contains("9018\""), "{text}");
@@ -355,6 +478,36 @@ mod tests {
         assert!(!reseal(&b, "t", &mut d).unwrap());
         open_sealed(&b, "t", &mut d).unwrap();
         assert_eq!(d["n"], "123456789018");
+    }
+
+    #[test]
+    fn files() {
+        let k1 = Vault::generate_spec("k1");
+        let a = vault(&[&k1]);
+        let pdf = b"%PDF-1.7 card copy".to_vec();
+        let sealed = a.seal_bytes("122289", Purpose::Attachment, &pdf);
+        assert!(!sealed.windows(4).any(|w| w == b"%PDF"));
+        assert_eq!(
+            a.open_bytes("122289", Purpose::Attachment, &sealed)
+                .unwrap(),
+            pdf
+        );
+        assert!(a
+            .open_bytes("242021", Purpose::Attachment, &sealed)
+            .is_err());
+        assert_eq!(
+            a.open_bytes("122289", Purpose::Attachment, &pdf).unwrap(),
+            pdf,
+            "legacy plain"
+        );
+        assert!(!a.bytes_need_rekey(&sealed) && a.bytes_need_rekey(&pdf));
+        let b = vault(&[&Vault::generate_spec("k2"), &k1]);
+        assert!(b.bytes_need_rekey(&sealed));
+        assert_eq!(
+            b.open_bytes("122289", Purpose::Attachment, &sealed)
+                .unwrap(),
+            pdf
+        );
     }
 
     #[test]

@@ -73,12 +73,19 @@ fn cross_site(req: &Request) -> bool {
     if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return true;
     }
-    match (h.get(header::ORIGIN), h.get(header::HOST)) {
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    match (h.get(header::ORIGIN), host) {
         (Some(origin), Some(host)) => {
             let origin = origin.to_str().unwrap_or("");
             let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-            origin == "null" || origin_host != host.to_str().unwrap_or("")
+            origin == "null" || origin_host != host
         }
+        // An Origin we cannot compare with anything is not trusted.
+        (Some(_), None) => true,
         _ => false,
     }
 }
@@ -114,10 +121,17 @@ fn field_in_body(original: &str, body: &[u8]) -> Option<String> {
             .trim_matches('"');
         let delim = format!("--{boundary}");
         let d = delim.as_bytes();
-        // Offsets of every delimiter; the parts lie between them.
-        let marks: Vec<usize> = (0..body.len().saturating_sub(d.len() - 1))
-            .filter(|&i| body[i..].starts_with(d))
-            .collect();
+        // Offsets of every delimiter (not overlapping); the parts lie between them.
+        let mut marks = Vec::new();
+        let mut i = 0;
+        while i + d.len() <= body.len() {
+            if body[i..].starts_with(d) {
+                marks.push(i);
+                i += d.len();
+            } else {
+                i += 1;
+            }
+        }
         for w in marks.windows(2) {
             let part = &body[w[0] + d.len()..w[1]];
             let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") else {
@@ -182,10 +196,20 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
         let ct_original = content_type(&req);
         let ct = ct_original.to_ascii_lowercase();
         if req.uri().path().starts_with("/api/") {
-            let preflight_free = ct.starts_with("application/x-www-form-urlencoded")
-                || ct.starts_with("multipart/form-data")
-                || ct.starts_with("text/plain");
-            if preflight_free {
+            // JSON (and the catalogue import's CSV), which a cross-site
+            // page cannot send without a CORS preflight we never grant; a
+            // request with no body may have no type.
+            let has_body = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v != "0")
+                && (req.headers().contains_key(header::CONTENT_LENGTH)
+                    || req.headers().contains_key(header::TRANSFER_ENCODING));
+            let allowed = ct.starts_with("application/json")
+                || ct.starts_with("text/csv")
+                || ct.is_empty() && !has_body;
+            if !allowed {
                 return AppError::Csrf.into_response();
             }
             req

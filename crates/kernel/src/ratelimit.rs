@@ -24,7 +24,11 @@ pub struct ClientIp(pub IpAddr);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Staff sign-in (password, code, enrolment, password change).
     SignIn,
+    /// Resident sign-in: its own bucket, so a flood of it cannot lock the
+    /// staff of a municipality out.
+    ResidentSignIn,
     Submit,
 }
 
@@ -37,13 +41,20 @@ pub fn classify<'a>(method: &Method, path: &'a str) -> Option<(Kind, &'a str)> {
         .strip_prefix("/api/v1/t/")
         .or_else(|| path.strip_prefix("/t/"))?;
     let (tenant, tail) = rest.split_once('/')?;
+    // A tenant is a six-digit code; anything else (including a
+    // percent-encoded one) reaches no tenant's sign-in or submission.
+    if tenant.len() != 6 || !tenant.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((Kind::SignIn, "invalid"));
+    }
     let kind = if tail == "staff/sign-in"
         || tail == "staff/sign-in/verify"
         || tail == "staff/session"
         || tail == "staff/mfa/enrol"
-        || tail.starts_with("sign-in/")
+        || tail == "staff/account/password"
     {
         Kind::SignIn
+    } else if tail.starts_with("sign-in/") {
+        Kind::ResidentSignIn
     } else if tail.ends_with("/apply/submit")
         || tail.starts_with("procedures/") && tail.ends_with("/applications")
         || tail.starts_with("staff/procedures/") && tail.ends_with("/applications")
@@ -80,6 +91,11 @@ impl RateLimiter {
         let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if w.len() > 200_000 {
             w.retain(|_, (m, _)| *m == minute);
+            // Still full within one minute: many addresses at once. Start
+            // afresh rather than scan a huge map on every request.
+            if w.len() > 200_000 {
+                w.clear();
+            }
         }
         let slot = w.entry(key).or_insert((minute, 0));
         if slot.0 != minute {
@@ -99,11 +115,24 @@ impl RateLimiter {
                 self.limits.sign_in_per_tenant,
                 "sign_in",
             ),
+            Kind::ResidentSignIn => (
+                self.limits.sign_in_per_client,
+                self.limits.sign_in_per_tenant,
+                "resident_sign_in",
+            ),
             Kind::Submit => (
                 self.limits.submit_per_client,
                 self.limits.submit_per_tenant,
                 "submit",
             ),
+        };
+        // IPv6 clients by their /64: one subscriber line holds 2^64 addresses.
+        let client = match client {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            v4 => v4.to_string(),
         };
         self.hit(format!("{name}|c|{client}"), per_client, now_ms)?;
         self.hit(format!("{name}|t|{tenant}"), per_tenant, now_ms)
@@ -167,7 +196,12 @@ mod tests {
         );
         assert_eq!(
             classify(&post, "/t/242021/sign-in/dev"),
-            Some((Kind::SignIn, "242021"))
+            Some((Kind::ResidentSignIn, "242021"))
+        );
+        // An encoded tenant does not get a bucket of its own.
+        assert_eq!(
+            classify(&post, "/t/12228%39/staff/sign-in"),
+            Some((Kind::SignIn, "invalid"))
         );
         assert_eq!(
             classify(&post, "/t/122289/procedures/juminhyo/apply/submit"),

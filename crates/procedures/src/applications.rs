@@ -142,6 +142,22 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Application> {
     row_to_app(db, &r)
 }
 
+/// A case a member of staff may change: their own department's (a grant
+/// lets them see another department's cases, not act on them); a system
+/// admin any.
+pub async fn get_for_change(
+    db: &Db,
+    staff: &kernel::auth::CaseWorker,
+    id: &str,
+) -> AppResult<Application> {
+    let app = get_for_staff(db, staff, id).await?;
+    if app.department != staff.department && !staff.roles.contains(&kernel::auth::Role::SystemAdmin)
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(app)
+}
+
 /// A case as a member of staff may reach it: only someone who works on
 /// cases (the proof), and another department's case (without a grant) is
 /// "not found", so its existence is not revealed.
@@ -516,7 +532,7 @@ pub async fn store_upload(
     .bind(content_type)
     .bind(bytes.len() as i64)
     .bind(hex::encode(Sha256::digest(bytes)))
-    .bind(bytes.to_vec())
+    .bind(db.vault()?.seal_bytes(tenant, kernel::crypto::Purpose::Attachment, bytes))
     .bind(kernel::clock::now_ms())
     .execute(&mut *tx)
     .await?;
@@ -549,10 +565,14 @@ pub async fn attachment(
         .fetch_optional(db.read())
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
+    let stored: Vec<u8> = r.get(2);
     Ok(StoredFile {
         filename: r.get(0),
         content_type: r.get(1),
-        bytes: r.get(2),
+        bytes: db
+            .vault()?
+            .open_bytes(tenant, kernel::crypto::Purpose::Attachment, &stored)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("attachment {attachment_id}: {e}")))?,
     })
 }
 
@@ -647,10 +667,26 @@ pub async fn resubmit(
     input: &RawInput,
     lang: Lang,
 ) -> AppResult<()> {
-    let answers = form::validate(form, input, lang).map_err(AppError::Validation)?;
+    let mut answers = form::validate(form, input, lang).map_err(AppError::Validation)?;
     let app = get(db, tenant, id).await?;
     if app.status != Status::CorrectionRequested || app.version != expected_version {
         return Err(AppError::Conflict("status"));
+    }
+    // What the My Number card verified stays as verified: a correction
+    // (by whoever holds the link) cannot change it. Of a name, the
+    // verified part is the name; its reading was typed and may change.
+    for field in &app.verified_fields {
+        let Some(old) = app.answers.get(field) else {
+            continue;
+        };
+        match (old.get("name"), answers.get_mut(field)) {
+            (Some(old_name), Some(serde_json::Value::Object(new))) => {
+                new.insert("name".into(), old_name.clone());
+            }
+            _ => {
+                answers.insert(field.clone(), old.clone());
+            }
+        }
     }
     let (name, kana, email) = applicant_of(form, &answers);
     let now = kernel::clock::now_ms();

@@ -450,7 +450,11 @@ async fn commit(
             .bind(att.content_type.as_str())
             .bind(att.bytes.len() as i64)
             .bind(hex::encode(Sha256::digest(&att.bytes)))
-            .bind(att.bytes.clone())
+            .bind(
+                db.vault()
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+                    .seal_bytes(&a.tenant, kernel::crypto::Purpose::Attachment, &att.bytes),
+            )
             .bind(a.submitted_at)
             .execute(&mut *tx)
             .await?;

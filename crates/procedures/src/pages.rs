@@ -839,7 +839,11 @@ pub async fn correct_form(
         page: correction_page(lang, &t, &links, &receipt),
         procedure_name: p.name.get(lang).to_string(),
         action: format!("{}/correct", links.case_path(&tenant, &receipt)),
-        fields: view::fields(&p.form, &input, &[], lang),
+        fields: {
+            let mut f = view::fields(&p.form, &input, &[], lang);
+            view::mark_verified(&mut f, &app.verified_fields, lang);
+            f
+        },
         errors: Vec::new(),
         version: app.version,
         correction: true,
@@ -888,7 +892,11 @@ pub async fn correct_post(
                     page: correction_page(lang, &t, &st.links, &receipt).with_errors(true),
                     procedure_name: p.name.get(lang).to_string(),
                     action: format!("{}/correct", st.links.case_path(&tenant, &receipt)),
-                    fields: view::fields(&p.form, &input, &errors, lang),
+                    fields: {
+                        let mut f = view::fields(&p.form, &input, &errors, lang);
+                        view::mark_verified(&mut f, &app.verified_fields, lang);
+                        f
+                    },
                     errors,
                     version: app.version,
                     correction: true,

@@ -331,7 +331,7 @@ async fn apply(
             message: "「申請者へのメッセージ」は2000文字以内で入力してください。".into(),
         }]));
     }
-    let app = applications::get_for_staff(db, staff, id).await?;
+    let app = applications::get_for_change(db, staff, id).await?;
     if app.version != expected_version {
         return Err(AppError::Conflict("status"));
     }
@@ -390,7 +390,7 @@ pub async fn comment(db: &Db, staff: &CaseWorker, id: &str, text: &str) -> AppRe
             message: "「コメント」は1〜4000文字で入力してください。".into(),
         }]));
     }
-    applications::get_for_staff(db, staff, id).await?;
+    applications::get_for_change(db, staff, id).await?;
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     // Takes the case's row lock (PostgreSQL) so concurrent events on one
@@ -437,7 +437,7 @@ pub async fn assign(
     assignee: &str,
     expected_version: i64,
 ) -> AppResult<()> {
-    let app = applications::get_for_staff(db, staff, id).await?;
+    let app = applications::get_for_change(db, staff, id).await?;
     let assignee = assignee.trim();
     if !assignee.is_empty() {
         let ok = sqlx::query(

@@ -93,8 +93,42 @@ pub struct DemoReport {
     pub applications_existing: usize,
 }
 
+/// The demo publishes its passwords and second-factor secret: it only
+/// ever runs on an empty database or one it made itself (marked in
+/// `deployment_secrets`), never on a municipality's real one.
+async fn guard_real_database(app: &App) -> anyhow::Result<()> {
+    use sqlx::Row;
+    let marked = sqlx::query("SELECT 1 FROM deployment_secrets WHERE name = 'demo_database'")
+        .fetch_optional(app.db.read())
+        .await?
+        .is_some();
+    if !marked {
+        let tenants: i64 = sqlx::query("SELECT COUNT(*) FROM tenants")
+            .fetch_one(app.db.read())
+            .await?
+            .get(0);
+        // A demo database from before the marker: it has the demo's admin.
+        let legacy_demo =
+            sqlx::query("SELECT 1 FROM staff WHERE tenant = '122289' AND id = 'dx-admin'")
+                .fetch_optional(app.db.read())
+                .await?
+                .is_some();
+        if tenants > 0 && !legacy_demo {
+            anyhow::bail!(
+                "このデータベースには既に自治体のデータがあります。デモ（公開パスワード付き）は空のデータベースかデモ用のデータベースでだけ実行できます（--database-url で別のデータベースを指定してください）"
+            );
+        }
+        sqlx::query("INSERT INTO deployment_secrets (name, value, created_at) VALUES ('demo_database', 'yes', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(kernel::clock::now_ms())
+            .execute(app.db.write())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Loads everything. Safe to run any number of times.
 pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<DemoReport> {
+    guard_real_database(app).await?;
     let mut report = DemoReport::default();
     for d in TENANTS {
         let profile: TenantProfile = serde_json::from_str(d.tenant)?;

@@ -88,7 +88,9 @@ impl App {
             std::sync::atomic::Ordering::Relaxed,
         );
         let vault = vault(&config, &db).await?;
-        let pepper = kernel::secrets::load_or_create(&db, "request_hash_key").await?;
+        // The key of request hashes (which cover answers with マイナンバー)
+        // comes from the encryption key, never from the database.
+        let pepper = vault.derive("request-hash");
         let db = db.with_vault(vault.clone()).with_pepper(pepper);
         let secure = config.public_url.starts_with("https://");
         let session = SessionPolicy {
@@ -126,13 +128,13 @@ impl App {
         let identity = identity::IdentityState {
             db: db.clone(),
             vault: vault.clone(),
-            accounts: kernel::auth::account::Accounts {
+            accounts: kernel::auth::account::Accounts::new(
                 vault,
-                lockout: kernel::auth::account::LockoutPolicy {
+                kernel::auth::account::LockoutPolicy {
                     threshold: config.lockout_threshold,
                     lock_ms: config.lockout_minutes * 60_000,
                 },
-            },
+            ),
             session,
             oidc,
             dev_mode: identity::DevMode(config.mode == kernel::config::Mode::Development),

@@ -420,11 +420,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::start(c).await?;
             let r = server::rekey::run(&app).await?;
             println!(
-                "re-encrypted with key {}: {} applications, {} drafts, {} staff secrets",
+                "re-encrypted with key {}: {} applications, {} drafts, {} staff secrets, {} attachments",
                 app.identity.vault.active_key_id(),
                 r.applications,
                 r.drafts,
-                r.staff
+                r.staff,
+                r.attachments
             );
             Ok(())
         }

@@ -14,6 +14,7 @@ pub struct RekeyReport {
     pub applications: u64,
     pub drafts: u64,
     pub staff: u64,
+    pub attachments: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -26,9 +27,6 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
             .await?;
         for r in rows {
             let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-            if !data.contains("mdg1:") {
-                continue;
-            }
             let mut v: serde_json::Value = serde_json::from_str(&data)?;
             if crypto::reseal(&vault, &tenant, &mut v)? {
                 sqlx::query(&format!(
@@ -48,14 +46,13 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
             }
         }
     }
-    let rows = sqlx::query(
-        "SELECT tenant, id, totp_secret, totp_pending FROM staff WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL",
-    )
-    .fetch_all(db.read())
-    .await?;
+    let rows =
+        sqlx::query("SELECT tenant, id, totp_secret FROM staff WHERE totp_secret IS NOT NULL")
+            .fetch_all(db.read())
+            .await?;
     for r in rows {
         let (tenant, id): (String, String) = (r.get(0), r.get(1));
-        for column in ["totp_secret", "totp_pending"] {
+        for column in ["totp_secret"] {
             let Some(sealed) = r.get::<Option<String>, _>(column) else {
                 continue;
             };
@@ -75,8 +72,28 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
             report.staff += 1;
         }
     }
-    // Resident sessions and sign-ins in flight live for hours at most:
-    // ended rather than re-sealed.
+    let rows = sqlx::query("SELECT tenant, id, content FROM attachments")
+        .fetch_all(db.read())
+        .await?;
+    for r in rows {
+        let (tenant, id, content): (String, String, Vec<u8>) = (r.get(0), r.get(1), r.get(2));
+        if !vault.bytes_need_rekey(&content) {
+            continue;
+        }
+        let plain = vault.open_bytes(&tenant, Purpose::Attachment, &content)?;
+        sqlx::query("UPDATE attachments SET content = $1 WHERE tenant = $2 AND id = $3")
+            .bind(vault.seal_bytes(&tenant, Purpose::Attachment, &plain))
+            .bind(&tenant)
+            .bind(&id)
+            .execute(db.write())
+            .await?;
+        report.attachments += 1;
+    }
+    // Resident sessions, sign-ins in flight and second-factor enrolments in
+    // progress live for hours at most: ended rather than re-sealed.
+    sqlx::query("DELETE FROM staff_sessions WHERE stage <> 'full'")
+        .execute(db.write())
+        .await?;
     sqlx::query("DELETE FROM resident_sessions")
         .execute(db.write())
         .await?;

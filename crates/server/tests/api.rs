@@ -1073,6 +1073,7 @@ async fn access_is_scoped(app: &TestApp) {
     assert_eq!(
         clerk
             .post(app.url(&format!("/api/v1/t/{T}/staff/catalogue?format=json")))
+            .header("content-type", "application/json")
             .body("[]")
             .send()
             .await
@@ -1148,6 +1149,7 @@ async fn catalogue_editing(app: &TestApp) {
     let r = body(
         admin
             .post(format!("{url}?format=csv&dry_run=true"))
+            .header("content-type", "text/csv")
             .body(edited.clone())
             .send()
             .await
@@ -1167,6 +1169,7 @@ async fn catalogue_editing(app: &TestApp) {
     let r = body(
         admin
             .post(format!("{url}?format=csv"))
+            .header("content-type", "text/csv")
             .body(edited.clone())
             .send()
             .await
@@ -1181,6 +1184,7 @@ async fn catalogue_editing(app: &TestApp) {
     let broken = edited.replacen(",both,", ",postal,", 1);
     let r = admin
         .post(format!("{url}?format=csv"))
+        .header("content-type", "text/csv")
         .body(broken)
         .send()
         .await
@@ -1963,5 +1967,21 @@ fn key_rotation_and_staff_commands() {
         ],
     );
     assert!(!ok && out.contains("keygen"), "{out}");
+
+    // The demo (published passwords) refuses a municipality's real database.
+    let real = format!("sqlite://{}", dir.join("real.db").display());
+    let (ok, out) = run(&["migrate", "--database-url", &real], &[]);
+    assert!(ok, "{out}");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&real).await.unwrap();
+        sqlx::Executor::execute(
+            &mut conn,
+            "INSERT INTO tenants (tenant, name_ja, profile, created_at) VALUES ('999999', '試験市', '{}', 0)",
+        )
+        .await
+        .unwrap();
+    });
+    let (ok, out) = run(&["demo", "--no-serve", "--database-url", &real], &[]);
+    assert!(!ok && out.contains("既に自治体のデータがあります"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -180,9 +180,15 @@ async fn scenario(backend: Backend) {
     assert_eq!(jwks["keys"][0]["kty"], "EC");
     assert!(jwks["keys"][0].get("d").is_none());
 
-    // The happy path: PKCE, private_key_jwt, ID token and userinfo.
+    // A callback URL used in another browser (stolen, or planted for a
+    // login CSRF) is refused, and the browser that started can still finish.
     let c = app.client();
     let callback = to_callback(&app, &c).await;
+    let thief = app.client();
+    let r = thief.get(&callback).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("MDG-401-oidc-state"));
+    // The happy path: PKCE, private_key_jwt, ID token and userinfo.
     let r = c.get(&callback).send().await.unwrap();
     assert_eq!(
         r.status(),

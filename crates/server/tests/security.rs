@@ -148,11 +148,29 @@ async fn mfa_enrolment_and_sign_in(app: &TestApp) {
     // The secret is sealed at rest.
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM staff WHERE totp_pending LIKE '%{secret}%'"
+            "SELECT COUNT(*) FROM staff_sessions WHERE totp_pending LIKE '%{secret}%'"
         ))
         .await,
         0
     );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff_sessions WHERE staff_id = 'tanaka' AND totp_pending LIKE 'mdg1:%'")
+            .await,
+        1
+    );
+    // Another sign-in at the enrolment step gets its own secret: whoever
+    // saw one enrolment page does not hold the secret finally used.
+    let other = app.client();
+    password_step(app, &other, "tanaka", NEW_PASSWORD).await;
+    let html2 = text(
+        other
+            .get(app.url(&format!("/t/{T}/staff/mfa/enrol")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!html2.contains(&secret[..8]), "a fresh secret per sign-in");
     // Bad input: empty, not digits, wrong code — each explained, nothing enrolled.
     let enrol = format!("/t/{T}/staff/mfa/enrol");
     for (code, message) in [
@@ -581,17 +599,41 @@ async fn identity_levels(app: &TestApp) {
     )
     .await;
     assert!(html.contains("千葉県四街道市鹿渡無番地") && html.contains("平成2年4月1日"));
-    // Signing out ends the session at once (also for the session cache).
-    let leaving = app.resident(T, "my_number_card").await;
-    assert_eq!(
-        leaving
+    // Signing out ends the session at once (also for the session cache):
+    // the old cookie, replayed, no longer works.
+    let leaving = app.client();
+    let r = post_form(
+        app,
+        &leaving,
+        &format!("/t/{T}/sign-in"),
+        &format!("/t/{T}/sign-in/dev"),
+        &[
+            ("name", "四街道 花子"),
+            ("address", "四街道市"),
+            ("birthdate", "1990-04-01"),
+            ("level", "signed_in"),
+        ],
+    )
+    .await;
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mdg_resident="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+    let replay = || async {
+        app.client()
             .get(app.url(&format!("/t/{T}/account")))
+            .header("cookie", &cookie)
             .send()
             .await
             .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+            .status()
+    };
+    assert_eq!(replay().await, StatusCode::OK);
     let r = post_form(
         app,
         &leaving,
@@ -602,14 +644,9 @@ async fn identity_levels(app: &TestApp) {
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        leaving
-            .get(app.url(&format!("/t/{T}/account")))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        replay().await,
         StatusCode::SEE_OTHER,
-        "signed out"
+        "signed out, also in the cache"
     );
     // A resident session of one tenant means nothing at another.
     let r = resident
@@ -702,6 +739,13 @@ async fn my_number_encrypted(app: &TestApp) {
             }
         }
     }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM attachments WHERE owner = 'application:{id}' AND sha256 <> ''"
+        ))
+        .await,
+        1
+    );
     // Staff see it masked; a reveal is audited.
     let staff = app.staff(T, "kodomo").await;
     let case = body(
@@ -812,6 +856,19 @@ async fn roles_allowed_and_denied(app: &TestApp) {
     assert!(text(r).await.contains("kodomo への操作を実行しました"));
     let kodomo = app.staff(T, "kodomo").await;
     assert_eq!(case(kodomo.clone()).await.status(), StatusCode::OK);
+    // A grant lets them see, not act.
+    let now = version(&body(case(admin.clone()).await).await);
+    let r = kodomo
+        .post(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}/comments")))
+        .json(&json!({"text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(kodomo.clone(), "complete", now).await,
+        StatusCode::FORBIDDEN
+    );
     let list = body(
         kodomo
             .get(app.url(&format!("/api/v1/t/{T}/staff/cases")))
@@ -934,7 +991,13 @@ async fn password_change(app: &TestApp) {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(text(r).await.contains("パスワードを変更しました"));
-    let _ = other;
+    // Every other session ended; this browser got a new one.
+    let cases = app.url(&format!("/api/v1/t/{T}/staff/cases"));
+    assert_eq!(
+        other.get(&cases).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(c.get(&cases).send().await.unwrap().status(), StatusCode::OK);
     let code = app.totp_code(T, "clerk").await;
     let r = app
         .client()
@@ -946,7 +1009,55 @@ async fn password_change(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// A correction (by whoever holds the link) cannot change what the card
+/// verified; the reading of the name, which was typed, can change.
+async fn verified_answers_survive_correction(app: &TestApp) {
+    let resident = app.resident(T, "my_number_card").await;
+    let r = resident
+        .post(app.url(&format!("/api/v1/t/{T}/procedures/juminhyo-copy/applications")))
+        .header("idempotency-key", kernel::ids::token())
+        .json(&json!({"answers": {"applicant": {"name": "x", "kana": "しかわたり はなこ"}, "scope": "individual", "copies": 1, "purpose": "employment", "delivery": "post"}}))
+        .send()
+        .await
+        .unwrap();
+    let b = body(r).await;
+    let (id, token) = (
+        b["id"].as_str().unwrap().to_string(),
+        b["access_token"].as_str().unwrap().to_string(),
+    );
+    let reviewer = app.staff(T, "reviewer").await;
+    for (action, version) in [("start_review", 1), ("request_correction", 2)] {
+        let r = reviewer
+            .post(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}/actions")))
+            .json(&json!({"action": action, "version": version, "message": "ふりがなを確認してください"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    let r = app
+        .client()
+        .put(app.url(&format!("/api/v1/t/{T}/my/{id}/{token}")))
+        .json(&json!({"version": 3, "answers": {"applicant": {"name": "別人 次郎", "kana": "しかわたり はなこさん"}, "scope": "individual", "copies": 1, "purpose": "employment", "delivery": "post"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(r).await);
+    let case = body(
+        reviewer
+            .get(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(case["applicant_name"], "四街道\u{3000}花子", "{case}");
+    assert_eq!(case["applicant_kana"], "シカワタリ\u{3000}ハナコサン");
+    assert_eq!(case["verified_fields"], json!(["applicant"]));
+}
+
 testkit::on_both_backends!(
+    verified_answers_survive_correction,
     mfa_enrolment_and_sign_in,
     lockout,
     session_limits,
@@ -962,7 +1073,7 @@ testkit::on_both_backends!(
 async fn rate_limits() {
     let app = TestApp::spawn_with(testkit::Backend::Sqlite, |c| {
         c.rate_limits = kernel::config::RateLimits {
-            sign_in_per_client: 4,
+            sign_in_per_client: 3,
             sign_in_per_tenant: 1000,
             submit_per_client: 2,
             submit_per_tenant: 1000,
@@ -970,7 +1081,8 @@ async fn rate_limits() {
     })
     .await
     .unwrap();
-    // The resident's sign-in counts too.
+    // Residents' sign-ins have their own bucket: this one does not use up
+    // the staff's.
     let c = app.resident(T, "my_number_card").await;
     let url = app.url(&format!("/api/v1/t/{T}/staff/session"));
     for i in 0..4 {

@@ -3,7 +3,6 @@
 
 -- TOTP secrets are sealed with the configured encryption key (never plain).
 ALTER TABLE staff ADD COLUMN totp_secret TEXT;
-ALTER TABLE staff ADD COLUMN totp_pending TEXT;
 ALTER TABLE staff ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE staff ADD COLUMN mfa_enrolled_at BIGINT;
 ALTER TABLE staff ADD COLUMN failed_sign_ins BIGINT NOT NULL DEFAULT 0;
@@ -23,6 +22,9 @@ CREATE TABLE staff_recovery_codes (
 -- `enrol`: the account has no second factor yet and must set one up;
 -- `full`: signed in.
 ALTER TABLE staff_sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full';
+-- During enrolment: the new TOTP secret (sealed), shown to this sign-in only;
+-- it lapses with the pending session.
+ALTER TABLE staff_sessions ADD COLUMN totp_pending TEXT;
 
 -- Departments whose cases a member of staff may see besides their own.
 CREATE TABLE staff_grants (
@@ -49,10 +51,12 @@ CREATE TABLE resident_sessions (
     PRIMARY KEY (tenant, token_hash)
 );
 
--- Authorization requests in flight: each state is used once.
+-- Authorization requests in flight: each state is used once, and only by
+-- the browser that started it (browser_hash: hash of a cookie it holds).
 CREATE TABLE oidc_requests (
     tenant          TEXT NOT NULL,
     state_hash      TEXT NOT NULL,
+    browser_hash    TEXT NOT NULL,
     nonce           TEXT NOT NULL,
     code_verifier   TEXT NOT NULL,
     return_to       TEXT NOT NULL,

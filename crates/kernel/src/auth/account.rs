@@ -25,6 +25,49 @@ pub struct LockoutPolicy {
 pub struct Accounts {
     pub vault: Vault,
     pub lockout: LockoutPolicy,
+    /// Failures for ids that do not exist, counted like real ones so that
+    /// the lockout does not tell which ids exist.
+    pub unknown: UnknownIds,
+}
+
+impl Accounts {
+    pub fn new(vault: Vault, lockout: LockoutPolicy) -> Self {
+        Self {
+            vault,
+            lockout,
+            unknown: UnknownIds::default(),
+        }
+    }
+}
+
+/// (lock end, failures) per hashed unknown id.
+#[derive(Clone, Debug, Default)]
+pub struct UnknownIds(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
+);
+
+impl UnknownIds {
+    /// Counts a failure; returns the lock end once the threshold is reached.
+    fn fail(&self, key: String, lockout: LockoutPolicy, now: i64) -> Option<i64> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (until, n)| *until > now || *n > 0);
+            if map.len() > 100_000 {
+                map.clear();
+            }
+        }
+        let slot = map.entry(key).or_insert((0, 0));
+        slot.1 += 1;
+        if slot.1 >= lockout.threshold {
+            *slot = (now + lockout.lock_ms, 0);
+        }
+        (slot.0 > now).then_some(slot.0)
+    }
+
+    fn locked(&self, key: &str, now: i64) -> Option<i64> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).map(|(until, _)| *until).filter(|u| *u > now)
+    }
 }
 
 pub const RECOVERY_CODES: usize = 10;
@@ -114,7 +157,7 @@ pub async fn set_totp_secret(
     secret: &[u8],
 ) -> AppResult<()> {
     sqlx::query(
-        "UPDATE staff SET totp_secret = $1, totp_pending = NULL, mfa_enrolled_at = COALESCE(mfa_enrolled_at, $2)
+        "UPDATE staff SET totp_secret = $1, mfa_enrolled_at = COALESCE(mfa_enrolled_at, $2)
          WHERE tenant = $3 AND id = $4",
     )
     .bind(vault.seal(tenant, Purpose::TotpSecret, &totp::base32(secret)))
@@ -245,95 +288,152 @@ pub enum PasswordOutcome {
     Locked { until: i64 },
 }
 
-fn shown(id: &str) -> String {
-    id.chars().filter(|c| !c.is_control()).take(64).collect()
+/// Takes one attempt of a known account before checking anything: the
+/// attempt counts as a failure unless it succeeds, so parallel guesses
+/// cannot outrun the lockout. `None` while the account is locked.
+async fn reserve_attempt(db: &Db, tenant: &str, id: &str) -> AppResult<Option<i64>> {
+    Ok(sqlx::query(
+        "UPDATE staff SET failed_sign_ins = failed_sign_ins + 1
+         WHERE tenant = $1 AND id = $2 AND active = 1 AND locked_until <= $3 RETURNING failed_sign_ins",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(clock::now_ms())
+    .fetch_optional(db.write())
+    .await?
+    .map(|r| r.get::<i64, _>(0)))
 }
 
-/// Counts a failure; locks the account when the threshold is reached.
-/// Returns the lock end if it is now locked.
-async fn count_failure(
+/// A reserved attempt succeeded at the password step: it does not count.
+async fn release_attempt(db: &Db, tenant: &str, id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE staff SET failed_sign_ins = failed_sign_ins - 1 WHERE tenant = $1 AND id = $2 AND failed_sign_ins > 0",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+async fn locked_until(db: &Db, tenant: &str, id: &str) -> AppResult<i64> {
+    Ok(
+        sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(db.read())
+            .await?
+            .map(|r| r.get::<i64, _>(0))
+            .unwrap_or(0),
+    )
+}
+
+/// A reserved attempt failed: audit it, and lock the account when it was
+/// the last one allowed. Returns the lock end if it is now locked.
+async fn settle_failure(
     db: &Db,
     lockout: LockoutPolicy,
     tenant: &str,
     id: &str,
+    failures: i64,
     why: &str,
 ) -> AppResult<Option<i64>> {
     let now = clock::now_ms();
     let mut tx = db.begin().await?;
-    let row = sqlx::query(
-        "UPDATE staff SET
-           locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END,
-           failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= $1 THEN 0 ELSE failed_sign_ins + 1 END
-         WHERE tenant = $3 AND id = $4 RETURNING locked_until",
-    )
-    .bind(lockout.threshold)
-    .bind(now + lockout.lock_ms)
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let locked = row.map(|r| r.get::<i64, _>(0)).filter(|u| *u > now);
-    let mut entries = vec![AuditEntry::new(
-        "anonymous",
-        "staff.sign_in_failed",
-        format!("staff:{}", shown(id)),
-    )
-    .detail(serde_json::json!({ "step": why }))];
+    let locked = if failures >= lockout.threshold {
+        sqlx::query(
+            "UPDATE staff SET locked_until = $1, failed_sign_ins = 0 WHERE tenant = $2 AND id = $3",
+        )
+        .bind(now + lockout.lock_ms)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        Some(now + lockout.lock_ms)
+    } else {
+        None
+    };
+    let target = format!("staff:{id}");
+    let mut entries = vec![
+        AuditEntry::new("anonymous", "staff.sign_in_failed", target.clone())
+            .detail(serde_json::json!({ "step": why })),
+    ];
     if locked.is_some() {
-        entries.push(AuditEntry::new(
-            "system",
-            "staff.locked",
-            format!("staff:{}", shown(id)),
-        ));
+        entries.push(AuditEntry::new("system", "staff.locked", target));
     }
     audit::append(&mut tx, tenant, now, &entries).await?;
     tx.commit().await?;
     Ok(locked)
 }
 
+/// Audit target for an id that does not exist: never the typed text
+/// (people type passwords into the id field), only a short hash.
+fn unknown_target(tenant: &str, id: &str) -> (String, String) {
+    let h = ids::hash_token(&format!("{tenant}|{id}"));
+    (format!("staff:unknown-{}", &h[..12]), h)
+}
+
 /// The password step of signing in.
 pub async fn sign_in_password(
     db: &Db,
-    lockout: LockoutPolicy,
+    accounts: &Accounts,
     tenant: &str,
     id: &str,
     password: &str,
 ) -> AppResult<PasswordOutcome> {
     let row = sqlx::query(
-        "SELECT password_hash, locked_until, totp_secret FROM staff WHERE tenant = $1 AND id = $2 AND active = 1",
+        "SELECT password_hash, totp_secret FROM staff WHERE tenant = $1 AND id = $2 AND active = 1",
     )
     .bind(tenant)
     .bind(id)
     .fetch_optional(db.read())
     .await?;
     let now = clock::now_ms();
-    if let Some(until) = row
-        .as_ref()
-        .map(|r| r.get::<i64, _>("locked_until"))
-        .filter(|u| *u > now)
-    {
+    let Some(row) = row else {
+        // Unknown id: the same work, the same answers, the same lockout.
+        let (target, key) = unknown_target(tenant, id);
+        let _ = check_password(password, None).await?;
+        if let Some(until) = accounts.unknown.locked(&key, now) {
+            return Ok(PasswordOutcome::Locked { until });
+        }
+        let locked = accounts.unknown.fail(key, accounts.lockout, now);
+        audit::record(
+            db,
+            tenant,
+            AuditEntry::new("anonymous", "staff.sign_in_failed", target)
+                .detail(serde_json::json!({ "step": "password" })),
+        )
+        .await?;
+        return Ok(match locked {
+            Some(until) => PasswordOutcome::Locked { until },
+            None => PasswordOutcome::Failed,
+        });
+    };
+    let Some(failures) = reserve_attempt(db, tenant, id).await? else {
         audit::record(
             db,
             tenant,
             AuditEntry::new(
                 "anonymous",
                 "staff.sign_in_while_locked",
-                format!("staff:{}", shown(id)),
+                format!("staff:{id}"),
             ),
         )
         .await?;
-        return Ok(PasswordOutcome::Locked { until });
-    }
-    let stored = row.as_ref().map(|r| r.get::<String, _>("password_hash"));
-    if !check_password(password, stored).await? {
+        return Ok(PasswordOutcome::Locked {
+            until: locked_until(db, tenant, id).await?,
+        });
+    };
+    let stored = row.get::<String, _>("password_hash");
+    if !check_password(password, Some(stored)).await? {
         return Ok(
-            match count_failure(db, lockout, tenant, id, "password").await? {
+            match settle_failure(db, accounts.lockout, tenant, id, failures, "password").await? {
                 Some(until) => PasswordOutcome::Locked { until },
                 None => PasswordOutcome::Failed,
             },
         );
     }
-    let row = row.ok_or(AppError::Unauthorized)?;
+    release_attempt(db, tenant, id).await?;
     let enrolled = row.get::<Option<String>, _>("totp_secret").is_some();
     let stage = if enrolled {
         Stage::Password
@@ -369,25 +469,35 @@ pub enum FactorOutcome {
     },
 }
 
-/// Replaces the pending session by a full one (new token).
+/// Replaces the pending session by a full one (new token), inside `tx`.
+/// Refused if the pending session was already used (a parallel request),
+/// or the account was locked or deactivated meanwhile.
 async fn promote(
-    db: &Db,
+    tx: &mut crate::db::Tx,
     pending: &PendingStaff,
     action: &'static str,
     detail: serde_json::Value,
 ) -> AppResult<String> {
     let now = clock::now_ms();
     let tenant = &pending.staff.tenant;
-    let mut tx = db.begin().await?;
-    session::close(&mut tx, tenant, &pending.token).await?;
-    sqlx::query("UPDATE staff SET failed_sign_ins = 0 WHERE tenant = $1 AND id = $2")
-        .bind(tenant)
-        .bind(&pending.staff.id)
-        .execute(&mut *tx)
-        .await?;
-    let cookie = session::open(&mut tx, tenant, &pending.staff.id, Stage::Full, now).await?;
+    if session::close(tx, tenant, &pending.token).await? != 1 {
+        return Err(AppError::Unauthorized);
+    }
+    let ok = sqlx::query(
+        "UPDATE staff SET failed_sign_ins = 0 WHERE tenant = $1 AND id = $2 AND active = 1 AND locked_until <= $3",
+    )
+    .bind(tenant)
+    .bind(&pending.staff.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if ok != 1 {
+        return Err(AppError::Unauthorized);
+    }
+    let cookie = session::open(tx, tenant, &pending.staff.id, Stage::Full, now).await?;
     audit::append(
-        &mut tx,
+        tx,
         tenant,
         now,
         &[AuditEntry::new(
@@ -398,33 +508,43 @@ async fn promote(
         .detail(detail)],
     )
     .await?;
+    Ok(cookie)
+}
+
+async fn promote_now(
+    db: &Db,
+    pending: &PendingStaff,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> AppResult<String> {
+    let mut tx = db.begin().await?;
+    let cookie = promote(&mut tx, pending, action, detail).await?;
     tx.commit().await?;
     Ok(cookie)
 }
 
-async fn load_secret(
-    db: &Db,
-    vault: &Vault,
-    staff: &Staff,
-    column: &str,
-) -> AppResult<Option<(Vec<u8>, i64)>> {
-    let row = sqlx::query(&format!(
-        "SELECT {column} AS secret, totp_last_step FROM staff WHERE tenant = $1 AND id = $2"
-    ))
-    .bind(&staff.tenant)
-    .bind(&staff.id)
-    .fetch_one(db.read())
-    .await?;
-    let Some(sealed) = row.get::<Option<String>, _>("secret") else {
+fn open_secret(vault: &Vault, tenant: &str, id: &str, sealed: &str) -> AppResult<Vec<u8>> {
+    let b32 = vault
+        .open(tenant, Purpose::TotpSecret, sealed)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP secret of {id}: {e}")))?;
+    totp::base32_decode(&b32)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("TOTP secret of {id} is not base32")))
+}
+
+async fn load_secret(db: &Db, vault: &Vault, staff: &Staff) -> AppResult<Option<(Vec<u8>, i64)>> {
+    let row =
+        sqlx::query("SELECT totp_secret, totp_last_step FROM staff WHERE tenant = $1 AND id = $2")
+            .bind(&staff.tenant)
+            .bind(&staff.id)
+            .fetch_one(db.read())
+            .await?;
+    let Some(sealed) = row.get::<Option<String>, _>("totp_secret") else {
         return Ok(None);
     };
-    let b32 = vault
-        .open(&staff.tenant, Purpose::TotpSecret, &sealed)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP secret of {}: {e}", staff.id)))?;
-    let secret = totp::base32_decode(&b32).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("TOTP secret of {} is not base32", staff.id))
-    })?;
-    Ok(Some((secret, row.get("totp_last_step"))))
+    Ok(Some((
+        open_secret(vault, &staff.tenant, &staff.id, &sealed)?,
+        row.get("totp_last_step"),
+    )))
 }
 
 /// Records a used TOTP step; false if another request used it first.
@@ -463,31 +583,18 @@ pub async fn verify_second_factor(
         return Err(AppError::Unauthorized);
     }
     let staff = &pending.staff;
-    let locked: Option<i64> =
-        sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
-            .bind(&staff.tenant)
-            .bind(&staff.id)
-            .fetch_one(db.read())
-            .await?
-            .get::<i64, _>(0)
-            .gt(&clock::now_ms())
-            .then_some(0);
-    if locked.is_some() {
-        let until = sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
-            .bind(&staff.tenant)
-            .bind(&staff.id)
-            .fetch_one(db.read())
-            .await?
-            .get::<i64, _>(0);
-        return Ok(FactorOutcome::Locked { until });
-    }
+    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+        return Ok(FactorOutcome::Locked {
+            until: locked_until(db, &staff.tenant, &staff.id).await?,
+        });
+    };
     if totp::normalize_code(input).is_some() {
-        let (secret, last) = load_secret(db, &accounts.vault, staff, "totp_secret")
+        let (secret, last) = load_secret(db, &accounts.vault, staff)
             .await?
             .ok_or(AppError::Unauthorized)?;
         if let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, last) {
             if use_step(db, staff, step).await? {
-                let cookie = promote(
+                let cookie = promote_now(
                     db,
                     pending,
                     "staff.sign_in",
@@ -498,6 +605,8 @@ pub async fn verify_second_factor(
             }
         }
     } else if normalize_recovery(input).len() == 10 {
+        // The code is spent and the session promoted in one transaction.
+        let mut tx = db.begin().await?;
         let used = sqlx::query(
             "UPDATE staff_recovery_codes SET used_at = $1 WHERE tenant = $2 AND staff_id = $3 AND code_hash = $4 AND used_at IS NULL",
         )
@@ -505,27 +614,28 @@ pub async fn verify_second_factor(
         .bind(&staff.tenant)
         .bind(&staff.id)
         .bind(recovery_hash(&staff.tenant, &staff.id, input))
-        .execute(db.write())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if used == 1 {
-            let left = recovery_codes_left(db, staff).await?;
             let cookie = promote(
-                db,
+                &mut tx,
                 pending,
                 "staff.sign_in",
-                serde_json::json!({"factor": "recovery_code", "codes_left": left}),
+                serde_json::json!({"factor": "recovery_code"}),
             )
             .await?;
+            tx.commit().await?;
             return Ok(FactorOutcome::SignedIn { cookie });
         }
     }
     Ok(
-        match count_failure(
+        match settle_failure(
             db,
             accounts.lockout,
             &staff.tenant,
             &staff.id,
+            failures,
             "second_factor",
         )
         .await?
@@ -551,8 +661,9 @@ pub async fn recovery_codes_left(db: &Db, staff: &Staff) -> AppResult<i64> {
     .get::<i64, _>(0))
 }
 
-/// Enrolment, step 1: the secret to show as a QR code. The same pending
-/// secret is shown again on reload until it is confirmed.
+/// Enrolment, step 1: the secret to show as a QR code. It belongs to this
+/// pending sign-in (shown again on reload), and lapses with it: nobody
+/// who saw another sign-in's enrolment page holds the secret finally used.
 pub async fn enrolment_secret(
     db: &Db,
     vault: &Vault,
@@ -561,28 +672,35 @@ pub async fn enrolment_secret(
     if pending.stage != Stage::Enrol {
         return Err(AppError::Unauthorized);
     }
-    if let Some((secret, _)) = load_secret(db, vault, &pending.staff, "totp_pending").await? {
-        return Ok(secret);
+    let staff = &pending.staff;
+    let token_hash = ids::hash_token(&pending.token);
+    let existing: Option<String> = sqlx::query(
+        "SELECT totp_pending FROM staff_sessions WHERE tenant = $1 AND token_hash = $2",
+    )
+    .bind(&staff.tenant)
+    .bind(&token_hash)
+    .fetch_optional(db.read())
+    .await?
+    .and_then(|r| r.get::<Option<String>, _>(0));
+    if let Some(sealed) = existing {
+        return open_secret(vault, &staff.tenant, &staff.id, &sealed);
     }
     let secret = totp::new_secret();
     sqlx::query(
-        "UPDATE staff SET totp_pending = $1 WHERE tenant = $2 AND id = $3 AND totp_secret IS NULL",
+        "UPDATE staff_sessions SET totp_pending = $1 WHERE tenant = $2 AND token_hash = $3",
     )
-    .bind(vault.seal(
-        &pending.staff.tenant,
-        Purpose::TotpSecret,
-        &totp::base32(&secret),
-    ))
-    .bind(&pending.staff.tenant)
-    .bind(&pending.staff.id)
+    .bind(vault.seal(&staff.tenant, Purpose::TotpSecret, &totp::base32(&secret)))
+    .bind(&staff.tenant)
+    .bind(&token_hash)
     .execute(db.write())
     .await?;
     Ok(secret)
 }
 
-/// Enrolment, step 2: a code from the app proves it was set up. Returns
-/// the full session cookie and the recovery codes (shown once), or `None`
-/// for a wrong code.
+/// Enrolment, step 2: a code from the app proves it was set up. In one
+/// transaction: the secret becomes the account's (only if it has none),
+/// recovery codes are made, and the session becomes a full one. Returns
+/// the cookie and the codes (shown once), or `None` for a wrong code.
 pub async fn confirm_enrolment(
     db: &Db,
     accounts: &Accounts,
@@ -593,36 +711,60 @@ pub async fn confirm_enrolment(
         return Err(AppError::Unauthorized);
     }
     let staff = &pending.staff;
-    let Some((secret, last)) = load_secret(db, &accounts.vault, staff, "totp_pending").await?
-    else {
+    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+        return Err(AppError::Unauthorized);
+    };
+    let sealed: Option<String> = sqlx::query(
+        "SELECT totp_pending FROM staff_sessions WHERE tenant = $1 AND token_hash = $2",
+    )
+    .bind(&staff.tenant)
+    .bind(ids::hash_token(&pending.token))
+    .fetch_optional(db.read())
+    .await?
+    .and_then(|r| r.get::<Option<String>, _>(0));
+    let Some(sealed) = sealed else {
         return Ok(None);
     };
-    let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, last) else {
-        count_failure(db, accounts.lockout, &staff.tenant, &staff.id, "enrolment").await?;
+    let secret = open_secret(&accounts.vault, &staff.tenant, &staff.id, &sealed)?;
+    let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, 0) else {
+        settle_failure(
+            db,
+            accounts.lockout,
+            &staff.tenant,
+            &staff.id,
+            failures,
+            "enrolment",
+        )
+        .await?;
         return Ok(None);
     };
     let now = clock::now_ms();
     let codes = new_recovery_codes();
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE staff SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1, mfa_enrolled_at = $2
-         WHERE tenant = $3 AND id = $4",
+    let set = sqlx::query(
+        "UPDATE staff SET totp_secret = $1, totp_last_step = $2, mfa_enrolled_at = $3
+         WHERE tenant = $4 AND id = $5 AND totp_secret IS NULL",
     )
+    .bind(&sealed)
     .bind(step)
     .bind(now)
     .bind(&staff.tenant)
     .bind(&staff.id)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if set != 1 {
+        return Err(AppError::Unauthorized);
+    }
     store_recovery_codes(&mut tx, staff, &codes).await?;
-    tx.commit().await?;
     let cookie = promote(
-        db,
+        &mut tx,
         pending,
         "staff.mfa_enrolled",
         serde_json::json!({"factor": "totp"}),
     )
     .await?;
+    tx.commit().await?;
     Ok(Some((cookie, codes)))
 }
 
@@ -678,16 +820,18 @@ pub async fn regenerate_recovery_codes(db: &Db, staff: &Staff) -> AppResult<Vec<
     Ok(codes)
 }
 
-/// Changes one's own password: the current one is checked, the new one
-/// must follow the rules, and every other session ends.
+/// Changes one's own password: the current one is checked (a wrong one
+/// counts towards the lockout), the new one must follow the rules, and
+/// every session ends; the caller gets a new session cookie.
 pub async fn change_password(
     db: &Db,
+    accounts: &Accounts,
     staff: &Staff,
     current: &str,
     new: &str,
     confirm: &str,
     lang: Lang,
-) -> AppResult<()> {
+) -> AppResult<String> {
     let stored: String =
         sqlx::query("SELECT password_hash FROM staff WHERE tenant = $1 AND id = $2")
             .bind(&staff.tenant)
@@ -696,7 +840,21 @@ pub async fn change_password(
             .await?
             .get(0);
     let mut errors = Vec::new();
-    if !check_password(current, Some(stored)).await? {
+    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+        return Err(AppError::Unauthorized);
+    };
+    if check_password(current, Some(stored)).await? {
+        release_attempt(db, &staff.tenant, &staff.id).await?;
+    } else {
+        settle_failure(
+            db,
+            accounts.lockout,
+            &staff.tenant,
+            &staff.id,
+            failures,
+            "password_change",
+        )
+        .await?;
         errors.push(field(lang, "current_password", "password.current_wrong"));
     }
     if let Err(p) = crate::password::check(new, &[&staff.id, &staff.name, &staff.tenant]) {
@@ -721,6 +879,13 @@ pub async fn change_password(
         .bind(&staff.id)
         .execute(&mut *tx)
         .await?;
+    // Whoever knew the old password is signed out everywhere.
+    sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND staff_id = $2")
+        .bind(&staff.tenant)
+        .bind(&staff.id)
+        .execute(&mut *tx)
+        .await?;
+    let cookie = session::open(&mut tx, &staff.tenant, &staff.id, Stage::Full, now).await?;
     audit::append(
         &mut tx,
         &staff.tenant,
@@ -733,7 +898,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(cookie)
 }
 
 /// Administrator actions on another account.
@@ -776,7 +941,7 @@ pub async fn administer(
             ("staff.unlocked", serde_json::json!({}), false)
         }
         AdminAction::ResetMfa => {
-            sqlx::query("UPDATE staff SET totp_secret = NULL, totp_pending = NULL, mfa_enrolled_at = NULL WHERE tenant = $1 AND id = $2")
+            sqlx::query("UPDATE staff SET totp_secret = NULL, mfa_enrolled_at = NULL WHERE tenant = $1 AND id = $2")
                 .bind(tenant)
                 .bind(staff_id)
                 .execute(&mut *tx)

@@ -90,17 +90,20 @@ pub(crate) async fn open(
     Ok(format!("{tenant}.{token}"))
 }
 
+/// Deletes a session; returns how many rows went (0 if it was gone).
 pub(crate) async fn close(
     tx: &mut crate::db::Tx,
     tenant: &str,
     token: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND token_hash = $2")
-        .bind(tenant)
-        .bind(ids::hash_token(token))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND token_hash = $2")
+            .bind(tenant)
+            .bind(ids::hash_token(token))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
 }
 
 pub async fn sign_out(db: &Db, cookie_value: &str) -> AppResult<()> {
