@@ -321,6 +321,12 @@ fn sealed_in_map(o: &serde_json::Map<String, serde_json::Value>) -> Option<&str>
     o.get(SEALED_KEY)?.as_str()
 }
 
+/// A string sealed unconditionally (a value of a マイナンバー field, valid
+/// or not: what someone typed there is theirs to keep secret).
+pub fn sealed_value(vault: &Vault, tenant: &str, plain: &str) -> serde_json::Value {
+    serde_json::json!({ SEALED_KEY: vault.seal(tenant, Purpose::MyNumber, plain) })
+}
+
 /// Opens, in place, every sealed value in a JSON document.
 pub fn open_sealed(
     vault: &Vault,

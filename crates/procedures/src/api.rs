@@ -322,7 +322,7 @@ pub async fn create_draft(
         RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
     let (token, mut draft) = applications::create_draft(&db, &tenant, &b.procedure_id).await?;
     draft.input = input;
-    applications::save_draft(&db, &tenant, &draft).await?;
+    applications::save_draft(&db, &tenant, &p.procedure.form, &draft).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": token, "resume_url": format!("/t/{tenant}/drafts/{token}"), "expires_at": draft.expires_at})),
@@ -355,7 +355,7 @@ pub async fn put_draft(
     let p = catalogue::get(&db, &tenant, &d.procedure_id).await?;
     d.input =
         RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
-    applications::save_draft(&db, &tenant, &d).await?;
+    applications::save_draft(&db, &tenant, &p.procedure.form, &d).await?;
     Ok(Json(json!({"saved": true})))
 }
 

@@ -482,11 +482,35 @@ pub async fn load_draft(db: &Db, tenant: &str, token: &str) -> AppResult<Option<
     }))
 }
 
+/// Draft data for storage: every value of a マイナンバー field is sealed
+/// whatever it holds (a number with a typo is still someone's number),
+/// and any other string that is a valid マイナンバー too.
+fn sealed_draft(db: &Db, tenant: &str, form: &FormDef, input: &RawInput) -> AppResult<String> {
+    let mut v = serde_json::to_value(DraftData {
+        input: input.clone(),
+    })
+    .map_err(anyhow::Error::from)?;
+    if let Some(values) = v
+        .pointer_mut("/input/values")
+        .and_then(|x| x.as_object_mut())
+    {
+        let vault = db.vault()?;
+        for f in form.fields.iter().filter(|f| f.kind == FieldType::MyNumber) {
+            if let Some(x) = values.get_mut(&f.name) {
+                if let Some(typed) = x.as_str().filter(|t| !t.trim().is_empty()) {
+                    *x = kernel::crypto::sealed_value(vault, tenant, typed);
+                }
+            }
+        }
+    }
+    Ok(db.seal_json(tenant, &v)?)
+}
+
 /// Saves what the resident typed so far (valid or not: nothing is lost).
-pub async fn save_draft(db: &Db, tenant: &str, draft: &Draft) -> AppResult<()> {
+pub async fn save_draft(db: &Db, tenant: &str, form: &FormDef, draft: &Draft) -> AppResult<()> {
     let now = kernel::clock::now_ms();
     sqlx::query("UPDATE drafts SET data = $1, updated_at = $2, expires_at = $3 WHERE tenant = $4 AND id = $5")
-        .bind(db.seal_json(tenant, &DraftData { input: draft.input.clone() })?)
+        .bind(sealed_draft(db, tenant, form, &draft.input)?)
         .bind(now)
         .bind(now + DRAFT_DAYS * 86_400_000)
         .bind(tenant)
@@ -658,6 +682,36 @@ pub async fn outbox(db: &Db, tenant: &str) -> AppResult<Vec<OutboxMail>> {
 
 /// The resident's corrected answers after a correction request: replaces
 /// the answers, moves the case back to 審査中, records history and audit.
+/// The correction form shows a stored マイナンバー masked (whoever holds the
+/// link must not read it); sent back unchanged, the stored number stands.
+pub fn mask_my_numbers(form: &FormDef, input: &mut RawInput) {
+    for f in form.fields.iter().filter(|f| f.kind == FieldType::MyNumber) {
+        if let Some(v) = input.values.get_mut(&f.name) {
+            if let Ok(n) = jp::MyNumber::parse(v) {
+                *v = n.masked();
+            }
+        }
+    }
+}
+
+fn unmask_my_numbers(form: &FormDef, stored: &Answers, input: &mut RawInput) {
+    for f in form.fields.iter().filter(|f| f.kind == FieldType::MyNumber) {
+        let Some(old) = stored.get(&f.name).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let Ok(old_n) = jp::MyNumber::parse(old) else {
+            continue;
+        };
+        if input
+            .values
+            .get(&f.name)
+            .is_some_and(|v| v.trim() == old_n.masked())
+        {
+            input.values.insert(f.name.clone(), old.to_string());
+        }
+    }
+}
+
 pub async fn resubmit(
     db: &Db,
     tenant: &str,
@@ -667,8 +721,10 @@ pub async fn resubmit(
     input: &RawInput,
     lang: Lang,
 ) -> AppResult<()> {
-    let mut answers = form::validate(form, input, lang).map_err(AppError::Validation)?;
     let app = get(db, tenant, id).await?;
+    let mut input = input.clone();
+    unmask_my_numbers(form, &app.answers, &mut input);
+    let mut answers = form::validate(form, &input, lang).map_err(AppError::Validation)?;
     if app.status != Status::CorrectionRequested || app.version != expected_version {
         return Err(AppError::Conflict("status"));
     }
@@ -783,15 +839,16 @@ pub async fn rotate_draft(
         expires_at: now + DRAFT_DAYS * 86_400_000,
     };
     let mut tx = db.begin().await?;
+    // The stored text moves as it is: sealed values stay sealed.
     sqlx::query(
-        "INSERT INTO drafts (tenant, id, procedure_id, data, created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        "INSERT INTO drafts (tenant, id, procedure_id, data, created_at, updated_at, expires_at)
+         SELECT tenant, $1, procedure_id, data, $2, $2, $3 FROM drafts WHERE tenant = $4 AND id = $5",
     )
-    .bind(tenant)
     .bind(&new_id)
-    .bind(&draft.procedure_id)
-    .bind(db.seal_json(tenant, &DraftData { input: draft.input.clone() })?)
     .bind(now)
     .bind(draft.expires_at)
+    .bind(tenant)
+    .bind(&old.id)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3")

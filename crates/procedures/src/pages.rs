@@ -506,7 +506,7 @@ pub async fn apply_post(
         lang,
     )
     .await?;
-    applications::save_draft(&st.db, &tenant, &draft).await?;
+    applications::save_draft(&st.db, &tenant, &s.procedure.form, &draft).await?;
     let cookie = new_cookie.then(|| set_draft_cookie(&st.links, &tenant, &id, &token));
     let with_cookie = |resp: Response| -> Response {
         let mut resp = resp;
@@ -834,7 +834,8 @@ pub async fn correct_form(
     lang: Lang,
 ) -> AppResult<Response> {
     let (t, app, p, message) = correction_context(&db, &links, &tenant, &receipt, &token).await?;
-    let input = applications::answers_to_raw(&p.form, &app.answers);
+    let mut input = applications::answers_to_raw(&p.form, &app.answers);
+    applications::mask_my_numbers(&p.form, &mut input);
     Ok(render(&ApplyForm {
         page: correction_page(lang, &t, &links, &receipt),
         procedure_name: p.name.get(lang).to_string(),

@@ -1056,7 +1056,106 @@ async fn verified_answers_survive_correction(app: &TestApp) {
     assert_eq!(case["verified_fields"], json!(["applicant"]));
 }
 
+/// マイナンバー in drafts (even mistyped) and in the correction form.
+async fn my_number_in_drafts_and_corrections(app: &TestApp) {
+    // A draft keeps a mistyped number, sealed.
+    let r = app
+        .client()
+        .post(app.url(&format!("/api/v1/t/{T}/drafts")))
+        .json(&json!({"procedure_id": "jido-teate", "answers": {"applicant_my_number": "1234 5678 9019"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = body(r).await["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM drafts WHERE data LIKE '%9019%' OR data LIKE '%5678%'")
+            .await,
+        0
+    );
+    let d = body(
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/drafts/{token}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        d["answers"]["applicant_my_number"], "1234 5678 9019",
+        "given back as typed"
+    );
+    // The correction form shows the stored number masked; sent back as
+    // shown, the number stands.
+    let resident = app.resident(T, "my_number_card").await;
+    let r = resident
+        .post(app.url(&format!("/api/v1/t/{T}/procedures/jido-teate/applications")))
+        .header("idempotency-key", kernel::ids::token())
+        .json(&json!({"answers": {
+            "applicant": {"name": "x", "kana": "しかわたり はなこ"},
+            "applicant_my_number": "123456789018",
+            "child_name": {"name": "四街道 一郎", "kana": "しかわたり いちろう"},
+            "child_birth_date": "2024-05-01",
+            "claim_reason": "birth",
+            "bank_account_doc": {"filename": "a.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjcgdGVzdA=="}
+        }}))
+        .send()
+        .await
+        .unwrap();
+    let b = body(r).await;
+    let (id, access) = (
+        b["id"].as_str().unwrap().to_string(),
+        b["access_token"].as_str().unwrap().to_string(),
+    );
+    let staff = app.staff(T, "kodomo").await;
+    for (action, version) in [("start_review", 1), ("request_correction", 2)] {
+        let r = staff
+            .post(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}/actions")))
+            .json(&json!({"action": action, "version": version, "message": "口座の書類を添付し直してください"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    let html = text(
+        app.client()
+            .get(app.url(&format!("/t/{T}/my/{id}/{access}/correct")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("********9018") && !html.contains("123456789018"),
+        "masked in the form"
+    );
+    let r = app
+        .client()
+        .put(app.url(&format!("/api/v1/t/{T}/my/{id}/{access}")))
+        .json(&json!({"version": 3, "answers": {
+            "applicant": {"name": "x", "kana": "しかわたり はなこ"},
+            "applicant_my_number": "********9018",
+            "child_name": {"name": "四街道 一郎", "kana": "しかわたり いちろう"},
+            "child_birth_date": "2024-05-01",
+            "claim_reason": "birth"
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(r).await);
+    let case = body(
+        staff
+            .get(app.url(&format!("/api/v1/t/{T}/staff/cases/{id}?reveal=my_number")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(case["answers"]["applicant_my_number"], "123456789018");
+}
+
 testkit::on_both_backends!(
+    my_number_in_drafts_and_corrections,
     verified_answers_survive_correction,
     mfa_enrolment_and_sign_in,
     lockout,
