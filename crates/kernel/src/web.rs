@@ -83,6 +83,9 @@ pub struct Page {
     pub breadcrumbs: Vec<(String, String)>,
     /// This request's CSRF token, for the hidden `_csrf` field of forms.
     pub csrf: String,
+    /// Pages that keep themselves current without JavaScript (ticket
+    /// status, display board) reload after this many seconds.
+    pub refresh_seconds: Option<u32>,
     /// Development mode: pages show a banner saying so.
     pub development: bool,
 }
@@ -101,6 +104,7 @@ impl Page {
             path: path.into(),
             breadcrumbs: Vec::new(),
             csrf: crate::csrf::current(),
+            refresh_seconds: None,
             development: DEVELOPMENT.load(std::sync::atomic::Ordering::Relaxed),
         }
     }

@@ -49,3 +49,48 @@
   form.addEventListener('input', update);
   update();
 }());
+
+// Display board: live updates over Server-Sent Events, a chime and a
+// spoken-style announcement for each call. Without JavaScript the page
+// reloads itself (meta refresh); with it, the stream keeps it current.
+(function () {
+  var board = document.querySelector('[data-board-events]');
+  if (!board || !window.EventSource) return;
+  var meta = document.querySelector('meta[http-equiv="refresh"]');
+  if (meta) meta.parentNode.removeChild(meta);
+  var announce = board.querySelector('[data-board-announce]');
+  var lang = document.documentElement.lang;
+  var audio = null;
+  function chime() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [880, 660].forEach(function (f, i) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = f; o.connect(g); g.connect(audio.destination);
+        var t = audio.currentTime + i * 0.35;
+        g.gain.setValueAtTime(0.2, t); g.gain.exponentialRampToValueAtTime(0.001, t + 0.3);
+        o.start(t); o.stop(t + 0.32);
+      });
+    } catch (e) { /* no sound: the text still changes */ }
+  }
+  var minutes = lang === 'en' ? function (m) { return 'about ' + m + ' min'; } : function (m) { return '約 ' + m + ' 分'; };
+  var es = new EventSource(board.getAttribute('data-board-events'));
+  es.addEventListener('board', function (e) {
+    var data = JSON.parse(e.data);
+    (data.counters || []).forEach(function (c) {
+      var row = board.querySelector('tr[data-counter="' + c.counter + '"]');
+      if (!row) return;
+      row.querySelector('[data-field="now_calling"]').textContent = c.now_calling || '—';
+      row.querySelector('[data-field="waiting"]').textContent = c.waiting;
+      row.querySelector('[data-field="wait"]').textContent = minutes(c.estimated_wait_minutes);
+    });
+    if (data.called && announce) {
+      var row = board.querySelector('tr[data-counter="' + data.called.counter + '"] th');
+      var name = row ? row.textContent : data.called.counter;
+      announce.textContent = lang === 'en'
+        ? 'Number ' + data.called.display + ', please come to ' + name + '.'
+        : data.called.display + ' 番の方、' + name + 'へお越しください。';
+      chime();
+    }
+  });
+})();

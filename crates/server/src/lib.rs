@@ -30,6 +30,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub procedures: ProceduresState,
     pub identity: identity::IdentityState,
+    pub counter: counter::CounterState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -152,6 +153,12 @@ impl App {
         };
         let limiter =
             kernel::ratelimit::RateLimiter::new(config.rate_limits, &config.trusted_proxies);
+        let counter = counter::CounterState {
+            db: db.clone(),
+            session,
+            events: counter::Events::default(),
+            public_url: counter::PublicUrl::new(&config.public_url),
+        };
         // Housekeeping: expired drafts (and their uploads), sessions past
         // their limits and unfinished sign-ins are deleted every ten
         // minutes, so nothing personal outlives its promise.
@@ -175,6 +182,7 @@ impl App {
             config: Arc::new(config),
             procedures,
             identity,
+            counter,
             csrf,
             limiter,
         })
@@ -192,6 +200,7 @@ impl App {
             .with_state(self.db.clone());
         root.merge(procedures::router(self.procedures.clone()))
             .merge(identity::router(self.identity.clone()))
+            .merge(counter::router(self.counter.clone()))
             // Every state-changing request: CSRF token / JSON only / same
             // site; then the rate limits on sign-in and submission.
             .layer(axum::middleware::from_fn_with_state(

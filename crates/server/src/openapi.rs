@@ -85,7 +85,12 @@ pub fn spec() -> Value {
                 "post": staff(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview). Send it as Content-Type text/csv or application/json.", "catalogue", &["tenant", "format", "dryRun"], Some(json!({"type": "string"})), json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}})))
             },
             "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
-            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))}
+            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))},
+            "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket, place, status link"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/counter/board": {"get": op("Every counter: number now called, people waiting, estimated wait (live: GET /t/{tenant}/counter/board/events, Server-Sent Events)", "counter", &["tenant"], None, ok("Board"))},
+            "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: another open counter; the ticket keeps its place) a called ticket (clerks)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
         },
         "components": {
             "parameters": {
@@ -97,7 +102,9 @@ pub fn spec() -> Value {
                 "fy": {"name": "fy", "in": "query", "required": false, "description": "年度: 2026, 令和8年度 or R8", "schema": {"type": "string"}},
                 "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
                 "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
-                "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}}
+                "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
+                "counter": {"name": "counter", "in": "path", "required": true, "example": "c2", "schema": {"type": "string"}},
+                "action": {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["recall", "absent", "finish", "transfer"]}}
             },
             "responses": {
                 "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -1,0 +1,25 @@
+//! Smart counter (待たない窓口): a kiosk issues numbered tickets (整理券)
+//! per counter, residents follow their place on a status page (QR code on
+//! the ticket), clerks call, recall, mark absent, transfer and finish, and
+//! a display board shows who is called, live over Server-Sent Events.
+
+pub mod events;
+pub mod queue;
+mod routes;
+
+use axum::extract::FromRef;
+pub use events::Events;
+use kernel::auth::SessionPolicy;
+use kernel::Db;
+pub use routes::router;
+
+#[derive(Clone, FromRef)]
+pub struct CounterState {
+    pub db: Db,
+    pub session: SessionPolicy,
+    pub events: Events,
+    pub public_url: PublicUrl,
+}
+
+#[derive(Clone)]
+pub struct PublicUrl(pub std::sync::Arc<str>);
