@@ -18,6 +18,7 @@ pub struct CounterState {
     pub db: Db,
     pub session: SessionPolicy,
     pub events: Events,
+    pub issuer: queue::Issuer,
     pub public_url: PublicUrl,
 }
 

@@ -148,56 +148,144 @@ pub async fn set_open(db: &Db, who: &Clerk, counter: &str, open: bool) -> AppRes
     Ok(())
 }
 
-/// Issues the next ticket of a counter's queue; returns it with the token
-/// for the resident's status page.
-pub async fn issue(db: &Db, tenant: &str, counter: &str) -> AppResult<(Ticket, String)> {
-    if !counter_exists(db, tenant, counter).await? {
-        return Err(AppError::NotFound("counter"));
+/// Issues tickets with group commit: requests that arrive together are
+/// numbered and stored in one transaction (one disk flush), and each
+/// caller gets its ticket only after that commit. Numbers stay gapless and
+/// in order per counter and day.
+#[derive(Clone)]
+pub struct Issuer {
+    tx: tokio::sync::mpsc::Sender<IssueJob>,
+}
+
+struct IssueJob {
+    tenant: String,
+    counter: String,
+    reply: tokio::sync::oneshot::Sender<AppResult<(Ticket, String)>>,
+}
+
+const MAX_BATCH: usize = 512;
+
+impl Issuer {
+    pub fn start(db: Db) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<IssueJob>(4096);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
+                let jobs = std::mem::take(&mut batch);
+                match commit(&db, &jobs).await {
+                    Ok(tickets) => {
+                        for (job, t) in jobs.into_iter().zip(tickets) {
+                            let _ = job.reply.send(Ok(t));
+                        }
+                    }
+                    // One bad request must not fail the others: alone, each
+                    // succeeds or gets its own error.
+                    Err(e) => {
+                        tracing::warn!(error = %e, size = jobs.len(), "ticket batch failed; one by one");
+                        for job in jobs {
+                            let r = commit(&db, std::slice::from_ref(&job))
+                                .await
+                                .map(|mut v| v.remove(0))
+                                .map_err(AppError::from);
+                            let _ = job.reply.send(r);
+                        }
+                    }
+                }
+            }
+        });
+        Self { tx }
     }
-    if !is_open(db, tenant, counter).await? {
-        return Err(AppError::Conflict("counter_closed"));
+
+    /// Issues the next ticket of a counter's queue; returns it with the
+    /// token for the resident's status page.
+    pub async fn issue(&self, db: &Db, tenant: &str, counter: &str) -> AppResult<(Ticket, String)> {
+        if !counter_exists(db, tenant, counter).await? {
+            return Err(AppError::NotFound("counter"));
+        }
+        if !is_open(db, tenant, counter).await? {
+            return Err(AppError::Conflict("counter_closed"));
+        }
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(IssueJob {
+                tenant: tenant.to_string(),
+                counter: counter.to_string(),
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("ticket issuer stopped")))?;
+        rx.await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("ticket issuer dropped a request")))?
     }
+}
+
+async fn commit(db: &Db, jobs: &[IssueJob]) -> Result<Vec<(Ticket, String)>, sqlx::Error> {
     let now = kernel::clock::now_ms();
     let day = day_of(now);
-    let token = kernel::ids::token();
-    let id = kernel::ids::short_id();
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO ticket_numbers (tenant, day, counter, last) VALUES ($1, $2, $3, 0) ON CONFLICT (tenant, day, counter) DO NOTHING",
-    )
-    .bind(tenant)
-    .bind(day)
-    .bind(counter)
-    .execute(&mut *tx)
-    .await?;
-    let number: i64 = sqlx::query(
-        "UPDATE ticket_numbers SET last = last + 1 WHERE tenant = $1 AND day = $2 AND counter = $3 RETURNING last",
-    )
-    .bind(tenant)
-    .bind(day)
-    .bind(counter)
-    .fetch_one(&mut *tx)
-    .await?
-    .get(0);
-    // Ties in issue time are broken by the number.
-    let queue_key = now * 1000 + number % 1000;
-    sqlx::query(
-        "INSERT INTO tickets (tenant, id, day, counter, issued_counter, number, status, queue_key, issued_at, recalls, token_hash, version)
-         VALUES ($1, $2, $3, $4, $4, $5, 'waiting', $6, $7, 0, $8, 1)",
-    )
-    .bind(tenant)
-    .bind(&id)
-    .bind(day)
-    .bind(counter)
-    .bind(number)
-    .bind(queue_key)
-    .bind(now)
-    .bind(kernel::ids::hash_token(&token))
-    .execute(&mut *tx)
-    .await?;
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        sqlx::query(
+            "INSERT INTO ticket_numbers (tenant, day, counter, last) VALUES ($1, $2, $3, 0) ON CONFLICT (tenant, day, counter) DO NOTHING",
+        )
+        .bind(&job.tenant)
+        .bind(day)
+        .bind(&job.counter)
+        .execute(&mut *tx)
+        .await?;
+        let number: i64 = sqlx::query(
+            "UPDATE ticket_numbers SET last = last + 1 WHERE tenant = $1 AND day = $2 AND counter = $3 RETURNING last",
+        )
+        .bind(&job.tenant)
+        .bind(day)
+        .bind(&job.counter)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        let token = kernel::ids::token();
+        let id = kernel::ids::short_id();
+        // Ties in issue time are broken by the number (in order per counter).
+        let queue_key = now * 1000 + number % 1000;
+        sqlx::query(
+            "INSERT INTO tickets (tenant, id, day, counter, issued_counter, number, status, queue_key, issued_at, recalls, token_hash, version)
+             VALUES ($1, $2, $3, $4, $4, $5, 'waiting', $6, $7, 0, $8, 1)",
+        )
+        .bind(&job.tenant)
+        .bind(&id)
+        .bind(day)
+        .bind(&job.counter)
+        .bind(number)
+        .bind(queue_key)
+        .bind(now)
+        .bind(kernel::ids::hash_token(&token))
+        .execute(&mut *tx)
+        .await?;
+        out.push((
+            Ticket {
+                id,
+                counter: job.counter.clone(),
+                issued_counter: job.counter.clone(),
+                number,
+                display: display(&job.counter, number),
+                status: Status::Waiting,
+                issued_at: now,
+                called_at: None,
+                finished_at: None,
+                recalls: 0,
+                version: 1,
+            },
+            token,
+        ));
+    }
     tx.commit().await?;
-    let t = get(db, tenant, &id).await?;
-    Ok((t, token))
+    Ok(out)
 }
 
 pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Ticket> {
@@ -488,44 +576,87 @@ pub struct CounterStatus {
     pub open: bool,
 }
 
+/// Every counter's line, in five queries whatever the number of counters
+/// (the board is recomputed after every change).
 pub async fn board(db: &Db, tenant: &str) -> AppResult<Vec<CounterStatus>> {
+    use std::collections::HashMap;
     let day = day_of(kernel::clock::now_ms());
-    let counters = sqlx::query("SELECT code FROM counters WHERE tenant = $1 ORDER BY code")
-        .bind(tenant)
-        .fetch_all(db.read())
-        .await?;
-    let mut out = Vec::new();
-    for c in counters {
-        let code: String = c.get(0);
-        let waiting: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM tickets WHERE tenant = $1 AND day = $2 AND counter = $3 AND status = 'waiting'",
-        )
-        .bind(tenant)
-        .bind(day)
-        .bind(&code)
-        .fetch_one(db.read())
-        .await?
-        .get(0);
-        let now_calling = sqlx::query(
-            "SELECT issued_counter, number FROM tickets WHERE tenant = $1 AND day = $2 AND counter = $3 AND status = 'called'
-             ORDER BY called_at DESC LIMIT 1",
-        )
-        .bind(tenant)
-        .bind(day)
-        .bind(&code)
-        .fetch_optional(db.read())
-        .await?
-        .map(|r| display(&r.get::<String, _>(0), r.get(1)));
-        let service = service_ms(db, tenant, &code).await?;
-        out.push(CounterStatus {
-            estimated_wait_minutes: estimate_minutes(waiting + 1, service),
-            open: is_open(db, tenant, &code).await?,
-            counter: code,
-            waiting,
-            now_calling,
-        });
+    let counters: Vec<String> =
+        sqlx::query("SELECT code FROM counters WHERE tenant = $1 ORDER BY code")
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let waiting: HashMap<String, i64> = sqlx::query(
+        "SELECT counter, COUNT(*) FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'waiting' GROUP BY counter",
+    )
+    .bind(tenant)
+    .bind(day)
+    .fetch_all(db.read())
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    let mut calling: HashMap<String, (i64, String)> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT counter, issued_counter, number, called_at FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'called'",
+    )
+    .bind(tenant)
+    .bind(day)
+    .fetch_all(db.read())
+    .await?
+    {
+        let at: Option<i64> = r.get(3);
+        let shown = display(&r.get::<String, _>(1), r.get(2));
+        let e = calling.entry(r.get(0)).or_insert((i64::MIN, String::new()));
+        if at.unwrap_or(0) >= e.0 {
+            *e = (at.unwrap_or(0), shown);
+        }
     }
-    Ok(out)
+    let mut services: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT counter, finished_at - called_at FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'done'
+         AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000",
+    )
+    .bind(tenant)
+    .bind(day)
+    .fetch_all(db.read())
+    .await?
+    {
+        let v = services.entry(r.get(0)).or_default();
+        let d: i64 = r.get(1);
+        if v.len() < 20 && d > 0 {
+            v.push(d);
+        }
+    }
+    let closed: HashMap<String, bool> =
+        sqlx::query("SELECT counter, open FROM counter_state WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await?
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) == 0))
+            .collect();
+    Ok(counters
+        .into_iter()
+        .map(|code| {
+            let w = waiting.get(&code).copied().unwrap_or(0);
+            let service = services
+                .get(&code)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.iter().sum::<i64>() / v.len() as i64)
+                .unwrap_or(DEFAULT_SERVICE_MS);
+            CounterStatus {
+                estimated_wait_minutes: estimate_minutes(w + 1, service),
+                open: !closed.get(&code).copied().unwrap_or(false),
+                now_calling: calling.get(&code).map(|(_, s)| s.clone()),
+                waiting: w,
+                counter: code,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -70,19 +69,22 @@ fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> St
         .unwrap_or_else(|| code.to_string())
 }
 
-/// Tells every board of the tenant the new state.
-async fn publish(db: &Db, events: &Events, tenant: &str, called: Option<&Ticket>) -> AppResult<()> {
-    let board = queue::board(db, tenant).await?;
-    let json = json!({
-        "counters": board,
-        "called": called.map(|t| json!({"display": t.display, "counter": t.counter})),
-    });
-    events.publish(
-        tenant,
-        BoardEvent {
-            json: json.to_string().into(),
-        },
-    );
+/// Tells every board of the tenant: a call at once (number, counter,
+/// chime), the recomputed board at the next refresh.
+async fn publish(
+    _db: &Db,
+    events: &Events,
+    tenant: &str,
+    called: Option<&Ticket>,
+) -> AppResult<()> {
+    if let Some(t) = called {
+        let json = json!({
+            "counters": [],
+            "called": {"display": t.display, "counter": t.counter},
+        });
+        events.publish(tenant, BoardEvent::board(&json));
+    }
+    events.changed(tenant);
     Ok(())
 }
 
@@ -134,7 +136,7 @@ async fn issue_post(
     Path(tenant): Path<String>,
     Form(f): Form<IssueForm>,
 ) -> AppResult<Response> {
-    let (t, token) = queue::issue(&st.db, &tenant, &f.counter).await?;
+    let (t, token) = st.issuer.issue(&st.db, &tenant, &f.counter).await?;
     publish(&st.db, &st.events, &tenant, None).await?;
     Ok(Redirect::to(&format!("/t/{tenant}/tickets/{}/{token}?new=1", t.id)).into_response())
 }
@@ -254,16 +256,27 @@ async fn board_events(
     kernel::tenant::load(&st.db, &tenant).await?;
     // Subscribe before reading the state, so no change falls in between.
     let rx = st.events.subscribe(&tenant);
-    let first =
-        json!({"counters": queue::board(&st.db, &tenant).await?, "called": null}).to_string();
-    Ok(Sse::new(BoardStream {
-        first: Some(first),
+    let first = BoardEvent::board(
+        &json!({"counters": queue::board(&st.db, &tenant).await?, "called": null}),
+    );
+    let stream = BoardStream {
+        first: Some(first.frame),
         rx: Some(rx),
         pending: None,
-    })
-    .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
-    .into_response())
+        keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }
+
+/// A comment line this often keeps proxies from closing a quiet stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 type Recv = std::pin::Pin<
     Box<
@@ -276,16 +289,18 @@ type Recv = std::pin::Pin<
     >,
 >;
 
-/// `board` events: the state when the viewer connects, then each change.
-/// A viewer that falls behind skips to the newest state.
+/// Frames of `board` events: the state when the viewer connects, then each
+/// change (the frames are shared, not copied, among viewers). A viewer
+/// that falls behind skips to the newest state.
 pub struct BoardStream {
-    first: Option<String>,
+    first: Option<axum::body::Bytes>,
     rx: Option<tokio::sync::broadcast::Receiver<BoardEvent>>,
     pending: Option<Recv>,
+    keep_alive: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
 impl futures_core::Stream for BoardStream {
-    type Item = Result<Event, Infallible>;
+    type Item = Result<axum::body::Bytes, Infallible>;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
@@ -294,7 +309,7 @@ impl futures_core::Stream for BoardStream {
         use std::task::Poll;
         use tokio::sync::broadcast::error::RecvError;
         if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(Event::default().event("board").data(first))));
+            return Poll::Ready(Some(Ok(first)));
         }
         loop {
             if self.pending.is_none() {
@@ -310,19 +325,28 @@ impl futures_core::Stream for BoardStream {
                 return Poll::Ready(None);
             };
             match fut.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
                 Poll::Ready((r, rx)) => {
                     self.pending = None;
                     self.rx = Some(rx);
                     match r {
                         Ok(ev) => {
-                            return Poll::Ready(Some(Ok(Event::default()
-                                .event("board")
-                                .data(&*ev.json))))
+                            let next = tokio::time::Instant::now() + KEEP_ALIVE;
+                            self.keep_alive.as_mut().reset(next);
+                            return Poll::Ready(Some(Ok(ev.frame)));
                         }
                         Err(RecvError::Lagged(_)) => continue,
                         Err(RecvError::Closed) => return Poll::Ready(None),
                     }
+                }
+                Poll::Pending => {
+                    if std::future::Future::poll(self.keep_alive.as_mut(), cx).is_ready() {
+                        let next = tokio::time::Instant::now() + KEEP_ALIVE;
+                        self.keep_alive.as_mut().reset(next);
+                        return Poll::Ready(Some(Ok(axum::body::Bytes::from_static(
+                            b": keep-alive\n\n",
+                        ))));
+                    }
+                    return Poll::Pending;
                 }
             }
         }
@@ -489,15 +513,15 @@ async fn issue_api(
             message: i18n::t(Lang::Ja, "counter.kiosk.counter_required").into(),
         }]));
     }
-    let (t, token) = queue::issue(&st.db, &tenant, &counter).await?;
+    let (t, token) = st.issuer.issue(&st.db, &tenant, &counter).await?;
     publish(&st.db, &st.events, &tenant, None).await?;
-    let pos = queue::position(&st.db, &tenant, &t).await?;
+    // The place in the queue is on the status link (counting it here
+    // would cost every issue a scan of the queue).
     Ok((
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({
             "ticket": t,
-            "position": pos,
             "token": token,
             "status_url": format!("{}/t/{tenant}/tickets/{}/{token}", st.public_url.0.trim_end_matches('/'), t.id),
         })),

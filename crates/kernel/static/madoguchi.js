@@ -84,6 +84,10 @@
       row.querySelector('[data-field="waiting"]').textContent = c.waiting;
       row.querySelector('[data-field="wait"]').textContent = minutes(c.estimated_wait_minutes);
     });
+    if (data.called) {
+      var calledRow = board.querySelector('tr[data-counter="' + data.called.counter + '"]');
+      if (calledRow) calledRow.querySelector('[data-field="now_calling"]').textContent = data.called.display;
+    }
     if (data.called && announce) {
       var row = board.querySelector('tr[data-counter="' + data.called.counter + '"] th');
       var name = row ? row.textContent : data.called.counter;
@@ -94,3 +98,33 @@
     }
   });
 })();
+
+// Ticket page: while the ticket waits, its status is fetched again every
+// so often and replaced in place (a polite live region), instead of the
+// reload that keeps the page current without JavaScript (<noscript>).
+(function () {
+  'use strict';
+  var ticket = document.querySelector('[data-ticket-refresh]');
+  if (!ticket || !window.fetch || !window.DOMParser) { return; }
+  function schedule() {
+    var seconds = parseInt(ticket.getAttribute('data-ticket-refresh'), 10);
+    if (seconds > 0) { setTimeout(update, seconds * 1000); }
+  }
+  function update() {
+    fetch(location.pathname, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (!r.ok) { throw new Error('HTTP ' + r.status); }
+        return r.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('.ticket');
+        if (!fresh) { throw new Error('no ticket'); }
+        if (ticket.innerHTML !== fresh.innerHTML) { ticket.innerHTML = fresh.innerHTML; }
+        // Called, absent or done: nothing more to wait for.
+        if (!fresh.hasAttribute('data-ticket-refresh')) { ticket.removeAttribute('data-ticket-refresh'); }
+        schedule();
+      })
+      .catch(function () { schedule(); /* offline for a moment: try again later */ });
+  }
+  schedule();
+}());

@@ -156,7 +156,8 @@ impl App {
         let counter = counter::CounterState {
             db: db.clone(),
             session,
-            events: counter::Events::default(),
+            events: counter::Events::start(db.clone()),
+            issuer: counter::queue::Issuer::start(db.clone()),
             public_url: counter::PublicUrl::new(&config.public_url),
         };
         // Housekeeping: expired drafts (and their uploads), sessions past

@@ -1,0 +1,321 @@
+// The smart counter (四街道市): the kiosk, the resident's ticket page, the
+// display board and the clerk's calling page.
+//
+// - axe-core (WCAG 2.0/2.1 A and AA) finds nothing, in Japanese and in
+//   English, on the kiosk, a ticket right after issuing (with its QR code),
+//   the ticket once called, the board before and after a call (with the
+//   announcement shown) and the clerk's page with a called ticket.
+// - The board updates itself live (Server-Sent Events): a clerk's call in
+//   another browser context shows up in the row and in the announcement
+//   without the board page being reloaded, not even by the no-JavaScript
+//   refresh; a waiting ticket's page likewise updates in place.
+// - Keyboard only: Tab to a counter's button on the kiosk, Enter, a ticket.
+// - Without JavaScript: the kiosk issues a ticket, and the board and the
+//   waiting ticket keep themselves current with a meta refresh.
+//
+// Each part uses its own counters (c2/c3 for axe, c6 for the live board,
+// c7 the live ticket, c4 keyboard, c5 no JavaScript), so their queues do
+// not interfere.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  launch, newPage, url, submitVia, expectNoAxeViolations, staffSignIn, YOTSUKAIDO,
+} from '../lib.mjs';
+
+const T = YOTSUKAIDO;
+const TICKET_RE = (counter) => new RegExp(`^${counter.toUpperCase()}-\\d{3}$`);
+/** The board reloads itself every this many seconds without JavaScript. */
+const BOARD_REFRESH_SECONDS = 15;
+
+let browser;
+/** One clerk, signed in once for the whole file (each sign-in uses a TOTP step). */
+let clerk;
+
+before(async () => {
+  browser = await launch();
+  clerk = await newPage(browser);
+  await staffSignIn(clerk.page, T, 'clerk');
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** The kiosk's button for a counter. */
+function kioskButton(page, counter) {
+  return page.locator(`form[action="/t/${T}/counter/tickets"]:has(input[name="counter"][value="${counter}"]) button[type="submit"]`);
+}
+
+/**
+ * Presses the kiosk's button for a counter (the kiosk must be open on the
+ * page); returns the ticket as shown on the ticket page it leads to.
+ */
+async function takeTicket(page, counter) {
+  await submitVia(page, `form[action="/t/${T}/counter/tickets"]:has(input[name="counter"][value="${counter}"]) button[type="submit"]`);
+  return readTicketPage(page, counter);
+}
+
+/** The ticket page now shown: its number and link (without ?new=1). */
+async function readTicketPage(page, counter) {
+  const at = new URL(page.url());
+  assert.match(at.pathname, new RegExp(`^/t/${T}/tickets/[^/]+/[^/]+$`), `a ticket page: ${page.url()}`);
+  const display = (await page.textContent('.ticket .ticket-number'))?.trim();
+  assert.match(display, TICKET_RE(counter), `the ticket's number: ${display}`);
+  return { display, path: at.pathname, newMarker: at.searchParams.get('new') };
+}
+
+/** Active meta refresh elements (not the text inside a <noscript> with scripting on). */
+async function metaRefresh(page) {
+  return page.$$eval('meta[http-equiv="refresh" i]', (ms) => ms.map((m) => m.getAttribute('content')));
+}
+
+/** The clerk calls the next number of a counter; returns the number now called there. */
+async function clerkCalls(counter, lang) {
+  const { page } = clerk;
+  await page.goto(url(`/t/${T}/staff/counter?c=${counter}&lang=${lang}`));
+  assert.equal(new URL(page.url()).pathname, `/t/${T}/staff/counter`, 'the clerk is signed in');
+  await submitVia(page, `form[action="/t/${T}/staff/counter/${counter}/call"] button[type="submit"]`);
+  const at = new URL(page.url());
+  assert.equal(at.pathname, `/t/${T}/staff/counter`);
+  assert.equal(at.searchParams.get('c'), counter, 'back on the same counter');
+  assert.equal(at.searchParams.get('notice'), null, `someone was waiting at ${counter}`);
+  return (await page.textContent('main .ticket-number'))?.trim();
+}
+
+/** The board's cell of a counter. */
+function boardCell(page, counter, field) {
+  return page.locator(`tr[data-counter="${counter}"] [data-field="${field}"]`);
+}
+
+for (const [lang, counter] of [['ja', 'c2'], ['en', 'c3']]) {
+  describe(`smart counter, axe, ${lang}`, () => {
+    let resident; // the resident's context: the kiosk and the ticket
+    let board; // a board page in the same context, open across the call
+    let ticket;
+
+    before(async () => {
+      resident = await newPage(browser);
+      // ?lang= sets the language cookie for the rest of this context.
+      await resident.page.goto(url(`/?lang=${lang}`));
+    });
+
+    after(async () => {
+      await resident?.context.close();
+    });
+
+    async function expectLang(page, what) {
+      assert.equal(await page.getAttribute('html', 'lang'), lang, `html lang of ${what}`);
+    }
+
+    test('kiosk', async () => {
+      const { page } = resident;
+      const response = await page.goto(url(`/t/${T}/counter`));
+      assert.equal(response.status(), 200);
+      await expectLang(page, 'the kiosk');
+      assert.equal(await kioskButton(page, counter).count(), 1, `a button for ${counter}`);
+      assert.equal(await kioskButton(page, counter).isEnabled(), true, `${counter} is open`);
+      await expectNoAxeViolations(assert, page, `${lang} kiosk`);
+    });
+
+    test('ticket right after issuing: number, counter, place, QR code, status link', async () => {
+      const { page } = resident;
+      ticket = await takeTicket(page, counter);
+      assert.equal(ticket.newMarker, '1', 'the kiosk leads to the new ticket (?new=1)');
+      await expectLang(page, 'the ticket page');
+      assert.ok((await page.textContent('.ticket .ticket-counter')).trim().length > 0, 'the counter is named');
+      assert.match(await page.textContent('.ticket .ticket-state'), lang === 'ja' ? /人/ : /ahead/,
+        'the people ahead are shown');
+      assert.equal(await page.locator('.qr-code svg[aria-hidden="true"]').count(), 1, 'a QR code, hidden from screen readers');
+      assert.ok((await page.locator('.qr-code figcaption').textContent()).trim().length > 0, 'the QR code has a caption');
+      const link = (await page.textContent('.ticket-qr .secret-text')).trim();
+      assert.ok(link.endsWith(ticket.path), `the status link ${link} is this ticket's page ${ticket.path}`);
+      await expectNoAxeViolations(assert, page, `${lang} ticket page, new (with QR code)`);
+    });
+
+    test('board before the call', async () => {
+      board = await resident.context.newPage();
+      const response = await board.goto(url(`/t/${T}/counter/board`));
+      assert.equal(response.status(), 200);
+      await expectLang(board, 'the board');
+      assert.ok(Number(await boardCell(board, counter, 'waiting').textContent()) >= 1,
+        `the board counts the waiting ticket at ${counter}`);
+      await expectNoAxeViolations(assert, board, `${lang} board`);
+    });
+
+    test('clerk page with a called ticket', async () => {
+      const called = await clerkCalls(counter, lang);
+      assert.equal(called, ticket.display, 'the clerk calls the ticket just taken');
+      await expectLang(clerk.page, 'the clerk page');
+      for (const action of ['recall', 'finish', 'absent', 'transfer']) {
+        assert.equal(await clerk.page.locator(`form[action$="/${action}"] button[type="submit"]`).count(), 1,
+          `a ${action} button`);
+      }
+      await expectNoAxeViolations(assert, clerk.page, `${lang} clerk counter page, ticket called`);
+    });
+
+    test('board after the call: number and announcement shown', async () => {
+      await boardCell(board, counter, 'now_calling').filter({ hasText: ticket.display }).waitFor();
+      const announce = board.locator('[data-board-announce]');
+      await announce.filter({ hasText: ticket.display }).waitFor();
+      await expectNoAxeViolations(assert, board, `${lang} board after a call (announcement shown)`);
+    });
+
+    test('ticket page once called', async () => {
+      const { page } = resident;
+      await page.goto(url(ticket.path));
+      await expectLang(page, 'the called ticket');
+      assert.equal((await page.textContent('.ticket .ticket-number')).trim(), ticket.display);
+      assert.equal(await page.locator('.ticket .ticket-state--called').count(), 1, 'the ticket says it is called');
+      assert.equal(await page.locator('.qr-code').count(), 0, 'the QR code is shown only right after issuing');
+      await expectNoAxeViolations(assert, page, `${lang} ticket page, called`);
+    });
+  });
+}
+
+test('live board: a call shows up without reloading the board', async () => {
+  const counter = 'c6';
+  const viewer = await newPage(browser);
+  try {
+    const { page } = viewer;
+    let navigations = 0;
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) navigations++;
+    });
+    const events = page.waitForResponse((r) => new URL(r.url()).pathname === `/t/${T}/counter/board/events`);
+    await page.goto(url(`/t/${T}/counter/board?lang=ja`));
+    const loadedAt = Date.now();
+    const stream = await events;
+    assert.equal(stream.status(), 200, 'the board subscribes to its event stream');
+    assert.match(stream.headers()['content-type'] || '', /^text\/event-stream/);
+    assert.deepEqual(await metaRefresh(page), [], 'with JavaScript the board does not reload itself');
+    await page.evaluate(() => { window.__boardMarker = 'still the same page'; });
+    const waitingBefore = Number(await boardCell(page, counter, 'waiting').textContent());
+
+    // A ticket (through the API), then a call in another context.
+    const issued = await fetch(url(`/api/v1/t/${T}/counter/tickets`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ counter }),
+    });
+    assert.equal(issued.status, 201);
+    const { ticket } = await issued.json();
+    assert.match(ticket.display, TICKET_RE(counter));
+    await page.waitForFunction(([c, n]) => Number(document.querySelector(
+      `tr[data-counter="${c}"] [data-field="waiting"]`).textContent) === n, [counter, waitingBefore + 1]);
+
+    const called = await clerkCalls(counter, 'ja');
+    assert.equal(called, ticket.display, 'the clerk calls the ticket issued');
+
+    await boardCell(page, counter, 'now_calling').filter({ hasText: ticket.display }).waitFor();
+    assert.equal((await boardCell(page, counter, 'now_calling').textContent()).trim(), ticket.display);
+    const announce = page.locator('[data-board-announce]');
+    await announce.filter({ hasText: ticket.display }).waitFor();
+    const counterName = (await page.textContent(`tr[data-counter="${counter}"] th`)).trim();
+    assert.equal((await announce.textContent()).trim(), `${ticket.display} 番の方、${counterName}へお越しください。`);
+    assert.equal(await announce.getAttribute('aria-live'), 'assertive', 'the announcement is a live region');
+
+    // Still the page loaded at first, also after the no-JavaScript refresh
+    // interval has passed.
+    const until = loadedAt + (BOARD_REFRESH_SECONDS + 5) * 1000;
+    if (Date.now() < until) await sleep(until - Date.now());
+    assert.equal(await page.evaluate(() => window.__boardMarker), 'still the same page',
+      'the board page was not reloaded');
+    assert.equal(navigations, 1, 'one navigation: the first load');
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), 1);
+    assert.equal((await boardCell(page, counter, 'now_calling').textContent()).trim(), ticket.display);
+    assert.match(await announce.textContent(), new RegExp(ticket.display), 'the announcement stays');
+  } finally {
+    await viewer.context.close();
+  }
+});
+
+test('with JavaScript: the waiting ticket updates in place, without a reload', async () => {
+  const counter = 'c7';
+  const { context, page } = await newPage(browser);
+  try {
+    // A fake clock for the page's timers, so the 30 s wait takes no time.
+    await page.clock.install();
+    await page.goto(url(`/t/${T}/counter?lang=ja`));
+    const ticket = await takeTicket(page, counter);
+    assert.deepEqual(await metaRefresh(page), [], 'with JavaScript the ticket page does not reload itself');
+    assert.equal(await page.getAttribute('.ticket', 'data-ticket-refresh'), '30');
+    assert.equal(await page.locator('.ticket .ticket-state--called').count(), 0, 'waiting at first');
+    await page.evaluate(() => { window.__ticketMarker = 'still the same page'; });
+
+    assert.equal(await clerkCalls(counter, 'ja'), ticket.display);
+    await page.clock.runFor(31_000);
+    await page.locator('.ticket .ticket-state--called').waitFor();
+    assert.match(await page.textContent('.ticket .ticket-state--called'), /お呼びしています/);
+    assert.equal(await page.evaluate(() => window.__ticketMarker), 'still the same page',
+      'the ticket page was updated in place, not reloaded');
+    assert.equal(await page.locator('.qr-code svg').count(), 1, 'the QR code stays');
+    assert.equal(await page.getAttribute('.ticket', 'data-ticket-refresh'), null,
+      'called: no more updates');
+  } finally {
+    await context.close();
+  }
+});
+
+test('keyboard only: Tab to a counter on the kiosk, Enter, a ticket', async () => {
+  const counter = 'c4';
+  const { context, page } = await newPage(browser);
+  try {
+    await page.goto(url(`/t/${T}/counter`));
+    const target = `form:has(input[name="counter"][value="${counter}"]) button[type="submit"]`;
+    let reached = false;
+    const stops = [];
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate((sel) => {
+        const el = document.activeElement;
+        const r = el.getBoundingClientRect();
+        const cs = getComputedStyle(el);
+        return {
+          tag: el.tagName.toLowerCase(),
+          text: (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 50),
+          visible: r.width > 0 && r.height > 0,
+          outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0,
+          isTarget: el.matches(sel),
+        };
+      }, target);
+      stops.push(`<${f.tag}> ${f.text}`);
+      assert.notEqual(f.tag, 'body', `Tab moved focus to nothing:\n${stops.join('\n')}`);
+      assert.ok(f.visible && f.outline, `Tab stop not visible or without a focus indicator: <${f.tag}> ${f.text}`);
+      reached = f.isTarget;
+    }
+    assert.ok(reached, `no Tab stop on the ${counter} button:\n${stops.join('\n')}`);
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.keyboard.press('Enter'),
+    ]);
+    const ticket = await readTicketPage(page, counter);
+    assert.equal(ticket.newMarker, '1');
+  } finally {
+    await context.close();
+  }
+});
+
+test('no JavaScript: the kiosk issues a ticket; the ticket and the board refresh themselves', async () => {
+  const counter = 'c5';
+  const { context, page } = await newPage(browser, { javaScriptEnabled: false });
+  try {
+    await page.goto(url(`/t/${T}/counter?lang=ja`));
+    const ticket = await takeTicket(page, counter);
+    assert.equal(ticket.newMarker, '1');
+    assert.equal(await page.locator('.qr-code svg').count(), 1, 'the QR code is inline SVG');
+    assert.deepEqual(await metaRefresh(page), ['30'], 'the waiting ticket reloads itself every 30 s');
+
+    const response = await page.goto(url(`/t/${T}/counter/board`));
+    assert.equal(response.status(), 200);
+    assert.deepEqual(await metaRefresh(page), [String(BOARD_REFRESH_SECONDS)],
+      'the board reloads itself without JavaScript');
+    assert.ok(Number(await boardCell(page, counter, 'waiting').textContent()) >= 1,
+      `the board counts the ticket waiting at ${counter}`);
+    assert.equal((await page.textContent('[data-board-announce]')).trim(), '',
+      'JavaScript is really off: nothing announced');
+  } finally {
+    await context.close();
+  }
+});
