@@ -39,17 +39,30 @@ function request(method, path, body, headers = {}) {
 let expected = null;
 const arrivals = [];
 let connected = 0;
+let closed = 0;
+const refused = {};
 function openViewer() {
   return new Promise((resolve) => {
     const req = http.get(base + `/t/${T}/counter/board/events`, { agent: false }, (res) => {
+      if (res.statusCode !== 200) refused[res.statusCode] = (refused[res.statusCode] || 0) + 1;
       res.setEncoding('utf8');
       let first = true;
+      // Frames may be split across reads: match on what came before too,
+      // and count each viewer once per call.
+      let tail = '';
+      let seen = null;
       res.on('data', (chunk) => {
         if (first) { first = false; connected++; resolve(); }
-        if (expected && chunk.includes(expected.display)) arrivals.push(performance.now() - expected.at);
+        const text = tail + chunk;
+        if (expected && seen !== expected && text.includes(expected.display)) {
+          seen = expected;
+          arrivals.push(performance.now() - expected.at);
+        }
+        tail = text.slice(-200);
       });
     });
     req.on('error', (e) => { console.error('viewer error', e.message); resolve(); });
+    req.on('close', () => { closed++; });
   });
 }
 
@@ -59,7 +72,7 @@ for (let i = 0; i < viewers; i++) {
   if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
 }
 await Promise.all(opened);
-console.log(`viewers connected: ${connected}`);
+console.log(`viewers connected: ${connected}${Object.keys(refused).length ? ' refused: ' + JSON.stringify(refused) : ''}`);
 
 // A clerk signs in (demo account, second factor from the demo secret).
 const step = Math.floor(Date.now() / 30000);
@@ -82,6 +95,7 @@ for (let n = 0; n < calls; n++) {
   const sorted = [...arrivals].sort((a, b) => a - b);
   const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   results.push({ received: sorted.length, p50: p(0.5), p99: p(0.99), max: sorted[sorted.length - 1] });
+  if (closed) console.log(`viewers closed so far: ${closed}`);
   console.log(`call ${n + 1}: ${t.display} reached ${sorted.length}/${connected} viewers; p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`);
   expected = null;
 }

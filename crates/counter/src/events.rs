@@ -29,6 +29,9 @@ pub struct Events {
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<BoardEvent>>>>,
     /// Tenants whose board changed since the last refresh.
     dirty: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// The last board frame per tenant, for viewers who connect: a crowd
+    /// connecting at once costs one board computation, not one each.
+    snapshots: Arc<tokio::sync::Mutex<HashMap<String, (std::time::Instant, axum::body::Bytes)>>>,
 }
 
 /// How often changed boards are recomputed and sent: a burst of tickets
@@ -55,7 +58,12 @@ impl Events {
                     match crate::queue::board(&db, &tenant).await {
                         Ok(board) => {
                             let json = serde_json::json!({"counters": board, "called": null});
-                            e.publish(&tenant, BoardEvent::board(&json));
+                            let ev = BoardEvent::board(&json);
+                            e.snapshots.lock().await.insert(
+                                tenant.clone(),
+                                (std::time::Instant::now(), ev.frame.clone()),
+                            );
+                            e.publish(&tenant, ev);
                         }
                         Err(err) => tracing::warn!(error = %err, tenant, "board refresh failed"),
                     }
@@ -63,6 +71,34 @@ impl Events {
             }
         });
         events
+    }
+
+    /// The current board frame of a tenant, for a viewer who connects.
+    /// Once a tenant has one, it is served from memory (a crowd connecting
+    /// at once costs no database work); the refresher keeps it current,
+    /// and an old one asks it for a new one.
+    pub async fn snapshot(
+        &self,
+        db: &kernel::Db,
+        tenant: &str,
+    ) -> kernel::AppResult<axum::body::Bytes> {
+        let mut map = self.snapshots.lock().await;
+        if let Some((at, frame)) = map.get(tenant) {
+            if at.elapsed() >= REFRESH {
+                self.changed(tenant);
+            }
+            return Ok(frame.clone());
+        }
+        // Checked when computing, not for every viewer.
+        kernel::tenant::load(db, tenant).await?;
+        let board = crate::queue::board(db, tenant).await?;
+        let frame =
+            BoardEvent::board(&serde_json::json!({"counters": board, "called": null})).frame;
+        map.insert(
+            tenant.to_string(),
+            (std::time::Instant::now(), frame.clone()),
+        );
+        Ok(frame)
     }
 
     /// The board of `tenant` changed: viewers get it at the next refresh.
