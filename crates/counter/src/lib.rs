@@ -24,3 +24,9 @@ pub struct CounterState {
 
 #[derive(Clone)]
 pub struct PublicUrl(pub std::sync::Arc<str>);
+
+impl PublicUrl {
+    pub fn new(url: &str) -> Self {
+        PublicUrl(url.into())
+    }
+}

@@ -89,34 +89,38 @@ fn row_to_ticket(r: &sqlx::any::AnyRow) -> Ticket {
     }
 }
 
-async fn counter_exists(db: &Db, tenant: &str, counter: &str) -> AppResult<bool> {
-    Ok(
-        sqlx::query("SELECT 1 FROM counters WHERE tenant = $1 AND code = $2")
-            .bind(tenant)
-            .bind(counter)
-            .fetch_optional(db.read())
-            .await?
-            .is_some(),
+/// `None` for a counter the tenant does not have; otherwise whether it is
+/// open (a counter is open unless closed). One query.
+async fn counter_state(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<bool>> {
+    Ok(sqlx::query(
+        "SELECT COALESCE(s.open, 1) FROM counters c
+         LEFT JOIN counter_state s ON s.tenant = c.tenant AND s.counter = c.code
+         WHERE c.tenant = $1 AND c.code = $2",
     )
+    .bind(tenant)
+    .bind(counter)
+    .fetch_optional(db.read())
+    .await?
+    .map(|r| r.get::<i64, _>(0) == 1))
+}
+
+/// "Not found" for a counter the tenant does not have; a closed one is
+/// refused unless `allow_closed` (a clerk may still call or reopen it).
+async fn open_counter(db: &Db, tenant: &str, counter: &str, allow_closed: bool) -> AppResult<()> {
+    match counter_state(db, tenant, counter).await? {
+        None => Err(AppError::NotFound("counter")),
+        Some(false) if !allow_closed => Err(AppError::Conflict("counter_closed")),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Whether a counter is open (a counter is open unless closed today).
 pub async fn is_open(db: &Db, tenant: &str, counter: &str) -> AppResult<bool> {
-    Ok(
-        sqlx::query("SELECT open FROM counter_state WHERE tenant = $1 AND counter = $2")
-            .bind(tenant)
-            .bind(counter)
-            .fetch_optional(db.read())
-            .await?
-            .map(|r| r.get::<i64, _>(0) == 1)
-            .unwrap_or(true),
-    )
+    Ok(counter_state(db, tenant, counter).await?.unwrap_or(true))
 }
 
 pub async fn set_open(db: &Db, who: &Clerk, counter: &str, open: bool) -> AppResult<()> {
-    if !counter_exists(db, &who.tenant, counter).await? {
-        return Err(AppError::NotFound("counter"));
-    }
+    open_counter(db, &who.tenant, counter, true).await?;
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -206,12 +210,7 @@ impl Issuer {
     /// Issues the next ticket of a counter's queue; returns it with the
     /// token for the resident's status page.
     pub async fn issue(&self, db: &Db, tenant: &str, counter: &str) -> AppResult<(Ticket, String)> {
-        if !counter_exists(db, tenant, counter).await? {
-            return Err(AppError::NotFound("counter"));
-        }
-        if !is_open(db, tenant, counter).await? {
-            return Err(AppError::Conflict("counter_closed"));
-        }
+        open_counter(db, tenant, counter, false).await?;
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.tx
             .send(IssueJob {
@@ -396,9 +395,7 @@ pub async fn current(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<T
 
 /// Calls the next waiting ticket of a counter. `None` when nobody waits.
 pub async fn call_next(db: &Db, who: &Clerk, counter: &str) -> AppResult<Option<Ticket>> {
-    if !counter_exists(db, &who.tenant, counter).await? {
-        return Err(AppError::NotFound("counter"));
-    }
+    open_counter(db, &who.tenant, counter, true).await?;
     let day = day_of(kernel::clock::now_ms());
     // Another clerk may take the same ticket between the read and the
     // update: the update is conditional, so try the next one.
@@ -484,12 +481,7 @@ pub async fn finish(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<T
 /// Sends a called ticket to another counter's queue, keeping its place
 /// (its original issue time orders it there).
 pub async fn transfer(db: &Db, who: &Clerk, id: &str, version: i64, to: &str) -> AppResult<Ticket> {
-    if !counter_exists(db, &who.tenant, to).await? {
-        return Err(AppError::NotFound("counter"));
-    }
-    if !is_open(db, &who.tenant, to).await? {
-        return Err(AppError::Conflict("counter_closed"));
-    }
+    open_counter(db, &who.tenant, to, false).await?;
     change(
         db,
         who,

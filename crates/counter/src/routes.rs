@@ -12,14 +12,14 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use kernel::auth::Clerk;
 use kernel::i18n::{self, Lang};
-use kernel::web::{render, Page};
+use kernel::web::{render, tenant_page, Page};
 use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::events::BoardEvent;
 use crate::queue::{self, Status, Ticket};
-use crate::{CounterState, Events, PublicUrl};
+use crate::{CounterState, Events};
 
 pub fn router(state: CounterState) -> Router {
     Router::new()
@@ -52,15 +52,6 @@ pub fn router(state: CounterState) -> Router {
         .with_state(state)
 }
 
-fn tenant_page(
-    lang: Lang,
-    t: &kernel::tenant::TenantProfile,
-    title: impl Into<String>,
-    path: impl Into<String>,
-) -> Page {
-    Page::new(lang, title, path).tenant(t.code.as_str(), &t.name)
-}
-
 fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
     t.counters
         .iter()
@@ -71,12 +62,7 @@ fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> St
 
 /// Tells every board of the tenant: a call at once (number, counter,
 /// chime), the recomputed board at the next refresh.
-async fn publish(
-    _db: &Db,
-    events: &Events,
-    tenant: &str,
-    called: Option<&Ticket>,
-) -> AppResult<()> {
+async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppResult<()> {
     if let Some(t) = called {
         let json = json!({
             "counters": [],
@@ -137,7 +123,7 @@ async fn issue_post(
     Form(f): Form<IssueForm>,
 ) -> AppResult<Response> {
     let (t, token) = st.issuer.issue(&st.db, &tenant, &f.counter).await?;
-    publish(&st.db, &st.events, &tenant, None).await?;
+    publish(&st.events, &tenant, None).await?;
     Ok(Redirect::to(&format!("/t/{tenant}/tickets/{}/{token}?new=1", t.id)).into_response())
 }
 
@@ -159,20 +145,6 @@ struct TicketPage {
 #[derive(Deserialize, Default)]
 struct NewQuery {
     new: Option<String>,
-}
-
-fn qr_svg(data: &str) -> AppResult<String> {
-    let code = qrcode::QrCode::new(data.as_bytes())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(160, 160)
-        .quiet_zone(true)
-        .build();
-    Ok(svg
-        .trim_start_matches(|c| c != '<')
-        .replacen("<svg ", "<svg aria-hidden=\"true\" focusable=\"false\" ", 1)
-        .replace("<?xml version=\"1.0\" standalone=\"yes\"?>", ""))
 }
 
 async fn ticket_page(
@@ -204,7 +176,7 @@ async fn ticket_page(
         ahead: pos.ahead,
         wait: pos.estimated_wait_minutes,
         is_new: q.new.is_some(),
-        qr_svg: qr_svg(&status_url)?,
+        qr_svg: kernel::web::qr_svg(&status_url, 160)?,
         status_url,
         t: ticket,
     }))
@@ -435,7 +407,7 @@ async fn call_post(
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let called = queue::call_next(&st.db, &clerk, &counter).await?;
-    publish(&st.db, &st.events, &tenant, called.as_ref()).await?;
+    publish(&st.events, &tenant, called.as_ref()).await?;
     let notice = if called.is_none() {
         "&notice=empty"
     } else {
@@ -457,7 +429,7 @@ async fn open_post(
     Form(f): Form<OpenForm>,
 ) -> AppResult<Response> {
     queue::set_open(&st.db, &clerk, &counter, f.open == "true").await?;
-    publish(&st.db, &st.events, &tenant, None).await?;
+    publish(&st.events, &tenant, None).await?;
     Ok(Redirect::to(&format!("/t/{tenant}/staff/counter?c={counter}")).into_response())
 }
 
@@ -484,7 +456,7 @@ async fn act(
         _ => return Err(AppError::NotFound("page")),
     };
     let called = (action == "recall").then_some(&t);
-    publish(&st.db, &st.events, &clerk.tenant, called).await?;
+    publish(&st.events, &clerk.tenant, called).await?;
     Ok(t)
 }
 
@@ -514,7 +486,7 @@ async fn issue_api(
         }]));
     }
     let (t, token) = st.issuer.issue(&st.db, &tenant, &counter).await?;
-    publish(&st.db, &st.events, &tenant, None).await?;
+    publish(&st.events, &tenant, None).await?;
     // The place in the queue is on the status link (counting it here
     // would cost every issue a scan of the queue).
     Ok((
@@ -544,7 +516,7 @@ async fn call_api(
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
     let called = queue::call_next(&st.db, &clerk, &counter).await?;
-    publish(&st.db, &st.events, &tenant, called.as_ref()).await?;
+    publish(&st.events, &tenant, called.as_ref()).await?;
     match called {
         Some(t) => Ok(Json(json!({ "ticket": t }))),
         None => Err(AppError::Conflict("queue_empty")),
@@ -563,10 +535,4 @@ async fn ticket_action_api(
     };
     let t = act(&st, &clerk, &id, &action, &form).await?;
     Ok(Json(json!({ "ticket": t })))
-}
-
-impl PublicUrl {
-    pub fn new(url: &str) -> Self {
-        PublicUrl(url.into())
-    }
 }

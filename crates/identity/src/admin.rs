@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kernel::auth::account::{self, AdminAction, NewStaff};
@@ -13,7 +12,7 @@ use kernel::i18n::{self, Lang};
 use kernel::web::{render_status, FormErrors, Page};
 use kernel::{AppError, AppResult, Db};
 
-use crate::staff::tenant_page;
+use kernel::web::tenant_page;
 
 pub struct Row {
     id: String,
@@ -127,11 +126,7 @@ async fn page(
     )
     .for_staff(admin)
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_status(
         status,
         &AdminPage {

@@ -15,8 +15,8 @@ use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use sqlx::Row;
 
-use crate::staff::tenant_page;
 use crate::{IdentityState, PublicUrl};
+use kernel::web::tenant_page;
 
 /// An authorization request is good for ten minutes.
 const REQUEST_TTL_MS: i64 = 10 * 60_000;
@@ -90,11 +90,7 @@ async fn sign_in_page(
         format!("/t/{tenant}/sign-in"),
     )
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_status(
         status,
         &SignInPage {

@@ -12,7 +12,7 @@ use kernel::auth::account::{self, Accounts, FactorOutcome, PasswordOutcome};
 use kernel::auth::{self, PendingStaff, SessionPolicy, Staff, Stage};
 use kernel::i18n::{self, Lang};
 use kernel::tenant::TenantProfile;
-use kernel::web::{render, render_status, FormErrors, Page};
+use kernel::web::{render, render_status, tenant_page, FormErrors, Page};
 use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::json;
@@ -22,15 +22,6 @@ use crate::DevMode;
 /// The published TOTP secret of the demo's staff accounts (base32). Used
 /// only by `madoguchi demo` (development mode).
 pub const DEMO_TOTP_SECRET: &str = "MFSGC3LPM5UWG2DJMRSW233UN5ZHA5DP";
-
-pub(crate) fn tenant_page(
-    lang: Lang,
-    t: &TenantProfile,
-    title: impl Into<String>,
-    path: impl Into<String>,
-) -> Page {
-    Page::new(lang, title, path).tenant(t.code.as_str(), &t.name)
-}
 
 fn minutes_left(until_ms: i64) -> String {
     (((until_ms - kernel::clock::now_ms()) + 59_999) / 60_000)
@@ -68,11 +59,7 @@ fn sign_in_page(
         format!("/t/{}/staff/sign-in", t.code.as_str()),
     )
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_status(
         status,
         &SignIn {
@@ -210,11 +197,7 @@ fn verify_page(lang: Lang, t: &TenantProfile, dev: DevMode, errors: FormErrors) 
         format!("/t/{}/staff/sign-in/verify", t.code.as_str()),
     )
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_status(
         status,
         &Verify {
@@ -316,21 +299,6 @@ struct RecoveryCodes {
     next: String,
 }
 
-fn qr_svg(data: &str) -> AppResult<String> {
-    let code = qrcode::QrCode::new(data.as_bytes())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    // Decorative for screen readers: the same secret is printed as text.
-    Ok(svg
-        .trim_start_matches(|c| c != '<')
-        .replacen("<svg ", "<svg aria-hidden=\"true\" focusable=\"false\" ", 1)
-        .replace("<?xml version=\"1.0\" standalone=\"yes\"?>", ""))
-}
-
 async fn enrol_page(
     db: &Db,
     accounts: &Accounts,
@@ -356,17 +324,13 @@ async fn enrol_page(
         format!("/t/{}/staff/mfa/enrol", t.code.as_str()),
     )
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_status(
         status,
         &Enrol {
             page,
             errors,
-            qr_svg: qr_svg(&uri)?,
+            qr_svg: kernel::web::qr_svg(&uri, 200)?,
             secret_grouped: grouped,
         },
     ))
@@ -473,11 +437,7 @@ async fn account_page(
         .collect::<Vec<_>>()
         .join("・");
     let left = account::recovery_codes_left(db, staff).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_status(
         status,
         &AccountPage {

@@ -104,7 +104,8 @@ fn field_in_body(original: &str, body: &[u8]) -> Option<String> {
     // (browsers send e.g. `----WebKitFormBoundaryAbC…`).
     let content_type = &original.to_ascii_lowercase();
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        return serde_urlencoded_pairs(body)
+        return serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .ok()?
             .into_iter()
             .find(|(k, _)| k == FIELD)
             .map(|(_, v)| v);
@@ -146,38 +147,6 @@ fn field_in_body(original: &str, body: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &[u8]) -> String {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            match s[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < s.len() => {
-                    let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(b) => {
-                            out.push(b);
-                            i += 3;
-                            continue;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    body.split(|b| *b == b'&')
-        .filter_map(|p| {
-            let eq = p.iter().position(|b| *b == b'=')?;
-            Some((decode(&p[..eq]), decode(&p[eq + 1..])))
-        })
-        .collect()
 }
 
 pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) -> Response {

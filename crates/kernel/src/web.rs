@@ -335,6 +335,32 @@ pub fn with_lang(href: &str, lang: Lang) -> String {
     }
 }
 
+/// A page of a municipality: its name in the header.
+pub fn tenant_page(
+    lang: Lang,
+    t: &crate::tenant::TenantProfile,
+    title: impl Into<String>,
+    path: impl Into<String>,
+) -> Page {
+    Page::new(lang, title, path).tenant(t.code.as_str(), &t.name)
+}
+
+/// A QR code as inline SVG. Decorative for screen readers: every page
+/// that shows one prints the same content as text.
+pub fn qr_svg(data: &str, min_px: u32) -> crate::AppResult<String> {
+    let code = qrcode::QrCode::new(data.as_bytes())
+        .map_err(|e| crate::AppError::Internal(anyhow::anyhow!("QR code: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(min_px, min_px)
+        .quiet_zone(true)
+        .build();
+    Ok(svg
+        .trim_start_matches(|c| c != '<')
+        .replacen("<svg ", "<svg aria-hidden=\"true\" focusable=\"false\" ", 1)
+        .replace("<?xml version=\"1.0\" standalone=\"yes\"?>", ""))
+}
+
 /// The errors of a submitted form: the summary lists them, each field
 /// shows its own (`errors.get("password")`).
 #[derive(Clone, Debug, Default)]
@@ -350,6 +376,14 @@ impl FormErrors {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+    /// 200 for a clean form, 422 for one shown again with its errors.
+    pub fn status(&self) -> StatusCode {
+        if self.0.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
     }
     pub fn len(&self) -> usize {
         self.0.len()

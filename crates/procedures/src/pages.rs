@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kernel::i18n::{self, Lang};
 use kernel::tenant::TenantProfile;
-use kernel::web::{render, render_status, Page};
+use kernel::web::{render, render_status, tenant_page, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 use serde::Deserialize;
 
@@ -23,15 +23,6 @@ use crate::routes::{Limits, ProceduresState};
 use crate::view::{self, AnswerRow, FieldView, ProcedureCard};
 use crate::workflow::Status;
 use kernel::resident::MaybeResident;
-
-pub(crate) fn tenant_page(
-    lang: Lang,
-    t: &TenantProfile,
-    title: impl Into<String>,
-    path: impl Into<String>,
-) -> Page {
-    Page::new(lang, title, path).tenant(t.code.as_str(), &t.name)
-}
 
 // ------------------------------------------------------------ portal
 

@@ -21,9 +21,9 @@ use crate::csv_io;
 use crate::form::FormDef;
 use crate::kpi;
 use crate::model::{Channels, IdentityLevel, Procedure, LIFE_EVENTS};
-use crate::pages::tenant_page;
 use crate::view::{self, AnswerRow};
 use crate::workflow::{self, Action, Status};
+use kernel::web::tenant_page;
 
 fn staff_page(
     lang: Lang,

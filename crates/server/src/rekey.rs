@@ -17,60 +17,60 @@ pub struct RekeyReport {
     pub attachments: u64,
 }
 
+/// Re-seals the `data` documents of `table` (applications or drafts);
+/// returns how many rows changed.
+async fn reseal_table(db: &kernel::Db, vault: &crypto::Vault, table: &str) -> anyhow::Result<u64> {
+    let mut changed = 0;
+    let rows = sqlx::query(&format!("SELECT tenant, id, data FROM {table}"))
+        .fetch_all(db.read())
+        .await?;
+    for r in rows {
+        let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        let mut v: serde_json::Value = serde_json::from_str(&data)?;
+        if crypto::reseal(vault, &tenant, &mut v)? {
+            sqlx::query(&format!(
+                "UPDATE {table} SET data = $1 WHERE tenant = $2 AND id = $3 AND data = $4"
+            ))
+            .bind(v.to_string())
+            .bind(&tenant)
+            .bind(&id)
+            .bind(&data)
+            .execute(db.write())
+            .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
     let db = &app.db;
     let vault = db.vault()?.clone();
-    let mut report = RekeyReport::default();
-    for (table, counter) in [("applications", 0), ("drafts", 1)] {
-        let rows = sqlx::query(&format!("SELECT tenant, id, data FROM {table}"))
-            .fetch_all(db.read())
-            .await?;
-        for r in rows {
-            let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-            let mut v: serde_json::Value = serde_json::from_str(&data)?;
-            if crypto::reseal(&vault, &tenant, &mut v)? {
-                sqlx::query(&format!(
-                    "UPDATE {table} SET data = $1 WHERE tenant = $2 AND id = $3 AND data = $4"
-                ))
-                .bind(v.to_string())
-                .bind(&tenant)
-                .bind(&id)
-                .bind(&data)
-                .execute(db.write())
-                .await?;
-                if counter == 0 {
-                    report.applications += 1;
-                } else {
-                    report.drafts += 1;
-                }
-            }
-        }
-    }
+    let mut report = RekeyReport {
+        applications: reseal_table(db, &vault, "applications").await?,
+        drafts: reseal_table(db, &vault, "drafts").await?,
+        ..Default::default()
+    };
     let rows =
         sqlx::query("SELECT tenant, id, totp_secret FROM staff WHERE totp_secret IS NOT NULL")
             .fetch_all(db.read())
             .await?;
     for r in rows {
-        let (tenant, id): (String, String) = (r.get(0), r.get(1));
-        for column in ["totp_secret"] {
-            let Some(sealed) = r.get::<Option<String>, _>(column) else {
-                continue;
-            };
-            if !vault.needs_rekey(&sealed) {
-                continue;
-            }
-            let plain = vault.open(&tenant, Purpose::TotpSecret, &sealed)?;
-            sqlx::query(&format!(
-                "UPDATE staff SET {column} = $1 WHERE tenant = $2 AND id = $3 AND {column} = $4"
-            ))
-            .bind(vault.seal(&tenant, Purpose::TotpSecret, &plain))
-            .bind(&tenant)
-            .bind(&id)
-            .bind(&sealed)
-            .execute(db.write())
-            .await?;
-            report.staff += 1;
+        let (tenant, id, sealed): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        if !vault.needs_rekey(&sealed) {
+            continue;
         }
+        let plain = vault.open(&tenant, Purpose::TotpSecret, &sealed)?;
+        sqlx::query(
+            "UPDATE staff SET totp_secret = $1 WHERE tenant = $2 AND id = $3 AND totp_secret = $4",
+        )
+        .bind(vault.seal(&tenant, Purpose::TotpSecret, &plain))
+        .bind(&tenant)
+        .bind(&id)
+        .bind(&sealed)
+        .execute(db.write())
+        .await?;
+        report.staff += 1;
     }
     let rows = sqlx::query("SELECT tenant, id, content FROM attachments")
         .fetch_all(db.read())
