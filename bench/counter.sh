@@ -29,5 +29,5 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date 
 echo "== ticket issue ($DURATION, 64 connections)"
 wrk -t2 -c64 -d"$DURATION" --latency -s bench/ticket_issue.lua "http://127.0.0.1:$PORT" | grep -E "RESULT|Latency|requests in"
 echo "== $VIEWERS board viewers"
-node bench/board_sse.mjs "http://127.0.0.1:$PORT" "$VIEWERS" 5
+node bench/board_sse.mjs "http://127.0.0.1:$PORT" "$VIEWERS" 10
 grep -m3 -A3 "ERROR" "$TMP/server.log" | cut -c1-400 || true

@@ -225,14 +225,13 @@ async fn board_events(
     State(st): State<CounterState>,
     Path(tenant): Path<String>,
 ) -> AppResult<Response> {
-    kernel::tenant::load(&st.db, &tenant).await?;
     // Subscribe before reading the state, so no change falls in between.
+    // The state comes from memory: a crowd connecting at once costs one
+    // board computation (the tenant is checked by that computation).
     let rx = st.events.subscribe(&tenant);
-    let first = BoardEvent::board(
-        &json!({"counters": queue::board(&st.db, &tenant).await?, "called": null}),
-    );
+    let first = st.events.snapshot(&st.db, &tenant).await?;
     let stream = BoardStream {
-        first: Some(first.frame),
+        first: Some(first),
         rx: Some(rx),
         pending: None,
         keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
