@@ -48,6 +48,12 @@ pub struct Config {
     /// A clearly labelled fake identity provider for demos and tests.
     /// Refused in production.
     pub dev_identity_provider: bool,
+    /// The built-in register of fictitious residents (demo and tests).
+    /// Refused in production: connect the 住民記録システム instead.
+    pub demo_registry: bool,
+    /// TrueType font embedded in printed documents (PDF); Japanese
+    /// needs one with kanji, e.g. IPAex Gothic.
+    pub pdf_font: String,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -129,6 +135,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             oidc: None,
             dev_identity_provider: false,
+            demo_registry: false,
+            pdf_font: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf".into(),
         }
     }
 }
@@ -235,6 +243,12 @@ impl Config {
         }
         if let Some(v) = get("MADOGUCHI_DEV_IDENTITY_PROVIDER") {
             self.dev_identity_provider = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("MADOGUCHI_DEMO_REGISTRY") {
+            self.demo_registry = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("MADOGUCHI_PDF_FONT") {
+            self.pdf_font = v;
         }
         for (key, slot) in [
             (
@@ -400,6 +414,12 @@ impl Config {
             }
         }
         if self.mode == Mode::Production {
+            if self.demo_registry {
+                return Err(ConfigError::Invalid {
+                    key: "demo_registry",
+                    message: "架空の住民記録（デモ用）は本番モードでは使えません。住民記録システムを接続してください".into(),
+                });
+            }
             if self.dev_identity_provider {
                 return Err(ConfigError::Invalid {
                     key: "dev_identity_provider",
@@ -487,6 +507,14 @@ mod tests {
         assert!(c.validate().is_err());
         c.mode = Mode::Development;
         c.validate().unwrap();
+        // The register of fictitious residents neither.
+        c.dev_identity_provider = false;
+        c.mode = Mode::Production;
+        c.demo_registry = true;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("demo_registry") && e.contains("住民記録"), "{e}");
+        c.demo_registry = false;
+        c.mode = Mode::Development;
         // Production needs keys and https.
         let p = Config::default();
         assert!(p

@@ -45,6 +45,10 @@ pub enum AppError {
     /// The procedure needs a stronger identity (`signed_in`, `my_number_card`).
     #[error("identity required: {0}")]
     IdentityRequired(&'static str),
+    /// A part of the service cannot work here (e.g. no font for PDFs);
+    /// the message says what an administrator must do.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -79,6 +83,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Csrf | AppError::IdentityRequired(_) => StatusCode::FORBIDDEN,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +101,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "MDG-429".into(),
             AppError::Csrf => "MDG-403-csrf".into(),
             AppError::IdentityRequired(level) => format!("MDG-403-identity-{level}"),
+            AppError::Unavailable(_) => "MDG-503".into(),
             AppError::Internal(_) => "MDG-500".into(),
         }
     }
@@ -112,6 +118,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "error.too_many".into(),
             AppError::Csrf => "error.csrf".into(),
             AppError::IdentityRequired(level) => format!("error.identity_required.{level}"),
+            AppError::Unavailable(_) => "error.unavailable".into(),
             AppError::Internal(_) => "error.internal".into(),
         }
     }
@@ -122,7 +129,7 @@ impl AppError {
             code: self.code(),
             message_key: self.message_key(),
             detail: match self {
-                AppError::BadRequest(m) => Some(m.clone()),
+                AppError::BadRequest(m) | AppError::Unavailable(m) => Some(m.clone()),
                 AppError::Internal(_) => incident,
                 _ => None,
             },

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod migrate;
 pub mod password;
 pub mod ratelimit;
+pub mod registry;
 pub mod resident;
 pub mod secrets;
 pub mod tenant;

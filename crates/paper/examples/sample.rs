@@ -27,7 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Block::SignHere("紙に署名する場合はこちら".into()),
         ],
     };
-    let out = std::env::args().nth(1).unwrap_or_else(|| "sample.pdf".into());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "sample.pdf".into());
     std::fs::write(&out, paper::render(&font, &doc)?)?;
     Ok(())
 }

@@ -16,7 +16,8 @@ const FONT: Name<'static> = Name(b"F1");
 
 /// Characters that may not start a line (行頭禁則): they stay on the
 /// line before, even past the margin.
-const NO_LINE_START: &str = "、。，．,.)）」』】〕〉》”’ー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・：；:;!?！？";
+const NO_LINE_START: &str =
+    "、。，．,.)）」』】〕〉》”’ー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・：；:;!?！？";
 
 struct Writer<'f> {
     face: ttf_parser::Face<'f>,
@@ -176,7 +177,13 @@ impl<'f> Writer<'f> {
                     self.need(BODY * LEADING * 3.0);
                     self.y -= 6.0;
                     let num = format!("{}.", n + 1);
-                    self.show(MARGIN, self.y - 13.0 * LEADING + 13.0 * 0.3, 13.0, 0.0, &num);
+                    self.show(
+                        MARGIN,
+                        self.y - 13.0 * LEADING + 13.0 * 0.3,
+                        13.0,
+                        0.0,
+                        &num,
+                    );
                     self.paragraph(&step.title, 13.0, 0.0, MARGIN + 24.0, width - 24.0);
                     for line in &step.lines {
                         self.paragraph(line, BODY, 0.15, MARGIN + 24.0, width - 24.0);
@@ -245,7 +252,8 @@ impl<'f> Writer<'f> {
                 page.set_stroke_gray(0.35);
                 page.set_line_width(0.6);
                 page.rect(MARGIN, bottom, label_w, h).stroke();
-                page.rect(MARGIN + label_w, bottom, width - label_w, h).stroke();
+                page.rect(MARGIN + label_w, bottom, width - label_w, h)
+                    .stroke();
             }
             for (i, line) in l.iter().enumerate() {
                 let y = top - pad - BODY - i as f32 * BODY * LEADING + BODY * 0.12;

@@ -9,6 +9,7 @@ pub mod form;
 pub mod intake;
 pub mod kpi;
 pub mod model;
+pub mod print;
 pub mod routes;
 pub mod workflow;
 

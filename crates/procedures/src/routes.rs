@@ -21,7 +21,14 @@ pub struct ProceduresState {
     pub limits: Limits,
     pub vault: kernel::crypto::Vault,
     pub residents: kernel::resident::ResidentCache,
+    /// The resident register (住民記録) for counter entry and visits.
+    pub registry: Registry,
+    pub printer: crate::print::Printer,
 }
+
+/// The resident register behind a cheap clone.
+#[derive(Clone)]
+pub struct Registry(pub std::sync::Arc<dyn kernel::registry::ResidentRegistry>);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

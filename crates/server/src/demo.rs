@@ -34,6 +34,22 @@ pub const TENANTS: [DemoTenant; 2] = [
 ];
 
 /// (id, name, department or "" for the first procedure department, roles)
+/// The register of fictitious residents of both demo municipalities.
+pub fn registry() -> anyhow::Result<kernel::registry::DemoRegistry> {
+    kernel::registry::DemoRegistry::default()
+        .with_tenant(
+            "122289",
+            include_str!("../../../data/demo/122289/residents.json"),
+        )
+        .and_then(|r| {
+            r.with_tenant(
+                "242021",
+                include_str!("../../../data/demo/242021/residents.json"),
+            )
+        })
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
 fn demo_staff(t: &TenantProfile) -> Vec<(String, String, String, Vec<Role>)> {
     let dept = |codes: &[&str]| {
         codes

@@ -118,6 +118,12 @@ impl App {
             },
             vault: vault.clone(),
             residents: residents.clone(),
+            registry: procedures::routes::Registry(if config.demo_registry {
+                Arc::new(demo::registry()?)
+            } else {
+                Arc::new(kernel::registry::NoRegistry)
+            }),
+            printer: procedures::print::Printer::load(&config.pdf_font),
         };
         let oidc = match &config.oidc {
             Some(o) => Some(Arc::new(

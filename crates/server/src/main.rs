@@ -260,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // development identity provider, a key kept in the database.
             c.mode = kernel::config::Mode::Development;
             c.dev_identity_provider = true;
+            c.demo_registry = true;
             c.validate()?;
             init_logging(&c.log);
             println!("Database: {}", c.redacted_database_url());
@@ -529,6 +530,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 c.oidc.as_ref().map(|o| o.issuer.as_str()).unwrap_or("off")
             );
             println!("dev_identity_provider = {}", c.dev_identity_provider);
+            println!("demo_registry = {}", c.demo_registry);
+            println!("pdf_font = {}", c.pdf_font);
             let db = kernel::Db::connect(&c.database_url, 1).await?;
             db.ping().await?;
             println!("database: OK ({})", db.backend().name());

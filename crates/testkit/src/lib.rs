@@ -102,6 +102,7 @@ impl TestApp {
             mode: kernel::config::Mode::Development,
             encryption_keys: vec![kernel::crypto::Vault::generate_spec("test1")],
             dev_identity_provider: true,
+            demo_registry: true,
             // Tests sign in and submit far more often than a person;
             // the limits have their own test.
             rate_limits: kernel::config::RateLimits {
