@@ -251,6 +251,7 @@ async fn submit_answers(
             lang,
             submitted_at: None,
             resident,
+            counter_identity: None,
         },
     )
     .await?;

@@ -482,10 +482,21 @@ pub async fn load_draft(db: &Db, tenant: &str, token: &str) -> AppResult<Option<
     }))
 }
 
+/// Opens input stored by [`sealed_draft`].
+pub(crate) fn open_draft_input(db: &Db, tenant: &str, text: &str) -> AppResult<RawInput> {
+    let data: DraftData = db.open_json(tenant, text)?;
+    Ok(data.input)
+}
+
 /// Draft data for storage: every value of a マイナンバー field is sealed
 /// whatever it holds (a number with a typo is still someone's number),
 /// and any other string that is a valid マイナンバー too.
-fn sealed_draft(db: &Db, tenant: &str, form: &FormDef, input: &RawInput) -> AppResult<String> {
+pub(crate) fn sealed_draft(
+    db: &Db,
+    tenant: &str,
+    form: &FormDef,
+    input: &RawInput,
+) -> AppResult<String> {
     let mut v = serde_json::to_value(DraftData {
         input: input.clone(),
     })

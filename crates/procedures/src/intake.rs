@@ -34,6 +34,21 @@ pub struct Intake<'a> {
     /// The signed-in resident (online channel): their identity level must
     /// meet the procedure's, and their verified 基本4情報 fill the form.
     pub resident: Option<&'a Resident>,
+    /// At the counter: how the clerk knows who the resident is (a card
+    /// read at the counter fills and verifies fields as online).
+    pub counter_identity: Option<CounterIdentity>,
+}
+
+/// The identity behind a counter or proxy submission.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct CounterIdentity {
+    /// `my_number_card` when the card was read, else `counter` (the
+    /// clerk checked a document in person).
+    pub level: String,
+    /// Fields filled from the card.
+    pub verified_fields: Vec<String>,
+    /// The card holder's pseudonymous subject.
+    pub subject: Option<String>,
 }
 
 /// Idempotency keys: 16–128 visible ASCII characters (a UUID or random
@@ -66,14 +81,21 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
         return Err(AppError::IdentityRequired(p.identity_level.as_str()));
     }
     let mut input = i.input.clone();
+    let counter = i
+        .counter_identity
+        .clone()
+        .filter(|_| i.channel != Channel::Online);
     let verified_fields = match (i.channel, i.resident) {
         (Channel::Online, Some(r)) => form::apply_verified(&p.form, &r.claims, &mut input),
-        _ => Vec::new(),
+        _ => counter
+            .as_ref()
+            .map(|c| c.verified_fields.clone())
+            .unwrap_or_default(),
     };
     let identity_level = match (i.channel, i.resident) {
         (Channel::Online, Some(r)) => r.level.as_str(),
         (Channel::Online, None) => "none",
-        _ => "counter",
+        _ => counter.as_ref().map_or("counter", |c| c.level.as_str()),
     };
     let answers = form::validate(&p.form, &input, i.lang).map_err(AppError::Validation)?;
     let (applicant_name, applicant_kana, email) = applications::applicant_of(&p.form, &answers);
@@ -97,10 +119,10 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
             actor: i.actor,
             identity_level: identity_level.to_string(),
             verified_fields,
-            resident_subject: i
-                .resident
-                .filter(|_| i.channel == Channel::Online)
-                .map(|r| r.subject.clone()),
+            resident_subject: match i.channel {
+                Channel::Online => i.resident.map(|r| r.subject.clone()),
+                _ => counter.as_ref().and_then(|c| c.subject.clone()),
+            },
             submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
         })
         .await

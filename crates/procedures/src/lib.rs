@@ -2,6 +2,7 @@
 //! and their workflow, and the online-ratio KPIs computed from them.
 
 pub mod applications;
+pub mod assisted;
 pub mod catalogue;
 pub mod committer;
 pub mod csv_io;
@@ -14,6 +15,8 @@ pub mod routes;
 pub mod workflow;
 
 mod api;
+mod assisted_api;
+mod assisted_pages;
 mod pages;
 mod staff_pages;
 mod view;

@@ -682,6 +682,7 @@ pub async fn submit_post(
             lang,
             submitted_at: None,
             resident: who.0.as_ref(),
+            counter_identity: None,
         },
     )
     .await;

@@ -9,7 +9,7 @@ use kernel::Db;
 
 use crate::applications::Links;
 use crate::committer::Committer;
-use crate::{api, pages, staff_pages};
+use crate::{api, assisted_api, assisted_pages, pages, staff_pages};
 
 #[derive(Clone, FromRef)]
 pub struct ProceduresState {
@@ -109,6 +109,34 @@ pub fn router(state: ProceduresState) -> Router {
             "/t/{tenant}/staff/catalogue/{id}/restore",
             post(staff_pages::restore_procedure),
         )
+        .route(
+            "/t/{tenant}/staff/assist",
+            get(assisted_pages::start_get).post(assisted_pages::start_post),
+        )
+        .route(
+            "/t/{tenant}/staff/assist/{id}",
+            get(assisted_pages::entry_get).post(assisted_pages::entry_save),
+        )
+        .route(
+            "/t/{tenant}/staff/assist/{id}/application.pdf",
+            get(assisted_pages::entry_pdf),
+        )
+        .route(
+            "/t/{tenant}/staff/assist/{id}/{action}",
+            post(assisted_pages::entry_action),
+        )
+        .route(
+            "/t/{tenant}/assist/{id}/{token}",
+            get(assisted_pages::confirm_get),
+        )
+        .route(
+            "/t/{tenant}/assist/{id}/{token}/sign",
+            post(assisted_pages::confirm_sign),
+        )
+        .route(
+            "/t/{tenant}/assist/{id}/{token}/card",
+            post(assisted_pages::confirm_card),
+        )
         .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page))
         .route("/t/{tenant}/staff/audit", get(staff_pages::audit_page));
     let api = Router::new()
@@ -133,6 +161,26 @@ pub fn router(state: ProceduresState) -> Router {
             get(api::my_case).put(api::my_resubmit),
         )
         .route("/api/v1/t/{tenant}/kpi", get(api::kpi))
+        .route(
+            "/api/v1/t/{tenant}/staff/registry/residents",
+            get(assisted_api::registry_search),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/assisted-entries",
+            post(assisted_api::create),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/assisted-entries/{id}",
+            get(assisted_api::get).put(assisted_api::save),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/assisted-entries/{id}/{action}",
+            post(assisted_api::action),
+        )
+        .route(
+            "/api/v1/t/{tenant}/assist/{id}/{token}/signature",
+            post(assisted_api::sign),
+        )
         .route("/api/v1/t/{tenant}/staff/cases", get(api::cases))
         .route("/api/v1/t/{tenant}/staff/cases/{id}", get(api::case))
         .route(

@@ -422,6 +422,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
                     lang: kernel::Lang::Ja,
                     submitted_at: Some(at.min(now)),
                     resident: resident.as_ref(),
+                    counter_identity: None,
                 },
             )
             .await

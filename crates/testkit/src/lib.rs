@@ -285,3 +285,30 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The text of a PDF as `pdftotext` (Debian poppler-utils) extracts it:
+/// proves Japanese text is embedded with a working Unicode map. `None`
+/// when the tool is missing, except on CI, which installs it.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let child = std::process::Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext (poppler-utils) is installed on CI: {e}"
+            );
+            eprintln!("skipped PDF text check: pdftotext not installed");
+            return None;
+        }
+    };
+    child.stdin.take()?.write_all(pdf).ok()?;
+    let out = child.wait_with_output().ok()?;
+    assert!(out.status.success(), "pdftotext failed on the PDF");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -18,7 +18,6 @@ CREATE TABLE assisted_entries (
     input             TEXT NOT NULL,
     verified          TEXT NOT NULL,
     status            TEXT NOT NULL,
-    token_hash        TEXT NOT NULL,
     signature         TEXT,
     signature_method  TEXT,
     application_id    TEXT,

@@ -1,0 +1,831 @@
+//! HTML of 書かない窓口: the clerk's pages (find the resident in the
+//! register, fill in the form, print, confirm a paper signature, submit)
+//! and the resident's second screen (check, read the card, sign).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use kernel::auth::Clerk;
+use kernel::i18n::{self, Lang};
+use kernel::registry::{RegistryQuery, ResidentRecord};
+use kernel::resident::{self, Level, MaybeResident};
+use kernel::web::{render_status, tenant_page, Page};
+use kernel::{AppError, AppResult, Db, FieldError};
+use serde::Deserialize;
+
+use crate::assisted::{self, Entry, Signature, Status};
+use crate::form::{self, RawInput};
+use crate::model::StoredProcedure;
+use crate::routes::{ProceduresState, Registry};
+use crate::view::{self, AnswerRow, FieldView};
+
+fn staff_page(
+    lang: Lang,
+    t: &kernel::tenant::TenantProfile,
+    clerk: &Clerk,
+    title: String,
+    path: String,
+) -> Page {
+    tenant_page(lang, t, title, path).for_staff(clerk)
+}
+
+/// Register reads are personal data: each search and each record used is
+/// in the audit log.
+async fn audit_registry(
+    db: &Db,
+    clerk: &Clerk,
+    action: &'static str,
+    target: String,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    kernel::audit::record(
+        db,
+        &clerk.tenant,
+        kernel::audit::AuditEntry::new(clerk.actor(), action, target).detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Searches the register for a clerk (audited; the query is not logged,
+/// only that a search happened and how many records it found).
+pub async fn search_registry(
+    db: &Db,
+    registry: &Registry,
+    clerk: &Clerk,
+    q: &RegistryQuery,
+) -> AppResult<Vec<ResidentRecord>> {
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = registry.0.search(&clerk.tenant, q).await?;
+    audit_registry(
+        db,
+        clerk,
+        "registry.search",
+        format!("registry:{}", registry.0.name()),
+        serde_json::json!({"results": found.len(), "ids": found.iter().map(|r| r.id.clone()).collect::<Vec<_>>() }),
+    )
+    .await?;
+    Ok(found)
+}
+
+// ------------------------------------------------------------ start page
+
+#[derive(Deserialize, Default)]
+pub struct StartQuery {
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kana: String,
+    #[serde(default)]
+    birth_date: String,
+}
+
+struct ProcedureOption {
+    id: String,
+    name: String,
+    selected: bool,
+}
+
+struct RecordRow {
+    id: String,
+    name: String,
+    kana: String,
+    birth_date: String,
+    sex: String,
+    address: String,
+    household: String,
+}
+
+struct OpenRow {
+    id: String,
+    procedure: String,
+    status: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_assist.html")]
+struct StartPage {
+    page: Page,
+    procedures: Vec<ProcedureOption>,
+    procedure: String,
+    ticket: String,
+    name: String,
+    kana: String,
+    birth_date: String,
+    searched: bool,
+    registry_connected: bool,
+    records: Vec<RecordRow>,
+    open: Vec<OpenRow>,
+    errors: kernel::web::FormErrors,
+}
+
+/// Procedures a clerk can fill in: those with a form (file fields aside).
+async fn assistable(db: &Db, tenant: &str) -> AppResult<Vec<StoredProcedure>> {
+    Ok(crate::catalogue::list(db, tenant)
+        .await?
+        .into_iter()
+        .filter(|p| !assisted::counter_form(&p.procedure.form).fields.is_empty())
+        .collect())
+}
+
+fn record_row(r: &ResidentRecord, lang: Lang) -> RecordRow {
+    RecordRow {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        kana: r.kana.clone(),
+        birth_date: jp_date(&r.birth_date, lang),
+        sex: i18n::t(
+            lang,
+            if r.sex == "female" {
+                "assist.sex.female"
+            } else {
+                "assist.sex.male"
+            },
+        )
+        .to_string(),
+        address: r.address.clone(),
+        household: format!("{}（{}）", r.household_id, r.relationship),
+    }
+}
+
+/// `1985-09-02` as 和暦 in Japanese, as is in English.
+fn jp_date(iso: &str, lang: Lang) -> String {
+    match (lang, jp::JpDate::parse(iso)) {
+        (Lang::Ja, Ok(d)) => d.wareki(),
+        _ => iso.to_string(),
+    }
+}
+
+async fn start_page(
+    st: &ProceduresState,
+    clerk: &Clerk,
+    lang: Lang,
+    q: &StartQuery,
+    errors: kernel::web::FormErrors,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
+    let rq = RegistryQuery {
+        name: q.name.clone(),
+        kana: q.kana.clone(),
+        birth_date: q.birth_date.clone(),
+    };
+    let searched = !rq.is_empty();
+    let records = search_registry(&st.db, &st.registry, clerk, &rq).await?;
+    let procs = assistable(&st.db, &clerk.tenant).await?;
+    let names: BTreeMap<String, String> = procs
+        .iter()
+        .map(|p| {
+            (
+                p.procedure.id.clone(),
+                p.procedure.name.get(lang).to_string(),
+            )
+        })
+        .collect();
+    let open = assisted::open_entries(&st.db, &clerk.tenant)
+        .await?
+        .into_iter()
+        .map(|e| OpenRow {
+            procedure: names
+                .get(&e.procedure_id)
+                .cloned()
+                .unwrap_or_else(|| e.procedure_id.clone()),
+            status: i18n::t(lang, &format!("assist.status.{}", e.status.as_str())).to_string(),
+            updated: kernel::clock::format_in(lang, e.updated_at),
+            id: e.id,
+        })
+        .collect();
+    let page = staff_page(
+        lang,
+        &t,
+        clerk,
+        i18n::t(lang, "assist.title").to_string(),
+        format!("/t/{}/staff/assist", clerk.tenant),
+    )
+    .with_errors(!errors.is_empty());
+    let status = errors.status();
+    Ok(render_status(
+        status,
+        &StartPage {
+            page,
+            procedures: procs
+                .iter()
+                .map(|p| ProcedureOption {
+                    id: p.procedure.id.clone(),
+                    name: p.procedure.name.get(lang).to_string(),
+                    selected: p.procedure.id == q.procedure,
+                })
+                .collect(),
+            procedure: q.procedure.clone(),
+            ticket: q.ticket.clone(),
+            name: q.name.clone(),
+            kana: q.kana.clone(),
+            birth_date: q.birth_date.clone(),
+            searched,
+            registry_connected: st.registry.0.name() != "none",
+            records: records.iter().map(|r| record_row(r, lang)).collect(),
+            open,
+            errors,
+        },
+    ))
+}
+
+pub async fn start_get(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path(_t): Path<String>,
+    Query(q): Query<StartQuery>,
+    lang: Lang,
+) -> AppResult<Response> {
+    start_page(&st, &clerk, lang, &q, Default::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    registry_id: String,
+    #[serde(default)]
+    ticket: String,
+}
+
+/// Opens an entry for the chosen procedure (and resident, if found in the
+/// register) and goes to its form.
+pub async fn start_post(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path(_t): Path<String>,
+    lang: Lang,
+    Form(f): Form<StartForm>,
+) -> AppResult<Response> {
+    let e = start_entry(&st, &clerk, &f.procedure, &f.registry_id, &f.ticket, lang).await;
+    match e {
+        Ok(entry) => Ok(
+            Redirect::to(&format!("/t/{}/staff/assist/{}", clerk.tenant, entry.id)).into_response(),
+        ),
+        Err(AppError::Validation(errs)) => {
+            let q = StartQuery {
+                procedure: f.procedure,
+                ticket: f.ticket,
+                ..Default::default()
+            };
+            start_page(&st, &clerk, lang, &q, kernel::web::FormErrors(errs)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks the choice and opens the entry (shared by the page and the API).
+pub async fn start_entry(
+    st: &ProceduresState,
+    clerk: &Clerk,
+    procedure: &str,
+    registry_id: &str,
+    ticket: &str,
+    lang: Lang,
+) -> AppResult<Entry> {
+    let field = |field: &str, key: &str| {
+        AppError::Validation(vec![FieldError {
+            field: field.into(),
+            message: i18n::t(lang, key).into(),
+        }])
+    };
+    if procedure.trim().is_empty() {
+        return Err(field("procedure", "assist.error.procedure"));
+    }
+    let p = match st.cache.get(&st.db, &clerk.tenant, procedure).await {
+        Ok(p) => p,
+        Err(AppError::NotFound(_)) => {
+            return Err(field("procedure", "assist.error.procedure_unknown"))
+        }
+        Err(e) => return Err(e),
+    };
+    if assisted::counter_form(&p.procedure.form).fields.is_empty() {
+        return Err(field("procedure", "assist.error.no_form"));
+    }
+    let record = if registry_id.trim().is_empty() {
+        None
+    } else {
+        let r = st
+            .registry
+            .0
+            .get(&clerk.tenant, registry_id.trim())
+            .await?
+            .ok_or_else(|| field("registry_id", "assist.error.record_unknown"))?;
+        audit_registry(
+            &st.db,
+            clerk,
+            "registry.read",
+            format!("registry:{}", r.id),
+            serde_json::json!({"purpose": "assisted_entry", "procedure": procedure}),
+        )
+        .await?;
+        Some(r)
+    };
+    let ticket = ticket.trim();
+    if !ticket.is_empty() {
+        let exists = sqlx::query("SELECT 1 FROM tickets WHERE tenant = $1 AND id = $2")
+            .bind(&clerk.tenant)
+            .bind(ticket)
+            .fetch_optional(st.db.read())
+            .await?
+            .is_some();
+        if !exists {
+            return Err(field("ticket", "assist.error.ticket_unknown"));
+        }
+    }
+    let entry = assisted::start(
+        &st.db,
+        clerk,
+        assisted::Start {
+            procedure: &p,
+            record: record.as_ref(),
+            ticket_id: (!ticket.is_empty()).then(|| ticket.to_string()),
+            visit_id: None,
+        },
+    )
+    .await?;
+    Ok(entry)
+}
+
+// ------------------------------------------------------------ entry page
+
+#[derive(Template)]
+#[template(path = "staff_assist_entry.html")]
+struct EntryPage {
+    page: Page,
+    e: EntryView,
+    fields: Vec<FieldView>,
+    rows: Vec<AnswerRow>,
+    errors: Vec<FieldError>,
+    confirm_url: String,
+    confirm_qr: String,
+    has_files: bool,
+}
+
+/// What the entry's pages show about it.
+pub struct EntryView {
+    pub id: String,
+    pub tenant: String,
+    pub procedure: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub version: i64,
+    pub open: bool,
+    pub editable: bool,
+    pub from_registry: bool,
+    pub card_read: bool,
+    pub signature_method: String,
+    pub signature_path: String,
+    pub receipt: String,
+    pub receipt_display: String,
+}
+
+fn entry_view(e: &Entry, p: &StoredProcedure, lang: Lang) -> EntryView {
+    EntryView {
+        id: e.id.clone(),
+        tenant: e.tenant.clone(),
+        procedure: p.procedure.name.get(lang).to_string(),
+        status: e.status.as_str(),
+        status_label: i18n::t(lang, &format!("assist.status.{}", e.status.as_str())).to_string(),
+        version: e.version,
+        open: e.status.is_open(),
+        editable: matches!(
+            e.status,
+            Status::Editing | Status::Confirming | Status::Signed
+        ),
+        from_registry: e.registry_id.is_some(),
+        card_read: !e.verified.verified_fields.is_empty(),
+        signature_method: e.signature_method.clone().unwrap_or_default(),
+        signature_path: e
+            .signature
+            .as_ref()
+            .map(Signature::svg_path)
+            .unwrap_or_default(),
+        receipt: e.application_id.clone().unwrap_or_default(),
+        receipt_display: e
+            .application_id
+            .as_deref()
+            .and_then(kernel::ids::ReceiptNumber::parse)
+            .map(|r| r.display())
+            .unwrap_or_default(),
+    }
+}
+
+/// Rows for checking: the typed values as the case will hold them
+/// (マイナンバー masked), or nothing while the form is invalid.
+fn rows(e: &Entry, p: &StoredProcedure, lang: Lang) -> Vec<AnswerRow> {
+    let form = assisted::counter_form(&p.procedure.form);
+    match form::validate(&form, &e.input, lang) {
+        Ok(answers) => {
+            let mut rows = view::answer_rows(&form, &answers, lang, false);
+            for r in rows
+                .iter_mut()
+                .filter(|r| e.verified.verified_fields.contains(&r.name))
+            {
+                r.verified = true;
+            }
+            rows
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn confirm_path(tenant: &str, id: &str, token: &str) -> String {
+    format!("/t/{tenant}/assist/{id}/{token}")
+}
+
+/// The token of the second-screen link: an HMAC of the entry id with the
+/// deployment's access key, so the clerk's page can show the same link
+/// again while the resident has it open, and nothing is stored.
+pub fn entry_token(st: &ProceduresState, tenant: &str, id: &str) -> String {
+    st.links.access_token(tenant, &format!("assist:{id}"))
+}
+
+async fn entry_page(
+    st: &ProceduresState,
+    clerk: &Clerk,
+    id: &str,
+    lang: Lang,
+    input: Option<RawInput>,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
+    let e = assisted::get(&st.db, &clerk.tenant, id).await?;
+    kernel::audit::record(
+        &st.db,
+        &clerk.tenant,
+        kernel::audit::AuditEntry::new(clerk.actor(), "assisted.view", format!("assisted:{id}")),
+    )
+    .await?;
+    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let form = assisted::counter_form(&p.procedure.form);
+    let mut fields = view::fields(&form, input.as_ref().unwrap_or(&e.input), &errors, lang);
+    view::mark_verified(&mut fields, &e.verified.verified_fields, lang);
+    let path = confirm_path(&clerk.tenant, id, &entry_token(st, &clerk.tenant, id));
+    let url = format!("{}{}", st.links.public_url.trim_end_matches('/'), path);
+    let title = i18n::tf(
+        lang,
+        "assist.entry_title",
+        &[("procedure", p.procedure.name.get(lang))],
+    );
+    let page = staff_page(
+        lang,
+        &t,
+        clerk,
+        title,
+        format!("/t/{}/staff/assist/{id}", clerk.tenant),
+    )
+    .crumb(
+        i18n::t(lang, "assist.title"),
+        format!("/t/{}/staff/assist", clerk.tenant),
+    )
+    .with_errors(!errors.is_empty());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_status(
+        status,
+        &EntryPage {
+            page,
+            e: entry_view(&e, &p, lang),
+            rows: rows(&e, &p, lang),
+            has_files: form.fields.len() != p.procedure.form.fields.len(),
+            fields,
+            errors,
+            confirm_qr: kernel::web::qr_svg(&url, 160)?,
+            confirm_url: url,
+        },
+    ))
+}
+
+pub async fn entry_get(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    entry_page(&st, &clerk, &id, lang, None, Vec::new()).await
+}
+
+fn version_of(f: &BTreeMap<String, String>) -> AppResult<i64> {
+    f.get("_version")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                "版（_version）がありません。画面を読み込み直してください。".into(),
+            )
+        })
+}
+
+fn input_of(f: &BTreeMap<String, String>) -> RawInput {
+    RawInput {
+        values: f
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        files: Default::default(),
+    }
+}
+
+pub async fn entry_save(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let version = version_of(&f)?;
+    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
+    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let mut input = input_of(&f);
+    // Verified fields keep what the card gave.
+    for name in &e.verified.verified_fields {
+        if let Some(v) = e.input.values.get(name) {
+            input.values.insert(name.clone(), v.clone());
+        }
+    }
+    match assisted::save(&st.db, &clerk, &p, &id, version, input.clone(), lang).await? {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/t/{}/staff/assist/{id}#confirm", clerk.tenant)).into_response(),
+        ),
+        Err((_, errors)) => entry_page(&st, &clerk, &id, lang, Some(input), errors).await,
+    }
+}
+
+pub async fn entry_action(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path((_t, id, action)): Path<(String, String, String)>,
+    lang: Lang,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let version = version_of(&f)?;
+    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
+    match action.as_str() {
+        "paper" => assisted::sign_on_paper(&st.db, &clerk, &e, version).await?,
+        "cancel" => assisted::cancel(&st.db, &clerk, &e, version).await?,
+        "submit" => {
+            let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+            assisted::submit(&st.db, &st.committer, &clerk, &p, &id, version, lang).await?;
+        }
+        _ => return Err(AppError::NotFound("page")),
+    }
+    Ok(Redirect::to(&format!("/t/{}/staff/assist/{id}", clerk.tenant)).into_response())
+}
+
+/// The filled application as a PDF, to check and sign on paper.
+pub async fn entry_pdf(
+    State(st): State<ProceduresState>,
+    clerk: Clerk,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
+    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
+    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    kernel::audit::record(
+        &st.db,
+        &clerk.tenant,
+        kernel::audit::AuditEntry::new(clerk.actor(), "assisted.print", format!("assisted:{id}")),
+    )
+    .await?;
+    let form = assisted::counter_form(&p.procedure.form);
+    let answers = form::validate(&form, &e.input, lang)
+        .map_err(|_| AppError::Conflict("assisted_entry_incomplete"))?;
+    let rows = view::answer_rows(&form, &answers, lang, false);
+    let doc = application_document(&t, &p, &e, &rows, lang);
+    let bytes = st.printer.render(&doc)?;
+    Ok(crate::print::pdf_response(
+        bytes,
+        &format!("application-{id}.pdf"),
+    ))
+}
+
+/// The printed application: what was entered, the source of the data, and
+/// the signature (drawn, or a box to sign on paper).
+pub fn application_document(
+    t: &kernel::tenant::TenantProfile,
+    p: &StoredProcedure,
+    e: &Entry,
+    rows: &[AnswerRow],
+    lang: Lang,
+) -> paper::Document {
+    use paper::Block;
+    let title = i18n::tf(
+        lang,
+        "assist.pdf.title",
+        &[("procedure", p.procedure.name.get(lang))],
+    );
+    let mut blocks = vec![
+        Block::Title(title.clone()),
+        Block::Note(i18n::tf(
+            lang,
+            "assist.pdf.to",
+            &[("tenant", t.name.get(lang))],
+        )),
+        Block::Text(i18n::t(lang, "assist.pdf.intro").to_string()),
+        Block::Heading(i18n::t(lang, "assist.pdf.contents").to_string()),
+        Block::Rows(
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.label.clone(),
+                        if r.verified {
+                            format!("{}（{}）", r.value, i18n::t(lang, "resident.verified"))
+                        } else {
+                            r.value.clone()
+                        },
+                    )
+                })
+                .collect(),
+        ),
+    ];
+    let source = if !e.verified.verified_fields.is_empty() {
+        "assist.pdf.source_card"
+    } else if e.registry_id.is_some() {
+        "assist.pdf.source_registry"
+    } else {
+        "assist.pdf.source_typed"
+    };
+    blocks.push(Block::Note(i18n::t(lang, source).to_string()));
+    match &e.signature {
+        Some(sig) => blocks.push(Block::Signature {
+            label: i18n::t(lang, "assist.pdf.signed").to_string(),
+            strokes: sig.strokes.clone(),
+            width: Signature::WIDTH,
+            height: Signature::HEIGHT,
+        }),
+        None => blocks.push(Block::SignHere(
+            i18n::t(lang, "assist.pdf.sign_here").to_string(),
+        )),
+    }
+    paper::Document {
+        title,
+        lang: lang.code().to_string(),
+        footer: format!(
+            "{}　{} {}　{}",
+            t.name.get(lang),
+            i18n::t(lang, "assist.pdf.entry"),
+            e.id,
+            kernel::clock::format_in(lang, kernel::clock::now_ms())
+        ),
+        blocks,
+    }
+}
+
+// --------------------------------------------------------- second screen
+
+#[derive(Template)]
+#[template(path = "assist_confirm.html")]
+struct ConfirmPage {
+    page: Page,
+    e: EntryView,
+    rows: Vec<AnswerRow>,
+    base: String,
+    sign_in: String,
+    card_ready: bool,
+    errors: Vec<FieldError>,
+}
+
+async fn confirm_page(
+    st: &ProceduresState,
+    tenant: &str,
+    id: &str,
+    token: &str,
+    lang: Lang,
+    who: &MaybeResident,
+    errors: Vec<FieldError>,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, tenant).await?;
+    let e = link_entry(st, tenant, id, token).await?;
+    let p = st.cache.get(&st.db, tenant, &e.procedure_id).await?;
+    let base = confirm_path(tenant, id, token);
+    let mut page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "assist.confirm.title"),
+        base.clone(),
+    )
+    .with_errors(!errors.is_empty());
+    if matches!(e.status, Status::Editing | Status::Signed) {
+        // The clerk is typing, or the clerk is about to file it: the
+        // screen follows without JavaScript too.
+        page.refresh_seconds = Some(5);
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_status(
+        status,
+        &ConfirmPage {
+            page,
+            e: entry_view(&e, &p, lang),
+            rows: rows(&e, &p, lang),
+            sign_in: format!("/t/{tenant}/sign-in?need=my_number_card&return_to={base}"),
+            card_ready: who
+                .0
+                .as_ref()
+                .is_some_and(|r| r.level == Level::MyNumberCard),
+            base,
+            errors,
+        },
+    ))
+}
+
+/// The entry behind a second-screen link (the token is an HMAC of the id).
+async fn link_entry(st: &ProceduresState, tenant: &str, id: &str, token: &str) -> AppResult<Entry> {
+    if !kernel::secrets::constant_time_eq(token, &entry_token(st, tenant, id)) {
+        return Err(AppError::NotFound("assisted_entry"));
+    }
+    assisted::get(&st.db, tenant, id).await
+}
+
+pub async fn confirm_get(
+    State(st): State<ProceduresState>,
+    Path((tenant, id, token)): Path<(String, String, String)>,
+    lang: Lang,
+    who: MaybeResident,
+) -> AppResult<Response> {
+    confirm_page(&st, &tenant, &id, &token, lang, &who, Vec::new()).await
+}
+
+pub async fn confirm_sign(
+    State(st): State<ProceduresState>,
+    Path((tenant, id, token)): Path<(String, String, String)>,
+    lang: Lang,
+    who: MaybeResident,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let e = link_entry(&st, &tenant, &id, &token).await?;
+    let version = version_of(&f)?;
+    let mut errors = Vec::new();
+    if f.get("agree").map(String::as_str) != Some("yes") {
+        errors.push(FieldError {
+            field: "agree".into(),
+            message: i18n::t(lang, "assist.error.agree").into(),
+        });
+    }
+    let sig = match Signature::parse(f.get("signature").map(String::as_str).unwrap_or("")) {
+        Ok(s) => Some(s),
+        Err(key) => {
+            errors.push(FieldError {
+                field: "signature".into(),
+                message: i18n::t(lang, &format!("assist.error.{key}")).into(),
+            });
+            None
+        }
+    };
+    match sig {
+        Some(sig) if errors.is_empty() => {
+            assisted::sign_on_screen(&st.db, &e, version, &sig).await?;
+            Ok(Redirect::to(&confirm_path(&tenant, &id, &token)).into_response())
+        }
+        _ => confirm_page(&st, &tenant, &id, &token, lang, &who, errors).await,
+    }
+}
+
+/// Uses the card the resident just read, then ends that sign-in: the
+/// second screen is shared by everyone who comes to the counter.
+pub async fn confirm_card(
+    State(st): State<ProceduresState>,
+    Path((tenant, id, token)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    who: MaybeResident,
+) -> AppResult<Response> {
+    let e = link_entry(&st, &tenant, &id, &token).await?;
+    let Some(r) = who.0.as_ref().filter(|r| r.level == Level::MyNumberCard) else {
+        return Ok(Redirect::to(&format!(
+            "/t/{tenant}/sign-in?need=my_number_card&return_to={}",
+            confirm_path(&tenant, &id, &token)
+        ))
+        .into_response());
+    };
+    let p = st.cache.get(&st.db, &tenant, &e.procedure_id).await?;
+    assisted::apply_card(&st.db, &p, &e, r).await?;
+    if let Some(v) = kernel::auth::cookie(&headers, resident::RESIDENT_COOKIE) {
+        resident::sign_out(&st.db, v).await?;
+        st.residents.forget(v);
+    }
+    Ok((
+        [(header::SET_COOKIE, resident::clear_cookie_header())],
+        Redirect::to(&confirm_path(&tenant, &id, &token)),
+    )
+        .into_response())
+}

@@ -1,0 +1,532 @@
+//! 書かない窓口 over HTTP, on SQLite and PostgreSQL: a clerk finds the
+//! resident in the register, the form is pre-filled, the resident checks
+//! and signs on the second screen (or on paper), the case is filed with
+//! channel `proxy` and counted so; a card read on the second screen fills
+//! and verifies fields; bad input changes nothing.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use testkit::TestApp;
+
+const T: &str = "122289";
+
+async fn body(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+fn api(path: &str) -> String {
+    format!("/api/v1/t/{T}/staff{path}")
+}
+
+async fn put_answers(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    version: &Value,
+    answers: Value,
+) -> reqwest::Response {
+    c.put(app.url(&api(&format!("/assisted-entries/{id}"))))
+        .json(&json!({"version": version, "answers": answers}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn act(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    action: &str,
+    version: &Value,
+) -> reqwest::Response {
+    c.post(app.url(&api(&format!("/assisted-entries/{id}/{action}"))))
+        .json(&json!({"version": version}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The path of the second screen from an entry's `confirm_url`.
+fn second_screen(e: &Value) -> String {
+    let url = e["confirm_url"].as_str().unwrap();
+    url[url.find("/t/").unwrap()..].to_string()
+}
+
+fn complete_answers() -> Value {
+    json!({
+        "scope": "individual",
+        "copies": "1",
+        "purpose": "employment",
+        "delivery": "counter",
+    })
+}
+
+async fn kpi_proxy(app: &TestApp) -> i64 {
+    let k = body(
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/kpi")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    k["by_channel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "proxy")
+        .map(|c| c["count"].as_i64().unwrap())
+        .unwrap_or(0)
+}
+
+async fn registry_prefill_sign_on_screen(app: &TestApp) {
+    let clerk = app.staff(T, "clerk").await;
+    let proxies_before = kpi_proxy(app).await;
+
+    // The register: kana in hiragana with a full-width space finds her;
+    // an empty query is refused; every search is audited.
+    let r = clerk
+        .get(app.url(&api("/registry/residents?kana=よつかいどう　はなこ")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let found = body(r).await;
+    assert_eq!(found["residents"].as_array().unwrap().len(), 1);
+    let hanako = found["residents"][0].clone();
+    assert_eq!(hanako["name"], "四街道 花子");
+    assert_eq!(hanako["relationship"], "妻");
+    let r = clerk
+        .get(app.url(&api("/registry/residents")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.search'")
+            .await
+            >= 1
+    );
+    // Not for residents or anonymous callers.
+    let r = app
+        .client()
+        .get(app.url(&api("/registry/residents?kana=よつかいどう")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+        "{}",
+        r.status()
+    );
+
+    // Bad choices write nothing.
+    let entries = || app.count("SELECT COUNT(*) FROM assisted_entries");
+    for (b, field) in [
+        (json!({"procedure_id": ""}), "procedure_id"),
+        (json!({"procedure_id": "no-such"}), "procedure_id"),
+        (
+            json!({"procedure_id": "juminhyo-copy", "registry_id": "nobody"}),
+            "registry_id",
+        ),
+        (
+            json!({"procedure_id": "juminhyo-copy", "ticket_id": "nope"}),
+            "ticket_id",
+        ),
+        (json!({"procedure_id": "shussei"}), "procedure_id"),
+    ] {
+        let r = clerk
+            .post(app.url(&api("/assisted-entries")))
+            .json(&b)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let e = body(r).await;
+        assert_eq!(e["error"]["fields"][0]["field"], field, "{e}");
+        assert!(!e["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .is_empty());
+    }
+    assert_eq!(entries().await, 0);
+
+    // Pre-filled from the register.
+    let r = clerk
+        .post(app.url(&api("/assisted-entries")))
+        .json(&json!({"procedure_id": "juminhyo-copy", "registry_id": hanako["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let e = body(r).await;
+    let id = e["id"].as_str().unwrap().to_string();
+    assert_eq!(e["status"], "editing");
+    assert_eq!(e["answers"]["applicant"], "四街道 花子");
+    assert_eq!(e["answers"]["applicant_kana"], "ヨツカイドウ ハナコ");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.read'")
+            .await,
+        1
+    );
+
+    // Incomplete: 422 naming the fields, and what was typed is kept.
+    let r = put_answers(
+        app,
+        &clerk,
+        &id,
+        &e["version"],
+        json!({"applicant": "四街道 花子", "applicant_kana": "ヨツカイドウ ハナコ", "copies": "2"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = body(r).await;
+    let fields: Vec<&str> = err["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"scope") && fields.contains(&"purpose"),
+        "{fields:?}"
+    );
+    let e = body(
+        clerk
+            .get(app.url(&api(&format!("/assisted-entries/{id}"))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e["status"], "editing");
+    assert_eq!(e["answers"]["copies"], "2");
+
+    // A stale version is refused.
+    let mut answers = complete_answers();
+    answers["applicant"] = json!("四街道 花子");
+    answers["applicant_kana"] = json!("ヨツカイドウ ハナコ");
+    let r = put_answers(app, &clerk, &id, &json!(1), answers.clone()).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = put_answers(app, &clerk, &id, &e["version"], answers.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let e = body(r).await;
+    assert_eq!(e["status"], "confirming");
+
+    // Not signed yet: not filed.
+    let r = act(app, &clerk, &id, "submit", &e["version"]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        body(r).await["error"]["code"],
+        "MDG-409-assisted_entry_unsigned"
+    );
+
+    // The second screen: shows the details; a wrong token is not found.
+    let screen = second_screen(&e);
+    let resident = app.client();
+    let html = resident
+        .get(app.url(&screen))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("四街道　花子") && html.contains("data-signature-pad"),
+        "{html}"
+    );
+    let bad = format!("{}x", &screen);
+    assert_eq!(
+        resident.get(app.url(&bad)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let sign_api = format!("/api/v1{}/signature", screen);
+    let r = resident
+        .post(app.url(&sign_api))
+        .json(&json!({"version": e["version"], "agree": false, "signature": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = body(r).await;
+    assert_eq!(err["error"]["fields"].as_array().unwrap().len(), 2, "{err}");
+    // The browser form: without a signature, the page says so and nothing changes.
+    let token = app.csrf(&resident, &screen).await;
+    let r = resident
+        .post(app.url(&format!("{screen}/sign")))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("_version", &e["version"].to_string()),
+            ("agree", "yes"),
+            ("signature", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("「署名」欄に署名してください"));
+    let r = resident
+        .post(app.url(&format!("{screen}/sign")))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("_version", &e["version"].to_string()),
+            ("agree", "yes"),
+            ("signature", "10,10 120,80 200,40;300,100 350,150"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let e = body(
+        clerk
+            .get(app.url(&api(&format!("/assisted-entries/{id}"))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e["status"], "signed");
+    assert_eq!(e["signature_method"], "screen");
+    // The signature is sealed at rest.
+    let raw: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT signature FROM assisted_entries WHERE id = $1")
+            .bind(&id)
+            .fetch_one(app.app.db.read())
+            .await
+            .unwrap()
+            .get(0)
+    };
+    assert!(raw.contains("$sealed") && !raw.contains("120"), "{raw}");
+
+    // The printed application, with Japanese text that extracts.
+    let r = clerk
+        .get(app.url(&format!("/t/{T}/staff/assist/{id}/application.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    if let Some(text) = testkit::pdf_text(&pdf) {
+        assert!(
+            text.contains("花子（ヨツカイドウ")
+                && text.contains("住民票の写し")
+                && text.contains("就職・勤務先への提出"),
+            "{text}"
+        );
+    }
+
+    // Filed as proxy; a second submit gives the same case.
+    let r = act(app, &clerk, &id, "submit", &e["version"]).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let done = body(r).await;
+    assert_eq!(done["channel"], "proxy");
+    let case_id = done["application_id"].as_str().unwrap().to_string();
+    let again = body(act(app, &clerk, &id, "submit", &e["version"]).await).await;
+    assert_eq!(again["application_id"], case_id.as_str());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM applications WHERE channel = 'proxy'")
+            .await,
+        proxies_before + 1
+    );
+    let case = body(
+        clerk
+            .get(app.url(&api(&format!("/cases/{case_id}"))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(case["channel"], "proxy", "{case}");
+    assert_eq!(case["identity_level"], "counter");
+    assert_eq!(kpi_proxy(app).await, proxies_before + 1);
+    // After filing, nothing changes any more.
+    let r = put_answers(
+        app,
+        &clerk,
+        &id,
+        &done["entry"]["version"],
+        complete_answers(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // Another municipality's clerk does not see it.
+    let other = app.staff("242021", "clerk").await;
+    let r = other
+        .get(app.url(&format!("/api/v1/t/242021/staff/assisted-entries/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn card_on_second_screen_and_paper(app: &TestApp) {
+    let clerk = app.staff(T, "clerk").await;
+    let e = body(
+        clerk
+            .post(app.url(&api("/assisted-entries")))
+            .json(&json!({"procedure_id": "juminhyo-copy"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = e["id"].as_str().unwrap().to_string();
+    assert_eq!(e["answers"], json!({}));
+    let screen = second_screen(&e);
+    // The resident reads the card (development identity provider) on the
+    // second screen and uses it; the screen's sign-in then ends.
+    let resident = app.resident(T, "my_number_card").await;
+    let html = resident
+        .get(app.url(&screen))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("{screen}/card")), "{html}");
+    let token = app.csrf(&resident, &screen).await;
+    let r = resident
+        .post(app.url(&format!("{screen}/card")))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let r = resident
+        .get(app.url(&format!("/t/{T}/account")))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.status(),
+        StatusCode::OK,
+        "the shared screen is signed out"
+    );
+    let e = body(
+        clerk
+            .get(app.url(&api(&format!("/assisted-entries/{id}"))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e["answers"]["applicant"], "四街道 花子");
+    assert_eq!(e["identity_level"], "my_number_card");
+    assert_eq!(e["verified_fields"], json!(["applicant"]));
+    // Typing cannot change what the card verified.
+    let mut answers = complete_answers();
+    answers["applicant"] = json!("別人 太郎");
+    answers["applicant_kana"] = json!("ヨツカイドウ ハナコ");
+    let e = body(put_answers(app, &clerk, &id, &e["version"], answers).await).await;
+    assert_eq!(e["status"], "confirming");
+    assert_eq!(e["answers"]["applicant"], "四街道 花子");
+    // Signed on paper, confirmed by the clerk; a second confirmation is refused.
+    let r = act(app, &clerk, &id, "paper-signature", &e["version"]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let e = body(r).await;
+    assert_eq!(e["signature_method"], "paper");
+    assert_eq!(
+        act(app, &clerk, &id, "paper-signature", &e["version"])
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let done = body(act(app, &clerk, &id, "submit", &e["version"]).await).await;
+    let case = body(
+        clerk
+            .get(app.url(&api(&format!(
+                "/cases/{}",
+                done["application_id"].as_str().unwrap()
+            ))))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(case["channel"], "proxy");
+    assert_eq!(case["identity_level"], "my_number_card");
+    assert_eq!(case["verified_fields"], json!(["applicant"]));
+
+    // The pages: start (with register search), entry, second screen.
+    let html = clerk
+        .get(app.url(&format!(
+            "/t/{T}/staff/assist?procedure=juminhyo-copy&kana=ヨツカイドウ"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("四街道 太郎") && html.contains("四街道 花子"),
+        "{html}"
+    );
+    let token = app.csrf(&clerk, &format!("/t/{T}/staff/assist")).await;
+    let r = clerk
+        .post(app.url(&format!("/t/{T}/staff/assist")))
+        .form(&[("_csrf", token.as_str()), ("procedure", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("「手続」を選んでください"));
+    let r = clerk
+        .post(app.url(&format!("/t/{T}/staff/assist")))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("procedure", "juminhyo-copy"),
+            ("registry_id", "1000101"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let entry_path = r.headers()["location"].to_str().unwrap().to_string();
+    let html = clerk
+        .get(app.url(&entry_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("四街道 太郎") && html.contains("/assist/"),
+        "{html}"
+    );
+    // Saved with an error from the page: 422 and the value kept.
+    let token = app.csrf(&clerk, &entry_path).await;
+    let r = clerk
+        .post(app.url(&entry_path))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("_version", "1"),
+            ("applicant", "四街道 太郎"),
+            ("applicant_kana", "ヨツカイドウ タロウ"),
+            ("copies", "abc"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("value=\"abc\""));
+}
+
+testkit::on_both_backends!(
+    registry_prefill_sign_on_screen,
+    card_on_second_screen_and_paper
+);
