@@ -128,3 +128,79 @@
   }
   schedule();
 }());
+
+// Pages that wait for someone else (the clerk typing on the resident's
+// second screen) reload themselves; without JavaScript a <noscript> meta
+// refresh does the same.
+(function () {
+  'use strict';
+  var el = document.querySelector('[data-reload-after]');
+  if (!el) { return; }
+  var seconds = parseInt(el.getAttribute('data-reload-after'), 10);
+  if (seconds > 0) { setTimeout(function () { location.reload(); }, seconds * 1000); }
+}());
+
+// Signature pad: strokes drawn with finger, pen or mouse are kept as
+// points in a 600 × 200 box and sent in the hidden field as
+// "x,y x,y;x,y …". A clear button starts again. Without JavaScript the
+// page asks the resident to sign the printed application instead.
+(function () {
+  'use strict';
+  var pads = document.querySelectorAll('[data-signature-pad]');
+  Array.prototype.forEach.call(pads, function (pad) {
+    var canvas = pad.querySelector('canvas');
+    var field = pad.querySelector('input[type=hidden]');
+    if (!canvas || !field || !canvas.getContext) { return; }
+    var ctx = canvas.getContext('2d');
+    var strokes = [];
+    var current = null;
+    ctx.lineWidth = 3;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = '#1a1a1c';
+    function point(e) {
+      var r = canvas.getBoundingClientRect();
+      var x = Math.round((e.clientX - r.left) * canvas.width / r.width);
+      var y = Math.round((e.clientY - r.top) * canvas.height / r.height);
+      return [Math.max(0, Math.min(canvas.width, x)), Math.max(0, Math.min(canvas.height, y))];
+    }
+    function save() {
+      field.value = strokes.map(function (s) {
+        return s.map(function (p) { return p[0] + ',' + p[1]; }).join(' ');
+      }).join(';');
+    }
+    canvas.addEventListener('pointerdown', function (e) {
+      e.preventDefault();
+      if (canvas.setPointerCapture) { canvas.setPointerCapture(e.pointerId); }
+      current = [point(e)];
+      strokes.push(current);
+    });
+    canvas.addEventListener('pointermove', function (e) {
+      if (!current) { return; }
+      var p = point(e);
+      var last = current[current.length - 1];
+      ctx.beginPath();
+      ctx.moveTo(last[0], last[1]);
+      ctx.lineTo(p[0], p[1]);
+      ctx.stroke();
+      current.push(p);
+    });
+    function end() {
+      if (current) { current = null; save(); }
+    }
+    canvas.addEventListener('pointerup', end);
+    canvas.addEventListener('pointercancel', end);
+    canvas.addEventListener('pointerleave', end);
+    var clear = document.createElement('button');
+    clear.type = 'button';
+    clear.className = 'button button--secondary button--small';
+    clear.textContent = pad.getAttribute('data-clear-label') || 'Clear';
+    clear.addEventListener('click', function () {
+      strokes = [];
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      save();
+    });
+    pad.appendChild(clear);
+    pad.classList.add('signature-pad--ready');
+  });
+}());

@@ -1,6 +1,9 @@
 //! The madoguchi application: configuration → database → slices → one
 //! router. The binary (`main.rs`) is only the command line around this.
 
+// The OpenAPI document is one large json! literal.
+#![recursion_limit = "512"]
+
 pub mod demo;
 pub mod openapi;
 pub mod rekey;

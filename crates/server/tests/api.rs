@@ -1402,7 +1402,8 @@ async fn openapi_and_health(app: &TestApp) {
             .replace("{tenant}", T)
             .replace("{id}", "juminhyo-copy")
             .replace("{token}", &"0".repeat(64))
-            .replace("{receipt}", "000000000000");
+            .replace("{receipt}", "000000000000")
+            .replace("{entryAction}", "submit");
         for method in ops.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = c.request(m, app.url(&concrete)).send().await.unwrap();
