@@ -40,6 +40,12 @@ impl std::fmt::Debug for Font {
 /// Where Debian's `fonts-ipaexfont-gothic` puts IPAex Gothic.
 pub const DEFAULT_FONT: &str = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf";
 
+/// IPAex Gothic 00401, shipped with madoguchi (IPA Font License v1.0,
+/// which allows redistribution and embedding; see
+/// `fonts/IPAexGothic-COPYRIGHT.txt`), so printing works on a machine
+/// without the Debian package.
+const BUNDLED: &[u8] = include_bytes!("../fonts/ipaexg.ttf");
+
 impl Font {
     pub fn load(path: &str) -> Result<Font, PaperError> {
         let data = std::fs::read(path).map_err(|source| PaperError::FontFile {
@@ -47,6 +53,13 @@ impl Font {
             source,
         })?;
         Font::from_bytes(data)
+    }
+
+    /// The bundled IPAex Gothic.
+    pub fn bundled() -> Font {
+        Font {
+            data: Arc::new(BUNDLED.to_vec()),
+        }
     }
 
     pub fn from_bytes(data: Vec<u8>) -> Result<Font, PaperError> {

@@ -1,38 +1,28 @@
-//! Printed documents: the font is loaded once at start; without it,
-//! printing answers with a clear message and everything else works.
+//! Printed documents: the font is loaded once at start — the configured
+//! one (`pdf_font`), or the IPAex Gothic shipped with madoguchi.
 
 use kernel::{AppError, AppResult};
 
 #[derive(Clone, Debug)]
 pub struct Printer {
-    font: Option<paper::Font>,
-    path: std::sync::Arc<str>,
+    font: paper::Font,
 }
 
 impl Printer {
     pub fn load(path: &str) -> Self {
         let font = match paper::Font::load(path) {
-            Ok(f) => Some(f),
+            Ok(f) => f,
             Err(e) => {
-                tracing::warn!(error = %e, "no font for printed documents: PDFs are unavailable");
-                None
+                tracing::info!(error = %e, "printed documents use the bundled IPAex Gothic");
+                paper::Font::bundled()
             }
         };
-        Printer {
-            font,
-            path: path.into(),
-        }
+        Printer { font }
     }
 
     /// Renders a document as PDF bytes.
     pub fn render(&self, doc: &paper::Document) -> AppResult<Vec<u8>> {
-        let font = self.font.as_ref().ok_or_else(|| {
-            AppError::Unavailable(format!(
-                "印刷用のフォント（{}）がないため PDF を作れません。システム管理者に fonts-ipaexfont-gothic の導入を依頼してください。",
-                self.path
-            ))
-        })?;
-        paper::render(font, doc).map_err(|e| AppError::Internal(anyhow::anyhow!("PDF: {e}")))
+        paper::render(&self.font, doc).map_err(|e| AppError::Internal(anyhow::anyhow!("PDF: {e}")))
     }
 }
 
