@@ -571,6 +571,21 @@ pub async fn submit(
     Ok(receipt)
 }
 
+/// Unfinished entries hold personal data for a counter visit only: those
+/// not filed and untouched for a day are deleted (filed ones stay: they
+/// hold the signature behind the case).
+pub const UNFINISHED_KEEP_MS: i64 = 24 * 3_600_000;
+
+pub async fn purge(db: &Db) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM assisted_entries WHERE status <> 'submitted' AND updated_at < $1")
+            .bind(kernel::clock::now_ms() - UNFINISHED_KEEP_MS)
+            .execute(db.write())
+            .await?
+            .rows_affected(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

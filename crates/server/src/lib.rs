@@ -182,6 +182,9 @@ impl App {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "purge of expired drafts failed"),
                 }
+                if let Err(e) = procedures::assisted::purge(&purge_db).await {
+                    tracing::warn!(error = %e, "purge of unfinished assisted entries failed");
+                }
                 if let Err(e) = identity::purge(&purge_db, session).await {
                     tracing::warn!(error = %e, "purge of expired sessions failed");
                 }

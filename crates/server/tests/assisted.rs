@@ -524,6 +524,30 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("value=\"abc\""));
+
+    // Unfinished entries are deleted after a day; filed ones stay.
+    let filed = app
+        .count("SELECT COUNT(*) FROM assisted_entries WHERE status = 'submitted'")
+        .await;
+    let all = app.count("SELECT COUNT(*) FROM assisted_entries").await;
+    assert!(all > filed);
+    assert_eq!(
+        procedures::assisted::purge(&app.app.db).await.unwrap(),
+        0,
+        "nothing is a day old yet"
+    );
+    sqlx::query("UPDATE assisted_entries SET updated_at = updated_at - 90000000")
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    assert_eq!(
+        procedures::assisted::purge(&app.app.db).await.unwrap() as i64,
+        all - filed
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assisted_entries").await,
+        filed
+    );
 }
 
 testkit::on_both_backends!(
