@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_identity"),
     migration!(3, "0003_counter"),
+    migration!(4, "0004_congestion"),
 ];
 
 impl Migration {
