@@ -13,9 +13,10 @@
 // - Without JavaScript: the kiosk issues a ticket, and the board and the
 //   waiting ticket keep themselves current with a meta refresh.
 //
-// Each part uses its own counters (c2/c3 for axe, c6 for the live board,
-// c7 the live ticket, c4 keyboard, c5 no JavaScript), so their queues do
-// not interfere.
+// Each part uses its own counters (c2/c3 for axe, c1 for the live board,
+// c4 the live ticket, c7 keyboard, c5 no JavaScript), so their queues do
+// not interfere. The demo clerk works in 市民課, which runs counters 1–4:
+// the clerk calls only there.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,7 +176,7 @@ for (const [lang, counter] of [['ja', 'c2'], ['en', 'c3']]) {
 }
 
 test('live board: a call shows up without reloading the board', async () => {
-  const counter = 'c6';
+  const counter = 'c1';
   const viewer = await newPage(browser);
   try {
     const { page } = viewer;
@@ -232,7 +233,7 @@ test('live board: a call shows up without reloading the board', async () => {
 });
 
 test('with JavaScript: the waiting ticket updates in place, without a reload', async () => {
-  const counter = 'c7';
+  const counter = 'c4';
   const { context, page } = await newPage(browser);
   try {
     // A fake clock for the page's timers, so the 30 s wait takes no time.
@@ -259,7 +260,7 @@ test('with JavaScript: the waiting ticket updates in place, without a reload', a
 });
 
 test('keyboard only: Tab to a counter on the kiosk, Enter, a ticket', async () => {
-  const counter = 'c4';
+  const counter = 'c7';
   const { context, page } = await newPage(browser);
   try {
     await page.goto(url(`/t/${T}/counter`));

@@ -1,6 +1,7 @@
 //! The smart counter over HTTP, on SQLite and PostgreSQL: tickets issued,
 //! called, recalled, marked absent, transferred keeping their place and
-//! finished; bad input; concurrent clerks; the board's live stream.
+//! finished; bad input; concurrent clerks; the board's live stream;
+//! clerks serving only their department's counters.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -228,7 +229,8 @@ async fn concurrent_clerks(app: &TestApp) {
     numbers.sort();
     assert_eq!(numbers, (1..=24).collect::<Vec<i64>>());
     let mut tasks = Vec::new();
-    for who in ["clerk", "reviewer", "kodomo", "dx-admin"] {
+    // Clerks of the department that runs counter 1 (and the system admin).
+    for who in ["clerk", "reviewer", "dx-admin"] {
         let c = app.staff(T, who).await;
         let url = app.url(&format!("/api/v1/t/{T}/staff/counter/c1/call"));
         tasks.push(tokio::spawn(async move {
@@ -263,7 +265,7 @@ async fn concurrent_clerks(app: &TestApp) {
 
 /// The board's stream: the state at once, then each call.
 async fn board_stream(app: &TestApp) {
-    issue(app, "c5").await;
+    issue(app, "c1").await;
     let mut r = app
         .client()
         .get(app.url(&format!("/t/{T}/counter/board/events")))
@@ -280,9 +282,9 @@ async fn board_stream(app: &TestApp) {
         seen.push_str(&String::from_utf8_lossy(&r.chunk().await.unwrap().unwrap()));
     }
     let clerk = app.staff(T, "clerk").await;
-    assert_eq!(call(app, &clerk, "c5").await.status(), StatusCode::OK);
+    assert_eq!(call(app, &clerk, "c1").await.status(), StatusCode::OK);
     let wait = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while !seen.contains("\"called\":{\"counter\":\"c5\",\"display\":\"C5-001\"}") {
+        while !seen.contains("\"called\":{\"counter\":\"c1\",\"display\":\"C1-001\"}") {
             seen.push_str(&String::from_utf8_lossy(&r.chunk().await.unwrap().unwrap()));
         }
     })
@@ -294,14 +296,152 @@ async fn board_stream(app: &TestApp) {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
     let html = clerk
-        .get(app.url(&format!("/t/{T}/staff/counter?c=c5")))
+        .get(app.url(&format!("/t/{T}/staff/counter?c=c1")))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(html.contains("C5-001"));
+    assert!(html.contains("C1-001"));
 }
 
-testkit::on_both_backends!(tickets_and_calling, concurrent_clerks, board_stream);
+/// The `value`s of the options of the `<select>` with this id.
+fn options(html: &str, id: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no select #{id}"));
+    let end = start + html[start..].find("</select>").unwrap();
+    html[start..end]
+        .split("<option value=\"")
+        .skip(1)
+        .map(|o| o[..o.find('"').unwrap()].to_string())
+        .collect()
+}
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A clerk serves at the counters of their own department (the system
+/// admin anywhere), and may send a ticket on to any open counter.
+async fn department_scoping(app: &TestApp) {
+    // 市民課 (madoguchi) runs counters 1–4, 国保年金課 counter 5, 子育て支援課
+    // (kosodate) counter 7.
+    let clerk = app.staff(T, "clerk").await;
+    let kodomo = app.staff(T, "kodomo").await;
+    let admin = app.staff(T, "dx-admin").await;
+    issue(app, "c1").await;
+    issue(app, "c5").await;
+    let t1 = body(call(app, &clerk, "c1").await).await["ticket"].clone();
+    assert_eq!(t1["display"], "C1-001");
+
+    // Another department's counter: refused, saying why.
+    let r = call(app, &clerk, "c5").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let b = body(r).await;
+    assert_eq!(b["error"]["code"], "MDG-403-counter_department");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("窓口を担当する課の職員だけが操作できます"),
+        "{b}"
+    );
+    assert_eq!(
+        call(app, &kodomo, "c1").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Nor on its tickets: recall, absent, finish, transfer.
+    for action in ["recall", "absent", "finish"] {
+        let r = act(app, &kodomo, &t1, action, json!({})).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    let r = act(app, &kodomo, &t1, "transfer", json!({"to": "c7"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Sending a ticket on to another department's counter is allowed...
+    let r = act(app, &clerk, &t1, "transfer", json!({"to": "c7"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // ...where its clerks serve it, not the one who sent it.
+    let at7 = body(call(app, &kodomo, "c7").await).await["ticket"].clone();
+    assert_eq!(at7["display"], "C1-001");
+    let r = act(app, &clerk, &at7, "finish", json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = act(app, &kodomo, &at7, "finish", json!({})).await;
+    assert_eq!(body(r).await["ticket"]["status"], "done");
+
+    // Opening and closing: own counters only (the page's form).
+    let token = app.csrf(&clerk, &format!("/t/{T}/staff/counter")).await;
+    let r = clerk
+        .post(app.url(&format!("/t/{T}/staff/counter/c5/open")))
+        .form(&[("_csrf", token.as_str()), ("open", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("窓口を担当する課の職員だけが操作できます")
+            && html.contains("MDG-403-counter_department"),
+        "a page that says why"
+    );
+    let r = clerk
+        .post(app.url(&format!("/t/{T}/staff/counter/c2/open")))
+        .form(&[("_csrf", token.as_str()), ("open", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The system administrator serves anywhere.
+    let r = call(app, &admin, "c5").await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A grant to see another department's cases is not a counter of one's own.
+    sqlx::query("INSERT INTO staff_grants (tenant, staff_id, department, granted_by, granted_at) VALUES ($1, 'clerk', 'kosodate', 'dx-admin', 0)")
+        .bind(T)
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    issue(app, "c7").await;
+    assert_eq!(
+        call(app, &clerk, "c7").await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The clerk's page offers only the counters they may serve; asking for
+    // another one shows their first.
+    let (status, html) = page(&clerk, app, &format!("/t/{T}/staff/counter?c=c7")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(options(&html, "field-c"), ["c1", "c2", "c3", "c4"]);
+    assert!(html.contains("action=\"/t/122289/staff/counter/c1/call\""));
+    // Counter 7's clerk, with a ticket called: only counter 7 to serve,
+    // every other open counter to send it to (counter 2 is closed).
+    let (_, html) = page(&kodomo, app, &format!("/t/{T}/staff/counter")).await;
+    assert_eq!(options(&html, "field-c"), ["c7"]);
+    assert_eq!(
+        body(call(app, &kodomo, "c7").await).await["ticket"]["display"],
+        "C7-001"
+    );
+    let (_, html) = page(&kodomo, app, &format!("/t/{T}/staff/counter?c=c7")).await;
+    assert_eq!(
+        options(&html, "field-to"),
+        ["c1", "c3", "c4", "c5", "c6", "c8"]
+    );
+    // Staff of a department without counters are told so.
+    let approver = app.staff(T, "approver").await;
+    assert_eq!(
+        call(app, &approver, "c1").await.status(),
+        StatusCode::FORBIDDEN,
+        "no clerk role"
+    );
+}
+
+testkit::on_both_backends!(
+    tickets_and_calling,
+    concurrent_clerks,
+    board_stream,
+    department_scoping
+);
