@@ -49,10 +49,11 @@ pub fn router(state: CounterState) -> Router {
             "/api/v1/t/{tenant}/staff/tickets/{id}/{action}",
             post(ticket_action_api),
         )
+        .merge(crate::congestion_routes::routes())
         .with_state(state)
 }
 
-fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
+pub(crate) fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
     t.counters
         .iter()
         .find(|c| c.code == code)

@@ -21,6 +21,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use counter::congestion;
 use counter::queue::{self, Issuer, DEFAULT_SERVICE_MS};
 use kernel::auth::{Clerk, Role, Staff};
 use kernel::Db;
@@ -444,6 +445,39 @@ async fn estimates_against_simulated_days() {
     assert!(
         many.bias.abs() < 1.5 && one.bias.abs() < 1.5,
         "{many:?} {one:?}"
+    );
+
+    // The history these days leave: the CSV's counts add up, and the
+    // forecast sees the morning peak at counter 1.
+    let (first, last) = (days[0], days[days.len() - 1]);
+    let history = congestion::history(&db, T, first, last)
+        .await
+        .expect("history");
+    let issued: i64 = history.iter().map(|h| h.issued).sum();
+    let called: i64 = history.iter().map(|h| h.called).sum();
+    assert_eq!(issued, sim.samples.len() as i64);
+    assert_eq!(called, issued, "every ticket was called");
+    let f = congestion::forecast(&history, &["c1".into(), "c2".into()], first, last);
+    assert_eq!(f.weekdays, ["mon", "tue", "wed", "thu", "fri"]);
+    let c1 = f.counter("c1").expect("c1");
+    let mean = |hours: std::ops::RangeInclusive<u8>| {
+        let v: Vec<i64> = c1
+            .cells
+            .iter()
+            .filter(|c| hours.contains(&c.hour))
+            .filter_map(|c| c.mean_wait_minutes)
+            .collect();
+        v.iter().sum::<i64>() as f64 / v.len().max(1) as f64
+    };
+    let (morning, afternoon) = (mean(9..=11), mean(14..=16));
+    assert!(
+        morning > afternoon + 10.0,
+        "morning {morning:.1} min, afternoon {afternoon:.1} min"
+    );
+    assert!(
+        c1.best.iter().all(|b| !(9..=11).contains(&b.hour)),
+        "{:?}",
+        c1.best
     );
 
     db.close().await;
