@@ -126,7 +126,19 @@ struct Sample {
     fixed_ms: i64,
 }
 
-async fn database() -> (Db, std::path::PathBuf) {
+/// The simulation's database file, removed when the test ends, also when
+/// it fails.
+struct DbFile(std::path::PathBuf);
+
+impl Drop for DbFile {
+    fn drop(&mut self) {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", self.0.display()));
+        }
+    }
+}
+
+async fn database() -> (Db, DbFile) {
     let dir = if std::path::Path::new("/dev/shm").is_dir() {
         std::path::PathBuf::from("/dev/shm")
     } else {
@@ -136,8 +148,8 @@ async fn database() -> (Db, std::path::PathBuf) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let path = dir.join(format!("madoguchi-sim-{}-{nanos}.db", std::process::id()));
-    let db = Db::connect(&format!("sqlite://{}", path.display()), 4)
+    let file = DbFile(dir.join(format!("madoguchi-sim-{}-{nanos}.db", std::process::id())));
+    let db = Db::connect(&format!("sqlite://{}", file.0.display()), 4)
         .await
         .expect("database");
     kernel::migrate::run(&db).await.expect("migrate");
@@ -153,7 +165,7 @@ async fn database() -> (Db, std::path::PathBuf) {
     }))
     .expect("profile");
     kernel::tenant::upsert(&db, &profile).await.expect("tenant");
-    (db, path)
+    (db, file)
 }
 
 fn clerk(id: &str) -> Clerk {
@@ -353,7 +365,7 @@ impl Errors {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn estimates_against_simulated_days() {
-    let (db, path) = database().await;
+    let (db, _file) = database().await;
     let desks = desks();
     let clerks = desks
         .iter()
@@ -481,7 +493,4 @@ async fn estimates_against_simulated_days() {
     );
 
     db.close().await;
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-    }
 }
