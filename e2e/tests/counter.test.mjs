@@ -1,5 +1,5 @@
 // The smart counter (四街道市): the kiosk, the resident's ticket page, the
-// display board and the clerk's calling page.
+// display board, the clerk's calling page and the congestion page.
 //
 // - axe-core (WCAG 2.0/2.1 A and AA) finds nothing, in Japanese and in
 //   English, on the kiosk, a ticket right after issuing (with its QR code),
@@ -12,10 +12,19 @@
 // - Keyboard only: Tab to a counter's button on the kiosk, Enter, a ticket.
 // - Without JavaScript: the kiosk issues a ticket, and the board and the
 //   waiting ticket keep themselves current with a meta refresh.
+// - The congestion page (混雑状況): axe finds nothing in Japanese and in
+//   English; every band has a text label and a shape, not colour alone;
+//   the forecast is a table with a caption and row and column headers,
+//   with the demo's eight weeks of history in it and the best times
+//   marked; keyboard only, another counter's forecast is chosen and
+//   shown; the CSV link gives UTF-8 with a byte order mark; with
+//   JavaScript the current state updates in place, without it the page
+//   reloads itself.
 //
-// Each part uses its own counters (c2/c3 for axe, c6 for the live board,
-// c7 the live ticket, c4 keyboard, c5 no JavaScript), so their queues do
-// not interfere.
+// Each part uses its own counters (c2/c3 for axe, c1 for the live board,
+// c4 the live ticket, c7 keyboard, c5 no JavaScript, c8 the congestion
+// page's live update), so their queues do not interfere. The demo clerk
+// works in 市民課, which runs counters 1–4: the clerk calls only there.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,7 +184,7 @@ for (const [lang, counter] of [['ja', 'c2'], ['en', 'c3']]) {
 }
 
 test('live board: a call shows up without reloading the board', async () => {
-  const counter = 'c6';
+  const counter = 'c1';
   const viewer = await newPage(browser);
   try {
     const { page } = viewer;
@@ -232,7 +241,7 @@ test('live board: a call shows up without reloading the board', async () => {
 });
 
 test('with JavaScript: the waiting ticket updates in place, without a reload', async () => {
-  const counter = 'c7';
+  const counter = 'c4';
   const { context, page } = await newPage(browser);
   try {
     // A fake clock for the page's timers, so the 30 s wait takes no time.
@@ -259,7 +268,7 @@ test('with JavaScript: the waiting ticket updates in place, without a reload', a
 });
 
 test('keyboard only: Tab to a counter on the kiosk, Enter, a ticket', async () => {
-  const counter = 'c4';
+  const counter = 'c7';
   const { context, page } = await newPage(browser);
   try {
     await page.goto(url(`/t/${T}/counter`));
@@ -315,6 +324,132 @@ test('no JavaScript: the kiosk issues a ticket; the ticket and the board refresh
       `the board counts the ticket waiting at ${counter}`);
     assert.equal((await page.textContent('[data-board-announce]')).trim(), '',
       'JavaScript is really off: nothing announced');
+
+    await page.goto(url(`/t/${T}/counter/congestion`));
+    assert.deepEqual(await metaRefresh(page), ['60'], 'the congestion page reloads itself without JavaScript');
+    assert.ok(Number((await page.textContent(`.congestion-table tr[data-counter="${counter}"] [data-field="waiting"]`)).replace(/\D/g, '')) >= 1,
+      `the congestion page counts the ticket waiting at ${counter}`);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Where keyboard focus is now, and whether it can be seen. */
+async function focused(page, selector) {
+  return page.evaluate((sel) => {
+    const el = document.activeElement;
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    return {
+      tag: el.tagName.toLowerCase(),
+      text: (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 50),
+      visible: r.width > 0 && r.height > 0,
+      outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0,
+      isTarget: el.matches(sel),
+    };
+  }, selector);
+}
+
+/** Presses Tab until `selector` has focus; every stop must show a focus indicator. */
+async function tabTo(page, selector, max = 60) {
+  const stops = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page, selector);
+    stops.push(`<${f.tag}> ${f.text}`);
+    assert.notEqual(f.tag, 'body', `Tab moved focus to nothing:\n${stops.join('\n')}`);
+    assert.ok(f.visible && f.outline, `Tab stop not visible or without a focus indicator: <${f.tag}> ${f.text}`);
+    if (f.isTarget) return;
+  }
+  assert.fail(`no Tab stop on ${selector}:\n${stops.join('\n')}`);
+}
+
+for (const lang of ['ja', 'en']) {
+  test(`congestion page, ${lang}: bands with labels, the forecast table, axe`, async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const response = await page.goto(url(`/t/${T}/counter/congestion?c=c2&lang=${lang}`));
+      assert.equal(response.status(), 200);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+
+      // Now: a row per counter, each band a shape and a word.
+      const rows = page.locator('.congestion-table tbody tr');
+      assert.equal(await rows.count(), 8, 'the eight counters of 四街道市');
+      for (const band of await page.locator('.band').all()) {
+        assert.ok((await band.innerText()).trim().length > 0, 'every band has a text label');
+      }
+      assert.equal(await page.locator('.band svg:not([aria-hidden="true"])').count(), 0,
+        'the shapes are decorative for screen readers');
+
+      // The forecast: a real table, with the demo's history in it.
+      const table = page.locator('.forecast-table');
+      assert.match(await table.locator('caption').innerText(), lang === 'ja' ? /2番窓口/ : /Counter 2/);
+      assert.equal(await table.locator('thead th[scope="col"]').count(), 1 + 5, 'time, Monday to Friday');
+      assert.equal(await table.locator('tbody th[scope="row"]').count(), 10, '8 to 17 o\'clock');
+      assert.ok(await table.locator('.forecast-cell .band').count() >= 40, 'most hours have an estimate');
+      assert.ok(await table.locator('.band--moderate, .band--crowded').count() > 0, 'the morning peaks show');
+      assert.equal(await table.locator('.forecast-cell--best').count(), 3, 'the three quietest times are marked');
+      assert.equal(await page.locator('ol.best-times li').count(), 3, 'and listed in words');
+
+      // Open data: the CSV link.
+      const href = await page.getAttribute('a[href$="/counter/congestion.csv"]', 'href');
+      const csv = await page.request.get(url(href));
+      assert.equal(csv.status(), 200);
+      assert.match(csv.headers()['content-type'], /^text\/csv/);
+      const bytes = await csv.body();
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 with a byte order mark');
+      assert.match(bytes.subarray(3).toString('utf8').split('\n')[0], /^全国地方公共団体コード,地方公共団体名,日付,曜日,時台,窓口コード/);
+
+      await expectNoAxeViolations(assert, page, `${lang} congestion page`);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('congestion page, keyboard only: choose another counter\'s forecast', async () => {
+  const { context, page } = await newPage(browser);
+  try {
+    await page.goto(url(`/t/${T}/counter/congestion?lang=ja`));
+    await tabTo(page, '#forecast-counter');
+    // A closed select changes with the arrow keys.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.inputValue('#forecast-counter'), 'c3');
+    await tabTo(page, 'form:has(#forecast-counter) button[type="submit"]', 3);
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.keyboard.press('Enter'),
+    ]);
+    const at = new URL(page.url());
+    assert.equal(at.searchParams.get('c'), 'c3');
+    assert.match(await page.locator('.forecast-table caption').innerText(), /3番窓口/);
+    assert.equal(await page.inputValue('#forecast-counter'), 'c3', 'the choice stays selected');
+  } finally {
+    await context.close();
+  }
+});
+
+test('with JavaScript: the congestion page updates its current state in place', async () => {
+  const counter = 'c8';
+  const { context, page } = await newPage(browser);
+  try {
+    await page.clock.install();
+    await page.goto(url(`/t/${T}/counter/congestion?lang=ja`));
+    assert.deepEqual(await metaRefresh(page), [], 'with JavaScript the page does not reload itself');
+    await page.evaluate(() => { window.__congestionMarker = 'still the same page'; });
+    const cell = page.locator(`.congestion-table tr[data-counter="${counter}"] [data-field="waiting"]`);
+    const before = Number((await cell.innerText()).replace(/\D/g, ''));
+    const issued = await fetch(url(`/api/v1/t/${T}/counter/tickets`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ counter }),
+    });
+    assert.equal(issued.status, 201);
+    await page.clock.runFor(61_000);
+    await cell.filter({ hasText: new RegExp(`^${before + 1} 人$`) }).waitFor();
+    assert.equal(await page.evaluate(() => window.__congestionMarker), 'still the same page',
+      'updated in place, not reloaded');
   } finally {
     await context.close();
   }

@@ -55,7 +55,7 @@ impl Events {
                     d.drain().collect()
                 };
                 for tenant in tenants {
-                    match crate::queue::board(&db, &tenant).await {
+                    match crate::queue::board(&db, &tenant, kernel::clock::now_ms()).await {
                         Ok(board) => {
                             let json = serde_json::json!({"counters": board, "called": null});
                             let ev = BoardEvent::board(&json);
@@ -91,7 +91,7 @@ impl Events {
         }
         // Checked when computing, not for every viewer.
         kernel::tenant::load(db, tenant).await?;
-        let board = crate::queue::board(db, tenant).await?;
+        let board = crate::queue::board(db, tenant, kernel::clock::now_ms()).await?;
         let frame =
             BoardEvent::board(&serde_json::json!({"counters": board, "called": null})).frame;
         map.insert(

@@ -2,7 +2,11 @@
 //! per counter, residents follow their place on a status page (QR code on
 //! the ticket), clerks call, recall, mark absent, transfer and finish, and
 //! a display board shows who is called, live over Server-Sent Events.
+//! The congestion page shows how busy each counter is and when it is
+//! usually quiet, with the history as open data ([`congestion`]).
 
+pub mod congestion;
+mod congestion_routes;
 pub mod events;
 pub mod queue;
 mod routes;
@@ -20,6 +24,7 @@ pub struct CounterState {
     pub events: Events,
     pub issuer: queue::Issuer,
     pub public_url: PublicUrl,
+    pub forecasts: congestion::ForecastCache,
 }
 
 #[derive(Clone)]

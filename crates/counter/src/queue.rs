@@ -3,14 +3,28 @@
 //! counter keeping their place, finished. Every change is one conditional
 //! update on the ticket's current status and version, so concurrent clerks
 //! can neither call the same ticket twice nor lose one.
+//!
+//! Every function that depends on the time takes it (`now`, milliseconds
+//! since the epoch): handlers pass `kernel::clock::now_ms()`, and the
+//! simulation in `tests/simulation.rs` drives the same functions through
+//! whole days with its own clock.
+//!
+//! A clerk serves only at counters of their own department (system
+//! administrators at any); a ticket may be sent on to any open counter.
 
-use kernel::auth::Clerk;
+use kernel::auth::{Clerk, Role, Staff};
 use kernel::{AppError, AppResult, Db};
 use serde::Serialize;
 use sqlx::Row;
 
 /// Minutes a service takes when there is no history yet today.
 pub const DEFAULT_SERVICE_MS: i64 = 6 * 60_000;
+
+/// Clerks who called at a counter this recently are counted as serving it.
+pub const CLERK_WINDOW_MS: i64 = 30 * 60_000;
+
+/// Finished services averaged for the service time.
+pub const SERVICE_SAMPLE: usize = 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,7 +64,10 @@ pub struct Ticket {
     pub display: String,
     pub status: Status,
     pub issued_at: i64,
+    /// The last call (a recall moves it).
     pub called_at: Option<i64>,
+    /// The first call: the resident's wait ended then.
+    pub first_called_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub recalls: i64,
     pub version: i64,
@@ -69,7 +86,7 @@ pub fn display(counter: &str, number: i64) -> String {
     format!("{}-{number:03}", counter.to_uppercase())
 }
 
-const COLUMNS: &str = "id, counter, issued_counter, number, status, issued_at, called_at, finished_at, recalls, version";
+const COLUMNS: &str = "id, counter, issued_counter, number, status, issued_at, called_at, first_called_at, finished_at, recalls, version";
 
 fn row_to_ticket(r: &sqlx::any::AnyRow) -> Ticket {
     let issued_counter: String = r.get("issued_counter");
@@ -83,17 +100,23 @@ fn row_to_ticket(r: &sqlx::any::AnyRow) -> Ticket {
         status: Status::parse(&r.get::<String, _>("status")),
         issued_at: r.get("issued_at"),
         called_at: r.get("called_at"),
+        first_called_at: r.get("first_called_at"),
         finished_at: r.get("finished_at"),
         recalls: r.get("recalls"),
         version: r.get("version"),
     }
 }
 
-/// `None` for a counter the tenant does not have; otherwise whether it is
-/// open (a counter is open unless closed). One query.
-async fn counter_state(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<bool>> {
+/// A counter as the queue needs it: open or closed, and whose it is.
+struct CounterInfo {
+    open: bool,
+    department: String,
+}
+
+/// `None` for a counter the tenant does not have. One query.
+async fn counter_info(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<CounterInfo>> {
     Ok(sqlx::query(
-        "SELECT COALESCE(s.open, 1) FROM counters c
+        "SELECT COALESCE(s.open, 1), c.department FROM counters c
          LEFT JOIN counter_state s ON s.tenant = c.tenant AND s.counter = c.code
          WHERE c.tenant = $1 AND c.code = $2",
     )
@@ -101,27 +124,53 @@ async fn counter_state(db: &Db, tenant: &str, counter: &str) -> AppResult<Option
     .bind(counter)
     .fetch_optional(db.read())
     .await?
-    .map(|r| r.get::<i64, _>(0) == 1))
+    .map(|r| CounterInfo {
+        open: r.get::<i64, _>(0) == 1,
+        department: r.get(1),
+    }))
 }
 
 /// "Not found" for a counter the tenant does not have; a closed one is
 /// refused unless `allow_closed` (a clerk may still call or reopen it).
-async fn open_counter(db: &Db, tenant: &str, counter: &str, allow_closed: bool) -> AppResult<()> {
-    match counter_state(db, tenant, counter).await? {
+async fn open_counter(
+    db: &Db,
+    tenant: &str,
+    counter: &str,
+    allow_closed: bool,
+) -> AppResult<CounterInfo> {
+    match counter_info(db, tenant, counter).await? {
         None => Err(AppError::NotFound("counter")),
-        Some(false) if !allow_closed => Err(AppError::Conflict("counter_closed")),
-        Some(_) => Ok(()),
+        Some(c) if !c.open && !allow_closed => Err(AppError::Conflict("counter_closed")),
+        Some(c) => Ok(c),
     }
+}
+
+/// Whether a member of staff may serve (call, recall, mark absent, finish,
+/// open or close) at a counter run by `department`: staff of that
+/// department, and system administrators. Grants to see another
+/// department's cases do not make anyone serve at its counters.
+pub fn may_serve(who: &Staff, department: &str) -> bool {
+    who.department == department || who.roles.contains(&Role::SystemAdmin)
+}
+
+/// The counter, if it exists and `who` may serve at it (else 404 / 403).
+async fn serving_counter(db: &Db, who: &Clerk, counter: &str) -> AppResult<CounterInfo> {
+    let c = open_counter(db, &who.tenant, counter, true).await?;
+    if !may_serve(who, &c.department) {
+        return Err(AppError::NotPermitted("counter_department"));
+    }
+    Ok(c)
 }
 
 /// Whether a counter is open (a counter is open unless closed today).
 pub async fn is_open(db: &Db, tenant: &str, counter: &str) -> AppResult<bool> {
-    Ok(counter_state(db, tenant, counter).await?.unwrap_or(true))
+    Ok(counter_info(db, tenant, counter)
+        .await?
+        .is_none_or(|c| c.open))
 }
 
-pub async fn set_open(db: &Db, who: &Clerk, counter: &str, open: bool) -> AppResult<()> {
-    open_counter(db, &who.tenant, counter, true).await?;
-    let now = kernel::clock::now_ms();
+pub async fn set_open(db: &Db, who: &Clerk, counter: &str, open: bool, now: i64) -> AppResult<()> {
+    serving_counter(db, who, counter).await?;
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO counter_state (tenant, counter, open, changed_at) VALUES ($1, $2, $3, $4)
@@ -164,6 +213,8 @@ pub struct Issuer {
 struct IssueJob {
     tenant: String,
     counter: String,
+    /// When the resident asked for the ticket.
+    now: i64,
     reply: tokio::sync::oneshot::Sender<AppResult<(Ticket, String)>>,
 }
 
@@ -207,15 +258,22 @@ impl Issuer {
         Self { tx }
     }
 
-    /// Issues the next ticket of a counter's queue; returns it with the
-    /// token for the resident's status page.
-    pub async fn issue(&self, db: &Db, tenant: &str, counter: &str) -> AppResult<(Ticket, String)> {
+    /// Issues the next ticket of a counter's queue at `now`; returns it
+    /// with the token for the resident's status page.
+    pub async fn issue(
+        &self,
+        db: &Db,
+        tenant: &str,
+        counter: &str,
+        now: i64,
+    ) -> AppResult<(Ticket, String)> {
         open_counter(db, tenant, counter, false).await?;
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.tx
             .send(IssueJob {
                 tenant: tenant.to_string(),
                 counter: counter.to_string(),
+                now,
                 reply,
             })
             .await
@@ -226,11 +284,11 @@ impl Issuer {
 }
 
 async fn commit(db: &Db, jobs: &[IssueJob]) -> Result<Vec<(Ticket, String)>, sqlx::Error> {
-    let now = kernel::clock::now_ms();
-    let day = day_of(now);
     let mut tx = db.begin().await?;
     let mut out = Vec::with_capacity(jobs.len());
     for job in jobs {
+        let now = job.now;
+        let day = day_of(now);
         sqlx::query(
             "INSERT INTO ticket_numbers (tenant, day, counter, last) VALUES ($1, $2, $3, 0) ON CONFLICT (tenant, day, counter) DO NOTHING",
         )
@@ -276,6 +334,7 @@ async fn commit(db: &Db, jobs: &[IssueJob]) -> Result<Vec<(Ticket, String)>, sql
                 status: Status::Waiting,
                 issued_at: now,
                 called_at: None,
+                first_called_at: None,
                 finished_at: None,
                 recalls: 0,
                 version: 1,
@@ -285,6 +344,54 @@ async fn commit(db: &Db, jobs: &[IssueJob]) -> Result<Vec<(Ticket, String)>, sql
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// A ticket of a past day that was served: demo data, or the history of
+/// the system a municipality used before.
+#[derive(Clone, Debug)]
+pub struct PastTicket {
+    pub counter: String,
+    /// The number it had that day at its counter.
+    pub number: i64,
+    pub issued_at: i64,
+    pub called_at: i64,
+    pub finished_at: i64,
+    pub called_by: String,
+}
+
+/// Records served tickets of past days (never today's: their numbers are
+/// the issuer's), in one transaction. A ticket is known by its day,
+/// counter and number, so recording it again changes nothing; returns how
+/// many were new.
+pub async fn record_past(db: &Db, tenant: &str, tickets: &[PastTicket]) -> AppResult<u64> {
+    let mut tx = db.begin().await?;
+    let mut added = 0;
+    for t in tickets {
+        let day = day_of(t.issued_at);
+        added += sqlx::query(
+            "INSERT INTO tickets (tenant, id, day, counter, issued_counter, number, status, queue_key, issued_at,
+                                  called_at, first_called_at, finished_at, called_by, recalls, token_hash, version)
+             VALUES ($1, $2, $3, $4, $4, $5, 'done', $6, $7, $8, $8, $9, $10, 0, $11, 3)
+             ON CONFLICT (tenant, id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(format!("past-{day}-{}-{}", t.counter, t.number))
+        .bind(day)
+        .bind(&t.counter)
+        .bind(t.number)
+        .bind(t.issued_at * 1000 + t.number % 1000)
+        .bind(t.issued_at)
+        .bind(t.called_at)
+        .bind(t.finished_at)
+        .bind(&t.called_by)
+        // Nobody holds a link to these.
+        .bind(kernel::ids::hash_token(&kernel::ids::token()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(added)
 }
 
 pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Ticket> {
@@ -334,8 +441,8 @@ async fn change(
     set: &str,
     binds: Vec<Bind>,
     action: &'static str,
+    now: i64,
 ) -> AppResult<Ticket> {
-    let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let mut sql = format!(
         "UPDATE tickets SET {set}, version = version + 1 WHERE tenant = $1 AND id = $2 AND status = $3"
@@ -380,13 +487,13 @@ async fn change(
 }
 
 /// The ticket a counter has called and not yet finished, if any.
-pub async fn current(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<Ticket>> {
+pub async fn current(db: &Db, tenant: &str, counter: &str, now: i64) -> AppResult<Option<Ticket>> {
     Ok(sqlx::query(&format!(
         "SELECT {COLUMNS} FROM tickets WHERE tenant = $1 AND day = $2 AND counter = $3 AND status = 'called'
          ORDER BY called_at DESC LIMIT 1"
     ))
     .bind(tenant)
-    .bind(day_of(kernel::clock::now_ms()))
+    .bind(day_of(now))
     .bind(counter)
     .fetch_optional(db.read())
     .await?
@@ -394,9 +501,9 @@ pub async fn current(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<T
 }
 
 /// Calls the next waiting ticket of a counter. `None` when nobody waits.
-pub async fn call_next(db: &Db, who: &Clerk, counter: &str) -> AppResult<Option<Ticket>> {
-    open_counter(db, &who.tenant, counter, true).await?;
-    let day = day_of(kernel::clock::now_ms());
+pub async fn call_next(db: &Db, who: &Clerk, counter: &str, now: i64) -> AppResult<Option<Ticket>> {
+    serving_counter(db, who, counter).await?;
+    let day = day_of(now);
     // Another clerk may take the same ticket between the read and the
     // update: the update is conditional, so try the next one.
     for _ in 0..20 {
@@ -411,20 +518,20 @@ pub async fn call_next(db: &Db, who: &Clerk, counter: &str) -> AppResult<Option<
         .await?;
         let Some(next) = next else { return Ok(None) };
         let id: String = next.get(0);
-        let now = kernel::clock::now_ms();
         match change(
             db,
             who,
             &id,
             Status::Waiting,
             None,
-            "status = 'called', counter = $4, called_at = $5, called_by = $6",
+            "status = 'called', counter = $4, called_at = $5, first_called_at = COALESCE(first_called_at, $5), called_by = $6",
             vec![
                 Bind::Text(counter.to_string()),
                 Bind::Int(now),
                 Bind::Text(who.id.clone()),
             ],
             "ticket.call",
+            now,
         )
         .await
         {
@@ -436,7 +543,16 @@ pub async fn call_next(db: &Db, who: &Clerk, counter: &str) -> AppResult<Option<
     Err(AppError::Conflict("ticket_state"))
 }
 
-pub async fn recall(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<Ticket> {
+/// A clerk acts on a ticket at the counter it is at: only where they may
+/// serve. (The update that follows checks the version, so a ticket moved
+/// meanwhile is refused there.)
+async fn check_serves_ticket(db: &Db, who: &Clerk, id: &str) -> AppResult<()> {
+    let t = get(db, &who.tenant, id).await?;
+    serving_counter(db, who, &t.counter).await.map(|_| ())
+}
+
+pub async fn recall(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> AppResult<Ticket> {
+    check_serves_ticket(db, who, id).await?;
     change(
         db,
         who,
@@ -444,13 +560,15 @@ pub async fn recall(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<T
         Status::Called,
         Some(version),
         "recalls = recalls + 1, called_at = $5",
-        vec![Bind::Int(kernel::clock::now_ms())],
+        vec![Bind::Int(now)],
         "ticket.recall",
+        now,
     )
     .await
 }
 
-pub async fn absent(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<Ticket> {
+pub async fn absent(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> AppResult<Ticket> {
+    check_serves_ticket(db, who, id).await?;
     change(
         db,
         who,
@@ -458,13 +576,15 @@ pub async fn absent(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<T
         Status::Called,
         Some(version),
         "status = 'absent', finished_at = $5",
-        vec![Bind::Int(kernel::clock::now_ms())],
+        vec![Bind::Int(now)],
         "ticket.absent",
+        now,
     )
     .await
 }
 
-pub async fn finish(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<Ticket> {
+pub async fn finish(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> AppResult<Ticket> {
+    check_serves_ticket(db, who, id).await?;
     change(
         db,
         who,
@@ -472,15 +592,25 @@ pub async fn finish(db: &Db, who: &Clerk, id: &str, version: i64) -> AppResult<T
         Status::Called,
         Some(version),
         "status = 'done', finished_at = $5",
-        vec![Bind::Int(kernel::clock::now_ms())],
+        vec![Bind::Int(now)],
         "ticket.finish",
+        now,
     )
     .await
 }
 
 /// Sends a called ticket to another counter's queue, keeping its place
-/// (its original issue time orders it there).
-pub async fn transfer(db: &Db, who: &Clerk, id: &str, version: i64, to: &str) -> AppResult<Ticket> {
+/// (its original issue time orders it there). Any open counter of the
+/// tenant may receive it.
+pub async fn transfer(
+    db: &Db,
+    who: &Clerk,
+    id: &str,
+    version: i64,
+    to: &str,
+    now: i64,
+) -> AppResult<Ticket> {
+    check_serves_ticket(db, who, id).await?;
     open_counter(db, &who.tenant, to, false).await?;
     change(
         db,
@@ -491,6 +621,7 @@ pub async fn transfer(db: &Db, who: &Clerk, id: &str, version: i64, to: &str) ->
         "status = 'waiting', counter = $5, called_at = NULL, called_by = NULL",
         vec![Bind::Text(to.to_string())],
         "ticket.transfer",
+        now,
     )
     .await
 }
@@ -502,7 +633,7 @@ pub struct Position {
     pub estimated_wait_minutes: i64,
 }
 
-pub async fn position(db: &Db, tenant: &str, t: &Ticket) -> AppResult<Position> {
+pub async fn position(db: &Db, tenant: &str, t: &Ticket, now: i64) -> AppResult<Position> {
     if t.status != Status::Waiting {
         return Ok(Position {
             ahead: 0,
@@ -520,41 +651,162 @@ pub async fn position(db: &Db, tenant: &str, t: &Ticket) -> AppResult<Position> 
     .fetch_one(db.read())
     .await?;
     let ahead: i64 = r.get(0);
-    let service = service_ms(db, tenant, &t.counter).await?;
+    let load = load(db, tenant, &t.counter, now).await?;
     Ok(Position {
         ahead,
-        estimated_wait_minutes: estimate_minutes(ahead + 1, service),
+        estimated_wait_minutes: load.estimate_minutes(ahead),
     })
 }
 
-/// The wait for the person at place `place` (1 = next) when one service
-/// takes `service_ms`: the people ahead are served first, one at a time.
-pub fn estimate_minutes(place: i64, service_ms: i64) -> i64 {
-    ((place - 1).max(0) * service_ms + 59_999) / 60_000
+/// What the wait at a counter depends on at one moment. The estimate
+/// method is described in docs/COUNTER.md and measured against simulated
+/// days in `tests/simulation.rs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Load {
+    /// Clerks serving the counter: each one who called there in the last
+    /// [`CLERK_WINDOW_MS`] or is serving there now; at least 1.
+    pub clerks: i64,
+    /// For each ticket being served now (called, not finished), how long
+    /// since it was called (ms).
+    pub serving_for_ms: Vec<i64>,
+    /// Mean service time (call to finish) of the counter's last
+    /// [`SERVICE_SAMPLE`] finished tickets today; [`DEFAULT_SERVICE_MS`]
+    /// before there are any.
+    pub service_ms: i64,
 }
 
-/// Average service time of the counter's last 20 finished tickets today
-/// (call to finish); the default before there are any.
-pub async fn service_ms(db: &Db, tenant: &str, counter: &str) -> AppResult<i64> {
-    let rows = sqlx::query(
-        "SELECT finished_at - called_at FROM tickets WHERE tenant = $1 AND day = $2 AND counter = $3 AND status = 'done'
-         AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
-    )
-    .bind(tenant)
-    .bind(day_of(kernel::clock::now_ms()))
-    .bind(counter)
-    .fetch_all(db.read())
-    .await?;
-    let v: Vec<i64> = rows
-        .iter()
-        .map(|r| r.get::<i64, _>(0))
-        .filter(|d| *d > 0)
-        .collect();
-    Ok(if v.is_empty() {
-        DEFAULT_SERVICE_MS
-    } else {
-        v.iter().sum::<i64>() / v.len() as i64
-    })
+impl Default for Load {
+    fn default() -> Self {
+        Self {
+            clerks: 1,
+            serving_for_ms: Vec::new(),
+            service_ms: DEFAULT_SERVICE_MS,
+        }
+    }
+}
+
+impl Load {
+    /// The expected wait (ms) of a resident with `ahead` people before
+    /// them in the queue.
+    ///
+    /// Each of the `clerks` is free at some moment: a clerk now serving
+    /// when that service is expected to end (the mean service time less
+    /// the time already spent, but at least a quarter of it: a service
+    /// that runs long still takes a while), the others now. The queue is
+    /// served in order, each clerk taking the next person when free and
+    /// spending the mean service time on them, so the resident is called
+    /// when the `ahead + 1`-th clerk becomes free: with the moments sorted,
+    /// `free[ahead % clerks] + (ahead / clerks) × service`.
+    ///
+    /// With one clerk this is the remaining service plus one service per
+    /// person ahead; with three clerks the queue moves three times as
+    /// fast. (The estimate before ignored the clerks: `ahead × service`.)
+    pub fn estimate_ms(&self, ahead: i64) -> i64 {
+        let service = self.service_ms.max(1);
+        let clerks = usize::try_from(self.clerks.max(1)).unwrap_or(1);
+        let mut free: Vec<i64> = self
+            .serving_for_ms
+            .iter()
+            .take(clerks)
+            .map(|elapsed| (service - elapsed).max(service / 4))
+            .collect();
+        free.resize(clerks, 0);
+        free.sort_unstable();
+        let ahead = usize::try_from(ahead.max(0)).unwrap_or(0);
+        let rounds = i64::try_from(ahead / clerks).unwrap_or(i64::MAX / service);
+        free[ahead % clerks].saturating_add(rounds.saturating_mul(service))
+    }
+
+    /// [`Load::estimate_ms`] in whole minutes, rounded up ("about N minutes").
+    pub fn estimate_minutes(&self, ahead: i64) -> i64 {
+        self.estimate_ms(ahead).saturating_add(59_999) / 60_000
+    }
+}
+
+/// The counter's load at `now`.
+pub async fn load(db: &Db, tenant: &str, counter: &str, now: i64) -> AppResult<Load> {
+    Ok(activity(db, tenant, Some(counter), now)
+        .await?
+        .remove(counter)
+        .map(|a| a.load)
+        .unwrap_or_default())
+}
+
+/// What happens at counters today: their load and the number called last.
+#[derive(Default)]
+struct Activity {
+    load: Load,
+    /// (called at, shown number) of the latest call still open.
+    calling: Option<(i64, String)>,
+}
+
+/// The activity of one counter or of all, in two queries.
+async fn activity(
+    db: &Db,
+    tenant: &str,
+    counter: Option<&str>,
+    now: i64,
+) -> AppResult<std::collections::HashMap<String, Activity>> {
+    use std::collections::{HashMap, HashSet};
+    let day = day_of(now);
+    let (only, limit) = match counter {
+        Some(_) => ("AND counter = $3", SERVICE_SAMPLE),
+        None => ("", 2000),
+    };
+    // The services of the day, newest first.
+    let services_sql = format!(
+        "SELECT counter, finished_at - called_at FROM tickets WHERE tenant = $1 AND day = $2 {only} AND status = 'done'
+         AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT {limit}"
+    );
+    let mut sq = sqlx::query(&services_sql).bind(tenant).bind(day);
+    if let Some(c) = counter {
+        sq = sq.bind(c);
+    }
+    let mut out: HashMap<String, Activity> = HashMap::new();
+    let mut samples: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in sq.fetch_all(db.read()).await? {
+        let v = samples.entry(r.get(0)).or_default();
+        let d: i64 = r.get(1);
+        if v.len() < SERVICE_SAMPLE && d > 0 {
+            v.push(d);
+        }
+    }
+    // Tickets being served, and the calls of the last half hour (who serves).
+    let since = if counter.is_some() { "$4" } else { "$3" };
+    let calls_sql = format!(
+        "SELECT counter, called_by, status, called_at, issued_counter, number FROM tickets
+         WHERE tenant = $1 AND day = $2 {only} AND called_by IS NOT NULL
+         AND (status = 'called' OR called_at >= {since})"
+    );
+    let mut cq = sqlx::query(&calls_sql).bind(tenant).bind(day);
+    if let Some(c) = counter {
+        cq = cq.bind(c);
+    }
+    let mut clerks: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in cq.bind(now - CLERK_WINDOW_MS).fetch_all(db.read()).await? {
+        let code: String = r.get(0);
+        clerks
+            .entry(code.clone())
+            .or_default()
+            .insert(r.get::<String, _>(1));
+        if r.get::<String, _>(2) == Status::Called.as_str() {
+            let at: i64 = r.get::<Option<i64>, _>(3).unwrap_or(now);
+            let a = out.entry(code).or_default();
+            a.load.serving_for_ms.push((now - at).max(0));
+            if a.calling.as_ref().is_none_or(|(t, _)| at >= *t) {
+                a.calling = Some((at, display(&r.get::<String, _>(4), r.get(5))));
+            }
+        }
+    }
+    for (code, set) in clerks {
+        out.entry(code).or_default().load.clerks = i64::try_from(set.len()).unwrap_or(1).max(1);
+    }
+    for (code, v) in samples {
+        if !v.is_empty() {
+            out.entry(code).or_default().load.service_ms = v.iter().sum::<i64>() / v.len() as i64;
+        }
+    }
+    Ok(out)
 }
 
 /// One counter's line on the board and the congestion page.
@@ -564,15 +816,16 @@ pub struct CounterStatus {
     pub waiting: i64,
     /// The number called last (shown on the board), if any.
     pub now_calling: Option<String>,
+    /// For someone who takes a ticket now.
     pub estimated_wait_minutes: i64,
     pub open: bool,
 }
 
 /// Every counter's line, in five queries whatever the number of counters
 /// (the board is recomputed after every change).
-pub async fn board(db: &Db, tenant: &str) -> AppResult<Vec<CounterStatus>> {
+pub async fn board(db: &Db, tenant: &str, now: i64) -> AppResult<Vec<CounterStatus>> {
     use std::collections::HashMap;
-    let day = day_of(kernel::clock::now_ms());
+    let day = day_of(now);
     let counters: Vec<String> =
         sqlx::query("SELECT code FROM counters WHERE tenant = $1 ORDER BY code")
             .bind(tenant)
@@ -591,38 +844,7 @@ pub async fn board(db: &Db, tenant: &str) -> AppResult<Vec<CounterStatus>> {
     .iter()
     .map(|r| (r.get(0), r.get(1)))
     .collect();
-    let mut calling: HashMap<String, (i64, String)> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT counter, issued_counter, number, called_at FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'called'",
-    )
-    .bind(tenant)
-    .bind(day)
-    .fetch_all(db.read())
-    .await?
-    {
-        let at: Option<i64> = r.get(3);
-        let shown = display(&r.get::<String, _>(1), r.get(2));
-        let e = calling.entry(r.get(0)).or_insert((i64::MIN, String::new()));
-        if at.unwrap_or(0) >= e.0 {
-            *e = (at.unwrap_or(0), shown);
-        }
-    }
-    let mut services: HashMap<String, Vec<i64>> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT counter, finished_at - called_at FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'done'
-         AND called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000",
-    )
-    .bind(tenant)
-    .bind(day)
-    .fetch_all(db.read())
-    .await?
-    {
-        let v = services.entry(r.get(0)).or_default();
-        let d: i64 = r.get(1);
-        if v.len() < 20 && d > 0 {
-            v.push(d);
-        }
-    }
+    let mut activity = activity(db, tenant, None, now).await?;
     let closed: HashMap<String, bool> =
         sqlx::query("SELECT counter, open FROM counter_state WHERE tenant = $1")
             .bind(tenant)
@@ -635,15 +857,11 @@ pub async fn board(db: &Db, tenant: &str) -> AppResult<Vec<CounterStatus>> {
         .into_iter()
         .map(|code| {
             let w = waiting.get(&code).copied().unwrap_or(0);
-            let service = services
-                .get(&code)
-                .filter(|v| !v.is_empty())
-                .map(|v| v.iter().sum::<i64>() / v.len() as i64)
-                .unwrap_or(DEFAULT_SERVICE_MS);
+            let a = activity.remove(&code).unwrap_or_default();
             CounterStatus {
-                estimated_wait_minutes: estimate_minutes(w + 1, service),
+                estimated_wait_minutes: a.load.estimate_minutes(w),
                 open: !closed.get(&code).copied().unwrap_or(false),
-                now_calling: calling.get(&code).map(|(_, s)| s.clone()),
+                now_calling: a.calling.map(|(_, s)| s),
                 waiting: w,
                 counter: code,
             }
@@ -663,7 +881,41 @@ mod tests {
         // 2026-11-21 15:30 UTC is already the 22nd in Japan.
         assert_eq!(day_of(ms + 3_600_000), 20261122);
         assert_eq!(display("c2", 7), "C2-007");
-        assert_eq!(estimate_minutes(1, 300_000), 0);
-        assert_eq!(estimate_minutes(4, 300_000), 15);
+    }
+
+    fn load(clerks: i64, serving_for_min: &[i64], service_min: i64) -> Load {
+        Load {
+            clerks,
+            serving_for_ms: serving_for_min.iter().map(|m| m * 60_000).collect(),
+            service_ms: service_min * 60_000,
+        }
+    }
+
+    #[test]
+    fn estimates() {
+        // Nobody served yet, one clerk: the next is called at once, the
+        // one after waits a whole service.
+        assert_eq!(load(1, &[], 5).estimate_minutes(0), 0);
+        assert_eq!(load(1, &[], 5).estimate_minutes(1), 5);
+        // One clerk 2 minutes into a 5-minute service: 3 minutes, then 5
+        // more for each person ahead.
+        assert_eq!(load(1, &[2], 5).estimate_minutes(0), 3);
+        assert_eq!(load(1, &[2], 5).estimate_minutes(3), 18);
+        // A service running long still counts a quarter of one.
+        assert_eq!(load(1, &[9], 8).estimate_minutes(0), 2);
+        // Three clerks, all busy (ending in 1.5 — a quarter — 3 and 5
+        // minutes): the queue moves three at a time.
+        let three = load(3, &[1, 3, 5], 6);
+        assert_eq!(three.estimate_minutes(0), 2);
+        assert_eq!(three.estimate_minutes(2), 5);
+        assert_eq!(three.estimate_minutes(3), 8);
+        assert_eq!(three.estimate_minutes(8), 17);
+        // Two of three clerks free: two people are called at once.
+        let free = load(3, &[1], 6);
+        assert_eq!(free.estimate_minutes(1), 0);
+        assert_eq!(free.estimate_minutes(2), 5);
+        // No clerk known yet: counted as one.
+        assert_eq!(load(0, &[], 6).estimate_minutes(2), 12);
+        assert_eq!(Load::default().estimate_minutes(1), 6);
     }
 }

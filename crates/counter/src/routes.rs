@@ -49,10 +49,11 @@ pub fn router(state: CounterState) -> Router {
             "/api/v1/t/{tenant}/staff/tickets/{id}/{action}",
             post(ticket_action_api),
         )
+        .merge(crate::congestion_routes::routes())
         .with_state(state)
 }
 
-fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
+pub(crate) fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
     t.counters
         .iter()
         .find(|c| c.code == code)
@@ -89,7 +90,7 @@ async fn kiosk(
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &tenant).await?;
-    let board = queue::board(&db, &tenant).await?;
+    let board = queue::board(&db, &tenant, kernel::clock::now_ms()).await?;
     let counters = board
         .into_iter()
         .map(|c| {
@@ -122,7 +123,10 @@ async fn issue_post(
     Path(tenant): Path<String>,
     Form(f): Form<IssueForm>,
 ) -> AppResult<Response> {
-    let (t, token) = st.issuer.issue(&st.db, &tenant, &f.counter).await?;
+    let (t, token) = st
+        .issuer
+        .issue(&st.db, &tenant, &f.counter, kernel::clock::now_ms())
+        .await?;
     publish(&st.events, &tenant, None).await?;
     Ok(Redirect::to(&format!("/t/{tenant}/tickets/{}/{token}?new=1", t.id)).into_response())
 }
@@ -155,7 +159,7 @@ async fn ticket_page(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &tenant).await?;
     let ticket = queue::by_link(&st.db, &tenant, &id, &token).await?;
-    let pos = queue::position(&st.db, &tenant, &ticket).await?;
+    let pos = queue::position(&st.db, &tenant, &ticket, kernel::clock::now_ms()).await?;
     let status_url = format!(
         "{}/t/{tenant}/tickets/{id}/{token}",
         st.public_url.0.trim_end_matches('/')
@@ -197,7 +201,7 @@ async fn board_page(
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &tenant).await?;
-    let rows = queue::board(&db, &tenant)
+    let rows = queue::board(&db, &tenant, kernel::clock::now_ms())
         .await?
         .into_iter()
         .map(|c| {
@@ -330,7 +334,7 @@ async fn board_api(
 ) -> AppResult<Json<serde_json::Value>> {
     kernel::tenant::load(&db, &tenant).await?;
     Ok(Json(
-        json!({ "counters": queue::board(&db, &tenant).await? }),
+        json!({ "counters": queue::board(&db, &tenant, kernel::clock::now_ms()).await? }),
     ))
 }
 
@@ -340,7 +344,10 @@ async fn board_api(
 #[template(path = "staff_counter.html")]
 struct StaffCounter {
     page: Page,
+    /// The counters this clerk may serve: (code, name, open, waiting).
     counters: Vec<(String, String, bool, i64)>,
+    /// Where a called ticket may be sent: every other open counter.
+    transfer_to: Vec<(String, String)>,
     selected: String,
     selected_name: String,
     current: Option<Ticket>,
@@ -360,14 +367,27 @@ async fn staff_page(
     Query(q): Query<CounterQuery>,
     lang: Lang,
 ) -> AppResult<Response> {
+    let now = kernel::clock::now_ms();
     let t = kernel::tenant::load(&db, &clerk.tenant).await?;
-    let board = queue::board(&db, &clerk.tenant).await?;
+    let board = queue::board(&db, &clerk.tenant, now).await?;
+    let serves = |code: &str| {
+        t.counters
+            .iter()
+            .any(|c| c.code == code && queue::may_serve(&clerk, &c.department))
+    };
+    let mine: Vec<&queue::CounterStatus> = board.iter().filter(|b| serves(&b.counter)).collect();
     let selected =
-        q.c.filter(|c| board.iter().any(|b| &b.counter == c))
-            .or_else(|| board.first().map(|b| b.counter.clone()))
+        q.c.filter(|c| mine.iter().any(|b| &b.counter == c))
+            .or_else(|| mine.first().map(|b| b.counter.clone()))
             .unwrap_or_default();
-    let current = queue::current(&db, &clerk.tenant, &selected).await?;
-    let open = queue::is_open(&db, &clerk.tenant, &selected).await?;
+    let (current, open) = if selected.is_empty() {
+        (None, false)
+    } else {
+        (
+            queue::current(&db, &clerk.tenant, &selected, now).await?,
+            queue::is_open(&db, &clerk.tenant, &selected).await?,
+        )
+    };
     let notice = match q.notice.as_deref() {
         Some("empty") => i18n::t(lang, "counter.staff.queue_empty").to_string(),
         _ => String::new(),
@@ -381,7 +401,7 @@ async fn staff_page(
     .for_staff(&clerk);
     Ok(render(&StaffCounter {
         page,
-        counters: board
+        counters: mine
             .iter()
             .map(|b| {
                 (
@@ -391,6 +411,11 @@ async fn staff_page(
                     b.waiting,
                 )
             })
+            .collect(),
+        transfer_to: board
+            .iter()
+            .filter(|b| b.open && b.counter != selected)
+            .map(|b| (b.counter.clone(), counter_name(&t, &b.counter, lang)))
             .collect(),
         selected_name: counter_name(&t, &selected, lang),
         selected,
@@ -405,7 +430,7 @@ async fn call_post(
     clerk: Clerk,
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let called = queue::call_next(&st.db, &clerk, &counter).await?;
+    let called = queue::call_next(&st.db, &clerk, &counter, kernel::clock::now_ms()).await?;
     publish(&st.events, &tenant, called.as_ref()).await?;
     let notice = if called.is_none() {
         "&notice=empty"
@@ -427,7 +452,14 @@ async fn open_post(
     Path((tenant, counter)): Path<(String, String)>,
     Form(f): Form<OpenForm>,
 ) -> AppResult<Response> {
-    queue::set_open(&st.db, &clerk, &counter, f.open == "true").await?;
+    queue::set_open(
+        &st.db,
+        &clerk,
+        &counter,
+        f.open == "true",
+        kernel::clock::now_ms(),
+    )
+    .await?;
     publish(&st.events, &tenant, None).await?;
     Ok(Redirect::to(&format!("/t/{tenant}/staff/counter?c={counter}")).into_response())
 }
@@ -447,11 +479,12 @@ async fn act(
     action: &str,
     f: &ActionForm,
 ) -> AppResult<Ticket> {
+    let now = kernel::clock::now_ms();
     let t = match action {
-        "recall" => queue::recall(&st.db, clerk, id, f.version).await?,
-        "absent" => queue::absent(&st.db, clerk, id, f.version).await?,
-        "finish" => queue::finish(&st.db, clerk, id, f.version).await?,
-        "transfer" => queue::transfer(&st.db, clerk, id, f.version, &f.to).await?,
+        "recall" => queue::recall(&st.db, clerk, id, f.version, now).await?,
+        "absent" => queue::absent(&st.db, clerk, id, f.version, now).await?,
+        "finish" => queue::finish(&st.db, clerk, id, f.version, now).await?,
+        "transfer" => queue::transfer(&st.db, clerk, id, f.version, &f.to, now).await?,
         _ => return Err(AppError::NotFound("page")),
     };
     let called = (action == "recall").then_some(&t);
@@ -484,7 +517,10 @@ async fn issue_api(
             message: i18n::t(Lang::Ja, "counter.kiosk.counter_required").into(),
         }]));
     }
-    let (t, token) = st.issuer.issue(&st.db, &tenant, &counter).await?;
+    let (t, token) = st
+        .issuer
+        .issue(&st.db, &tenant, &counter, kernel::clock::now_ms())
+        .await?;
     publish(&st.events, &tenant, None).await?;
     // The place in the queue is on the status link (counting it here
     // would cost every issue a scan of the queue).
@@ -505,7 +541,7 @@ async fn ticket_api(
     Path((tenant, id, token)): Path<(String, String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
     let t = queue::by_link(&db, &tenant, &id, &token).await?;
-    let pos = queue::position(&db, &tenant, &t).await?;
+    let pos = queue::position(&db, &tenant, &t, kernel::clock::now_ms()).await?;
     Ok(Json(json!({"ticket": t, "position": pos})))
 }
 
@@ -514,7 +550,7 @@ async fn call_api(
     clerk: Clerk,
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let called = queue::call_next(&st.db, &clerk, &counter).await?;
+    let called = queue::call_next(&st.db, &clerk, &counter, kernel::clock::now_ms()).await?;
     publish(&st.events, &tenant, called.as_ref()).await?;
     match called {
         Some(t) => Ok(Json(json!({ "ticket": t }))),

@@ -32,6 +32,10 @@ pub enum AppError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// Signed in with the right role, but not for this thing (e.g. a
+    /// counter of another department); the message says why.
+    #[error("not permitted: {0}")]
+    NotPermitted(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("payload too large")]
@@ -78,7 +82,7 @@ impl AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotPermitted(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -96,6 +100,7 @@ impl AppError {
             AppError::BadRequest(_) => "MDG-400".into(),
             AppError::Unauthorized => "MDG-401".into(),
             AppError::Forbidden => "MDG-403".into(),
+            AppError::NotPermitted(what) => format!("MDG-403-{what}"),
             AppError::Conflict(what) => format!("MDG-409-{what}"),
             AppError::PayloadTooLarge => "MDG-413".into(),
             AppError::TooManyRequests(_) => "MDG-429".into(),
@@ -113,6 +118,7 @@ impl AppError {
             AppError::BadRequest(_) => "error.bad_request".into(),
             AppError::Unauthorized => "error.unauthorized".into(),
             AppError::Forbidden => "error.forbidden".into(),
+            AppError::NotPermitted(what) => format!("error.not_permitted.{what}"),
             AppError::Conflict(what) => format!("error.conflict.{what}"),
             AppError::PayloadTooLarge => "error.too_large".into(),
             AppError::TooManyRequests(_) => "error.too_many".into(),

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_identity"),
     migration!(3, "0003_counter"),
     migration!(4, "0004_front_yard"),
+    migration!(5, "0005_congestion"),
 ];
 
 impl Migration {

@@ -99,34 +99,48 @@
   });
 })();
 
-// Ticket page: while the ticket waits, its status is fetched again every
-// so often and replaced in place (a polite live region), instead of the
-// reload that keeps the page current without JavaScript (<noscript>).
+// Pages that keep a part of themselves current: the ticket page while the
+// ticket waits (`data-ticket-refresh`, the whole `.ticket`), and the
+// congestion page's current state (`data-refresh-region`, by its id). The
+// part is fetched again every so often and replaced in place, instead of
+// the reload that keeps the page current without JavaScript (<noscript>).
 (function () {
   'use strict';
+  if (!window.fetch || !window.DOMParser) { return; }
+  function keepCurrent(el, attr, url, find) {
+    function schedule() {
+      var seconds = parseInt(el.getAttribute(attr), 10);
+      if (seconds > 0) { setTimeout(update, seconds * 1000); }
+    }
+    function update() {
+      fetch(url, { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          if (!r.ok) { throw new Error('HTTP ' + r.status); }
+          return r.text();
+        })
+        .then(function (html) {
+          var fresh = find(new DOMParser().parseFromString(html, 'text/html'));
+          if (!fresh) { throw new Error('not on the page'); }
+          if (el.innerHTML !== fresh.innerHTML) { el.innerHTML = fresh.innerHTML; }
+          // Called, absent or done: nothing more to wait for.
+          if (!fresh.hasAttribute(attr)) { el.removeAttribute(attr); }
+          schedule();
+        })
+        .catch(function () { schedule(); /* offline for a moment: try again later */ });
+    }
+    schedule();
+  }
   var ticket = document.querySelector('[data-ticket-refresh]');
-  if (!ticket || !window.fetch || !window.DOMParser) { return; }
-  function schedule() {
-    var seconds = parseInt(ticket.getAttribute('data-ticket-refresh'), 10);
-    if (seconds > 0) { setTimeout(update, seconds * 1000); }
+  if (ticket) {
+    keepCurrent(ticket, 'data-ticket-refresh', location.pathname, function (doc) {
+      return doc.querySelector('.ticket');
+    });
   }
-  function update() {
-    fetch(location.pathname, { credentials: 'same-origin', cache: 'no-store' })
-      .then(function (r) {
-        if (!r.ok) { throw new Error('HTTP ' + r.status); }
-        return r.text();
-      })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('.ticket');
-        if (!fresh) { throw new Error('no ticket'); }
-        if (ticket.innerHTML !== fresh.innerHTML) { ticket.innerHTML = fresh.innerHTML; }
-        // Called, absent or done: nothing more to wait for.
-        if (!fresh.hasAttribute('data-ticket-refresh')) { ticket.removeAttribute('data-ticket-refresh'); }
-        schedule();
-      })
-      .catch(function () { schedule(); /* offline for a moment: try again later */ });
-  }
-  schedule();
+  document.querySelectorAll('[data-refresh-region][id]').forEach(function (region) {
+    keepCurrent(region, 'data-refresh-region', location.pathname + location.search, function (doc) {
+      return doc.getElementById(region.id);
+    });
+  });
 }());
 
 // Pages that wait for someone else (the clerk typing on the resident's

@@ -120,6 +120,7 @@ struct StartPage {
     procedures: Vec<ProcedureOption>,
     procedure: String,
     ticket: String,
+    ticket_display: String,
     name: String,
     kana: String,
     birth_date: String,
@@ -181,6 +182,26 @@ async fn start_page(
         birth_date: q.birth_date.clone(),
     };
     let searched = !rq.is_empty();
+    // The ticket as called out (e.g. C2-015), for the clerk to check.
+    let ticket_display = match q.ticket.trim() {
+        "" => String::new(),
+        id => {
+            sqlx::query("SELECT issued_counter, number FROM tickets WHERE tenant = $1 AND id = $2")
+                .bind(&clerk.tenant)
+                .bind(id)
+                .fetch_optional(st.db.read())
+                .await?
+                .map(|r| {
+                    use sqlx::Row;
+                    format!(
+                        "{}-{:03}",
+                        r.get::<String, _>(0).to_uppercase(),
+                        r.get::<i64, _>(1)
+                    )
+                })
+                .unwrap_or_default()
+        }
+    };
     let records = search_registry(&st.db, &st.registry, clerk, &rq).await?;
     let procs = assistable(&st.db, &clerk.tenant).await?;
     let names: BTreeMap<String, String> = procs
@@ -228,6 +249,7 @@ async fn start_page(
                 .collect(),
             procedure: q.procedure.clone(),
             ticket: q.ticket.clone(),
+            ticket_display,
             name: q.name.clone(),
             kana: q.kana.clone(),
             birth_date: q.birth_date.clone(),

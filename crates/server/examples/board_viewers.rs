@@ -130,7 +130,10 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     use std::sync::atomic::Ordering::Relaxed;
     let args: Vec<String> = std::env::args().collect();
-    let addr = args.get(1).cloned().unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let viewers: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let calls: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(10);
     let shared = Arc::new(Shared::default());
@@ -175,7 +178,10 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-        let display = t["ticket"]["display"].as_str().unwrap_or_default().to_string();
+        let display = t["ticket"]["display"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         tokio::time::sleep(Duration::from_millis(300)).await;
         shared
             .arrivals
@@ -190,14 +196,20 @@ async fn main() -> anyhow::Result<()> {
             e.at = Some(started);
         }
         let r = http
-            .post(format!("{base}/api/v1/t/{TENANT}/staff/counter/{COUNTER}/call"))
+            .post(format!(
+                "{base}/api/v1/t/{TENANT}/staff/counter/{COUNTER}/call"
+            ))
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "call: {}", r.text().await?);
         let answered = started.elapsed().as_secs_f64() * 1000.0;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let got = shared.arrivals.lock().unwrap_or_else(|p| p.into_inner()).len();
+            let got = shared
+                .arrivals
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len();
             if got >= connected || Instant::now() > deadline {
                 break;
             }

@@ -1,8 +1,9 @@
 //! Demo data: two real municipalities (四街道市 122289, 四日市市 242021)
 //! with their departments, counters, procedures, demo staff and a year and
-//! a half of synthetic applications, so every page and KPI has something
-//! to show. Loading twice changes nothing: everything is upserted or keyed
-//! by a deterministic idempotency key.
+//! a half of synthetic applications and eight weeks of served tickets at
+//! the counters, so every page, KPI and forecast has something to show.
+//! Loading twice changes nothing: everything is upserted or keyed by a
+//! deterministic key.
 
 use kernel::auth::{Role, Staff};
 use kernel::tenant::TenantProfile;
@@ -107,6 +108,7 @@ pub struct DemoReport {
     pub procedures_created: usize,
     pub applications_created: usize,
     pub applications_existing: usize,
+    pub tickets_created: u64,
 }
 
 /// The demo publishes its passwords and second-factor secret: it only
@@ -188,6 +190,11 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         let (created, existing) = applications(app, &profile, applications_per_tenant).await?;
         report.applications_created += created;
         report.applications_existing += existing;
+        // Counter history comes with the synthetic applications (the
+        // tests' servers load neither).
+        if applications_per_tenant > 0 {
+            report.tickets_created += counter_history(app, &profile).await?;
+        }
         report.tenants += 1;
     }
     Ok(report)
@@ -202,6 +209,68 @@ async fn sqlx_exists(db: &kernel::Db, tenant: &str, id: &str) -> anyhow::Result<
             .await?
             .is_some(),
     )
+}
+
+/// Served tickets on the office days of the eight weeks before today, so
+/// the congestion page has a forecast: residents arrive more in the
+/// morning and on Mondays; counters 1 and 2 have two clerks, the others
+/// one; tickets are issued 8:30–17:15 and a service takes 6 to 14
+/// minutes; each clerk calls the next resident when free. Each day is
+/// drawn from its own seed, so a later run adds the new days and repeats
+/// the others exactly.
+async fn counter_history(app: &App, t: &TenantProfile) -> anyhow::Result<u64> {
+    const MIN: i64 = 60_000;
+    // Residents per hour at the busiest counters, 8:30 to 17:00.
+    const HOURLY: [f64; 9] = [8.0, 15.0, 14.0, 11.0, 7.0, 9.0, 8.0, 7.0, 5.0];
+    let code = t.code.as_str();
+    let today = kernel::clock::to_jst(kernel::clock::now_ms()).date();
+    let mut added = 0;
+    for back in 1..=counter::congestion::FORECAST_WEEKS * 7 {
+        let day = today - time::Duration::days(back);
+        let monday = match day.weekday() {
+            time::Weekday::Saturday | time::Weekday::Sunday => continue,
+            time::Weekday::Monday => 1.15,
+            _ => 1.0,
+        };
+        let midnight = day
+            .midnight()
+            .assume_offset(kernel::clock::JST)
+            .unix_timestamp()
+            * 1000;
+        let mut rng = Lcg(code.parse::<u64>().unwrap_or(1) * 100_000 + u64::from(day.ordinal()));
+        let mut uniform = || (rng.next() as f64 + 1.0) / (1u64 << 31) as f64;
+        let mut tickets = Vec::new();
+        for (i, c) in t.counters.iter().enumerate() {
+            let (clerks, scale) = if i < 2 { (2, 1.0) } else { (1, 0.35) };
+            let mut free = vec![midnight + 510 * MIN; clerks];
+            let mut at = midnight + 510 * MIN;
+            let mut number = 0;
+            loop {
+                let hour = usize::try_from((at - midnight) / (60 * MIN)).unwrap_or(8);
+                let rate = HOURLY[hour.clamp(8, 16) - 8] * scale * monday;
+                at += (-uniform().ln() / rate * 60.0 * MIN as f64) as i64;
+                if at >= midnight + (17 * 60 + 15) * MIN {
+                    break;
+                }
+                number += 1;
+                let k = (0..clerks).min_by_key(|k| free[*k]).unwrap_or(0);
+                let called_at = free[k].max(at);
+                free[k] = called_at + 6 * MIN + (uniform() * 8.0 * MIN as f64) as i64;
+                tickets.push(counter::queue::PastTicket {
+                    counter: c.code.clone(),
+                    number,
+                    issued_at: at,
+                    called_at,
+                    finished_at: free[k],
+                    called_by: "clerk".into(),
+                });
+            }
+        }
+        added += counter::queue::record_past(&app.db, code, &tickets)
+            .await
+            .map_err(|e| anyhow::anyhow!("counter history of {code}: {e}"))?;
+    }
+    Ok(added)
 }
 
 /// A tiny deterministic generator, so the demo is the same every time.

@@ -168,6 +168,7 @@ impl App {
             events: counter::Events::start(db.clone()),
             issuer: counter::queue::Issuer::start(db.clone()),
             public_url: counter::PublicUrl::new(&config.public_url),
+            forecasts: Default::default(),
         };
         // Housekeeping: expired drafts (and their uploads), sessions past
         // their limits and unfinished sign-ins are deleted every ten

@@ -42,7 +42,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "madoguchi API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
+            "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI、窓口の整理券と混雑状況。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
         },
         "paths": {
             "/healthz": {"get": {"summary": "Health check", "tags": ["system"], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unavailable"}}}},
@@ -97,8 +97,10 @@ pub fn spec() -> Value {
             "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page (place and estimated wait are there)", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket and status link"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
             "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}, "404": {"$ref": "#/components/responses/Error"}}))},
             "/api/v1/t/{tenant}/counter/board": {"get": op("Every counter: number now called, people waiting, estimated wait (live: GET /t/{tenant}/counter/board/events, Server-Sent Events)", "counter", &["tenant"], None, ok("Board"))},
-            "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: another open counter; the ticket keeps its place) a called ticket (clerks)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
+            "/api/v1/t/{tenant}/counter/congestion": {"get": op("Congestion (混雑状況): every counter now (people waiting, number called, estimated wait for someone who takes a ticket now, band: free under 20 min, moderate 20–40, crowded over 40, none when closed) and the forecast by weekday and hour 8–17 (mean wait from issue to first call over the 56 days before today; none under 3 tickets; the 3 quietest times as `best`). Method: docs/COUNTER.md", "counter", &["tenant"], None, ok("Now and forecast"))},
+            "/api/v1/t/{tenant}/counter/congestion.csv": {"get": op("Congestion history as CSV for open data (UTF-8 with BOM; one row per day, hour and counter with tickets: 全国地方公共団体コード, 地方公共団体名, 日付, 曜日, 時台, 窓口コード, 窓口名, 発行枚数, 呼出枚数, 対応完了枚数, 平均待ち時間（分）, 最長待ち時間（分）; no personal data). Also at /t/{tenant}/counter/congestion.csv", "counter", &["tenant", "from", "to"], None, json!({"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks of the department that runs the counter, or system administrators; 403 MDG-403-counter_department otherwise); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: any other open counter of the municipality; the ticket keeps its place) a called ticket (clerks of the department that runs the ticket's counter, or system administrators)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
         },
         "components": {
             "parameters": {
@@ -111,6 +113,8 @@ pub fn spec() -> Value {
                 "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
                 "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
                 "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
+                "from": {"name": "from", "in": "query", "required": false, "description": "First day (JST), 和暦 or 西暦: 2026-04-01 or 令和8年4月1日. Default: 55 days before `to`", "schema": {"type": "string"}},
+                "to": {"name": "to", "in": "query", "required": false, "description": "Last day, included (at most 366 days after `from`). Default: today", "schema": {"type": "string"}},
                 "counter": {"name": "counter", "in": "path", "required": true, "example": "c2", "schema": {"type": "string"}},
                 "action": {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["recall", "absent", "finish", "transfer"]}},
                 "entryAction": {"name": "entryAction", "in": "path", "required": true, "schema": {"type": "string", "enum": ["paper-signature", "submit", "cancel"]}},

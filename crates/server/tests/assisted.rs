@@ -460,6 +460,40 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     assert_eq!(case["identity_level"], "my_number_card");
     assert_eq!(case["verified_fields"], json!(["applicant"]));
 
+    // From a ticket: the entry records it, the start page names it.
+    let t = body(
+        app.client()
+            .post(app.url(&format!("/api/v1/t/{T}/counter/tickets")))
+            .json(&json!({"counter": "c1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ticket_id = t["ticket"]["id"].as_str().unwrap();
+    let e = body(
+        clerk
+            .post(app.url(&api("/assisted-entries")))
+            .json(&json!({"procedure_id": "juminhyo-copy", "ticket_id": ticket_id}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(e["ticket_id"], ticket_id);
+    let html = clerk
+        .get(app.url(&format!("/t/{T}/staff/assist?ticket={ticket_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(t["ticket"]["display"].as_str().unwrap()),
+        "{html}"
+    );
+
     // The pages: start (with register search), entry, second screen.
     let html = clerk
         .get(app.url(&format!(
