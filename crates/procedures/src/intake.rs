@@ -102,6 +102,7 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
                 .filter(|_| i.channel == Channel::Online)
                 .map(|r| r.subject.clone()),
             submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
+            visit_id: None,
         })
         .await
 }
