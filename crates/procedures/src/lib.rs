@@ -11,12 +11,15 @@ pub mod kpi;
 pub mod model;
 pub mod print;
 pub mod routes;
+pub mod visits;
 pub mod workflow;
 
 mod api;
 mod pages;
 mod staff_pages;
 mod view;
+mod visit_api;
+mod visit_pages;
 
 pub use committer::Committer;
 pub use model::Procedure;
