@@ -156,6 +156,10 @@ pub fn router(state: ProceduresState) -> Router {
             get(visit_api::list).post(visit_api::create),
         )
         .route("/api/v1/t/{tenant}/staff/visits/{id}", get(visit_api::get))
+        .route(
+            "/api/v1/t/{tenant}/staff/residents",
+            get(visit_api::residents),
+        )
         .route("/api/v1/t/{tenant}/staff/cases", get(api::cases))
         .route("/api/v1/t/{tenant}/staff/cases/{id}", get(api::case))
         .route(

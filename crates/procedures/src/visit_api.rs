@@ -158,6 +158,28 @@ pub async fn get(
     Ok(Json(visit_json(&st, &staff, &t, &visit, lang).await?))
 }
 
+/// The resident register searched by name, kana or birth date (clerks;
+/// audited), to take a visit's resident from it by `registry_id`.
+pub async fn residents(
+    State(st): State<ProceduresState>,
+    staff: Clerk,
+    lang: Lang,
+    axum::extract::Query(q): axum::extract::Query<kernel::registry::RegistryQuery>,
+) -> AppResult<Json<Value>> {
+    if q.is_empty() {
+        return Err(kernel::AppError::Validation(vec![kernel::FieldError {
+            field: "name".into(),
+            message: kernel::i18n::t(lang, "visit.error.search_empty").into(),
+        }]));
+    }
+    let found = visits::search_register(&st.db, st.registry.0.as_ref(), &staff, &q).await?;
+    Ok(Json(json!({
+        "items": found,
+        "register": st.registry.0.name(),
+        "max_results": kernel::registry::MAX_RESULTS,
+    })))
+}
+
 pub async fn list(State(st): State<ProceduresState>, staff: CaseWorker) -> AppResult<Json<Value>> {
     let items = visits::recent(&st.db, &staff).await?;
     let items: Vec<Value> = items

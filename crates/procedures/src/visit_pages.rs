@@ -182,30 +182,9 @@ pub struct NewQuery {
     search_birth_date: String,
 }
 
-/// The register's records matching a search (audited: they are personal
-/// data), or none when nothing was searched for.
-async fn search_registry(
-    st: &ProceduresState,
-    staff: &Staff,
-    q: &RegistryQuery,
-) -> AppResult<Vec<kernel::registry::ResidentRecord>> {
-    if q.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = st.registry.0.search(&staff.tenant, q).await?;
-    kernel::audit::record(
-        &st.db,
-        &staff.tenant,
-        kernel::audit::AuditEntry::new(staff.actor(), "registry.search", "registry")
-            .detail(serde_json::json!({"register": st.registry.0.name(), "count": found.len(), "purpose": "visit"})),
-    )
-    .await?;
-    Ok(found)
-}
-
 async fn intake_page(
     st: &ProceduresState,
-    staff: &Staff,
+    staff: &Clerk,
     lang: Lang,
     state: &FormState,
     errors: FormErrors,
@@ -235,7 +214,8 @@ async fn intake_page(
             &chooser(page, &t, lang, &state.life_event, errors),
         ));
     };
-    let results = search_registry(st, staff, &state.search).await?;
+    let results =
+        visits::search_register(&st.db, st.registry.0.as_ref(), staff, &state.search).await?;
     let questions = bundle
         .questions
         .iter()

@@ -341,6 +341,31 @@ pub async fn check(
     }
 }
 
+/// Searches the resident register for the intake (audited: the records
+/// found are personal data). An empty search finds nobody.
+pub async fn search_register(
+    db: &Db,
+    registry: &dyn ResidentRegistry,
+    staff: &Clerk,
+    q: &kernel::registry::RegistryQuery,
+) -> AppResult<Vec<ResidentRecord>> {
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = registry.search(&staff.tenant, q).await?;
+    audit::record(
+        db,
+        &staff.tenant,
+        AuditEntry::new(staff.actor(), "registry.search", "registry").detail(serde_json::json!({
+            "register": registry.name(),
+            "count": found.len(),
+            "purpose": "visit",
+        })),
+    )
+    .await?;
+    Ok(found)
+}
+
 /// One procedure a visit opens, with the counter the resident goes to.
 #[derive(Clone, Debug)]
 pub struct PlannedItem {

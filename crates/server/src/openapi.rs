@@ -46,6 +46,7 @@ fn visit_paths() -> Value {
             "get": staff(op("Recent life-event visits the member of staff may see (their department took the visit or has one of its cases), newest first, with progress. Audited.", "visits", &["tenant"], None, ok("Visits"))),
             "post": staff(op("One-stop intake of a life-event visit (clerks): the identity check is recorded once and one case is opened in each department concerned (channel counter), all in one transaction. A retry with the same Idempotency-Key and body returns the same visit (200). Unknown life event or question, a missing answer, identity document or resident name: 422 naming the field, nothing written.", "visits", &["tenant", "idempotencyKey"], Some(visit_body), json!({"201": {"description": "Created: the visit with its identity check and cases (receipt numbers, departments, counters, status), visit_url and routing_sheet_url (案内票 PDF)"}, "200": {"description": "Replayed: the visit created earlier with this key"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
         },
+        "/api/v1/t/{tenant}/staff/residents": {"get": staff(op("Search the resident register (住民記録) by name, kana (either script, spaces ignored) or date of birth (YYYY-MM-DD), at least one; at most 20 records. For a visit's resident by registry_id (clerks). Audited.", "visits", &["tenant", "name", "kana", "birthDate"], None, json!({"200": {"description": "Records"}, "422": {"$ref": "#/components/responses/Error"}})))},
         "/api/v1/t/{tenant}/staff/visits/{id}": {"get": staff(op("One visit: resident, life event, answers, the identity check (document, by whom, when) and each department's case with its current status. Audited.", "visits", &["tenant", "id"], None, ok("Visit")))}
     })
 }
@@ -129,6 +130,9 @@ fn base_spec() -> Value {
                 "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
                 "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
                 "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
+                "name": {"name": "name", "in": "query", "required": false, "description": "氏名 (part of it)", "schema": {"type": "string"}},
+                "kana": {"name": "kana", "in": "query", "required": false, "description": "フリガナ (part of it)", "schema": {"type": "string"}},
+                "birthDate": {"name": "birth_date", "in": "query", "required": false, "description": "生年月日 YYYY-MM-DD", "schema": {"type": "string", "format": "date"}},
                 "counter": {"name": "counter", "in": "path", "required": true, "example": "c2", "schema": {"type": "string"}},
                 "action": {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["recall", "absent", "finish", "transfer"]}}
             },

@@ -724,6 +724,41 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
             .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "steps in order");
     }
+    // The register through the API, for clients that take the resident by
+    // registry_id; a search needs something to search by.
+    let found = body(
+        clerk
+            .get(app.url(&format!(
+                "/api/v1/t/{T}/staff/residents?kana=%E3%81%97%E3%81%8B%E3%82%8F%E3%81%9F"
+            )))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ids: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["1000201", "1000202"],
+        "しかわた in hiragana finds 鹿渡"
+    );
+    let r = clerk
+        .get(app.url(&format!("/api/v1/t/{T}/staff/residents")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.search'")
+            .await
+            >= 2,
+        "register searches are audited"
+    );
     // The public list of life events says the same, for residents to prepare.
     let le = body(
         app.client()
