@@ -179,7 +179,7 @@ impl VisitSubmitted {
 
 enum Job {
     App {
-        app: NewApplication,
+        app: Box<NewApplication>,
         reply: oneshot::Sender<AppResult<Submitted>>,
     },
     Visit {
@@ -221,7 +221,7 @@ impl Committer {
                 let mut visits = Vec::new();
                 for job in std::mem::take(&mut batch) {
                     match job {
-                        Job::App { app, reply } => jobs.push(AppJob { app, reply }),
+                        Job::App { app, reply } => jobs.push(AppJob { app: *app, reply }),
                         Job::Visit { visit, reply } => visits.push((visit, reply)),
                     }
                 }
@@ -245,7 +245,10 @@ impl Committer {
     pub async fn submit(&self, app: NewApplication) -> AppResult<Submitted> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job::App { app, reply })
+            .send(Job::App {
+                app: Box::new(app),
+                reply,
+            })
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("committer stopped")))?;
         rx.await

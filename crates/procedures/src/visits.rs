@@ -455,7 +455,6 @@ fn request_hash(db: &Db, req: &VisitRequest, actor: &str) -> String {
 /// (channel `counter`, identity checked at the counter), the visit, its
 /// identity check and items, in one transaction through the committer.
 /// The same `key` with the same request finds the visit opened first.
-#[allow(clippy::too_many_arguments)]
 pub async fn open(
     db: &Db,
     committer: &Committer,
@@ -619,15 +618,13 @@ pub async fn identity_check(
 
 /// The life event of a visit (its code).
 pub async fn life_event_of(db: &Db, tenant: &str, visit_id: &str) -> AppResult<String> {
-    Ok(
-        sqlx::query("SELECT life_event FROM visits WHERE tenant = $1 AND id = $2")
-            .bind(tenant)
-            .bind(visit_id)
-            .fetch_optional(db.read())
-            .await?
-            .map(|r| r.get(0))
-            .ok_or(AppError::NotFound("visit"))?,
-    )
+    sqlx::query("SELECT life_event FROM visits WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(visit_id)
+        .fetch_optional(db.read())
+        .await?
+        .map(|r| r.get(0))
+        .ok_or(AppError::NotFound("visit"))
 }
 
 /// A visit with its identity check and its items' current status.
