@@ -399,6 +399,20 @@ pub async fn preview(
         }
         Err(e) => return Err(e),
     };
+    if let Some(r) = &req.resident.record {
+        // The review shows the register's record: personal data read.
+        kernel::audit::record(
+            &st.db,
+            &staff.tenant,
+            kernel::audit::AuditEntry::new(
+                staff.actor(),
+                "registry.read",
+                format!("registry:{}", r.id),
+            )
+            .detail(serde_json::json!({"register": st.registry.0.name(), "purpose": "visit"})),
+        )
+        .await?;
+    }
     let planned = visits::plan(&st.db, &st.cache, &t, &req.bundle, &req.answers).await?;
     let tr = |k: &str| i18n::t(lang, k).to_string();
     let mut rows = vec![

@@ -635,6 +635,12 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
     );
     assert!(a < b && b < c, "in the bundle's order");
     assert_eq!(counts(app).await, before, "the review writes nothing");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.read' AND target = 'registry:1000102'")
+            .await,
+        1,
+        "the register's record shown on the review is audited"
+    );
     // "Change" shows the form again as it was.
     let r = clerk
         .post(app.url(&format!("/t/{T}/staff/visits/preview")))
