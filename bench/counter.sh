@@ -12,7 +12,7 @@ VIEWERS=${2:-10000}
 # Each viewer is one socket in the server and one in the load generator.
 ulimit -n "$(ulimit -Hn)"
 command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-cargo build --release --locked -p server --bin madoguchi
+cargo build --release --locked -p server --bin madoguchi --example board_viewers
 BIN=target/release/madoguchi
 TMP=$(mktemp -d /tmp/madoguchi-counter-bench.XXXXXX)
 DB="sqlite://$TMP/bench.db"
@@ -29,5 +29,11 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date 
 echo "== ticket issue ($DURATION, 64 connections)"
 wrk -t2 -c64 -d"$DURATION" --latency -s bench/ticket_issue.lua "http://127.0.0.1:$PORT" | grep -E "RESULT|Latency|requests in"
 echo "== $VIEWERS board viewers"
-node bench/board_sse.mjs "http://127.0.0.1:$PORT" "$VIEWERS" 10
+# The Rust client (one thread, raw TCP) is the figure; BENCH_NODE=1 also
+# runs the Node client for comparison (it costs more CPU per frame).
+target/release/examples/board_viewers "127.0.0.1:$PORT" "$VIEWERS" 10
+if [ "${BENCH_NODE:-0}" = 1 ]; then
+  echo "== $VIEWERS board viewers (Node client)"
+  node bench/board_sse.mjs "http://127.0.0.1:$PORT" "$VIEWERS" 10
+fi
 grep -m3 -A3 "ERROR" "$TMP/server.log" | cut -c1-400 || true

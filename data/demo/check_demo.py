@@ -19,7 +19,12 @@ OPTION_VALUE = re.compile(r"^[a-z0-9_]+$")
 PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 
 TENANT_KEYS = {"code", "name", "prefecture", "address", "phone", "website", "departments", "counters"}
-DEPT_KEYS = {"code", "name", "phone", "location"}
+TENANT_OPTIONAL = {"kpi_targets", "life_events"}
+DEPT_KEYS = {"code", "name"}
+DEPT_OPTIONAL = {"phone", "location"}  # left out where not known: never invented
+BUNDLE_KEYS = {"code", "name", "description", "questions", "items"}
+QUESTION_KEYS = {"code", "text", "hint"}
+ITEM_KEYS = {"procedure", "when", "unless", "counter"}
 COUNTER_KEYS = {"code", "name", "department"}
 PROC_KEYS = {
     "id", "name", "description", "department", "life_events", "channels", "identity_level",
@@ -37,7 +42,7 @@ FIELD_TYPES = {
 }
 FIELD_KEYS = {
     "name", "type", "label", "hint", "required", "max_length", "min", "max", "options", "accept",
-    "max_bytes", "show_if",
+    "max_bytes", "show_if", "prefill",
 }
 MIME = {"application/pdf", "image/jpeg", "image/png"}
 MIN_PROCEDURES = 32
@@ -55,6 +60,7 @@ def local_gov_code_ok(code):
 class Checker:
     def __init__(self):
         self.problems = []
+        self.counters = {}
 
     def err(self, where, msg):
         self.problems.append(f"{where}: {msg}")
@@ -69,8 +75,8 @@ class Checker:
 
     def tenant(self, path, t):
         w = str(path)
-        if set(t) != TENANT_KEYS:
-            self.err(w, f"keys must be exactly {sorted(TENANT_KEYS)}, got {sorted(t)}")
+        if not TENANT_KEYS <= set(t) <= TENANT_KEYS | TENANT_OPTIONAL:
+            self.err(w, f"keys must be {sorted(TENANT_KEYS)} (and optionally {sorted(TENANT_OPTIONAL)}), got {sorted(t)}")
         code = t.get("code", "")
         if path.parent.name != code:
             self.err(w, f"code {code!r} does not match directory {path.parent.name!r}")
@@ -85,8 +91,8 @@ class Checker:
         depts = set()
         for i, d in enumerate(t.get("departments", [])):
             dw = f"{w} departments[{i}]"
-            if set(d) != DEPT_KEYS:
-                self.err(dw, f"keys must be exactly {sorted(DEPT_KEYS)}, got {sorted(d)}")
+            if not DEPT_KEYS <= set(d) <= DEPT_KEYS | DEPT_OPTIONAL:
+                self.err(dw, f"keys must be {sorted(DEPT_KEYS)} and optionally {sorted(DEPT_OPTIONAL)}, got {sorted(d)}")
             c = d.get("code", "")
             if not DEPT_CODE.match(c):
                 self.err(dw, f"code {c!r} must be lowercase ascii, digits, hyphens")
@@ -94,8 +100,9 @@ class Checker:
                 self.err(dw, f"duplicate department code {c!r}")
             depts.add(c)
             self.localized(f"{dw} name", d.get("name"))
-            self.localized(f"{dw} location", d.get("location"))
-            if not PHONE.match(d.get("phone", "")):
+            if "location" in d:
+                self.localized(f"{dw} location", d.get("location"))
+            if "phone" in d and not PHONE.match(d.get("phone", "")):
                 self.err(dw, f"phone {d.get('phone')!r} is not a hyphenated Japanese number")
         counters = set()
         for i, c in enumerate(t.get("counters", [])):
@@ -108,7 +115,48 @@ class Checker:
             self.localized(f"{cw} name", c.get("name"))
             if c.get("department") not in depts:
                 self.err(cw, f"unknown department {c.get('department')!r}")
+        self.counters = {c.get("code"): c.get("department") for c in t.get("counters", [])}
         return depts
+
+    def life_events(self, path, t, procs):
+        """Bundles: unique codes, questions used and defined, procedures in the catalogue."""
+        w = str(path)
+        depts_of = {p.get("id"): p.get("department") for p in procs if isinstance(p, dict)}
+        codes = set()
+        for i, b in enumerate(t.get("life_events", [])):
+            bw = f"{w} life_events[{i}] {b.get('code', '?')}"
+            if not BUNDLE_KEYS - {"description"} <= set(b) <= BUNDLE_KEYS:
+                self.err(bw, f"keys must be within {sorted(BUNDLE_KEYS)}, got {sorted(b)}")
+            if not SLUG.match(str(b.get("code", ""))) or b.get("code") in codes:
+                self.err(bw, "code must be a unique slug")
+            codes.add(b.get("code"))
+            self.localized(f"{bw} name", b.get("name"))
+            if "description" in b:
+                self.localized(f"{bw} description", b["description"])
+            questions = set()
+            for q in b.get("questions", []):
+                if not set(q) <= QUESTION_KEYS or not SNAKE.match(str(q.get("code", ""))) or q.get("code") in questions:
+                    self.err(bw, f"bad or duplicate question {q.get('code')!r}")
+                questions.add(q.get("code"))
+                self.localized(f"{bw} question {q.get('code')} text", q.get("text"))
+                if "hint" in q:
+                    self.localized(f"{bw} question {q.get('code')} hint", q["hint"])
+            used = set()
+            for item in b.get("items", []):
+                pid = item.get("procedure")
+                if not set(item) <= ITEM_KEYS:
+                    self.err(bw, f"item {pid!r}: unknown keys {sorted(set(item) - ITEM_KEYS)}")
+                if pid not in depts_of:
+                    self.err(bw, f"item {pid!r} is not in procedures.json")
+                for k in ("when", "unless"):
+                    if k in item:
+                        used.add(item[k])
+                        if item[k] not in questions:
+                            self.err(bw, f"item {pid!r}: {k} {item[k]!r} is not a question")
+                if "counter" in item and self.counters.get(item["counter"]) != depts_of.get(pid):
+                    self.err(bw, f"item {pid!r}: counter {item['counter']!r} is not a counter of its department")
+            for q in questions - used:
+                self.err(bw, f"question {q!r} is used by no item")
 
     def field(self, where, f, earlier):
         extra = set(f) - FIELD_KEYS
@@ -256,6 +304,7 @@ def main(argv):
             continue
         depts = checker.tenant(d / "tenant.json", tenant)
         counts = checker.procedures(d / "procedures.json", procs, depts)
+        checker.life_events(d / "tenant.json", tenant, procs)
         if counts:
             total, online = counts
             print(f"{d.name} {tenant['name']['ja']}: {len(depts)} departments, "

@@ -1,4 +1,6 @@
-//! Tenants: municipalities, their departments (課) and counters (窓口).
+//! Tenants: municipalities, their departments (課), counters (窓口) and
+//! life-event bundles (ライフイベント: which procedures a 転入 or an
+//! おくやみ brings, decided by yes/no questions).
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -77,6 +79,75 @@ pub struct TenantProfile {
     /// Targets of the city's plan, e.g. Yokkaichi's online-capable share.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kpi_targets: Vec<KpiTarget>,
+    /// Life-event bundles for the one-stop counter (回らない窓口).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub life_events: Vec<LifeEventBundle>,
+}
+
+/// A life event (転入, 出生, おくやみ …) as a bundle of procedures: the
+/// questions asked at the counter and, in the order the resident goes to
+/// them, the procedures each answer brings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LifeEventBundle {
+    /// e.g. `moving-in` (a slug).
+    pub code: String,
+    pub name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    #[serde(default)]
+    pub questions: Vec<LifeEventQuestion>,
+    pub items: Vec<LifeEventItem>,
+}
+
+/// A yes/no question, e.g. `has_children` 「18歳までのお子さんがいますか」.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LifeEventQuestion {
+    /// snake_case, unique within the bundle.
+    pub code: String,
+    pub text: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+}
+
+/// One procedure of a bundle. It applies when its `when` question (if any)
+/// was answered yes and its `unless` question (if any) was not.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LifeEventItem {
+    /// The procedure id in the tenant's catalogue.
+    pub procedure: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless: Option<String>,
+    /// The counter to go to; by default the first counter of the
+    /// procedure's department (if it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<String>,
+}
+
+impl LifeEventItem {
+    /// Whether the item applies given the answers (unanswered = no).
+    pub fn applies(&self, answer: impl Fn(&str) -> bool) -> bool {
+        self.when.as_deref().is_none_or(&answer) && !self.unless.as_deref().is_some_and(&answer)
+    }
+}
+
+impl LifeEventBundle {
+    pub fn question(&self, code: &str) -> Option<&LifeEventQuestion> {
+        self.questions.iter().find(|q| q.code == code)
+    }
+}
+
+/// Question codes: lowercase snake_case ASCII, 1–64 characters.
+pub fn is_question_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -117,7 +188,131 @@ impl TenantProfile {
                 ));
             }
         }
+        self.check_life_events()
+    }
+
+    /// The life-event bundles on their own: codes, questions and the
+    /// references between them. (Procedure ids are checked against a
+    /// catalogue by [`TenantProfile::check_life_event_procedures`].)
+    fn check_life_events(&self) -> Result<(), String> {
+        let mut codes = std::collections::HashSet::new();
+        for b in &self.life_events {
+            if !is_slug(&b.code) {
+                return Err(format!(
+                    "ライフイベントのコード「{}」は英小文字・数字・ハイフンで指定してください",
+                    b.code
+                ));
+            }
+            if !codes.insert(b.code.as_str()) {
+                return Err(format!("ライフイベント「{}」が重複しています", b.code));
+            }
+            if b.items.is_empty() {
+                return Err(format!("ライフイベント「{}」に手続がありません", b.code));
+            }
+            let mut questions = std::collections::HashSet::new();
+            for q in &b.questions {
+                if !is_question_code(&q.code) {
+                    return Err(format!(
+                        "ライフイベント「{}」の質問コード「{}」は英小文字・数字・アンダースコアで指定してください",
+                        b.code, q.code
+                    ));
+                }
+                if !questions.insert(q.code.as_str()) {
+                    return Err(format!(
+                        "ライフイベント「{}」の質問「{}」が重複しています",
+                        b.code, q.code
+                    ));
+                }
+            }
+            let mut procedures = std::collections::HashSet::new();
+            for item in &b.items {
+                if !procedures.insert(item.procedure.as_str()) {
+                    return Err(format!(
+                        "ライフイベント「{}」に手続「{}」が2回あります",
+                        b.code, item.procedure
+                    ));
+                }
+                for q in [&item.when, &item.unless].into_iter().flatten() {
+                    if !questions.contains(q.as_str()) {
+                        return Err(format!(
+                            "ライフイベント「{}」の手続「{}」が参照する質問「{q}」がありません",
+                            b.code, item.procedure
+                        ));
+                    }
+                }
+                if let Some(c) = &item.counter {
+                    if !self.counters.iter().any(|x| x.code == *c) {
+                        return Err(format!(
+                            "ライフイベント「{}」の手続「{}」の窓口「{c}」がありません",
+                            b.code, item.procedure
+                        ));
+                    }
+                }
+            }
+            for q in &b.questions {
+                let used = b.items.iter().any(|i| {
+                    i.when.as_deref() == Some(&q.code) || i.unless.as_deref() == Some(&q.code)
+                });
+                if !used {
+                    return Err(format!(
+                        "ライフイベント「{}」の質問「{}」はどの手続にも使われていません",
+                        b.code, q.code
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The bundles against a catalogue, given as (procedure id, department):
+    /// every procedure exists, and an item's counter belongs to its
+    /// procedure's department. Returns every problem found.
+    pub fn check_life_event_procedures(
+        &self,
+        catalogue: &[(&str, &str)],
+    ) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        for b in &self.life_events {
+            for item in &b.items {
+                let Some((_, dept)) = catalogue.iter().find(|(id, _)| *id == item.procedure) else {
+                    problems.push(format!(
+                        "ライフイベント「{}」の手続「{}」がカタログにありません",
+                        b.code, item.procedure
+                    ));
+                    continue;
+                };
+                if let Some(c) = item.counter.as_deref().and_then(|c| self.counter(c)) {
+                    if c.department != *dept {
+                        problems.push(format!(
+                            "ライフイベント「{}」の手続「{}」の窓口「{}」は担当課「{dept}」の窓口ではありません",
+                            b.code, item.procedure, c.code
+                        ));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn life_event(&self, code: &str) -> Option<&LifeEventBundle> {
+        self.life_events.iter().find(|b| b.code == code)
+    }
+
+    pub fn counter(&self, code: &str) -> Option<&Counter> {
+        self.counters.iter().find(|c| c.code == code)
+    }
+
+    /// The counter a resident goes to for an item of a bundle: the item's
+    /// own, or the first counter of the department.
+    pub fn counter_for(&self, item: &LifeEventItem, department: &str) -> Option<&Counter> {
+        match &item.counter {
+            Some(c) => self.counter(c),
+            None => self.counters.iter().find(|c| c.department == department),
+        }
     }
 
     pub fn target(&self, kpi: &str, fiscal_year: i32) -> Option<f64> {
@@ -147,6 +342,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "phone": profile.phone,
         "website": profile.website,
         "kpi_targets": profile.kpi_targets,
+        "life_events": profile.life_events,
     });
     sqlx::query(
         "INSERT INTO tenants (tenant, name_ja, profile, created_at) VALUES ($1, $2, $3, $4)
@@ -244,4 +440,91 @@ pub async fn list(db: &Db) -> AppResult<Vec<TenantSummary>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(life_events: serde_json::Value) -> Result<TenantProfile, String> {
+        let p: TenantProfile = serde_json::from_value(serde_json::json!({
+            "code": "122289",
+            "name": {"ja": "四街道市"},
+            "prefecture": {"ja": "千葉県"},
+            "departments": [{"code": "madoguchi", "name": {"ja": "窓口サービス課"}},
+                            {"code": "kosodate", "name": {"ja": "子育て支援課"}}],
+            "counters": [{"code": "c1", "name": {"ja": "1番窓口"}, "department": "madoguchi"},
+                         {"code": "c7", "name": {"ja": "7番窓口"}, "department": "kosodate"}],
+            "life_events": life_events,
+        }))
+        .map_err(|e| e.to_string())?;
+        p.check().map(|_| p)
+    }
+
+    fn bundle(questions: serde_json::Value, items: serde_json::Value) -> serde_json::Value {
+        serde_json::json!([{"code": "moving-in", "name": {"ja": "転入"}, "questions": questions, "items": items}])
+    }
+
+    #[test]
+    fn life_events_are_checked() {
+        let q = serde_json::json!([{"code": "has_children", "text": {"ja": "お子さんがいますか"}}]);
+        let p = profile(bundle(
+            q.clone(),
+            serde_json::json!([{"procedure": "tennyu"}, {"procedure": "jido-teate", "when": "has_children", "counter": "c7"}]),
+        ))
+        .unwrap();
+        let b = p.life_event("moving-in").unwrap();
+        assert!(b.items[1].applies(|q| q == "has_children"));
+        assert!(!b.items[1].applies(|_| false));
+        assert_eq!(p.counter_for(&b.items[0], "madoguchi").unwrap().code, "c1");
+        assert!(p
+            .check_life_event_procedures(&[("tennyu", "madoguchi"), ("jido-teate", "kosodate")])
+            .is_ok());
+        let e = p
+            .check_life_event_procedures(&[("tennyu", "madoguchi"), ("jido-teate", "madoguchi")])
+            .unwrap_err();
+        assert!(e[0].contains("c7"), "{e:?}");
+        let e = p
+            .check_life_event_procedures(&[("tennyu", "madoguchi")])
+            .unwrap_err();
+        assert!(
+            e[0].contains("jido-teate") && e[0].contains("カタログ"),
+            "{e:?}"
+        );
+
+        let e = profile(bundle(
+            q.clone(),
+            serde_json::json!([{"procedure": "tennyu", "when": "has_car"}]),
+        ))
+        .unwrap_err();
+        assert!(e.contains("has_car"), "{e}");
+        let e = profile(bundle(
+            serde_json::json!([{"code": "has_children", "text": {"ja": "a"}}, {"code": "has_children", "text": {"ja": "b"}}]),
+            serde_json::json!([{"procedure": "tennyu", "when": "has_children"}]),
+        ))
+        .unwrap_err();
+        assert!(e.contains("重複"), "{e}");
+        let e = profile(bundle(
+            q.clone(),
+            serde_json::json!([{"procedure": "tennyu"}]),
+        ))
+        .unwrap_err();
+        assert!(e.contains("使われていません"), "{e}");
+        let e = profile(bundle(
+            q.clone(),
+            serde_json::json!([{"procedure": "tennyu", "unless": "has_children", "counter": "c9"}]),
+        ))
+        .unwrap_err();
+        assert!(e.contains("c9"), "{e}");
+        let e = profile(bundle(
+            serde_json::json!([{"code": "Has-Children", "text": {"ja": "a"}}]),
+            serde_json::json!([{"procedure": "tennyu", "when": "Has-Children"}]),
+        ))
+        .unwrap_err();
+        assert!(e.contains("Has-Children"), "{e}");
+        assert!(profile(
+            serde_json::json!([{"code": "x", "name": {"ja": "x"}, "items": [], "extra": 1}])
+        )
+        .is_err());
+    }
 }

@@ -572,6 +572,7 @@ fn mask_my_numbers(v: &mut Value) {
 pub async fn case(
     State(db): State<Db>,
     staff: CaseWorker,
+    lang: Lang,
     Path((_tenant, id)): Path<(String, String)>,
     Query(q): Query<RevealQuery>,
 ) -> AppResult<Json<Value>> {
@@ -596,6 +597,13 @@ pub async fn case(
     v["events"] = serde_json::to_value(events).map_err(anyhow::Error::from)?;
     v["actions"] =
         serde_json::to_value(Action::available(app.status, &staff)).map_err(anyhow::Error::from)?;
+    // A case opened at a life-event visit: the identity check done once at
+    // the one-stop desk, so this department need not check again.
+    if let Some(vid) = &app.visit_id {
+        if let Some(c) = crate::visits::identity_check(&db, &staff.tenant, vid).await? {
+            v["identity_check"] = crate::visits::identity_json(&c, lang);
+        }
+    }
     Ok(Json(v))
 }
 

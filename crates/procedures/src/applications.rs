@@ -83,6 +83,8 @@ pub struct Application {
     pub identity_level: String,
     /// Answers taken from the verified identity (基本4情報).
     pub verified_fields: Vec<String>,
+    /// The life-event visit this case was opened for, if any.
+    pub visit_id: Option<String>,
 }
 
 impl Application {
@@ -96,7 +98,7 @@ impl Application {
 const APP_COLUMNS: &str =
     "tenant, id, procedure_id, procedure_version, department, channel, status, applicant_name,
     applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
-    identity_level, verified_fields";
+    identity_level, verified_fields, visit_id";
 
 fn row_to_app(db: &Db, r: &sqlx::any::AnyRow) -> AppResult<Application> {
     let tenant: String = r.get("tenant");
@@ -128,6 +130,7 @@ fn row_to_app(db: &Db, r: &sqlx::any::AnyRow) -> AppResult<Application> {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
+        visit_id: r.get("visit_id"),
     })
 }
 

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::api::parse_json;
 use crate::assisted::{self, Entry, Signature};
-use crate::assisted_pages::{entry_token, search_registry, start_entry};
+use crate::assisted_pages::{entry_token, start_entry};
 use crate::form::{FieldType, FormDef, RawInput};
 use crate::routes::ProceduresState;
 
@@ -32,7 +32,7 @@ pub async fn registry_search(
                 .into(),
         }]));
     }
-    let found = search_registry(&st.db, &st.registry, &clerk, &q).await?;
+    let found = crate::register::search(&st.db, st.registry.0.as_ref(), &clerk, &q, "api").await?;
     Ok(Json(json!({
         "registry": st.registry.0.name(),
         "residents": found,

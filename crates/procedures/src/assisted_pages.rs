@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::assisted::{self, Entry, Signature, Status};
 use crate::form::{self, RawInput};
 use crate::model::StoredProcedure;
-use crate::routes::{ProceduresState, Registry};
+use crate::routes::ProceduresState;
 use crate::view::{self, AnswerRow, FieldView};
 
 fn staff_page(
@@ -49,29 +49,6 @@ async fn audit_registry(
     )
     .await?;
     Ok(())
-}
-
-/// Searches the register for a clerk (audited; the query is not logged,
-/// only that a search happened and how many records it found).
-pub async fn search_registry(
-    db: &Db,
-    registry: &Registry,
-    clerk: &Clerk,
-    q: &RegistryQuery,
-) -> AppResult<Vec<ResidentRecord>> {
-    if q.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = registry.0.search(&clerk.tenant, q).await?;
-    audit_registry(
-        db,
-        clerk,
-        "registry.search",
-        format!("registry:{}", registry.0.name()),
-        serde_json::json!({"results": found.len(), "ids": found.iter().map(|r| r.id.clone()).collect::<Vec<_>>() }),
-    )
-    .await?;
-    Ok(found)
 }
 
 // ------------------------------------------------------------ start page
@@ -202,7 +179,9 @@ async fn start_page(
                 .unwrap_or_default()
         }
     };
-    let records = search_registry(&st.db, &st.registry, clerk, &rq).await?;
+    let records =
+        crate::register::search(&st.db, st.registry.0.as_ref(), clerk, &rq, "assisted_entry")
+            .await?;
     let procs = assistable(&st.db, &clerk.tenant).await?;
     let names: BTreeMap<String, String> = procs
         .iter()

@@ -11,8 +11,13 @@
 //! If a batch fails (e.g. a receipt-number collision or a concurrent
 //! duplicate on PostgreSQL), its submissions are retried one by one so one
 //! bad submission never takes others down.
+//!
+//! A life-event visit ([`NewVisit`]) goes through the same writer: its
+//! cases (written by the same code as any submission), the visit, its
+//! identity check and its items are committed in one transaction of their
+//! own, so a visit is there with all its cases or not at all.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kernel::audit::{self, AuditEntry};
 use kernel::db::{
@@ -69,6 +74,8 @@ pub struct NewApplication {
     /// Pseudonymous subject of the signed-in resident.
     pub resident_subject: Option<String>,
     pub submitted_at: i64,
+    /// The life-event visit this case was opened for (回らない窓口).
+    pub visit_id: Option<String>,
 }
 
 impl NewApplication {
@@ -114,7 +121,74 @@ impl Submitted {
     }
 }
 
-struct Job {
+/// The identity check (本人確認) done once for a visit.
+#[derive(Clone, Debug)]
+pub struct NewIdentityCheck {
+    /// `my_number_card`, `drivers_license`, `passport`, `residence_card`
+    /// or `other`.
+    pub document: String,
+    pub note: String,
+    pub checked_by: String,
+    pub checked_by_name: String,
+    pub checked_at: i64,
+}
+
+/// One case of a visit and the counter the resident goes to for it.
+#[derive(Clone, Debug)]
+pub struct NewVisitItem {
+    pub application: NewApplication,
+    pub counter: Option<String>,
+}
+
+/// A life-event visit with its cases, in the order the resident goes to
+/// them. The cases' `visit_id` is the visit's `id`.
+#[derive(Clone, Debug)]
+pub struct NewVisit {
+    pub tenant: String,
+    pub id: String,
+    pub life_event: String,
+    pub answers: BTreeMap<String, bool>,
+    pub resident_name: String,
+    pub resident_kana: String,
+    pub registry_id: Option<String>,
+    /// The desk (department) that took the visit.
+    pub department: String,
+    pub idempotency_key: String,
+    /// What makes a repeated submission "the same visit".
+    pub request_hash: String,
+    pub identity: NewIdentityCheck,
+    pub items: Vec<NewVisitItem>,
+    pub actor: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VisitSubmitted {
+    Created(String),
+    /// The idempotency key was seen before: this is the earlier visit.
+    Replayed(String),
+}
+
+impl VisitSubmitted {
+    pub fn id(&self) -> &str {
+        match self {
+            VisitSubmitted::Created(id) | VisitSubmitted::Replayed(id) => id,
+        }
+    }
+}
+
+enum Job {
+    App {
+        app: Box<NewApplication>,
+        reply: oneshot::Sender<AppResult<Submitted>>,
+    },
+    Visit {
+        visit: Box<NewVisit>,
+        reply: oneshot::Sender<AppResult<VisitSubmitted>>,
+    },
+}
+
+struct AppJob {
     app: NewApplication,
     reply: oneshot::Sender<AppResult<Submitted>>,
 }
@@ -143,9 +217,24 @@ impl Committer {
                 }
                 // A panic in one batch must not stop every later
                 // submission: its callers get an error, the loop goes on.
-                let jobs = std::mem::take(&mut batch);
+                let mut jobs = Vec::new();
+                let mut visits = Vec::new();
+                for job in std::mem::take(&mut batch) {
+                    match job {
+                        Job::App { app, reply } => jobs.push(AppJob { app: *app, reply }),
+                        Job::Visit { visit, reply } => visits.push((visit, reply)),
+                    }
+                }
                 let (db, mail) = (db.clone(), mail.clone());
-                if let Err(e) = tokio::spawn(async move { process(&db, &mail, jobs).await }).await {
+                let task = tokio::spawn(async move {
+                    if !jobs.is_empty() {
+                        process(&db, &mail, jobs).await;
+                    }
+                    for (visit, reply) in visits {
+                        let _ = reply.send(process_visit(&db, &mail, &visit).await);
+                    }
+                });
+                if let Err(e) = task.await {
                     tracing::error!(error = %e, "group commit task failed");
                 }
             }
@@ -156,15 +245,162 @@ impl Committer {
     pub async fn submit(&self, app: NewApplication) -> AppResult<Submitted> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { app, reply })
+            .send(Job::App {
+                app: Box::new(app),
+                reply,
+            })
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("committer stopped")))?;
         rx.await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("committer dropped a submission")))?
     }
+
+    /// Commits a visit with all its cases in one transaction. A repeated
+    /// idempotency key with the same request finds the earlier visit; with
+    /// another request it is refused (409).
+    pub async fn submit_visit(&self, visit: NewVisit) -> AppResult<VisitSubmitted> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Visit {
+                visit: Box::new(visit),
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("committer stopped")))?;
+        rx.await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("committer dropped a visit")))?
+    }
 }
 
-async fn process(db: &Db, mail: &MailFn, jobs: Vec<Job>) {
+/// A visit, retried when another server committed the same key at the
+/// same moment (the retry finds it and replays).
+async fn process_visit(db: &Db, mail: &MailFn, visit: &NewVisit) -> AppResult<VisitSubmitted> {
+    let mut last = None;
+    for _attempt in 0..3 {
+        match commit_visit(db, mail, visit).await {
+            Ok(r) => return r,
+            Err(e) if is_unique_violation(&e) => last = Some(e),
+            Err(e) => return Err(AppError::Internal(e.into())),
+        }
+    }
+    Err(AppError::Internal(
+        last.map(anyhow::Error::from)
+            .unwrap_or_else(|| anyhow::anyhow!("visit not committed")),
+    ))
+}
+
+async fn commit_visit(
+    db: &Db,
+    mail: &MailFn,
+    v: &NewVisit,
+) -> Result<AppResult<VisitSubmitted>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let backend = backend_of(&tx);
+    let earlier = sqlx::query(
+        "SELECT id, request_hash FROM visits WHERE tenant = $1 AND idempotency_key = $2",
+    )
+    .bind(v.tenant.as_str())
+    .bind(v.idempotency_key.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(r) = earlier {
+        let hash: String = r.get(1);
+        return Ok(if hash == v.request_hash {
+            Ok(VisitSubmitted::Replayed(r.get(0)))
+        } else {
+            Err(AppError::Conflict("visit_key"))
+        });
+    }
+    let apps: Vec<&NewApplication> = v.items.iter().map(|i| &i.application).collect();
+    let mut receipts = Vec::with_capacity(apps.len());
+    for r in write_applications(&mut tx, db, mail, &apps).await? {
+        match r {
+            Ok(Submitted::Created(r)) => receipts.push(r),
+            // A case key of this visit existed already: impossible for a new
+            // visit id, and never half a visit.
+            other => {
+                return Ok(Err(AppError::Internal(anyhow::anyhow!(
+                    "a case of visit {} was not new: {other:?}",
+                    v.id
+                ))))
+            }
+        }
+    }
+    let answers = db
+        .seal_json(&v.tenant, &v.answers)
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO visits (tenant, id, life_event, answers, resident_name, resident_kana, registry_id,
+           department, idempotency_key, request_hash, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(v.tenant.as_str())
+    .bind(v.id.as_str())
+    .bind(v.life_event.as_str())
+    .bind(answers)
+    .bind(v.resident_name.as_str())
+    .bind(v.resident_kana.as_str())
+    .bind(v.registry_id.clone())
+    .bind(v.department.as_str())
+    .bind(v.idempotency_key.as_str())
+    .bind(v.request_hash.as_str())
+    .bind(v.actor.as_str())
+    .bind(v.created_at)
+    .execute(&mut *tx)
+    .await?;
+    let c = &v.identity;
+    sqlx::query(
+        "INSERT INTO identity_checks (tenant, visit_id, document, note, checked_by, checked_by_name, checked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(v.tenant.as_str())
+    .bind(v.id.as_str())
+    .bind(c.document.as_str())
+    .bind(c.note.as_str())
+    .bind(c.checked_by.as_str())
+    .bind(c.checked_by_name.as_str())
+    .bind(c.checked_at)
+    .execute(&mut *tx)
+    .await?;
+    if !v.items.is_empty() {
+        let sql = format!(
+            "INSERT INTO visit_items (tenant, visit_id, seq, procedure_id, department, counter, application_id) VALUES {}",
+            values_placeholders(backend, v.items.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, (item, r)) in v.items.iter().zip(&receipts).enumerate() {
+            q = q
+                .bind(v.tenant.as_str())
+                .bind(v.id.as_str())
+                .bind(i as i64 + 1)
+                .bind(item.application.procedure_id.as_str())
+                .bind(item.application.department.as_str())
+                .bind(item.counter.clone())
+                .bind(r.as_str().to_string());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    audit::append(
+        &mut tx,
+        &v.tenant,
+        v.created_at,
+        &[
+            AuditEntry::new(v.actor.clone(), "visit.create", format!("visit:{}", v.id)).detail(
+                serde_json::json!({
+                    "life_event": v.life_event,
+                    "registry_id": v.registry_id,
+                    "identity_document": c.document,
+                    "cases": receipts.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                }),
+            ),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(VisitSubmitted::Created(v.id.clone())))
+}
+
+async fn process(db: &Db, mail: &MailFn, jobs: Vec<AppJob>) {
     let apps: Vec<&NewApplication> = jobs.iter().map(|j| &j.app).collect();
     let started = std::time::Instant::now();
     let result = commit(db, mail, &apps).await;
@@ -238,7 +474,21 @@ async fn commit(
     apps: &[&NewApplication],
 ) -> Result<Vec<AppResult<Submitted>>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let backend = backend_of(&tx);
+    let results = write_applications(&mut tx, db, mail, apps).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Writes submissions in the caller's transaction: idempotency checks,
+/// receipt numbers, cases, keys, first events, e-mails, attachments and
+/// the audit trail.
+async fn write_applications(
+    tx: &mut Tx,
+    db: &Db,
+    mail: &MailFn,
+    apps: &[&NewApplication],
+) -> Result<Vec<AppResult<Submitted>>, sqlx::Error> {
+    let backend = backend_of(tx);
     let hashes: Vec<String> = apps.iter().map(|a| a.request_hash(db)).collect();
     // 1. Keys seen before in the store: (receipt number, request hash).
     let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
@@ -251,7 +501,7 @@ async fn commit(
             .filter(|a| a.tenant == *t)
             .map(|a| a.idempotency_key.as_str())
             .collect();
-        for (k, v) in existing_keys(&mut tx, t, &keys).await? {
+        for (k, v) in existing_keys(tx, t, &keys).await? {
             known.insert((t.to_string(), k), v);
         }
     }
@@ -298,13 +548,13 @@ async fn commit(
         sqlx::query("INSERT INTO receipt_counters (tenant, fiscal_year, last) VALUES ($1, $2, 0) ON CONFLICT (tenant, fiscal_year) DO NOTHING")
             .bind(&tenant)
             .bind(i64::from(fy))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let row = sqlx::query("UPDATE receipt_counters SET last = last + $1 WHERE tenant = $2 AND fiscal_year = $3 RETURNING last")
             .bind(members.len() as i64)
             .bind(&tenant)
             .bind(i64::from(fy))
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let last: i64 = row.get(0);
         let first = last - members.len() as i64 + 1;
@@ -342,9 +592,9 @@ async fn commit(
         let sql = format!(
             "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
                applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
-               identity_level, verified_fields, resident_subject)
+               identity_level, verified_fields, resident_subject, visit_id)
              VALUES {}",
-            values_placeholders(backend, chunk.len(), 21)
+            values_placeholders(backend, chunk.len(), 22)
         );
         let mut q = sqlx::query(&sql);
         for (a, r, _) in chunk {
@@ -374,9 +624,10 @@ async fn commit(
                 .bind(1i64)
                 .bind(a.identity_level.as_str())
                 .bind(a.verified_fields.join(","))
-                .bind(a.resident_subject.clone());
+                .bind(a.resident_subject.clone())
+                .bind(a.visit_id.clone());
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut **tx).await?;
 
         let sql = format!(
             "INSERT INTO idempotency_keys (tenant, key, request_hash, application_id, created_at) VALUES {}",
@@ -391,7 +642,7 @@ async fn commit(
                 .bind(r.as_str().to_string())
                 .bind(a.submitted_at);
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut **tx).await?;
 
         let sql = format!(
             "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at) VALUES {}",
@@ -410,7 +661,7 @@ async fn commit(
                 .bind(a.channel.as_str())
                 .bind(a.submitted_at);
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut **tx).await?;
 
         let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
         if !mails.is_empty() {
@@ -432,7 +683,7 @@ async fn commit(
                     .bind(None::<i64>)
                     .bind(0i64);
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut **tx).await?;
         }
     }
     // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
@@ -456,7 +707,7 @@ async fn commit(
                     .seal_bytes(&a.tenant, kernel::crypto::Purpose::Attachment, &att.bytes),
             )
             .bind(a.submitted_at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         if let Some(draft) = &a.draft_id {
@@ -473,18 +724,18 @@ async fn commit(
                     .bind(a.tenant.as_str())
                     .bind(format!("draft:{draft}"))
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
             sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2")
                 .bind(a.tenant.as_str())
                 .bind(format!("draft:{draft}"))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
                 .bind(a.tenant.as_str())
                 .bind(draft.as_str())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
     }
@@ -509,8 +760,7 @@ async fn commit(
             .map(|(a, _, _)| a.submitted_at)
             .max()
             .unwrap_or_else(kernel::clock::now_ms);
-        audit::append(&mut tx, t, at, &entries).await?;
+        audit::append(tx, t, at, &entries).await?;
     }
-    tx.commit().await?;
     Ok(results)
 }

@@ -124,6 +124,7 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
                 _ => counter.as_ref().and_then(|c| c.subject.clone()),
             },
             submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
+            visit_id: None,
         })
         .await
 }

@@ -11,7 +11,9 @@ pub mod intake;
 pub mod kpi;
 pub mod model;
 pub mod print;
+pub mod register;
 pub mod routes;
+pub mod visits;
 pub mod workflow;
 
 mod api;
@@ -20,6 +22,8 @@ mod assisted_pages;
 mod pages;
 mod staff_pages;
 mod view;
+mod visit_api;
+mod visit_pages;
 
 pub use committer::Committer;
 pub use model::Procedure;

@@ -9,7 +9,7 @@ use kernel::Db;
 
 use crate::applications::Links;
 use crate::committer::Committer;
-use crate::{api, assisted_api, assisted_pages, pages, staff_pages};
+use crate::{api, assisted_api, assisted_pages, pages, staff_pages, visit_api, visit_pages};
 
 #[derive(Clone, FromRef)]
 pub struct ProceduresState {
@@ -137,6 +137,20 @@ pub fn router(state: ProceduresState) -> Router {
             "/t/{tenant}/assist/{id}/{token}/card",
             post(assisted_pages::confirm_card),
         )
+        .route(
+            "/t/{tenant}/staff/visits",
+            get(visit_pages::list).post(visit_pages::create),
+        )
+        .route("/t/{tenant}/staff/visits/new", get(visit_pages::new_visit))
+        .route(
+            "/t/{tenant}/staff/visits/preview",
+            post(visit_pages::preview),
+        )
+        .route("/t/{tenant}/staff/visits/{id}", get(visit_pages::view))
+        .route(
+            "/t/{tenant}/staff/visits/{id}/routing.pdf",
+            get(visit_pages::routing_sheet),
+        )
         .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page))
         .route("/t/{tenant}/staff/audit", get(staff_pages::audit_page));
     let api = Router::new()
@@ -181,6 +195,15 @@ pub fn router(state: ProceduresState) -> Router {
             "/api/v1/t/{tenant}/assist/{id}/{token}/signature",
             post(assisted_api::sign),
         )
+        .route(
+            "/api/v1/t/{tenant}/life-events",
+            get(visit_api::life_events),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/visits",
+            get(visit_api::list).post(visit_api::create),
+        )
+        .route("/api/v1/t/{tenant}/staff/visits/{id}", get(visit_api::get))
         .route("/api/v1/t/{tenant}/staff/cases", get(api::cases))
         .route("/api/v1/t/{tenant}/staff/cases/{id}", get(api::case))
         .route(

@@ -182,6 +182,40 @@ struct CaseDetail {
     events: Vec<EventRow>,
     actions: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<FieldError>,
+    /// The visit this case was opened at, with its shared identity check.
+    visit: Option<VisitPanel>,
+}
+
+struct VisitPanel {
+    id: String,
+    summary: String,
+    text: String,
+}
+
+/// The identity check done once at the one-stop desk, for the case of a
+/// visit: every department sees it and need not check again.
+async fn visit_panel(
+    db: &Db,
+    t: &kernel::tenant::TenantProfile,
+    app: &applications::Application,
+    lang: Lang,
+) -> AppResult<Option<VisitPanel>> {
+    let Some(vid) = &app.visit_id else {
+        return Ok(None);
+    };
+    let Some(check) = crate::visits::identity_check(db, t.code.as_str(), vid).await? else {
+        return Ok(None);
+    };
+    let life_event = crate::visits::life_event_of(db, t.code.as_str(), vid).await?;
+    let name = t
+        .life_event(&life_event)
+        .map(|b| b.name.get(lang).to_string())
+        .unwrap_or(life_event);
+    Ok(Some(VisitPanel {
+        id: vid.clone(),
+        summary: crate::visits::identity_summary(&check, lang),
+        text: i18n::tf(lang, "visit.case_panel_text", &[("life_event", &name)]),
+    }))
 }
 
 async fn render_case(
@@ -238,7 +272,9 @@ async fn render_case_with(
         i18n::t(lang, "staff.cases.title"),
         format!("/t/{}/staff/cases", staff.tenant),
     );
+    let visit = visit_panel(db, &t, &app, lang).await?;
     let html = CaseDetail {
+        visit,
         page,
         id: app.id.clone(),
         procedure: p.name.get(lang).to_string(),

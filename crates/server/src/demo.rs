@@ -159,6 +159,16 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
             .await
             .map_err(|e| anyhow::anyhow!("procedures of {code}: {e:?}"))?;
         report.procedures_created += r.created;
+        // The life-event bundles name procedures: they must be in the
+        // catalogue, with counters of their departments.
+        let catalogue = procedures::catalogue::list(&app.db, &code).await?;
+        let known: Vec<(&str, &str)> = catalogue
+            .iter()
+            .map(|s| (s.procedure.id.as_str(), s.procedure.department.as_str()))
+            .collect();
+        profile
+            .check_life_event_procedures(&known)
+            .map_err(|e| anyhow::anyhow!("life events of {code}: {}", e.join("; ")))?;
         for (id, name, dept, roles) in demo_staff(&profile) {
             let exists = sqlx_exists(&app.db, &code, &id).await?;
             if !exists {
@@ -538,4 +548,41 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo municipalities' life-event bundles are consistent with
+    /// their catalogues: every procedure exists, counters belong to its
+    /// department, and the five life events are there.
+    #[test]
+    fn demo_life_events_fit_the_catalogues() {
+        for d in TENANTS {
+            let profile: TenantProfile = serde_json::from_str(d.tenant).unwrap();
+            profile.check().unwrap();
+            let items: Vec<Procedure> = serde_json::from_str(d.procedures).unwrap();
+            let known: Vec<(&str, &str)> = items
+                .iter()
+                .map(|p| (p.id.as_str(), p.department.as_str()))
+                .collect();
+            profile.check_life_event_procedures(&known).unwrap();
+            let codes: Vec<&str> = profile
+                .life_events
+                .iter()
+                .map(|b| b.code.as_str())
+                .collect();
+            assert_eq!(
+                codes,
+                ["moving-in", "moving-out", "birth", "death", "marriage"]
+            );
+            for b in &profile.life_events {
+                assert!(b.name.has(kernel::Lang::En), "{} has English", b.code);
+                for q in &b.questions {
+                    assert!(q.text.has(kernel::Lang::En), "{} {}", b.code, q.code);
+                }
+            }
+        }
+    }
 }

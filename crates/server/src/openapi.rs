@@ -32,7 +32,33 @@ fn staff(v: Value) -> Value {
     v
 }
 
+/// The one-stop life-event visits (回らない窓口).
+fn visit_paths() -> Value {
+    let visit_body = json!({"type": "object", "required": ["life_event", "answers", "resident", "identity_check"], "additionalProperties": false, "properties": {
+        "life_event": {"type": "string", "example": "moving-in", "description": "Code of a life event of GET /api/v1/t/{tenant}/life-events"},
+        "answers": {"type": "object", "additionalProperties": {"type": "boolean"}, "description": "Every question code of the life event → true (yes) or false (no)", "example": {"has_children": true, "joins_nhi": false}},
+        "resident": {"type": "object", "additionalProperties": false, "description": "Either registry_id (宛名番号 from the resident register) or name and kana", "properties": {"registry_id": {"type": "string"}, "name": {"type": "string", "example": "四街道 太郎"}, "kana": {"type": "string", "example": "ヨツカイドウ タロウ"}}},
+        "identity_check": {"type": "object", "required": ["document"], "additionalProperties": false, "properties": {"document": {"type": "string", "enum": ["my_number_card", "drivers_license", "passport", "residence_card", "other"]}, "note": {"type": "string", "maxLength": 200, "description": "Required for other: the document's name (never its number)"}}}
+    }});
+    json!({
+        "/api/v1/t/{tenant}/life-events": {"get": op("Life events (転入, 転出, 出生, おくやみ, 婚姻 …) with their yes/no questions and every procedure each may bring, in order, with department, counter, location and documents to bring (public, to prepare a visit). An item applies when its `when` question is answered yes and its `unless` question is not.", "visits", &["tenant"], None, ok("Life events"))},
+        "/api/v1/t/{tenant}/staff/visits": {
+            "get": staff(op("Recent life-event visits the member of staff may see (their department took the visit or has one of its cases), newest first, with progress. Audited.", "visits", &["tenant"], None, ok("Visits"))),
+            "post": staff(op("One-stop intake of a life-event visit (clerks): the identity check is recorded once and one case is opened in each department concerned (channel counter), all in one transaction. A retry with the same Idempotency-Key and body returns the same visit (200). Unknown life event or question, a missing answer, identity document or resident name: 422 naming the field, nothing written.", "visits", &["tenant", "idempotencyKey"], Some(visit_body), json!({"201": {"description": "Created: the visit with its identity check and cases (receipt numbers, departments, counters, status), visit_url and routing_sheet_url (案内票 PDF)"}, "200": {"description": "Replayed: the visit created earlier with this key"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
+        },
+        "/api/v1/t/{tenant}/staff/visits/{id}": {"get": staff(op("One visit: resident, life event, answers, the identity check (document, by whom, when) and each department's case with its current status. Audited.", "visits", &["tenant", "id"], None, ok("Visit")))}
+    })
+}
+
 pub fn spec() -> Value {
+    let mut spec = base_spec();
+    if let (Some(paths), Value::Object(visits)) = (spec["paths"].as_object_mut(), visit_paths()) {
+        paths.extend(visits);
+    }
+    spec
+}
+
+fn base_spec() -> Value {
     let answers = json!({"type": "object", "properties": {
         "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
         "lang": {"type": "string", "enum": ["ja", "en"]}
@@ -42,7 +68,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "madoguchi API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI、窓口の整理券と混雑状況。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
+            "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI、窓口の整理券と混雑状況、書かない窓口（職員による代理入力）、ライフイベントの来庁受付（回らない窓口）。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
         },
         "paths": {
             "/healthz": {"get": {"summary": "Health check", "tags": ["system"], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unavailable"}}}},
@@ -74,7 +100,7 @@ pub fn spec() -> Value {
                 "delete": op("Sign out", "staff", &["tenant"], None, json!({"204": {"description": "Signed out"}}))
             },
             "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant"], None, ok("Cases")))},
-            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). Audited.", "staff", &["tenant", "id"], None, ok("Case")))},
+            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). A case opened at a life-event visit has visit_id and the visit's identity_check. Audited.", "staff", &["tenant", "id"], None, ok("Case")))},
             "/api/v1/t/{tenant}/staff/cases/{id}/actions": {"post": staff(op("Move a case on: start_review, request_correction, approve, reject, complete", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["action", "version"], "properties": {"action": {"type": "string", "enum": ["start_review", "request_correction", "approve", "reject", "complete"]}, "version": {"type": "integer"}, "message": {"type": "string"}}})), json!({"200": {"description": "New status"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
             "/api/v1/t/{tenant}/staff/cases/{id}/comments": {"post": staff(op("Internal comment", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})), json!({"201": {"description": "Added"}})))},
             "/api/v1/t/{tenant}/staff/cases/{id}/assign": {"post": staff(op("Assign a case", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["assignee", "version"], "properties": {"assignee": {"type": "string"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Assigned"}})))},

@@ -30,8 +30,10 @@ CREATE TABLE assisted_entries (
 CREATE INDEX assisted_entries_open ON assisted_entries (tenant, status, updated_at);
 
 -- One visit for a life event (転入, 出生, おくやみ …): the answers that
--- chose its procedures, and the resident (name and kana for the staff
--- list; the register id when found there).
+-- chose its procedures (sealed), and the resident (name and kana for the
+-- staff list; the register id when found there). `department` is the
+-- desk that took the visit (総合窓口); `idempotency_key` and
+-- `request_hash` make a repeated submission find the same visit.
 CREATE TABLE visits (
     tenant          TEXT NOT NULL,
     id              TEXT NOT NULL,
@@ -40,11 +42,15 @@ CREATE TABLE visits (
     resident_name   TEXT NOT NULL,
     resident_kana   TEXT NOT NULL,
     registry_id     TEXT,
+    department      TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
     created_by      TEXT NOT NULL,
     created_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant, id)
 );
 CREATE INDEX visits_recent ON visits (tenant, created_at);
+CREATE UNIQUE INDEX visits_idempotency ON visits (tenant, idempotency_key);
 
 -- The identity check (本人確認) done once for a visit and shown to every
 -- department: which document, checked by whom, when.

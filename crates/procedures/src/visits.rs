@@ -1,0 +1,1037 @@
+//! 回らない窓口: life-event visits. At one desk (総合窓口) a clerk picks the
+//! resident's life event (転入, 出生, おくやみ …), asks its yes/no
+//! questions, identifies the resident (from the register or as typed) and
+//! checks an identity document once. One case is then opened in every
+//! department concerned, all linked as one visit and committed together;
+//! each department sees the identity check and need not check again, and
+//! the resident gets a routing sheet (案内票) listing where to go in order.
+//!
+//! The bundles themselves are data: `life_events` in the tenant profile
+//! (see [`kernel::tenant::LifeEventBundle`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kernel::audit::{self, AuditEntry};
+use kernel::auth::{CaseWorker, Clerk};
+use kernel::db::Db;
+use kernel::i18n::{self, Lang};
+use kernel::ids::ReceiptNumber;
+use kernel::registry::{ResidentRecord, ResidentRegistry};
+use kernel::tenant::{Counter, LifeEventBundle, TenantProfile};
+use kernel::{AppError, AppResult, FieldError};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::catalogue;
+use crate::committer::{
+    Committer, NewApplication, NewIdentityCheck, NewVisit, NewVisitItem, VisitSubmitted,
+};
+use crate::model::{Channel, StoredProcedure};
+use crate::workflow::Status;
+
+/// The identity document a clerk looked at (本人確認書類).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdDocument {
+    MyNumberCard,
+    DriversLicense,
+    Passport,
+    ResidenceCard,
+    Other,
+}
+
+impl IdDocument {
+    pub const ALL: [IdDocument; 5] = [
+        IdDocument::MyNumberCard,
+        IdDocument::DriversLicense,
+        IdDocument::Passport,
+        IdDocument::ResidenceCard,
+        IdDocument::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdDocument::MyNumberCard => "my_number_card",
+            IdDocument::DriversLicense => "drivers_license",
+            IdDocument::Passport => "passport",
+            IdDocument::ResidenceCard => "residence_card",
+            IdDocument::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s.trim())
+    }
+
+    pub fn label_key(self) -> String {
+        format!("visit.document.{}", self.as_str())
+    }
+}
+
+/// The longest note kept with an identity check.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+/// A visit as a clerk's form or an API client sent it, before checking.
+#[derive(Clone, Debug, Default)]
+pub struct VisitInput {
+    pub life_event: String,
+    /// Question code → the answer (`None`: not answered).
+    pub answers: BTreeMap<String, Option<bool>>,
+    /// 宛名番号 of the resident chosen from the register, or empty.
+    pub registry_id: String,
+    /// Typed when the resident is not taken from the register.
+    pub name: String,
+    pub kana: String,
+    pub document: String,
+    pub note: String,
+}
+
+/// Where the fields of a [`VisitInput`] are, for error messages: the HTML
+/// form's names or the JSON body's paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Names {
+    Form,
+    Api,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    LifeEvent,
+    Answer(&'a str),
+    RegistryId,
+    Name,
+    Kana,
+    Document,
+    Note,
+}
+
+impl Names {
+    pub fn of(self, f: Field<'_>) -> String {
+        match (self, f) {
+            (_, Field::LifeEvent) => "life_event".into(),
+            (Names::Form, Field::Answer(q)) => format!("q_{q}"),
+            (Names::Api, Field::Answer(q)) => format!("answers.{q}"),
+            (Names::Form, Field::RegistryId) => "registry_id".into(),
+            (Names::Api, Field::RegistryId) => "resident.registry_id".into(),
+            (Names::Form, Field::Name) => "name".into(),
+            (Names::Api, Field::Name) => "resident.name".into(),
+            (Names::Form, Field::Kana) => "kana".into(),
+            (Names::Api, Field::Kana) => "resident.kana".into(),
+            (Names::Form, Field::Document) => "document".into(),
+            (Names::Api, Field::Document) => "identity_check.document".into(),
+            (Names::Form, Field::Note) => "note".into(),
+            (Names::Api, Field::Note) => "identity_check.note".into(),
+        }
+    }
+}
+
+/// The resident of a checked visit.
+#[derive(Clone, Debug)]
+pub struct VisitResident {
+    pub name: String,
+    pub kana: String,
+    /// The register's record when the resident was taken from it.
+    pub record: Option<ResidentRecord>,
+}
+
+/// A visit that passed every check: ready to plan and open.
+#[derive(Clone, Debug)]
+pub struct VisitRequest {
+    pub bundle: LifeEventBundle,
+    pub answers: BTreeMap<String, bool>,
+    pub resident: VisitResident,
+    pub document: IdDocument,
+    pub note: String,
+}
+
+fn err(names: Names, f: Field<'_>, message: String) -> FieldError {
+    FieldError {
+        field: names.of(f),
+        message,
+    }
+}
+
+/// A register name in the form the rest of madoguchi keeps names in
+/// (spaces as one ideographic space, kana in katakana).
+fn tidy_name(s: &str) -> String {
+    jp::Kanji::parse(s)
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|_| s.trim().to_string())
+}
+
+fn tidy_kana(s: &str) -> String {
+    jp::Kana::parse(s)
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|_| s.trim().to_string())
+}
+
+/// Checks a visit: the life event exists, every one of its questions is
+/// answered and no other, the resident is found in the register or named
+/// with a valid name and reading, and an identity document is given (with
+/// a note naming it when it is "other"). Every problem is reported at
+/// once, each naming its field, in `lang`.
+pub async fn check(
+    profile: &TenantProfile,
+    registry: &dyn ResidentRegistry,
+    input: &VisitInput,
+    names: Names,
+    lang: Lang,
+) -> AppResult<VisitRequest> {
+    let mut errors = Vec::new();
+    let t = |k: &str| i18n::t(lang, k);
+    let code = input.life_event.trim();
+    let bundle = if code.is_empty() {
+        errors.push(err(
+            names,
+            Field::LifeEvent,
+            t("visit.error.life_event_missing").into(),
+        ));
+        None
+    } else {
+        let b = profile.life_event(code);
+        if b.is_none() {
+            errors.push(err(
+                names,
+                Field::LifeEvent,
+                i18n::tf(lang, "visit.error.life_event_unknown", &[("code", code)]),
+            ));
+        }
+        b
+    };
+    let mut answers = BTreeMap::new();
+    if let Some(b) = bundle {
+        for given in input.answers.keys() {
+            if b.question(given).is_none() {
+                errors.push(err(
+                    names,
+                    Field::Answer(given),
+                    i18n::tf(
+                        lang,
+                        "visit.error.question_unknown",
+                        &[("code", given), ("life_event", b.name.get(lang))],
+                    ),
+                ));
+            }
+        }
+        for q in &b.questions {
+            match input.answers.get(&q.code).copied().flatten() {
+                Some(a) => {
+                    answers.insert(q.code.clone(), a);
+                }
+                None => errors.push(err(
+                    names,
+                    Field::Answer(&q.code),
+                    i18n::tf(
+                        lang,
+                        "visit.error.answer_missing",
+                        &[("question", q.text.get(lang))],
+                    ),
+                )),
+            }
+        }
+    }
+    let resident = if !input.registry_id.trim().is_empty() {
+        let id = input.registry_id.trim();
+        match registry.get(profile.code.as_str(), id).await? {
+            Some(r) => Some(VisitResident {
+                name: tidy_name(&r.name),
+                kana: tidy_kana(&r.kana),
+                record: Some(r),
+            }),
+            None => {
+                errors.push(err(
+                    names,
+                    Field::RegistryId,
+                    t("visit.error.registry_not_found").into(),
+                ));
+                None
+            }
+        }
+    } else {
+        let name = if input.name.trim().is_empty() {
+            errors.push(err(
+                names,
+                Field::Name,
+                t("visit.error.name_missing").into(),
+            ));
+            None
+        } else {
+            match jp::Kanji::parse(&input.name) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    errors.push(err(
+                        names,
+                        Field::Name,
+                        i18n::parse_error(lang, t("visit.field.name"), &e),
+                    ));
+                    None
+                }
+            }
+        };
+        let kana = match jp::Kana::parse(&input.kana) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                errors.push(err(
+                    names,
+                    Field::Kana,
+                    i18n::parse_error(lang, t("visit.field.kana"), &e),
+                ));
+                None
+            }
+        };
+        match (name, kana) {
+            (Some(n), Some(k)) => Some(VisitResident {
+                name: n.as_str().to_string(),
+                kana: k.as_str().to_string(),
+                record: None,
+            }),
+            _ => None,
+        }
+    };
+    let document = if input.document.trim().is_empty() {
+        errors.push(err(
+            names,
+            Field::Document,
+            t("visit.error.document_missing").into(),
+        ));
+        None
+    } else {
+        let d = IdDocument::parse(&input.document);
+        if d.is_none() {
+            errors.push(err(
+                names,
+                Field::Document,
+                i18n::tf(
+                    lang,
+                    "visit.error.document_unknown",
+                    &[("value", input.document.trim())],
+                ),
+            ));
+        }
+        d
+    };
+    let note = jp::nfc(input.note.trim());
+    if note.chars().count() > MAX_NOTE_CHARS {
+        errors.push(err(
+            names,
+            Field::Note,
+            i18n::tf(
+                lang,
+                "visit.error.note_too_long",
+                &[("max", &MAX_NOTE_CHARS.to_string())],
+            ),
+        ));
+    } else if document == Some(IdDocument::Other) && note.is_empty() {
+        errors.push(err(
+            names,
+            Field::Note,
+            t("visit.error.note_for_other").into(),
+        ));
+    }
+    match (bundle, resident, document) {
+        (Some(b), Some(resident), Some(document)) if errors.is_empty() => Ok(VisitRequest {
+            bundle: b.clone(),
+            answers,
+            resident,
+            document,
+            note,
+        }),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+/// One procedure a visit opens, with the counter the resident goes to.
+#[derive(Clone, Debug)]
+pub struct PlannedItem {
+    pub procedure: Arc<StoredProcedure>,
+    pub counter: Option<Counter>,
+}
+
+/// The procedures a bundle brings for these answers, in its order.
+pub async fn plan(
+    db: &Db,
+    cache: &catalogue::Cache,
+    profile: &TenantProfile,
+    bundle: &LifeEventBundle,
+    answers: &BTreeMap<String, bool>,
+) -> AppResult<Vec<PlannedItem>> {
+    let mut out = Vec::new();
+    for item in bundle
+        .items
+        .iter()
+        .filter(|i| i.applies(|q| answers.get(q).copied().unwrap_or(false)))
+    {
+        let procedure = procedure_of(db, cache, profile, bundle, &item.procedure).await?;
+        let counter = profile
+            .counter_for(item, &procedure.procedure.department)
+            .cloned();
+        out.push(PlannedItem { procedure, counter });
+    }
+    Ok(out)
+}
+
+/// A procedure of a bundle from the catalogue. A bundle naming a procedure
+/// the catalogue lacks is a configuration error, said plainly.
+async fn procedure_of(
+    db: &Db,
+    cache: &catalogue::Cache,
+    profile: &TenantProfile,
+    bundle: &LifeEventBundle,
+    id: &str,
+) -> AppResult<Arc<StoredProcedure>> {
+    match cache.get(db, profile.code.as_str(), id).await {
+        Err(AppError::NotFound(_)) => Err(AppError::Unavailable(format!(
+            "ライフイベント「{}」の手続「{id}」がこの自治体の手続カタログにありません。システム管理者に tenant.json の life_events の見直しを依頼してください。",
+            bundle.name.ja()
+        ))),
+        other => other,
+    }
+}
+
+/// Every bundle of a tenant with all its procedures (whatever the
+/// answers), for residents preparing their visit.
+pub async fn bundles_with_procedures(
+    db: &Db,
+    cache: &catalogue::Cache,
+    profile: &TenantProfile,
+) -> AppResult<Vec<(LifeEventBundle, Vec<PlannedItem>)>> {
+    let mut out = Vec::new();
+    for b in &profile.life_events {
+        let mut items = Vec::new();
+        for item in &b.items {
+            let procedure = procedure_of(db, cache, profile, b, &item.procedure).await?;
+            let counter = profile
+                .counter_for(item, &procedure.procedure.department)
+                .cloned();
+            items.push(PlannedItem { procedure, counter });
+        }
+        out.push((b.clone(), items));
+    }
+    Ok(out)
+}
+
+/// What makes two requests "the same visit" for idempotency.
+fn request_hash(db: &Db, req: &VisitRequest, actor: &str) -> String {
+    let canonical = serde_json::json!({
+        "life_event": req.bundle.code,
+        "answers": req.answers,
+        "registry_id": req.resident.record.as_ref().map(|r| r.id.as_str()),
+        "name": req.resident.name,
+        "kana": req.resident.kana,
+        "document": req.document.as_str(),
+        "note": req.note,
+        "actor": actor,
+    });
+    db.keyed_hash(canonical.to_string().as_bytes())
+}
+
+/// Opens the visit: one case per planned procedure in its department
+/// (channel `counter`, identity checked at the counter), the visit, its
+/// identity check and items, in one transaction through the committer.
+/// The same `key` with the same request finds the visit opened first.
+pub async fn open(
+    db: &Db,
+    committer: &Committer,
+    staff: &Clerk,
+    req: &VisitRequest,
+    planned: &[PlannedItem],
+    key: &str,
+    lang: Lang,
+) -> AppResult<VisitSubmitted> {
+    crate::intake::check_idempotency_key(key, lang)?;
+    if planned.is_empty() {
+        return Err(AppError::Validation(vec![FieldError {
+            field: "life_event".into(),
+            message: i18n::t(lang, "visit.error.nothing_to_open").into(),
+        }]));
+    }
+    let now = kernel::clock::now_ms();
+    let id = kernel::ids::short_id();
+    let actor = staff.actor();
+    let items = planned
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let p = &item.procedure.procedure;
+            NewVisitItem {
+                counter: item.counter.as_ref().map(|c| c.code.clone()),
+                application: NewApplication {
+                    tenant: staff.tenant.clone(),
+                    procedure_id: p.id.clone(),
+                    procedure_version: item.procedure.version,
+                    procedure_name: p.name.get(lang).to_string(),
+                    lang,
+                    department: p.department.clone(),
+                    // The resident does the procedure in person at the
+                    // department's counter; the desk only opened the case.
+                    channel: Channel::Counter,
+                    online_capable: p.channels.online(),
+                    answers: Default::default(),
+                    applicant_name: req.resident.name.clone(),
+                    applicant_kana: req.resident.kana.clone(),
+                    email: None,
+                    idempotency_key: format!("visit-{id}-{}", i + 1),
+                    new_attachments: Vec::new(),
+                    draft_id: None,
+                    actor: actor.clone(),
+                    identity_level: "counter".into(),
+                    verified_fields: Vec::new(),
+                    resident_subject: None,
+                    submitted_at: now,
+                    visit_id: Some(id.clone()),
+                },
+            }
+        })
+        .collect();
+    committer
+        .submit_visit(NewVisit {
+            tenant: staff.tenant.clone(),
+            id,
+            life_event: req.bundle.code.clone(),
+            answers: req.answers.clone(),
+            resident_name: req.resident.name.clone(),
+            resident_kana: req.resident.kana.clone(),
+            registry_id: req.resident.record.as_ref().map(|r| r.id.clone()),
+            department: staff.department.clone(),
+            idempotency_key: key.to_string(),
+            request_hash: request_hash(db, req, &actor),
+            identity: NewIdentityCheck {
+                document: req.document.as_str().to_string(),
+                note: req.note.clone(),
+                checked_by: staff.id.clone(),
+                checked_by_name: staff.name.clone(),
+                checked_at: now,
+            },
+            items,
+            actor,
+            created_at: now,
+        })
+        .await
+}
+
+// ------------------------------------------------------------- reading
+
+/// The identity check of a visit, shown to every department.
+#[derive(Clone, Debug, Serialize)]
+pub struct IdentityCheck {
+    pub document: IdDocument,
+    pub note: String,
+    pub checked_by: String,
+    pub checked_by_name: String,
+    pub checked_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VisitItem {
+    pub seq: i64,
+    pub procedure_id: String,
+    pub department: String,
+    pub counter: Option<String>,
+    pub application_id: String,
+    pub status: Status,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Visit {
+    pub id: String,
+    pub life_event: String,
+    pub answers: BTreeMap<String, bool>,
+    pub resident_name: String,
+    pub resident_kana: String,
+    pub registry_id: Option<String>,
+    /// The desk that took the visit.
+    pub department: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub identity: IdentityCheck,
+    pub items: Vec<VisitItem>,
+}
+
+impl Visit {
+    /// Staff see a visit when they see the desk that took it or one of
+    /// its departments.
+    pub fn visible_to(&self, staff: &kernel::auth::Staff) -> bool {
+        staff.can_see_department(&self.department)
+            || self
+                .items
+                .iter()
+                .any(|i| staff.can_see_department(&i.department))
+    }
+}
+
+fn document_of(s: &str) -> AppResult<IdDocument> {
+    IdDocument::parse(s)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored identity document {s}")))
+}
+
+/// The identity check of a visit, if the visit exists.
+pub async fn identity_check(
+    db: &Db,
+    tenant: &str,
+    visit_id: &str,
+) -> AppResult<Option<IdentityCheck>> {
+    let r = sqlx::query(
+        "SELECT document, note, checked_by, checked_by_name, checked_at FROM identity_checks
+         WHERE tenant = $1 AND visit_id = $2",
+    )
+    .bind(tenant)
+    .bind(visit_id)
+    .fetch_optional(db.read())
+    .await?;
+    r.map(|r| {
+        Ok(IdentityCheck {
+            document: document_of(&r.get::<String, _>(0))?,
+            note: r.get(1),
+            checked_by: r.get(2),
+            checked_by_name: r.get(3),
+            checked_at: r.get(4),
+        })
+    })
+    .transpose()
+}
+
+/// The life event of a visit (its code).
+pub async fn life_event_of(db: &Db, tenant: &str, visit_id: &str) -> AppResult<String> {
+    sqlx::query("SELECT life_event FROM visits WHERE tenant = $1 AND id = $2")
+        .bind(tenant)
+        .bind(visit_id)
+        .fetch_optional(db.read())
+        .await?
+        .map(|r| r.get(0))
+        .ok_or(AppError::NotFound("visit"))
+}
+
+/// A visit with its identity check and its items' current status.
+pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Visit> {
+    let r = sqlx::query(
+        "SELECT life_event, answers, resident_name, resident_kana, registry_id, department, created_by, created_at
+         FROM visits WHERE tenant = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?
+    .ok_or(AppError::NotFound("visit"))?;
+    let identity = identity_check(db, tenant, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("visit {id} has no identity check")))?;
+    let items = sqlx::query(
+        "SELECT i.seq, i.procedure_id, i.department, i.counter, i.application_id, a.status
+         FROM visit_items i JOIN applications a ON a.tenant = i.tenant AND a.id = i.application_id
+         WHERE i.tenant = $1 AND i.visit_id = $2 ORDER BY i.seq",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(db.read())
+    .await?
+    .iter()
+    .map(|r| {
+        let status: String = r.get(5);
+        Ok(VisitItem {
+            seq: r.get(0),
+            procedure_id: r.get(1),
+            department: r.get(2),
+            counter: r.get(3),
+            application_id: r.get(4),
+            status: Status::parse(&status).ok_or_else(|| anyhow::anyhow!("bad status {status}"))?,
+        })
+    })
+    .collect::<AppResult<Vec<_>>>()?;
+    Ok(Visit {
+        id: id.to_string(),
+        life_event: r.get(0),
+        answers: db.open_json(tenant, &r.get::<String, _>(1))?,
+        resident_name: r.get(2),
+        resident_kana: r.get(3),
+        registry_id: r.get(4),
+        department: r.get(5),
+        created_by: r.get(6),
+        created_at: r.get(7),
+        identity,
+        items,
+    })
+}
+
+/// A visit as a member of staff may reach it (another's is "not found"),
+/// with the view audited: it is personal data.
+pub async fn get_for_staff(
+    db: &Db,
+    staff: &CaseWorker,
+    id: &str,
+    action: &'static str,
+) -> AppResult<Visit> {
+    let v = match get(db, &staff.tenant, id).await {
+        Err(AppError::NotFound(_)) => return Err(AppError::NotFound("visit")),
+        other => other?,
+    };
+    if !v.visible_to(staff) {
+        return Err(AppError::NotFound("visit"));
+    }
+    audit::record(
+        db,
+        &staff.tenant,
+        AuditEntry::new(staff.actor(), action, format!("visit:{id}")),
+    )
+    .await?;
+    Ok(v)
+}
+
+/// One line of the visit list.
+#[derive(Clone, Debug, Serialize)]
+pub struct VisitSummary {
+    pub id: String,
+    pub life_event: String,
+    pub resident_name: String,
+    pub resident_kana: String,
+    pub created_at: i64,
+    pub cases: i64,
+    pub completed: i64,
+}
+
+/// How many visits the list shows.
+pub const LIST_LIMIT: i64 = 100;
+
+/// The latest visits this member of staff may see, newest first; audited.
+pub async fn recent(db: &Db, staff: &CaseWorker) -> AppResult<Vec<VisitSummary>> {
+    let mut sql = String::from(
+        "SELECT v.id, v.life_event, v.resident_name, v.resident_kana, v.created_at,
+           (SELECT COUNT(*) FROM visit_items i WHERE i.tenant = v.tenant AND i.visit_id = v.id),
+           (SELECT COUNT(*) FROM visit_items i JOIN applications a ON a.tenant = i.tenant AND a.id = i.application_id
+             WHERE i.tenant = v.tenant AND i.visit_id = v.id AND a.status = 'completed')
+         FROM visits v WHERE v.tenant = $1",
+    );
+    let mut args: Vec<String> = vec![staff.tenant.clone()];
+    if let Some(departments) = staff.visible_departments() {
+        let marks: Vec<String> = departments
+            .iter()
+            .map(|d| {
+                args.push(d.to_string());
+                format!("${}", args.len())
+            })
+            .collect();
+        let list = marks.join(", ");
+        sql.push_str(&format!(
+            " AND (v.department IN ({list}) OR EXISTS (SELECT 1 FROM visit_items i WHERE i.tenant = v.tenant AND i.visit_id = v.id AND i.department IN ({list})))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY v.created_at DESC, v.id LIMIT {LIST_LIMIT}"
+    ));
+    let mut q = sqlx::query(&sql);
+    for a in &args {
+        q = q.bind(a.as_str());
+    }
+    let items: Vec<VisitSummary> = q
+        .fetch_all(db.read())
+        .await?
+        .iter()
+        .map(|r| VisitSummary {
+            id: r.get(0),
+            life_event: r.get(1),
+            resident_name: r.get(2),
+            resident_kana: r.get(3),
+            created_at: r.get(4),
+            cases: r.get(5),
+            completed: r.get(6),
+        })
+        .collect();
+    audit::record(
+        db,
+        &staff.tenant,
+        AuditEntry::new(staff.actor(), "visit.list", "visits")
+            .detail(serde_json::json!({"count": items.len()})),
+    )
+    .await?;
+    Ok(items)
+}
+
+// ----------------------------------------------------- shown to people
+
+/// An item of a visit with everything a page, the API or the routing
+/// sheet shows about it, in one language.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub seq: i64,
+    pub procedure_id: String,
+    pub procedure_name: String,
+    pub department: String,
+    pub department_name: String,
+    pub counter: Option<String>,
+    pub counter_name: Option<String>,
+    pub location: Option<String>,
+    /// Department, counter and location in one line.
+    pub place: String,
+    pub documents: Vec<String>,
+    pub application_id: String,
+    pub receipt_number: String,
+    pub status: Status,
+    pub status_label: &'static str,
+    /// The viewer may open the case (their department's, or granted).
+    #[serde(skip)]
+    pub can_open: bool,
+}
+
+/// 「窓口サービス課 1番窓口（本庁舎1階）」: department, counter (or the
+/// department's counter when it has none listed) and location.
+pub fn place_text(
+    department_name: &str,
+    counter_name: Option<&str>,
+    location: Option<&str>,
+    lang: Lang,
+) -> String {
+    let mut s = format!(
+        "{department_name} {}",
+        counter_name.unwrap_or_else(|| i18n::t(lang, "visit.no_counter"))
+    );
+    if let Some(l) = location {
+        s.push_str(&i18n::tf(lang, "visit.location", &[("location", l)]));
+    }
+    s
+}
+
+/// The identity check in words: 「運転免許証（確認者：窓口 担当、令和8年…）」.
+pub fn identity_summary(c: &IdentityCheck, lang: Lang) -> String {
+    let mut doc = i18n::t(lang, &c.document.label_key()).to_string();
+    if !c.note.is_empty() {
+        doc = format!("{doc}（{}）", c.note);
+    }
+    i18n::tf(
+        lang,
+        "visit.identity_summary",
+        &[
+            ("document", &doc),
+            ("by", &c.checked_by_name),
+            ("at", &kernel::clock::format_in(lang, c.checked_at)),
+        ],
+    )
+}
+
+/// The department, counter and location names of a procedure's place.
+pub fn place_names(
+    profile: &TenantProfile,
+    department: &str,
+    counter: Option<&str>,
+    lang: Lang,
+) -> (String, Option<String>, Option<String>) {
+    let dept = profile.department(department);
+    (
+        dept.map(|d| d.name.get(lang).to_string())
+            .unwrap_or_else(|| department.to_string()),
+        counter
+            .and_then(|c| profile.counter(c))
+            .map(|c| c.name.get(lang).to_string()),
+        dept.and_then(|d| d.location.as_ref())
+            .map(|l| l.get(lang).to_string()),
+    )
+}
+
+/// The items of a visit for people: names from the catalogue and the
+/// tenant, statuses in words, which cases the viewer may open.
+pub async fn item_views(
+    db: &Db,
+    cache: &catalogue::Cache,
+    profile: &TenantProfile,
+    visit: &Visit,
+    viewer: &kernel::auth::Staff,
+    lang: Lang,
+) -> AppResult<Vec<ItemView>> {
+    let mut out = Vec::new();
+    for i in &visit.items {
+        let p = cache
+            .get(db, profile.code.as_str(), &i.procedure_id)
+            .await?;
+        let (department_name, counter_name, location) =
+            place_names(profile, &i.department, i.counter.as_deref(), lang);
+        out.push(ItemView {
+            seq: i.seq,
+            procedure_id: i.procedure_id.clone(),
+            procedure_name: p.procedure.name.get(lang).to_string(),
+            department: i.department.clone(),
+            place: place_text(
+                &department_name,
+                counter_name.as_deref(),
+                location.as_deref(),
+                lang,
+            ),
+            department_name,
+            counter: i.counter.clone(),
+            counter_name,
+            location,
+            documents: p
+                .procedure
+                .documents
+                .iter()
+                .map(|d| d.get(lang).to_string())
+                .collect(),
+            application_id: i.application_id.clone(),
+            receipt_number: ReceiptNumber::parse(&i.application_id)
+                .map(|r| r.display())
+                .unwrap_or_else(|| i.application_id.clone()),
+            status: i.status,
+            status_label: i18n::t(lang, &i.status.label_key()),
+            can_open: viewer.can_see_department(&i.department),
+        });
+    }
+    Ok(out)
+}
+
+/// The visit as JSON for the API.
+pub fn to_json(
+    tenant: &str,
+    profile: &TenantProfile,
+    visit: &Visit,
+    items: &[ItemView],
+    lang: Lang,
+) -> serde_json::Value {
+    let bundle = profile.life_event(&visit.life_event);
+    serde_json::json!({
+        "id": visit.id,
+        "life_event": {
+            "code": visit.life_event,
+            "name": bundle.map(|b| b.name.get(lang)).unwrap_or(visit.life_event.as_str()),
+        },
+        "answers": visit.answers,
+        "resident": {
+            "name": visit.resident_name,
+            "kana": visit.resident_kana,
+            "registry_id": visit.registry_id,
+        },
+        "department": visit.department,
+        "created_by": visit.created_by,
+        "created_at": kernel::clock::rfc3339_jst(visit.created_at),
+        "identity_check": identity_json(&visit.identity, lang),
+        "items": items.iter().map(|i| {
+            let mut v = serde_json::to_value(i).unwrap_or_default();
+            v["case_url"] = serde_json::Value::String(format!("/api/v1/t/{tenant}/staff/cases/{}", i.application_id));
+            v
+        }).collect::<Vec<_>>(),
+        "visit_url": format!("/t/{tenant}/staff/visits/{}", visit.id),
+        "routing_sheet_url": format!("/t/{tenant}/staff/visits/{}/routing.pdf", visit.id),
+    })
+}
+
+/// The identity check as JSON (the API's visit and case).
+pub fn identity_json(c: &IdentityCheck, lang: Lang) -> serde_json::Value {
+    serde_json::json!({
+        "document": c.document,
+        "document_label": i18n::t(lang, &c.document.label_key()),
+        "note": c.note,
+        "checked_by": c.checked_by,
+        "checked_by_name": c.checked_by_name,
+        "checked_at": kernel::clock::rfc3339_jst(c.checked_at),
+    })
+}
+
+// -------------------------------------------------------- routing sheet
+
+/// The routing sheet (案内票): where to go, in order, and what to bring.
+pub fn routing_sheet(
+    profile: &TenantProfile,
+    visit: &Visit,
+    items: &[ItemView],
+    lang: Lang,
+) -> paper::Document {
+    let t = |k: &str| i18n::t(lang, k).to_string();
+    let bundle_name = profile
+        .life_event(&visit.life_event)
+        .map(|b| b.name.get(lang).to_string())
+        .unwrap_or_else(|| visit.life_event.clone());
+    let visit_date = {
+        let full = kernel::clock::format_in(lang, visit.created_at);
+        full.split(' ').next().unwrap_or(&full).to_string()
+    };
+    let steps = items
+        .iter()
+        .map(|i| {
+            let mut lines = vec![
+                i18n::tf(lang, "visit.sheet.place", &[("place", &i.place)]),
+                i18n::tf(
+                    lang,
+                    "visit.sheet.receipt",
+                    &[("receipt", &i.receipt_number)],
+                ),
+            ];
+            if !i.documents.is_empty() {
+                lines.push(i18n::tf(
+                    lang,
+                    "visit.sheet.bring",
+                    &[("documents", &i.documents.join(&t("visit.sheet.separator")))],
+                ));
+            }
+            paper::Step {
+                title: i.procedure_name.clone(),
+                lines,
+            }
+        })
+        .collect();
+    let mut footer = profile.name.get(lang).to_string();
+    if let Some(phone) = &profile.phone {
+        footer.push_str(&format!("  {phone}"));
+    }
+    paper::Document {
+        title: format!("{}（{bundle_name}）", t("visit.sheet.title")),
+        lang: lang.code().to_string(),
+        blocks: vec![
+            paper::Block::Title(t("visit.sheet.title")),
+            paper::Block::Rows(vec![
+                (
+                    t("visit.sheet.municipality"),
+                    profile.name.get(lang).to_string(),
+                ),
+                (t("visit.sheet.date"), visit_date),
+                (
+                    t("visit.sheet.resident"),
+                    i18n::tf(
+                        lang,
+                        "visit.sheet.resident_value",
+                        &[("name", &visit.resident_name)],
+                    ),
+                ),
+                (t("visit.sheet.life_event"), bundle_name),
+            ]),
+            paper::Block::Heading(t("visit.sheet.steps")),
+            paper::Block::Steps(steps),
+            paper::Block::Note(i18n::tf(
+                lang,
+                "visit.sheet.identity_note",
+                &[(
+                    "document",
+                    i18n::t(lang, &visit.identity.document.label_key()),
+                )],
+            )),
+        ],
+        footer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kernel::i18n::keys;
+
+    #[test]
+    fn documents_and_names() {
+        for d in IdDocument::ALL {
+            assert_eq!(IdDocument::parse(d.as_str()), Some(d));
+            for lang in Lang::ALL {
+                assert!(keys(lang).contains(&d.label_key()), "{}", d.label_key());
+            }
+        }
+        assert_eq!(IdDocument::parse("library_card"), None);
+        assert_eq!(
+            Names::Api.of(Field::Answer("has_children")),
+            "answers.has_children"
+        );
+        assert_eq!(
+            Names::Form.of(Field::Answer("has_children")),
+            "q_has_children"
+        );
+        assert_eq!(Names::Api.of(Field::Document), "identity_check.document");
+        assert_eq!(tidy_name("四街道 太郎"), "四街道\u{3000}太郎");
+        assert_eq!(
+            tidy_kana("よつかいどう たろう"),
+            "ヨツカイドウ\u{3000}タロウ"
+        );
+    }
+}
