@@ -55,9 +55,11 @@ impl Events {
                     d.drain().collect()
                 };
                 for tenant in tenants {
-                    match crate::queue::board(&db, &tenant, kernel::clock::now_ms()).await {
+                    let at = kernel::clock::now_ms();
+                    match crate::queue::board(&db, &tenant, at).await {
                         Ok(board) => {
-                            let json = serde_json::json!({"counters": board, "called": null});
+                            let json =
+                                serde_json::json!({"counters": board, "called": null, "at": at});
                             let ev = BoardEvent::board(&json);
                             e.snapshots.lock().await.insert(
                                 tenant.clone(),
@@ -91,9 +93,11 @@ impl Events {
         }
         // Checked when computing, not for every viewer.
         kernel::tenant::load(db, tenant).await?;
-        let board = crate::queue::board(db, tenant, kernel::clock::now_ms()).await?;
+        let at = kernel::clock::now_ms();
+        let board = crate::queue::board(db, tenant, at).await?;
         let frame =
-            BoardEvent::board(&serde_json::json!({"counters": board, "called": null})).frame;
+            BoardEvent::board(&serde_json::json!({"counters": board, "called": null, "at": at}))
+                .frame;
         map.insert(
             tenant.to_string(),
             (std::time::Instant::now(), frame.clone()),

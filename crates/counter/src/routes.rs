@@ -68,6 +68,7 @@ async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppR
         let json = json!({
             "counters": [],
             "called": {"display": t.display, "counter": t.counter},
+            "at": kernel::clock::now_ms(),
         });
         events.publish(tenant, BoardEvent::board(&json));
     }
@@ -193,6 +194,9 @@ async fn ticket_page(
 struct BoardPage {
     page: Page,
     rows: Vec<(String, String, String, i64, i64)>,
+    /// When the counts were read: live frames older than this (a viewer's
+    /// first frame comes from memory) do not overwrite them.
+    at: i64,
 }
 
 async fn board_page(
@@ -201,7 +205,8 @@ async fn board_page(
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &tenant).await?;
-    let rows = queue::board(&db, &tenant, kernel::clock::now_ms())
+    let at = kernel::clock::now_ms();
+    let rows = queue::board(&db, &tenant, at)
         .await?
         .into_iter()
         .map(|c| {
@@ -221,7 +226,7 @@ async fn board_page(
         format!("/t/{tenant}/counter/board"),
     );
     page.refresh_seconds = Some(15);
-    Ok(render(&BoardPage { page, rows }))
+    Ok(render(&BoardPage { page, rows, at }))
 }
 
 /// The board's live feed: the current state at once, then every change.

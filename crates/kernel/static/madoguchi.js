@@ -74,13 +74,27 @@
     } catch (e) { /* no sound: the text still changes */ }
   }
   var minutes = lang === 'en' ? function (m) { return 'about ' + m + ' min'; } : function (m) { return '約 ' + m + ' 分'; };
+  // Counts older than those shown (a new viewer's first frame comes from
+  // the server's memory) are skipped; calls always apply.
+  var shownAt = Number(board.getAttribute('data-board-at')) || 0;
+  // When each counter's last call arrived: counts computed before it do
+  // not take the called number back.
+  var calledAt = {};
   var es = new EventSource(board.getAttribute('data-board-events'));
   es.addEventListener('board', function (e) {
     var data = JSON.parse(e.data);
-    (data.counters || []).forEach(function (c) {
+    var counters = data.counters || [];
+    if (data.called && data.at) calledAt[data.called.counter] = data.at;
+    if (counters.length && data.at) {
+      if (data.at < shownAt) counters = [];
+      else shownAt = data.at;
+    }
+    counters.forEach(function (c) {
       var row = board.querySelector('tr[data-counter="' + c.counter + '"]');
       if (!row) return;
-      row.querySelector('[data-field="now_calling"]').textContent = c.now_calling || '—';
+      if (!(calledAt[c.counter] > data.at)) {
+        row.querySelector('[data-field="now_calling"]').textContent = c.now_calling || '—';
+      }
       row.querySelector('[data-field="waiting"]').textContent = c.waiting;
       row.querySelector('[data-field="wait"]').textContent = minutes(c.estimated_wait_minutes);
     });
