@@ -69,7 +69,7 @@ for (const lang of ['ja', 'en']) {
       await resident.page.goto(url(`${screen}?lang=${lang}`));
       await expectNoAxeViolations(assert, resident.page, `second screen while typing (${lang})`);
       // She reads her card there (development provider) and uses it.
-      await resident.page.click('.card-read a');
+      await submitVia(resident.page, `form[action="${screen}/read-card"] button[type="submit"]`);
       await submitDevSignIn(resident.page);
       assert.equal(new URL(resident.page.url()).pathname, screen, 'back on the second screen');
       await submitVia(resident.page, `form[action="${screen}/card"] button[type="submit"]`);
@@ -101,7 +101,7 @@ for (const lang of ['ja', 'en']) {
         await resident.page.mouse.move(box.x + box.width * fx, box.y + box.height * fy, { steps: 5 });
       }
       await resident.page.mouse.up();
-      assert.ok((await resident.page.inputValue('#field-signature')).includes(','), 'strokes kept');
+      assert.ok((await resident.page.inputValue('#field-signature-data')).includes(','), 'strokes kept');
       await expectNoAxeViolations(assert, resident.page, `second screen with the signature pad (${lang})`);
       await submitVia(resident.page, `form[action="${screen}/sign"] button[type="submit"]`);
       assert.ok(await resident.page.locator('.notice--success').count() === 1, 'signed');
@@ -146,7 +146,12 @@ test('second screen: keyboard to the signature pad, and a no-JavaScript fallback
   const text = await nojs.page.textContent('main');
   assert.ok(text.includes('印刷した申請書に署名'), 'without JavaScript it points to the paper signature');
   await nojs.context.close();
-  // The clerk takes the paper route.
+  // The clerk takes the paper route: prints the application (a PDF), the
+  // resident signs it, the clerk confirms that printed version.
+  await page.goto(url(entry));
+  const pdfHref = await page.getAttribute('a[href$="/application.pdf"]', 'href');
+  const pdf = await page.context().request.get(url(pdfHref));
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
   await page.goto(url(entry));
   await submitVia(page, `form[action$="/paper"] button[type="submit"]`);
   await submitVia(page, `form[action$="/submit"] button[type="submit"]`);

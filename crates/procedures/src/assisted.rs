@@ -29,6 +29,8 @@ pub enum Status {
     Editing,
     Confirming,
     Signed,
+    /// A clerk is filing it (claimed, the case being written).
+    Submitting,
     Submitted,
     Cancelled,
 }
@@ -39,6 +41,7 @@ impl Status {
             Status::Editing => "editing",
             Status::Confirming => "confirming",
             Status::Signed => "signed",
+            Status::Submitting => "submitting",
             Status::Submitted => "submitted",
             Status::Cancelled => "cancelled",
         }
@@ -48,14 +51,16 @@ impl Status {
         match s {
             "confirming" => Status::Confirming,
             "signed" => Status::Signed,
+            "submitting" => Status::Submitting,
             "submitted" => Status::Submitted,
             "cancelled" => Status::Cancelled,
             _ => Status::Editing,
         }
     }
 
+    /// Still being filled in, checked or signed (not filed, not cancelled).
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Submitted | Status::Cancelled)
+        matches!(self, Status::Editing | Status::Confirming | Status::Signed)
     }
 }
 
@@ -129,6 +134,10 @@ pub struct Entry {
     /// `screen` or `paper`.
     pub signature_method: Option<String>,
     pub application_id: Option<String>,
+    /// The version last printed (a paper signature confirms that one).
+    pub printed_version: Option<i64>,
+    /// The department of the clerk who opened it (the desk).
+    pub department: String,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -178,7 +187,7 @@ pub fn prefill(form: &FormDef, record: &ResidentRecord) -> RawInput {
     input
 }
 
-const COLUMNS: &str = "id, procedure_id, ticket_id, visit_id, registry_id, input, verified, status, signature, signature_method, application_id, created_by, created_at, updated_at, version";
+const COLUMNS: &str = "id, procedure_id, ticket_id, visit_id, registry_id, input, verified, status, signature, signature_method, application_id, printed_version, department, created_by, created_at, updated_at, version";
 
 fn from_row(db: &Db, tenant: &str, r: &sqlx::any::AnyRow) -> AppResult<Entry> {
     let signature: Option<String> = r.get("signature");
@@ -203,6 +212,8 @@ fn from_row(db: &Db, tenant: &str, r: &sqlx::any::AnyRow) -> AppResult<Entry> {
         signature,
         signature_method: r.get("signature_method"),
         application_id: r.get("application_id"),
+        printed_version: r.get("printed_version"),
+        department: r.get("department"),
         created_by: r.get("created_by"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
@@ -248,8 +259,8 @@ pub async fn start(db: &Db, clerk: &Clerk, s: Start<'_>) -> AppResult<Entry> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO assisted_entries (tenant, id, procedure_id, ticket_id, visit_id, registry_id, input, verified, status, created_by, created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'editing', $9, $10, $10, 1)",
+        "INSERT INTO assisted_entries (tenant, id, procedure_id, ticket_id, visit_id, registry_id, input, verified, status, department, created_by, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'editing', $9, $10, $11, $11, 1)",
     )
     .bind(&clerk.tenant)
     .bind(&id)
@@ -259,6 +270,7 @@ pub async fn start(db: &Db, clerk: &Clerk, s: Start<'_>) -> AppResult<Entry> {
     .bind(s.record.map(|r| r.id.clone()))
     .bind(applications::sealed_draft(db, &clerk.tenant, &form, &input)?)
     .bind(serde_json::to_string(&CounterIdentity::default()).map_err(anyhow::Error::from)?)
+    .bind(&clerk.department)
     .bind(clerk.actor())
     .bind(now)
     .execute(&mut *tx)
@@ -461,7 +473,12 @@ pub async fn sign_on_screen(db: &Db, e: &Entry, version: i64, sig: &Signature) -
 }
 
 /// The resident signed the printed application; the clerk confirms it.
+/// Only the content last printed can be confirmed so.
 pub async fn sign_on_paper(db: &Db, clerk: &Clerk, e: &Entry, version: i64) -> AppResult<()> {
+    if e.status == Status::Confirming && e.version == version && e.printed_version != Some(version)
+    {
+        return Err(AppError::Conflict("assisted_entry_not_printed"));
+    }
     update(
         db,
         e,
@@ -508,20 +525,34 @@ pub async fn submit(
     lang: Lang,
 ) -> AppResult<kernel::ids::ReceiptNumber> {
     let e = get(db, &clerk.tenant, id).await?;
-    if e.status == Status::Submitted {
-        if let Some(r) = e
-            .application_id
-            .as_deref()
-            .and_then(kernel::ids::ReceiptNumber::parse)
-        {
-            return Ok(r);
+    match e.status {
+        Status::Submitted => {
+            if let Some(r) = e
+                .application_id
+                .as_deref()
+                .and_then(kernel::ids::ReceiptNumber::parse)
+            {
+                return Ok(r);
+            }
         }
-    }
-    if e.version != version {
-        return Err(AppError::Conflict("assisted_entry_version"));
-    }
-    if e.status != Status::Signed {
-        return Err(AppError::Conflict("assisted_entry_unsigned"));
+        // An earlier attempt stopped between claiming and finishing: the
+        // case may exist already; the same key finds it.
+        Status::Submitting => {}
+        Status::Signed => {
+            // Claim it first: nothing can change it while the case is
+            // written, and a second click is told it is being filed.
+            update(
+                db,
+                &e,
+                version,
+                &[Status::Signed],
+                "status = 'submitting'",
+                vec![],
+                None,
+            )
+            .await?;
+        }
+        _ => return Err(AppError::Conflict("assisted_entry_unsigned")),
     }
     let proc_ = counter_procedure(p);
     let identity = CounterIdentity {
@@ -542,33 +573,75 @@ pub async fn submit(
             idempotency_key: &format!("assisted-entry-{}", e.id),
             draft_id: None,
             new_attachments: Vec::new(),
-            actor: clerk.actor(),
+            // The clerk who opened it: the same request whoever retries.
+            actor: e.created_by.clone(),
             lang,
             submitted_at: None,
             resident: None,
             counter_identity: Some(identity),
         },
     )
-    .await?;
-    let receipt = submitted.receipt().clone();
-    update(
-        db,
-        &e,
-        version,
-        &[Status::Signed],
-        "status = 'submitted', application_id = $1",
-        vec![Some(receipt.as_str().to_string())],
-        Some(
-            kernel::audit::AuditEntry::new(
-                clerk.actor(),
-                "assisted.submit",
-                format!("assisted:{}", e.id),
+    .await;
+    let receipt = match submitted {
+        Ok(s) => s.receipt().clone(),
+        Err(err) => {
+            // Not filed: back to signed, to correct and try again.
+            sqlx::query(
+                "UPDATE assisted_entries SET status = 'signed', version = version + 1 WHERE tenant = $1 AND id = $2 AND status = 'submitting'",
             )
-            .detail(serde_json::json!({"application": receipt.as_str()})),
-        ),
+            .bind(&e.tenant)
+            .bind(&e.id)
+            .execute(db.write())
+            .await?;
+            return Err(err);
+        }
+    };
+    let now = kernel::clock::now_ms();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE assisted_entries SET status = 'submitted', application_id = $1, updated_at = $2, version = version + 1
+         WHERE tenant = $3 AND id = $4 AND status = 'submitting'",
+    )
+    .bind(receipt.as_str())
+    .bind(now)
+    .bind(&e.tenant)
+    .bind(&e.id)
+    .execute(&mut *tx)
+    .await?;
+    kernel::audit::append(
+        &mut tx,
+        &e.tenant,
+        now,
+        &[kernel::audit::AuditEntry::new(
+            clerk.actor(),
+            "assisted.submit",
+            format!("assisted:{}", e.id),
+        )
+        .detail(serde_json::json!({"application": receipt.as_str()}))],
     )
     .await?;
+    tx.commit().await?;
     Ok(receipt)
+}
+
+/// Records that the current version was printed: a paper signature can
+/// then confirm exactly that content.
+pub async fn mark_printed(db: &Db, e: &Entry) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE assisted_entries SET printed_version = version WHERE tenant = $1 AND id = $2 AND version = $3",
+    )
+    .bind(&e.tenant)
+    .bind(&e.id)
+    .bind(e.version)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+/// Whether a member of staff may open an entry: the desk that opened it,
+/// and whoever sees the procedure's department (as for its case).
+pub fn may_view(staff: &kernel::auth::Staff, e: &Entry, procedure_department: &str) -> bool {
+    staff.department == e.department || staff.can_see_department(procedure_department)
 }
 
 /// Unfinished entries hold personal data for a counter visit only: those

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::api::parse_json;
 use crate::assisted::{self, Entry, Signature};
-use crate::assisted_pages::{entry_token, start_entry};
+use crate::assisted_pages::{entry_token, load_for_staff, start_entry};
 use crate::form::{FieldType, FormDef, RawInput};
 use crate::routes::ProceduresState;
 
@@ -24,6 +24,7 @@ pub async fn registry_search(
     clerk: Clerk,
     Path(_t): Path<String>,
     Query(q): Query<RegistryQuery>,
+    lang: Lang,
 ) -> AppResult<Json<Value>> {
     if q.is_empty() {
         return Err(AppError::Validation(vec![FieldError {
@@ -32,7 +33,8 @@ pub async fn registry_search(
                 .into(),
         }]));
     }
-    let found = crate::register::search(&st.db, st.registry.0.as_ref(), &clerk, &q, "api").await?;
+    let found =
+        crate::register::search(&st.db, st.registry.0.as_ref(), &clerk, &q, "api", lang).await?;
     Ok(Json(json!({
         "registry": st.registry.0.name(),
         "residents": found,
@@ -129,14 +131,13 @@ pub async fn get(
     clerk: Clerk,
     Path((_t, id)): Path<(String, String)>,
 ) -> AppResult<Json<Value>> {
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     kernel::audit::record(
         &st.db,
         &clerk.tenant,
         kernel::audit::AuditEntry::new(clerk.actor(), "assisted.view", format!("assisted:{id}")),
     )
     .await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
     Ok(Json(entry_json(&st, &e, &p.procedure.form)))
 }
 
@@ -157,8 +158,7 @@ pub async fn save(
     body: Bytes,
 ) -> AppResult<Response> {
     let b: SaveBody = parse_json(&body)?;
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let form = assisted::counter_form(&p.procedure.form);
     let mut input: RawInput =
         RawInput::from_json(&form, &b.answers, lang).map_err(AppError::Validation)?;
@@ -193,8 +193,7 @@ pub async fn action(
     body: Bytes,
 ) -> AppResult<Response> {
     let b: VersionBody = parse_json(&body)?;
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let form = &p.procedure.form;
     match action.as_str() {
         "paper-signature" => assisted::sign_on_paper(&st.db, &clerk, &e, b.version).await?,

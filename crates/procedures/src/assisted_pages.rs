@@ -150,7 +150,7 @@ async fn start_page(
     clerk: &Clerk,
     lang: Lang,
     q: &StartQuery,
-    errors: kernel::web::FormErrors,
+    mut errors: kernel::web::FormErrors,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
     let rq = RegistryQuery {
@@ -179,9 +179,23 @@ async fn start_page(
                 .unwrap_or_default()
         }
     };
-    let records =
-        crate::register::search(&st.db, st.registry.0.as_ref(), clerk, &rq, "assisted_entry")
-            .await?;
+    let records = match crate::register::search(
+        &st.db,
+        st.registry.0.as_ref(),
+        clerk,
+        &rq,
+        "assisted_entry",
+        lang,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(AppError::Validation(f)) => {
+            errors.0.extend(f);
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
     let procs = assistable(&st.db, &clerk.tenant).await?;
     let names: BTreeMap<String, String> = procs
         .iter()
@@ -192,9 +206,23 @@ async fn start_page(
             )
         })
         .collect();
+    let departments: BTreeMap<&str, &str> = procs
+        .iter()
+        .map(|p| (p.procedure.id.as_str(), p.procedure.department.as_str()))
+        .collect();
     let open = assisted::open_entries(&st.db, &clerk.tenant)
         .await?
         .into_iter()
+        .filter(|e| {
+            assisted::may_view(
+                clerk,
+                e,
+                departments
+                    .get(e.procedure_id.as_str())
+                    .copied()
+                    .unwrap_or(""),
+            )
+        })
         .map(|e| OpenRow {
             procedure: names
                 .get(&e.procedure_id)
@@ -259,6 +287,13 @@ pub struct StartForm {
     registry_id: String,
     #[serde(default)]
     ticket: String,
+    /// The search the clerk came from, shown again if something is wrong.
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kana: String,
+    #[serde(default)]
+    birth_date: String,
 }
 
 /// Opens an entry for the chosen procedure (and resident, if found in the
@@ -279,7 +314,9 @@ pub async fn start_post(
             let q = StartQuery {
                 procedure: f.procedure,
                 ticket: f.ticket,
-                ..Default::default()
+                name: f.name,
+                kana: f.kana,
+                birth_date: f.birth_date,
             };
             start_page(&st, &clerk, lang, &q, kernel::web::FormErrors(errs)).await
         }
@@ -373,6 +410,9 @@ struct EntryPage {
     confirm_url: String,
     confirm_qr: String,
     has_files: bool,
+    /// Why the form is shown again with what was typed (e.g. changed on
+    /// another screen meanwhile).
+    notice: String,
 }
 
 /// What the entry's pages show about it.
@@ -443,6 +483,21 @@ fn rows(e: &Entry, p: &StoredProcedure, lang: Lang) -> Vec<AnswerRow> {
     }
 }
 
+/// An entry and its procedure, for a member of staff who may open it (the
+/// desk that opened it, or whoever sees the procedure's department).
+pub async fn load_for_staff(
+    st: &ProceduresState,
+    clerk: &Clerk,
+    id: &str,
+) -> AppResult<(Entry, std::sync::Arc<StoredProcedure>)> {
+    let e = assisted::get(&st.db, &clerk.tenant, id).await?;
+    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    if !assisted::may_view(clerk, &e, &p.procedure.department) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((e, p))
+}
+
 fn confirm_path(tenant: &str, id: &str, token: &str) -> String {
     format!("/t/{tenant}/assist/{id}/{token}")
 }
@@ -461,19 +516,24 @@ async fn entry_page(
     lang: Lang,
     input: Option<RawInput>,
     errors: Vec<FieldError>,
+    notice: Option<&str>,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
-    let e = assisted::get(&st.db, &clerk.tenant, id).await?;
+    let (e, p) = load_for_staff(st, clerk, id).await?;
     kernel::audit::record(
         &st.db,
         &clerk.tenant,
         kernel::audit::AuditEntry::new(clerk.actor(), "assisted.view", format!("assisted:{id}")),
     )
     .await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
     let form = assisted::counter_form(&p.procedure.form);
     let mut fields = view::fields(&form, input.as_ref().unwrap_or(&e.input), &errors, lang);
     view::mark_verified(&mut fields, &e.verified.verified_fields, lang);
+    // A counter PC serves many residents: the browser must not remember
+    // and suggest one resident's answers to the next.
+    for f in fields.iter_mut() {
+        f.autocomplete = "off";
+    }
     let path = confirm_path(&clerk.tenant, id, &entry_token(st, &clerk.tenant, id));
     let url = format!("{}{}", st.links.public_url.trim_end_matches('/'), path);
     let title = i18n::tf(
@@ -493,7 +553,9 @@ async fn entry_page(
         format!("/t/{}/staff/assist", clerk.tenant),
     )
     .with_errors(!errors.is_empty());
-    let status = if errors.is_empty() {
+    let status = if notice.is_some() {
+        StatusCode::CONFLICT
+    } else if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -509,6 +571,7 @@ async fn entry_page(
             errors,
             confirm_qr: kernel::web::qr_svg(&url, 160)?,
             confirm_url: url,
+            notice: notice.unwrap_or_default().to_string(),
         },
     ))
 }
@@ -519,7 +582,7 @@ pub async fn entry_get(
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
 ) -> AppResult<Response> {
-    entry_page(&st, &clerk, &id, lang, None, Vec::new()).await
+    entry_page(&st, &clerk, &id, lang, None, Vec::new(), None).await
 }
 
 fn version_of(f: &BTreeMap<String, String>) -> AppResult<i64> {
@@ -551,8 +614,7 @@ pub async fn entry_save(
     Form(f): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let version = version_of(&f)?;
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let mut input = input_of(&f);
     // Verified fields keep what the card gave.
     for name in &e.verified.verified_fields {
@@ -560,11 +622,27 @@ pub async fn entry_save(
             input.values.insert(name.clone(), v.clone());
         }
     }
-    match assisted::save(&st.db, &clerk, &p, &id, version, input.clone(), lang).await? {
-        Ok(_) => Ok(
+    match assisted::save(&st.db, &clerk, &p, &id, version, input.clone(), lang).await {
+        Ok(Ok(_)) => Ok(
             Redirect::to(&format!("/t/{}/staff/assist/{id}#confirm", clerk.tenant)).into_response(),
         ),
-        Err((_, errors)) => entry_page(&st, &clerk, &id, lang, Some(input), errors).await,
+        Ok(Err((_, errors))) => entry_page(&st, &clerk, &id, lang, Some(input), errors, None).await,
+        // Changed meanwhile (e.g. the resident read the card): what was
+        // typed is shown again, with the reason, to save once more.
+        Err(AppError::Conflict(code)) => {
+            let message = i18n::t(lang, &format!("error.conflict.{code}"));
+            entry_page(
+                &st,
+                &clerk,
+                &id,
+                lang,
+                Some(input),
+                Vec::new(),
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -576,12 +654,11 @@ pub async fn entry_action(
     Form(f): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let version = version_of(&f)?;
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     match action.as_str() {
         "paper" => assisted::sign_on_paper(&st.db, &clerk, &e, version).await?,
         "cancel" => assisted::cancel(&st.db, &clerk, &e, version).await?,
         "submit" => {
-            let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
             assisted::submit(&st.db, &st.committer, &clerk, &p, &id, version, lang).await?;
         }
         _ => return Err(AppError::NotFound("page")),
@@ -597,12 +674,12 @@ pub async fn entry_pdf(
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
-    let e = assisted::get(&st.db, &clerk.tenant, &id).await?;
-    let p = st.cache.get(&st.db, &clerk.tenant, &e.procedure_id).await?;
+    let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     kernel::audit::record(
         &st.db,
         &clerk.tenant,
-        kernel::audit::AuditEntry::new(clerk.actor(), "assisted.print", format!("assisted:{id}")),
+        kernel::audit::AuditEntry::new(clerk.actor(), "assisted.print", format!("assisted:{id}"))
+            .detail(serde_json::json!({"version": e.version})),
     )
     .await?;
     let form = assisted::counter_form(&p.procedure.form);
@@ -611,6 +688,10 @@ pub async fn entry_pdf(
     let rows = view::answer_rows(&form, &answers, lang, false);
     let doc = application_document(&t, &p, &e, &rows, lang);
     let bytes = st.printer.render(&doc)?;
+    // A paper signature confirms this version.
+    if e.status == Status::Confirming {
+        assisted::mark_printed(&st.db, &e).await?;
+    }
     Ok(crate::print::pdf_response(
         bytes,
         &format!("application-{id}.pdf"),
@@ -679,10 +760,11 @@ pub fn application_document(
         title,
         lang: lang.code().to_string(),
         footer: format!(
-            "{}　{} {}　{}",
+            "{}　{} {}-{}　{}",
             t.name.get(lang),
             i18n::t(lang, "assist.pdf.entry"),
             e.id,
+            e.version,
             kernel::clock::format_in(lang, kernel::clock::now_ms())
         ),
         blocks,
@@ -690,6 +772,54 @@ pub fn application_document(
 }
 
 // --------------------------------------------------------- second screen
+//
+// The second screen is shared: everyone who comes to the counter uses it.
+// So it keeps no sign-in: reading the card is started from this entry's
+// page (a short-lived cookie names the entry), the card's sign-in is used
+// for this entry only and ended at once, and any other sign-in found on
+// the screen is ended when the page loads. Once the entry is filed or
+// cancelled, the screen shows no answers, and after ten minutes the link
+// no longer opens.
+
+/// Names the entry whose page started a card reading.
+const CARD_COOKIE: &str = "mdg_assist_card";
+/// How long a filed or cancelled entry's screen still answers.
+const CLOSED_SCREEN_MS: i64 = 10 * 60_000;
+
+fn card_cookie(st: &ProceduresState, tenant: &str, value: &str, max_age: u32) -> String {
+    format!(
+        "{CARD_COOKIE}={value}; Path=/t/{tenant}/assist/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if st.session.secure { "; Secure" } else { "" }
+    )
+}
+
+/// Ends the resident sign-in held by this browser, if any; returns the
+/// header that clears its cookie.
+async fn end_sign_in(st: &ProceduresState, headers: &HeaderMap) -> AppResult<Option<String>> {
+    match kernel::auth::cookie(headers, resident::RESIDENT_COOKIE) {
+        Some(v) => {
+            resident::sign_out(&st.db, v).await?;
+            st.residents.forget(v);
+            Ok(Some(resident::clear_cookie_header()))
+        }
+        None => Ok(None),
+    }
+}
+
+fn with_cookies(mut r: Response, cookies: impl IntoIterator<Item = String>) -> Response {
+    for c in cookies {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+/// Names compared as written on the card and in the register (spaces aside).
+fn same_name(a: &str, b: &str) -> bool {
+    let f = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    f(a) == f(b)
+}
 
 #[derive(Template)]
 #[template(path = "assist_confirm.html")]
@@ -698,24 +828,26 @@ struct ConfirmPage {
     e: EntryView,
     rows: Vec<AnswerRow>,
     base: String,
-    sign_in: String,
-    card_ready: bool,
+    /// A card was read for this entry: its holder's name, to confirm.
+    card_holder: String,
+    /// The card holder is not the resident the clerk chose in the register.
+    card_mismatch: bool,
     errors: Vec<FieldError>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn confirm_page(
     st: &ProceduresState,
     tenant: &str,
-    id: &str,
+    e: &Entry,
     token: &str,
     lang: Lang,
-    who: &MaybeResident,
+    card: Option<&resident::Resident>,
     errors: Vec<FieldError>,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, tenant).await?;
-    let e = link_entry(st, tenant, id, token).await?;
     let p = st.cache.get(&st.db, tenant, &e.procedure_id).await?;
-    let base = confirm_path(tenant, id, token);
+    let base = confirm_path(tenant, &e.id, token);
     let mut page = tenant_page(
         lang,
         &t,
@@ -723,11 +855,22 @@ async fn confirm_page(
         base.clone(),
     )
     .with_errors(!errors.is_empty());
-    if matches!(e.status, Status::Editing | Status::Signed) {
-        // The clerk is typing, or the clerk is about to file it: the
-        // screen follows without JavaScript too.
+    if matches!(
+        e.status,
+        Status::Editing | Status::Signed | Status::Submitting
+    ) {
+        // Waiting for the clerk: the status follows (in place with
+        // JavaScript, by reloading without).
         page.refresh_seconds = Some(5);
     }
+    let card_holder = card.and_then(|r| r.claims.name.clone()).unwrap_or_default();
+    let card_mismatch = match (&e.registry_id, card.is_some()) {
+        (Some(rid), true) => match st.registry.0.get(tenant, rid).await? {
+            Some(rec) => !same_name(&rec.name, &card_holder),
+            None => false,
+        },
+        _ => false,
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -737,39 +880,73 @@ async fn confirm_page(
         status,
         &ConfirmPage {
             page,
-            e: entry_view(&e, &p, lang),
-            rows: rows(&e, &p, lang),
-            sign_in: format!("/t/{tenant}/sign-in?need=my_number_card&return_to={base}"),
-            card_ready: who
-                .0
-                .as_ref()
-                .is_some_and(|r| r.level == Level::MyNumberCard),
+            e: entry_view(e, &p, lang),
+            // Answers only while the entry is being checked: once filed or
+            // cancelled the shared screen shows none.
+            rows: if e.status.is_open() {
+                rows(e, &p, lang)
+            } else {
+                Vec::new()
+            },
             base,
+            card_holder,
+            card_mismatch,
             errors,
         },
     ))
 }
 
-/// The entry behind a second-screen link (the token is an HMAC of the id).
+/// The entry behind a second-screen link (the token is an HMAC of the id);
+/// a filed or cancelled entry's link lapses after ten minutes.
 async fn link_entry(st: &ProceduresState, tenant: &str, id: &str, token: &str) -> AppResult<Entry> {
     if !kernel::secrets::constant_time_eq(token, &entry_token(st, tenant, id)) {
         return Err(AppError::NotFound("assisted_entry"));
     }
-    assisted::get(&st.db, tenant, id).await
+    let e = assisted::get(&st.db, tenant, id).await?;
+    if !e.status.is_open()
+        && e.status != Status::Submitting
+        && kernel::clock::now_ms() - e.updated_at > CLOSED_SCREEN_MS
+    {
+        return Err(AppError::NotFound("assisted_entry"));
+    }
+    Ok(e)
+}
+
+/// A card sign-in started from this entry's screen (and only then).
+fn card_for<'a>(
+    headers: &HeaderMap,
+    who: &'a MaybeResident,
+    id: &str,
+) -> Option<&'a resident::Resident> {
+    let started_here = kernel::auth::cookie(headers, CARD_COOKIE) == Some(id);
+    who.0
+        .as_ref()
+        .filter(|r| started_here && r.level == Level::MyNumberCard)
 }
 
 pub async fn confirm_get(
     State(st): State<ProceduresState>,
     Path((tenant, id, token)): Path<(String, String, String)>,
+    headers: HeaderMap,
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    confirm_page(&st, &tenant, &id, &token, lang, &who, Vec::new()).await
+    let e = link_entry(&st, &tenant, &id, &token).await?;
+    let card = card_for(&headers, &who, &id);
+    // Any other sign-in on the shared screen is ended now.
+    let mut cookies = Vec::new();
+    if who.0.is_some() && (card.is_none() || !e.status.is_open()) {
+        cookies.extend(end_sign_in(&st, &headers).await?);
+    }
+    let card = card.filter(|_| e.status.is_open());
+    let r = confirm_page(&st, &tenant, &e, &token, lang, card, Vec::new()).await?;
+    Ok(with_cookies(r, cookies))
 }
 
 pub async fn confirm_sign(
     State(st): State<ProceduresState>,
     Path((tenant, id, token)): Path<(String, String, String)>,
+    headers: HeaderMap,
     lang: Lang,
     who: MaybeResident,
     Form(f): Form<BTreeMap<String, String>>,
@@ -798,12 +975,39 @@ pub async fn confirm_sign(
             assisted::sign_on_screen(&st.db, &e, version, &sig).await?;
             Ok(Redirect::to(&confirm_path(&tenant, &id, &token)).into_response())
         }
-        _ => confirm_page(&st, &tenant, &id, &token, lang, &who, errors).await,
+        _ => {
+            let card = card_for(&headers, &who, &id);
+            confirm_page(&st, &tenant, &e, &token, lang, card, errors).await
+        }
     }
 }
 
-/// Uses the card the resident just read, then ends that sign-in: the
-/// second screen is shared by everyone who comes to the counter.
+/// Starts reading the card for this entry: any sign-in on the screen is
+/// ended, and the card sign-in that follows is tied to this entry.
+pub async fn confirm_read_card(
+    State(st): State<ProceduresState>,
+    Path((tenant, id, token)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let e = link_entry(&st, &tenant, &id, &token).await?;
+    if !e.status.is_open() {
+        return Err(AppError::Conflict("assisted_entry_state"));
+    }
+    let mut cookies = vec![card_cookie(&st, &tenant, &id, 600)];
+    cookies.extend(end_sign_in(&st, &headers).await?);
+    let back = confirm_path(&tenant, &id, &token);
+    Ok(with_cookies(
+        Redirect::to(&format!(
+            "/t/{tenant}/sign-in?need=my_number_card&return_to={back}"
+        ))
+        .into_response(),
+        cookies,
+    ))
+}
+
+/// Uses the card read for this entry, and ends that sign-in whatever
+/// happens: the second screen is shared by everyone who comes to the
+/// counter.
 pub async fn confirm_card(
     State(st): State<ProceduresState>,
     Path((tenant, id, token)): Path<(String, String, String)>,
@@ -811,22 +1015,19 @@ pub async fn confirm_card(
     who: MaybeResident,
 ) -> AppResult<Response> {
     let e = link_entry(&st, &tenant, &id, &token).await?;
-    let Some(r) = who.0.as_ref().filter(|r| r.level == Level::MyNumberCard) else {
-        return Ok(Redirect::to(&format!(
-            "/t/{tenant}/sign-in?need=my_number_card&return_to={}",
-            confirm_path(&tenant, &id, &token)
-        ))
-        .into_response());
+    let card = card_for(&headers, &who, &id).cloned();
+    let mut cookies = vec![card_cookie(&st, &tenant, "", 0)];
+    cookies.extend(end_sign_in(&st, &headers).await?);
+    let back = confirm_path(&tenant, &id, &token);
+    let r = match card {
+        None => Redirect::to(&back).into_response(),
+        Some(r) => {
+            let p = st.cache.get(&st.db, &tenant, &e.procedure_id).await?;
+            match assisted::apply_card(&st.db, &p, &e, &r).await {
+                Ok(()) => Redirect::to(&back).into_response(),
+                Err(err) => err.into_response(),
+            }
+        }
     };
-    let p = st.cache.get(&st.db, &tenant, &e.procedure_id).await?;
-    assisted::apply_card(&st.db, &p, &e, r).await?;
-    if let Some(v) = kernel::auth::cookie(&headers, resident::RESIDENT_COOKIE) {
-        resident::sign_out(&st.db, v).await?;
-        st.residents.forget(v);
-    }
-    Ok((
-        [(header::SET_COOKIE, resident::clear_cookie_header())],
-        Redirect::to(&confirm_path(&tenant, &id, &token)),
-    )
-        .into_response())
+    Ok(with_cookies(r, cookies))
 }

@@ -5,7 +5,27 @@
 use kernel::audit::{self, AuditEntry};
 use kernel::auth::Clerk;
 use kernel::registry::{RegistryQuery, ResidentRecord, ResidentRegistry};
-use kernel::{AppResult, Db};
+use kernel::{AppError, AppResult, Db, FieldError, Lang};
+
+/// The query with the birth date as the register holds it (ISO), however
+/// it was typed (`1985/9/2`, `昭和60年9月2日`, `S60.9.2`); a date that is
+/// not one is an error naming the field.
+pub fn normalize(q: &RegistryQuery, lang: Lang) -> AppResult<RegistryQuery> {
+    let mut q = q.clone();
+    let typed = q.birth_date.trim().to_string();
+    if !typed.is_empty() {
+        match jp::JpDate::parse(&typed) {
+            Ok(d) => q.birth_date = d.iso(),
+            Err(_) => {
+                return Err(AppError::Validation(vec![FieldError {
+                    field: "birth_date".into(),
+                    message: kernel::i18n::t(lang, "assist.error.birth_date").into(),
+                }]))
+            }
+        }
+    }
+    Ok(q)
+}
 
 /// Searches the register; an empty query finds nobody (and is not logged).
 pub async fn search(
@@ -14,10 +34,12 @@ pub async fn search(
     clerk: &Clerk,
     q: &RegistryQuery,
     purpose: &str,
+    lang: Lang,
 ) -> AppResult<Vec<ResidentRecord>> {
     if q.is_empty() {
         return Ok(Vec::new());
     }
+    let q = &normalize(q, lang)?;
     let found = registry.search(&clerk.tenant, q).await?;
     audit::record(
         db,

@@ -138,6 +138,10 @@ pub fn router(state: ProceduresState) -> Router {
             post(assisted_pages::confirm_card),
         )
         .route(
+            "/t/{tenant}/assist/{id}/{token}/read-card",
+            post(assisted_pages::confirm_read_card),
+        )
+        .route(
             "/t/{tenant}/staff/visits",
             get(visit_pages::list).post(visit_pages::create),
         )

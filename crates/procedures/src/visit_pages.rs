@@ -220,6 +220,7 @@ async fn intake_page(
         staff,
         &state.search,
         "visit",
+        lang,
     )
     .await?;
     let questions = bundle

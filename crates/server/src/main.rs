@@ -421,10 +421,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::start(c).await?;
             let r = server::rekey::run(&app).await?;
             println!(
-                "re-encrypted with key {}: {} applications, {} drafts, {} staff secrets, {} attachments",
+                "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments",
                 app.identity.vault.active_key_id(),
                 r.applications,
                 r.drafts,
+                r.assisted_entries,
                 r.staff,
                 r.attachments
             );

@@ -13,23 +13,33 @@ use crate::App;
 pub struct RekeyReport {
     pub applications: u64,
     pub drafts: u64,
+    /// Assisted entries (書かない窓口): their input and signature.
+    pub assisted_entries: u64,
     pub staff: u64,
     pub attachments: u64,
 }
 
-/// Re-seals the `data` documents of `table` (applications or drafts);
-/// returns how many rows changed.
-async fn reseal_table(db: &kernel::Db, vault: &crypto::Vault, table: &str) -> anyhow::Result<u64> {
+/// Re-seals the JSON documents in `column` of `table` (applications and
+/// drafts: `data`; assisted entries: `input` and `signature`); returns how
+/// many rows changed. Table and column names are constants of this file.
+async fn reseal_table(
+    db: &kernel::Db,
+    vault: &crypto::Vault,
+    table: &str,
+    column: &str,
+) -> anyhow::Result<u64> {
     let mut changed = 0;
-    let rows = sqlx::query(&format!("SELECT tenant, id, data FROM {table}"))
-        .fetch_all(db.read())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT tenant, id, {column} FROM {table} WHERE {column} IS NOT NULL"
+    ))
+    .fetch_all(db.read())
+    .await?;
     for r in rows {
         let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
         let mut v: serde_json::Value = serde_json::from_str(&data)?;
         if crypto::reseal(vault, &tenant, &mut v)? {
             sqlx::query(&format!(
-                "UPDATE {table} SET data = $1 WHERE tenant = $2 AND id = $3 AND data = $4"
+                "UPDATE {table} SET {column} = $1 WHERE tenant = $2 AND id = $3 AND {column} = $4"
             ))
             .bind(v.to_string())
             .bind(&tenant)
@@ -47,8 +57,10 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
     let db = &app.db;
     let vault = db.vault()?.clone();
     let mut report = RekeyReport {
-        applications: reseal_table(db, &vault, "applications").await?,
-        drafts: reseal_table(db, &vault, "drafts").await?,
+        applications: reseal_table(db, &vault, "applications", "data").await?,
+        drafts: reseal_table(db, &vault, "drafts", "data").await?,
+        assisted_entries: reseal_table(db, &vault, "assisted_entries", "input").await?
+            + reseal_table(db, &vault, "assisted_entries", "signature").await?,
         ..Default::default()
     };
     let rows =

@@ -1895,14 +1895,48 @@ fn key_rotation_and_staff_commands() {
             })
     };
     assert_eq!(sealed_with("k1"), 12, "demo staff secrets sealed with k1");
+    // An assisted entry (書かない窓口) with a sealed マイナンバー and signature.
+    let sql = |q: String| {
+        let db = db.clone();
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db)
+                    .await
+                    .unwrap();
+                sqlx::query_scalar::<_, i64>(&q)
+                    .fetch_optional(&mut conn)
+                    .await
+                    .unwrap()
+            })
+    };
+    let v1 = kernel::crypto::Vault::from_specs(&[k1.as_str()]).unwrap();
+    let input = serde_json::json!({"input": {"values": {"applicant_my_number": kernel::crypto::sealed_value(&v1, "122289", "123456789018")}}});
+    let signature =
+        kernel::crypto::sealed_value(&v1, "122289", "{\"strokes\":[[[1.0,1.0],[2.0,2.0]]]}");
+    sql(format!(
+        "INSERT INTO assisted_entries (tenant, id, procedure_id, input, verified, status, signature, signature_method, created_by, created_at, updated_at, version) \
+         VALUES ('122289', 'rekeytest', 'jido-teate', '{input}', '{{}}', 'signed', '{signature}', 'screen', 'staff:clerk', 0, 0, 1)"
+    ));
+    let assisted_with = |kid: &str| {
+        sql(format!(
+            "SELECT COUNT(*) FROM assisted_entries WHERE input LIKE '%mdg1:{kid}:%' AND signature LIKE '%mdg1:{kid}:%'"
+        ))
+        .unwrap()
+    };
+    assert_eq!(assisted_with("k1"), 1);
     // Rotate: new key first, old key still listed.
     let both = format!("{k2},{k1}");
     let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &both)]);
     assert!(
-        ok && out.contains("re-encrypted with key k2") && out.contains("12 staff"),
+        ok && out.contains("re-encrypted with key k2")
+            && out.contains("12 staff")
+            && out.contains("2 assisted-entry values"),
         "{out}"
     );
     assert_eq!((sealed_with("k1"), sealed_with("k2")), (0, 12));
+    assert_eq!((assisted_with("k1"), assisted_with("k2")), (0, 1));
     // Now the old key can go: everything opens with k2 alone.
     let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &k2)]);
     assert!(ok && out.contains("0 staff"), "{out}");

@@ -102,6 +102,21 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A birth date however written; a date that is not one is named.
+    let r = clerk
+        .get(app.url(&api("/registry/residents?birth_date=昭和60年9月2日")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(r).await["residents"][0]["name"], "四街道 花子");
+    let r = clerk
+        .get(app.url(&api("/registry/residents?birth_date=1985-13-40")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = body(r).await;
+    assert_eq!(err["error"]["fields"][0]["field"], "birth_date", "{err}");
     assert!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.search'")
             .await
@@ -381,9 +396,59 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     let id = e["id"].as_str().unwrap().to_string();
     assert_eq!(e["answers"], json!({}));
     let screen = second_screen(&e);
-    // The resident reads the card (development identity provider) on the
-    // second screen and uses it; the screen's sign-in then ends.
-    let resident = app.resident(T, "my_number_card").await;
+    // A sign-in left on the shared screen is not offered for this entry,
+    // and is ended when the screen loads.
+    let stray = app.resident(T, "my_number_card").await;
+    let html = stray
+        .get(app.url(&screen))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains(&format!("{screen}/card\"")),
+        "no stray card offered"
+    );
+    let r = stray
+        .get(app.url(&format!("/t/{T}/account")))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), StatusCode::OK, "the stray sign-in was ended");
+
+    // The resident starts reading the card from this entry's screen
+    // (development identity provider) and uses it; the sign-in then ends.
+    let resident = app.client();
+    let token = app.csrf(&resident, &screen).await;
+    let r = resident
+        .post(app.url(&format!("{screen}/read-card")))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("need=my_number_card"));
+    let token = app.csrf(&resident, &format!("/t/{T}/sign-in")).await;
+    let r = resident
+        .post(app.url(&format!("/t/{T}/sign-in/dev")))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("name", "四街道 花子"),
+            ("address", "千葉県四街道市鹿渡933番地の1"),
+            ("birthdate", "1985-09-02"),
+            ("gender", "female"),
+            ("level", "my_number_card"),
+            ("return_to", screen.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"].to_str().unwrap(), screen);
     let html = resident
         .get(app.url(&screen))
         .send()
@@ -392,7 +457,10 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains(&format!("{screen}/card")), "{html}");
+    assert!(
+        html.contains(&format!("{screen}/card\"")) && html.contains("四街道 花子"),
+        "{html}"
+    );
     let token = app.csrf(&resident, &screen).await;
     let r = resident
         .post(app.url(&format!("{screen}/card")))
@@ -401,10 +469,24 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=0"));
+    let cleared: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("mdg_resident=") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("mdg_assist_card=") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
     let r = resident
         .get(app.url(&format!("/t/{T}/account")))
         .send()
@@ -433,7 +515,36 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     let e = body(put_answers(app, &clerk, &id, &e["version"], answers).await).await;
     assert_eq!(e["status"], "confirming");
     assert_eq!(e["answers"]["applicant"], "四街道 花子");
-    // Signed on paper, confirmed by the clerk; a second confirmation is refused.
+    // Signed on paper: only the printed version can be confirmed.
+    let r = act(app, &clerk, &id, "paper-signature", &e["version"]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        body(r).await["error"]["code"],
+        "MDG-409-assisted_entry_not_printed"
+    );
+    let pdf = |c: &reqwest::Client| {
+        c.get(app.url(&format!("/t/{T}/staff/assist/{id}/application.pdf")))
+            .send()
+    };
+    assert_eq!(pdf(&clerk).await.unwrap().status(), StatusCode::OK);
+    // Changed after printing: print again first.
+    let mut answers = complete_answers();
+    answers["applicant_kana"] = json!("ヨツカイドウ ハナコ");
+    answers["copies"] = json!("3");
+    let e = body(put_answers(app, &clerk, &id, &e["version"], answers).await).await;
+    let r = act(app, &clerk, &id, "paper-signature", &e["version"]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(pdf(&clerk).await.unwrap().status(), StatusCode::OK);
+    // Another department's clerk does not open the desk's entry.
+    let kodomo = app.staff(T, "kodomo").await;
+    assert_eq!(pdf(&kodomo).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let r = kodomo
+        .get(app.url(&api(&format!("/assisted-entries/{id}"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Confirmed by the clerk; a second confirmation is refused.
     let r = act(app, &clerk, &id, "paper-signature", &e["version"]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let e = body(r).await;
@@ -459,6 +570,34 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     assert_eq!(case["channel"], "proxy");
     assert_eq!(case["identity_level"], "my_number_card");
     assert_eq!(case["verified_fields"], json!(["applicant"]));
+    // Once filed, the shared screen shows no answers; ten minutes later the
+    // link no longer opens.
+    let html = resident
+        .get(app.url(&screen))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("四街道　花子") && html.contains(done["receipt_number"].as_str().unwrap()),
+        "{html}"
+    );
+    sqlx::query("UPDATE assisted_entries SET updated_at = updated_at - 660000 WHERE id = $1")
+        .bind(&id)
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    assert_eq!(
+        resident
+            .get(app.url(&screen))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // From a ticket: the entry records it, the start page names it.
     let t = body(

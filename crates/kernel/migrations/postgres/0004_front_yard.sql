@@ -4,8 +4,9 @@
 
 -- An application a clerk fills in for a resident, until it is submitted.
 -- `status`: editing, confirming (on the resident's screen or on paper),
--- signed, submitted, cancelled. `input` (the form as typed) and
--- `signature` (strokes drawn on screen) are sealed: they are personal data.
+-- signed, submitting (a clerk is filing it), submitted, cancelled. In
+-- `input` (the form as typed) every マイナンバー value is sealed, and
+-- `signature` (strokes drawn on screen) is sealed whole.
 -- `verified` (JSON): the fields filled from a My Number card, the identity
 -- level and the resident's pseudonymous subject.
 CREATE TABLE assisted_entries (
@@ -21,6 +22,10 @@ CREATE TABLE assisted_entries (
     signature         TEXT,
     signature_method  TEXT,
     application_id    TEXT,
+    -- The version last printed: a paper signature confirms that content.
+    printed_version   BIGINT,
+    -- The department of the clerk who opened it (the desk).
+    department        TEXT NOT NULL,
     created_by        TEXT NOT NULL,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL,
