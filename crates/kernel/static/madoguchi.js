@@ -135,7 +135,11 @@
         .then(function (html) {
           var fresh = find(new DOMParser().parseFromString(html, 'text/html'));
           if (!fresh) { throw new Error('not on the page'); }
-          if (el.innerHTML !== fresh.innerHTML) { el.innerHTML = fresh.innerHTML; }
+          if (el.innerHTML !== fresh.innerHTML) {
+            el.innerHTML = fresh.innerHTML;
+            // Parts that need a script (the signature pad) set themselves up again.
+            document.dispatchEvent(new CustomEvent('madoguchi:updated', { detail: el }));
+          }
           // Called, absent or done: nothing more to wait for.
           if (!fresh.hasAttribute(attr)) { el.removeAttribute(attr); }
           schedule();
@@ -157,24 +161,14 @@
   });
 }());
 
-// Pages that wait for someone else (the clerk typing on the resident's
-// second screen) reload themselves; without JavaScript a <noscript> meta
-// refresh does the same.
-(function () {
-  'use strict';
-  var el = document.querySelector('[data-reload-after]');
-  if (!el) { return; }
-  var seconds = parseInt(el.getAttribute('data-reload-after'), 10);
-  if (seconds > 0) { setTimeout(function () { location.reload(); }, seconds * 1000); }
-}());
-
 // Signature pad: strokes drawn with finger, pen or mouse are kept as
 // points in a 600 × 200 box and sent in the hidden field as
 // "x,y x,y;x,y …". A clear button starts again. Without JavaScript the
 // page asks the resident to sign the printed application instead.
 (function () {
   'use strict';
-  var pads = document.querySelectorAll('[data-signature-pad]');
+  function setUp(root) {
+  var pads = root.querySelectorAll('[data-signature-pad]:not(.signature-pad--ready)');
   Array.prototype.forEach.call(pads, function (pad) {
     var canvas = pad.querySelector('canvas');
     var field = pad.querySelector('input[type=hidden]');
@@ -231,4 +225,7 @@
     pad.appendChild(clear);
     pad.classList.add('signature-pad--ready');
   });
+  }
+  setUp(document);
+  document.addEventListener('madoguchi:updated', function (e) { setUp(e.detail || document); });
 }());
