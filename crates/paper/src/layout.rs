@@ -93,7 +93,10 @@ impl<'f> Writer<'f> {
             while i < chars.len() {
                 let c = chars[i];
                 let a = self.advance(c, size);
-                if w + a > max && !line.is_empty() && !NO_LINE_START.contains(c) {
+                // Closing punctuation may hang past the margin, but only
+                // by one character.
+                let hang = NO_LINE_START.contains(c) && w <= max;
+                if w + a > max && !line.is_empty() && !hang {
                     // Break a Latin word at its last space on the line.
                     let mut carry = Vec::new();
                     if c.is_ascii_alphanumeric() {
@@ -237,33 +240,49 @@ impl<'f> Writer<'f> {
     fn rows(&mut self, rows: &[(String, String)], width: f32) {
         let label_w = 150.0;
         let pad = 6.0;
+        let line_h = BODY * LEADING;
         for (label, value) in rows {
             let l = self.wrap(label, BODY, label_w - 2.0 * pad);
             let v = self.wrap(value, BODY, width - label_w - 2.0 * pad);
-            let lines = l.len().max(v.len()) as f32;
-            let h = lines * BODY * LEADING + 2.0 * pad - BODY * (LEADING - 1.0);
-            self.need(h);
-            let top = self.y;
-            let bottom = top - h;
-            {
-                let page = self.page();
-                page.set_fill_gray(0.93);
-                page.rect(MARGIN, bottom, label_w, h).fill_nonzero();
-                page.set_stroke_gray(0.35);
-                page.set_line_width(0.6);
-                page.rect(MARGIN, bottom, label_w, h).stroke();
-                page.rect(MARGIN + label_w, bottom, width - label_w, h)
-                    .stroke();
+            let total = l.len().max(v.len());
+            // A row taller than what is left of the page continues on the
+            // next one (nothing is drawn past the bottom margin).
+            let mut start = 0;
+            while start < total {
+                let room = ((self.y - (MARGIN + 20.0) - 2.0 * pad + BODY * (LEADING - 1.0))
+                    / line_h)
+                    .floor()
+                    .max(0.0) as usize;
+                if room == 0 || (start == 0 && room < total.min(3)) {
+                    self.new_page();
+                    continue;
+                }
+                let end = total.min(start + room);
+                let n = (end - start) as f32;
+                let h = n * line_h + 2.0 * pad - BODY * (LEADING - 1.0);
+                let top = self.y;
+                let bottom = top - h;
+                {
+                    let page = self.page();
+                    page.set_fill_gray(0.93);
+                    page.rect(MARGIN, bottom, label_w, h).fill_nonzero();
+                    page.set_stroke_gray(0.35);
+                    page.set_line_width(0.6);
+                    page.rect(MARGIN, bottom, label_w, h).stroke();
+                    page.rect(MARGIN + label_w, bottom, width - label_w, h)
+                        .stroke();
+                }
+                for (i, line) in l.iter().enumerate().take(end).skip(start) {
+                    let y = top - pad - BODY - (i - start) as f32 * line_h + BODY * 0.12;
+                    self.show(MARGIN + pad, y, BODY, 0.0, line);
+                }
+                for (i, line) in v.iter().enumerate().take(end).skip(start) {
+                    let y = top - pad - BODY - (i - start) as f32 * line_h + BODY * 0.12;
+                    self.show(MARGIN + label_w + pad, y, BODY, 0.0, line);
+                }
+                self.y = bottom;
+                start = end;
             }
-            for (i, line) in l.iter().enumerate() {
-                let y = top - pad - BODY - i as f32 * BODY * LEADING + BODY * 0.12;
-                self.show(MARGIN + pad, y, BODY, 0.0, line);
-            }
-            for (i, line) in v.iter().enumerate() {
-                let y = top - pad - BODY - i as f32 * BODY * LEADING + BODY * 0.12;
-                self.show(MARGIN + label_w + pad, y, BODY, 0.0, line);
-            }
-            self.y = bottom;
         }
     }
 
@@ -418,6 +437,30 @@ mod tests {
         assert_eq!(lines, vec!["あいうえお、", "かきくけこ"]);
         let lines = w.wrap("hello world again", 10.0, w.width("hello world ag", 10.0));
         assert_eq!(lines, vec!["hello world", "again"]);
+    }
+
+    #[test]
+    fn long_rows_continue_on_the_next_page() {
+        let Some(font) = font() else { return };
+        let long = "長い回答の文章です。".repeat(300);
+        let doc = Document {
+            title: "t".into(),
+            lang: "ja".into(),
+            footer: "f".into(),
+            blocks: vec![Block::Rows(vec![("内容".into(), long.clone())])],
+        };
+        let face = ttf_parser::Face::parse(&font.data, 0).unwrap();
+        let mut w = Writer::new(face, String::new());
+        for b in &doc.blocks {
+            w.block(b);
+        }
+        assert!(w.pages.len() >= 3, "{} pages", w.pages.len());
+        // Every line was laid out, each above the bottom margin.
+        assert!(w.y >= MARGIN);
+        assert!(render(&font, &doc).is_ok());
+        // A run of closing punctuation still breaks.
+        let lines = w.wrap(&"、".repeat(200), 10.0, 100.0);
+        assert!(lines.len() > 10, "{}", lines.len());
     }
 
     #[test]
