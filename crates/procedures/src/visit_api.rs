@@ -120,6 +120,19 @@ pub async fn create(
         .to_string();
     crate::intake::check_idempotency_key(&key, lang)?;
     let b: VisitBody = parse_json(&body)?;
+    // Answers are yes/no: anything but true or false is named as such.
+    let not_bool: Vec<kernel::FieldError> = b
+        .answers
+        .iter()
+        .filter(|(_, v)| !v.is_boolean() && !v.is_null())
+        .map(|(k, _)| kernel::FieldError {
+            field: format!("answers.{k}"),
+            message: kernel::i18n::tf(lang, "visit.error.answer_not_bool", &[("code", k)]),
+        })
+        .collect();
+    if !not_bool.is_empty() {
+        return Err(kernel::AppError::Validation(not_bool));
+    }
     let input = VisitInput {
         life_event: b.life_event,
         answers: b

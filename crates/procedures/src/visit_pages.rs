@@ -17,7 +17,7 @@ use kernel::i18n::{self, Lang};
 use kernel::registry::RegistryQuery;
 use kernel::tenant::{LifeEventBundle, TenantProfile};
 use kernel::web::{render_status, tenant_page, FormErrors, Page};
-use kernel::{AppError, AppResult, Db};
+use kernel::{AppError, AppResult, Db, FieldError};
 use serde::Deserialize;
 
 use crate::routes::ProceduresState;
@@ -421,6 +421,13 @@ pub async fn preview(
         .await?;
     }
     let planned = visits::plan(&st.db, &st.cache, &t, &req.bundle, &req.answers).await?;
+    if planned.is_empty() {
+        let e = vec![FieldError {
+            field: "life_event".into(),
+            message: i18n::t(lang, "visit.error.nothing_to_open").into(),
+        }];
+        return intake_page(&st, &staff, lang, &state, FormErrors(e)).await;
+    }
     let tr = |k: &str| i18n::t(lang, k).to_string();
     let mut rows = vec![
         Row {
@@ -532,7 +539,7 @@ pub async fn create(
         Err(e) => return Err(e),
     };
     let planned = visits::plan(&st.db, &st.cache, &t, &req.bundle, &req.answers).await?;
-    let r = visits::open(
+    let r = match visits::open(
         &st.db,
         &st.committer,
         &staff,
@@ -541,7 +548,19 @@ pub async fn create(
         &state.key,
         lang,
     )
-    .await?;
+    .await
+    {
+        Ok(r) => r,
+        // Shown on the intake page with what was entered (nothing written).
+        Err(AppError::Validation(mut e)) => {
+            for x in e.iter_mut().filter(|x| x.field == "Idempotency-Key") {
+                x.field = "life_event".into();
+                x.message = i18n::t(lang, "visit.error.form_expired").into();
+            }
+            return intake_page(&st, &staff, lang, &state, FormErrors(e)).await;
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Redirect::to(&format!("/t/{}/staff/visits/{}?new=1", t.code, r.id())).into_response())
 }
 
@@ -728,7 +747,11 @@ pub async fn list(
     use kernel::auth::Proof;
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     let items = visits::recent(&st.db, &staff).await?;
-    let today = kernel::clock::to_jst(kernel::clock::now_ms()).date();
+    // Midnight JST today, in the store's milliseconds.
+    let today_start = {
+        let now = kernel::clock::to_jst(kernel::clock::now_ms());
+        now.replace_time(time::Time::MIDNIGHT).unix_timestamp() * 1000
+    };
     let page = tenant_page(
         lang,
         &t,
@@ -740,10 +763,7 @@ pub async fn list(
         StatusCode::OK,
         &ListPage {
             page,
-            today: items
-                .iter()
-                .filter(|v| kernel::clock::to_jst(v.created_at).date() == today)
-                .count(),
+            today: visits::count_since(&st.db, &staff, today_start).await? as usize,
             rows: items
                 .iter()
                 .map(|v| ListRow {

@@ -693,6 +693,42 @@ pub struct VisitSummary {
 pub const LIST_LIMIT: i64 = 100;
 
 /// The latest visits this member of staff may see, newest first; audited.
+/// `AND …` limiting visits to those the member of staff may see (their
+/// desk's, or with a case in a department they see), with its arguments
+/// after the tenant's.
+fn visible_filter(staff: &CaseWorker, args: &mut Vec<String>) -> String {
+    match staff.visible_departments() {
+        None => String::new(),
+        Some(departments) => {
+            let marks: Vec<String> = departments
+                .iter()
+                .map(|d| {
+                    args.push(d.to_string());
+                    format!("${}", args.len())
+                })
+                .collect();
+            let list = marks.join(", ");
+            format!(
+                " AND (v.department IN ({list}) OR EXISTS (SELECT 1 FROM visit_items i WHERE i.tenant = v.tenant AND i.visit_id = v.id AND i.department IN ({list})))"
+            )
+        }
+    }
+}
+
+/// How many visits the member of staff may see were opened since `since`.
+pub async fn count_since(db: &Db, staff: &CaseWorker, since: i64) -> AppResult<i64> {
+    // $1 tenant, $2 since, then the departments.
+    let mut args = vec![staff.tenant.clone(), String::new()];
+    let filter = visible_filter(staff, &mut args);
+    let sql =
+        format!("SELECT COUNT(*) FROM visits v WHERE v.tenant = $1 AND v.created_at >= $2{filter}");
+    let mut q = sqlx::query(&sql).bind(staff.tenant.as_str()).bind(since);
+    for a in &args[2..] {
+        q = q.bind(a.as_str());
+    }
+    Ok(q.fetch_one(db.read()).await?.get::<i64, _>(0))
+}
+
 pub async fn recent(db: &Db, staff: &CaseWorker) -> AppResult<Vec<VisitSummary>> {
     let mut sql = String::from(
         "SELECT v.id, v.life_event, v.resident_name, v.resident_kana, v.created_at,
@@ -702,19 +738,7 @@ pub async fn recent(db: &Db, staff: &CaseWorker) -> AppResult<Vec<VisitSummary>>
          FROM visits v WHERE v.tenant = $1",
     );
     let mut args: Vec<String> = vec![staff.tenant.clone()];
-    if let Some(departments) = staff.visible_departments() {
-        let marks: Vec<String> = departments
-            .iter()
-            .map(|d| {
-                args.push(d.to_string());
-                format!("${}", args.len())
-            })
-            .collect();
-        let list = marks.join(", ");
-        sql.push_str(&format!(
-            " AND (v.department IN ({list}) OR EXISTS (SELECT 1 FROM visit_items i WHERE i.tenant = v.tenant AND i.visit_id = v.id AND i.department IN ({list})))"
-        ));
-    }
+    sql.push_str(&visible_filter(staff, &mut args));
     sql.push_str(&format!(
         " ORDER BY v.created_at DESC, v.id LIMIT {LIST_LIMIT}"
     ));

@@ -391,6 +391,15 @@ async fn bad_input_writes_nothing(app: &TestApp) {
         (
             {
                 let mut b = moving_in(true, false);
+                b["answers"]["joins_nhi"] = json!("yes");
+                b
+            },
+            "answers.joins_nhi",
+            "true（はい）か false（いいえ）",
+        ),
+        (
+            {
+                let mut b = moving_in(true, false);
                 b["identity_check"] = json!({});
                 b
             },
