@@ -414,7 +414,8 @@ pub fn parse_period(from: Option<&str>, to: Option<&str>, today: Date) -> AppRes
 
 /// The history as CSV for open data: UTF-8 with a byte order mark (Excel
 /// reads it as UTF-8), one row per day, hour and counter with tickets,
-/// no personal data and no ticket ids. Columns: docs/COUNTER.md.
+/// no personal data and no ticket ids; waits only where at least
+/// [`MIN_TICKETS`] people were called. Columns: docs/COUNTER.md.
 pub fn csv(t: &TenantProfile, rows: &[HourStats]) -> AppResult<Vec<u8>> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
@@ -425,7 +426,10 @@ pub fn csv(t: &TenantProfile, rows: &[HourStats]) -> AppResult<Vec<u8>> {
             .collect();
         w.write_record(&header).map_err(anyhow::Error::from)?;
         for h in rows {
-            let mean = (h.called > 0).then(|| minutes_1dp(h.wait_sum_ms / h.called));
+            // Waits of fewer than MIN_TICKETS people are left blank: one
+            // person's wait at, say, the おくやみ counter is about them.
+            let shown = h.called >= MIN_TICKETS;
+            let mean = shown.then(|| minutes_1dp(h.wait_sum_ms / h.called));
             w.write_record([
                 t.code.as_str().to_string(),
                 t.name.ja().to_string(),
@@ -438,7 +442,10 @@ pub fn csv(t: &TenantProfile, rows: &[HourStats]) -> AppResult<Vec<u8>> {
                 h.called.to_string(),
                 h.done.to_string(),
                 mean.unwrap_or_default(),
-                h.wait_max_ms.map(minutes_1dp).unwrap_or_default(),
+                h.wait_max_ms
+                    .filter(|_| shown)
+                    .map(minutes_1dp)
+                    .unwrap_or_default(),
             ])
             .map_err(anyhow::Error::from)?;
         }
@@ -485,6 +492,18 @@ mod tests {
             wait_sum_ms: called * mean_min * 60_000,
             wait_max_ms: Some(mean_min * 2 * 60_000),
         }
+    }
+
+    #[test]
+    fn csv_leaves_out_waits_of_fewer_than_three() {
+        let t: TenantProfile =
+            serde_json::from_str(include_str!("../../../data/demo/122289/tenant.json")).unwrap();
+        let d = date!(2026 - 06 - 01);
+        let out = csv(&t, &[stats(d, 9, "c2", 2, 10), stats(d, 10, "c2", 3, 10)]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with(",3,2,2,,"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",4,3,3,10.0,20.0"), "{}", lines[2]);
     }
 
     #[test]
