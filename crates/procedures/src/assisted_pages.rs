@@ -23,15 +23,7 @@ use crate::model::StoredProcedure;
 use crate::routes::ProceduresState;
 use crate::view::{self, AnswerRow, FieldView};
 
-fn staff_page(
-    lang: Lang,
-    t: &kernel::tenant::TenantProfile,
-    clerk: &Clerk,
-    title: String,
-    path: String,
-) -> Page {
-    tenant_page(lang, t, title, path).for_staff(clerk)
-}
+use crate::staff_pages::staff_page;
 
 /// Register reads are personal data: each search and each record used is
 /// in the audit log.
@@ -53,7 +45,7 @@ async fn audit_registry(
 
 // ------------------------------------------------------------ start page
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct StartQuery {
     #[serde(default)]
     procedure: String,
@@ -282,18 +274,11 @@ pub async fn start_get(
 #[derive(Deserialize)]
 pub struct StartForm {
     #[serde(default)]
-    procedure: String,
-    #[serde(default)]
     registry_id: String,
-    #[serde(default)]
-    ticket: String,
-    /// The search the clerk came from, shown again if something is wrong.
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kana: String,
-    #[serde(default)]
-    birth_date: String,
+    /// The procedure, ticket and the search the clerk came from (shown
+    /// again if something is wrong).
+    #[serde(flatten)]
+    q: StartQuery,
 }
 
 /// Opens an entry for the chosen procedure (and resident, if found in the
@@ -305,20 +290,21 @@ pub async fn start_post(
     lang: Lang,
     Form(f): Form<StartForm>,
 ) -> AppResult<Response> {
-    let e = start_entry(&st, &clerk, &f.procedure, &f.registry_id, &f.ticket, lang).await;
+    let e = start_entry(
+        &st,
+        &clerk,
+        &f.q.procedure,
+        &f.registry_id,
+        &f.q.ticket,
+        lang,
+    )
+    .await;
     match e {
         Ok(entry) => Ok(
             Redirect::to(&format!("/t/{}/staff/assist/{}", clerk.tenant, entry.id)).into_response(),
         ),
         Err(AppError::Validation(errs)) => {
-            let q = StartQuery {
-                procedure: f.procedure,
-                ticket: f.ticket,
-                name: f.name,
-                kana: f.kana,
-                birth_date: f.birth_date,
-            };
-            start_page(&st, &clerk, lang, &q, kernel::web::FormErrors(errs)).await
+            start_page(&st, &clerk, lang, &f.q, kernel::web::FormErrors(errs)).await
         }
         Err(e) => Err(e),
     }

@@ -25,7 +25,7 @@ use crate::view::{self, AnswerRow};
 use crate::workflow::{self, Action, Status};
 use kernel::web::tenant_page;
 
-fn staff_page(
+pub(crate) fn staff_page(
     lang: Lang,
     t: &kernel::tenant::TenantProfile,
     staff: &Staff,

@@ -380,6 +380,24 @@ struct PreviewPage {
 
 /// The review: everything checked, the procedures that will be opened
 /// shown, nothing written. "Change" shows the form again as it was.
+/// The intake as typed, checked; or the intake page again with what is
+/// wrong (nothing written).
+async fn checked(
+    st: &ProceduresState,
+    staff: &Clerk,
+    t: &TenantProfile,
+    state: &FormState,
+    lang: Lang,
+) -> AppResult<Result<visits::VisitRequest, Response>> {
+    match visits::check(t, st.registry.0.as_ref(), &state.input(), Names::Form, lang).await {
+        Ok(r) => Ok(Ok(r)),
+        Err(AppError::Validation(e)) => Ok(Err(
+            intake_page(st, staff, lang, state, FormErrors(e)).await?
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn preview(
     State(st): State<ProceduresState>,
     staff: Clerk,
@@ -391,20 +409,9 @@ pub async fn preview(
         return intake_page(&st, &staff, lang, &state, FormErrors::default()).await;
     }
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
-    let req = match visits::check(
-        &t,
-        st.registry.0.as_ref(),
-        &state.input(),
-        Names::Form,
-        lang,
-    )
-    .await
-    {
+    let req = match checked(&st, &staff, &t, &state, lang).await? {
         Ok(r) => r,
-        Err(AppError::Validation(e)) => {
-            return intake_page(&st, &staff, lang, &state, FormErrors(e)).await
-        }
-        Err(e) => return Err(e),
+        Err(page) => return Ok(page),
     };
     if let Some(r) = &req.resident.record {
         // The review shows the register's record: personal data read.
@@ -523,20 +530,9 @@ pub async fn create(
 ) -> AppResult<Response> {
     let state = FormState::from_form(&f);
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
-    let req = match visits::check(
-        &t,
-        st.registry.0.as_ref(),
-        &state.input(),
-        Names::Form,
-        lang,
-    )
-    .await
-    {
+    let req = match checked(&st, &staff, &t, &state, lang).await? {
         Ok(r) => r,
-        Err(AppError::Validation(e)) => {
-            return intake_page(&st, &staff, lang, &state, FormErrors(e)).await
-        }
-        Err(e) => return Err(e),
+        Err(page) => return Ok(page),
     };
     let planned = visits::plan(&st.db, &st.cache, &t, &req.bundle, &req.answers).await?;
     let r = match visits::open(

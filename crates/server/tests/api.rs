@@ -1916,8 +1916,8 @@ fn key_rotation_and_staff_commands() {
     let signature =
         kernel::crypto::sealed_value(&v1, "122289", "{\"strokes\":[[[1.0,1.0],[2.0,2.0]]]}");
     sql(format!(
-        "INSERT INTO assisted_entries (tenant, id, procedure_id, input, verified, status, signature, signature_method, created_by, created_at, updated_at, version) \
-         VALUES ('122289', 'rekeytest', 'jido-teate', '{input}', '{{}}', 'signed', '{signature}', 'screen', 'staff:clerk', 0, 0, 1)"
+        "INSERT INTO assisted_entries (tenant, id, procedure_id, input, verified, status, signature, signature_method, department, created_by, created_at, updated_at, version) \
+         VALUES ('122289', 'rekeytest', 'jido-teate', '{input}', '{{}}', 'signed', '{signature}', 'screen', 'madoguchi', 'staff:clerk', 0, 0, 1)"
     ));
     let assisted_with = |kid: &str| {
         sql(format!(
