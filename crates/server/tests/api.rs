@@ -1895,7 +1895,8 @@ fn key_rotation_and_staff_commands() {
             })
     };
     assert_eq!(sealed_with("k1"), 12, "demo staff secrets sealed with k1");
-    // An assisted entry (書かない窓口) with a sealed マイナンバー and signature.
+    // A filed assisted entry (書かない窓口) with a sealed マイナンバー and
+    // signature (filed: housekeeping keeps it).
     let sql = |q: String| {
         let db = db.clone();
         tokio::runtime::Runtime::new()
@@ -1916,8 +1917,8 @@ fn key_rotation_and_staff_commands() {
     let signature =
         kernel::crypto::sealed_value(&v1, "122289", "{\"strokes\":[[[1.0,1.0],[2.0,2.0]]]}");
     sql(format!(
-        "INSERT INTO assisted_entries (tenant, id, procedure_id, input, verified, status, signature, signature_method, department, created_by, created_at, updated_at, version) \
-         VALUES ('122289', 'rekeytest', 'jido-teate', '{input}', '{{}}', 'signed', '{signature}', 'screen', 'madoguchi', 'staff:clerk', 0, 0, 1)"
+        "INSERT INTO assisted_entries (tenant, id, procedure_id, input, verified, status, signature, signature_method, application_id, department, created_by, created_at, updated_at, version) \
+         VALUES ('122289', 'rekeytest', 'jido-teate', '{input}', '{{}}', 'submitted', '{signature}', 'screen', '202600000012', 'madoguchi', 'staff:clerk', 0, 0, 1)"
     ));
     let assisted_with = |kid: &str| {
         sql(format!(
