@@ -126,6 +126,9 @@ pub struct LifeEventItem {
     /// procedure's department (if it has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<String>,
+    /// By when it must be done, as the law says (e.g. 転入届: 14日以内).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Text>,
 }
 
 impl LifeEventItem {

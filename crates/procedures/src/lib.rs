@@ -19,6 +19,7 @@ pub mod workflow;
 mod api;
 mod assisted_api;
 mod assisted_pages;
+mod navi;
 mod pages;
 mod staff_pages;
 mod view;

@@ -9,7 +9,7 @@ use kernel::Db;
 
 use crate::applications::Links;
 use crate::committer::Committer;
-use crate::{api, assisted_api, assisted_pages, pages, staff_pages, visit_api, visit_pages};
+use crate::{api, assisted_api, assisted_pages, navi, pages, staff_pages, visit_api, visit_pages};
 
 #[derive(Clone, FromRef)]
 pub struct ProceduresState {
@@ -39,6 +39,9 @@ pub fn router(state: ProceduresState) -> Router {
     let html = Router::new()
         .route("/t/{tenant}", get(pages::tenant_home))
         .route("/t/{tenant}/procedures", get(pages::procedure_list))
+        .route("/t/{tenant}/navi", get(navi::index))
+        .route("/t/{tenant}/navi/{code}", get(navi::questions))
+        .route("/t/{tenant}/navi/{code}/result", get(navi::result))
         .route("/t/{tenant}/procedures/{id}", get(pages::procedure_detail))
         .route(
             "/t/{tenant}/procedures/{id}/apply",
@@ -179,6 +182,7 @@ pub fn router(state: ProceduresState) -> Router {
             get(api::my_case).put(api::my_resubmit),
         )
         .route("/api/v1/t/{tenant}/kpi", get(api::kpi))
+        .route("/api/v1/t/{tenant}/navi/{code}", get(navi::api))
         .route(
             "/api/v1/t/{tenant}/staff/registry/residents",
             get(assisted_api::registry_search),

@@ -1,0 +1,331 @@
+//! 手続ナビ (迷わない窓口): for a life event, a few yes/no questions lead
+//! to the resident's own list of procedures: online or at which counter,
+//! what to bring, the fee and the deadline. The questions and procedures
+//! are the tenant's life-event bundles (the same data the one-stop desk
+//! uses), so the desk and the resident see the same list.
+//!
+//! The answers travel only in the URL (`?has_children=yes&…`): the result
+//! can be printed or shared as a link, and nothing about the resident is
+//! stored on the server.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use kernel::i18n::{self, Lang};
+use kernel::tenant::{LifeEventBundle, TenantProfile};
+use kernel::web::{render, render_status, tenant_page, Page};
+use kernel::{AppError, AppResult, FieldError};
+use serde_json::{json, Value};
+
+use crate::routes::ProceduresState;
+use crate::visits;
+
+/// The answers of a questionnaire as the URL carries them: `yes` or `no`
+/// for each question, all required. Other parameters are ignored (`lang`).
+fn answers_of(
+    bundle: &LifeEventBundle,
+    query: &BTreeMap<String, String>,
+    lang: Lang,
+) -> Result<BTreeMap<String, bool>, Vec<FieldError>> {
+    let mut answers = BTreeMap::new();
+    let mut errors = Vec::new();
+    for q in &bundle.questions {
+        match query.get(&q.code).map(|v| v.trim()) {
+            Some("yes") => {
+                answers.insert(q.code.clone(), true);
+            }
+            Some("no") => {
+                answers.insert(q.code.clone(), false);
+            }
+            _ => errors.push(FieldError {
+                field: q.code.clone(),
+                message: i18n::tf(lang, "navi.error.answer", &[("question", q.text.get(lang))]),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
+}
+
+fn bundle<'a>(t: &'a TenantProfile, code: &str) -> AppResult<&'a LifeEventBundle> {
+    t.life_events
+        .iter()
+        .find(|b| b.code == code)
+        .ok_or(AppError::NotFound("life_event"))
+}
+
+/// One procedure of the resident's list.
+pub struct Step {
+    pub id: String,
+    pub name: String,
+    pub online: bool,
+    pub place: String,
+    pub documents: Vec<String>,
+    pub fee: String,
+    pub deadline: String,
+}
+
+async fn steps(
+    st: &ProceduresState,
+    t: &TenantProfile,
+    b: &LifeEventBundle,
+    answers: &BTreeMap<String, bool>,
+    lang: Lang,
+) -> AppResult<Vec<Step>> {
+    let planned = visits::plan(&st.db, &st.cache, t, b, answers).await?;
+    let applying: Vec<_> = b
+        .items
+        .iter()
+        .filter(|i| i.applies(|q| answers.get(q).copied().unwrap_or(false)))
+        .collect();
+    Ok(planned
+        .iter()
+        .zip(applying)
+        .map(|(p, item)| {
+            let proc_ = &p.procedure.procedure;
+            let department = t.departments.iter().find(|d| d.code == proc_.department);
+            let mut place = department
+                .map(|d| d.name.get(lang).to_string())
+                .unwrap_or_default();
+            if let Some(c) = &p.counter {
+                place = format!("{place} {}", c.name.get(lang));
+            }
+            if let Some(loc) = department.and_then(|d| d.location.as_ref()) {
+                place = format!("{place}（{}）", loc.get(lang));
+            }
+            Step {
+                id: proc_.id.clone(),
+                name: proc_.name.get(lang).to_string(),
+                online: proc_.channels.online(),
+                place,
+                documents: proc_
+                    .documents
+                    .iter()
+                    .map(|d| d.get(lang).to_string())
+                    .collect(),
+                fee: proc_.fee_display(),
+                deadline: item
+                    .deadline
+                    .as_ref()
+                    .map(|d| d.get(lang).to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- pages
+
+#[derive(Template)]
+#[template(path = "navi_index.html")]
+struct IndexPage {
+    page: Page,
+    events: Vec<(String, String, String)>,
+}
+
+pub async fn index(
+    State(st): State<ProceduresState>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &tenant).await?;
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::t(lang, "navi.title"),
+        format!("/t/{tenant}/navi"),
+    )
+    .crumb(t.name.get(lang), format!("/t/{tenant}"));
+    Ok(render(&IndexPage {
+        events: t
+            .life_events
+            .iter()
+            .map(|b| {
+                (
+                    b.code.clone(),
+                    b.name.get(lang).to_string(),
+                    b.description
+                        .as_ref()
+                        .map(|d| d.get(lang).to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        page,
+    }))
+}
+
+struct QuestionView {
+    code: String,
+    text: String,
+    hint: String,
+    yes: bool,
+    no: bool,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "navi_questions.html")]
+struct QuestionsPage {
+    page: Page,
+    code: String,
+    questions: Vec<QuestionView>,
+    errors: Vec<FieldError>,
+}
+
+fn questions_page(
+    t: &TenantProfile,
+    b: &LifeEventBundle,
+    query: &BTreeMap<String, String>,
+    errors: Vec<FieldError>,
+    lang: Lang,
+) -> Response {
+    let tenant = t.code.as_str();
+    let page = tenant_page(
+        lang,
+        t,
+        b.name.get(lang).to_string(),
+        format!("/t/{tenant}/navi/{}", b.code),
+    )
+    .crumb(t.name.get(lang), format!("/t/{tenant}"))
+    .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"))
+    .with_errors(!errors.is_empty());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_status(
+        status,
+        &QuestionsPage {
+            page,
+            code: b.code.clone(),
+            questions: b
+                .questions
+                .iter()
+                .map(|q| QuestionView {
+                    code: q.code.clone(),
+                    text: q.text.get(lang).to_string(),
+                    hint: q
+                        .hint
+                        .as_ref()
+                        .map(|h| h.get(lang).to_string())
+                        .unwrap_or_default(),
+                    yes: query.get(&q.code).map(String::as_str) == Some("yes"),
+                    no: query.get(&q.code).map(String::as_str) == Some("no"),
+                    error: errors
+                        .iter()
+                        .find(|e| e.field == q.code)
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            errors,
+        },
+    )
+}
+
+pub async fn questions(
+    State(st): State<ProceduresState>,
+    Path((tenant, code)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &tenant).await?;
+    let b = bundle(&t, &code)?;
+    Ok(questions_page(&t, b, &query, Vec::new(), lang))
+}
+
+#[derive(Template)]
+#[template(path = "navi_result.html")]
+struct ResultPage {
+    page: Page,
+    answered: Vec<(String, String)>,
+    steps: Vec<Step>,
+    /// The questions page with these answers, to change them.
+    change: String,
+}
+
+fn query_string(answers: &BTreeMap<String, bool>) -> String {
+    answers
+        .iter()
+        .map(|(k, v)| format!("{k}={}", if *v { "yes" } else { "no" }))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn result(
+    State(st): State<ProceduresState>,
+    Path((tenant, code)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&st.db, &tenant).await?;
+    let b = bundle(&t, &code)?;
+    let answers = match answers_of(b, &query, lang) {
+        Ok(a) => a,
+        Err(errors) => return Ok(questions_page(&t, b, &query, errors, lang)),
+    };
+    let steps = steps(&st, &t, b, &answers, lang).await?;
+    let qs = query_string(&answers);
+    let page = tenant_page(
+        lang,
+        &t,
+        i18n::tf(lang, "navi.result_title", &[("event", b.name.get(lang))]),
+        format!("/t/{tenant}/navi/{code}/result"),
+    )
+    .crumb(t.name.get(lang), format!("/t/{tenant}"))
+    .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"));
+    Ok(render(&ResultPage {
+        page,
+        answered: b
+            .questions
+            .iter()
+            .map(|q| {
+                let yes = answers.get(&q.code).copied().unwrap_or(false);
+                (
+                    q.text.get(lang).to_string(),
+                    i18n::t(lang, if yes { "navi.yes" } else { "navi.no" }).to_string(),
+                )
+            })
+            .collect(),
+        change: format!("/t/{tenant}/navi/{code}?{qs}"),
+        steps,
+    }))
+}
+
+/// The same as JSON: `GET /api/v1/t/{tenant}/navi/{code}?question=yes|no…`.
+pub async fn api(
+    State(st): State<ProceduresState>,
+    Path((tenant, code)): Path<(String, String)>,
+    Query(query): Query<BTreeMap<String, String>>,
+    lang: Lang,
+) -> AppResult<Json<Value>> {
+    let t = kernel::tenant::load(&st.db, &tenant).await?;
+    let b = bundle(&t, &code)?;
+    let answers = answers_of(b, &query, lang).map_err(AppError::Validation)?;
+    let steps = steps(&st, &t, b, &answers, lang).await?;
+    Ok(Json(json!({
+        "life_event": b.code,
+        "name": b.name.get(lang),
+        "answers": answers,
+        "procedures": steps.iter().map(|s| json!({
+            "id": s.id,
+            "name": s.name,
+            "online": s.online,
+            "apply_url": s.online.then(|| format!("/t/{tenant}/procedures/{}/apply", s.id)),
+            "place": s.place,
+            "documents": s.documents,
+            "fee": s.fee,
+            "deadline": s.deadline,
+        })).collect::<Vec<_>>(),
+        "share_url": format!("/t/{tenant}/navi/{code}/result?{}", query_string(&answers)),
+    })))
+}
