@@ -24,6 +24,14 @@ impl BoardEvent {
     }
 }
 
+/// The whole board of a tenant as a frame, with when it was computed (a
+/// page ignores counts older than those it shows).
+async fn board_frame(db: &kernel::Db, tenant: &str) -> kernel::AppResult<axum::body::Bytes> {
+    let at = kernel::clock::now_ms();
+    let board = crate::queue::board(db, tenant, at).await?;
+    Ok(BoardEvent::board(&serde_json::json!({"counters": board, "called": null, "at": at})).frame)
+}
+
 #[derive(Clone, Default)]
 pub struct Events {
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<BoardEvent>>>>,
@@ -55,17 +63,13 @@ impl Events {
                     d.drain().collect()
                 };
                 for tenant in tenants {
-                    let at = kernel::clock::now_ms();
-                    match crate::queue::board(&db, &tenant, at).await {
-                        Ok(board) => {
-                            let json =
-                                serde_json::json!({"counters": board, "called": null, "at": at});
-                            let ev = BoardEvent::board(&json);
-                            e.snapshots.lock().await.insert(
-                                tenant.clone(),
-                                (std::time::Instant::now(), ev.frame.clone()),
-                            );
-                            e.publish(&tenant, ev);
+                    match board_frame(&db, &tenant).await {
+                        Ok(frame) => {
+                            e.snapshots
+                                .lock()
+                                .await
+                                .insert(tenant.clone(), (std::time::Instant::now(), frame.clone()));
+                            e.publish(&tenant, BoardEvent { frame });
                         }
                         Err(err) => tracing::warn!(error = %err, tenant, "board refresh failed"),
                     }
@@ -93,11 +97,7 @@ impl Events {
         }
         // Checked when computing, not for every viewer.
         kernel::tenant::load(db, tenant).await?;
-        let at = kernel::clock::now_ms();
-        let board = crate::queue::board(db, tenant, at).await?;
-        let frame =
-            BoardEvent::board(&serde_json::json!({"counters": board, "called": null, "at": at}))
-                .frame;
+        let frame = board_frame(db, tenant).await?;
         map.insert(
             tenant.to_string(),
             (std::time::Instant::now(), frame.clone()),

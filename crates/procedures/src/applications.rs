@@ -698,12 +698,18 @@ pub async fn outbox(db: &Db, tenant: &str) -> AppResult<Vec<OutboxMail>> {
 /// the answers, moves the case back to 審査中, records history and audit.
 /// The correction form shows a stored マイナンバー masked (whoever holds the
 /// link must not read it); sent back unchanged, the stored number stands.
+/// A value that is not a valid number (typed, not yet checked) is hidden
+/// whole: a number with a typo is still someone's number.
 pub fn mask_my_numbers(form: &FormDef, input: &mut RawInput) {
     for f in form.fields.iter().filter(|f| f.kind == FieldType::MyNumber) {
-        if let Some(v) = input.values.get_mut(&f.name) {
-            if let Ok(n) = jp::MyNumber::parse(v) {
-                *v = n.masked();
-            }
+        if let Some(v) = input
+            .values
+            .get_mut(&f.name)
+            .filter(|v| !v.trim().is_empty())
+        {
+            *v = jp::MyNumber::parse(v)
+                .map(|n| n.masked())
+                .unwrap_or_else(|_| "************".into());
         }
     }
 }

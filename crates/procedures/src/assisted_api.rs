@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 
 use crate::api::parse_json;
 use crate::assisted::{self, Entry, Signature};
-use crate::assisted_pages::{entry_token, load_for_staff, start_entry};
-use crate::form::{FieldType, FormDef, RawInput};
+use crate::assisted_pages::{confirm_path, entry_token, load_for_staff, start_entry};
+use crate::form::{FormDef, RawInput};
 use crate::routes::ProceduresState;
 
 pub async fn registry_search(
@@ -45,20 +45,10 @@ pub async fn registry_search(
 /// An entry for the API; マイナンバー answers masked (as on every staff
 /// view; a mistyped one too).
 fn entry_json(st: &ProceduresState, e: &Entry, form: &FormDef) -> Value {
-    let mut answers = e.input.values.clone();
-    for f in form.fields.iter().filter(|f| f.kind == FieldType::MyNumber) {
-        if let Some(v) = answers.get_mut(&f.name).filter(|v| !v.trim().is_empty()) {
-            *v = jp::MyNumber::parse(v)
-                .map(|n| n.masked())
-                .unwrap_or_else(|_| "************".into());
-        }
-    }
-    let path = format!(
-        "/t/{}/assist/{}/{}",
-        e.tenant,
-        e.id,
-        entry_token(st, &e.tenant, &e.id)
-    );
+    let mut masked = e.input.clone();
+    crate::applications::mask_my_numbers(form, &mut masked);
+    let answers = masked.values;
+    let path = confirm_path(&e.tenant, &e.id, &entry_token(st, &e.tenant, &e.id));
     json!({
         "id": e.id,
         "procedure_id": e.procedure_id,

@@ -25,24 +25,6 @@ use crate::view::{self, AnswerRow, FieldView};
 
 use crate::staff_pages::staff_page;
 
-/// Register reads are personal data: each search and each record used is
-/// in the audit log.
-async fn audit_registry(
-    db: &Db,
-    clerk: &Clerk,
-    action: &'static str,
-    target: String,
-    detail: serde_json::Value,
-) -> AppResult<()> {
-    kernel::audit::record(
-        db,
-        &clerk.tenant,
-        kernel::audit::AuditEntry::new(clerk.actor(), action, target).detail(detail),
-    )
-    .await?;
-    Ok(())
-}
-
 // ------------------------------------------------------------ start page
 
 #[derive(Deserialize, Default, Clone)]
@@ -100,6 +82,29 @@ struct StartPage {
     errors: kernel::web::FormErrors,
 }
 
+/// A ticket of the smart counter as it is called out (`C2-015`), or
+/// `None` when the tenant has no such ticket.
+async fn ticket_display(db: &Db, tenant: &str, id: &str) -> AppResult<Option<String>> {
+    use sqlx::Row;
+    if id.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(
+        sqlx::query("SELECT issued_counter, number FROM tickets WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id.trim())
+            .fetch_optional(db.read())
+            .await?
+            .map(|r| {
+                format!(
+                    "{}-{:03}",
+                    r.get::<String, _>(0).to_uppercase(),
+                    r.get::<i64, _>(1)
+                )
+            }),
+    )
+}
+
 /// Procedures a clerk can fill in: those with a form (file fields aside).
 async fn assistable(db: &Db, tenant: &str) -> AppResult<Vec<StoredProcedure>> {
     Ok(crate::catalogue::list(db, tenant)
@@ -152,25 +157,9 @@ async fn start_page(
     };
     let searched = !rq.is_empty();
     // The ticket as called out (e.g. C2-015), for the clerk to check.
-    let ticket_display = match q.ticket.trim() {
-        "" => String::new(),
-        id => {
-            sqlx::query("SELECT issued_counter, number FROM tickets WHERE tenant = $1 AND id = $2")
-                .bind(&clerk.tenant)
-                .bind(id)
-                .fetch_optional(st.db.read())
-                .await?
-                .map(|r| {
-                    use sqlx::Row;
-                    format!(
-                        "{}-{:03}",
-                        r.get::<String, _>(0).to_uppercase(),
-                        r.get::<i64, _>(1)
-                    )
-                })
-                .unwrap_or_default()
-        }
-    };
+    let ticket_display = ticket_display(&st.db, &clerk.tenant, &q.ticket)
+        .await?
+        .unwrap_or_default();
     let records = match crate::register::search(
         &st.db,
         st.registry.0.as_ref(),
@@ -347,27 +336,23 @@ pub async fn start_entry(
             .get(&clerk.tenant, registry_id.trim())
             .await?
             .ok_or_else(|| field("registry_id", "assist.error.record_unknown"))?;
-        audit_registry(
+        crate::register::audit_read(
             &st.db,
+            st.registry.0.as_ref(),
             clerk,
-            "registry.read",
-            format!("registry:{}", r.id),
+            &r,
             serde_json::json!({"purpose": "assisted_entry", "procedure": procedure}),
         )
         .await?;
         Some(r)
     };
     let ticket = ticket.trim();
-    if !ticket.is_empty() {
-        let exists = sqlx::query("SELECT 1 FROM tickets WHERE tenant = $1 AND id = $2")
-            .bind(&clerk.tenant)
-            .bind(ticket)
-            .fetch_optional(st.db.read())
+    if !ticket.is_empty()
+        && ticket_display(&st.db, &clerk.tenant, ticket)
             .await?
-            .is_some();
-        if !exists {
-            return Err(field("ticket", "assist.error.ticket_unknown"));
-        }
+            .is_none()
+    {
+        return Err(field("ticket", "assist.error.ticket_unknown"));
     }
     let entry = assisted::start(
         &st.db,
@@ -410,7 +395,6 @@ pub struct EntryView {
     pub status_label: String,
     pub version: i64,
     pub open: bool,
-    pub editable: bool,
     pub from_registry: bool,
     pub card_read: bool,
     pub signature_method: String,
@@ -428,10 +412,6 @@ fn entry_view(e: &Entry, p: &StoredProcedure, lang: Lang) -> EntryView {
         status_label: i18n::t(lang, &format!("assist.status.{}", e.status.as_str())).to_string(),
         version: e.version,
         open: e.status.is_open(),
-        editable: matches!(
-            e.status,
-            Status::Editing | Status::Confirming | Status::Signed
-        ),
         from_registry: e.registry_id.is_some(),
         card_read: !e.verified.verified_fields.is_empty(),
         signature_method: e.signature_method.clone().unwrap_or_default(),
@@ -484,7 +464,7 @@ pub async fn load_for_staff(
     Ok((e, p))
 }
 
-fn confirm_path(tenant: &str, id: &str, token: &str) -> String {
+pub(crate) fn confirm_path(tenant: &str, id: &str, token: &str) -> String {
     format!("/t/{tenant}/assist/{id}/{token}")
 }
 

@@ -80,15 +80,9 @@ async fn steps(
     lang: Lang,
 ) -> AppResult<Vec<Step>> {
     let planned = visits::plan(&st.db, &st.cache, t, b, answers).await?;
-    let applying: Vec<_> = b
-        .items
-        .iter()
-        .filter(|i| i.applies(|q| answers.get(q).copied().unwrap_or(false)))
-        .collect();
     Ok(planned
         .iter()
-        .zip(applying)
-        .map(|(p, item)| {
+        .map(|p| {
             let proc_ = &p.procedure.procedure;
             let department = t.departments.iter().find(|d| d.code == proc_.department);
             let mut place = department
@@ -111,7 +105,7 @@ async fn steps(
                     .map(|d| d.get(lang).to_string())
                     .collect(),
                 fee: proc_.fee_display(),
-                deadline: item
+                deadline: p
                     .deadline
                     .as_ref()
                     .map(|d| d.get(lang).to_string())

@@ -58,3 +58,27 @@ pub async fn search(
     .await?;
     Ok(found)
 }
+
+/// Records that a member of staff used one resident's record, and what for.
+pub async fn audit_read(
+    db: &Db,
+    registry: &dyn ResidentRegistry,
+    clerk: &Clerk,
+    record: &ResidentRecord,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    let mut detail = detail;
+    detail["register"] = serde_json::json!(registry.name());
+    audit::record(
+        db,
+        &clerk.tenant,
+        AuditEntry::new(
+            clerk.actor(),
+            "registry.read",
+            format!("registry:{}", record.id),
+        )
+        .detail(detail),
+    )
+    .await?;
+    Ok(())
+}

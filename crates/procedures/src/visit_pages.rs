@@ -415,15 +415,12 @@ pub async fn preview(
     };
     if let Some(r) = &req.resident.record {
         // The review shows the register's record: personal data read.
-        kernel::audit::record(
+        crate::register::audit_read(
             &st.db,
-            &staff.tenant,
-            kernel::audit::AuditEntry::new(
-                staff.actor(),
-                "registry.read",
-                format!("registry:{}", r.id),
-            )
-            .detail(serde_json::json!({"register": st.registry.0.name(), "purpose": "visit"})),
+            st.registry.0.as_ref(),
+            &staff,
+            r,
+            serde_json::json!({"purpose": "visit"}),
         )
         .await?;
     }

@@ -346,6 +346,8 @@ pub async fn check(
 pub struct PlannedItem {
     pub procedure: Arc<StoredProcedure>,
     pub counter: Option<Counter>,
+    /// By when it must be done, from the bundle.
+    pub deadline: Option<kernel::i18n::Text>,
 }
 
 /// The procedures a bundle brings for these answers, in its order.
@@ -366,7 +368,11 @@ pub async fn plan(
         let counter = profile
             .counter_for(item, &procedure.procedure.department)
             .cloned();
-        out.push(PlannedItem { procedure, counter });
+        out.push(PlannedItem {
+            procedure,
+            counter,
+            deadline: item.deadline.clone(),
+        });
     }
     Ok(out)
 }
@@ -404,7 +410,11 @@ pub async fn bundles_with_procedures(
             let counter = profile
                 .counter_for(item, &procedure.procedure.department)
                 .cloned();
-            items.push(PlannedItem { procedure, counter });
+            items.push(PlannedItem {
+                procedure,
+                counter,
+                deadline: item.deadline.clone(),
+            });
         }
         out.push((b.clone(), items));
     }
