@@ -15,6 +15,7 @@ mod normalize;
 mod numbers;
 mod phone;
 mod postal;
+pub mod reading;
 mod wareki;
 mod yen;
 
