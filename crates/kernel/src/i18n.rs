@@ -107,6 +107,14 @@ impl Text {
         self.0.get(lang.code()).is_some_and(|s| !s.is_empty())
     }
 
+    /// Every non-empty translation, Japanese included (for search).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .values()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
     pub fn get_exact(&self, lang: &str) -> Option<&str> {
         self.0.get(lang).map(String::as_str)
     }

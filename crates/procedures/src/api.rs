@@ -698,7 +698,7 @@ pub async fn save_procedure(
     }
     let (outcome, version) =
         catalogue::save(&db, &tenant, &b.procedure, b.version, &staff.actor()).await?;
-    cache.evict_tenant(&tenant);
+    cache.changed(&tenant).await;
     let status = if outcome == catalogue::SaveOutcome::Created {
         StatusCode::CREATED
     } else {
@@ -794,7 +794,7 @@ pub async fn import_catalogue(
         q.dry_run.unwrap_or(false),
     )
     .await?;
-    cache.evict_tenant(&staff.tenant);
+    cache.changed(&staff.tenant).await;
     Ok(Json(
         serde_json::to_value(report).map_err(anyhow::Error::from)?,
     ))

@@ -346,6 +346,8 @@ type CacheMap = std::collections::HashMap<(String, String), (i64, std::sync::Arc
 #[derive(Default)]
 pub struct Cache {
     entries: std::sync::RwLock<CacheMap>,
+    /// The search index to refresh when the catalogue changes.
+    search: std::sync::OnceLock<search::Search>,
 }
 
 impl Cache {
@@ -376,9 +378,19 @@ impl Cache {
         Ok(p)
     }
 
-    pub fn evict_tenant(&self, tenant: &str) {
+    /// Connects the search, whose index follows every catalogue change.
+    pub fn follow_with(&self, search: search::Search) {
+        let _ = self.search.set(search);
+    }
+
+    /// After a catalogue change in `tenant`: drops the cached procedures and
+    /// re-indexes the tenant for search.
+    pub async fn changed(&self, tenant: &str) {
         if let Ok(mut map) = self.entries.write() {
             map.retain(|(t, _), _| t != tenant);
+        }
+        if let Some(s) = self.search.get() {
+            s.refresh_quietly(tenant).await;
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod model;
 pub mod print;
 pub mod register;
 pub mod routes;
+pub mod search_docs;
 pub mod visits;
 pub mod workflow;
 

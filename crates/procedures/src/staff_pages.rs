@@ -609,7 +609,7 @@ pub async fn import_post(
         Ok(items) => catalogue::import(&db, &staff.tenant, &items, &staff.actor(), dry_run).await,
         Err(e) => Err(AppError::Validation(e)),
     };
-    cache.evict_tenant(&staff.tenant);
+    cache.changed(&staff.tenant).await;
     match result {
         Ok(r) => {
             let key = if dry_run {
@@ -1068,7 +1068,7 @@ pub async fn create_procedure(
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let r = save_from_form(&db, &staff, lang, form, true).await;
-    cache.evict_tenant(&staff.tenant);
+    cache.changed(&staff.tenant).await;
     r
 }
 
@@ -1083,7 +1083,7 @@ pub async fn save_procedure(
     form.retain(|(k, _)| k != "id");
     form.push(("id".into(), id));
     let r = save_from_form(&db, &staff, lang, form, false).await;
-    cache.evict_tenant(&staff.tenant);
+    cache.changed(&staff.tenant).await;
     r
 }
 
@@ -1106,7 +1106,7 @@ pub async fn restore_procedure(
     let old = catalogue::get_version(&db, &staff.tenant, &id, version).await?;
     require_catalogue_editor(&staff, &old.department)?;
     catalogue::restore(&db, &staff.tenant, &id, version, current, &staff.actor()).await?;
-    cache.evict_tenant(&staff.tenant);
+    cache.changed(&staff.tenant).await;
     Ok(Redirect::to(&format!("/t/{}/staff/catalogue/{id}?saved=1", staff.tenant)).into_response())
 }
 

@@ -21,16 +21,20 @@ pub const DEMO_PASSWORD: &str = "madoguchi-demo";
 pub struct DemoTenant {
     pub tenant: &'static str,
     pub procedures: &'static str,
+    /// Search synonym groups (staff edit them afterwards).
+    pub synonyms: &'static str,
 }
 
 pub const TENANTS: [DemoTenant; 2] = [
     DemoTenant {
         tenant: include_str!("../../../data/demo/122289/tenant.json"),
         procedures: include_str!("../../../data/demo/122289/procedures.json"),
+        synonyms: include_str!("../../../data/demo/122289/synonyms.json"),
     },
     DemoTenant {
         tenant: include_str!("../../../data/demo/242021/tenant.json"),
         procedures: include_str!("../../../data/demo/242021/procedures.json"),
+        synonyms: include_str!("../../../data/demo/242021/synonyms.json"),
     },
 ];
 
@@ -205,6 +209,11 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         if applications_per_tenant > 0 {
             report.tickets_created += counter_history(app, &profile).await?;
         }
+        let groups: Vec<Vec<String>> = serde_json::from_str(d.synonyms)?;
+        search::synonyms::seed(&app.db, &code, &groups, "system:demo")
+            .await
+            .map_err(|e| anyhow::anyhow!("synonyms of {code}: {e:?}"))?;
+        app.search.search.refresh(&code).await?;
         report.tenants += 1;
     }
     Ok(report)

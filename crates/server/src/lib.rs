@@ -34,6 +34,7 @@ pub struct App {
     pub procedures: ProceduresState,
     pub identity: identity::IdentityState,
     pub counter: counter::CounterState,
+    pub search: search::routes::SearchState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -128,6 +129,18 @@ impl App {
             }),
             printer: procedures::print::Printer::load(&config.pdf_font),
         };
+        // One search over the catalogue, the navigator (and the FAQ); the
+        // catalogue's cache re-indexes a tenant whenever its procedures change.
+        let search = search::routes::SearchState {
+            db: db.clone(),
+            search: search::Search::new(
+                db.clone(),
+                vec![Arc::new(procedures::search_docs::ProcedureDocs)],
+            ),
+            session,
+        };
+        procedures.cache.follow_with(search.search.clone());
+        tokio::task::spawn_blocking(jp::reading::warm_up);
         let oidc = match &config.oidc {
             Some(o) => Some(Arc::new(
                 identity::oidc::OidcClient::new(o.clone())
@@ -197,6 +210,7 @@ impl App {
             procedures,
             identity,
             counter,
+            search,
             csrf,
             limiter,
         })
@@ -215,6 +229,7 @@ impl App {
         root.merge(procedures::router(self.procedures.clone()))
             .merge(identity::router(self.identity.clone()))
             .merge(counter::router(self.counter.clone()))
+            .merge(search::routes::router(self.search.clone()))
             // Every state-changing request: CSRF token / JSON only / same
             // site; then the rate limits on sign-in and submission.
             .layer(axum::middleware::from_fn_with_state(

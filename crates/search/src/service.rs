@@ -1,0 +1,260 @@
+//! The search service: one index per tenant, built from the sources.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use kernel::i18n::{Lang, Text};
+use kernel::{AppResult, Db};
+use serde::Serialize;
+
+use crate::index::{self, TenantIndex};
+use crate::{synonyms, Audience, DocKind, DocSource};
+
+/// An index older than this is rebuilt in the background on its next use,
+/// so servers that did not see a change themselves converge.
+const MAX_AGE: Duration = Duration::from_secs(300);
+
+struct Built {
+    index: TenantIndex,
+    synonyms: Vec<Vec<String>>,
+    at: Instant,
+    rebuilding: AtomicBool,
+}
+
+struct Inner {
+    db: Db,
+    sources: Vec<Arc<dyn DocSource>>,
+    built: RwLock<HashMap<String, Arc<Built>>>,
+    /// One build at a time per process (builds are CPU work on 2 cores).
+    building: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+pub struct Search {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub text: String,
+    pub lang: Lang,
+    /// `Staff` sees public documents and staff knowledge.
+    pub audience: Audience,
+    /// Empty: every kind.
+    pub kinds: Vec<DocKind>,
+    pub department: Option<String>,
+    pub life_event: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            lang: Lang::Ja,
+            audience: Audience::Public,
+            kinds: Vec::new(),
+            department: None,
+            life_event: None,
+            limit: 20,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: DocKind,
+    pub title: Text,
+    pub snippet: String,
+    pub url: String,
+    pub department: Option<String>,
+    pub score: f32,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    /// Matches after the facet filters.
+    pub total: usize,
+    /// Matches per department and per life event (before those filters).
+    pub departments: Vec<(String, usize)>,
+    pub life_events: Vec<(String, usize)>,
+    /// The synonyms the query was also run with.
+    pub expanded: Vec<String>,
+}
+
+impl Search {
+    pub fn new(db: Db, sources: Vec<Arc<dyn DocSource>>) -> Self {
+        Search {
+            inner: Arc::new(Inner {
+                db,
+                sources,
+                built: RwLock::new(HashMap::new()),
+                building: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Rebuilds the tenant's index from every source and its synonyms.
+    /// Call after committing a content change; searches meanwhile use the
+    /// previous index.
+    pub async fn refresh(&self, tenant: &str) -> AppResult<()> {
+        let _one = self.inner.building.lock().await;
+        let mut docs = Vec::new();
+        for s in &self.inner.sources {
+            docs.extend(s.docs(&self.inner.db, tenant).await?);
+        }
+        let groups = synonyms::folded(&synonyms::list(&self.inner.db, tenant).await?);
+        let index = tokio::task::spawn_blocking(move || TenantIndex::build(docs))
+            .await
+            .map_err(anyhow::Error::from)?;
+        let built = Arc::new(Built {
+            index,
+            synonyms: groups,
+            at: Instant::now(),
+            rebuilding: AtomicBool::new(false),
+        });
+        self.inner
+            .built
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant.to_string(), built);
+        Ok(())
+    }
+
+    /// Refreshes, logging instead of failing (after a change that is
+    /// already committed, the change must not be reported as failed).
+    pub async fn refresh_quietly(&self, tenant: &str) {
+        if let Err(e) = self.refresh(tenant).await {
+            tracing::error!(tenant, error = %e, "search index refresh failed");
+        }
+    }
+
+    fn current(&self, tenant: &str) -> Option<Arc<Built>> {
+        self.inner
+            .built
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .cloned()
+    }
+
+    async fn index(&self, tenant: &str) -> AppResult<Arc<Built>> {
+        if let Some(b) = self.current(tenant) {
+            if b.at.elapsed() > MAX_AGE && !b.rebuilding.swap(true, Ordering::AcqRel) {
+                let me = self.clone();
+                let t = tenant.to_string();
+                tokio::spawn(async move { me.refresh_quietly(&t).await });
+            }
+            return Ok(b);
+        }
+        self.refresh(tenant).await?;
+        self.current(tenant)
+            .ok_or_else(|| anyhow::anyhow!("index vanished").into())
+    }
+
+    /// Number of documents indexed for the tenant (building it if needed).
+    pub async fn size(&self, tenant: &str) -> AppResult<usize> {
+        Ok(self.index(tenant).await?.index.len())
+    }
+
+    pub async fn query(&self, tenant: &str, q: &SearchQuery) -> AppResult<SearchResults> {
+        let built = self.index(tenant).await?;
+        Ok(run(&built.index, &built.synonyms, q))
+    }
+}
+
+/// Runs a query on an index (no I/O; the benchmark calls this directly).
+pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
+    let variants = synonyms::expand(groups, &q.text);
+    let mut scores = vec![0f32; ix.len()];
+    let mut first_terms = Vec::new();
+    for (i, (v, weight)) in variants.iter().enumerate() {
+        let terms = index::terms(v);
+        ix.score(&terms, *weight, &mut scores);
+        if i == 0 {
+            first_terms = terms;
+        }
+    }
+    let mut departments: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut life_events: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut matched: Vec<(usize, f32)> = Vec::new();
+    for (d, &s) in scores.iter().enumerate() {
+        if s <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
+            continue;
+        }
+        let doc = &ix.docs[d];
+        if let Some(dep) = &doc.department {
+            *departments.entry(dep).or_default() += 1;
+        }
+        for le in &doc.life_events {
+            *life_events.entry(le).or_default() += 1;
+        }
+        let dep_ok = q
+            .department
+            .as_ref()
+            .is_none_or(|want| doc.department.as_ref() == Some(want));
+        let le_ok = q
+            .life_event
+            .as_ref()
+            .is_none_or(|want| doc.life_events.contains(want));
+        if dep_ok && le_ok {
+            matched.push((d, s));
+        }
+    }
+    matched.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| {
+                ix.docs[a.0]
+                    .kind
+                    .code()
+                    .cmp(ix.docs[b.0].kind.code())
+                    .reverse()
+            })
+            .then_with(|| ix.docs[a.0].id.cmp(&ix.docs[b.0].id))
+    });
+    let total = matched.len();
+    let mut terms_for_snippet = first_terms;
+    for (v, _) in variants.iter().skip(1) {
+        terms_for_snippet.extend(index::terms(v));
+    }
+    let hits = matched
+        .into_iter()
+        .skip(q.offset)
+        .take(q.limit)
+        .map(|(d, score)| {
+            let doc = &ix.docs[d];
+            Hit {
+                id: doc.id.clone(),
+                kind: doc.kind,
+                title: doc.title.clone(),
+                snippet: index::snippet(doc, &terms_for_snippet, q.lang),
+                url: doc.url.clone(),
+                department: doc.department.clone(),
+                score,
+            }
+        })
+        .collect();
+    let mut departments: Vec<(String, usize)> = departments
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    departments.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut life_events: Vec<(String, usize)> = life_events
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    life_events.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    SearchResults {
+        hits,
+        total,
+        departments,
+        life_events,
+        expanded: variants.into_iter().skip(1).map(|(v, _)| v).collect(),
+    }
+}
