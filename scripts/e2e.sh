@@ -9,6 +9,7 @@
 #   MADOGUCHI_BIN  the madoguchi binary (default: target/debug/madoguchi)
 #   CHROMIUM_PATH  the browser (default: /usr/bin/chromium)
 #   E2E_ARGS       extra arguments for `node --test`, e.g. --test-name-pattern=axe
+#   E2E_FILES      test files to run (default: all of e2e/tests/)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -115,7 +116,7 @@ status=0
 # shellcheck disable=SC2086 # E2E_ARGS is a list of words
 # The TOTP steps staff sign-ins have used (the server refuses a code twice),
 # shared by the test files of this run only.
-BASE_URL="$BASE_URL" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} e2e/tests/ </dev/null || status=$?
+BASE_URL="$BASE_URL" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} ${E2E_FILES:-e2e/tests/} </dev/null || status=$?
 
 if [ "$status" -ne 0 ]; then
   echo "e2e: tests failed (exit $status); last lines of the server log ($LOG):" >&2

@@ -14,6 +14,7 @@ const OUT = fileURLToPath(new URL('../test-results/', import.meta.url));
 const PAGES = [
   ['home', (t) => `/t/${t}`],
   ['list', (t) => `/t/${t}/procedures`],
+  ['search', (t) => `/t/${t}/search?q=${encodeURIComponent('住民票の写し')}`],
   ['detail', (t) => `/t/${t}/procedures/juminhyo-copy`],
   ['sign-in', (t) => `/t/${t}/sign-in`],
   ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`, true],
@@ -64,9 +65,10 @@ for (const lang of ['ja', 'en']) {
           });
           try {
             if (signIn) await residentSignIn(page, tenant);
-            const response = await page.goto(url(`${path(tenant)}?lang=${lang}`));
+            const target = path(tenant);
+            const response = await page.goto(url(`${target}${target.includes('?') ? '&' : '?'}lang=${lang}`));
             assert.equal(response.status(), 200);
-            assert.equal(new URL(page.url()).pathname, path(tenant), `${what} is shown`);
+            assert.equal(new URL(page.url()).pathname, target.split('?')[0], `${what} is shown`);
             await expectNoHorizontalScroll(page, `${lang}-${tenant}-${what}`);
           } finally {
             await context.close();

@@ -383,6 +383,11 @@ impl Cache {
         let _ = self.search.set(search);
     }
 
+    /// The search, once connected.
+    pub fn search(&self) -> Option<&search::Search> {
+        self.search.get()
+    }
+
     /// After a catalogue change in `tenant`: drops the cached procedures and
     /// re-indexes the tenant for search.
     pub async fn changed(&self, tenant: &str) {

@@ -101,6 +101,7 @@ fn fold_for_search(s: &str) -> String {
 
 pub async fn procedure_list(
     State(db): State<Db>,
+    State(cache): State<std::sync::Arc<catalogue::Cache>>,
     Path(tenant): Path<String>,
     Query(q): Query<ListQuery>,
     lang: Lang,
@@ -118,7 +119,29 @@ pub async fn procedure_list(
     let event = q.event.unwrap_or_default();
     let department = q.department.unwrap_or_default();
     let online_only = q.online.as_deref() == Some("1");
-    let filtered: Vec<StoredProcedure> = items
+    // Words go through the site search (readings, synonyms, typos), in its
+    // order of relevance; without the search, a folded substring match.
+    let ranked: Option<Vec<String>> = match (cache.search(), search::parse_query_text(&query)) {
+        (Some(s), Ok(text)) => Some(
+            s.query(
+                &tenant,
+                &search::SearchQuery {
+                    text,
+                    lang,
+                    kinds: vec![search::DocKind::Procedure],
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .hits
+            .into_iter()
+            .filter_map(|h| h.id.strip_prefix("procedure:").map(str::to_string))
+            .collect(),
+        ),
+        _ => None,
+    };
+    let mut filtered: Vec<StoredProcedure> = items
         .into_iter()
         .filter(|s| {
             let p = &s.procedure;
@@ -126,15 +149,21 @@ pub async fn procedure_list(
                 && (department.is_empty() || p.department == department)
                 && (!online_only || p.channels.online())
                 && (needle.is_empty()
-                    || fold_for_search(&format!(
-                        "{} {} {}",
-                        p.name.ja(),
-                        p.name.get(lang),
-                        p.description.get(lang)
-                    ))
-                    .contains(&needle))
+                    || match &ranked {
+                        Some(ids) => ids.contains(&p.id),
+                        None => fold_for_search(&format!(
+                            "{} {} {}",
+                            p.name.ja(),
+                            p.name.get(lang),
+                            p.description.get(lang)
+                        ))
+                        .contains(&needle),
+                    })
         })
         .collect();
+    if let Some(ids) = &ranked {
+        filtered.sort_by_key(|s| ids.iter().position(|i| *i == s.procedure.id));
+    }
     let page = tenant_page(
         lang,
         &t,
