@@ -385,19 +385,19 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             out.push(Problem::new(
                 format!("{form}_code"),
                 format!("{api}.code"),
-                format!("「質問{n}のコード」を入力してください（例：has_children）。"),
+                format!("「質問{n}：コード」を入力してください（例：has_children）。"),
             ));
         } else if !is_question_code(qc) {
             out.push(Problem::new(
                 format!("{form}_code"),
                 format!("{api}.code"),
-                format!("「質問{n}のコード」は英小文字で始め、英小文字・数字・アンダースコアで64文字以内にしてください（例：has_children）。いま「{}」です。", truncate(qc)),
+                format!("「質問{n}：コード」は英小文字で始め、英小文字・数字・アンダースコアで64文字以内にしてください（例：has_children）。いま「{}」です。", truncate(qc)),
             ));
         } else if let Some(first) = seen.get(qc) {
             out.push(Problem::new(
                 format!("{form}_code"),
                 format!("{api}.code"),
-                format!("「質問{n}のコード」の「{qc}」は質問{}と重複しています。", first + 1),
+                format!("「質問{n}：コード」の「{qc}」は質問{}と重複しています。", first + 1),
             ));
         } else {
             seen.insert(qc, i);
@@ -405,7 +405,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         check_texts(
             &mut out,
             &q.text,
-            &format!("質問{n}の文言"),
+            &format!("質問{n}：質問文"),
             &format!("{form}_text"),
             &format!("{api}.text"),
             MAX_QUESTION,
@@ -414,7 +414,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         check_texts(
             &mut out,
             &q.hint,
-            &format!("質問{n}の補足"),
+            &format!("質問{n}：補足"),
             &format!("{form}_hint"),
             &format!("{api}.hint"),
             MAX_HINT,
@@ -445,14 +445,14 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             out.push(Problem::new(
                 format!("{form}_procedure"),
                 format!("{api}.procedure"),
-                format!("「手続{n}」の手続を選んでください。"),
+                format!("「手続{n}：手続」を選んでください。"),
             ));
         } else if entry.is_none() {
             out.push(Problem::new(
                 format!("{form}_procedure"),
                 format!("{api}.procedure"),
                 format!(
-                    "「手続{n}」の手続「{}」はこの自治体の手続カタログにありません。",
+                    "「手続{n}：手続」の「{}」はこの自治体の手続カタログにありません。",
                     truncate(pid)
                 ),
             ));
@@ -461,7 +461,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                 format!("{form}_procedure"),
                 format!("{api}.procedure"),
                 format!(
-                    "「手続{n}」の手続「{}」は手続{}と重複しています。",
+                    "「手続{n}：手続」の「{}」は手続{}と重複しています。",
                     entry.map(|e| e.name.as_str()).unwrap_or(pid),
                     first + 1
                 ),
@@ -470,8 +470,8 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             procs.insert(pid, i);
         }
         for (field, label, value) in [
-            ("when", "「はい」のときだけ", &it.when),
-            ("unless", "「はい」のときは不要", &it.unless),
+            ("when", "この質問が「はい」のときだけ案内", &it.when),
+            ("unless", "この質問が「はい」のときは案内しない", &it.unless),
         ] {
             if let Some(q) = value {
                 if !d.questions.iter().any(|x| x.code.trim() == q) {
@@ -479,7 +479,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                         format!("{form}_{field}"),
                         format!("{api}.{field}"),
                         format!(
-                            "「手続{n}の条件（{label}）」の質問「{}」がありません。質問を選び直してください。",
+                            "「手続{n}：{label}」の質問「{}」がありません。質問を選び直してください。",
                             truncate(q)
                         ),
                     ));
@@ -490,7 +490,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             out.push(Problem::new(
                 format!("{form}_unless"),
                 format!("{api}.unless"),
-                format!("「手続{n}」の二つの条件に同じ質問は使えません（いつも表示されなくなります）。"),
+                format!("「手続{n}」の二つの条件に同じ質問は使えません（いつも案内されなくなります）。"),
             ));
         }
         if let Some(c) = &it.counter {
@@ -498,7 +498,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                 None => out.push(Problem::new(
                     format!("{form}_counter"),
                     format!("{api}.counter"),
-                    format!("「手続{n}の窓口」の窓口「{}」がありません。", truncate(c)),
+                    format!("「手続{n}：窓口」の「{}」はこの自治体の窓口にありません。", truncate(c)),
                 )),
                 Some(counter) => {
                     if let Some(e) = entry {
@@ -511,7 +511,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                             out.push(Problem::new(
                                 format!("{form}_counter"),
                                 format!("{api}.counter"),
-                                format!("「手続{n}の窓口」は担当課（{dept}）の窓口を選んでください。"),
+                                format!("「手続{n}：窓口」は担当課（{dept}）の窓口を選んでください。"),
                             ));
                         }
                     }
@@ -521,7 +521,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         check_texts(
             &mut out,
             &it.deadline,
-            &format!("手続{n}の期限"),
+            &format!("手続{n}：期限"),
             &format!("{form}_deadline"),
             &format!("{api}.deadline"),
             MAX_DEADLINE,
@@ -530,7 +530,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         check_texts(
             &mut out,
             &it.note,
-            &format!("手続{n}の注意書き"),
+            &format!("手続{n}：注意書き"),
             &format!("{form}_note"),
             &format!("{api}.note"),
             MAX_NOTE,
@@ -793,7 +793,7 @@ mod tests {
         check(&set("i1_unless", "has_children"), "i1_unless", "同じ質問");
         check(&set("i1_counter", "c1"), "i1_counter", "子育て支援課");
         check(&set("i1_counter", "c9"), "i1_counter", "c9");
-        check(&set("q0_text_ja", ""), "q0_text_ja", "質問1の文言（日本語）");
+        check(&set("q0_text_ja", ""), "q0_text_ja", "質問1：質問文（日本語）");
         check(&set("q0_code", "Has-Children"), "q0_code", "英小文字");
         check(&set("q0_hint_en", "only English"), "q0_hint_ja", "ほかの言語だけ");
         check(&set("i0_note_ja", "a\u{7}b"), "i0_note_ja", "制御文字");
