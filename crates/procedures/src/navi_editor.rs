@@ -89,6 +89,9 @@ impl Draft {
         };
         let mut too_many_q = false;
         let mut too_many_i = false;
+        // Each question's code when the form was shown (`q0_was`): a
+        // question renamed in the form keeps its conditions.
+        let mut was: BTreeMap<usize, String> = BTreeMap::new();
         for (k, v) in form {
             if k == "code" {
                 d.code = v.clone();
@@ -107,6 +110,8 @@ impl Draft {
                 let q = &mut d.questions[i];
                 if field == "code" {
                     q.code = v.clone();
+                } else if field == "was" {
+                    was.insert(i, v.trim().to_string());
                 } else if let Some(l) = lang_of(field, "text_") {
                     q.text.insert(l, v.clone());
                 } else if let Some(l) = lang_of(field, "hint_") {
@@ -133,6 +138,22 @@ impl Draft {
                         } else if let Some(l) = lang_of(field, "note_") {
                             it.note.insert(l, v.clone());
                         }
+                    }
+                }
+            }
+        }
+        for (i, old) in was {
+            let Some(new) = d.questions.get(i).map(|q| q.code.trim().to_string()) else {
+                continue;
+            };
+            let taken = d.questions.iter().any(|q| q.code.trim() == old);
+            if old.is_empty() || new.is_empty() || new == old || taken {
+                continue;
+            }
+            for it in &mut d.items {
+                for c in [&mut it.when, &mut it.unless] {
+                    if c.as_deref() == Some(old.as_str()) {
+                        *c = Some(new.clone());
                     }
                 }
             }
@@ -173,7 +194,16 @@ impl Draft {
         }
         match (verb, index) {
             ("add_question", None) if self.questions.len() < MAX_QUESTIONS => {
-                self.questions.push(DraftQuestion::default())
+                // A code at once, so that procedures can use the question
+                // right away; renaming it later keeps their conditions.
+                let code = (self.questions.len() + 1..)
+                    .map(|n| format!("question_{n}"))
+                    .find(|c| !self.questions.iter().any(|q| q.code.trim() == c))
+                    .unwrap_or_default();
+                self.questions.push(DraftQuestion {
+                    code,
+                    ..Default::default()
+                })
             }
             ("add_item", None) if self.items.len() < MAX_ITEMS => {
                 self.items.push(DraftItem::default())
@@ -838,6 +868,7 @@ mod tests {
         let (mut d, _) = Draft::from_form(&good());
         assert!(d.apply("add_question"));
         assert_eq!(d.questions.len(), 2);
+        assert_eq!(d.questions[1].code, "question_2");
         assert!(d.apply("down_item-0"));
         assert_eq!(d.items[0].procedure, "jido-teate");
         assert!(d.apply("up_item-1"));
@@ -847,6 +878,24 @@ mod tests {
         assert!(!d.apply("remove_question-7"));
         assert!(!d.apply("drop_table"));
         assert!(!d.apply("up_item-x"));
+    }
+
+    #[test]
+    fn a_renamed_question_keeps_its_conditions() {
+        let mut f = good();
+        set_pair(&mut f, "q0_was", "has_children");
+        set_pair(&mut f, "q0_code", "has_kids");
+        let (d, _) = Draft::from_form(&f);
+        assert_eq!(d.items[1].when.as_deref(), Some("has_kids"));
+        // Not when another question still has the old code.
+        f.push(("q1_code".into(), "has_children".into()));
+        let (d, _) = Draft::from_form(&f);
+        assert_eq!(d.items[1].when.as_deref(), Some("has_children"));
+    }
+
+    fn set_pair(f: &mut Vec<(String, String)>, k: &str, v: &str) {
+        f.retain(|(x, _)| x != k);
+        f.push((k.into(), v.into()));
     }
 
     #[test]

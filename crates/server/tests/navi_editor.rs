@@ -306,6 +306,12 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     assert!(listed(app, "pet", &["is_dog"], false).await.is_empty());
     let index = app.client().get(app.url(&format!("/t/{T}/navi"))).send().await.unwrap().text().await.unwrap();
     assert!(index.contains("/t/122289/navi/pet\""));
+    // Loading tenant.json again (the demo, run twice) keeps the staff's edits.
+    let path = format!("{}/../../data/demo/{T}/tenant.json", env!("CARGO_MANIFEST_DIR"));
+    let profile: kernel::tenant::TenantProfile =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    kernel::tenant::upsert(&app.app.db, &profile).await.unwrap();
+    assert_eq!(listed(app, "pet", &["is_dog"], true).await, ["tennyu"]);
 
     // The JSON API: create and update a bundle.
     let b = json!({"name": {"ja": "自動車を買った"}, "questions": [{"code": "is_kei", "text": {"ja": "軽自動車ですか"}}],
