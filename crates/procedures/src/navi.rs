@@ -220,9 +220,9 @@ pub(crate) fn questions_page(
         None => format!("/t/{tenant}/navi/{}", b.code),
     };
     let page = tenant_page(lang, t, b.name.get(lang).to_string(), path.clone())
-    .crumb(t.name.get(lang), format!("/t/{tenant}"))
-    .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"))
-    .with_errors(!errors.is_empty());
+        .crumb(t.name.get(lang), format!("/t/{tenant}"))
+        .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"))
+        .with_errors(!errors.is_empty());
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -119,7 +119,7 @@ pub async fn put(
     )
     .await?;
     if outcome != Outcome::Unchanged {
-        after_publish(&st, &staff.tenant, &code).await;
+        after_publish(&st, &staff.tenant).await;
     }
     let status = if outcome == Outcome::Created {
         StatusCode::CREATED
@@ -193,7 +193,9 @@ pub async fn restore(
     )
     .await?;
     if outcome != Outcome::Unchanged {
-        after_publish(&st, &staff.tenant, &code).await;
+        after_publish(&st, &staff.tenant).await;
     }
-    Ok(Json(json!({"outcome": outcome, "version": version, "bundle": old})))
+    Ok(Json(
+        json!({"outcome": outcome, "version": version, "bundle": old}),
+    ))
 }

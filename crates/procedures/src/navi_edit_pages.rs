@@ -94,12 +94,11 @@ impl Workspace {
     }
 }
 
-/// After a publish or restore: content that indexes the navigator follows.
-pub(crate) async fn after_publish(_st: &ProceduresState, tenant: &str, code: &str) {
-    // The navigator and the one-stop desk read the profile on every
-    // request; nothing is cached. The search index (issue 5, search
-    // crate) is not on this branch yet: when it lands, refresh it here.
-    tracing::info!(tenant, code, "navigator bundle published");
+/// After a publish or restore: the search index follows (the navigator
+/// and the one-stop desk read the profile on every request; nothing else
+/// caches it).
+pub(crate) async fn after_publish(st: &ProceduresState, tenant: &str) {
+    st.cache.changed(tenant).await;
 }
 
 // ------------------------------------------------------------------- list
@@ -121,14 +120,13 @@ struct ListPage {
     rows: Vec<ListRow>,
 }
 
-pub async fn list(
-    State(db): State<Db>,
-    staff: DeptAdmin,
-    lang: Lang,
-) -> AppResult<Response> {
+pub async fn list(State(db): State<Db>, staff: DeptAdmin, lang: Lang) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &staff.tenant).await?;
     let changes: BTreeMap<String, navi_store::VersionInfo> =
-        navi_store::last_changes(&db, &staff.tenant).await?.into_iter().collect();
+        navi_store::last_changes(&db, &staff.tenant)
+            .await?
+            .into_iter()
+            .collect();
     let drafts = navi_store::drafts(&db, &staff.tenant).await?;
     let draft_text = |d: &StoredDraft| {
         i18n::tf(
@@ -150,7 +148,9 @@ pub async fn list(
                 name: b.name.get(lang).to_string(),
                 questions: b.questions.len(),
                 items: b.items.len(),
-                version: change.map(|c| c.version.to_string()).unwrap_or_else(|| "0".into()),
+                version: change
+                    .map(|c| c.version.to_string())
+                    .unwrap_or_else(|| "0".into()),
                 changed: change
                     .map(|c| {
                         format!(
@@ -168,7 +168,10 @@ pub async fn list(
             }
         })
         .collect();
-    for d in drafts.iter().filter(|d| t.life_event(&d.bundle.code).is_none()) {
+    for d in drafts
+        .iter()
+        .filter(|d| t.life_event(&d.bundle.code).is_none())
+    {
         rows.push(ListRow {
             code: d.bundle.code.clone(),
             name: d.bundle.name.get(lang).to_string(),
@@ -371,7 +374,11 @@ async fn editor(
                 qc.to_string(),
                 format!(
                     "{} {}：{}",
-                    i18n::tf(lang, "staff.navi.question_n", &[("n", &(i + 1).to_string())]),
+                    i18n::tf(
+                        lang,
+                        "staff.navi.question_n",
+                        &[("n", &(i + 1).to_string())]
+                    ),
                     qc,
                     q.text.get("ja").map(String::as_str).unwrap_or_default()
                 ),
@@ -459,8 +466,20 @@ async fn editor(
                 when: select("when", "staff.navi.when", question_options(&it.when)),
                 unless: select("unless", "staff.navi.unless", question_options(&it.unless)),
                 counter: select("counter", "staff.navi.counter", counters),
-                deadline: group(&errors, &it.deadline, &name("deadline"), &label("staff.navi.deadline"), false),
-                note: group(&errors, &it.note, &name("note"), &label("staff.navi.note"), true),
+                deadline: group(
+                    &errors,
+                    &it.deadline,
+                    &name("deadline"),
+                    &label("staff.navi.deadline"),
+                    false,
+                ),
+                note: group(
+                    &errors,
+                    &it.note,
+                    &name("note"),
+                    &label("staff.navi.note"),
+                    true,
+                ),
                 last: i + 1 == d.items.len(),
             }
         })
@@ -488,8 +507,20 @@ async fn editor(
                     error: errors.get(&format!("q{i}_code")).to_string(),
                     multiline: false,
                 },
-                text: group(&errors, &q.text, &format!("q{i}_text"), &label("staff.navi.question_text"), false),
-                hint: group(&errors, &q.hint, &format!("q{i}_hint"), &label("staff.navi.question_hint"), true),
+                text: group(
+                    &errors,
+                    &q.text,
+                    &format!("q{i}_text"),
+                    &label("staff.navi.question_text"),
+                    false,
+                ),
+                hint: group(
+                    &errors,
+                    &q.hint,
+                    &format!("q{i}_hint"),
+                    &label("staff.navi.question_hint"),
+                    true,
+                ),
                 last: i + 1 == d.questions.len(),
             }
         })
@@ -503,7 +534,13 @@ async fn editor(
             error: errors.get("code").to_string(),
             multiline: false,
         },
-        name: group(&errors, &d.name, "name", i18n::t(lang, "staff.navi.name"), false),
+        name: group(
+            &errors,
+            &d.name,
+            "name",
+            i18n::t(lang, "staff.navi.name"),
+            false,
+        ),
         description: group(
             &errors,
             &d.description,
@@ -536,7 +573,11 @@ async fn editor(
                 at: kernel::clock::format_in(lang, h.published_at),
                 by: h.published_by.clone(),
                 how: match h.restored_from {
-                    Some(v) => i18n::tf(lang, "staff.navi.origin.restore", &[("version", &v.to_string())]),
+                    Some(v) => i18n::tf(
+                        lang,
+                        "staff.navi.origin.restore",
+                        &[("version", &v.to_string())],
+                    ),
                     None => i18n::t(lang, &format!("staff.navi.origin.{}", h.origin)).to_string(),
                 },
                 current: h.version == live_version,
@@ -693,14 +734,26 @@ async fn submit(
     let bundle = match navi_editor::validate(&draft, &ws.context(is_new)) {
         Ok(b) if problems.is_empty() => b,
         Ok(_) => {
-            return show!(draft, Problem::for_form(&problems), StatusCode::UNPROCESSABLE_ENTITY)
+            return show!(
+                draft,
+                Problem::for_form(&problems),
+                StatusCode::UNPROCESSABLE_ENTITY
+            )
         }
         Err(mut p) => {
             problems.append(&mut p);
-            return show!(draft, Problem::for_form(&problems), StatusCode::UNPROCESSABLE_ENTITY);
+            return show!(
+                draft,
+                Problem::for_form(&problems),
+                StatusCode::UNPROCESSABLE_ENTITY
+            );
         }
     };
-    if is_new && navi_store::draft(db, &tenant, &bundle.code).await?.is_some() {
+    if is_new
+        && navi_store::draft(db, &tenant, &bundle.code)
+            .await?
+            .is_some()
+    {
         let errors = vec![FieldError {
             field: "code".into(),
             message: format!(
@@ -719,9 +772,16 @@ async fn submit(
     }
     navi_store::save_draft(db, &tenant, &bundle, base_version, &staff.actor()).await?;
     if op == "preview" {
-        Ok(Redirect::to(&format!("/t/{tenant}/staff/navi/{}/preview", bundle.code)).into_response())
+        Ok(
+            Redirect::to(&format!("/t/{tenant}/staff/navi/{}/preview", bundle.code))
+                .into_response(),
+        )
     } else {
-        Ok(Redirect::to(&format!("/t/{tenant}/staff/navi/{}?saved=draft", bundle.code)).into_response())
+        Ok(Redirect::to(&format!(
+            "/t/{tenant}/staff/navi/{}?saved=draft",
+            bundle.code
+        ))
+        .into_response())
     }
 }
 
@@ -785,7 +845,14 @@ pub async fn preview(
 ) -> AppResult<Response> {
     let ws = Workspace::load(&st.db, &staff.tenant).await?;
     let (b, bar) = preview_of(&st.db, &staff.tenant, &code, &ws).await?;
-    Ok(navi::questions_page(&ws.profile, &b, &query, Vec::new(), lang, Some(bar)))
+    Ok(navi::questions_page(
+        &ws.profile,
+        &b,
+        &query,
+        Vec::new(),
+        lang,
+        Some(bar),
+    ))
 }
 
 pub async fn preview_result(
@@ -804,7 +871,12 @@ pub async fn preview_result(
 
 impl<'a> EditorState<'a> {
     /// The editor of an existing life event showing problems.
-    fn problems(draft: &'a Draft, base_version: i64, errors: Vec<FieldError>, status: StatusCode) -> Self {
+    fn problems(
+        draft: &'a Draft,
+        base_version: i64,
+        errors: Vec<FieldError>,
+        status: StatusCode,
+    ) -> Self {
         Self {
             draft,
             is_new: false,
@@ -839,31 +911,76 @@ pub async fn publish(
     let saved_at: i64 = f.get("saved_at").and_then(|v| v.parse().ok()).unwrap_or(-1);
     if saved_at != stored.saved_at {
         let e = one(i18n::t(lang, "staff.navi.draft_changed").into());
-        return editor(&st.db, &staff, lang, &ws, EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT)).await;
+        return editor(
+            &st.db,
+            &staff,
+            lang,
+            &ws,
+            EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT),
+        )
+        .await;
     }
     let is_new = ws.live(&code).is_none();
     let bundle = match navi_editor::validate(&draft, &ws.context(is_new)) {
         Ok(b) => b,
         Err(p) => {
-            return editor(&st.db, &staff, lang, &ws, EditorState::problems(&draft, stored.base_version, Problem::for_form(&p), StatusCode::UNPROCESSABLE_ENTITY)).await
+            return editor(
+                &st.db,
+                &staff,
+                lang,
+                &ws,
+                EditorState::problems(
+                    &draft,
+                    stored.base_version,
+                    Problem::for_form(&p),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ),
+            )
+            .await
         }
     };
     if let Err(m) = ws.permit(&staff, ws.live(&code), &bundle) {
-        return editor(&st.db, &staff, lang, &ws, EditorState::problems(&draft, stored.base_version, one(m), StatusCode::FORBIDDEN)).await;
+        return editor(
+            &st.db,
+            &staff,
+            lang,
+            &ws,
+            EditorState::problems(&draft, stored.base_version, one(m), StatusCode::FORBIDDEN),
+        )
+        .await;
     }
-    match navi_store::publish(&st.db, &tenant, &bundle, stored.base_version, Origin::Publish, &staff.actor()).await {
+    match navi_store::publish(
+        &st.db,
+        &tenant,
+        &bundle,
+        stored.base_version,
+        Origin::Publish,
+        &staff.actor(),
+    )
+    .await
+    {
         Ok((outcome, _)) => {
-            after_publish(&st, &tenant, &code).await;
+            after_publish(&st, &tenant).await;
             let saved = if outcome == navi_store::Outcome::Unchanged {
                 "unchanged"
             } else {
                 "published"
             };
-            Ok(Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved={saved}")).into_response())
+            Ok(
+                Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved={saved}"))
+                    .into_response(),
+            )
         }
         Err(AppError::Conflict(_)) => {
             let e = one(i18n::t(lang, "error.conflict.navi_version").into());
-            editor(&st.db, &staff, lang, &ws, EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT)).await
+            editor(
+                &st.db,
+                &staff,
+                lang,
+                &ws,
+                EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT),
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -879,7 +996,10 @@ pub async fn restore(
 ) -> AppResult<Response> {
     let tenant = staff.tenant.clone();
     let ws = Workspace::load(&st.db, &tenant).await?;
-    let live = ws.live(&code).ok_or(AppError::NotFound("life_event"))?.clone();
+    let live = ws
+        .live(&code)
+        .ok_or(AppError::NotFound("life_event"))?
+        .clone();
     let version: i64 = f
         .get("restore_version")
         .and_then(|v| v.parse().ok())
@@ -895,21 +1015,61 @@ pub async fn restore(
     };
     // The catalogue may have changed since: the old version must still hold.
     if let Err(p) = navi_editor::validate(&Draft::from_bundle(&old), &ws.context(false)) {
-        let mut e = one(i18n::tf(lang, "staff.navi.restore_invalid", &[("version", &version.to_string())]));
-        e.extend(p.into_iter().map(|x| FieldError { field: "code".into(), message: x.message }));
-        return editor(&st.db, &staff, lang, &ws, EditorState::problems(&live_draft, current, e, StatusCode::UNPROCESSABLE_ENTITY)).await;
+        let mut e = one(i18n::tf(
+            lang,
+            "staff.navi.restore_invalid",
+            &[("version", &version.to_string())],
+        ));
+        e.extend(p.into_iter().map(|x| FieldError {
+            field: "code".into(),
+            message: x.message,
+        }));
+        return editor(
+            &st.db,
+            &staff,
+            lang,
+            &ws,
+            EditorState::problems(&live_draft, current, e, StatusCode::UNPROCESSABLE_ENTITY),
+        )
+        .await;
     }
     if let Err(m) = ws.permit(&staff, Some(&live), &old) {
-        return editor(&st.db, &staff, lang, &ws, EditorState::problems(&live_draft, current, one(m), StatusCode::FORBIDDEN)).await;
+        return editor(
+            &st.db,
+            &staff,
+            lang,
+            &ws,
+            EditorState::problems(&live_draft, current, one(m), StatusCode::FORBIDDEN),
+        )
+        .await;
     }
-    match navi_store::publish(&st.db, &tenant, &old, current, Origin::Restore(version), &staff.actor()).await {
+    match navi_store::publish(
+        &st.db,
+        &tenant,
+        &old,
+        current,
+        Origin::Restore(version),
+        &staff.actor(),
+    )
+    .await
+    {
         Ok(_) => {
-            after_publish(&st, &tenant, &code).await;
-            Ok(Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved=restored")).into_response())
+            after_publish(&st, &tenant).await;
+            Ok(
+                Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved=restored"))
+                    .into_response(),
+            )
         }
         Err(AppError::Conflict(_)) => {
             let e = one(i18n::t(lang, "error.conflict.navi_version").into());
-            editor(&st.db, &staff, lang, &ws, EditorState::problems(&live_draft, current, e, StatusCode::CONFLICT)).await
+            editor(
+                &st.db,
+                &staff,
+                lang,
+                &ws,
+                EditorState::problems(&live_draft, current, e, StatusCode::CONFLICT),
+            )
+            .await
         }
         Err(e) => Err(e),
     }

@@ -323,7 +323,10 @@ fn check_texts(
                 format!("{api}.{lang}"),
                 format!("「{name}」は{max}文字以内で入力してください（いま{chars}文字です）。"),
             ));
-        } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        } else if v
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
             out.push(Problem::new(
                 format!("{form}_{lang}"),
                 format!("{api}.{lang}"),
@@ -332,9 +335,7 @@ fn check_texts(
         }
     }
     let ja_empty = texts.get("ja").is_none_or(|v| v.trim().is_empty());
-    let others = texts
-        .iter()
-        .any(|(l, v)| l != "ja" && !v.trim().is_empty());
+    let others = texts.iter().any(|(l, v)| l != "ja" && !v.trim().is_empty());
     if ja_empty && (required || others) {
         let why = if required {
             ""
@@ -427,7 +428,10 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             out.push(Problem::new(
                 format!("{form}_code"),
                 format!("{api}.code"),
-                format!("「質問{n}：コード」の「{qc}」は質問{}と重複しています。", first + 1),
+                format!(
+                    "「質問{n}：コード」の「{qc}」は質問{}と重複しています。",
+                    first + 1
+                ),
             ));
         } else {
             seen.insert(qc, i);
@@ -520,7 +524,9 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             out.push(Problem::new(
                 format!("{form}_unless"),
                 format!("{api}.unless"),
-                format!("「手続{n}」の二つの条件に同じ質問は使えません（いつも案内されなくなります）。"),
+                format!(
+                    "「手続{n}」の二つの条件に同じ質問は使えません（いつも案内されなくなります）。"
+                ),
             ));
         }
         if let Some(c) = &it.counter {
@@ -528,7 +534,10 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                 None => out.push(Problem::new(
                     format!("{form}_counter"),
                     format!("{api}.counter"),
-                    format!("「手続{n}：窓口」の「{}」はこの自治体の窓口にありません。", truncate(c)),
+                    format!(
+                        "「手続{n}：窓口」の「{}」はこの自治体の窓口にありません。",
+                        truncate(c)
+                    ),
                 )),
                 Some(counter) => {
                     if let Some(e) = entry {
@@ -541,7 +550,9 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                             out.push(Problem::new(
                                 format!("{form}_counter"),
                                 format!("{api}.counter"),
-                                format!("「手続{n}：窓口」は担当課（{dept}）の窓口を選んでください。"),
+                                format!(
+                                    "「手続{n}：窓口」は担当課（{dept}）の窓口を選んでください。"
+                                ),
                             ));
                         }
                     }
@@ -617,7 +628,11 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
     };
     // The profile's own rules, with this bundle in place, as a last guard.
     let mut profile = cx.profile.clone();
-    match profile.life_events.iter_mut().find(|b| b.code == bundle.code) {
+    match profile
+        .life_events
+        .iter_mut()
+        .find(|b| b.code == bundle.code)
+    {
         Some(b) => *b = bundle.clone(),
         None => profile.life_events.push(bundle.clone()),
     }
@@ -676,7 +691,9 @@ pub fn touched_departments(
             .map(|i| i.procedure.clone())
             .collect()
     };
-    if old.name != new.name || old.description != new.description || order(old, new) != order(new, old)
+    if old.name != new.name
+        || old.description != new.description
+        || order(old, new) != order(new, old)
     {
         out.extend(all(old));
         out.extend(all(new));
@@ -711,7 +728,8 @@ pub fn touched_departments(
     };
     for b in [old, new] {
         for it in &b.items {
-            let depends = |q: &str| it.when.as_deref() == Some(q) || it.unless.as_deref() == Some(q);
+            let depends =
+                |q: &str| it.when.as_deref() == Some(q) || it.unless.as_deref() == Some(q);
             if reordered && (it.when.is_some() || it.unless.is_some())
                 || q_changed.iter().any(|q| depends(q))
             {
@@ -740,14 +758,17 @@ mod tests {
     }
 
     fn catalogue() -> Vec<CatalogueEntry> {
-        [("tennyu", "madoguchi", "転入届"), ("jido-teate", "kosodate", "児童手当")]
-            .iter()
-            .map(|(id, d, n)| CatalogueEntry {
-                id: id.to_string(),
-                department: d.to_string(),
-                name: n.to_string(),
-            })
-            .collect()
+        [
+            ("tennyu", "madoguchi", "転入届"),
+            ("jido-teate", "kosodate", "児童手当"),
+        ]
+        .iter()
+        .map(|(id, d, n)| CatalogueEntry {
+            id: id.to_string(),
+            department: d.to_string(),
+            name: n.to_string(),
+        })
+        .collect()
     }
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -782,13 +803,20 @@ mod tests {
         assert!(p.is_empty());
         let p = profile();
         let cat = catalogue();
-        let cx = Context { profile: &p, catalogue: &cat, is_new: true };
+        let cx = Context {
+            profile: &p,
+            catalogue: &cat,
+            is_new: true,
+        };
         let b = validate(&d, &cx).unwrap();
         assert_eq!(b.name.ja(), "転入");
         assert_eq!(b.name.get(Lang::En), "Moving in");
         assert!(b.description.is_none());
         assert_eq!(b.items[1].when.as_deref(), Some("has_children"));
-        assert_eq!(b.items[1].note.as_ref().unwrap().ja(), "公務員の方は勤務先で");
+        assert_eq!(
+            b.items[1].note.as_ref().unwrap().ja(),
+            "公務員の方は勤務先で"
+        );
         // The bundle goes back into the editor unchanged.
         let again = validate(&Draft::from_bundle(&b), &cx).unwrap();
         assert_eq!(again, b);
@@ -798,14 +826,19 @@ mod tests {
     fn every_mistake_is_named() {
         let p = profile();
         let cat = catalogue();
-        let cx = Context { profile: &p, catalogue: &cat, is_new: true };
+        let cx = Context {
+            profile: &p,
+            catalogue: &cat,
+            is_new: true,
+        };
         let check = |edit: &dyn Fn(&mut Vec<(String, String)>), field: &str, words: &str| {
             let mut f = good();
             edit(&mut f);
             let (d, _) = Draft::from_form(&f);
             let e = validate(&d, &cx).unwrap_err();
             assert!(
-                e.iter().any(|x| x.form == field && x.message.contains(words)),
+                e.iter()
+                    .any(|x| x.form == field && x.message.contains(words)),
                 "{field} {words}: {e:?}"
             );
         };
@@ -817,15 +850,27 @@ mod tests {
         };
         check(&set("name_ja", "  "), "name_ja", "名称（日本語）");
         check(&set("code", "Moving In"), "code", "英小文字");
-        check(&set("i1_procedure", "no-such"), "i1_procedure", "カタログにありません");
+        check(
+            &set("i1_procedure", "no-such"),
+            "i1_procedure",
+            "カタログにありません",
+        );
         check(&set("i1_procedure", "tennyu"), "i1_procedure", "重複");
         check(&set("i1_when", "has_car"), "i1_when", "has_car");
         check(&set("i1_unless", "has_children"), "i1_unless", "同じ質問");
         check(&set("i1_counter", "c1"), "i1_counter", "子育て支援課");
         check(&set("i1_counter", "c9"), "i1_counter", "c9");
-        check(&set("q0_text_ja", ""), "q0_text_ja", "質問1：質問文（日本語）");
+        check(
+            &set("q0_text_ja", ""),
+            "q0_text_ja",
+            "質問1：質問文（日本語）",
+        );
         check(&set("q0_code", "Has-Children"), "q0_code", "英小文字");
-        check(&set("q0_hint_en", "only English"), "q0_hint_ja", "ほかの言語だけ");
+        check(
+            &set("q0_hint_en", "only English"),
+            "q0_hint_ja",
+            "ほかの言語だけ",
+        );
         check(&set("i0_note_ja", "a\u{7}b"), "i0_note_ja", "制御文字");
         let long: &'static str = Box::leak("あ".repeat(101).into_boxed_str());
         check(&set("name_en", long), "name_en", "100文字以内");
@@ -834,13 +879,19 @@ mod tests {
         f.push(("q1_text_ja".into(), "もう一度".into()));
         let (d, _) = Draft::from_form(&f);
         let e = validate(&d, &cx).unwrap_err();
-        assert!(e.iter().any(|x| x.form == "q1_code" && x.message.contains("重複")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|x| x.form == "q1_code" && x.message.contains("重複")),
+            "{e:?}"
+        );
         // An unused question, and no procedures at all.
         let mut f = good();
         f.retain(|(k, _)| k != "i1_when");
         let (d, _) = Draft::from_form(&f);
         let e = validate(&d, &cx).unwrap_err();
-        assert!(e.iter().any(|x| x.form == "q0_code" && x.message.contains("使われていません")));
+        assert!(e
+            .iter()
+            .any(|x| x.form == "q0_code" && x.message.contains("使われていません")));
         let (mut d, _) = Draft::from_form(&good());
         d.items.clear();
         d.questions.clear();
@@ -854,11 +905,21 @@ mod tests {
         let mut p2 = profile();
         let (d, _) = Draft::from_form(&good());
         p2.life_events.push(validate(&d, &cx).unwrap());
-        let cx2 = Context { profile: &p2, catalogue: &cat, is_new: true };
-        assert!(validate(&d, &cx2).unwrap_err()[0].message.contains("既にあります"));
+        let cx2 = Context {
+            profile: &p2,
+            catalogue: &cat,
+            is_new: true,
+        };
+        assert!(validate(&d, &cx2).unwrap_err()[0]
+            .message
+            .contains("既にあります"));
         let mut d = d;
         d.name.insert("fr".into(), "Emménagement".into());
-        let cx3 = Context { profile: &p2, catalogue: &cat, is_new: false };
+        let cx3 = Context {
+            profile: &p2,
+            catalogue: &cat,
+            is_new: false,
+        };
         let e = validate(&d, &cx3).unwrap_err();
         assert_eq!(e[0].api, "name.fr");
     }
@@ -902,23 +963,46 @@ mod tests {
     fn touched_departments_follow_the_change() {
         let p = profile();
         let cat = catalogue();
-        let cx = Context { profile: &p, catalogue: &cat, is_new: true };
+        let cx = Context {
+            profile: &p,
+            catalogue: &cat,
+            is_new: true,
+        };
         let old = validate(&Draft::from_form(&good()).0, &cx).unwrap();
-        let dept = |id: &str| cat.iter().find(|c| c.id == id).map(|c| c.department.clone());
+        let dept = |id: &str| {
+            cat.iter()
+                .find(|c| c.id == id)
+                .map(|c| c.department.clone())
+        };
         let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         assert!(touched_departments(Some(&old), &old, dept).is_empty());
         let mut new = old.clone();
         new.items[1].note = None;
-        assert_eq!(touched_departments(Some(&old), &new, dept), set(&["kosodate"]));
+        assert_eq!(
+            touched_departments(Some(&old), &new, dept),
+            set(&["kosodate"])
+        );
         let mut new = old.clone();
         new.questions[0].text = kernel::i18n::Text::ja_only("18歳までのお子さんがいますか");
-        assert_eq!(touched_departments(Some(&old), &new, dept), set(&["kosodate"]));
+        assert_eq!(
+            touched_departments(Some(&old), &new, dept),
+            set(&["kosodate"])
+        );
         let mut new = old.clone();
         new.items[0].deadline = None;
-        assert_eq!(touched_departments(Some(&old), &new, dept), set(&["madoguchi"]));
+        assert_eq!(
+            touched_departments(Some(&old), &new, dept),
+            set(&["madoguchi"])
+        );
         let mut new = old.clone();
         new.items.swap(0, 1);
-        assert_eq!(touched_departments(Some(&old), &new, dept), set(&["kosodate", "madoguchi"]));
-        assert_eq!(touched_departments(None, &old, dept), set(&["kosodate", "madoguchi"]));
+        assert_eq!(
+            touched_departments(Some(&old), &new, dept),
+            set(&["kosodate", "madoguchi"])
+        );
+        assert_eq!(
+            touched_departments(None, &old, dept),
+            set(&["kosodate", "madoguchi"])
+        );
     }
 }

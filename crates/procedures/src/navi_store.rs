@@ -2,7 +2,8 @@
 //! previewed, then published) and every published version (who, when, and
 //! whether it restored an older one). The live bundle stays in the
 //! tenant's profile, which the navigator and the one-stop desk read on
-//! every request (there is no profile cache to refresh).
+//! every request (there is no profile cache; the search index is refreshed
+//! by the callers after a publish).
 
 use kernel::audit::{self, AuditEntry};
 use kernel::tenant::LifeEventBundle;
@@ -11,7 +12,8 @@ use serde::Serialize;
 use sqlx::Row;
 
 fn parse(body: &str) -> AppResult<LifeEventBundle> {
-    serde_json::from_str(body).map_err(|e| AppError::Internal(anyhow::anyhow!("stored bundle: {e}")))
+    serde_json::from_str(body)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored bundle: {e}")))
 }
 
 /// The number of the live version: the last published, or 0 while the
@@ -81,13 +83,15 @@ pub async fn version_body(
     code: &str,
     version: i64,
 ) -> AppResult<LifeEventBundle> {
-    let r = sqlx::query("SELECT body FROM navi_versions WHERE tenant = $1 AND code = $2 AND version = $3")
-        .bind(tenant)
-        .bind(code)
-        .bind(version)
-        .fetch_optional(db.read())
-        .await?
-        .ok_or(AppError::NotFound("navi_version"))?;
+    let r = sqlx::query(
+        "SELECT body FROM navi_versions WHERE tenant = $1 AND code = $2 AND version = $3",
+    )
+    .bind(tenant)
+    .bind(code)
+    .bind(version)
+    .fetch_optional(db.read())
+    .await?
+    .ok_or(AppError::NotFound("navi_version"))?;
     parse(&r.get::<String, _>(0))
 }
 
@@ -162,8 +166,12 @@ pub async fn save_draft(
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new(actor, "navi.draft_save", format!("life_event:{}", bundle.code))
-            .detail(serde_json::json!({"base_version": base_version}))],
+        &[AuditEntry::new(
+            actor,
+            "navi.draft_save",
+            format!("life_event:{}", bundle.code),
+        )
+        .detail(serde_json::json!({"base_version": base_version}))],
     )
     .await?;
     tx.commit().await?;
@@ -183,7 +191,11 @@ pub async fn discard_draft(db: &Db, tenant: &str, code: &str, actor: &str) -> Ap
             &mut tx,
             tenant,
             now,
-            &[AuditEntry::new(actor, "navi.draft_discard", format!("life_event:{code}"))],
+            &[AuditEntry::new(
+                actor,
+                "navi.draft_discard",
+                format!("life_event:{code}"),
+            )],
         )
         .await?;
     }
@@ -208,7 +220,11 @@ pub enum Outcome {
 }
 
 /// The live bundle inside a transaction (after the tenant row is locked).
-async fn live_in(tx: &mut kernel::db::Tx, tenant: &str, code: &str) -> AppResult<Option<LifeEventBundle>> {
+async fn live_in(
+    tx: &mut kernel::db::Tx,
+    tenant: &str,
+    code: &str,
+) -> AppResult<Option<LifeEventBundle>> {
     let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
         .bind(tenant)
         .fetch_optional(&mut **tx)
@@ -217,7 +233,9 @@ async fn live_in(tx: &mut kernel::db::Tx, tenant: &str, code: &str) -> AppResult
     let header: serde_json::Value =
         serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
     let bundles: Vec<LifeEventBundle> = match header.get("life_events") {
-        Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?,
+        Some(v) if !v.is_null() => {
+            serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
+        }
         _ => Vec::new(),
     };
     Ok(bundles.into_iter().find(|b| b.code == code))
@@ -246,15 +264,16 @@ pub async fn publish(
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
-    let current: i64 = sqlx::query("SELECT MAX(version) FROM navi_versions WHERE tenant = $1 AND code = $2")
-        .bind(tenant)
-        .bind(code)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<Option<i64>, _>(0)
-        .ok()
-        .flatten()
-        .unwrap_or(0);
+    let current: i64 =
+        sqlx::query("SELECT MAX(version) FROM navi_versions WHERE tenant = $1 AND code = $2")
+            .bind(tenant)
+            .bind(code)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<Option<i64>, _>(0)
+            .ok()
+            .flatten()
+            .unwrap_or(0);
     if current != expected_version {
         return Err(AppError::Conflict("navi_version"));
     }
@@ -331,10 +350,16 @@ pub async fn publish(
         now,
         &[AuditEntry::new(
             actor,
-            if from.is_some() { "navi.restore" } else { "navi.publish" },
+            if from.is_some() {
+                "navi.restore"
+            } else {
+                "navi.publish"
+            },
             format!("life_event:{code}"),
         )
-        .detail(serde_json::json!({"version": next, "restored_from": from, "created": live.is_none()}))],
+        .detail(
+            serde_json::json!({"version": next, "restored_from": from, "created": live.is_none()}),
+        )],
     )
     .await?;
     tx.commit().await?;
