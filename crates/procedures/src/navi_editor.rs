@@ -831,7 +831,8 @@ mod tests {
             catalogue: &cat,
             is_new: true,
         };
-        let check = |edit: &dyn Fn(&mut Vec<(String, String)>), field: &str, words: &str| {
+        type Form = Vec<(String, String)>;
+        let check = |edit: &dyn Fn(&mut Form), field: &str, words: &str| {
             let mut f = good();
             edit(&mut f);
             let (d, _) = Draft::from_form(&f);

@@ -521,7 +521,9 @@ async fn bad_input_changes_nothing(app: &TestApp) {
         .count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'navi.%'")
         .await;
     let huge = "長".repeat(5000);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    /// Field edits, the field named, words of its message.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![("name_ja", "")],
             "name_ja",
