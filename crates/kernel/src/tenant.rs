@@ -129,6 +129,10 @@ pub struct LifeEventItem {
     /// By when it must be done, as the law says (e.g. 転入届: 14日以内).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Text>,
+    /// A short note for the resident (e.g. 「マイナンバーカードをお持ちの方は
+    /// 転入届と同時に継続利用の手続をしてください」).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
 }
 
 impl LifeEventItem {
@@ -337,6 +341,29 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
     let now = crate::clock::now_ms();
     let code = profile.code.as_str();
     let mut tx = db.begin().await?;
+    // Once staff have edited the navigator (手続ナビ) in the back office,
+    // the stored bundles are theirs: loading tenant.json again keeps them.
+    let edited = sqlx::query("SELECT 1 FROM navi_versions WHERE tenant = $1 LIMIT 1")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    let life_events = if edited {
+        let stored: Option<String> = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
+            .bind(code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0));
+        match stored {
+            Some(s) => {
+                let v: serde_json::Value = serde_json::from_str(&s).map_err(anyhow::Error::from)?;
+                serde_json::from_value(v["life_events"].clone()).unwrap_or_default()
+            }
+            None => profile.life_events.clone(),
+        }
+    } else {
+        profile.life_events.clone()
+    };
     let header = serde_json::json!({
         "code": profile.code,
         "name": profile.name,
@@ -345,7 +372,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "phone": profile.phone,
         "website": profile.website,
         "kpi_targets": profile.kpi_targets,
-        "life_events": profile.life_events,
+        "life_events": life_events,
     });
     sqlx::query(
         "INSERT INTO tenants (tenant, name_ja, profile, created_at) VALUES ($1, $2, $3, $4)
@@ -382,6 +409,44 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces (or adds, at the end) one life-event bundle of the stored
+/// profile inside `tx`. The row is locked first (a no-op update), so two
+/// bundles published at the same time never overwrite each other.
+pub async fn put_life_event_in(
+    tx: &mut crate::db::Tx,
+    tenant: &str,
+    bundle: &LifeEventBundle,
+) -> AppResult<()> {
+    sqlx::query("UPDATE tenants SET profile = profile WHERE tenant = $1")
+        .bind(tenant)
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
+        .bind(tenant)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?;
+    let mut header: serde_json::Value =
+        serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
+    let mut bundles: Vec<LifeEventBundle> = match header.get("life_events") {
+        Some(v) if !v.is_null() => {
+            serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
+        }
+        _ => Vec::new(),
+    };
+    match bundles.iter_mut().find(|b| b.code == bundle.code) {
+        Some(b) => *b = bundle.clone(),
+        None => bundles.push(bundle.clone()),
+    }
+    header["life_events"] = serde_json::to_value(&bundles).map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE tenants SET profile = $1 WHERE tenant = $2")
+        .bind(header.to_string())
+        .bind(tenant)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -26,7 +26,7 @@ use crate::visits;
 
 /// The answers of a questionnaire as the URL carries them: `yes` or `no`
 /// for each question, all required. Other parameters are ignored (`lang`).
-fn answers_of(
+pub(crate) fn answers_of(
     bundle: &LifeEventBundle,
     query: &BTreeMap<String, String>,
     lang: Lang,
@@ -70,9 +70,10 @@ pub struct Step {
     pub documents: Vec<String>,
     pub fee: String,
     pub deadline: String,
+    pub note: String,
 }
 
-async fn steps(
+pub(crate) async fn steps(
     st: &ProceduresState,
     t: &TenantProfile,
     b: &LifeEventBundle,
@@ -110,12 +111,41 @@ async fn steps(
                     .as_ref()
                     .map(|d| d.get(lang).to_string())
                     .unwrap_or_default(),
+                note: p
+                    .note
+                    .as_ref()
+                    .map(|d| d.get(lang).to_string())
+                    .unwrap_or_default(),
             }
         })
         .collect())
 }
 
 // ---------------------------------------------------------------- pages
+
+/// Shown on top of the resident pages when a member of staff previews a
+/// draft (手続ナビの編集): the draft is not live; publish it from here.
+pub(crate) struct PreviewBar {
+    /// The questionnaire of the preview (the form's action goes to
+    /// `{base}/result`).
+    pub base: String,
+    pub editor: String,
+    pub publish: String,
+    pub base_version: i64,
+    pub saved_at: i64,
+    /// A draft (publishable) rather than the live version shown as is.
+    pub is_draft: bool,
+}
+
+impl PreviewBar {
+    fn questions_url(&self, tenant: &str, code: &str) -> String {
+        if self.base.is_empty() {
+            format!("/t/{tenant}/navi/{code}")
+        } else {
+            self.base.clone()
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "navi_index.html")]
@@ -169,28 +199,30 @@ struct QuestionView {
 #[template(path = "navi_questions.html")]
 struct QuestionsPage {
     page: Page,
-    code: String,
+    /// Where the answers go (the result page).
+    action: String,
+    preview: Option<PreviewBar>,
     questions: Vec<QuestionView>,
     errors: Vec<FieldError>,
 }
 
-fn questions_page(
+pub(crate) fn questions_page(
     t: &TenantProfile,
     b: &LifeEventBundle,
     query: &BTreeMap<String, String>,
     errors: Vec<FieldError>,
     lang: Lang,
+    preview: Option<PreviewBar>,
 ) -> Response {
     let tenant = t.code.as_str();
-    let page = tenant_page(
-        lang,
-        t,
-        b.name.get(lang).to_string(),
-        format!("/t/{tenant}/navi/{}", b.code),
-    )
-    .crumb(t.name.get(lang), format!("/t/{tenant}"))
-    .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"))
-    .with_errors(!errors.is_empty());
+    let path = match &preview {
+        Some(p) => p.questions_url(tenant, &b.code),
+        None => format!("/t/{tenant}/navi/{}", b.code),
+    };
+    let page = tenant_page(lang, t, b.name.get(lang).to_string(), path.clone())
+        .crumb(t.name.get(lang), format!("/t/{tenant}"))
+        .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"))
+        .with_errors(!errors.is_empty());
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -200,7 +232,8 @@ fn questions_page(
         status,
         &QuestionsPage {
             page,
-            code: b.code.clone(),
+            action: format!("{path}/result"),
+            preview,
             questions: b
                 .questions
                 .iter()
@@ -234,13 +267,14 @@ pub async fn questions(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &tenant).await?;
     let b = bundle(&t, &code)?;
-    Ok(questions_page(&t, b, &query, Vec::new(), lang))
+    Ok(questions_page(&t, b, &query, Vec::new(), lang, None))
 }
 
 #[derive(Template)]
 #[template(path = "navi_result.html")]
 struct ResultPage {
     page: Page,
+    preview: Option<PreviewBar>,
     answered: Vec<(String, String)>,
     steps: Vec<Step>,
     /// The questions page with these answers, to change them.
@@ -262,23 +296,42 @@ pub async fn result(
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &tenant).await?;
-    let b = bundle(&t, &code)?;
-    let answers = match answers_of(b, &query, lang) {
+    let b = bundle(&t, &code)?.clone();
+    result_page(&st, &t, &b, &query, lang, None).await
+}
+
+/// The resident's list for these answers (or the questions again, with
+/// what is missing named).
+pub(crate) async fn result_page(
+    st: &ProceduresState,
+    t: &TenantProfile,
+    b: &LifeEventBundle,
+    query: &BTreeMap<String, String>,
+    lang: Lang,
+    preview: Option<PreviewBar>,
+) -> AppResult<Response> {
+    let tenant = t.code.as_str();
+    let answers = match answers_of(b, query, lang) {
         Ok(a) => a,
-        Err(errors) => return Ok(questions_page(&t, b, &query, errors, lang)),
+        Err(errors) => return Ok(questions_page(t, b, query, errors, lang, preview)),
     };
-    let steps = steps(&st, &t, b, &answers, lang).await?;
+    let steps = steps(st, t, b, &answers, lang).await?;
     let qs = query_string(&answers);
+    let questions = match &preview {
+        Some(p) => p.questions_url(tenant, &b.code),
+        None => format!("/t/{tenant}/navi/{}", b.code),
+    };
     let page = tenant_page(
         lang,
-        &t,
+        t,
         i18n::tf(lang, "navi.result_title", &[("event", b.name.get(lang))]),
-        format!("/t/{tenant}/navi/{code}/result"),
+        format!("{questions}/result"),
     )
     .crumb(t.name.get(lang), format!("/t/{tenant}"))
     .crumb(i18n::t(lang, "navi.title"), format!("/t/{tenant}/navi"));
     Ok(render(&ResultPage {
         page,
+        preview,
         answered: b
             .questions
             .iter()
@@ -290,7 +343,7 @@ pub async fn result(
                 )
             })
             .collect(),
-        change: format!("/t/{tenant}/navi/{code}?{qs}"),
+        change: format!("{questions}?{qs}"),
         steps,
     }))
 }
@@ -319,6 +372,7 @@ pub async fn api(
             "documents": s.documents,
             "fee": s.fee,
             "deadline": s.deadline,
+            "note": s.note,
         })).collect::<Vec<_>>(),
         "share_url": format!("/t/{tenant}/navi/{code}/result?{}", query_string(&answers)),
     })))

@@ -9,7 +9,10 @@ use kernel::Db;
 
 use crate::applications::Links;
 use crate::committer::Committer;
-use crate::{api, assisted_api, assisted_pages, navi, pages, staff_pages, visit_api, visit_pages};
+use crate::{
+    api, assisted_api, assisted_pages, navi, navi_edit_api, navi_edit_pages, pages, staff_pages,
+    visit_api, visit_pages,
+};
 
 #[derive(Clone, FromRef)]
 pub struct ProceduresState {
@@ -158,6 +161,31 @@ pub fn router(state: ProceduresState) -> Router {
             "/t/{tenant}/staff/visits/{id}/routing.pdf",
             get(visit_pages::routing_sheet),
         )
+        .route("/t/{tenant}/staff/navi", get(navi_edit_pages::list))
+        .route(
+            "/t/{tenant}/staff/navi/new",
+            get(navi_edit_pages::new_form).post(navi_edit_pages::create),
+        )
+        .route(
+            "/t/{tenant}/staff/navi/{code}",
+            get(navi_edit_pages::edit).post(navi_edit_pages::save),
+        )
+        .route(
+            "/t/{tenant}/staff/navi/{code}/preview",
+            get(navi_edit_pages::preview),
+        )
+        .route(
+            "/t/{tenant}/staff/navi/{code}/preview/result",
+            get(navi_edit_pages::preview_result),
+        )
+        .route(
+            "/t/{tenant}/staff/navi/{code}/publish",
+            post(navi_edit_pages::publish),
+        )
+        .route(
+            "/t/{tenant}/staff/navi/{code}/restore",
+            post(navi_edit_pages::restore),
+        )
         .route("/t/{tenant}/staff/kpi", get(staff_pages::kpi_page))
         .route("/t/{tenant}/staff/audit", get(staff_pages::audit_page));
     let api = Router::new()
@@ -237,6 +265,19 @@ pub fn router(state: ProceduresState) -> Router {
         .route(
             "/api/v1/t/{tenant}/staff/catalogue",
             get(api::export_catalogue).post(api::import_catalogue),
+        )
+        .route("/api/v1/t/{tenant}/staff/navi", get(navi_edit_api::list))
+        .route(
+            "/api/v1/t/{tenant}/staff/navi/{code}",
+            get(navi_edit_api::get).put(navi_edit_api::put),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/navi/{code}/versions",
+            get(navi_edit_api::versions),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/navi/{code}/restore",
+            post(navi_edit_api::restore),
         )
         .route("/api/v1/t/{tenant}/staff/outbox", get(api::outbox))
         .route("/api/v1/t/{tenant}/staff/audit", get(api::audit));

@@ -102,6 +102,7 @@ impl DocSource for ProcedureDocs {
                         .iter()
                         .filter_map(|i| names.get(i.procedure.as_str()).copied()),
                 );
+                parts.extend(b.items.iter().filter_map(|i| i.note.as_ref()));
                 docs.push(Doc {
                     id: format!("navi:{}", b.code),
                     kind: DocKind::Navi,

@@ -505,6 +505,7 @@ struct CataloguePage {
     errors: Vec<FieldError>,
     report: String,
     can_import: bool,
+    can_edit_navi: bool,
 }
 
 async fn catalogue_page(
@@ -546,6 +547,7 @@ async fn catalogue_page(
             errors,
             report,
             can_import: staff.has(Role::SystemAdmin),
+            can_edit_navi: <DeptAdmin as kernel::auth::Proof>::holds(staff),
             page,
         },
     ))

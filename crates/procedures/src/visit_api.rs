@@ -77,6 +77,7 @@ pub async fn life_events(
                         "procedure_name": p.procedure.procedure.name,
                         "when": item.when,
                         "unless": item.unless,
+                        "note": item.note,
                         "department": p.procedure.procedure.department,
                         "department_name": dept.map(|d| &d.name),
                         "location": dept.and_then(|d| d.location.as_ref()),

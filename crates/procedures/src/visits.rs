@@ -348,6 +348,8 @@ pub struct PlannedItem {
     pub counter: Option<Counter>,
     /// By when it must be done, from the bundle.
     pub deadline: Option<kernel::i18n::Text>,
+    /// The bundle's note for the resident.
+    pub note: Option<kernel::i18n::Text>,
 }
 
 /// The procedures a bundle brings for these answers, in its order.
@@ -372,6 +374,7 @@ pub async fn plan(
             procedure,
             counter,
             deadline: item.deadline.clone(),
+            note: item.note.clone(),
         });
     }
     Ok(out)
@@ -414,6 +417,7 @@ pub async fn bundles_with_procedures(
                 procedure,
                 counter,
                 deadline: item.deadline.clone(),
+                note: item.note.clone(),
             });
         }
         out.push((b.clone(), items));

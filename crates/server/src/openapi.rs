@@ -50,10 +50,41 @@ fn visit_paths() -> Value {
     })
 }
 
+/// 手続ナビの編集: the navigator's life-event bundles, edited by staff.
+fn navi_editor_paths() -> Value {
+    let text = json!({"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Text by language code (ja required; en, … optional)", "example": {"ja": "転入", "en": "Moving in"}});
+    let bundle = json!({"type": "object", "additionalProperties": false, "required": ["name", "items"], "properties": {
+        "code": {"type": "string", "description": "The life event's code (a slug); the same as in the URL, may be omitted"},
+        "name": text, "description": text,
+        "questions": {"type": "array", "maxItems": 30, "items": {"type": "object", "additionalProperties": false, "required": ["code", "text"], "properties": {
+            "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}, "text": text, "hint": text}}},
+        "items": {"type": "array", "minItems": 1, "maxItems": 60, "items": {"type": "object", "additionalProperties": false, "required": ["procedure"], "properties": {
+            "procedure": {"type": "string", "description": "A procedure id of the tenant's catalogue"},
+            "when": {"type": "string", "description": "Listed only when this question is answered yes"},
+            "unless": {"type": "string", "description": "Not listed when this question is answered yes"},
+            "counter": {"type": "string", "description": "A counter of the procedure's department (default: its first)"},
+            "deadline": text, "note": text}}}
+    }});
+    let invalid = "422 names every field (questions[0].code, items[2].procedure, name.ja …) in Japanese and changes nothing; 403 when the change touches procedures of a department the member of staff may not edit (department administrators edit their own department's, system administrators all)";
+    json!({
+        "/api/v1/t/{tenant}/staff/navi": {"get": staff(op("手続ナビの編集: every life event with its live version, last change and draft (department and system administrators)", "navigator", &["tenant"], None, ok("Life events")))},
+        "/api/v1/t/{tenant}/staff/navi/{lifeEvent}": {
+            "get": staff(op("A life event's live bundle, its version and the draft being edited", "navigator", &["tenant", "lifeEvent"], None, ok("Bundle"))),
+            "put": staff(op(&format!("Publish a bundle (creates the life event if new), in one transaction, keeping the version with who and when (audited). `version` is the live version the change was made from; another publish since is 409. {invalid}."), "navigator", &["tenant", "lifeEvent"], Some(json!({"type": "object", "required": ["bundle"], "additionalProperties": false, "properties": {"bundle": bundle, "version": {"type": "integer", "minimum": 0, "description": "Live version edited (0 for a new life event or one never edited)"}}})), json!({"200": {"description": "Updated (or unchanged): outcome, version, bundle"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
+        },
+        "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/versions": {"get": staff(op("Every published version of a life event, newest first: version, origin (initial = as loaded from tenant.json, publish, restore), restored_from, published_at, published_by and the bundle", "navigator", &["tenant", "lifeEvent"], None, ok("Versions")))},
+        "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/restore": {"post": staff(op(&format!("Restore (undo): publish an earlier version again as a new version. {invalid}; 409 when `version` is not the live version."), "navigator", &["tenant", "lifeEvent"], Some(json!({"type": "object", "required": ["restore_version", "version"], "additionalProperties": false, "properties": {"restore_version": {"type": "integer"}, "version": {"type": "integer", "description": "The live version now"}}})), json!({"200": {"description": "Restored: outcome, version, bundle"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))}
+    })
+}
+
 pub fn spec() -> Value {
     let mut spec = base_spec();
-    if let (Some(paths), Value::Object(visits)) = (spec["paths"].as_object_mut(), visit_paths()) {
-        paths.extend(visits);
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        for extra in [visit_paths(), navi_editor_paths()] {
+            if let Value::Object(more) = extra {
+                paths.extend(more);
+            }
+        }
     }
     spec
 }
