@@ -1,0 +1,13 @@
+//! 案内 (guide): the FAQ (よくある質問) with "was this helpful" feedback,
+//! the staff's knowledge (ナレッジ) kept in the same store, and the
+//! chatbot that answers from the FAQ, the procedures and the navigator.
+
+pub mod faq;
+pub mod routes;
+pub mod view;
+
+mod faq_api;
+mod faq_pages;
+mod faq_staff;
+
+pub use routes::{router, GuideState};
