@@ -3,6 +3,7 @@
 //! chatbot that answers from the FAQ, the procedures and the navigator.
 
 pub mod faq;
+pub mod llm;
 pub mod routes;
 pub mod view;
 
