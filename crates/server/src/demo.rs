@@ -572,6 +572,37 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
 mod tests {
     use super::*;
 
+    /// The demo FAQ passes the editor's checks against its own municipality
+    /// (departments, related procedures), has staff-only knowledge, and is
+    /// mostly translated into English.
+    #[test]
+    fn demo_faq_fits_the_catalogues() {
+        for d in TENANTS {
+            let profile: TenantProfile = serde_json::from_str(d.tenant).unwrap();
+            let items: Vec<Procedure> = serde_json::from_str(d.procedures).unwrap();
+            let faq: Vec<guide::faq::FaqEntry> = serde_json::from_str(d.faq).unwrap();
+            let departments: Vec<String> =
+                profile.departments.iter().map(|d| d.code.clone()).collect();
+            let procedures: Vec<String> = items.iter().map(|p| p.id.clone()).collect();
+            let known = guide::faq::Known {
+                departments: &departments,
+                procedures: &procedures,
+            };
+            for e in &faq {
+                e.check(&known, kernel::Lang::Ja)
+                    .unwrap_or_else(|err| panic!("{}: {err:?}", e.question.ja()));
+            }
+            let staff = faq
+                .iter()
+                .filter(|e| e.audience == guide::faq::Audience::Staff)
+                .count();
+            assert!((3..=5).contains(&staff), "staff-only knowledge");
+            let english = faq.iter().filter(|e| e.question.has(kernel::Lang::En)).count();
+            assert!(english * 4 >= faq.len() * 3, "most entries in English");
+            assert!(faq.len() >= 20);
+        }
+    }
+
     /// The demo municipalities' life-event bundles are consistent with
     /// their catalogues: every procedure exists, counters belong to its
     /// department, and the five life events are there.
