@@ -58,13 +58,17 @@ struct Found {
     answer_lang: &'static str,
     /// The text the model may use.
     grounding: String,
+    /// Title and text in Japanese and in the reader's language, to judge relevance.
+    match_title: String,
+    match_text: String,
     department: Option<String>,
 }
 
 /// Words that say nothing about the subject of an English question.
 const STOP_WORDS: [&str; 24] = [
     "the", "and", "how", "can", "what", "where", "when", "for", "you", "your", "get", "with",
-    "does", "are", "this", "that", "need", "want", "have", "who", "which", "from", "there", "about",
+    "does", "are", "this", "that", "need", "want", "have", "who", "which", "from", "there",
+    "about",
 ];
 
 /// The words that carry a question's subject: each kanji and katakana
@@ -74,7 +78,7 @@ fn content_tokens(s: &str) -> Vec<String> {
     let s = jp::fold_width(s).to_lowercase();
     let mut out = Vec::new();
     let mut word = String::new();
-    let mut flush = |word: &mut String, out: &mut Vec<String>| {
+    let flush = |word: &mut String, out: &mut Vec<String>| {
         if word.chars().count() >= 3 && !STOP_WORDS.contains(&word.as_str()) {
             out.push(std::mem::take(word));
         }
@@ -95,26 +99,48 @@ fn content_tokens(s: &str) -> Vec<String> {
     out
 }
 
-/// How much of the question a text covers, from 0 to 1: the share of its
-/// subject words found in the text, or for a question in kana alone, the
-/// share of its character pairs found in the text's reading.
-pub fn coverage(question: &str, text: &str) -> f32 {
-    use std::collections::HashSet;
-    let tokens = content_tokens(question);
-    if !tokens.is_empty() {
-        let doc: HashSet<String> = content_tokens(text).into_iter().collect();
-        let found = tokens.iter().filter(|t| doc.contains(*t)).count();
-        return found as f32 / tokens.len() as f32;
+/// Runs of two or more hiragana (words written in kana, e.g. ごみ, じゅうみんひょう).
+fn hiragana_runs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in jp::fold_width(s).chars().chain(std::iter::once(' ')) {
+        if ('\u{3041}'..='\u{3096}').contains(&c) || c == 'ー' {
+            run.push(c);
+        } else {
+            if run.chars().count() >= 2 {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
     }
-    let q = search::text::grams(question);
-    if q.is_empty() {
+    out
+}
+
+/// How much of the question a document covers, from 0 to 1: its subject
+/// words (kanji, katakana, Latin words) found in the text, and the
+/// character pairs of its kana words found in the text or in the reading
+/// of the title (so じゅうみんひょう meets 住民票).
+pub fn coverage(question: &str, title: &str, text: &str) -> f32 {
+    use std::collections::HashSet;
+    let words: HashSet<String> = content_tokens(&format!("{title}\n{text}"))
+        .into_iter()
+        .collect();
+    let pairs: HashSet<search::text::Gram> = search::text::grams(&format!("{title}\n{text}"))
+        .into_iter()
+        .chain(search::text::grams(&search::text::reading(title)))
+        .collect();
+    let tokens = content_tokens(question);
+    let kana: Vec<search::text::Gram> = hiragana_runs(question)
+        .iter()
+        .flat_map(|r| search::text::grams(r))
+        .collect();
+    let total = tokens.len() + kana.len();
+    if total == 0 {
         return 0.0;
     }
-    let doc: HashSet<search::text::Gram> = search::text::grams(text)
-        .into_iter()
-        .chain(search::text::grams(&search::text::reading(text)))
-        .collect();
-    q.iter().filter(|g| doc.contains(g)).count() as f32 / q.len() as f32
+    let found = tokens.iter().filter(|t| words.contains(*t)).count()
+        + kana.iter().filter(|g| pairs.contains(g)).count();
+    found as f32 / total as f32
 }
 
 async fn found(
@@ -125,64 +151,75 @@ async fn found(
 ) -> AppResult<Option<Found>> {
     let tenant = t.code.as_str();
     let kind = hit.kind.code().to_string();
-    let (title, answer, answer_lang, grounding) = match hit.id.split_once(':') {
-        Some(("faq", id)) => {
-            let Ok(id) = id.parse::<i64>() else {
-                return Ok(None);
-            };
-            let Ok(s) = faq::get_public(&st.db, tenant, id).await else {
-                return Ok(None);
-            };
-            let q = localize(&s.entry.question, lang);
-            let a = localize(&s.entry.answer, lang);
-            let grounding = format!("{}\n{}", q.text, a.text);
-            (q.text, a.text, a.lang, grounding)
-        }
-        Some(("procedure", id)) => {
-            let Ok(p) = procedures::catalogue::get(&st.db, tenant, id).await else {
-                return Ok(None);
-            };
-            let p = p.procedure;
-            let name = localize(&p.name, lang);
-            let description = localize(&p.description, lang);
-            let answer = format!(
-                "{}\n\n{}\n\n{}",
-                i18n::tf(lang, "chat.answer_procedure", &[("title", &name.text)]),
-                description.text,
-                i18n::t(lang, "chat.more")
-            );
-            let grounding = format!(
-                "{}\n{}\n{}",
-                name.text,
-                description.text,
-                p.documents
-                    .iter()
-                    .map(|d| d.get(lang))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            );
-            (name.text, answer, description.lang, grounding)
-        }
-        Some(("navi", code)) => {
-            let Some(b) = t.life_event(code) else {
-                return Ok(None);
-            };
-            let name = localize(&b.name, lang);
-            let description = b
-                .description
-                .as_ref()
-                .map(|d| d.get(lang).to_string())
-                .unwrap_or_default();
-            let answer = format!(
-                "{}\n\n{}",
-                i18n::tf(lang, "chat.answer_navi", &[("title", &name.text)]),
-                i18n::t(lang, "chat.more")
-            );
-            let grounding = format!("{}\n{description}", name.text);
-            (name.text, answer, lang.code(), grounding)
-        }
-        _ => return Ok(None),
-    };
+    let (title, answer, answer_lang, grounding, match_title, match_text) =
+        match hit.id.split_once(':') {
+            Some(("faq", id)) => {
+                let Ok(id) = id.parse::<i64>() else {
+                    return Ok(None);
+                };
+                let Ok(s) = faq::get_public(&st.db, tenant, id).await else {
+                    return Ok(None);
+                };
+                let q = localize(&s.entry.question, lang);
+                let a = localize(&s.entry.answer, lang);
+                let grounding = format!("{}\n{}", q.text, a.text);
+                let mt = format!("{}\n{}", s.entry.question.ja(), q.text);
+                let mx = format!("{}\n{}", s.entry.answer.ja(), a.text);
+                (q.text, a.text, a.lang, grounding, mt, mx)
+            }
+            Some(("procedure", id)) => {
+                let Ok(p) = procedures::catalogue::get(&st.db, tenant, id).await else {
+                    return Ok(None);
+                };
+                let p = p.procedure;
+                let name = localize(&p.name, lang);
+                let description = localize(&p.description, lang);
+                let answer = format!(
+                    "{}\n\n{}\n\n{}",
+                    i18n::tf(lang, "chat.answer_procedure", &[("title", &name.text)]),
+                    description.text,
+                    i18n::t(lang, "chat.more")
+                );
+                let grounding = format!(
+                    "{}\n{}\n{}",
+                    name.text,
+                    description.text,
+                    p.documents
+                        .iter()
+                        .map(|d| d.get(lang))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                );
+                let mt = format!("{}\n{}", p.name.ja(), name.text);
+                let mx = format!("{}\n{}", p.description.ja(), description.text);
+                (name.text, answer, description.lang, grounding, mt, mx)
+            }
+            Some(("navi", code)) => {
+                let Some(b) = t.life_event(code) else {
+                    return Ok(None);
+                };
+                let name = localize(&b.name, lang);
+                let description = b
+                    .description
+                    .as_ref()
+                    .map(|d| d.get(lang).to_string())
+                    .unwrap_or_default();
+                let answer = format!(
+                    "{}\n\n{}",
+                    i18n::tf(lang, "chat.answer_navi", &[("title", &name.text)]),
+                    i18n::t(lang, "chat.more")
+                );
+                let grounding = format!("{}\n{description}", name.text);
+                let mt = format!("{}\n{}", b.name.ja(), name.text);
+                let mx = b
+                    .description
+                    .as_ref()
+                    .map(|d| format!("{}\n{description}", d.ja()))
+                    .unwrap_or_default();
+                (name.text, answer, lang.code(), grounding, mt, mx)
+            }
+            _ => return Ok(None),
+        };
     Ok(Some(Found {
         link: SourceLink {
             title,
@@ -192,6 +229,8 @@ async fn found(
         answer,
         answer_lang,
         grounding,
+        match_title,
+        match_text,
         department: hit.department.clone(),
     }))
 }
@@ -246,7 +285,7 @@ pub async fn answer(
         let Some(f) = found(st, t, hit, lang).await? else {
             continue;
         };
-        if coverage(question, &format!("{}\n{}", f.link.title, f.grounding)) >= MIN_COVERAGE {
+        if coverage(question, &f.match_title, &f.match_text) >= MIN_COVERAGE {
             relevant.push(f);
         }
     }
@@ -285,8 +324,7 @@ pub async fn answer(
                 text: &f.grounding,
             })
             .collect();
-        if let Some(text) =
-            llm::phrase(&model, t.name.get(lang), lang, question, &grounding).await
+        if let Some(text) = llm::phrase(&model, t.name.get(lang), lang, question, &grounding).await
         {
             reply.answer = text;
             reply.answer_lang = lang.code();

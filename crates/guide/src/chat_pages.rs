@@ -69,8 +69,8 @@ impl Turn {
         paragraphs(&self.a)
     }
 
-    fn kind_label(&self, lang: Lang, kind: &str) -> &'static str {
-        i18n::t(lang, &format!("chat.kind.{kind}"))
+    fn kind_label(&self, lang: &Lang, kind: &str) -> &'static str {
+        i18n::t(*lang, &format!("search.kind.{kind}"))
     }
 }
 

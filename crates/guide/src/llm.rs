@@ -205,7 +205,11 @@ fn leading_citations(s: &str) -> (&str, &str) {
             b'[' => {
                 let Some(close) = s[i..].find(']') else { break };
                 let inner = &s[i + 1..i + close];
-                if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b' ') {
+                if inner.is_empty()
+                    || !inner
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b',' || b == b' ')
+                {
                     break;
                 }
                 i += close + 1;
@@ -241,7 +245,9 @@ pub fn verify(reply: &str, sources: &[Grounding]) -> Result<String, Rejected> {
     let mut rest = reply;
     while let Some(open) = rest.find('「') {
         let after = &rest[open + '「'.len_utf8()..];
-        let Some(close) = after.find('」') else { break };
+        let Some(close) = after.find('」') else {
+            break;
+        };
         let name = &after[..close];
         if !sources
             .iter()
@@ -300,7 +306,10 @@ mod tests {
         let r = "「住民票の写しの交付請求」で請求できます。[1] 窓口でも請求できます[2]。\n手数料は300円です [1]。";
         assert_eq!(verify(r, &sources()), Ok(r.to_string()));
         assert_eq!(
-            verify("You can request it at the counter [2]. The fee is 300 yen [1, 2].", &sources()),
+            verify(
+                "You can request it at the counter [2]. The fee is 300 yen [1, 2].",
+                &sources()
+            ),
             Ok("You can request it at the counter [2]. The fee is 300 yen [1, 2].".into())
         );
     }
@@ -309,7 +318,10 @@ mod tests {
     fn inventions_are_rejected() {
         let s = sources();
         assert!(matches!(
-            verify("住民票は窓口で取れます[1]。「住民票オンライン即日発行」もご利用ください。", &s),
+            verify(
+                "住民票は窓口で取れます[1]。「住民票オンライン即日発行」もご利用ください。",
+                &s
+            ),
             Err(Rejected::Uncited(_))
         ));
         assert_eq!(

@@ -21,8 +21,16 @@ impl DocSource for FaqDocs {
                     let public = s.entry.audience == faq::Audience::Public;
                     Doc {
                         id: format!("faq:{}", s.id),
-                        kind: if public { DocKind::Faq } else { DocKind::Knowledge },
-                        audience: if public { Audience::Public } else { Audience::Staff },
+                        kind: if public {
+                            DocKind::Faq
+                        } else {
+                            DocKind::Knowledge
+                        },
+                        audience: if public {
+                            Audience::Public
+                        } else {
+                            Audience::Staff
+                        },
                         keywords: Lang::ALL
                             .iter()
                             .map(|l| {

@@ -597,7 +597,10 @@ mod tests {
                 .filter(|e| e.audience == guide::faq::Audience::Staff)
                 .count();
             assert!((3..=5).contains(&staff), "staff-only knowledge");
-            let english = faq.iter().filter(|e| e.question.has(kernel::Lang::En)).count();
+            let english = faq
+                .iter()
+                .filter(|e| e.question.has(kernel::Lang::En))
+                .count();
             assert!(english * 4 >= faq.len() * 3, "most entries in English");
             assert!(faq.len() >= 20);
         }

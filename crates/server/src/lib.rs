@@ -136,7 +136,10 @@ impl App {
             db: db.clone(),
             search: search::Search::new(
                 db.clone(),
-                vec![Arc::new(procedures::search_docs::ProcedureDocs)],
+                vec![
+                    Arc::new(procedures::search_docs::ProcedureDocs),
+                    Arc::new(guide::search_docs::FaqDocs),
+                ],
             ),
             session,
         };
@@ -188,6 +191,11 @@ impl App {
             db: db.clone(),
             session,
             secure: guide::routes::SecureCookies(secure),
+            search: search.search.clone(),
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?,
         };
         // Housekeeping: expired drafts (and their uploads), sessions past
         // their limits and unfinished sign-ins are deleted every ten

@@ -118,6 +118,24 @@ async fn audience_isolation(app: &TestApp) {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("lang=\"ja\""));
+    // The knowledge search: staff find knowledge (and the FAQ); bad input named.
+    let (s, html) = text(&clerk, app.url("/t/122289/staff/knowledge?q=在留カード")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("/t/122289/staff/knowledge/{}\"", knowledge[0])),
+        "{html}"
+    );
+    let long = "あ".repeat(201);
+    let (s, html) = text(
+        &clerk,
+        app.url(&format!("/t/122289/staff/knowledge?q={long}")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("200文字以内"));
+    // Residents' search never shows knowledge.
+    let (_, v) = get_json(&resident, app.url("/api/v1/t/122289/search?q=在留カード")).await;
+    assert!(!v.to_string().contains("/staff/knowledge/"), "{v}");
     // Ids are per tenant: the same number in the other tenant is its own entry.
     let (s, v) = get_json(
         &resident,
