@@ -421,6 +421,7 @@ pub async fn create(
 /// Saves a new version of entry `id`. `expected_version` is the version the
 /// editor started from: a stale one is a conflict, never an overwrite.
 /// Returns the version now current (unchanged when nothing changed).
+#[allow(clippy::too_many_arguments)]
 pub async fn save(
     db: &Db,
     tenant: &str,
