@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_counter"),
     migration!(4, "0004_front_yard"),
     migration!(5, "0005_congestion"),
+    migration!(6, "0006_faq"),
     migration!(7, "0007_navi_versions"),
     migration!(8, "0008_search"),
 ];

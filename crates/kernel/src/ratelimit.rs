@@ -56,6 +56,8 @@ pub fn classify<'a>(method: &Method, path: &'a str) -> Option<(Kind, &'a str)> {
     } else if tail.starts_with("sign-in/") {
         Kind::ResidentSignIn
     } else if tail.ends_with("/apply/submit")
+        // The chatbot may call a paid language model: limited like a submission.
+        || tail == "chat"
         || tail.starts_with("procedures/") && tail.ends_with("/applications")
         || tail.starts_with("staff/procedures/") && tail.ends_with("/applications")
     {

@@ -72,6 +72,13 @@ pub struct TenantProfile {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// When the city hall answers the phone and the counters are open
+    /// (the chatbot's contact route).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_hours: Option<Text>,
+    /// The chatbot's optional generative mode; off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ChatSettings>,
     #[serde(default)]
     pub departments: Vec<Department>,
     #[serde(default)]
@@ -82,6 +89,21 @@ pub struct TenantProfile {
     /// Life-event bundles for the one-stop counter (回らない窓口).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub life_events: Vec<LifeEventBundle>,
+}
+
+/// An OpenAI-compatible endpoint the chatbot may phrase its answers with
+/// (`POST {base_url}/chat/completions`). The key is never stored: only
+/// the NAME of the environment variable that holds it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    pub base_url: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Seconds to wait for the model before answering by retrieval alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
 /// A life event (転入, 出生, おくやみ …) as a bundle of procedures: the
@@ -193,6 +215,28 @@ impl TenantProfile {
                     "窓口「{}」の課「{}」がありません",
                     c.code, c.department
                 ));
+            }
+        }
+        if let Some(c) = &self.chat {
+            if !(c.base_url.starts_with("https://") || c.base_url.starts_with("http://")) {
+                return Err(format!(
+                    "chat.base_url「{}」は http:// か https:// で始めてください",
+                    c.base_url
+                ));
+            }
+            if c.model.trim().is_empty() {
+                return Err("chat.model を指定してください".into());
+            }
+            if let Some(env) = &c.api_key_env {
+                if env.is_empty()
+                    || !env
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                {
+                    return Err(format!(
+                        "chat.api_key_env「{env}」は環境変数の名前（英大文字・数字・_）で指定してください"
+                    ));
+                }
             }
         }
         self.check_life_events()
@@ -371,6 +415,8 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "address": profile.address,
         "phone": profile.phone,
         "website": profile.website,
+        "office_hours": profile.office_hours,
+        "chat": profile.chat,
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
     });

@@ -23,6 +23,8 @@ pub struct DemoTenant {
     pub procedures: &'static str,
     /// Search synonym groups (staff edit them afterwards).
     pub synonyms: &'static str,
+    /// FAQ and staff knowledge (`guide::faq::FaqEntry` list).
+    pub faq: &'static str,
 }
 
 pub const TENANTS: [DemoTenant; 2] = [
@@ -30,11 +32,13 @@ pub const TENANTS: [DemoTenant; 2] = [
         tenant: include_str!("../../../data/demo/122289/tenant.json"),
         procedures: include_str!("../../../data/demo/122289/procedures.json"),
         synonyms: include_str!("../../../data/demo/122289/synonyms.json"),
+        faq: include_str!("../../../data/demo/122289/faq.json"),
     },
     DemoTenant {
         tenant: include_str!("../../../data/demo/242021/tenant.json"),
         procedures: include_str!("../../../data/demo/242021/procedures.json"),
         synonyms: include_str!("../../../data/demo/242021/synonyms.json"),
+        faq: include_str!("../../../data/demo/242021/faq.json"),
     },
 ];
 
@@ -110,6 +114,7 @@ fn demo_staff(t: &TenantProfile) -> Vec<(String, String, String, Vec<Role>)> {
 pub struct DemoReport {
     pub tenants: usize,
     pub procedures_created: usize,
+    pub faq_created: usize,
     pub applications_created: usize,
     pub applications_existing: usize,
     pub tickets_created: u64,
@@ -173,6 +178,10 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         profile
             .check_life_event_procedures(&known)
             .map_err(|e| anyhow::anyhow!("life events of {code}: {}", e.join("; ")))?;
+        let faq: Vec<guide::faq::FaqEntry> = serde_json::from_str(d.faq)?;
+        report.faq_created += guide::faq::import_if_empty(&app.db, &code, &faq, "system:demo")
+            .await
+            .map_err(|e| anyhow::anyhow!("FAQ of {code}: {e:?}"))?;
         for (id, name, dept, roles) in demo_staff(&profile) {
             let exists = sqlx_exists(&app.db, &code, &id).await?;
             if !exists {
@@ -562,6 +571,40 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The demo FAQ passes the editor's checks against its own municipality
+    /// (departments, related procedures), has staff-only knowledge, and is
+    /// mostly translated into English.
+    #[test]
+    fn demo_faq_fits_the_catalogues() {
+        for d in TENANTS {
+            let profile: TenantProfile = serde_json::from_str(d.tenant).unwrap();
+            let items: Vec<Procedure> = serde_json::from_str(d.procedures).unwrap();
+            let faq: Vec<guide::faq::FaqEntry> = serde_json::from_str(d.faq).unwrap();
+            let departments: Vec<String> =
+                profile.departments.iter().map(|d| d.code.clone()).collect();
+            let procedures: Vec<String> = items.iter().map(|p| p.id.clone()).collect();
+            let known = guide::faq::Known {
+                departments: &departments,
+                procedures: &procedures,
+            };
+            for e in &faq {
+                e.check(&known, kernel::Lang::Ja)
+                    .unwrap_or_else(|err| panic!("{}: {err:?}", e.question.ja()));
+            }
+            let staff = faq
+                .iter()
+                .filter(|e| e.audience == guide::faq::Audience::Staff)
+                .count();
+            assert!((3..=5).contains(&staff), "staff-only knowledge");
+            let english = faq
+                .iter()
+                .filter(|e| e.question.has(kernel::Lang::En))
+                .count();
+            assert!(english * 4 >= faq.len() * 3, "most entries in English");
+            assert!(faq.len() >= 20);
+        }
+    }
 
     /// The demo municipalities' life-event bundles are consistent with
     /// their catalogues: every procedure exists, counters belong to its

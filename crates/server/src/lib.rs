@@ -35,6 +35,7 @@ pub struct App {
     pub identity: identity::IdentityState,
     pub counter: counter::CounterState,
     pub search: search::routes::SearchState,
+    pub guide: guide::GuideState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -135,7 +136,10 @@ impl App {
             db: db.clone(),
             search: search::Search::new(
                 db.clone(),
-                vec![Arc::new(procedures::search_docs::ProcedureDocs)],
+                vec![
+                    Arc::new(procedures::search_docs::ProcedureDocs),
+                    Arc::new(guide::search_docs::FaqDocs),
+                ],
             ),
             session,
         };
@@ -183,6 +187,16 @@ impl App {
             public_url: counter::PublicUrl::new(&config.public_url),
             forecasts: Default::default(),
         };
+        let guide = guide::GuideState {
+            db: db.clone(),
+            session,
+            secure: guide::routes::SecureCookies(secure),
+            search: search.search.clone(),
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?,
+        };
         // Housekeeping: expired drafts (and their uploads), sessions past
         // their limits and unfinished sign-ins are deleted every ten
         // minutes, so nothing personal outlives its promise.
@@ -211,6 +225,7 @@ impl App {
             identity,
             counter,
             search,
+            guide,
             csrf,
             limiter,
         })
@@ -230,6 +245,7 @@ impl App {
             .merge(identity::router(self.identity.clone()))
             .merge(counter::router(self.counter.clone()))
             .merge(search::routes::router(self.search.clone()))
+            .merge(guide::router(self.guide.clone()))
             // Every state-changing request: CSRF token / JSON only / same
             // site; then the rate limits on sign-in and submission.
             .layer(axum::middleware::from_fn_with_state(

@@ -267,8 +267,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::start(c).await?;
             let r = demo::load(&app, applications).await?;
             println!(
-                "Demo data: {} municipalities, {} procedures new, {} applications new ({} already there), {} counter tickets of past days new",
-                r.tenants, r.procedures_created, r.applications_created, r.applications_existing, r.tickets_created
+                "Demo data: {} municipalities, {} procedures new, {} FAQ entries new, {} applications new ({} already there), {} counter tickets of past days new",
+                r.tenants, r.procedures_created, r.faq_created, r.applications_created, r.applications_existing, r.tickets_created
             );
             if no_serve {
                 return Ok(());

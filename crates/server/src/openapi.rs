@@ -74,6 +74,39 @@ fn navi_editor_paths() -> Value {
         },
         "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/versions": {"get": staff(op("Every published version of a life event, newest first: version, origin (initial = as loaded from tenant.json, publish, restore), restored_from, published_at, published_by and the bundle", "navigator", &["tenant", "lifeEvent"], None, ok("Versions")))},
         "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/restore": {"post": staff(op(&format!("Restore (undo): publish an earlier version again as a new version. {invalid}; 409 when `version` is not the live version."), "navigator", &["tenant", "lifeEvent"], Some(json!({"type": "object", "required": ["restore_version", "version"], "additionalProperties": false, "properties": {"restore_version": {"type": "integer"}, "version": {"type": "integer", "description": "The live version now"}}})), json!({"200": {"description": "Restored: outcome, version, bundle"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))}
+/// FAQ, staff knowledge and the chatbot (迷わない窓口).
+fn guide_paths() -> Value {
+    let text = json!({"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Language code → text; Japanese (ja) required", "example": {"ja": "住民票はどこで取れますか", "en": "Where can I get a residence certificate?"}});
+    let entry = json!({"type": "object", "required": ["question", "answer", "category", "department", "audience"], "additionalProperties": false, "properties": {
+        "question": text.clone(),
+        "answer": {"$ref": "#/components/schemas/Text", "description": "Plain text (no HTML); paragraphs separated by an empty line"},
+        "category": {"type": "string", "enum": ["certificates", "moving", "mynumber", "tax", "waste", "children", "health", "counter", "online", "other"]},
+        "department": {"type": "string", "description": "Department code; its department admins (and system admins) may edit the entry"},
+        "procedures": {"type": "array", "maxItems": 10, "items": {"type": "string"}, "description": "Ids of related procedures in the tenant's catalogue"},
+        "audience": {"type": "string", "enum": ["public", "staff"], "description": "public: the FAQ; staff: knowledge (ナレッジ) for signed-in staff of the tenant only"},
+        "published": {"type": "boolean", "default": true}
+    }});
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
+    let with_id = |mut o: Value| {
+        if let Some(p) = o["parameters"].as_array_mut() {
+            p.push(id.clone());
+        }
+        o
+    };
+    json!({
+        "/api/v1/t/{tenant}/faq": {"get": op("FAQ: published public entries, by category, in the request language (question_lang says when the Japanese is shown for a missing translation)", "faq", &["tenant"], None, ok("Entries"))},
+        "/api/v1/t/{tenant}/faq/{id}": {"get": with_id(op("One public FAQ entry: question, answer (with their languages), related procedures. Knowledge and unpublished entries are 404 here.", "faq", &["tenant"], None, ok("Entry")))},
+        "/api/v1/t/{tenant}/faq/{id}/feedback": {"post": with_id(op("\"Was this helpful?\" One vote per entry per client (the mdg_voter cookie, set on the first vote); voting again replaces the vote.", "faq", &["tenant"], Some(json!({"type": "object", "required": ["helpful"], "additionalProperties": false, "properties": {"helpful": {"type": "boolean"}}})), json!({"200": {"description": "Recorded"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/faq": {
+            "get": staff(op("Every FAQ and knowledge entry of the tenant, unpublished ones included, with version and helpful / not helpful counts", "faq", &["tenant"], None, ok("Entries"))),
+            "post": staff(op("Create an entry (department admins for their department, system admins for any); audited", "faq", &["tenant"], Some(entry.clone()), json!({"201": {"description": "Created: id, version"}, "422": {"$ref": "#/components/responses/Error"}})))
+        },
+        "/api/v1/t/{tenant}/staff/faq/{id}": {
+            "get": staff(with_id(op("One entry with its version history", "faq", &["tenant"], None, ok("Entry")))),
+            "put": staff(with_id(op("Save a new version (set published false to withdraw it); a stale version is 409; audited", "faq", &["tenant"], Some(json!({"type": "object", "required": ["version", "entry"], "additionalProperties": false, "properties": {"version": {"type": "integer"}, "entry": entry}})), json!({"200": {"description": "Saved: version"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))))
+        },
+        "/api/v1/t/{tenant}/staff/faq/{id}/restore": {"post": staff(with_id(op("Restore an earlier version as a new version (undo); audited", "faq", &["tenant"], Some(json!({"type": "object", "required": ["restore_version", "version"], "additionalProperties": false, "properties": {"restore_version": {"type": "integer"}, "version": {"type": "integer", "description": "The version now current"}}})), json!({"200": {"description": "Restored: version"}, "409": {"$ref": "#/components/responses/Error"}}))))},
+        "/api/v1/t/{tenant}/chat": {"post": op("Chatbot: answers a question by retrieval from the FAQ, the procedures and the navigator, with the sources used. declined = true when nothing relevant was found (the question is then logged for staff, digits masked) and contact gives the department or city phone, office hours and website. With the city's generative mode on (tenant.json `chat`), a model may phrase the answer from the same sources only (generated = true); a reply that cites anything else is discarded. Nothing is stored about the conversation.", "chat", &["tenant"], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {"message": {"type": "string", "maxLength": 200, "example": "住民票の取り方"}, "lang": {"type": "string", "example": "ja"}}})), json!({"200": {"description": "answer, answer_lang, sources [{title, url, kind}], declined, generated, contact {department, phone, hours, url}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))}
     })
 }
 
@@ -85,6 +118,9 @@ pub fn spec() -> Value {
                 paths.extend(more);
             }
         }
+    }
+    if let (Some(paths), Value::Object(guide)) = (spec["paths"].as_object_mut(), guide_paths()) {
+        paths.extend(guide);
     }
     spec
 }
@@ -194,6 +230,7 @@ fn base_spec() -> Value {
                 "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "schemas": {
+                "Text": {"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Language code → text; Japanese (ja) required"},
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "description": "Stable code to read out to a clerk, e.g. MDG-404-procedure"},
                     "message": {"type": "string"}, "message_en": {"type": "string"}, "detail": {"type": "string"},

@@ -1,0 +1,335 @@
+//! The chatbot: answers by retrieval from the FAQ, the procedures and the
+//! navigator (through the search), always with the sources it used. When
+//! nothing relevant is found it says so plainly, offers the contact route
+//! and logs the question for staff. With the tenant's generative mode on,
+//! a model may phrase the answer from the same sources (see [`crate::llm`]).
+
+use kernel::i18n::{self, Lang};
+use kernel::tenant::TenantProfile;
+use kernel::AppResult;
+use serde::{Deserialize, Serialize};
+
+use crate::faq;
+use crate::llm::{self, Grounding, OpenAiCompatible};
+use crate::routes::GuideState;
+use crate::view::localize;
+
+/// How many sources an answer shows at most.
+pub const MAX_SOURCES: usize = 3;
+/// A hit is relevant when its text holds at least this share of the
+/// question's character pairs (in writing or in reading).
+pub const MIN_COVERAGE: f32 = 0.5;
+
+/// A source as shown under an answer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SourceLink {
+    pub title: String,
+    pub url: String,
+    /// `faq`, `procedure` or `navi`.
+    pub kind: String,
+}
+
+/// Where to ask a person.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Contact {
+    pub department: Option<String>,
+    pub phone: Option<String>,
+    pub hours: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reply {
+    pub answer: String,
+    /// The language the answer is really in (`ja` when a translation is missing).
+    pub answer_lang: &'static str,
+    pub sources: Vec<SourceLink>,
+    pub declined: bool,
+    /// Phrased by the tenant's language model (checked against the sources).
+    pub generated: bool,
+    pub contact: Contact,
+}
+
+/// A hit with the full text behind it.
+struct Found {
+    link: SourceLink,
+    /// What the answer says when this is the best source.
+    answer: String,
+    answer_lang: &'static str,
+    /// The text the model may use.
+    grounding: String,
+    /// Title and text in Japanese and in the reader's language, to judge relevance.
+    match_title: String,
+    match_text: String,
+    department: Option<String>,
+}
+
+/// Words that say nothing about the subject of an English question.
+const STOP_WORDS: [&str; 24] = [
+    "the", "and", "how", "can", "what", "where", "when", "for", "you", "your", "get", "with",
+    "does", "are", "this", "that", "need", "want", "have", "who", "which", "from", "there",
+    "about",
+];
+
+/// The words that carry a question's subject: each kanji and katakana
+/// character, and Latin words of three letters or more (stop words aside).
+/// Hiragana is left out: in Japanese it is mostly grammar (の, を, ですか).
+fn content_tokens(s: &str) -> Vec<String> {
+    let s = jp::fold_width(s).to_lowercase();
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut Vec<String>| {
+        if word.chars().count() >= 3 && !STOP_WORDS.contains(&word.as_str()) {
+            out.push(std::mem::take(word));
+        }
+        word.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
+        let katakana = ('\u{30A1}'..='\u{30FA}').contains(&c);
+        if katakana || jp::reading::is_kanji(c) {
+            out.push(c.to_string());
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// Runs of two or more hiragana (words written in kana, e.g. ごみ, じゅうみんひょう).
+fn hiragana_runs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in jp::fold_width(s).chars().chain(std::iter::once(' ')) {
+        if ('\u{3041}'..='\u{3096}').contains(&c) || c == 'ー' {
+            run.push(c);
+        } else {
+            if run.chars().count() >= 2 {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+/// How much of the question a document covers, from 0 to 1: its subject
+/// words (kanji, katakana, Latin words) found in the text, and the
+/// character pairs of its kana words found in the text or in the reading
+/// of the title (so じゅうみんひょう meets 住民票).
+pub fn coverage(question: &str, title: &str, text: &str) -> f32 {
+    use std::collections::HashSet;
+    let words: HashSet<String> = content_tokens(&format!("{title}\n{text}"))
+        .into_iter()
+        .collect();
+    let pairs: HashSet<search::text::Gram> = search::text::grams(&format!("{title}\n{text}"))
+        .into_iter()
+        .chain(search::text::grams(&search::text::reading(title)))
+        .collect();
+    let tokens = content_tokens(question);
+    let kana: Vec<search::text::Gram> = hiragana_runs(question)
+        .iter()
+        .flat_map(|r| search::text::grams(r))
+        .collect();
+    let total = tokens.len() + kana.len();
+    if total == 0 {
+        return 0.0;
+    }
+    let found = tokens.iter().filter(|t| words.contains(*t)).count()
+        + kana.iter().filter(|g| pairs.contains(g)).count();
+    found as f32 / total as f32
+}
+
+async fn found(
+    st: &GuideState,
+    t: &TenantProfile,
+    hit: &search::Hit,
+    lang: Lang,
+) -> AppResult<Option<Found>> {
+    let tenant = t.code.as_str();
+    let kind = hit.kind.code().to_string();
+    let (title, answer, answer_lang, grounding, match_title, match_text) =
+        match hit.id.split_once(':') {
+            Some(("faq", id)) => {
+                let Ok(id) = id.parse::<i64>() else {
+                    return Ok(None);
+                };
+                let Ok(s) = faq::get_public(&st.db, tenant, id).await else {
+                    return Ok(None);
+                };
+                let q = localize(&s.entry.question, lang);
+                let a = localize(&s.entry.answer, lang);
+                let grounding = format!("{}\n{}", q.text, a.text);
+                let mt = format!("{}\n{}", s.entry.question.ja(), q.text);
+                let mx = format!("{}\n{}", s.entry.answer.ja(), a.text);
+                (q.text, a.text, a.lang, grounding, mt, mx)
+            }
+            Some(("procedure", id)) => {
+                let Ok(p) = procedures::catalogue::get(&st.db, tenant, id).await else {
+                    return Ok(None);
+                };
+                let p = p.procedure;
+                let name = localize(&p.name, lang);
+                let description = localize(&p.description, lang);
+                let answer = format!(
+                    "{}\n\n{}\n\n{}",
+                    i18n::tf(lang, "chat.answer_procedure", &[("title", &name.text)]),
+                    description.text,
+                    i18n::t(lang, "chat.more")
+                );
+                let grounding = format!(
+                    "{}\n{}\n{}",
+                    name.text,
+                    description.text,
+                    p.documents
+                        .iter()
+                        .map(|d| d.get(lang))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                );
+                let mt = format!("{}\n{}", p.name.ja(), name.text);
+                let mx = format!("{}\n{}", p.description.ja(), description.text);
+                (name.text, answer, description.lang, grounding, mt, mx)
+            }
+            Some(("navi", code)) => {
+                let Some(b) = t.life_event(code) else {
+                    return Ok(None);
+                };
+                let name = localize(&b.name, lang);
+                let description = b
+                    .description
+                    .as_ref()
+                    .map(|d| d.get(lang).to_string())
+                    .unwrap_or_default();
+                let answer = format!(
+                    "{}\n\n{}",
+                    i18n::tf(lang, "chat.answer_navi", &[("title", &name.text)]),
+                    i18n::t(lang, "chat.more")
+                );
+                let grounding = format!("{}\n{description}", name.text);
+                let mt = format!("{}\n{}", b.name.ja(), name.text);
+                let mx = b
+                    .description
+                    .as_ref()
+                    .map(|d| format!("{}\n{description}", d.ja()))
+                    .unwrap_or_default();
+                (name.text, answer, lang.code(), grounding, mt, mx)
+            }
+            _ => return Ok(None),
+        };
+    Ok(Some(Found {
+        link: SourceLink {
+            title,
+            url: hit.url.clone(),
+            kind,
+        },
+        answer,
+        answer_lang,
+        grounding,
+        match_title,
+        match_text,
+        department: hit.department.clone(),
+    }))
+}
+
+/// The city's own contact route (for a question nobody could answer).
+pub fn tenant_contact(t: &TenantProfile, lang: Lang) -> Contact {
+    contact(t, None, lang)
+}
+
+/// The department's phone when the answer belongs to one, else the city's.
+fn contact(t: &TenantProfile, department: Option<&str>, lang: Lang) -> Contact {
+    let d = department.and_then(|code| t.department(code));
+    Contact {
+        department: d.map(|d| d.name.get(lang).to_string()),
+        phone: d.and_then(|d| d.phone.clone()).or_else(|| t.phone.clone()),
+        hours: t.office_hours.as_ref().map(|h| h.get(lang).to_string()),
+        url: t.website.clone(),
+    }
+}
+
+/// Answers one question (already checked with `search::parse_query_text`).
+pub async fn answer(
+    st: &GuideState,
+    t: &TenantProfile,
+    question: &str,
+    lang: Lang,
+) -> AppResult<Reply> {
+    let tenant = t.code.as_str();
+    let results = st
+        .search
+        .query(
+            tenant,
+            &search::SearchQuery {
+                text: question.to_string(),
+                lang,
+                audience: search::Audience::Public,
+                kinds: vec![
+                    search::DocKind::Faq,
+                    search::DocKind::Procedure,
+                    search::DocKind::Navi,
+                ],
+                limit: 8,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut relevant: Vec<Found> = Vec::new();
+    for hit in &results.hits {
+        if relevant.len() >= MAX_SOURCES {
+            break;
+        }
+        let Some(f) = found(st, t, hit, lang).await? else {
+            continue;
+        };
+        if coverage(question, &f.match_title, &f.match_text) >= MIN_COVERAGE {
+            relevant.push(f);
+        }
+    }
+    let Some(best) = relevant.first() else {
+        search::record_miss(&st.db, tenant, question, "chat").await?;
+        return Ok(Reply {
+            answer: format!(
+                "{}\n\n{}",
+                i18n::t(lang, "chat.declined"),
+                i18n::t(lang, "chat.declined_next")
+            ),
+            answer_lang: lang.code(),
+            sources: Vec::new(),
+            declined: true,
+            generated: false,
+            contact: contact(t, None, lang),
+        });
+    };
+    let mut reply = Reply {
+        answer: best.answer.clone(),
+        answer_lang: best.answer_lang,
+        sources: relevant.iter().map(|f| f.link.clone()).collect(),
+        declined: false,
+        generated: false,
+        contact: contact(t, best.department.as_deref(), lang),
+    };
+    if let Some(model) = t
+        .chat
+        .as_ref()
+        .and_then(|s| OpenAiCompatible::from_settings(&st.http, s))
+    {
+        let grounding: Vec<Grounding> = relevant
+            .iter()
+            .map(|f| Grounding {
+                title: &f.link.title,
+                text: &f.grounding,
+            })
+            .collect();
+        if let Some(text) = llm::phrase(&model, t.name.get(lang), lang, question, &grounding).await
+        {
+            reply.answer = text;
+            reply.answer_lang = lang.code();
+            reply.generated = true;
+        }
+    }
+    Ok(reply)
+}
