@@ -74,6 +74,9 @@ fn navi_editor_paths() -> Value {
         },
         "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/versions": {"get": staff(op("Every published version of a life event, newest first: version, origin (initial = as loaded from tenant.json, publish, restore), restored_from, published_at, published_by and the bundle", "navigator", &["tenant", "lifeEvent"], None, ok("Versions")))},
         "/api/v1/t/{tenant}/staff/navi/{lifeEvent}/restore": {"post": staff(op(&format!("Restore (undo): publish an earlier version again as a new version. {invalid}; 409 when `version` is not the live version."), "navigator", &["tenant", "lifeEvent"], Some(json!({"type": "object", "required": ["restore_version", "version"], "additionalProperties": false, "properties": {"restore_version": {"type": "integer"}, "version": {"type": "integer", "description": "The live version now"}}})), json!({"200": {"description": "Restored: outcome, version, bundle"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))}
+    })
+}
+
 /// FAQ, staff knowledge and the chatbot (迷わない窓口).
 fn guide_paths() -> Value {
     let text = json!({"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Language code → text; Japanese (ja) required", "example": {"ja": "住民票はどこで取れますか", "en": "Where can I get a residence certificate?"}});
