@@ -1,7 +1,7 @@
 //! View models for templates: everything a template needs, computed in
 //! Rust so templates stay simple and escaping stays automatic.
 
-use kernel::i18n::{self, Lang};
+use kernel::i18n::{self, Lang, Shown};
 use kernel::FieldError;
 
 use crate::form::{self, Answers, Field, FieldType, FormDef, RawInput};
@@ -267,9 +267,9 @@ pub fn answer_rows(
 /// A procedure as the lists and detail pages show it.
 pub struct ProcedureCard {
     pub id: String,
-    pub name: String,
-    pub description: String,
-    pub department: String,
+    pub name: Shown,
+    pub description: Shown,
+    pub department: Shown,
     pub online: bool,
     pub channels: &'static str,
     pub channels_label: &'static str,
@@ -278,12 +278,12 @@ pub struct ProcedureCard {
     pub life_events: Vec<String>,
 }
 
-pub fn card(p: &Procedure, department_name: &str, lang: Lang) -> ProcedureCard {
+pub fn card(p: &Procedure, department_name: Shown, lang: Lang) -> ProcedureCard {
     ProcedureCard {
         id: p.id.clone(),
-        name: p.name.get(lang).to_string(),
-        description: p.description.get(lang).to_string(),
-        department: department_name.to_string(),
+        name: p.name.shown(lang),
+        description: p.description.shown(lang),
+        department: department_name,
         online: p.channels.online(),
         channels: p.channels.as_str(),
         channels_label: i18n::t(lang, &format!("procedure.channels.{}", p.channels.as_str())),
@@ -314,9 +314,9 @@ pub fn cards(
         .map(|s| {
             let dept = tenant
                 .department(&s.procedure.department)
-                .map(|d| d.name.get(lang).to_string())
+                .map(|d| d.name.shown(lang))
                 .unwrap_or_default();
-            card(&s.procedure, &dept, lang)
+            card(&s.procedure, dept, lang)
         })
         .collect()
 }
