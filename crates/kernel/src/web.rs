@@ -253,6 +253,15 @@ impl Page {
         crate::prefs::is_citizen_page(&self.back())
     }
 
+    /// Some display setting differs from the default: the settings are
+    /// shown open, so their state is in view.
+    pub fn prefs_changed(&self) -> bool {
+        let p = &self.view.prefs;
+        p.text_size != crate::prefs::TextSize::Standard
+            || p.contrast != crate::prefs::Contrast::Standard
+            || p.furigana.is_some()
+    }
+
     pub fn high_contrast(&self) -> bool {
         self.view.prefs.contrast == crate::prefs::Contrast::High
     }
