@@ -439,10 +439,16 @@ mod tests {
             Lang::from_accept_language("fr, pt-BR;q=0.8, en;q=0.5"),
             Some(Lang::PtBr)
         );
-        assert_eq!(Lang::from_accept_language("zh-TW,zh;q=0.9"), Some(Lang::ZhHans));
+        assert_eq!(
+            Lang::from_accept_language("zh-TW,zh;q=0.9"),
+            Some(Lang::ZhHans)
+        );
         assert_eq!(Lang::from_accept_language("vi-VN"), Some(Lang::Vi));
         assert_eq!(Lang::from_accept_language("ko-KR,ko;q=0.9"), Some(Lang::Ko));
-        assert_eq!(Lang::from_accept_language("en;q=0, ja;q=0.1"), Some(Lang::Ja));
+        assert_eq!(
+            Lang::from_accept_language("en;q=0, ja;q=0.1"),
+            Some(Lang::Ja)
+        );
         assert_eq!(Lang::from_accept_language("en-NZ, vi"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language(""), None);
     }
@@ -492,7 +498,8 @@ mod tests {
 
     #[test]
     fn fallback_is_marked() {
-        let mut t: Text = serde_json::from_str(r#"{"ja":"住民票","en":"Residence certificate"}"#).unwrap();
+        let mut t: Text =
+            serde_json::from_str(r#"{"ja":"住民票","en":"Residence certificate"}"#).unwrap();
         assert_eq!(t.get_or_ja(Lang::Ja), ("住民票", false));
         assert_eq!(t.get_or_ja(Lang::En), ("Residence certificate", false));
         assert_eq!(t.get_or_ja(Lang::Vi), ("住民票", true));
@@ -510,8 +517,14 @@ mod tests {
         assert!(!t.has(Lang::Vi));
         // Escaped, fallback or not.
         let evil = Text::ja_only("<b>&\"'");
-        assert_eq!(evil.shown(Lang::Ja).to_string(), "&lt;b&gt;&amp;&quot;&#39;");
-        assert!(evil.shown(Lang::Ko).to_string().contains(">&lt;b&gt;&amp;&quot;&#39;<"));
+        assert_eq!(
+            evil.shown(Lang::Ja).to_string(),
+            "&lt;b&gt;&amp;&quot;&#39;"
+        );
+        assert!(evil
+            .shown(Lang::Ko)
+            .to_string()
+            .contains(">&lt;b&gt;&amp;&quot;&#39;<"));
     }
 
     #[test]

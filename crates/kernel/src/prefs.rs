@@ -284,6 +284,9 @@ mod tests {
         let p = Prefs::from_headers(&h);
         assert_eq!(p, Prefs::default());
         assert!(p.furigana_in(Lang::JaEasy) && !p.furigana_in(Lang::Ja));
-        assert_eq!(without_lang("lang=en&q=1&language=x&lang="), "q=1&language=x");
+        assert_eq!(
+            without_lang("lang=en&q=1&language=x&lang="),
+            "q=1&language=x"
+        );
     }
 }

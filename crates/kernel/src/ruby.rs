@@ -175,11 +175,7 @@ pub fn annotate_with(html: &str, ruby: &dyn Fn(&str) -> Vec<jp::reading::RubyPar
                 .unwrap_or(html.len());
             out.push_str(&html[i..body_end]);
             i = body_end;
-            let end = if i < html.len() {
-                tag_end(html, i)
-            } else {
-                i
-            };
+            let end = if i < html.len() { tag_end(html, i) } else { i };
             out.push_str(&html[i..end]);
             i = end;
             continue;
@@ -247,17 +243,32 @@ mod tests {
             out.contains("<h1 class=\"住民票\" title=\"住民票\"><ruby>住民票<rp>(</rp><rt>じゅうみんひょう</rt><rp>)</rp></ruby>の"),
             "{out}"
         );
-        assert!(out.contains("<ruby>書<rp>(</rp><rt>か</rt><rp>)</rp></ruby>かない"), "{out}");
+        assert!(
+            out.contains("<ruby>書<rp>(</rp><rt>か</rt><rp>)</rp></ruby>かない"),
+            "{out}"
+        );
         assert!(out.contains("href=\"/t/1?q=住民票\""), "{out}");
         assert!(out.contains("var x = \"<p>住民票</p>\";"), "{out}");
         assert!(out.contains("<option>住民票</option>"), "{out}");
         assert!(out.contains("<textarea>住民票</textarea>"), "{out}");
-        assert!(out.contains("<code>住民票</code><pre>住民票</pre>"), "{out}");
-        assert!(out.contains("<ruby>住民票<rt>じゅうみんひょう</rt></ruby>"), "{out}");
-        assert!(out.contains("居民证 <span lang=\"ja\"><ruby>住民票"), "{out}");
+        assert!(
+            out.contains("<code>住民票</code><pre>住民票</pre>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<ruby>住民票<rt>じゅうみんひょう</rt></ruby>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("居民证 <span lang=\"ja\"><ruby>住民票"),
+            "{out}"
+        );
         assert!(out.contains("<input value=\"住民票\">"), "{out}");
         assert!(out.contains("&amp;"), "{out}");
-        assert!(out.contains("<ruby>税金<rp>(</rp><rt>ぜいきん</rt>"), "{out}");
+        assert!(
+            out.contains("<ruby>税金<rp>(</rp><rt>ぜいきん</rt>"),
+            "{out}"
+        );
         // Nothing but ruby was added: removing it gives the page back.
         let stripped = out
             .replace("<rp>(</rp>", "")
@@ -272,19 +283,33 @@ mod tests {
         }
         no_rt.push_str(rest);
         let original_no_ruby = html.replace("<rt>じゅうみんひょう</rt>", "");
-        assert_eq!(no_rt, original_no_ruby.replace("<ruby>", "").replace("</ruby>", ""));
+        assert_eq!(
+            no_rt,
+            original_no_ruby
+                .replace("<ruby>", "")
+                .replace("</ruby>", "")
+        );
     }
 
     #[test]
     fn english_pages_only_get_ruby_on_japanese() {
-        let out = annotate("<html lang=\"en\"><p>Residence <span lang=\"ja\">住民票</span></p>漢字</html>");
+        let out = annotate(
+            "<html lang=\"en\"><p>Residence <span lang=\"ja\">住民票</span></p>漢字</html>",
+        );
         assert!(out.contains("<span lang=\"ja\"><ruby>住民票"), "{out}");
         assert!(out.ends_with("</span></p>漢字</html>"), "{out}");
     }
 
     #[test]
     fn broken_html_is_not_a_panic() {
-        for s in ["<", "<p", "<p lang='ja", "<script>住民票", "<!-- 住民票", "住民票</p></div>"] {
+        for s in [
+            "<",
+            "<p",
+            "<p lang='ja",
+            "<script>住民票",
+            "<!-- 住民票",
+            "住民票</p></div>",
+        ] {
             let out = annotate(s);
             assert!(out.len() >= s.len(), "{s} → {out}");
         }

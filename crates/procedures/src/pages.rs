@@ -199,7 +199,11 @@ pub async fn procedure_detail(
         format!("/t/{tenant}/procedures"),
     );
     Ok(render(&ProcedureDetail {
-        p: view::card(p, dept.map(|d| d.name.shown(lang)).unwrap_or_default(), lang),
+        p: view::card(
+            p,
+            dept.map(|d| d.name.shown(lang)).unwrap_or_default(),
+            lang,
+        ),
         documents: p.documents.iter().map(|d| d.shown(lang)).collect(),
         processing_time: p.processing_time.shown(lang),
         legal_basis: p.legal_basis.clone(),

@@ -708,7 +708,11 @@ impl ProcedureFields {
             // Nothing but line breaks is no translation.
             translations.insert(
                 translation_key("documents", lang),
-                if d.trim().is_empty() { String::new() } else { d },
+                if d.trim().is_empty() {
+                    String::new()
+                } else {
+                    d
+                },
             );
         }
         Self {

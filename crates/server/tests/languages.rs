@@ -51,7 +51,8 @@ async fn every_page_in_every_language(app: &TestApp) {
             .unwrap_or_default()
             .to_string();
         assert!(
-            cookie.starts_with(&format!("mdg_lang={};", lang.code())) && cookie.contains("Max-Age=31536000"),
+            cookie.starts_with(&format!("mdg_lang={};", lang.code()))
+                && cookie.contains("Max-Age=31536000"),
             "{}: {cookie}",
             lang.code()
         );
@@ -79,7 +80,11 @@ async fn every_page_in_every_language(app: &TestApp) {
                 );
             }
             // The display settings are on every page.
-            assert!(html.contains("action=\"/preferences\""), "{} {path}", lang.code());
+            assert!(
+                html.contains("action=\"/preferences\""),
+                "{} {path}",
+                lang.code()
+            );
         }
     }
     // Unknown pages too, with the chosen language.
@@ -156,7 +161,9 @@ async fn a_resident_keeps_the_language(app: &TestApp) {
 /// only; returns its id.
 async fn procedure_with_vietnamese(app: &TestApp) -> String {
     let admin = app.staff(T, "dx-admin").await;
-    let token = app.csrf(&admin, &format!("/t/{T}/staff/catalogue/new")).await;
+    let token = app
+        .csrf(&admin, &format!("/t/{T}/staff/catalogue/new"))
+        .await;
     let (status, html) = get(&admin, app, &format!("/t/{T}/staff/catalogue/new")).await;
     assert_eq!(status, StatusCode::OK);
     // One group of translation fields per language but Japanese.
@@ -175,8 +182,14 @@ async fn procedure_with_vietnamese(app: &TestApp) -> String {
             ("id", &id),
             ("name_ja", "ごみ収集カレンダーの請求"),
             ("name_vi", "Yêu cầu lịch thu gom rác"),
-            ("description_ja", "地区ごとの収集日を記したカレンダーを送ります。"),
-            ("description_vi", "Chúng tôi gửi lịch thu gom rác của khu vực."),
+            (
+                "description_ja",
+                "地区ごとの収集日を記したカレンダーを送ります。",
+            ),
+            (
+                "description_vi",
+                "Chúng tôi gửi lịch thu gom rác của khu vực.",
+            ),
             ("processing_time_ja", "1週間"),
             ("processing_time_vi", "1 tuần"),
             ("documents_ja", "住所の分かるもの\n本人確認書類"),
@@ -209,7 +222,10 @@ async fn untranslated_content_is_japanese_and_marked(app: &TestApp) {
     assert_eq!(api["name"]["vi"], "Yêu cầu lịch thu gom rác");
     assert!(api["name"].get("ko").is_none(), "{}", api["name"]);
     assert_eq!(api["documents"][0]["vi"], "Giấy tờ có địa chỉ");
-    assert!(api["documents"][1].get("vi").is_none(), "an empty line is no translation");
+    assert!(
+        api["documents"][1].get("vi").is_none(),
+        "an empty line is no translation"
+    );
 
     let path = format!("/t/{T}/procedures/{id}");
     // Vietnamese: translated, nothing marked but the untranslated document.
@@ -238,12 +254,17 @@ async fn untranslated_content_is_japanese_and_marked(app: &TestApp) {
     assert!(!html.contains("class=\"ja-only\""));
     // The list marks too, and English has the demo's own translations.
     let (_, html) = get(&app.client(), app, &format!("/t/{T}/procedures?lang=en")).await;
-    assert!(html.contains("<span lang=\"ja\">ごみ収集カレンダーの請求</span><span class=\"ja-only\">"));
+    assert!(
+        html.contains("<span lang=\"ja\">ごみ収集カレンダーの請求</span><span class=\"ja-only\">")
+    );
     assert!(!html.contains("<span lang=\"ja\">住民票の写しの交付請求</span>"));
     // The editor shows the translation back.
     let admin = app.staff(T, "dx-admin").await;
     let (_, html) = get(&admin, app, &format!("/t/{T}/staff/catalogue/{id}")).await;
-    assert!(html.contains("value=\"Yêu cầu lịch thu gom rác\" lang=\"vi\""), "{html}");
+    assert!(
+        html.contains("value=\"Yêu cầu lịch thu gom rác\" lang=\"vi\""),
+        "{html}"
+    );
 }
 
 fn set_cookies(r: &reqwest::Response) -> Vec<String> {
@@ -258,9 +279,8 @@ async fn display_preferences(app: &TestApp) {
     let c = app.client();
     let page = format!("/t/{T}/procedures?q=%E4%BD%8F%E6%B0%91");
     let token = app.csrf(&c, &page).await;
-    let post = |form: Vec<(&'static str, String)>| {
-        c.post(app.url("/preferences")).form(&form).send()
-    };
+    let post =
+        |form: Vec<(&'static str, String)>| c.post(app.url("/preferences")).form(&form).send();
     // Without the CSRF token: refused, nothing set.
     let r = post(vec![("text_size", "large".into()), ("back", page.clone())])
         .await
@@ -282,7 +302,11 @@ async fn display_preferences(app: &TestApp) {
         .iter()
         .any(|c| c.starts_with("mdg_text=large;") && c.contains("Max-Age=31536000")));
     let (_, html) = get(&c, app, &page).await;
-    assert!(html.contains("<html lang=\"ja\" class=\"text-large\">"), "{}", &html[..300]);
+    assert!(
+        html.contains("<html lang=\"ja\" class=\"text-large\">"),
+        "{}",
+        &html[..300]
+    );
     assert!(html.contains("value=\"large\" aria-pressed=\"true\""));
 
     // High contrast, kept alongside.
@@ -340,7 +364,9 @@ async fn display_preferences(app: &TestApp) {
     ])
     .await
     .unwrap();
-    assert!(set_cookies(&r).iter().any(|c| c.starts_with("mdg_furigana=on;")));
+    assert!(set_cookies(&r)
+        .iter()
+        .any(|c| c.starts_with("mdg_furigana=on;")));
     let (status, html) = get(&c, app, &detail).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -358,13 +384,22 @@ async fn display_preferences(app: &TestApp) {
     // Chinese text is not Japanese: no readings over hanzi.
     let (_, zh) = get(&c, app, &format!("/t/{T}?lang=zh-Hans")).await;
     let size = kernel::i18n::t(Lang::ZhHans, "prefs.size");
-    assert!(zh.contains(&format!(">{size}</span>")), "zh-Hans UI text has no ruby");
+    assert!(
+        zh.contains(&format!(">{size}</span>")),
+        "zh-Hans UI text has no ruby"
+    );
     // Only the Japanese standing in for a translation does.
-    assert!(zh.contains("<span lang=\"ja\"><ruby>"), "Japanese fallback gets ruby");
+    assert!(
+        zh.contains("<span lang=\"ja\"><ruby>"),
+        "Japanese fallback gets ruby"
+    );
     // Easy Japanese shows furigana unless switched off.
     let fresh = app.client();
     let (_, easy) = get(&fresh, app, &format!("{detail}?lang=ja-x-easy")).await;
-    assert!(easy.contains("<ruby>"), "easy Japanese has furigana by default");
+    assert!(
+        easy.contains("<ruby>"),
+        "easy Japanese has furigana by default"
+    );
     // Switched off, it stays off.
     let r = post(vec![
         ("_csrf", token.clone()),
@@ -373,7 +408,9 @@ async fn display_preferences(app: &TestApp) {
     ])
     .await
     .unwrap();
-    assert!(set_cookies(&r).iter().any(|c| c.starts_with("mdg_furigana=off;")));
+    assert!(set_cookies(&r)
+        .iter()
+        .any(|c| c.starts_with("mdg_furigana=off;")));
     let (_, html) = get(&c, app, &format!("{detail}?lang=ja-x-easy")).await;
     assert!(!html.contains("<ruby>"));
 }

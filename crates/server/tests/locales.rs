@@ -134,20 +134,38 @@ fn dynamic_keys() -> BTreeSet<String> {
             k.insert(format!("{prefix}{s}"));
         }
     };
-    add("status.", &mut Status::ALL.iter().map(|s| s.as_str().into()));
-    add("action.", &mut Action::ALL.iter().map(|s| s.as_str().into()));
-    add("channel.", &mut Channel::ALL.iter().map(|s| s.as_str().into()));
+    add(
+        "status.",
+        &mut Status::ALL.iter().map(|s| s.as_str().into()),
+    );
+    add(
+        "action.",
+        &mut Action::ALL.iter().map(|s| s.as_str().into()),
+    );
+    add(
+        "channel.",
+        &mut Channel::ALL.iter().map(|s| s.as_str().into()),
+    );
     let channels = ["online", "both", "counter"];
     assert!(channels
         .iter()
         .all(|c| Channels::parse(c).is_some_and(|p| p.as_str() == *c)));
-    add("procedure.channels.", &mut channels.iter().map(|s| s.to_string()));
+    add(
+        "procedure.channels.",
+        &mut channels.iter().map(|s| s.to_string()),
+    );
     let levels = ["none", "signed_in", "my_number_card"];
     assert!(levels
         .iter()
         .all(|c| IdentityLevel::parse(c).is_some_and(|p| p.as_str() == *c)));
-    add("procedure.identity.", &mut levels.iter().map(|s| s.to_string()));
-    add("life_event.", &mut LIFE_EVENTS.iter().map(|s| s.to_string()));
+    add(
+        "procedure.identity.",
+        &mut levels.iter().map(|s| s.to_string()),
+    );
+    add(
+        "life_event.",
+        &mut LIFE_EVENTS.iter().map(|s| s.to_string()),
+    );
     add(
         "visit.document.",
         &mut procedures::visits::IdDocument::ALL
@@ -178,7 +196,9 @@ fn dynamic_keys() -> BTreeSet<String> {
     );
     {
         use time::Weekday::*;
-        let days = [Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday];
+        let days = [
+            Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+        ];
         for prefix in [
             "counter.congestion.weekday.",
             "counter.congestion.weekday_long.",
@@ -193,7 +213,9 @@ fn dynamic_keys() -> BTreeSet<String> {
     }
     add(
         "counter.csv.column.",
-        &mut counter::congestion::CSV_COLUMNS.iter().map(|c| c.to_string()),
+        &mut counter::congestion::CSV_COLUMNS
+            .iter()
+            .map(|c| c.to_string()),
     );
     k
 }
@@ -247,7 +269,12 @@ fn every_language_has_exactly_the_japanese_keys_with_the_same_placeholders() {
             }
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -272,7 +299,11 @@ fn every_key_is_used_and_every_key_named_in_code_exists() {
         unused.is_empty(),
         "{} keys are never used (remove them, or list how they are built in dynamic_keys):\n{}",
         unused.len(),
-        unused.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("\n")
+        unused
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 
     // A literal looked up as a UI text must be a key.
@@ -292,7 +323,10 @@ fn every_key_is_used_and_every_key_named_in_code_exists() {
 
     // Every key built at run time exists.
     let absent: Vec<&String> = dynamic.iter().filter(|k| !ja.contains_key(*k)).collect();
-    assert!(absent.is_empty(), "keys built at run time missing: {absent:?}");
+    assert!(
+        absent.is_empty(),
+        "keys built at run time missing: {absent:?}"
+    );
 }
 
 /// The test can fail: a made-up key is reported as unused, a missing one
