@@ -20,6 +20,7 @@ const PAGES = [
   ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`, true],
   ['account', (t) => `/t/${t}/account`, true],
   ['staff-sign-in', (t) => `/t/${t}/staff/sign-in`],
+  ['search', (t) => `/t/${t}/search`, false, `q=${encodeURIComponent('じゅうみんひょう')}`],
   ['navi', (t) => `/t/${t}/navi`],
   ['navi-questions', (t) => `/t/${t}/navi/moving-in`],
   ['navi-result', (t) => `/t/${t}/navi/moving-in/result`, false, 'has_my_number_card=no&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes'],
