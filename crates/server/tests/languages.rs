@@ -125,6 +125,48 @@ async fn every_page_in_every_language(app: &TestApp) {
         .get_all("set-cookie")
         .iter()
         .any(|v| v.to_str().unwrap().starts_with("mdg_lang=pt-BR;")));
+    // The API speaks every language too (field messages; the top-level
+    // message is Japanese with message_en), named in the body or by alias.
+    let first_field_message = |code: &'static str| async move {
+        let r = app
+            .client()
+            .post(app.url(&format!(
+                "/api/v1/t/{T}/procedures/smartphone-class/validate"
+            )))
+            .json(&serde_json::json!({"answers": {}, "lang": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{code}");
+        let body: Value = r.json().await.unwrap();
+        body["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ja = first_field_message("ja").await;
+    let mut seen = vec![ja.clone()];
+    for code in ["vi", "zh-CN", "pt", "ko-KR"] {
+        let m = first_field_message(code).await;
+        // The form has no translation into these: its label in Japanese.
+        assert!(m.contains("参加者氏名"), "{code}: the field is named: {m}");
+        assert!(!seen.contains(&m), "{code}: its own language: {m}");
+        seen.push(m);
+    }
+    let r = app
+        .client()
+        .post(app.url(&format!(
+            "/api/v1/t/{T}/procedures/smartphone-class/validate"
+        )))
+        .json(&serde_json::json!({"answers": {}, "lang": "klingon"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_client_error(),
+        "an unknown language is bad input"
+    );
+    assert!(r.json::<Value>().await.unwrap()["error"]["code"].is_string());
     // Easy Japanese is marked up as Japanese and its own name in the switch.
     let (_, html) = get(&app.client(), app, &format!("/t/{T}?lang=ja-x-easy")).await;
     assert_eq!(html_lang(&html), "ja");
