@@ -184,6 +184,14 @@ impl Page {
             .unwrap_or("")
     }
 
+    /// The municipality's name has no translation into the page's
+    /// language: it is shown in Japanese, marked `lang="ja"`.
+    pub fn tenant_name_is_japanese(&self) -> bool {
+        self.tenant
+            .as_ref()
+            .is_some_and(|t| t.name.get_or_ja(self.lang).1 && !self.lang.is_japanese())
+    }
+
     pub fn tenant_code(&self) -> &str {
         self.tenant.as_ref().map(|t| t.code.as_str()).unwrap_or("")
     }
