@@ -1,9 +1,13 @@
-//! Internationalisation. Japanese is the source language and always
-//! complete; every other language falls back to Japanese key by key.
-//! UI strings live in `locales/<lang>.toml` (nested tables, addressed with
-//! dotted keys); content (procedure names, …) is carried as [`Text`].
+//! Internationalisation: seven languages ([`Lang`]). Japanese is the source
+//! language and always complete; every other language falls back to
+//! Japanese key by key (a test, `server/tests/locales.rs`, keeps every
+//! file complete). UI strings live in `locales/<code>.toml` (nested tables,
+//! addressed with dotted keys); content (procedure names, …) is carried as
+//! [`Text`], shown through [`Shown`], which marks the Japanese standing in
+//! for a missing translation.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -295,8 +299,6 @@ fn write_escaped(f: &mut std::fmt::Formatter<'_>, s: &str) -> std::fmt::Result {
     }
     Ok(())
 }
-
-use std::fmt::Write as _;
 
 /// HTML: escaped text, and for a fallback the `lang="ja"` span and label.
 impl std::fmt::Display for Shown {
