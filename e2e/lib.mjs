@@ -27,6 +27,17 @@ export const DEMO_TOTP_SECRET = 'MFSGC3LPM5UWG2DJMRSW233UN5ZHA5DP';
 /** Receipt numbers look like 1234-5678-9012. */
 export const RECEIPT_RE = /^\d{4}-\d{4}-\d{4}$/;
 
+/**
+ * The seven languages (their codes, as in `?lang=` and the locale files),
+ * in the order of the language switch.
+ */
+export const LANGS = ['ja', 'ja-x-easy', 'en', 'pt-BR', 'vi', 'zh-Hans', 'ko'];
+
+/** The `lang` attribute of a page in a language (easy Japanese is Japanese). */
+export function htmlLang(code) {
+  return code === 'ja-x-easy' ? 'ja' : code;
+}
+
 /** WCAG 2.0/2.1 level A and AA rules. */
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -68,6 +79,11 @@ export async function newPage(browser, options = {}) {
 /** Runs axe's WCAG A/AA rules on the page as it is now; returns axe's results. */
 export async function axeResults(page) {
   return new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+}
+
+/** axe's WCAG AAA contrast rule (7:1), for the high-contrast theme. */
+export async function axeEnhancedContrast(page) {
+  return new AxeBuilder({ page }).withRules(['color-contrast-enhanced']).analyze();
 }
 
 /** The WCAG A/AA violations axe finds on the page as it is now. */

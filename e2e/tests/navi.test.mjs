@@ -1,11 +1,11 @@
 // 手続ナビ (四街道市): the list of life events, the questions, an error
-// and the personalised list pass axe-core in Japanese and English; the
+// and the personalised list pass axe-core in every language; the
 // navigator is completed by keyboard alone; without JavaScript it works
 // the same (plain GET forms).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, submitVia, expectNoAxeViolations, YOTSUKAIDO } from '../lib.mjs';
+import { launch, newPage, url, submitVia, expectNoAxeViolations, YOTSUKAIDO, LANGS } from '../lib.mjs';
 
 const T = YOTSUKAIDO;
 let browser;
@@ -13,7 +13,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-for (const lang of ['ja', 'en']) {
+for (const lang of LANGS) {
   test(`navigator pages, axe, ${lang}`, async () => {
     const { page, context } = await newPage(browser);
     await page.goto(url(`/t/${T}/navi?lang=${lang}`));

@@ -31,7 +31,7 @@ const REFRESH_SECONDS: u32 = 60;
 
 struct NowRow {
     code: String,
-    name: String,
+    name: kernel::i18n::Shown,
     open: bool,
     waiting: i64,
     calling: String,
@@ -167,7 +167,7 @@ async fn page(
         now: now
             .into_iter()
             .map(|n| NowRow {
-                name: n.name.get(lang).to_string(),
+                name: n.name.shown(lang),
                 open: n.status.open,
                 waiting: n.status.waiting,
                 calling: n.status.now_calling.unwrap_or_default(),
@@ -179,7 +179,7 @@ async fn page(
         counters: t
             .counters
             .iter()
-            .map(|c| (c.code.clone(), c.name.get(lang).to_string()))
+            .map(|c| (c.code.clone(), c.name.shown(lang).label()))
             .collect(),
         selected_name: counter_name(&t, &selected, lang),
         selected,

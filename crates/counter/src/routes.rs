@@ -54,11 +54,20 @@ pub fn router(state: CounterState) -> Router {
 }
 
 pub(crate) fn counter_name(t: &kernel::tenant::TenantProfile, code: &str, lang: Lang) -> String {
+    counter_shown(t, code, lang).text
+}
+
+/// The counter's name as a page shows it (Japanese marked if untranslated).
+pub(crate) fn counter_shown(
+    t: &kernel::tenant::TenantProfile,
+    code: &str,
+    lang: Lang,
+) -> kernel::i18n::Shown {
     t.counters
         .iter()
         .find(|c| c.code == code)
-        .map(|c| c.name.get(lang).to_string())
-        .unwrap_or_else(|| code.to_string())
+        .map(|c| c.name.shown(lang))
+        .unwrap_or_else(|| kernel::i18n::Shown::plain(code))
 }
 
 /// Tells every board of the tenant: a call at once (number, counter,
@@ -82,7 +91,7 @@ async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppR
 #[template(path = "kiosk.html")]
 struct Kiosk {
     page: Page,
-    counters: Vec<(String, String, i64, i64, bool)>,
+    counters: Vec<(kernel::i18n::Shown, String, i64, i64, bool)>,
 }
 
 async fn kiosk(
@@ -96,7 +105,7 @@ async fn kiosk(
         .into_iter()
         .map(|c| {
             (
-                counter_name(&t, &c.counter, lang),
+                counter_shown(&t, &c.counter, lang),
                 c.counter,
                 c.waiting,
                 c.estimated_wait_minutes,

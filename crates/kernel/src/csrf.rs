@@ -25,9 +25,11 @@ use crate::error::AppError;
 pub const COOKIE: &str = "mdg_csrf";
 pub const FIELD: &str = "_csrf";
 
-/// What page templates need to know about the request in hand.
+/// What page templates need to know about the request in hand. Also left
+/// in the response's extensions, so that an error page rendered outside
+/// this middleware ([`crate::web::html_errors`]) has it too.
 #[derive(Clone, Default)]
-struct RequestContext {
+pub struct RequestContext {
     token: String,
     /// The browser holds a resident session cookie (not yet checked).
     resident_cookie: bool,
@@ -40,6 +42,11 @@ tokio::task_local! {
 /// The token of the request being handled (empty outside a request).
 pub fn current() -> String {
     CONTEXT.try_with(|c| c.token.clone()).unwrap_or_default()
+}
+
+/// Runs `f` with the request context an earlier response carried.
+pub fn with_context<R>(ctx: RequestContext, f: impl FnOnce() -> R) -> R {
+    CONTEXT.sync_scope(ctx, f)
 }
 
 /// Whether the request carries a resident session cookie, so that pages
@@ -205,7 +212,8 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
         resident_cookie: crate::auth::cookie(req.headers(), crate::resident::RESIDENT_COOKIE)
             .is_some_and(|v| !v.is_empty()),
     };
-    let mut resp = CONTEXT.scope(context, next.run(req)).await;
+    let mut resp = CONTEXT.scope(context.clone(), next.run(req)).await;
+    resp.extensions_mut().insert(context);
     if fresh {
         let value = format!(
             "{COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax{}",

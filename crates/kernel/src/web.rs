@@ -19,7 +19,12 @@ pub static DEVELOPMENT: std::sync::atomic::AtomicBool = std::sync::atomic::Atomi
 /// The language of this request: `?lang=` first, then the language cookie,
 /// then `Accept-Language`, then Japanese.
 pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
-    if let Some(q) = parts.uri.query() {
+    request_lang_of(&parts.uri, &parts.headers)
+}
+
+/// [`request_lang`] from the address and headers.
+pub fn request_lang_of(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+    if let Some(q) = uri.query() {
         for (k, v) in form_urlencoded_pairs(q) {
             if k == "lang" {
                 if let Some(l) = Lang::parse(&v) {
@@ -28,11 +33,10 @@ pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
             }
         }
     }
-    if let Some(l) = crate::auth::cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse) {
+    if let Some(l) = crate::auth::cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
         return l;
     }
-    parts
-        .headers
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .and_then(Lang::from_accept_language)
@@ -88,6 +92,8 @@ pub struct Page {
     pub refresh_seconds: Option<u32>,
     /// Development mode: pages show a banner saying so.
     pub development: bool,
+    /// The display preferences and the address of this request.
+    pub view: crate::prefs::RequestView,
 }
 
 impl Page {
@@ -106,6 +112,7 @@ impl Page {
             csrf: crate::csrf::current(),
             refresh_seconds: None,
             development: DEVELOPMENT.load(std::sync::atomic::Ordering::Relaxed),
+            view: crate::prefs::current(),
         }
     }
 
@@ -177,15 +184,100 @@ impl Page {
             .unwrap_or("")
     }
 
+    /// The municipality's name has no translation into the page's
+    /// language: it is shown in Japanese, marked `lang="ja"`.
+    pub fn tenant_name_is_japanese(&self) -> bool {
+        self.tenant
+            .as_ref()
+            .is_some_and(|t| t.name.get_or_ja(self.lang).1 && !self.lang.is_japanese())
+    }
+
     pub fn tenant_code(&self) -> &str {
         self.tenant.as_ref().map(|t| t.code.as_str()).unwrap_or("")
     }
 
-    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+    /// The `lang` attribute of the page (BCP 47; easy Japanese is `ja`).
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.html_lang()
+    }
+
+    /// The language switch: (link, `lang` attribute, own name, current).
+    /// Each link is the page itself, its query kept, in that language.
+    pub fn languages(&self) -> Vec<(String, &'static str, &'static str, bool)> {
+        let q = &self.view.query_without_lang;
         Lang::ALL
             .iter()
-            .map(|l| (l.code(), l.native_name(), *l == self.lang))
+            .map(|l| {
+                let href = if q.is_empty() {
+                    format!("?lang={}", l.code())
+                } else {
+                    format!("?{q}&lang={}", l.code())
+                };
+                (href, l.html_lang(), l.native_name(), *l == self.lang)
+            })
             .collect()
+    }
+
+    /// Classes on `<html>`: text size and theme.
+    pub fn html_class(&self) -> String {
+        self.view.prefs.html_class()
+    }
+
+    /// Where the preferences form comes back to: this page as requested.
+    pub fn back(&self) -> String {
+        let path = if self.view.path.is_empty() {
+            self.path.as_str()
+        } else {
+            self.view.path.as_str()
+        };
+        if self.view.query_without_lang.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", self.view.query_without_lang)
+        }
+    }
+
+    /// Whether furigana are shown on this page.
+    pub fn furigana(&self) -> bool {
+        self.view.prefs.furigana_in(self.lang)
+    }
+
+    /// The text sizes: (value, label, current).
+    pub fn text_sizes(&self) -> Vec<(&'static str, &'static str, bool)> {
+        crate::prefs::TextSize::ALL
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str(),
+                    i18n::t(self.lang, &s.label_key()),
+                    *s == self.view.prefs.text_size,
+                )
+            })
+            .collect()
+    }
+
+    /// A page for residents (furigana apply; not the back office).
+    pub fn citizen(&self) -> bool {
+        crate::prefs::is_citizen_page(&self.back())
+    }
+
+    /// Some display setting differs from the default: the settings are
+    /// shown open, so their state is in view.
+    pub fn prefs_changed(&self) -> bool {
+        let p = &self.view.prefs;
+        p.text_size != crate::prefs::TextSize::Standard
+            || p.contrast != crate::prefs::Contrast::Standard
+            || p.furigana.is_some()
+    }
+
+    pub fn high_contrast(&self) -> bool {
+        self.view.prefs.contrast == crate::prefs::Contrast::High
+    }
+
+    /// Content text in the page's language, the Japanese marked where
+    /// there is no translation.
+    pub fn shown(&self, text: &Text) -> i18n::Shown {
+        text.shown(self.lang)
     }
 
     pub fn full_title(&self) -> String {
@@ -245,15 +337,22 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
         }
     }
     let title = i18n::t(lang, &info.message_key).to_string();
-    let page = Page::new(lang, title, path);
-    render_status(
-        info.status,
-        &ErrorPage {
-            page,
-            info: &info,
-            fields: &info.fields,
-        },
-    )
+    let ctx = resp
+        .extensions()
+        .get::<crate::csrf::RequestContext>()
+        .cloned()
+        .unwrap_or_default();
+    crate::csrf::with_context(ctx, || {
+        let page = Page::new(lang, title, path);
+        render_status(
+            info.status,
+            &ErrorPage {
+                page,
+                info: &info,
+                fields: &info.fields,
+            },
+        )
+    })
 }
 
 /// Security headers on every response, and the language cookie when the

@@ -59,7 +59,10 @@
   var meta = document.querySelector('meta[http-equiv="refresh"]');
   if (meta) meta.parentNode.removeChild(meta);
   var announce = board.querySelector('[data-board-announce]');
-  var lang = document.documentElement.lang;
+  // Sentences in the page's language, with {placeholders} to fill.
+  function fill(template, values) {
+    return String(template || '').replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
+  }
   var audio = null;
   function chime() {
     try {
@@ -73,7 +76,7 @@
       });
     } catch (e) { /* no sound: the text still changes */ }
   }
-  var minutes = lang === 'en' ? function (m) { return 'about ' + m + ' min'; } : function (m) { return '約 ' + m + ' 分'; };
+  var minutes = function (m) { return fill(announce && announce.getAttribute('data-board-minutes'), { minutes: m }); };
   // Counts older than those shown (a new viewer's first frame comes from
   // the server's memory) are skipped; calls always apply.
   var shownAt = Number(board.getAttribute('data-board-at')) || 0;
@@ -105,9 +108,8 @@
     if (data.called && announce) {
       var row = board.querySelector('tr[data-counter="' + data.called.counter + '"] th');
       var name = row ? row.textContent : data.called.counter;
-      announce.textContent = lang === 'en'
-        ? 'Number ' + data.called.display + ', please come to ' + name + '.'
-        : data.called.display + ' 番の方、' + name + 'へお越しください。';
+      announce.textContent = fill(announce.getAttribute('data-board-announce'),
+        { number: data.called.display, counter: name });
       chime();
     }
   });

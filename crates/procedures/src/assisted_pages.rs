@@ -692,7 +692,7 @@ pub fn application_document(
             rows.iter()
                 .map(|r| {
                     (
-                        r.label.clone(),
+                        r.label.text.clone(),
                         if r.verified {
                             format!("{}（{}）", r.value, i18n::t(lang, "resident.verified"))
                         } else {

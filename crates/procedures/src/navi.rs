@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use kernel::i18n::{self, Lang};
+use kernel::i18n::{self, Lang, Shown};
 use kernel::tenant::{LifeEventBundle, TenantProfile};
 use kernel::web::{render, render_status, tenant_page, Page};
 use kernel::{AppError, AppResult, FieldError};
@@ -64,13 +64,13 @@ fn bundle<'a>(t: &'a TenantProfile, code: &str) -> AppResult<&'a LifeEventBundle
 /// One procedure of the resident's list.
 pub struct Step {
     pub id: String,
-    pub name: String,
+    pub name: Shown,
     pub online: bool,
-    pub place: String,
-    pub documents: Vec<String>,
+    pub place: Shown,
+    pub documents: Vec<Shown>,
     pub fee: String,
-    pub deadline: String,
-    pub note: String,
+    pub deadline: Shown,
+    pub note: Shown,
 }
 
 pub(crate) async fn steps(
@@ -86,36 +86,41 @@ pub(crate) async fn steps(
         .map(|p| {
             let proc_ = &p.procedure.procedure;
             let department = t.departments.iter().find(|d| d.code == proc_.department);
-            let mut place = department
-                .map(|d| d.name.get(lang).to_string())
-                .unwrap_or_default();
-            if let Some(c) = &p.counter {
-                place = format!("{place} {}", c.name.get(lang));
+            // Department, counter and location: marked as Japanese if any
+            // of them is.
+            let parts: Vec<Shown> = department
+                .map(|d| d.name.shown(lang))
+                .into_iter()
+                .chain(p.counter.as_ref().map(|c| c.name.shown(lang)))
+                .collect();
+            let location = department
+                .and_then(|d| d.location.as_ref())
+                .map(|l| l.shown(lang));
+            let mut place = parts
+                .iter()
+                .map(Shown::as_str)
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(loc) = &location {
+                place = format!("{place}（{}）", loc.as_str());
             }
-            if let Some(loc) = department.and_then(|d| d.location.as_ref()) {
-                place = format!("{place}（{}）", loc.get(lang));
-            }
+            let fallback = parts.iter().chain(&location).find_map(|s| s.fallback);
             Step {
                 id: proc_.id.clone(),
-                name: proc_.name.get(lang).to_string(),
+                name: proc_.name.shown(lang),
                 online: proc_.channels.online(),
-                place,
-                documents: proc_
-                    .documents
-                    .iter()
-                    .map(|d| d.get(lang).to_string())
-                    .collect(),
+                place: Shown {
+                    text: place,
+                    fallback,
+                },
+                documents: proc_.documents.iter().map(|d| d.shown(lang)).collect(),
                 fee: proc_.fee_display(),
                 deadline: p
                     .deadline
                     .as_ref()
-                    .map(|d| d.get(lang).to_string())
+                    .map(|d| d.shown(lang))
                     .unwrap_or_default(),
-                note: p
-                    .note
-                    .as_ref()
-                    .map(|d| d.get(lang).to_string())
-                    .unwrap_or_default(),
+                note: p.note.as_ref().map(|d| d.shown(lang)).unwrap_or_default(),
             }
         })
         .collect())
@@ -151,7 +156,7 @@ impl PreviewBar {
 #[template(path = "navi_index.html")]
 struct IndexPage {
     page: Page,
-    events: Vec<(String, String, String)>,
+    events: Vec<(String, Shown, Shown)>,
 }
 
 pub async fn index(
@@ -174,10 +179,10 @@ pub async fn index(
             .map(|b| {
                 (
                     b.code.clone(),
-                    b.name.get(lang).to_string(),
+                    b.name.shown(lang),
                     b.description
                         .as_ref()
-                        .map(|d| d.get(lang).to_string())
+                        .map(|d| d.shown(lang))
                         .unwrap_or_default(),
                 )
             })
@@ -188,8 +193,8 @@ pub async fn index(
 
 struct QuestionView {
     code: String,
-    text: String,
-    hint: String,
+    text: Shown,
+    hint: Shown,
     yes: bool,
     no: bool,
     error: String,
@@ -202,6 +207,7 @@ struct QuestionsPage {
     /// Where the answers go (the result page).
     action: String,
     preview: Option<PreviewBar>,
+    name: Shown,
     questions: Vec<QuestionView>,
     errors: Vec<FieldError>,
 }
@@ -234,17 +240,14 @@ pub(crate) fn questions_page(
             page,
             action: format!("{path}/result"),
             preview,
+            name: b.name.shown(lang),
             questions: b
                 .questions
                 .iter()
                 .map(|q| QuestionView {
                     code: q.code.clone(),
-                    text: q.text.get(lang).to_string(),
-                    hint: q
-                        .hint
-                        .as_ref()
-                        .map(|h| h.get(lang).to_string())
-                        .unwrap_or_default(),
+                    text: q.text.shown(lang),
+                    hint: q.hint.as_ref().map(|h| h.shown(lang)).unwrap_or_default(),
                     yes: query.get(&q.code).map(String::as_str) == Some("yes"),
                     no: query.get(&q.code).map(String::as_str) == Some("no"),
                     error: errors
@@ -275,7 +278,7 @@ pub async fn questions(
 struct ResultPage {
     page: Page,
     preview: Option<PreviewBar>,
-    answered: Vec<(String, String)>,
+    answered: Vec<(Shown, String)>,
     steps: Vec<Step>,
     /// The questions page with these answers, to change them.
     change: String,
@@ -338,7 +341,7 @@ pub(crate) async fn result_page(
             .map(|q| {
                 let yes = answers.get(&q.code).copied().unwrap_or(false);
                 (
-                    q.text.get(lang).to_string(),
+                    q.text.shown(lang),
                     i18n::t(lang, if yes { "navi.yes" } else { "navi.no" }).to_string(),
                 )
             })
@@ -365,14 +368,14 @@ pub async fn api(
         "answers": answers,
         "procedures": steps.iter().map(|s| json!({
             "id": s.id,
-            "name": s.name,
+            "name": s.name.text,
             "online": s.online,
             "apply_url": s.online.then(|| format!("/t/{tenant}/procedures/{}/apply", s.id)),
-            "place": s.place,
-            "documents": s.documents,
+            "place": s.place.text,
+            "documents": s.documents.iter().map(|d| &d.text).collect::<Vec<_>>(),
             "fee": s.fee,
-            "deadline": s.deadline,
-            "note": s.note,
+            "deadline": s.deadline.text,
+            "note": s.note.text,
         })).collect::<Vec<_>>(),
         "share_url": format!("/t/{tenant}/navi/{code}/result?{}", query_string(&answers)),
     })))

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use kernel::i18n::{self, Lang};
+use kernel::i18n::{self, Lang, Shown};
 use kernel::tenant::TenantProfile;
 use kernel::web::{render, render_status, tenant_page, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
@@ -186,7 +186,7 @@ pub async fn procedure_list(
         departments: t
             .departments
             .iter()
-            .map(|d| (d.code.clone(), d.name.get(lang).to_string()))
+            .map(|d| (d.code.clone(), d.name.shown(lang).label()))
             .collect(),
         event,
         department,
@@ -200,11 +200,11 @@ pub async fn procedure_list(
 struct ProcedureDetail {
     page: Page,
     p: ProcedureCard,
-    documents: Vec<String>,
-    processing_time: String,
+    documents: Vec<Shown>,
+    processing_time: Shown,
     legal_basis: String,
     department_phone: String,
-    department_location: String,
+    department_location: Shown,
 }
 
 pub async fn procedure_detail(
@@ -230,22 +230,16 @@ pub async fn procedure_detail(
     Ok(render(&ProcedureDetail {
         p: view::card(
             p,
-            &dept
-                .map(|d| d.name.get(lang).to_string())
-                .unwrap_or_default(),
+            dept.map(|d| d.name.shown(lang)).unwrap_or_default(),
             lang,
         ),
-        documents: p
-            .documents
-            .iter()
-            .map(|d| d.get(lang).to_string())
-            .collect(),
-        processing_time: p.processing_time.get(lang).to_string(),
+        documents: p.documents.iter().map(|d| d.shown(lang)).collect(),
+        processing_time: p.processing_time.shown(lang),
         legal_basis: p.legal_basis.clone(),
         department_phone: dept.and_then(|d| d.phone.clone()).unwrap_or_default(),
         department_location: dept
             .and_then(|d| d.location.as_ref())
-            .map(|l| l.get(lang).to_string())
+            .map(|l| l.shown(lang))
             .unwrap_or_default(),
         page,
     }))

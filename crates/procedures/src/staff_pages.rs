@@ -2,7 +2,7 @@
 //! its history and the actions the member of staff may take, the procedure
 //! catalogue (edit, history and undo, import/export) and the KPI page.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -651,20 +651,40 @@ pub async fn import_post(
 struct ProcedureFields {
     id: String,
     name_ja: String,
-    name_en: String,
     description_ja: String,
-    description_en: String,
     department: String,
     life_events: Vec<String>,
     channels: String,
     identity_level: String,
     fee_yen: String,
     documents_ja: String,
-    documents_en: String,
     processing_time_ja: String,
-    processing_time_en: String,
+    /// Translations: `"{field}_{language code}"` (e.g. `name_pt-BR`) for
+    /// each of [`TRANSLATED`] in every language but Japanese.
+    translations: BTreeMap<String, String>,
     legal_basis: String,
     form_json: String,
+}
+
+/// The procedure's texts that are translated, with the locale key of
+/// their label and whether they take several lines.
+const TRANSLATED: [(&str, &str, bool); 4] = [
+    ("name", "staff.edit.name", false),
+    ("description", "staff.edit.description", true),
+    ("processing_time", "staff.edit.processing_time", false),
+    ("documents", "staff.edit.documents", true),
+];
+
+fn translation_key(field: &str, lang: Lang) -> String {
+    format!("{field}_{}", lang.code())
+}
+
+/// One language's translation fields in the editor.
+struct TranslationView {
+    lang: Lang,
+    filled: usize,
+    /// (form name and id suffix, label, value, multiline)
+    fields: Vec<(String, String, String, bool)>,
 }
 
 impl ProcedureFields {
@@ -676,21 +696,39 @@ impl ProcedureFields {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
+        let mut translations = BTreeMap::new();
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::Ja) {
+            let code = lang.code();
+            let one = |t: &Text| t.get_exact(code).unwrap_or_default().to_string();
+            translations.insert(translation_key("name", lang), one(&p.name));
+            translations.insert(translation_key("description", lang), one(&p.description));
+            translations.insert(
+                translation_key("processing_time", lang),
+                one(&p.processing_time),
+            );
+            let d = docs(code);
+            // Nothing but line breaks is no translation.
+            translations.insert(
+                translation_key("documents", lang),
+                if d.trim().is_empty() {
+                    String::new()
+                } else {
+                    d
+                },
+            );
+        }
         Self {
             id: p.id.clone(),
             name_ja: p.name.ja().into(),
-            name_en: p.name.get_exact("en").unwrap_or_default().into(),
             description_ja: p.description.ja().into(),
-            description_en: p.description.get_exact("en").unwrap_or_default().into(),
             department: p.department.clone(),
             life_events: p.life_events.clone(),
             channels: p.channels.as_str().into(),
             identity_level: p.identity_level.as_str().into(),
             fee_yen: p.fee_yen.to_string(),
             documents_ja: docs("ja"),
-            documents_en: docs("en"),
             processing_time_ja: p.processing_time.ja().into(),
-            processing_time_en: p.processing_time.get_exact("en").unwrap_or_default().into(),
+            translations,
             legal_basis: p.legal_basis.clone(),
             form_json: serde_json::to_string_pretty(&p.form).unwrap_or_default(),
         }
@@ -703,12 +741,21 @@ impl ProcedureFields {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         };
+        let translations = Lang::ALL
+            .into_iter()
+            .filter(|l| *l != Lang::Ja)
+            .flat_map(|lang| {
+                TRANSLATED.iter().map(move |(field, _, _)| {
+                    let k = translation_key(field, lang);
+                    let v = get(&k);
+                    (k, v)
+                })
+            })
+            .collect();
         Self {
             id: get("id").trim().to_string(),
             name_ja: get("name_ja"),
-            name_en: get("name_en"),
             description_ja: get("description_ja"),
-            description_en: get("description_en"),
             department: get("department"),
             life_events: f
                 .iter()
@@ -719,9 +766,8 @@ impl ProcedureFields {
             identity_level: get("identity_level"),
             fee_yen: get("fee_yen"),
             documents_ja: get("documents_ja"),
-            documents_en: get("documents_en"),
             processing_time_ja: get("processing_time_ja"),
-            processing_time_en: get("processing_time_en"),
+            translations,
             legal_basis: get("legal_basis"),
             form_json: get("form_json"),
         }
@@ -782,14 +828,35 @@ impl ProcedureFields {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let docs_en: Vec<&str> = self.documents_en.lines().map(str::trim).collect();
+        // One text in every language typed (an empty translation is none).
+        let text = |field: &str, ja: &str| {
+            let mut t = Text::ja_only(jp::nfc(ja.trim()));
+            for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::Ja) {
+                let v = self
+                    .translations
+                    .get(&translation_key(field, lang))
+                    .map(|v| jp::nfc(v.trim()))
+                    .unwrap_or_default();
+                t.set(lang.code(), v);
+            }
+            t
+        };
+        let doc_lines: BTreeMap<Lang, Vec<String>> = Lang::ALL
+            .into_iter()
+            .filter(|l| *l != Lang::Ja)
+            .map(|lang| {
+                let lines = self
+                    .translations
+                    .get(&translation_key("documents", lang))
+                    .map(|v| v.lines().map(|l| jp::nfc(l.trim())).collect())
+                    .unwrap_or_default();
+                (lang, lines)
+            })
+            .collect();
         Ok(Procedure {
             id: self.id.clone(),
-            name: Text::new(jp::nfc(self.name_ja.trim()), jp::nfc(self.name_en.trim())),
-            description: Text::new(
-                jp::nfc(self.description_ja.trim()),
-                jp::nfc(self.description_en.trim()),
-            ),
+            name: text("name", &self.name_ja),
+            description: text("description", &self.description_ja),
             department: self.department.clone(),
             life_events: self.life_events.clone(),
             channels: channels.unwrap_or(Channels::Counter),
@@ -802,16 +869,14 @@ impl ProcedureFields {
                 .enumerate()
                 .filter(|(_, l)| !l.is_empty())
                 .map(|(i, ja)| {
-                    Text::new(
-                        jp::nfc(ja),
-                        jp::nfc(docs_en.get(i).copied().unwrap_or_default()),
-                    )
+                    let mut t = Text::ja_only(jp::nfc(ja));
+                    for (lang, lines) in &doc_lines {
+                        t.set(lang.code(), lines.get(i).cloned().unwrap_or_default());
+                    }
+                    t
                 })
                 .collect(),
-            processing_time: Text::new(
-                jp::nfc(self.processing_time_ja.trim()),
-                jp::nfc(self.processing_time_en.trim()),
-            ),
+            processing_time: text("processing_time", &self.processing_time_ja),
             legal_basis: jp::nfc(self.legal_basis.trim()),
             form: form.unwrap_or_default(),
         })
@@ -837,7 +902,6 @@ impl EditPage {
         let v = &self.v;
         vec![
             ("name_ja", "staff.edit.name_ja", v.name_ja.clone(), false),
-            ("name_en", "staff.edit.name_en", v.name_en.clone(), false),
             (
                 "description_ja",
                 "staff.edit.description_ja",
@@ -845,21 +909,9 @@ impl EditPage {
                 true,
             ),
             (
-                "description_en",
-                "staff.edit.description_en",
-                v.description_en.clone(),
-                true,
-            ),
-            (
                 "processing_time_ja",
                 "staff.edit.processing_time_ja",
                 v.processing_time_ja.clone(),
-                false,
-            ),
-            (
-                "processing_time_en",
-                "staff.edit.processing_time_en",
-                v.processing_time_en.clone(),
                 false,
             ),
             ("fee_yen", "staff.edit.fee_yen", v.fee_yen.clone(), false),
@@ -875,13 +927,32 @@ impl EditPage {
                 v.documents_ja.clone(),
                 true,
             ),
-            (
-                "documents_en",
-                "staff.edit.documents_en",
-                v.documents_en.clone(),
-                true,
-            ),
         ]
+    }
+
+    /// The translation fields, one group per language.
+    fn translations(&self) -> Vec<TranslationView> {
+        let lang = self.page.lang;
+        Lang::ALL
+            .into_iter()
+            .filter(|l| *l != Lang::Ja)
+            .map(|l| {
+                let fields: Vec<(String, String, String, bool)> = TRANSLATED
+                    .iter()
+                    .map(|(field, key, multiline)| {
+                        let k = translation_key(field, l);
+                        let value = self.v.translations.get(&k).cloned().unwrap_or_default();
+                        let label = i18n::tf(lang, key, &[("language", l.native_name())]);
+                        (k, label, value, *multiline)
+                    })
+                    .collect();
+                TranslationView {
+                    lang: l,
+                    filled: fields.iter().filter(|f| !f.2.trim().is_empty()).count(),
+                    fields,
+                }
+            })
+            .collect()
     }
 
     fn error(&self, field: &str) -> String {

@@ -1,7 +1,7 @@
 //! View models for templates: everything a template needs, computed in
 //! Rust so templates stay simple and escaping stays automatic.
 
-use kernel::i18n::{self, Lang};
+use kernel::i18n::{self, Lang, Shown};
 use kernel::FieldError;
 
 use crate::form::{self, Answers, Field, FieldType, FormDef, RawInput};
@@ -9,7 +9,7 @@ use crate::model::{Procedure, StoredProcedure};
 
 pub struct OptionView {
     pub value: String,
-    pub label: String,
+    pub label: Shown,
     pub checked: bool,
     pub id: String,
 }
@@ -20,8 +20,8 @@ pub struct FieldView {
     pub name: String,
     pub id: String,
     pub kind: &'static str,
-    pub label: String,
-    pub hint: String,
+    pub label: Shown,
+    pub hint: Shown,
     pub condition: String,
     /// `data-…` attributes for the script that hides fields whose condition
     /// does not hold (empty when unconditional).
@@ -46,9 +46,9 @@ pub struct FieldView {
     pub kana_described_by: String,
 }
 
-fn hint_for(f: &Field, lang: Lang) -> String {
+fn hint_for(f: &Field, lang: Lang) -> Shown {
     if let Some(h) = &f.hint {
-        return h.get(lang).to_string();
+        return h.shown(lang);
     }
     let key = match f.kind {
         FieldType::Date => "form.hint.date",
@@ -60,9 +60,9 @@ fn hint_for(f: &Field, lang: Lang) -> String {
         FieldType::LocalGovCode => "form.hint.local_gov_code",
         FieldType::FiscalYear => "form.hint.fiscal_year",
         FieldType::Yen => "form.hint.yen",
-        _ => return String::new(),
+        _ => return Shown::default(),
     };
-    i18n::t(lang, key).to_string()
+    Shown::plain(i18n::t(lang, key))
 }
 
 /// Marks fields filled from the verified identity (read-only, with a note).
@@ -70,10 +70,10 @@ pub fn mark_verified(fields: &mut [FieldView], verified: &[String], lang: Lang) 
     for f in fields.iter_mut().filter(|f| verified.contains(&f.name)) {
         f.verified = true;
         let note = i18n::t(lang, "form.verified_hint");
-        f.hint = if f.hint.is_empty() {
+        f.hint.text = if f.hint.is_empty() {
             note.to_string()
         } else {
-            format!("{note} {}", f.hint)
+            format!("{note} {}", f.hint.text)
         };
     }
 }
@@ -162,7 +162,7 @@ pub fn fields(
                 name: f.name.clone(),
                 id: id.clone(),
                 kind: f.kind.as_str(),
-                label: f.label.get(lang).to_string(),
+                label: f.label.shown(lang),
                 hint,
                 condition,
                 show_if_field: f
@@ -183,7 +183,7 @@ pub fn fields(
                     .enumerate()
                     .map(|(i, o)| OptionView {
                         value: o.value.clone(),
-                        label: o.label.get(lang).to_string(),
+                        label: o.label.shown(lang),
                         checked: o.value == value,
                         id: if i == 0 {
                             id.clone()
@@ -222,7 +222,7 @@ pub struct AnswerRow {
     /// A マイナンバー (masked unless revealed).
     pub secret: bool,
     pub name: String,
-    pub label: String,
+    pub label: Shown,
     pub value: String,
 }
 
@@ -257,7 +257,7 @@ pub fn answer_rows(
                 verified: false,
                 secret: f.kind == FieldType::MyNumber,
                 name: f.name.clone(),
-                label: f.label.get(lang).to_string(),
+                label: f.label.shown(lang),
                 value: form::display_value(f, v, lang, reveal_my_number),
             })
         })
@@ -267,9 +267,9 @@ pub fn answer_rows(
 /// A procedure as the lists and detail pages show it.
 pub struct ProcedureCard {
     pub id: String,
-    pub name: String,
-    pub description: String,
-    pub department: String,
+    pub name: Shown,
+    pub description: Shown,
+    pub department: Shown,
     pub online: bool,
     pub channels: &'static str,
     pub channels_label: &'static str,
@@ -278,12 +278,12 @@ pub struct ProcedureCard {
     pub life_events: Vec<String>,
 }
 
-pub fn card(p: &Procedure, department_name: &str, lang: Lang) -> ProcedureCard {
+pub fn card(p: &Procedure, department_name: Shown, lang: Lang) -> ProcedureCard {
     ProcedureCard {
         id: p.id.clone(),
-        name: p.name.get(lang).to_string(),
-        description: p.description.get(lang).to_string(),
-        department: department_name.to_string(),
+        name: p.name.shown(lang),
+        description: p.description.shown(lang),
+        department: department_name,
         online: p.channels.online(),
         channels: p.channels.as_str(),
         channels_label: i18n::t(lang, &format!("procedure.channels.{}", p.channels.as_str())),
@@ -314,9 +314,9 @@ pub fn cards(
         .map(|s| {
             let dept = tenant
                 .department(&s.procedure.department)
-                .map(|d| d.name.get(lang).to_string())
+                .map(|d| d.name.shown(lang))
                 .unwrap_or_default();
-            card(&s.procedure, &dept, lang)
+            card(&s.procedure, dept, lang)
         })
         .collect()
 }

@@ -132,7 +132,7 @@ fn parse(
 
 struct HitView {
     kind: &'static str,
-    title: String,
+    title: i18n::Shown,
     url: String,
     snippet: String,
     department: String,
@@ -279,7 +279,7 @@ fn fill(view: &mut SearchPage, t: &TenantProfile, asked: &Asked, r: SearchResult
         .into_iter()
         .map(|h| HitView {
             kind: i18n::t(lang, kind_label(h.kind)),
-            title: h.title.get(lang).to_string(),
+            title: h.title.shown(lang),
             url: kernel::web::with_lang(&h.url, lang),
             snippet: h.snippet,
             department: h

@@ -237,6 +237,7 @@ impl App {
             .route("/healthz", get(healthz))
             .route("/static/madoguchi.css", get(kernel::web::stylesheet))
             .route("/static/madoguchi.js", get(kernel::web::script))
+            .route("/preferences", axum::routing::post(kernel::prefs::update))
             .route("/api/openapi.json", get(openapi::document))
             .route("/api/v1/tenants", get(tenants_api))
             .fallback(not_found)
@@ -271,6 +272,9 @@ impl App {
             ))
             .layer(axum::middleware::from_fn(uniform_errors))
             .layer(axum::middleware::from_fn(kernel::web::html_errors))
+            // Display preferences for the page templates (also the error
+            // pages above), and furigana added to finished pages.
+            .layer(axum::middleware::from_fn(kernel::prefs::context))
             .layer(axum::middleware::from_fn(kernel::web::security_headers))
             // Behind HTTPS, browsers are told to use nothing else.
             .layer(

@@ -131,7 +131,11 @@ pub fn spec() -> Value {
 fn base_spec() -> Value {
     let answers = json!({"type": "object", "properties": {
         "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
-        "lang": {"type": "string", "enum": ["ja", "en"]}
+        "lang": {
+            "type": "string",
+            "enum": kernel::Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>(),
+            "description": "Language of the messages (and of the receipt e-mail); aliases such as pt or zh-CN are accepted"
+        }
     }});
     json!({
         "openapi": "3.1.0",

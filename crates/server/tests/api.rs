@@ -1675,51 +1675,6 @@ async fn https_deployment_headers() {
     app.cleanup().await;
 }
 
-/// Every UI string a template or handler asks for by a literal key exists
-/// in every language (a missing key would show the key itself).
-#[test]
-fn every_literal_i18n_key_exists() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                if !p.ends_with("target") && !p.ends_with("tests") {
-                    stack.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "rs" || x == "html") {
-                files.push(p);
-            }
-        }
-    }
-    let mut missing = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for pat in [
-            "page.t(\"",
-            "page.tf(\"",
-            "i18n::t(lang, \"",
-            "i18n::tf(lang, \"",
-            "msg(lang, \"",
-        ] {
-            for part in text.split(pat).skip(1) {
-                let key = part.split('"').next().unwrap();
-                if !key.contains('.') || key.contains(' ') || key.contains('{') {
-                    continue;
-                }
-                for lang in kernel::Lang::ALL {
-                    if !kernel::i18n::keys(lang).iter().any(|k| k == key) {
-                        missing.push(format!("{} {key} ({})", lang.code(), f.display()));
-                    }
-                }
-            }
-        }
-    }
-    assert!(missing.is_empty(), "missing i18n keys: {missing:#?}");
-}
-
 /// The command line as an operator uses it: demo twice (nothing
 /// duplicated), export, import (dry run and a broken file), check-config.
 #[test]
