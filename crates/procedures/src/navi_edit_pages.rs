@@ -578,7 +578,15 @@ async fn editor(
                         "staff.navi.origin.restore",
                         &[("version", &v.to_string())],
                     ),
-                    None => i18n::t(lang, &format!("staff.navi.origin.{}", h.origin)).to_string(),
+                    None => i18n::t(
+                        lang,
+                        if h.origin == "initial" {
+                            "staff.navi.origin.initial"
+                        } else {
+                            "staff.navi.origin.publish"
+                        },
+                    )
+                    .to_string(),
                 },
                 current: h.version == live_version,
             })
@@ -598,12 +606,15 @@ pub struct EditQuery {
 }
 
 fn notice_of(lang: Lang, q: &EditQuery) -> String {
-    match q.saved.as_deref() {
-        Some(k @ ("draft" | "published" | "restored" | "discarded" | "unchanged")) => {
-            i18n::t(lang, &format!("staff.navi.saved.{k}")).to_string()
-        }
-        _ => String::new(),
-    }
+    let key = match q.saved.as_deref() {
+        Some("draft") => "staff.navi.saved.draft",
+        Some("published") => "staff.navi.saved.published",
+        Some("restored") => "staff.navi.saved.restored",
+        Some("discarded") => "staff.navi.saved.discarded",
+        Some("unchanged") => "staff.navi.saved.unchanged",
+        _ => return String::new(),
+    };
+    i18n::t(lang, key).to_string()
 }
 
 pub async fn edit(

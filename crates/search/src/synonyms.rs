@@ -127,6 +127,28 @@ async fn current(tx: &mut kernel::db::Tx, tenant: &str, id: &str) -> AppResult<O
     )
 }
 
+async fn insert_group(
+    tx: &mut kernel::db::Tx,
+    tenant: &str,
+    id: &str,
+    terms_json: &str,
+    now: i64,
+    actor: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO search_synonyms (tenant, id, terms, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(terms_json)
+    .bind(now)
+    .bind(actor)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Creates (`id` `None`) or replaces a group; the previous terms go to the
 /// history. Returns the group's id.
 pub async fn save(
@@ -172,17 +194,7 @@ pub async fn save(
             }
             let id = kernel::ids::short_id();
             history(&mut tx, tenant, &id, None, actor, now).await?;
-            sqlx::query(
-                "INSERT INTO search_synonyms (tenant, id, terms, updated_at, updated_by)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant)
-            .bind(&id)
-            .bind(&json)
-            .bind(now)
-            .bind(actor)
-            .execute(&mut *tx)
-            .await?;
+            insert_group(&mut tx, tenant, &id, &json, now, actor).await?;
             id
         }
     };
@@ -248,17 +260,7 @@ pub async fn undo(db: &Db, tenant: &str, actor: &str) -> AppResult<Option<String
         .execute(&mut *tx)
         .await?;
     if let Some(terms) = &before {
-        sqlx::query(
-            "INSERT INTO search_synonyms (tenant, id, terms, updated_at, updated_by)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(tenant)
-        .bind(&id)
-        .bind(terms)
-        .bind(now)
-        .bind(actor)
-        .execute(&mut *tx)
-        .await?;
+        insert_group(&mut tx, tenant, &id, terms, now, actor).await?;
     }
     sqlx::query("DELETE FROM search_synonym_history WHERE tenant = $1 AND seq = $2")
         .bind(tenant)

@@ -1707,7 +1707,7 @@ fn command_line() {
     let (ok, out) = run(&["demo", "--no-serve", "--applications", "12"]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("0 procedures new, 0 applications new (24 already there)"),
+        out.contains("0 procedures new, 0 FAQ entries new, 0 applications new (24 already there)"),
         "{out}"
     );
 

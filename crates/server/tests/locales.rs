@@ -189,6 +189,10 @@ fn dynamic_keys() -> BTreeSet<String> {
         );
     }
     add(
+        "faq.category.",
+        &mut guide::faq::CATEGORIES.iter().map(|s| s.to_string()),
+    );
+    add(
         "prefs.text_size.",
         &mut kernel::prefs::TextSize::ALL
             .iter()
