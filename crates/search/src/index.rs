@@ -51,6 +51,37 @@ pub struct Term {
     reading: Vec<Gram>,
 }
 
+/// Per-document accumulators of one query, allocated once and reused
+/// for each synonym variant (every entry is back to zero after a call).
+pub struct Scratch {
+    acc_s: Vec<f32>,
+    acc_r: Vec<f32>,
+    mask_s: Vec<u64>,
+    mask_r: Vec<u64>,
+    matched_terms: Vec<u8>,
+    matched_words: Vec<u8>,
+    total: Vec<f32>,
+    touched: Vec<u32>,
+    /// Documents that matched a term, in the order found.
+    hit_docs: Vec<u32>,
+}
+
+impl Scratch {
+    pub fn new(docs: usize) -> Self {
+        Scratch {
+            acc_s: vec![0.0; docs],
+            acc_r: vec![0.0; docs],
+            mask_s: vec![0; docs],
+            mask_r: vec![0; docs],
+            matched_terms: vec![0; docs],
+            matched_words: vec![0; docs],
+            total: vec![0.0; docs],
+            touched: Vec::new(),
+            hit_docs: Vec::new(),
+        }
+    }
+}
+
 pub struct TenantIndex {
     pub docs: Vec<Doc>,
     /// Folded titles (every language), for the exact-title bonus.
@@ -152,25 +183,27 @@ impl TenantIndex {
 
     /// Scores every document for one query (one synonym variant): the
     /// score of each matching document, 0 for the others.
-    pub fn score(&self, terms: &[Term], weight: f32, scores: &mut [f32]) {
-        let n = self.docs.len();
-        let mut acc_s = vec![0f32; n];
-        let mut acc_r = vec![0f32; n];
-        let mut mask_s = vec![0u64; n];
-        let mut mask_r = vec![0u64; n];
-        let mut matched_terms = vec![0u8; n];
-        let mut matched_words = vec![0u8; n];
-        let mut total = vec![0f32; n];
-        let mut touched: Vec<u32> = Vec::new();
+    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+        let Scratch {
+            acc_s,
+            acc_r,
+            mask_s,
+            mask_r,
+            matched_terms,
+            matched_words,
+            total,
+            touched,
+            hit_docs,
+        } = scratch;
         for term in terms {
             touched.clear();
-            self.accumulate(&term.surface, false, &mut acc_s, &mut mask_s, &mut touched);
-            self.accumulate(&term.reading, true, &mut acc_r, &mut mask_r, &mut touched);
+            self.accumulate(&term.surface, false, acc_s, mask_s, touched);
+            self.accumulate(&term.reading, true, acc_r, mask_r, touched);
             touched.sort_unstable();
             touched.dedup();
             let need_s = required(term.surface.len());
             let need_r = required(term.reading.len());
-            for &d in &touched {
+            for &d in touched.iter() {
                 let d = d as usize;
                 let hit_s = mask_s[d].count_ones() as usize;
                 let hit_r = mask_r[d].count_ones() as usize;
@@ -186,6 +219,9 @@ impl TenantIndex {
                 if best > 0.0 {
                     if self.titles[d].contains(&term.folded) {
                         best *= 1.5;
+                    }
+                    if matched_terms[d] == 0 {
+                        hit_docs.push(d as u32);
                     }
                     total[d] += best;
                     matched_terms[d] += 1;
@@ -209,22 +245,25 @@ impl TenantIndex {
         } else {
             words.div_ceil(2) as u8
         };
-        for d in 0..n {
+        for d in hit_docs.drain(..) {
+            let d = d as usize;
             let got = if words == 0 {
                 matched_terms[d]
             } else {
                 matched_words[d]
             };
-            if got < need {
-                continue;
+            if got >= need {
+                let mut s = weight * total[d] * (matched_terms[d] as f32 / nterms);
+                if !whole.is_empty() && self.titles[d] == whole {
+                    s *= 2.0;
+                }
+                if s > scores[d] {
+                    scores[d] = s;
+                }
             }
-            let mut s = weight * total[d] * (matched_terms[d] as f32 / nterms);
-            if !whole.is_empty() && self.titles[d] == whole {
-                s *= 2.0;
-            }
-            if s > scores[d] {
-                scores[d] = s;
-            }
+            total[d] = 0.0;
+            matched_terms[d] = 0;
+            matched_words[d] = 0;
         }
     }
 

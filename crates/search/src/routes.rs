@@ -128,6 +128,21 @@ fn parse(
     })
 }
 
+/// Runs a resident's query; one that found nothing without filters is
+/// logged for staff (`channel`: where it was typed).
+async fn run_logged(
+    st: &SearchState,
+    tenant: &str,
+    q: &SearchQuery,
+    channel: &str,
+) -> AppResult<SearchResults> {
+    let r = st.search.query(tenant, q).await?;
+    if r.total == 0 && q.department.is_none() && q.life_event.is_none() {
+        misses::record_miss(&st.db, tenant, &q.text, channel).await?;
+    }
+    Ok(r)
+}
+
 // ------------------------------------------------------------- resident
 
 struct HitView {
@@ -261,10 +276,7 @@ pub async fn page(
             return Ok(render_status(view.errors.status(), &view));
         }
     };
-    let r = st.search.query(&tenant, &asked.query).await?;
-    if r.total == 0 && asked.query.department.is_none() && asked.query.life_event.is_none() {
-        misses::record_miss(&st.db, &tenant, &asked.query.text, "search").await?;
-    }
+    let r = run_logged(&st, &tenant, &asked.query, "search").await?;
     fill(&mut view, &t, &asked, r, lang);
     Ok(render_status(view.errors.status(), &view))
 }
@@ -356,10 +368,7 @@ pub async fn api(
 ) -> AppResult<Json<Value>> {
     let t = kernel::tenant::load(&st.db, &tenant).await?;
     let asked = parse(&t, &raw, lang, Audience::Public).map_err(AppError::Validation)?;
-    let r = st.search.query(&tenant, &asked.query).await?;
-    if r.total == 0 && asked.query.department.is_none() && asked.query.life_event.is_none() {
-        misses::record_miss(&st.db, &tenant, &asked.query.text, "api").await?;
-    }
+    let r = run_logged(&st, &tenant, &asked.query, "api").await?;
     Ok(Json(json!({
         "query": asked.query.text,
         "page": asked.page,
@@ -416,6 +425,15 @@ struct StaffSearchPage {
     indexed: usize,
 }
 
+/// Where a query that found nothing was typed, for staff.
+fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "chat" => "search.staff.channel_chat",
+        "api" => "search.staff.channel_api",
+        _ => "search.staff.channel_search",
+    }
+}
+
 fn when(ms: i64) -> String {
     kernel::clock::format_jst(ms)
 }
@@ -449,7 +467,7 @@ async fn staff_view(
                 sample: m.sample,
                 folded: m.folded,
                 count: m.count,
-                channel: m.channel,
+                channel: i18n::t(lang, channel_label(&m.channel)).to_string(),
                 last: when(m.last_at),
             })
             .collect(),

@@ -173,13 +173,14 @@ impl Search {
 pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
     let variants = synonyms::expand(groups, &q.text);
     let mut scores = vec![0f32; ix.len()];
-    let mut first_terms = Vec::new();
-    for (i, (v, weight)) in variants.iter().enumerate() {
+    let mut scratch = index::Scratch::new(ix.len());
+    // The terms of every variant, the query as typed first: scored here,
+    // then looked for in the snippets.
+    let mut all_terms = Vec::new();
+    for (v, weight) in &variants {
         let terms = index::terms(v);
-        ix.score(&terms, *weight, &mut scores);
-        if i == 0 {
-            first_terms = terms;
-        }
+        ix.score(&terms, *weight, &mut scratch, &mut scores);
+        all_terms.extend(terms);
     }
     let mut departments: BTreeMap<&str, usize> = BTreeMap::new();
     let mut life_events: BTreeMap<&str, usize> = BTreeMap::new();
@@ -219,10 +220,6 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
             .then_with(|| ix.docs[a.0].id.cmp(&ix.docs[b.0].id))
     });
     let total = matched.len();
-    let mut terms_for_snippet = first_terms;
-    for (v, _) in variants.iter().skip(1) {
-        terms_for_snippet.extend(index::terms(v));
-    }
     let hits = matched
         .into_iter()
         .skip(q.offset)
@@ -233,7 +230,7 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
                 id: doc.id.clone(),
                 kind: doc.kind,
                 title: doc.title.clone(),
-                snippet: index::snippet(doc, &terms_for_snippet, q.lang),
+                snippet: index::snippet(doc, &all_terms, q.lang),
                 url: doc.url.clone(),
                 department: doc.department.clone(),
                 score,
