@@ -6,7 +6,8 @@
 # Builds nothing: build first (`cargo build -p server`), or point
 # MADOGUCHI_BIN at a binary. Needs no standard input; works under CI=true.
 #
-#   MADOGUCHI_BIN  the madoguchi binary (default: target/debug/madoguchi)
+#   MADOGUCHI_BIN  the madoguchi binary (default: target/debug/madoguchi); the
+#                  tests that need a server of their own (oidc) start it too
 #   CHROMIUM_PATH  the browser (default: /usr/bin/chromium)
 #   E2E_ARGS       extra arguments for `node --test`, e.g. --test-name-pattern=axe
 #   E2E_FILES      test files to run (default: all of e2e/tests/)
@@ -116,7 +117,7 @@ status=0
 # shellcheck disable=SC2086 # E2E_ARGS is a list of words
 # The TOTP steps staff sign-ins have used (the server refuses a code twice),
 # shared by the test files of this run only.
-BASE_URL="$BASE_URL" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} ${E2E_FILES:-e2e/tests/} </dev/null || status=$?
+MADOGUCHI_BIN="$BIN" BASE_URL="$BASE_URL" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} ${E2E_FILES:-e2e/tests/} </dev/null || status=$?
 
 if [ "$status" -ne 0 ]; then
   echo "e2e: tests failed (exit $status); last lines of the server log ($LOG):" >&2

@@ -9,9 +9,11 @@
 // Built on oidc-provider 9. It prints ONE line of JSON on stdout when ready,
 // {"issuer":"http://127.0.0.1:<port>","port":<port>}, and nothing else there;
 // logs go to stderr. It exits on SIGTERM/SIGINT or when its stdin closes.
-// Login and consent are completed automatically (no HTML), and
-// POST /__test/mode lets a test make the token endpoint hand out bad ID
-// tokens. See README.md beside this file.
+// Login and consent are completed automatically (no HTML) unless
+// --interactive asks for real forms; POST /__test/mode lets a test make the
+// token or userinfo endpoint misbehave, POST /__test/keys re-keys or
+// rotates the signing key, and POST /__test/account sets the resident's
+// claims. See README.md beside this file.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,7 +29,8 @@ for (const method of ['log', 'info', 'debug', 'warn', 'trace']) {
 // ---------------------------------------------------------------- arguments
 
 const USAGE = 'usage: node e2e/oidc/provider.mjs --redirect-uri URI [--redirect-uri URI ...] '
-  + '--client-jwks FILE [--port N] [--ignore-stdin]';
+  + '--client-jwks FILE [--port N] [--host NAME] [--issuer-path /PATH] [--id-token-alg RS256|ES256] '
+  + '[--claims both|userinfo] [--interactive] [--ignore-stdin]';
 
 let args;
 try {
@@ -36,6 +39,17 @@ try {
       'redirect-uri': { type: 'string', multiple: true },
       'client-jwks': { type: 'string' },
       port: { type: 'string', default: '0' },
+      // The issuer's host name (it always listens on 127.0.0.1): `localhost`
+      // makes it another site than a relying party on 127.0.0.1.
+      host: { type: 'string', default: '127.0.0.1' },
+      // A path in the issuer, e.g. /oidc: every endpoint lives under it.
+      'issuer-path': { type: 'string', default: '' },
+      'id-token-alg': { type: 'string', default: 'RS256' },
+      // Where the claims of the granted scopes go: the ID token and
+      // userinfo (both), or, as the spec's default, userinfo only.
+      claims: { type: 'string', default: 'both' },
+      // Real login and consent pages with forms instead of redirects.
+      interactive: { type: 'boolean', default: false },
       // For running it by hand in the background, where stdin may be
       // /dev/null and would end at once. Tests should not use it.
       'ignore-stdin': { type: 'boolean', default: false },
@@ -63,6 +77,25 @@ if (!redirectUris.length || !args['client-jwks']) {
 const requestedPort = Number(args.port);
 if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
   console.error(`invalid --port ${args.port}\n${USAGE}`);
+  process.exit(2);
+}
+
+const issuerPath = args['issuer-path'].replace(/\/+$/, '');
+if (issuerPath && !/^\/[A-Za-z0-9/_-]+$/.test(issuerPath)) {
+  console.error(`invalid --issuer-path ${args['issuer-path']}\n${USAGE}`);
+  process.exit(2);
+}
+if (!/^[A-Za-z0-9.-]+$/.test(args.host)) {
+  console.error(`invalid --host ${args.host}\n${USAGE}`);
+  process.exit(2);
+}
+const idTokenAlg = args['id-token-alg'];
+if (!['RS256', 'ES256'].includes(idTokenAlg)) {
+  console.error(`invalid --id-token-alg ${idTokenAlg}\n${USAGE}`);
+  process.exit(2);
+}
+if (!['both', 'userinfo'].includes(args.claims)) {
+  console.error(`invalid --claims ${args.claims}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -101,14 +134,15 @@ const { default: Provider } = await import('oidc-provider');
 
 const CLIENT_ID = 'madoguchi';
 
-/** The one resident who can sign in. */
-const ACCOUNT = Object.freeze({
-  sub: 'test-resident-0001',
+/** The one resident who can sign in (POST /__test/account changes the claims). */
+const SUBJECT = 'test-resident-0001';
+const DEFAULT_CLAIMS = Object.freeze({
   name: '四街道 花子',
   address: { formatted: '千葉県四街道市鹿渡無番地' },
   birthdate: '1990-04-01',
   gender: 'female',
 });
+let accountClaims = structuredClone(DEFAULT_CLAIMS);
 
 const MODES = new Set([
   'normal',
@@ -118,32 +152,88 @@ const MODES = new Set([
   'expired',
   'wrong_issuer',
   'alg_none',
+  // userinfo answers 500 (the ID token is unchanged)
+  'userinfo_error',
 ]);
 
 let mode = 'normal';
 
 // ---------------------------------------------------------------- keys
 
-// A fresh RS256 signing key for this run, published at the jwks_uri.
-const { privateKey: signingKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingJwk = signingKey.export({ format: 'jwk' });
-// RFC 7638 thumbprint as the kid.
-signingJwk.kid = crypto
-  .createHash('sha256')
-  .update(JSON.stringify({ e: signingJwk.e, kty: 'RSA', n: signingJwk.n }))
-  .digest('base64url');
-signingJwk.alg = 'RS256';
-signingJwk.use = 'sig';
+/** RFC 7638 thumbprint of a public JWK. */
+function thumbprint(jwk) {
+  const members = jwk.kty === 'RSA'
+    ? { e: jwk.e, kty: 'RSA', n: jwk.n }
+    : { crv: jwk.crv, kty: 'EC', x: jwk.x, y: jwk.y };
+  return crypto.createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+}
+
+/** A new key pair for `alg`, with its private and public JWK. */
+function newKey(alg, kid) {
+  const { privateKey } = alg === 'ES256'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const pub = { ...jwk };
+  for (const k of ['d', 'p', 'q', 'dp', 'dq', 'qi']) delete pub[k];
+  const id = kid ?? thumbprint(pub);
+  return {
+    alg,
+    privateKey,
+    privateJwk: { ...jwk, kid: id, alg, use: 'sig' },
+    publicJwk: { ...pub, kid: id, alg, use: 'sig' },
+  };
+}
+
+// The key oidc-provider signs ID tokens with (the only key of its alg in
+// its keystore). The published set holds more: with ES256, a second EC key
+// (the next one) and an RSA key, as a provider mid-rotation publishes.
+const providerKey = newKey(idTokenAlg);
+const extraKeys = idTokenAlg === 'ES256' ? [newKey('ES256'), newKey('RS256')] : [];
+// What the harness signs with once a test re-keyed or rotated (null: the
+// ID tokens are oidc-provider's own).
+let harnessKey = null;
+// The public keys at the jwks_uri.
+let publishedKeys = [providerKey.publicJwk, ...extraKeys.map((k) => k.publicJwk)];
+
+/** POST /__test/keys {"action": "rekey" | "rotate"}. */
+function changeKeys(action) {
+  const current = harnessKey ?? providerKey;
+  if (action === 'rekey') {
+    // New key material under the same kid: a cached key no longer verifies.
+    harnessKey = newKey(idTokenAlg, current.publicJwk.kid);
+    publishedKeys = publishedKeys.map((k) => (k.kid === current.publicJwk.kid ? harnessKey.publicJwk : k));
+  } else if (action === 'rotate') {
+    // To the next key already published (ES256), as providers rotate; else
+    // to a new key with a new kid, published from now on.
+    const next = extraKeys.find((k) => k.alg === idTokenAlg && k !== current);
+    if (next) {
+      harnessKey = next;
+    } else {
+      harnessKey = newKey(idTokenAlg);
+      publishedKeys = [harnessKey.publicJwk, ...publishedKeys];
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
 
 // ---------------------------------------------------------------- JWT helpers
 
 const b64json = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const unb64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
-/** Signs header.payload with the provider's own RSA key (RS256). */
+/** Signs header.payload with the key in use (RS256 or ES256, JOSE form). */
 function resign(header, payload) {
-  const input = `${b64json(header)}.${b64json(payload)}`;
-  const signature = crypto.sign('sha256', Buffer.from(input), signingKey).toString('base64url');
+  const key = harnessKey ?? providerKey;
+  const h = { ...header, alg: key.alg, kid: key.publicJwk.kid };
+  const input = `${b64json(h)}.${b64json(payload)}`;
+  const signature = crypto
+    .sign('sha256', Buffer.from(input), key.alg === 'ES256'
+      ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' }
+      : key.privateKey)
+    .toString('base64url');
   return `${input}.${signature}`;
 }
 
@@ -178,7 +268,8 @@ function alterIdToken(idToken, how) {
     case 'alg_none':
       return `${b64json({ alg: 'none' })}.${p}.`;
     default:
-      return idToken;
+      // Re-keyed or rotated: every token is signed with the new key.
+      return harnessKey ? resign(header, payload) : idToken;
   }
 }
 
@@ -221,7 +312,7 @@ await new Promise((resolve, reject) => {
 });
 
 const { port } = server.address();
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `http://${args.host}:${port}${issuerPath}`;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -232,9 +323,9 @@ const provider = new Provider(issuer, {
     redirect_uris: redirectUris,
     grant_types: ['authorization_code'],
     response_types: ['code'],
-    id_token_signed_response_alg: 'RS256',
+    id_token_signed_response_alg: idTokenAlg,
   }],
-  jwks: { keys: [signingJwk] },
+  jwks: { keys: [providerKey.privateJwk] },
   clientAuthMethods: ['private_key_jwt'],
   responseTypes: ['code'],
   scopes: ['openid', 'name', 'address', 'birthdate', 'gender'],
@@ -244,14 +335,14 @@ const provider = new Provider(issuer, {
     iss: null,
     sid: null,
     openid: ['sub'],
-    name: ['name'],
+    name: ['name', 'family_name', 'given_name', 'middle_name'],
     address: ['address'],
     birthdate: ['birthdate'],
     gender: ['gender'],
   },
-  // Claims of the granted scopes go into the ID token too, not only to
-  // the userinfo endpoint.
-  conformIdTokenClaims: false,
+  // With --claims both, claims of the granted scopes go into the ID token
+  // too; with --claims userinfo, only to the userinfo endpoint (the spec).
+  conformIdTokenClaims: args.claims === 'userinfo',
   // PKCE for every request; oidc-provider 9 supports S256 only.
   pkce: { required: () => true },
   features: {
@@ -268,15 +359,15 @@ const provider = new Provider(issuer, {
     },
   },
   interactions: {
-    url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}`,
   },
   async findAccount(_ctx, sub) {
-    if (sub !== ACCOUNT.sub) return undefined;
+    if (sub !== SUBJECT) return undefined;
     return {
-      accountId: ACCOUNT.sub,
+      accountId: SUBJECT,
       // oidc-provider keeps only the claims of the granted scopes.
       async claims() {
-        return structuredClone(ACCOUNT);
+        return { ...structuredClone(accountClaims), sub: SUBJECT };
       },
     };
   },
@@ -320,23 +411,46 @@ for (const event of ['authorization.error', 'grant.error', 'userinfo.error', 'di
 // Alters the ID token in the token endpoint's response, per the test mode.
 provider.use(async (ctx, next) => {
   await next();
-  if (mode === 'normal') return;
+  if (mode === 'normal' && !harnessKey) return;
   if (ctx.oidc?.route !== 'token') return;
   const body = ctx.body;
   if (!body || typeof body !== 'object' || typeof body.id_token !== 'string') return;
   ctx.body = { ...body, id_token: alterIdToken(body.id_token, mode) };
-  console.error(`token response: id_token altered (${mode})`);
+  console.error(`token response: id_token altered (${mode}${harnessKey ? ', re-signed' : ''})`);
 });
 
-/** Completes each interaction at once: login as ACCOUNT, then consent to all. */
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** --interactive: the login or consent page, a real form the browser posts. */
+function interactionPage(res, details) {
+  const { prompt, uid } = details;
+  const title = prompt.name === 'login' ? 'テスト用認証プロバイダ：ログイン' : 'テスト用認証プロバイダ：同意';
+  const button = prompt.name === 'login' ? `${SUBJECT} としてログイン` : '同意して続ける';
+  const html = `<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body><main><h1>${escapeHtml(title)}</h1>
+<form method="post" action="${issuerPath}/interaction/${escapeHtml(uid)}"><button type="submit">${escapeHtml(button)}</button></form>
+</main></body></html>`;
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(html);
+}
+
+/**
+ * Completes an interaction: login as the one resident, then consent to
+ * all. Without --interactive at once (GET); with it, when its form is posted.
+ */
 async function interaction(req, res) {
   try {
     const details = await provider.interactionDetails(req, res);
     const { prompt, params } = details;
+    if (args.interactive && req.method === 'GET') {
+      interactionPage(res, details);
+      return;
+    }
+    if (args.interactive) await readBody(req);
     let result;
 
     if (prompt.name === 'login') {
-      result = { login: { accountId: ACCOUNT.sub } };
+      result = { login: { accountId: SUBJECT } };
     } else if (prompt.name === 'consent') {
       const grant = details.grantId
         ? await provider.Grant.find(details.grantId)
@@ -394,18 +508,95 @@ async function testMode(req, res) {
   sendJson(res, 200, { mode });
 }
 
+/** POST /__test/keys {"action":"rekey"|"rotate"} */
+async function testKeys(req, res) {
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'POST');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return;
+  }
+  let action;
+  try {
+    action = JSON.parse(await readBody(req))?.action;
+  } catch (err) {
+    sendJson(res, 400, { error: `invalid JSON body: ${err.message}` });
+    return;
+  }
+  if (!changeKeys(action)) {
+    sendJson(res, 400, { error: `unknown action ${JSON.stringify(action)}`, actions: ['rekey', 'rotate'] });
+    return;
+  }
+  console.error(`keys: ${action}, signing with kid ${harnessKey.publicJwk.kid}`);
+  sendJson(res, 200, { action, kid: harnessKey.publicJwk.kid });
+}
+
+/** POST /__test/account {claims} sets the resident's claims; {} restores them. */
+async function testAccount(req, res) {
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'POST');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return;
+  }
+  let claims;
+  try {
+    claims = JSON.parse(await readBody(req));
+  } catch (err) {
+    sendJson(res, 400, { error: `invalid JSON body: ${err.message}` });
+    return;
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims) || 'sub' in claims) {
+    sendJson(res, 400, { error: 'expected a JSON object of claims without sub' });
+    return;
+  }
+  accountClaims = Object.keys(claims).length ? claims : structuredClone(DEFAULT_CLAIMS);
+  console.error(`account claims: ${JSON.stringify(accountClaims)}`);
+  sendJson(res, 200, accountClaims);
+}
+
+/** GET /__test/stats: how often the key set was fetched. */
+let jwksFetches = 0;
+async function testStats(req, res) {
+  sendJson(res, 200, { jwks_fetches: jwksFetches });
+}
+
 const providerCallback = provider.callback();
 
+const TEST_ROUTES = {
+  '/__test/stats': testStats,
+  '/__test/mode': testMode,
+  '/__test/keys': testKeys,
+  '/__test/account': testAccount,
+};
+
 dispatch = (req, res) => {
-  const { pathname } = new URL(req.url, issuer);
-  if (pathname === '/__test/mode') {
-    testMode(req, res).catch((err) => {
+  const { pathname } = new URL(req.url, `http://${args.host}:${port}`);
+  const test = TEST_ROUTES[pathname];
+  if (test) {
+    test(req, res).catch((err) => {
       console.error(err);
       if (!res.headersSent) sendJson(res, 500, { error: err.message });
     });
-  } else if (/^\/interaction\/[^/]+$/.test(pathname) && req.method === 'GET') {
+    return;
+  }
+  if (issuerPath && !(pathname === issuerPath || pathname.startsWith(`${issuerPath}/`))) {
+    sendJson(res, 404, { error: 'not_found' });
+    return;
+  }
+  const inner = pathname.slice(issuerPath.length) || '/';
+  if (/^\/interaction\/[^/]+$/.test(inner) && (req.method === 'GET' || (args.interactive && req.method === 'POST'))) {
     interaction(req, res);
+  } else if (inner === '/jwks' && req.method === 'GET') {
+    // The published set (re-keyed or rotated keys included).
+    jwksFetches += 1;
+    sendJson(res, 200, { keys: publishedKeys });
+  } else if (inner === '/me' && mode === 'userinfo_error') {
+    console.error('userinfo: 500 (userinfo_error)');
+    sendJson(res, 500, { error: 'server_error', error_description: 'userinfo_error test mode' });
   } else {
+    // oidc-provider mounted under the issuer's path: it routes on the rest
+    // and finds its mount path from originalUrl.
+    req.originalUrl = req.url;
+    req.url = req.url.slice(issuerPath.length) || '/';
     providerCallback(req, res);
   }
 };

@@ -103,7 +103,7 @@ pub fn router(state: IdentityState) -> Router {
             post(staff::api_sign_in).delete(staff::api_sign_out),
         )
         .route("/t/{tenant}/sign-in", get(resident::sign_in_get))
-        .route("/t/{tenant}/sign-in/oidc", post(resident::oidc_start))
+        .route("/t/{tenant}/sign-in/oidc", get(resident::oidc_start))
         .route("/t/{tenant}/sign-in/dev", post(resident::dev_sign_in))
         .route("/t/{tenant}/auth/callback", get(resident::oidc_callback))
         .route("/t/{tenant}/sign-out", post(resident::sign_out))

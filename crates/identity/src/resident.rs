@@ -59,6 +59,8 @@ struct SignInPage {
     reason: String,
     return_to: String,
     oidc_label: Option<String>,
+    /// Query of the link that starts the OpenID Connect round trip.
+    oidc_start: String,
     dev_idp: bool,
     dev: DevPersona,
     genders: Vec<(&'static str, &'static str)>,
@@ -71,6 +73,20 @@ pub struct ReturnTo {
     /// Why the resident was sent here (e.g. `my_number_card`).
     #[serde(default)]
     need: String,
+}
+
+/// The purpose of the link token that starts a sign-in.
+const START_PURPOSE: &str = "oidc-start";
+
+/// The query of the sign-in link: a link, not a form, because the flow
+/// leaves for the provider's origin and the page's CSP allows forms to
+/// post only to this site (`form-action 'self'` covers redirects too).
+fn oidc_start_query(return_to: &str) -> String {
+    serde_urlencoded::to_string([
+        ("return_to", return_to),
+        ("start", kernel::csrf::link_token(START_PURPOSE).as_str()),
+    ])
+    .unwrap_or_default()
 }
 
 async fn sign_in_page(
@@ -91,13 +107,15 @@ async fn sign_in_page(
     )
     .with_errors(!errors.is_empty());
     let status = errors.status();
+    let return_to = safe_return(tenant, return_to);
     Ok(render_status(
         status,
         &SignInPage {
             page,
             errors,
             reason,
-            return_to: safe_return(tenant, return_to),
+            oidc_start: oidc_start_query(&return_to),
+            return_to,
             oidc_label: st.oidc.as_ref().map(|o| {
                 if lang == Lang::Ja {
                     o.config.label_ja.clone()
@@ -160,21 +178,36 @@ fn flow_cookie(tenant: &str, value: &str, max_age: i64, secure: bool) -> String 
     )
 }
 
-/// Starts the OpenID Connect round trip.
+#[derive(Deserialize)]
+pub struct Start {
+    #[serde(default)]
+    return_to: String,
+    /// The link token of the sign-in page ([`START_PURPOSE`]): a link on
+    /// another site cannot start a sign-in in this browser.
+    #[serde(default)]
+    start: String,
+}
+
+/// Starts the OpenID Connect round trip (the sign-in page's link).
 pub async fn oidc_start(
     State(st): State<IdentityState>,
     Path(tenant): Path<String>,
-    Form(f): Form<ReturnTo>,
+    lang: Lang,
+    Query(f): Query<Start>,
 ) -> AppResult<Response> {
     kernel::tenant::load(&st.db, &tenant).await?;
     let client = st.oidc.as_ref().ok_or(AppError::NotFound("page"))?;
-    let started = client
-        .start(&redirect_uri(&st.public_url, &tenant))
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "OpenID Connect start failed");
-            AppError::Internal(anyhow::anyhow!("identity provider: {e}"))
-        })?;
+    if !kernel::csrf::check_link_token(START_PURPOSE, &f.start) {
+        return Err(AppError::Csrf);
+    }
+    let started = match client.start(&redirect_uri(&st.public_url, &tenant)).await {
+        Ok(s) => s,
+        Err(e) => {
+            // The provider's discovery cannot be read: say so, keep the way back.
+            tracing::warn!(error = %e, tenant, "OpenID Connect start failed");
+            return failed(&st, &tenant, lang, Failure::of(&e), Some(&f.return_to)).await;
+        }
+    };
     let browser = kernel::ids::token();
     sqlx::query(
         "INSERT INTO oidc_requests (tenant, state_hash, browser_hash, nonce, code_verifier, return_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -204,15 +237,57 @@ struct Failed {
     page: Page,
     message: String,
     code: String,
+    /// The sign-in page, with where the resident was going.
+    retry: String,
+}
+
+/// Why a sign-in failed, as the resident is told and the audit log keeps it.
+struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    key: &'static str,
+}
+
+impl Failure {
+    const fn refused(code: &'static str, key: &'static str) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code,
+            key,
+        }
+    }
+
+    fn of(e: &crate::oidc::OidcError) -> Self {
+        use crate::oidc::OidcError as E;
+        match e {
+            E::NonceMismatch => Self::refused("MDG-401-oidc-nonce", "resident.failed.token"),
+            E::InvalidToken(_) => Self::refused("MDG-401-oidc-token", "resident.failed.token"),
+            E::Grant(_) => Self::refused("MDG-401-oidc-grant", "resident.failed.grant"),
+            E::Userinfo(_) | E::MissingClaims(_) => Self {
+                status: StatusCode::BAD_GATEWAY,
+                code: "MDG-502-oidc-claims",
+                key: "resident.failed.claims",
+            },
+            E::Unreachable(_) => Self {
+                status: StatusCode::BAD_GATEWAY,
+                code: "MDG-502-oidc",
+                key: "resident.failed.provider",
+            },
+            E::Protocol(_) | E::Key(_) => {
+                Self::refused("MDG-401-oidc-provider", "resident.failed.provider")
+            }
+        }
+    }
 }
 
 async fn failed(
     st: &IdentityState,
     tenant: &str,
     lang: Lang,
-    code: &str,
-    key: &str,
+    why: Failure,
+    return_to: Option<&str>,
 ) -> AppResult<Response> {
+    let Failure { status, code, key } = why;
     let t = kernel::tenant::load(&st.db, tenant).await?;
     let page = tenant_page(
         lang,
@@ -227,12 +302,21 @@ async fn failed(
             .detail(serde_json::json!({ "code": code })),
     )
     .await?;
+    let retry = match return_to {
+        Some(r) => format!(
+            "/t/{tenant}/sign-in?{}",
+            serde_urlencoded::to_string([("return_to", safe_return(tenant, r))])
+                .unwrap_or_default()
+        ),
+        None => format!("/t/{tenant}/sign-in"),
+    };
     Ok(render_status(
-        StatusCode::UNAUTHORIZED,
+        status,
         &Failed {
             page,
             message: i18n::t(lang, key).into(),
             code: code.into(),
+            retry,
         },
     ))
 }
@@ -254,27 +338,16 @@ pub async fn oidc_callback(
     kernel::tenant::load(&st.db, &tenant).await?;
     let client = st.oidc.as_ref().ok_or(AppError::NotFound("page"))?;
     if let Some(e) = q.error.as_deref() {
-        let code = if e == "access_denied" {
-            "MDG-401-oidc-cancelled"
+        let why = if e == "access_denied" {
+            Failure::refused("MDG-401-oidc-cancelled", "resident.failed.cancelled")
         } else {
-            "MDG-401-oidc-provider"
+            Failure::refused("MDG-401-oidc-provider", "resident.failed.provider")
         };
-        let key = if e == "access_denied" {
-            "resident.failed.cancelled"
-        } else {
-            "resident.failed.provider"
-        };
-        return failed(&st, &tenant, lang, code, key).await;
+        return failed(&st, &tenant, lang, why, None).await;
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
-        return failed(
-            &st,
-            &tenant,
-            lang,
-            "MDG-401-oidc-request",
-            "resident.failed.request",
-        )
-        .await;
+        let why = Failure::refused("MDG-401-oidc-request", "resident.failed.request");
+        return failed(&st, &tenant, lang, why, None).await;
     };
     // One use, by the browser that started it: the row is deleted as it is
     // read, so a replayed state finds nothing, and another browser (a
@@ -290,24 +363,13 @@ pub async fn oidc_callback(
     .fetch_optional(st.db.write())
     .await?;
     let Some(row) = row else {
-        return failed(
-            &st,
-            &tenant,
-            lang,
-            "MDG-401-oidc-state",
-            "resident.failed.state",
-        )
-        .await;
+        let why = Failure::refused("MDG-401-oidc-state", "resident.failed.state");
+        return failed(&st, &tenant, lang, why, None).await;
     };
+    let return_to: String = row.get("return_to");
     if kernel::clock::now_ms() - row.get::<i64, _>("created_at") > REQUEST_TTL_MS {
-        return failed(
-            &st,
-            &tenant,
-            lang,
-            "MDG-401-oidc-expired",
-            "resident.failed.expired",
-        )
-        .await;
+        let why = Failure::refused("MDG-401-oidc-expired", "resident.failed.expired");
+        return failed(&st, &tenant, lang, why, Some(&return_to)).await;
     }
     let verifier = st
         .vault
@@ -318,7 +380,6 @@ pub async fn oidc_callback(
         )
         .map_err(|e| AppError::Internal(anyhow::anyhow!("code verifier: {e}")))?;
     let nonce: String = row.get("nonce");
-    let return_to: String = row.get("return_to");
     let verified = match client
         .finish(
             &code,
@@ -330,20 +391,8 @@ pub async fn oidc_callback(
     {
         Ok(v) => v,
         Err(e) => {
-            tracing::warn!(error = %e, tenant, "OpenID Connect sign-in refused");
-            let (code, key) = match e {
-                crate::oidc::OidcError::NonceMismatch => {
-                    ("MDG-401-oidc-nonce", "resident.failed.token")
-                }
-                crate::oidc::OidcError::InvalidToken(_) => {
-                    ("MDG-401-oidc-token", "resident.failed.token")
-                }
-                crate::oidc::OidcError::Unreachable(_) => {
-                    ("MDG-502-oidc", "resident.failed.provider")
-                }
-                _ => ("MDG-401-oidc-provider", "resident.failed.provider"),
-            };
-            return failed(&st, &tenant, lang, code, key).await;
+            tracing::warn!(error = %e, tenant, "OpenID Connect sign-in refused; nobody signed in");
+            return failed(&st, &tenant, lang, Failure::of(&e), Some(&return_to)).await;
         }
     };
     let cookie = resident::open(
@@ -502,20 +551,18 @@ pub async fn account(
     for (key, v) in [
         ("resident.claims.name", &r.claims.name),
         ("resident.claims.address", &r.claims.address),
-        ("resident.claims.birthdate", &r.claims.birthdate),
     ] {
         if let Some(v) = v {
-            let shown = if key == "resident.claims.birthdate" {
-                jp::JpDate::parse(v)
-                    .map(|d| d.both())
-                    .unwrap_or_else(|_| v.clone())
-            } else {
-                v.clone()
-            };
-            rows.push((i18n::t(lang, key).to_string(), shown));
+            rows.push((i18n::t(lang, key).to_string(), v.clone()));
         }
     }
-    if let Some(g) = &r.claims.gender {
+    if let Some(b) = r.claims.birth_date() {
+        rows.push((
+            i18n::t(lang, "resident.claims.birthdate").to_string(),
+            birth_date_shown(lang, b),
+        ));
+    }
+    if let Some(g) = r.claims.gender_key() {
         rows.push((
             i18n::t(lang, "resident.claims.gender").to_string(),
             i18n::t(lang, &format!("resident.gender.{g}")).to_string(),
@@ -533,6 +580,24 @@ pub async fn account(
         ),
         rows,
     }))
+}
+
+/// A birth date as asserted: whole in 和暦 and 西暦, or the part the
+/// provider gave, saying which part is missing.
+fn birth_date_shown(lang: Lang, b: resident::BirthDate) -> String {
+    match b {
+        resident::BirthDate::Full(d) => jp::JpDate::from_date(d).both(),
+        resident::BirthDate::Year(y) => i18n::tf(
+            lang,
+            "resident.claims.birth_year_only",
+            &[("year", &y.to_string())],
+        ),
+        resident::BirthDate::MonthDay(m, d) => i18n::tf(
+            lang,
+            "resident.claims.birth_month_day_only",
+            &[("month", &u8::from(m).to_string()), ("day", &d.to_string())],
+        ),
+    }
 }
 
 /// The client's public keys (`private_key_jwt`), for providers that fetch them.

@@ -115,6 +115,40 @@ fn default_oidc_label() -> String {
     "マイナンバーカード（デジタル認証アプリ）".into()
 }
 
+/// Every `MADOGUCHI_*` variable madoguchi reads: the settings
+/// [`Config::apply_env`] reads, the configuration file's path and the
+/// password of `madoguchi staff add`. `.env.example` documents exactly
+/// these (a test holds the two together).
+pub const ENV_VARS: &[&str] = &[
+    "MADOGUCHI_CONFIG",
+    "MADOGUCHI_BIND",
+    "MADOGUCHI_DATABASE_URL",
+    "MADOGUCHI_PUBLIC_URL",
+    "MADOGUCHI_MAX_BODY_BYTES",
+    "MADOGUCHI_MAX_ATTACHMENT_BYTES",
+    "MADOGUCHI_STAFF_IDLE_MINUTES",
+    "MADOGUCHI_POOL_SIZE",
+    "MADOGUCHI_LOG",
+    "MADOGUCHI_MODE",
+    "MADOGUCHI_ENCRYPTION_KEYS",
+    "MADOGUCHI_TRUSTED_PROXIES",
+    "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
+    "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
+    "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
+    "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
+    "MADOGUCHI_OIDC_ISSUER",
+    "MADOGUCHI_OIDC_CLIENT_ID",
+    "MADOGUCHI_OIDC_CLIENT_KEY_FILE",
+    "MADOGUCHI_OIDC_IDENTITY_LEVEL",
+    "MADOGUCHI_DEV_IDENTITY_PROVIDER",
+    "MADOGUCHI_DEMO_REGISTRY",
+    "MADOGUCHI_PDF_FONT",
+    "MADOGUCHI_NEW_PASSWORD",
+];
+
+/// Of [`ENV_VARS`], those read elsewhere than [`Config::apply_env`].
+pub const ENV_VARS_OUTSIDE_CONFIG: &[&str] = &["MADOGUCHI_CONFIG", "MADOGUCHI_NEW_PASSWORD"];
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -277,6 +311,7 @@ impl Config {
             get("MADOGUCHI_OIDC_CLIENT_ID"),
             get("MADOGUCHI_OIDC_CLIENT_KEY_FILE"),
         ];
+        let level = get("MADOGUCHI_OIDC_IDENTITY_LEVEL");
         if let [Some(issuer), Some(client_id), Some(client_key_file)] = oidc_vars {
             let prev = self.oidc.take();
             self.oidc = Some(OidcConfig {
@@ -287,8 +322,9 @@ impl Config {
                     .as_ref()
                     .map(|o| o.scopes.clone())
                     .unwrap_or_else(default_scopes),
-                identity_level: get("MADOGUCHI_OIDC_IDENTITY_LEVEL")
-                    .or_else(|| prev.as_ref().map(|o| o.identity_level.clone()))
+                identity_level: prev
+                    .as_ref()
+                    .map(|o| o.identity_level.clone())
                     .unwrap_or_else(default_oidc_level),
                 label_ja: prev.map(|o| o.label_ja).unwrap_or_else(default_oidc_label),
             });
@@ -298,6 +334,18 @@ impl Config {
                 message: "MADOGUCHI_OIDC_ISSUER・MADOGUCHI_OIDC_CLIENT_ID・MADOGUCHI_OIDC_CLIENT_KEY_FILE の3つを揃えて指定してください".into(),
             });
         }
+        // The level applies to a provider from the file as well as from here.
+        if let Some(level) = level {
+            let Some(oidc) = self.oidc.as_mut() else {
+                return Err(ConfigError::Env {
+                    name: "MADOGUCHI_OIDC_IDENTITY_LEVEL".into(),
+                    message:
+                        "OpenID Connect の設定（MADOGUCHI_OIDC_ISSUER など）がないため使えません"
+                            .into(),
+                });
+            };
+            oidc.identity_level = level;
+        }
         Ok(())
     }
 
@@ -305,35 +353,12 @@ impl Config {
     /// reads (probably typos); `check-config` reports them. `MADOGUCHI_TEST_*`
     /// belong to the test suite.
     pub fn unknown_env_vars() -> Vec<String> {
-        const KNOWN: [&str; 21] = [
-            "MADOGUCHI_OIDC_IDENTITY_LEVEL",
-            "MADOGUCHI_MODE",
-            "MADOGUCHI_ENCRYPTION_KEYS",
-            "MADOGUCHI_TRUSTED_PROXIES",
-            "MADOGUCHI_DEV_IDENTITY_PROVIDER",
-            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
-            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
-            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
-            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
-            "MADOGUCHI_OIDC_ISSUER",
-            "MADOGUCHI_OIDC_CLIENT_ID",
-            "MADOGUCHI_OIDC_CLIENT_KEY_FILE",
-            "MADOGUCHI_BIND",
-            "MADOGUCHI_DATABASE_URL",
-            "MADOGUCHI_PUBLIC_URL",
-            "MADOGUCHI_LOG",
-            "MADOGUCHI_MAX_BODY_BYTES",
-            "MADOGUCHI_MAX_ATTACHMENT_BYTES",
-            "MADOGUCHI_STAFF_IDLE_MINUTES",
-            "MADOGUCHI_POOL_SIZE",
-            "MADOGUCHI_CONFIG",
-        ];
         std::env::vars()
             .map(|(k, _)| k)
             .filter(|k| {
                 k.starts_with("MADOGUCHI_")
                     && !k.starts_with("MADOGUCHI_TEST_")
-                    && !KNOWN.contains(&k.as_str())
+                    && !ENV_VARS.contains(&k.as_str())
             })
             .collect()
     }
@@ -466,6 +491,65 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `MADOGUCHI_*` names `.env.example` documents, set or commented.
+    fn documented() -> std::collections::BTreeSet<String> {
+        let text = include_str!("../../../.env.example");
+        let mut names = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let line = line.trim_start_matches(['#', ' ']);
+            if let Some((name, _)) = line.split_once('=') {
+                if name.starts_with("MADOGUCHI_")
+                    && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn env_example_documents_exactly_the_known_settings() {
+        let known: std::collections::BTreeSet<String> =
+            ENV_VARS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(documented(), known);
+    }
+
+    #[test]
+    fn oidc_identity_level_applies_to_a_provider_from_the_file() {
+        let mut c = Config::from_toml(
+            "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"c\"\nclient_key_file = \"k.pem\"\n",
+        )
+        .unwrap();
+        c.apply_env(|k| (k == "MADOGUCHI_OIDC_IDENTITY_LEVEL").then(|| "my_number_card".into()))
+            .unwrap();
+        assert_eq!(c.oidc.unwrap().identity_level, "my_number_card");
+        let err = Config::default()
+            .apply_env(|k| (k == "MADOGUCHI_OIDC_IDENTITY_LEVEL").then(|| "my_number_card".into()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("MADOGUCHI_OIDC_IDENTITY_LEVEL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn apply_env_reads_every_known_setting() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        Config::default()
+            .apply_env(|k| {
+                asked.borrow_mut().insert(k.to_string());
+                None
+            })
+            .unwrap();
+        let expected: std::collections::BTreeSet<String> = ENV_VARS
+            .iter()
+            .filter(|k| !ENV_VARS_OUTSIDE_CONFIG.contains(k))
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(asked.into_inner(), expected);
+    }
 
     #[test]
     fn layers_and_unknown_keys() {

@@ -13,6 +13,10 @@
 //!
 //! Both: a request whose `Origin` is another site, or whose
 //! `Sec-Fetch-Site` says `cross-site`, is refused.
+//!
+//! Links that start something (a GET, which no CSRF check guards) carry a
+//! [`link_token`] bound to one purpose: the same cookie, another HMAC, so a
+//! link token seen in a log or history is worth nothing for a form.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -31,6 +35,12 @@ pub const FIELD: &str = "_csrf";
 #[derive(Clone, Default)]
 pub struct RequestContext {
     token: String,
+    /// The browser's `mdg_csrf` cookie and the deployment key, for
+    /// purpose-bound link tokens.
+    cookie: String,
+    key: std::sync::Arc<Vec<u8>>,
+    /// The cookie was made for this response: nothing sent can match it.
+    fresh: bool,
     /// The browser holds a resident session cookie (not yet checked).
     resident_cookie: bool,
 }
@@ -42,6 +52,32 @@ tokio::task_local! {
 /// The token of the request being handled (empty outside a request).
 pub fn current() -> String {
     CONTEXT.try_with(|c| c.token.clone()).unwrap_or_default()
+}
+
+/// A token for a link that starts `purpose` (e.g. `oidc-start`), bound to
+/// this browser's cookie like the form token but never equal to it.
+/// Empty outside a request.
+pub fn link_token(purpose: &str) -> String {
+    CONTEXT
+        .try_with(|c| link_token_for(&c.key, purpose, &c.cookie))
+        .unwrap_or_default()
+}
+
+/// Whether `sent` is this browser's [`link_token`] for `purpose`.
+pub fn check_link_token(purpose: &str, sent: &str) -> bool {
+    let fresh = CONTEXT.try_with(|c| c.fresh).unwrap_or(true);
+    let expected = link_token(purpose);
+    !fresh && !expected.is_empty() && crate::secrets::constant_time_eq(sent, &expected)
+}
+
+fn link_token_for(key: &[u8], purpose: &str, cookie: &str) -> String {
+    if cookie.is_empty() {
+        return String::new();
+    }
+    hex::encode(crate::secrets::hmac_sha256(
+        key,
+        format!("link:{purpose}:{cookie}").as_bytes(),
+    ))
 }
 
 /// Runs `f` with the request context an earlier response carried.
@@ -209,6 +245,9 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
     };
     let context = RequestContext {
         token,
+        cookie: cookie.clone(),
+        key: cfg.key.clone(),
+        fresh,
         resident_cookie: crate::auth::cookie(req.headers(), crate::resident::RESIDENT_COOKIE)
             .is_some_and(|v| !v.is_empty()),
     };
@@ -250,5 +289,16 @@ mod tests {
             None
         );
         assert_eq!(field_in_body("text/plain", b"_csrf=x"), None);
+    }
+
+    #[test]
+    fn link_tokens_are_bound_to_purpose_and_cookie() {
+        let key = b"deployment key";
+        let a = link_token_for(key, "oidc-start", "cookie-a");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, link_token_for(key, "other", "cookie-a"));
+        assert_ne!(a, link_token_for(key, "oidc-start", "cookie-b"));
+        assert_ne!(a, token_for(key, "cookie-a"), "never the form token");
+        assert_eq!(link_token_for(key, "oidc-start", ""), "");
     }
 }

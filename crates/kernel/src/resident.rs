@@ -49,9 +49,74 @@ impl Level {
 pub struct Claims {
     pub name: Option<String>,
     pub address: Option<String>,
-    /// ISO date, e.g. `1990-04-01`.
+    /// As OpenID Connect writes it: `1990-04-01`, or partial (`1990`,
+    /// `0000-04-01`); read it through [`Claims::birth_date`].
     pub birthdate: Option<String>,
+    /// `female`, `male`, or any other value a provider uses.
     pub gender: Option<String>,
+}
+
+impl Claims {
+    pub fn birth_date(&self) -> Option<BirthDate> {
+        self.birthdate.as_deref().and_then(BirthDate::parse)
+    }
+
+    /// The gender as a key of the `resident.gender` locale table: values
+    /// other than female and male get the neutral `other`.
+    pub fn gender_key(&self) -> Option<&'static str> {
+        self.gender.as_deref().map(|g| match g {
+            "female" => "female",
+            "male" => "male",
+            _ => "other",
+        })
+    }
+}
+
+/// A birth date as OpenID Connect Core (§5.1) lets a provider assert it:
+/// whole, the year alone, or month and day with the year withheld
+/// (`0000-MM-DD`). Only a whole date may fill a date field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BirthDate {
+    Full(time::Date),
+    Year(i32),
+    MonthDay(time::Month, u8),
+}
+
+impl BirthDate {
+    pub fn parse(s: &str) -> Option<BirthDate> {
+        let s = s.trim();
+        let num = |p: &str| -> Option<i32> {
+            (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        };
+        let parts: Vec<&str> = s.split('-').collect();
+        match parts.as_slice() {
+            [y] if y.len() == 4 => num(y).filter(|y| *y > 0).map(BirthDate::Year),
+            [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+                let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+                let day = u8::try_from(d).ok()?;
+                if y == 0 {
+                    // 2000 is a leap year: 0000-02-29 is a real birthday.
+                    time::Date::from_calendar_date(2000, month, day).ok()?;
+                    Some(BirthDate::MonthDay(month, day))
+                } else {
+                    time::Date::from_calendar_date(y, month, day)
+                        .ok()
+                        .map(BirthDate::Full)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub fn full(self) -> Option<time::Date> {
+        match self {
+            BirthDate::Full(d) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -316,5 +381,51 @@ impl MaybeResident {
         self.0
             .as_ref()
             .map(|r| r.claims.name.as_deref().unwrap_or("—"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn birth_dates_whole_and_partial() {
+        use time::Month;
+        assert_eq!(
+            BirthDate::parse("1990-04-01"),
+            Some(BirthDate::Full(
+                time::Date::from_calendar_date(1990, Month::April, 1).unwrap()
+            ))
+        );
+        assert_eq!(BirthDate::parse("1985"), Some(BirthDate::Year(1985)));
+        assert_eq!(
+            BirthDate::parse("0000-02-29"),
+            Some(BirthDate::MonthDay(Month::February, 29))
+        );
+        for bad in [
+            "",
+            "0000",
+            "1990-02-30",
+            "1990-4-1",
+            "0000-13-01",
+            "19850",
+            "abcd",
+            "1990-04-01T00",
+        ] {
+            assert_eq!(BirthDate::parse(bad), None, "{bad}");
+        }
+        assert_eq!(BirthDate::parse("1985").and_then(BirthDate::full), None);
+    }
+
+    #[test]
+    fn genders_outside_the_two_get_the_neutral_key() {
+        let with = |g: &str| Claims {
+            gender: Some(g.into()),
+            ..Claims::default()
+        };
+        assert_eq!(with("female").gender_key(), Some("female"));
+        assert_eq!(with("male").gender_key(), Some("male"));
+        assert_eq!(with("diverse").gender_key(), Some("other"));
+        assert_eq!(Claims::default().gender_key(), None);
     }
 }

@@ -111,11 +111,17 @@ pub enum Claim {
 }
 
 impl Claim {
+    /// The claim's value for a field, when it can fill one. A partial
+    /// birth date (the year alone, or no year) fills nothing: the resident
+    /// types the date, as without a sign-in.
     pub fn value(self, c: &kernel::resident::Claims) -> Option<&str> {
         match self {
             Claim::Name => c.name.as_deref(),
             Claim::Address => c.address.as_deref(),
-            Claim::Birthdate => c.birthdate.as_deref(),
+            Claim::Birthdate => c
+                .birthdate
+                .as_deref()
+                .filter(|_| c.birth_date().and_then(|b| b.full()).is_some()),
             Claim::Gender => c.gender.as_deref(),
         }
     }

@@ -1788,6 +1788,39 @@ fn command_line() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+    // Every setting .env.example documents is accepted; a typo is named.
+    let out = std::process::Command::new(bin)
+        .args(["check-config"])
+        .env("MADOGUCHI_MODE", "development")
+        .env("MADOGUCHI_DATABASE_URL", &db)
+        .env("MADOGUCHI_DEMO_REGISTRY", "false")
+        .env("MADOGUCHI_PDF_FONT", "/usr/share/fonts/none.ttf")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("pdf_font = /usr/share/fonts/none.ttf"),
+        "{text}"
+    );
+    let out = std::process::Command::new(bin)
+        .args(["check-config"])
+        .env("MADOGUCHI_MODE", "development")
+        .env("MADOGUCHI_DATABASE_URL", &db)
+        .env("MADOGUCHI_PDF_FONTS", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("環境変数 MADOGUCHI_PDF_FONTS は使われていません"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
