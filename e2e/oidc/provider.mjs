@@ -30,7 +30,7 @@ for (const method of ['log', 'info', 'debug', 'warn', 'trace']) {
 
 const USAGE = 'usage: node e2e/oidc/provider.mjs --redirect-uri URI [--redirect-uri URI ...] '
   + '--client-jwks FILE [--port N] [--host NAME] [--issuer-path /PATH] [--id-token-alg RS256|ES256] '
-  + '[--claims both|userinfo] [--interactive] [--ignore-stdin]';
+  + '[--claims both|userinfo] [--interactive] [--signed-userinfo] [--ignore-stdin]';
 
 let args;
 try {
@@ -50,6 +50,8 @@ try {
       claims: { type: 'string', default: 'both' },
       // Real login and consent pages with forms instead of redirects.
       interactive: { type: 'boolean', default: false },
+      // userinfo as a signed JWT (application/jwt) instead of JSON.
+      'signed-userinfo': { type: 'boolean', default: false },
       // For running it by hand in the background, where stdin may be
       // /dev/null and would end at once. Tests should not use it.
       'ignore-stdin': { type: 'boolean', default: false },
@@ -324,6 +326,7 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     id_token_signed_response_alg: idTokenAlg,
+    ...(args['signed-userinfo'] ? { userinfo_signed_response_alg: idTokenAlg } : {}),
   }],
   jwks: { keys: [providerKey.privateJwk] },
   clientAuthMethods: ['private_key_jwt'],
@@ -348,6 +351,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     userinfo: { enabled: true },
+    jwtUserinfo: { enabled: args['signed-userinfo'] },
   },
   // Cookies do not tell ports apart: the provider and madoguchi both run on
   // 127.0.0.1, so the provider's cookies get names of their own.

@@ -711,6 +711,62 @@ async fn spec_scenario(backend: Backend) {
     app.cleanup().await;
 }
 
+/// Userinfo as a signed JWT (`application/jwt`), the claims only there: the
+/// JWT is verified like an ID token and its claims are the resident's.
+/// Protocol only: the store plays no part, so SQLite alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_signed_userinfo() {
+    if !available() {
+        return;
+    }
+    let setup = Setup::new();
+    let port = free_port();
+    let issuer = format!("http://localhost:{port}");
+    let key_file = setup.key_file.display().to_string();
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.oidc = Some(kernel::config::OidcConfig {
+            issuer: issuer.clone(),
+            client_id: "madoguchi".into(),
+            client_key_file: key_file,
+            scopes: "openid name address birthdate gender".into(),
+            identity_level: "my_number_card".into(),
+            label_ja: "マイナンバーカード（デジタル認証アプリ）".into(),
+        });
+    })
+    .await
+    else {
+        return;
+    };
+    let provider = start_provider(
+        port,
+        &app.url(&format!("/t/{T}/auth/callback")),
+        &setup.jwks_file,
+        &[
+            "--host",
+            "localhost",
+            "--claims",
+            "userinfo",
+            "--signed-userinfo",
+        ],
+    );
+    assert_eq!(provider.issuer, issuer);
+    let c = app.client();
+    let r = sign_in(&app, &c).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let html = account_page(&app, &c).await;
+    assert!(
+        html.contains("四街道 花子") && html.contains("千葉県四街道市鹿渡無番地"),
+        "{html}"
+    );
+    drop(provider);
+    app.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_spec_provider_sqlite() {
     spec_scenario(Backend::Sqlite).await;
