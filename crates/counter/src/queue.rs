@@ -418,7 +418,7 @@ pub async fn by_link(db: &Db, tenant: &str, id: &str, token: &str) -> AppResult<
     .await?
     .ok_or(AppError::NotFound("ticket"))?;
     let stored: String = r.get("token_hash");
-    if !kernel::secrets::constant_time_eq(&stored, &kernel::ids::hash_token(token)) {
+    if !kernel::crypto::constant_time_eq(&stored, &kernel::ids::hash_token(token)) {
         return Err(AppError::NotFound("ticket"));
     }
     Ok(row_to_ticket(&r))

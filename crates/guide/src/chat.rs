@@ -168,7 +168,7 @@ async fn found(
                 (q.text, a.text, a.lang, grounding, mt, mx)
             }
             Some(("procedure", id)) => {
-                let Ok(p) = procedures::catalogue::get(&st.db, tenant, id).await else {
+                let Ok(p) = catalogue::store::get(&st.db, tenant, id).await else {
                     return Ok(None);
                 };
                 let p = p.procedure;

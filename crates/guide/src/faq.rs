@@ -317,8 +317,8 @@ pub struct KnownOwned {
 impl KnownOwned {
     pub async fn load(db: &Db, tenant: &str) -> AppResult<Self> {
         Ok(Self {
-            departments: procedures::catalogue::department_codes(db, tenant).await?,
-            procedures: procedures::catalogue::list(db, tenant)
+            departments: catalogue::store::department_codes(db, tenant).await?,
+            procedures: catalogue::store::list(db, tenant)
                 .await?
                 .into_iter()
                 .map(|s| s.procedure.id)

@@ -93,7 +93,7 @@ pub async fn related(
     ids: &[String],
     lang: Lang,
 ) -> AppResult<Vec<RelatedProcedure>> {
-    let catalogue = procedures::catalogue::list(db, tenant).await?;
+    let catalogue = catalogue::store::list(db, tenant).await?;
     Ok(ids
         .iter()
         .filter_map(|id| {

@@ -225,7 +225,7 @@ async fn edit_page(
     saved: bool,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(db, &staff.tenant).await?;
-    let catalogue = procedures::catalogue::list(db, &staff.tenant).await?;
+    let catalogue = catalogue::store::list(db, &staff.tenant).await?;
     let history = match id {
         Some(id) => faq::history(db, &staff.tenant, id).await?,
         None => Vec::new(),

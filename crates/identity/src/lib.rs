@@ -5,6 +5,7 @@
 //! development mode a labelled fake provider.
 
 pub mod admin;
+pub mod audit_pages;
 pub mod oidc;
 pub mod resident;
 pub mod staff;
@@ -109,5 +110,10 @@ pub fn router(state: IdentityState) -> Router {
         .route("/t/{tenant}/sign-out", post(resident::sign_out))
         .route("/t/{tenant}/account", get(resident::account))
         .route("/auth/oidc/jwks.json", get(resident::jwks))
+        .route("/t/{tenant}/staff/audit", get(audit_pages::audit_page))
+        .route(
+            "/api/v1/t/{tenant}/staff/audit",
+            get(audit_pages::audit_api),
+        )
         .with_state(state)
 }

@@ -462,7 +462,7 @@ impl OidcClient {
             return Err(OidcError::InvalidToken("iat out of range".into()));
         }
         match c["nonce"].as_str() {
-            Some(n) if kernel::secrets::constant_time_eq(n, nonce) => Ok(c),
+            Some(n) if kernel::crypto::constant_time_eq(n, nonce) => Ok(c),
             _ => Err(OidcError::NonceMismatch),
         }
     }

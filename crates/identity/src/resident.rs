@@ -171,11 +171,12 @@ pub async fn sign_in_get(
 /// it, so a stolen or planted callback URL is worth nothing elsewhere.
 const FLOW_COOKIE: &str = "mdg_oidc";
 
-fn flow_cookie(tenant: &str, value: &str, max_age: i64, secure: bool) -> String {
-    format!(
-        "{FLOW_COOKIE}={value}; Path=/t/{tenant}/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    )
+fn flow_cookie(tenant: &str, value: &str, max_age: i64, secure: bool) -> axum::http::HeaderValue {
+    kernel::web::Cookie::new(FLOW_COOKIE, value)
+        .path(&format!("/t/{tenant}/auth"))
+        .max_age_secs(max_age)
+        .secure(secure)
+        .header()
 }
 
 #[derive(Deserialize)]

@@ -29,7 +29,7 @@ fn minutes_left(until_ms: i64) -> String {
         .to_string()
 }
 
-fn with_cookie(cookie: String, to: &str) -> Response {
+fn with_cookie(cookie: axum::http::HeaderValue, to: &str) -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
 }
 
@@ -382,9 +382,10 @@ pub async fn enrol_post(
                 codes,
                 next: format!("/t/{tenant}/staff/cases"),
             });
-            if let Ok(v) = auth::session_cookie(&cookie, policy.secure).parse() {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                auth::session_cookie(&cookie, policy.secure),
+            );
             Ok(resp)
         }
         None => {
@@ -494,9 +495,10 @@ pub async fn password_post(
                 i18n::t(lang, "staff.account.password_changed").into(),
             )
             .await?;
-            if let Ok(v) = auth::session_cookie(&cookie, policy.secure).parse() {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                auth::session_cookie(&cookie, policy.secure),
+            );
             Ok(resp)
         }
         Err(AppError::Validation(errs)) => {

@@ -140,7 +140,7 @@ impl Vault {
     /// database either, such as the key of request hashes that cover a
     /// マイナンバー. Changes when the active key changes.
     pub fn derive(&self, label: &str) -> Vec<u8> {
-        crate::secrets::hmac_sha256(
+        hmac_sha256(
             &self.keys[0].raw,
             format!("madoguchi|derive|{label}").as_bytes(),
         )
@@ -400,9 +400,36 @@ fn parse(s: &str) -> Option<(&str, &str)> {
     rest.split_once(':')
 }
 
+/// HMAC-SHA256 (RFC 2104), through the `hmac` crate.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares two strings in time independent of where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_rfc4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 
     fn vault(specs: &[&str]) -> Vault {
         Vault::from_specs(specs).unwrap()

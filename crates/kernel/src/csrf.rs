@@ -20,7 +20,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -41,6 +41,8 @@ pub struct RequestContext {
     key: std::sync::Arc<Vec<u8>>,
     /// The cookie was made for this response: nothing sent can match it.
     fresh: bool,
+    /// The deployment is served over HTTPS: cookies are `Secure`.
+    secure: bool,
     /// The browser holds a resident session cookie (not yet checked).
     resident_cookie: bool,
 }
@@ -67,14 +69,14 @@ pub fn link_token(purpose: &str) -> String {
 pub fn check_link_token(purpose: &str, sent: &str) -> bool {
     let fresh = CONTEXT.try_with(|c| c.fresh).unwrap_or(true);
     let expected = link_token(purpose);
-    !fresh && !expected.is_empty() && crate::secrets::constant_time_eq(sent, &expected)
+    !fresh && !expected.is_empty() && crate::crypto::constant_time_eq(sent, &expected)
 }
 
 fn link_token_for(key: &[u8], purpose: &str, cookie: &str) -> String {
     if cookie.is_empty() {
         return String::new();
     }
-    hex::encode(crate::secrets::hmac_sha256(
+    hex::encode(crate::crypto::hmac_sha256(
         key,
         format!("link:{purpose}:{cookie}").as_bytes(),
     ))
@@ -83,6 +85,18 @@ fn link_token_for(key: &[u8], purpose: &str, cookie: &str) -> String {
 /// Runs `f` with the request context an earlier response carried.
 pub fn with_context<R>(ctx: RequestContext, f: impl FnOnce() -> R) -> R {
     CONTEXT.sync_scope(ctx, f)
+}
+
+/// Whether the deployment is served over HTTPS, so cookies set while
+/// handling this request are `Secure`.
+pub fn secure() -> bool {
+    CONTEXT.try_with(|c| c.secure).unwrap_or(false)
+}
+
+impl RequestContext {
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
 }
 
 /// Whether the request carries a resident session cookie, so that pages
@@ -99,7 +113,7 @@ pub struct CsrfConfig {
 }
 
 fn token_for(key: &[u8], cookie: &str) -> String {
-    hex::encode(crate::secrets::hmac_sha256(key, cookie.as_bytes()))
+    hex::encode(crate::crypto::hmac_sha256(key, cookie.as_bytes()))
 }
 
 fn valid_cookie(v: &str) -> bool {
@@ -235,7 +249,7 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
                 Err(_) => return AppError::PayloadTooLarge.into_response(),
             };
             let sent = field_in_body(&ct_original, &bytes).unwrap_or_default();
-            if !crate::secrets::constant_time_eq(&sent, &token) {
+            if !crate::crypto::constant_time_eq(&sent, &token) {
                 return AppError::Csrf.into_response();
             }
             Request::from_parts(parts, Body::from(bytes))
@@ -248,19 +262,19 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
         cookie: cookie.clone(),
         key: cfg.key.clone(),
         fresh,
+        secure: cfg.secure,
         resident_cookie: crate::auth::cookie(req.headers(), crate::resident::RESIDENT_COOKIE)
             .is_some_and(|v| !v.is_empty()),
     };
     let mut resp = CONTEXT.scope(context.clone(), next.run(req)).await;
     resp.extensions_mut().insert(context);
     if fresh {
-        let value = format!(
-            "{COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Lax{}",
-            if cfg.secure { "; Secure" } else { "" }
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            crate::web::Cookie::new(COOKIE, &cookie)
+                .secure(cfg.secure)
+                .header(),
         );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
     }
     resp
 }

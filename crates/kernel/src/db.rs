@@ -142,7 +142,7 @@ impl Db {
     /// request with a マイナンバー in it cannot be brute-forced offline.
     pub fn keyed_hash(&self, data: &[u8]) -> String {
         match &self.pepper {
-            Some(p) => hex::encode(crate::secrets::hmac_sha256(p, data)),
+            Some(p) => hex::encode(crate::crypto::hmac_sha256(p, data)),
             None => {
                 use sha2::Digest;
                 hex::encode(sha2::Sha256::digest(data))

@@ -28,6 +28,13 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A body that does not parse: each field named, said in Japanese
+    /// (`detail` says it too, with the parser's own words for developers).
+    #[error("bad body: {detail}")]
+    BadBody {
+        detail: String,
+        fields: Vec<FieldError>,
+    },
     #[error("sign-in required")]
     Unauthorized,
     #[error("forbidden")]
@@ -80,7 +87,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadBody { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::NotPermitted(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -97,7 +104,7 @@ impl AppError {
         match self {
             AppError::NotFound(what) => format!("MDG-404-{what}"),
             AppError::Validation(_) => "MDG-422".into(),
-            AppError::BadRequest(_) => "MDG-400".into(),
+            AppError::BadRequest(_) | AppError::BadBody { .. } => "MDG-400".into(),
             AppError::Unauthorized => "MDG-401".into(),
             AppError::Forbidden => "MDG-403".into(),
             AppError::NotPermitted(what) => format!("MDG-403-{what}"),
@@ -115,7 +122,7 @@ impl AppError {
         match self {
             AppError::NotFound(what) => format!("error.not_found.{what}"),
             AppError::Validation(_) => "error.validation".into(),
-            AppError::BadRequest(_) => "error.bad_request".into(),
+            AppError::BadRequest(_) | AppError::BadBody { .. } => "error.bad_request".into(),
             AppError::Unauthorized => "error.unauthorized".into(),
             AppError::Forbidden => "error.forbidden".into(),
             AppError::NotPermitted(what) => format!("error.not_permitted.{what}"),
@@ -136,11 +143,12 @@ impl AppError {
             message_key: self.message_key(),
             detail: match self {
                 AppError::BadRequest(m) | AppError::Unavailable(m) => Some(m.clone()),
+                AppError::BadBody { detail, .. } => Some(detail.clone()),
                 AppError::Internal(_) => incident,
                 _ => None,
             },
             fields: match self {
-                AppError::Validation(f) => f.clone(),
+                AppError::Validation(f) | AppError::BadBody { fields: f, .. } => f.clone(),
                 _ => Vec::new(),
             },
         }

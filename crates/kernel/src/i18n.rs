@@ -215,6 +215,29 @@ impl Text {
         self.0.get(lang).map(String::as_str)
     }
 
+    /// Several texts joined language by language (Japanese first); a
+    /// language missing in one text uses its Japanese there.
+    pub fn join(texts: &[&Text], sep: &str) -> Text {
+        let mut langs: Vec<Lang> = vec![Lang::Ja];
+        for t in texts {
+            for l in Lang::ALL {
+                if t.has(l) && !langs.contains(&l) {
+                    langs.push(l);
+                }
+            }
+        }
+        let mut out = Text::default();
+        for l in langs {
+            let parts: Vec<&str> = texts
+                .iter()
+                .map(|t| t.get(l))
+                .filter(|s| !s.is_empty())
+                .collect();
+            out.set(l.code(), parts.join(sep));
+        }
+        out
+    }
+
     pub fn set(&mut self, lang: &str, value: impl Into<String>) {
         let v = value.into();
         if v.is_empty() && lang != "ja" {

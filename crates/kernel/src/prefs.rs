@@ -1,9 +1,10 @@
-//! Display preferences a resident sets once and keeps: text size, a
-//! high-contrast theme and furigana over kanji (the language is the
-//! `mdg_lang` cookie of [`crate::web`]). Each is a plain cookie, set by a
-//! form that works without JavaScript (`POST /preferences`, CSRF-checked
-//! like every form) and read by a middleware that puts it, with the
-//! request's path and query, where page templates find it.
+//! What a resident chooses once and keeps: the language (negotiated here:
+//! `?lang=`, the `mdg_lang` cookie, `Accept-Language`), and the display
+//! preferences text size, a high-contrast theme and furigana over kanji.
+//! Each is a plain cookie, set by a form or link that works without
+//! JavaScript (`POST /preferences`, CSRF-checked like every form) and read
+//! by a middleware that puts it, with the request's path and query, where
+//! page templates find it.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -13,6 +14,53 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::i18n::Lang;
+
+pub const LANG_COOKIE: &str = "mdg_lang";
+
+/// The language of this request: `?lang=` first, then the language cookie,
+/// then `Accept-Language`, then Japanese.
+pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
+    request_lang_of(&parts.uri, &parts.headers)
+}
+
+/// [`request_lang`] from the address and headers.
+pub fn request_lang_of(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+    if let Some(q) = uri.query() {
+        for (k, v) in form_urlencoded_pairs(q) {
+            if k == "lang" {
+                if let Some(l) = Lang::parse(&v) {
+                    return l;
+                }
+            }
+        }
+    }
+    if let Some(l) = crate::auth::cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
+        return l;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+pub(crate) fn form_urlencoded_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        Some((k.to_string(), v.to_string()))
+    })
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(request_lang(parts))
+    }
+}
 
 pub const TEXT_SIZE_COOKIE: &str = "mdg_text";
 pub const CONTRAST_COOKIE: &str = "mdg_contrast";
@@ -161,7 +209,7 @@ pub async fn context(req: Request, next: Next) -> Response {
         path: req.uri().path().to_string(),
         query_without_lang: without_lang(req.uri().query().unwrap_or("")),
     };
-    let lang = crate::web::request_lang_of(req.uri(), req.headers());
+    let lang = request_lang_of(req.uri(), req.headers());
     let ruby = view.prefs.furigana_in(lang) && is_citizen_page(&view.path);
     let resp = VIEW.scope(view, next.run(req)).await;
     if ruby {
@@ -205,27 +253,42 @@ pub struct PrefsForm {
     furigana: Option<String>,
 }
 
-fn set_cookie(name: &str, value: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax"
-    ))
-    .ok()
+/// A preference is kept for a year.
+const KEPT_SECS: i64 = 365 * 24 * 3600;
+
+/// The `Set-Cookie` of one preference (also the language, from
+/// [`crate::web::headers`]).
+pub fn preference_cookie(name: &str, value: &str, secure: bool) -> HeaderValue {
+    crate::web::cookies::Cookie::new(name, value)
+        .max_age_secs(KEPT_SECS)
+        .secure(secure)
+        .header()
 }
 
 /// `POST /preferences`: sets what the form sent and goes back to the page
 /// (303). A value that is not one of the choices is ignored: the page is
 /// shown again as it was, which is what the resident sees anyway.
 pub async fn update(Form(f): Form<PrefsForm>) -> Response {
+    let secure = crate::csrf::secure();
     let mut headers = HeaderMap::new();
     if let Some(t) = f.text_size.as_deref().and_then(TextSize::parse) {
-        headers.extend(set_cookie(TEXT_SIZE_COOKIE, t.as_str()).map(|v| (header::SET_COOKIE, v)));
+        headers.append(
+            header::SET_COOKIE,
+            preference_cookie(TEXT_SIZE_COOKIE, t.as_str(), secure),
+        );
     }
     if let Some(c) = f.contrast.as_deref().and_then(Contrast::parse) {
-        headers.extend(set_cookie(CONTRAST_COOKIE, c.as_str()).map(|v| (header::SET_COOKIE, v)));
+        headers.append(
+            header::SET_COOKIE,
+            preference_cookie(CONTRAST_COOKIE, c.as_str(), secure),
+        );
     }
     if let Some(on) = f.furigana.as_deref().and_then(parse_on_off) {
         let v = if on { "on" } else { "off" };
-        headers.extend(set_cookie(FURIGANA_COOKIE, v).map(|v| (header::SET_COOKIE, v)));
+        headers.append(
+            header::SET_COOKIE,
+            preference_cookie(FURIGANA_COOKIE, v, secure),
+        );
     }
     let back = safe_back(&f.back);
     if let Ok(v) = HeaderValue::from_str(&back) {

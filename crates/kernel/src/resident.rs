@@ -144,7 +144,7 @@ pub async fn open(
 ) -> AppResult<String> {
     let token = ids::token();
     let now = clock::now_ms();
-    let subject_hash = hex::encode(crate::secrets::hmac_sha256(
+    let subject_hash = hex::encode(crate::crypto::hmac_sha256(
         subject_key,
         format!("{provider}|{subject}").as_bytes(),
     ));
@@ -183,16 +183,15 @@ pub async fn open(
     Ok(format!("{tenant}.{token}"))
 }
 
-pub fn cookie_header(value: &str, secure: bool) -> String {
-    format!(
-        "{RESIDENT_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        ABSOLUTE_MS / 1000,
-        if secure { "; Secure" } else { "" }
-    )
+pub fn cookie_header(value: &str, secure: bool) -> axum::http::HeaderValue {
+    crate::web::Cookie::new(RESIDENT_COOKIE, value)
+        .max_age_secs(ABSOLUTE_MS / 1000)
+        .secure(secure)
+        .header()
 }
 
-pub fn clear_cookie_header() -> String {
-    format!("{RESIDENT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub fn clear_cookie_header() -> axum::http::HeaderValue {
+    crate::web::Cookie::removal(RESIDENT_COOKIE, "/").header()
 }
 
 /// Sessions recently read, so that a resident's requests do not each cost

@@ -86,7 +86,7 @@ pub fn verify(secret: &[u8], input: &str, unix_seconds: i64, last_used_step: i64
     let now = step_at(unix_seconds);
     (now - 1..=now + 1)
         .filter(|s| *s > last_used_step)
-        .find(|s| crate::secrets::constant_time_eq(&code(secret, *s), &typed))
+        .find(|s| crate::crypto::constant_time_eq(&code(secret, *s), &typed))
 }
 
 /// Accepts full-width digits and spaces (「１２３ ４５６」), as typed on

@@ -5,12 +5,12 @@
 //! Loading twice changes nothing: everything is upserted or keyed by a
 //! deterministic key.
 
+use cases::intake::{self, Intake};
+use cases::workflow::{self, Action, Status};
+use catalogue::form::{FieldType, FormDef, RawInput};
+use catalogue::model::{Channel, Procedure};
 use kernel::auth::{Role, Staff};
 use kernel::tenant::TenantProfile;
-use procedures::form::{FieldType, FormDef, RawInput};
-use procedures::intake::{self, Intake};
-use procedures::model::{Channel, Procedure};
-use procedures::workflow::{self, Action, Status};
 
 use crate::App;
 
@@ -164,13 +164,13 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         kernel::tenant::upsert(&app.db, &profile)
             .await
             .map_err(|e| anyhow::anyhow!("tenant {code}: {e}"))?;
-        let r = procedures::catalogue::import(&app.db, &code, &items, "system:demo", false)
+        let r = catalogue::store::import(&app.db, &code, &items, "system:demo", false)
             .await
             .map_err(|e| anyhow::anyhow!("procedures of {code}: {e:?}"))?;
         report.procedures_created += r.created;
         // The life-event bundles name procedures: they must be in the
         // catalogue, with counters of their departments.
-        let catalogue = procedures::catalogue::list(&app.db, &code).await?;
+        let catalogue = catalogue::store::list(&app.db, &code).await?;
         let known: Vec<(&str, &str)> = catalogue
             .iter()
             .map(|s| (s.procedure.id.as_str(), s.procedure.department.as_str()))
@@ -411,7 +411,7 @@ fn demo_attachments(
     form: &FormDef,
     input: &mut RawInput,
     i: usize,
-) -> Vec<procedures::committer::NewAttachment> {
+) -> Vec<cases::committer::NewAttachment> {
     const PDF: &[u8] = b"%PDF-1.4\n% madoguchi demo attachment\n%%EOF\n";
     form.fields
         .iter()
@@ -420,14 +420,14 @@ fn demo_attachments(
             let id = format!("demo{i:05}{}", f.name.len());
             input.files.insert(
                 f.name.clone(),
-                procedures::form::FileRef {
+                catalogue::form::FileRef {
                     attachment_id: id.clone(),
                     filename: "demo.pdf".into(),
                     content_type: "application/pdf".into(),
                     size: PDF.len() as u64,
                 },
             );
-            procedures::committer::NewAttachment {
+            cases::committer::NewAttachment {
                 id,
                 field: f.name.clone(),
                 filename: "demo.pdf".into(),
@@ -440,7 +440,7 @@ fn demo_attachments(
 
 async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<(usize, usize)> {
     let code = t.code.as_str();
-    let items = procedures::catalogue::list(&app.db, code).await?;
+    let items = catalogue::store::list(&app.db, code).await?;
     let postal = if code == "122289" { "284" } else { "510" };
     let mut rng = Lcg(code.parse::<u64>().unwrap_or(1));
     let now = kernel::clock::now_ms();
@@ -486,13 +486,13 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
         let mut input = fill(&s.procedure.form, &mut rng, postal);
         let attachments = demo_attachments(&s.procedure.form, &mut input, i);
         let key = format!("demo-submission-{code}-{i:05}");
-        let committer = app.procedures.committer.clone();
+        let committer = app.cases.committer.clone();
         let s = s.clone();
         let code = code.to_string();
         // Online applications that need a sign-in come from residents who
         // signed in with their card.
         let resident = (channel == Channel::Online
-            && s.procedure.identity_level != procedures::model::IdentityLevel::None)
+            && s.procedure.identity_level != catalogue::model::IdentityLevel::None)
             .then(|| kernel::resident::Resident {
                 tenant: code.clone(),
                 subject: format!("demo-resident-{i}"),
@@ -528,14 +528,14 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
     }
     for (i, task) in tasks.into_iter().enumerate() {
         match task.await? {
-            Ok((procedures::committer::Submitted::Created(r), at)) => {
+            Ok((cases::committer::Submitted::Created(r), at)) => {
                 created += 1;
                 // Older cases have moved on through the workflow.
                 if now - at > 14 * 86_400_000 && i % 4 != 0 {
                     advance(app, &admin, r.as_str(), i).await?;
                 }
             }
-            Ok((procedures::committer::Submitted::Replayed(_), _)) => existing += 1,
+            Ok((cases::committer::Submitted::Replayed(_), _)) => existing += 1,
             Err(e) => anyhow::bail!("demo application {i} of {code}: {e:?}"),
         }
     }
@@ -543,7 +543,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
 }
 
 async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result<()> {
-    let links = &app.procedures.links;
+    let links = &app.cases.links;
     let mut steps = vec![Action::StartReview];
     match i % 7 {
         0 => steps.push(Action::RequestCorrection),
@@ -552,7 +552,7 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
         _ => steps.extend([Action::Approve, Action::Complete]),
     }
     for action in steps {
-        let a = procedures::applications::get(&app.db, &admin.tenant, id).await?;
+        let a = cases::applications::get(&app.db, &admin.tenant, id).await?;
         if action.transition(a.status).is_none() || a.status == Status::Completed {
             break;
         }

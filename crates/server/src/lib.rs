@@ -16,22 +16,27 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cases::applications::Links;
+use cases::committer::{MailFn, NewApplication};
+use cases::{CasesState, Committer, Limits};
+use catalogue::CatalogueState;
+use desk::DeskState;
 use kernel::auth::SessionPolicy;
 use kernel::config::Config;
 use kernel::i18n::{Lang, Text};
 use kernel::web::{render, Page};
 use kernel::{AppError, Db};
-use procedures::applications::Links;
-use procedures::committer::{MailFn, NewApplication};
-use procedures::routes::Limits;
-use procedures::{Committer, ProceduresState};
+use navi::NaviState;
 
 /// Everything a running server holds.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
     pub config: Arc<Config>,
-    pub procedures: ProceduresState,
+    pub catalogue: CatalogueState,
+    pub cases: CasesState,
+    pub navi: NaviState,
+    pub desk: DeskState,
     pub identity: identity::IdentityState,
     pub counter: counter::CounterState,
     pub search: search::routes::SearchState,
@@ -84,16 +89,26 @@ fn receipt_mail(links: Links) -> MailFn {
     })
 }
 
-impl App {
-    /// Connects, migrates and starts the background writer.
-    pub async fn start(config: Config) -> anyhow::Result<Self> {
+/// What every capability is built from: the database with its keys, the
+/// session policy and the deployment's secrets.
+struct Base {
+    db: Db,
+    vault: kernel::crypto::Vault,
+    session: SessionPolicy,
+    residents: kernel::resident::ResidentCache,
+    links: Links,
+    secure: bool,
+}
+
+impl Base {
+    async fn connect(config: &Config) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url, config.pool_size).await?;
         kernel::migrate::run(&db).await?;
         kernel::web::DEVELOPMENT.store(
             config.mode == kernel::config::Mode::Development,
             std::sync::atomic::Ordering::Relaxed,
         );
-        let vault = vault(&config, &db).await?;
+        let vault = vault(config, &db).await?;
         // The key of request hashes (which cover answers with マイナンバー)
         // comes from the encryption key, never from the database.
         let pepper = vault.derive("request-hash");
@@ -104,131 +119,105 @@ impl App {
             absolute_ms: config.staff_absolute_hours * 3_600_000,
             secure,
         };
-        let residents = kernel::resident::ResidentCache::default();
         let links = Links {
             public_url: config.public_url.as_str().into(),
             access_key: kernel::secrets::load_or_create(&db, "access_token_key")
                 .await?
                 .into(),
         };
-        let committer = Committer::start(db.clone(), receipt_mail(links.clone()));
-        let procedures = ProceduresState {
-            db: db.clone(),
-            links,
-            committer,
-            cache: Default::default(),
+        Ok(Self {
+            db,
+            vault,
             session,
+            residents: Default::default(),
+            links,
+            secure,
+        })
+    }
+}
+
+impl App {
+    /// Connects, migrates, builds every capability and starts the
+    /// background work (the committer, the counter's events, housekeeping).
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let b = Base::connect(&config).await?;
+        let cache: Arc<catalogue::Cache> = Default::default();
+        let search = search_state(&b);
+        // The catalogue's cache re-indexes a tenant whenever its
+        // procedures change.
+        cache.follow_with(search.search.clone());
+        tokio::task::spawn_blocking(jp::reading::warm_up);
+        let committer = Committer::start(b.db.clone(), receipt_mail(b.links.clone()));
+        let cases = CasesState {
+            db: b.db.clone(),
+            links: b.links.clone(),
+            committer: committer.clone(),
+            cache: cache.clone(),
+            session: b.session,
             limits: Limits {
                 max_attachment_bytes: config.max_attachment_bytes as u64,
             },
-            vault: vault.clone(),
-            residents: residents.clone(),
-            registry: procedures::routes::Registry(if config.demo_registry {
-                Arc::new(demo::registry()?)
-            } else {
-                Arc::new(kernel::registry::NoRegistry)
-            }),
-            printer: procedures::print::Printer::load(&config.pdf_font),
+            vault: b.vault.clone(),
+            residents: b.residents.clone(),
         };
-        // One search over the catalogue, the navigator (and the FAQ); the
-        // catalogue's cache re-indexes a tenant whenever its procedures change.
-        let search = search::routes::SearchState {
-            db: db.clone(),
-            search: search::Search::new(
-                db.clone(),
-                vec![
-                    Arc::new(procedures::search_docs::ProcedureDocs),
-                    Arc::new(guide::search_docs::FaqDocs),
-                ],
+        let app = Self {
+            catalogue: CatalogueState {
+                db: b.db.clone(),
+                cache: cache.clone(),
+                session: b.session,
+            },
+            navi: NaviState {
+                db: b.db.clone(),
+                cache: cache.clone(),
+                search: search.search.clone(),
+                session: b.session,
+            },
+            desk: desk_state(&config, &b, &cases)?,
+            cases,
+            identity: identity_state(&config, &b).await?,
+            counter: counter_state(&config, &b),
+            guide: guide_state(&b, &search)?,
+            csrf: kernel::csrf::CsrfConfig {
+                key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
+                secure: b.secure,
+                max_body_bytes: config.max_body_bytes,
+            },
+            limiter: kernel::ratelimit::RateLimiter::new(
+                config.rate_limits,
+                &config.trusted_proxies,
             ),
-            session,
+            search,
+            db: b.db,
+            config: Arc::new(config),
         };
-        procedures.cache.follow_with(search.search.clone());
-        tokio::task::spawn_blocking(jp::reading::warm_up);
-        let oidc = match &config.oidc {
-            Some(o) => Some(Arc::new(
-                identity::oidc::OidcClient::new(o.clone())
-                    .map_err(|e| anyhow::anyhow!("OpenID Connect の設定が正しくありません: {e}"))?,
-            )),
-            None => None,
-        };
-        let identity = identity::IdentityState {
-            db: db.clone(),
-            vault: vault.clone(),
-            accounts: kernel::auth::account::Accounts::new(
-                vault,
-                kernel::auth::account::LockoutPolicy {
-                    threshold: config.lockout_threshold,
-                    lock_ms: config.lockout_minutes * 60_000,
-                },
-            ),
-            session,
-            oidc,
-            dev_mode: identity::DevMode(config.mode == kernel::config::Mode::Development),
-            dev_idp: identity::DevIdp(config.dev_identity_provider),
-            subject_key: identity::SubjectKey(Arc::new(
-                kernel::secrets::load_or_create(&db, "resident_subject_key").await?,
-            )),
-            public_url: identity::PublicUrl(config.public_url.as_str().into()),
-            residents,
-        };
-        let csrf = kernel::csrf::CsrfConfig {
-            key: Arc::new(kernel::secrets::load_or_create(&db, "csrf_key").await?),
-            secure,
-            max_body_bytes: config.max_body_bytes,
-        };
-        let limiter =
-            kernel::ratelimit::RateLimiter::new(config.rate_limits, &config.trusted_proxies);
-        let counter = counter::CounterState {
-            db: db.clone(),
-            session,
-            events: counter::Events::start(db.clone()),
-            issuer: counter::queue::Issuer::start(db.clone()),
-            public_url: counter::PublicUrl::new(&config.public_url),
-            forecasts: Default::default(),
-        };
-        let guide = guide::GuideState {
-            db: db.clone(),
-            session,
-            secure: guide::routes::SecureCookies(secure),
-            search: search.search.clone(),
-            http: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .build()
-                .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?,
-        };
-        // Housekeeping: expired drafts (and their uploads), sessions past
-        // their limits and unfinished sign-ins are deleted every ten
-        // minutes, so nothing personal outlives its promise.
-        let purge_db = db.clone();
+        app.spawn_housekeeping();
+        Ok(app)
+    }
+
+    /// Housekeeping: expired drafts (and their uploads), unfinished
+    /// assisted entries, sessions past their limits and unfinished
+    /// sign-ins are deleted every ten minutes, so nothing personal
+    /// outlives its promise.
+    fn spawn_housekeeping(&self) {
+        let db = self.db.clone();
+        let session = self.identity.session;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
             loop {
                 tick.tick().await;
-                match procedures::applications::purge_expired(&purge_db).await {
+                match cases::applications::purge_expired(&db).await {
                     Ok(n) if n > 0 => tracing::info!(drafts = n, "expired drafts deleted"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "purge of expired drafts failed"),
                 }
-                if let Err(e) = procedures::assisted::purge(&purge_db).await {
+                if let Err(e) = desk::assisted::purge(&db).await {
                     tracing::warn!(error = %e, "purge of unfinished assisted entries failed");
                 }
-                if let Err(e) = identity::purge(&purge_db, session).await {
+                if let Err(e) = identity::purge(&db, session).await {
                     tracing::warn!(error = %e, "purge of expired sessions failed");
                 }
             }
         });
-        Ok(Self {
-            db,
-            config: Arc::new(config),
-            procedures,
-            identity,
-            counter,
-            search,
-            guide,
-            csrf,
-            limiter,
-        })
     }
 
     pub fn router(&self) -> Router {
@@ -242,7 +231,10 @@ impl App {
             .route("/api/v1/tenants", get(tenants_api))
             .fallback(not_found)
             .with_state(self.db.clone());
-        root.merge(procedures::router(self.procedures.clone()))
+        root.merge(catalogue::router(self.catalogue.clone()))
+            .merge(cases::router(self.cases.clone()))
+            .merge(navi::router(self.navi.clone()))
+            .merge(desk::router(self.desk.clone()))
             .merge(identity::router(self.identity.clone()))
             .merge(counter::router(self.counter.clone()))
             .merge(search::routes::router(self.search.clone()))
@@ -286,6 +278,100 @@ impl App {
                 ),
             )
     }
+}
+
+/// How often housekeeping runs (the README and docs/SECURITY.md say so).
+pub const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// One search over the catalogue, the navigator and the FAQ.
+fn search_state(b: &Base) -> search::routes::SearchState {
+    search::routes::SearchState {
+        db: b.db.clone(),
+        search: search::Search::new(
+            b.db.clone(),
+            vec![
+                Arc::new(catalogue::search_docs::ProcedureDocs),
+                Arc::new(navi::search_docs::NaviDocs),
+                Arc::new(guide::search_docs::FaqDocs),
+            ],
+        ),
+        session: b.session,
+    }
+}
+
+fn desk_state(config: &Config, b: &Base, cases: &CasesState) -> anyhow::Result<DeskState> {
+    Ok(DeskState {
+        db: b.db.clone(),
+        links: b.links.clone(),
+        committer: cases.committer.clone(),
+        cache: cases.cache.clone(),
+        session: b.session,
+        vault: b.vault.clone(),
+        residents: b.residents.clone(),
+        registry: desk::Registry(if config.demo_registry {
+            Arc::new(demo::registry()?)
+        } else {
+            Arc::new(kernel::registry::NoRegistry)
+        }),
+        printer: desk::print::Printer::load(&config.pdf_font),
+    })
+}
+
+async fn identity_state(config: &Config, b: &Base) -> anyhow::Result<identity::IdentityState> {
+    let oidc = match &config.oidc {
+        Some(o) => Some(Arc::new(
+            identity::oidc::OidcClient::new(o.clone())
+                .map_err(|e| anyhow::anyhow!("OpenID Connect の設定が正しくありません: {e}"))?,
+        )),
+        None => None,
+    };
+    Ok(identity::IdentityState {
+        db: b.db.clone(),
+        vault: b.vault.clone(),
+        accounts: kernel::auth::account::Accounts::new(
+            b.vault.clone(),
+            kernel::auth::account::LockoutPolicy {
+                threshold: config.lockout_threshold,
+                lock_ms: config.lockout_minutes * 60_000,
+            },
+        ),
+        session: b.session,
+        oidc,
+        dev_mode: identity::DevMode(config.mode == kernel::config::Mode::Development),
+        dev_idp: identity::DevIdp(config.dev_identity_provider),
+        subject_key: identity::SubjectKey(Arc::new(
+            kernel::secrets::load_or_create(&b.db, "resident_subject_key").await?,
+        )),
+        public_url: identity::PublicUrl(config.public_url.as_str().into()),
+        residents: b.residents.clone(),
+    })
+}
+
+fn counter_state(config: &Config, b: &Base) -> counter::CounterState {
+    counter::CounterState {
+        db: b.db.clone(),
+        session: b.session,
+        events: counter::Events::start(b.db.clone()),
+        issuer: counter::queue::Issuer::start(b.db.clone()),
+        public_url: counter::PublicUrl::new(&config.public_url),
+        forecasts: Default::default(),
+    }
+}
+
+fn guide_state(
+    b: &Base,
+    search: &search::routes::SearchState,
+) -> anyhow::Result<guide::GuideState> {
+    Ok(guide::GuideState {
+        db: b.db.clone(),
+        session: b.session,
+        secure: guide::routes::SecureCookies(b.secure),
+        search: search.search.clone(),
+        http: reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?,
+    })
 }
 
 /// Rejections produced by the framework (a body over the limit, a query

@@ -289,9 +289,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| anyhow::anyhow!("{} を読めません: {e}", path.display()))?;
             let parsed = if path.extension().is_some_and(|e| e == "csv") {
-                procedures::csv_io::from_csv(&text)
+                catalogue::csv_io::from_csv(&text)
             } else {
-                procedures::csv_io::from_json(&text)
+                catalogue::csv_io::from_json(&text)
             };
             let items = parsed.map_err(|errs| {
                 anyhow::anyhow!(errs
@@ -300,9 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n"))
             })?;
-            match procedures::catalogue::import(&app.db, &tenant, &items, "system:cli", dry_run)
-                .await
-            {
+            match catalogue::store::import(&app.db, &tenant, &items, "system:cli", dry_run).await {
                 Ok(r) => {
                     println!(
                         "{}created {}, updated {}, unchanged {}",
@@ -335,14 +333,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             kernel::tenant::load(&app.db, &tenant)
                 .await
                 .map_err(|_| anyhow::anyhow!("自治体 {tenant} はありません"))?;
-            let items: Vec<procedures::Procedure> = procedures::catalogue::list(&app.db, &tenant)
+            let items: Vec<catalogue::Procedure> = catalogue::store::list(&app.db, &tenant)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .into_iter()
                 .map(|s| s.procedure)
                 .collect();
             let out = if path.extension().is_some_and(|e| e == "csv") {
-                procedures::csv_io::to_csv(&items)?
+                catalogue::csv_io::to_csv(&items)?
             } else {
                 serde_json::to_string_pretty(&items)?
             };

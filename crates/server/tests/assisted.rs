@@ -705,7 +705,7 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     let all = app.count("SELECT COUNT(*) FROM assisted_entries").await;
     assert!(all > filed);
     assert_eq!(
-        procedures::assisted::purge(&app.app.db).await.unwrap(),
+        desk::assisted::purge(&app.app.db).await.unwrap(),
         0,
         "nothing is a day old yet"
     );
@@ -714,7 +714,7 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(
-        procedures::assisted::purge(&app.app.db).await.unwrap() as i64,
+        desk::assisted::purge(&app.app.db).await.unwrap() as i64,
         all - filed
     );
     assert_eq!(

@@ -126,8 +126,8 @@ const LITERAL_SUFFIX_FAMILIES: [&str; 12] = [
 
 /// Keys built at run time, from the enums and constants that build them.
 fn dynamic_keys() -> BTreeSet<String> {
-    use procedures::model::{Channel, Channels, IdentityLevel, LIFE_EVENTS};
-    use procedures::workflow::{Action, Status};
+    use cases::workflow::{Action, Status};
+    use catalogue::model::{Channel, Channels, IdentityLevel, LIFE_EVENTS};
     let mut k = BTreeSet::new();
     let mut add = |prefix: &str, suffixes: &mut dyn Iterator<Item = String>| {
         for s in suffixes {
@@ -168,12 +168,12 @@ fn dynamic_keys() -> BTreeSet<String> {
     );
     add(
         "visit.document.",
-        &mut procedures::visits::IdDocument::ALL
+        &mut cases::visits::IdDocument::ALL
             .iter()
             .map(|d| d.as_str().into()),
     );
     {
-        use procedures::assisted::Status as A;
+        use desk::assisted::Status as A;
         add(
             "assist.status.",
             &mut [

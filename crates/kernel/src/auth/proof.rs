@@ -164,10 +164,19 @@ impl Proof for SecurityOfficer {
 }
 
 impl DeptAdmin {
-    /// A department admin edits their own department's procedures; a
-    /// system admin edits any.
+    /// A department admin edits their own department's things (procedures,
+    /// FAQ entries, navigator items); a system admin edits any.
     pub fn may_edit(&self, department: &str) -> bool {
         self.0.roles.contains(&Role::SystemAdmin) || self.0.department == department
+    }
+
+    /// The guard every editing route takes: `403` outside [`Self::may_edit`].
+    pub fn require_department(&self, department: &str) -> AppResult<()> {
+        if self.may_edit(department) {
+            Ok(())
+        } else {
+            forbidden()
+        }
     }
 }
 
@@ -215,6 +224,11 @@ mod tests {
         assert!(!admin.has(Role::SecurityOfficer));
         let dept = staff(&[Role::DeptAdmin]).prove::<DeptAdmin>().unwrap();
         assert!(dept.may_edit("shimin") && !dept.may_edit("kodomo"));
+        assert!(dept.require_department("shimin").is_ok());
+        assert!(matches!(
+            dept.require_department("kodomo"),
+            Err(AppError::Forbidden)
+        ));
         // Grants widen what is seen, not what may be done.
         assert!(clerk.can_see_department("kodomo"));
         assert!(!clerk.can_see_department("zeimu"));

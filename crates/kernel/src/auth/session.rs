@@ -54,17 +54,19 @@ impl Stage {
     }
 }
 
-/// The `Set-Cookie` value for a staff session.
-pub fn session_cookie(value: &str, secure: bool) -> String {
-    format!(
-        "{STAFF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+/// The `Set-Cookie` value for a staff session (`SameSite=Strict`).
+pub fn session_cookie(value: &str, secure: bool) -> axum::http::HeaderValue {
+    crate::web::Cookie::new(STAFF_COOKIE, value)
+        .strict()
+        .secure(secure)
+        .header()
 }
 
 /// The `Set-Cookie` value that removes the staff session cookie.
-pub fn clear_session_cookie() -> String {
-    format!("{STAFF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_session_cookie() -> axum::http::HeaderValue {
+    crate::web::Cookie::removal(STAFF_COOKIE, "/")
+        .strict()
+        .header()
 }
 
 /// Opens a session at `stage` inside `tx`; returns the cookie value

@@ -1,0 +1,23 @@
+//! 申請 (cases): applications from every channel (online, the counter, a
+//! clerk for the resident), drafts and attachments, the one intake every
+//! submission goes through, the group committer that writes them, the
+//! workflow (受付 → 審査中 → 補正依頼 → 承認 / 却下 → 完了), life-event
+//! visits as stored, and the online-ratio KPIs computed from all of it.
+
+pub mod applications;
+pub mod committer;
+pub mod intake;
+pub mod kpi;
+pub mod routes;
+pub mod state;
+pub mod view;
+pub mod visits;
+pub mod workflow;
+
+mod api;
+mod pages;
+mod staff_pages;
+
+pub use committer::Committer;
+pub use routes::router;
+pub use state::{CasesState, Limits};

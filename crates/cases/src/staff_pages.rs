@@ -1,0 +1,537 @@
+//! Back-office pages: sign-in, the department's case queue, one case with
+//! its history and the actions the member of staff may take, the procedure
+//! catalogue (edit, history and undo, import/export) and the KPI page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use kernel::auth::{CaseWorker, Staff};
+use kernel::i18n::{self, Lang};
+use kernel::web::{render, render_status, Page};
+use kernel::{AppError, AppResult, Db, FieldError};
+
+use crate::api::staff_case;
+use crate::applications::{self, CaseFilter, Links};
+use crate::kpi;
+use crate::workflow::{self, Action, Status};
+use catalogue::store;
+use catalogue::view::AnswerRow;
+
+pub async fn staff_home(_staff: Staff, Path(tenant): Path<String>) -> Response {
+    Redirect::to(&format!("/t/{tenant}/staff/cases")).into_response()
+}
+
+// --------------------------------------------------------------- cases
+
+struct CaseRow {
+    id: String,
+    receipt: String,
+    procedure: String,
+    applicant: String,
+    status: &'static str,
+    status_label: &'static str,
+    channel: &'static str,
+    submitted: String,
+    assignee: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_cases.html")]
+struct CaseListPage {
+    page: Page,
+    rows: Vec<CaseRow>,
+    total: i64,
+    page_no: u32,
+    pages: i64,
+    statuses: Vec<(&'static str, &'static str)>,
+    status: String,
+    q: String,
+    assignee: String,
+    prev_link: String,
+    next_link: String,
+}
+
+pub async fn case_list(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Query(f): Query<CaseFilter>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&db, &staff.tenant).await?;
+    let list = applications::list(&db, &staff, &f).await?;
+    kernel::audit::record(
+        &db,
+        &staff.tenant,
+        kernel::audit::AuditEntry::new(staff.actor(), "application.list", "applications")
+            .detail(serde_json::json!({"status": f.status, "count": list.items.len()})),
+    )
+    .await?;
+    let names: HashMap<String, String> = store::list(&db, &staff.tenant)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.procedure.id.clone(),
+                s.procedure.name.get(lang).to_string(),
+            )
+        })
+        .collect();
+    let tenant = staff.tenant.clone();
+    let link = |page: u32| {
+        let q = serde_urlencoded::to_string([
+            ("status", f.status.clone().unwrap_or_default()),
+            ("q", f.q.clone().unwrap_or_default()),
+            ("assignee", f.assignee.clone().unwrap_or_default()),
+            ("page", page.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("/t/{tenant}/staff/cases?{q}")
+    };
+    let page = kernel::web::staff_page(
+        lang,
+        &t,
+        &staff,
+        i18n::t(lang, "staff.cases.title"),
+        format!("/t/{}/staff/cases", staff.tenant),
+    );
+    Ok(render(&CaseListPage {
+        rows: list
+            .items
+            .iter()
+            .map(|a| CaseRow {
+                id: a.id.clone(),
+                receipt: a.receipt_display(),
+                procedure: names
+                    .get(&a.procedure_id)
+                    .cloned()
+                    .unwrap_or_else(|| a.procedure_id.clone()),
+                applicant: a.applicant_name.clone(),
+                status: a.status.as_str(),
+                status_label: i18n::t(lang, &a.status.label_key()),
+                channel: i18n::t(lang, &format!("channel.{}", a.channel.as_str())),
+                submitted: kernel::clock::format_in(lang, a.submitted_at),
+                assignee: a.assignee.clone().unwrap_or_default(),
+            })
+            .collect(),
+        total: list.total,
+        page_no: list.page,
+        pages: list.pages,
+        statuses: Status::ALL
+            .iter()
+            .map(|s| (s.as_str(), i18n::t(lang, &s.label_key())))
+            .collect(),
+        status: f.status.clone().unwrap_or_default(),
+        q: f.q.clone().unwrap_or_default(),
+        assignee: f.assignee.clone().unwrap_or_default(),
+        prev_link: if list.page > 1 {
+            link(list.page - 1)
+        } else {
+            String::new()
+        },
+        next_link: if i64::from(list.page) < list.pages {
+            link(list.page + 1)
+        } else {
+            String::new()
+        },
+        page,
+    }))
+}
+
+struct EventRow {
+    at: String,
+    actor: String,
+    what: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_case.html")]
+struct CaseDetail {
+    page: Page,
+    id: String,
+    procedure: String,
+    status: &'static str,
+    status_label: &'static str,
+    channel: &'static str,
+    identity: String,
+    submitted: String,
+    version: i64,
+    applicant: String,
+    assignee: String,
+    colleagues: Vec<(String, String)>,
+    rows: Vec<AnswerRow>,
+    attachments: Vec<(String, String)>,
+    events: Vec<EventRow>,
+    actions: Vec<(&'static str, &'static str, bool)>,
+    errors: Vec<FieldError>,
+    /// The visit this case was opened at, with its shared identity check.
+    visit: Option<VisitPanel>,
+}
+
+struct VisitPanel {
+    id: String,
+    summary: String,
+    text: String,
+}
+
+/// The identity check done once at the one-stop desk, for the case of a
+/// visit: every department sees it and need not check again.
+async fn visit_panel(
+    db: &Db,
+    t: &kernel::tenant::TenantProfile,
+    app: &applications::Application,
+    lang: Lang,
+) -> AppResult<Option<VisitPanel>> {
+    let Some(vid) = &app.visit_id else {
+        return Ok(None);
+    };
+    let Some(check) = crate::visits::identity_check(db, t.code.as_str(), vid).await? else {
+        return Ok(None);
+    };
+    let life_event = crate::visits::life_event_of(db, t.code.as_str(), vid).await?;
+    let name = t
+        .life_event(&life_event)
+        .map(|b| b.name.get(lang).to_string())
+        .unwrap_or(life_event);
+    Ok(Some(VisitPanel {
+        id: vid.clone(),
+        summary: crate::visits::identity_summary(&check, lang),
+        text: i18n::tf(lang, "visit.case_panel_text", &[("life_event", &name)]),
+    }))
+}
+
+async fn render_case(
+    db: &Db,
+    staff: &CaseWorker,
+    id: &str,
+    lang: Lang,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    render_case_with(db, staff, id, lang, errors, status, false).await
+}
+
+async fn render_case_with(
+    db: &Db,
+    staff: &CaseWorker,
+    id: &str,
+    lang: Lang,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+    reveal: bool,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(db, &staff.tenant).await?;
+    let app = staff_case(db, staff, id).await?;
+    let p = store::get_version(db, &staff.tenant, &app.procedure_id, app.procedure_version).await?;
+    let events = applications::events(db, &staff.tenant, id).await?;
+    let colleagues = sqlx_colleagues(db, &staff.tenant, &app.department).await?;
+    let attachments = p
+        .form
+        .fields
+        .iter()
+        .filter(|f| f.kind == catalogue::form::FieldType::File)
+        .filter_map(|f| {
+            let v = app.answers.get(&f.name)?;
+            Some((
+                v.get("attachment_id")?.as_str()?.to_string(),
+                format!("{}: {}", f.label.get(lang), v.get("filename")?.as_str()?),
+            ))
+        })
+        .collect();
+    let page = kernel::web::staff_page(
+        lang,
+        &t,
+        staff,
+        i18n::tf(
+            lang,
+            "staff.case.title",
+            &[("receipt", &app.receipt_display())],
+        ),
+        format!("/t/{}/staff/cases/{id}", staff.tenant),
+    )
+    .crumb(
+        i18n::t(lang, "staff.cases.title"),
+        format!("/t/{}/staff/cases", staff.tenant),
+    );
+    let visit = visit_panel(db, &t, &app, lang).await?;
+    let html = CaseDetail {
+        visit,
+        page,
+        id: app.id.clone(),
+        procedure: p.name.get(lang).to_string(),
+        status: app.status.as_str(),
+        status_label: i18n::t(lang, &app.status.label_key()),
+        channel: i18n::t(lang, &format!("channel.{}", app.channel.as_str())),
+        submitted: kernel::clock::format_in(lang, app.submitted_at),
+        version: app.version,
+        applicant: format!("{}（{}）", app.applicant_name, app.applicant_kana),
+        assignee: app.assignee.clone().unwrap_or_default(),
+        colleagues,
+        rows: crate::view::case_rows(&p.form, &app, lang, reveal),
+        identity: i18n::t(lang, &format!("staff.case.identity.{}", app.identity_level)).to_string(),
+        attachments,
+        events: events
+            .iter()
+            .map(|e| EventRow {
+                at: kernel::clock::format_in(lang, e.at),
+                actor: e.actor.clone(),
+                what: match e.to_status.as_deref().and_then(Status::parse) {
+                    Some(s) => i18n::tf(
+                        lang,
+                        "staff.case.event_status",
+                        &[("status", i18n::t(lang, &s.label_key()))],
+                    ),
+                    None => i18n::t(lang, &format!("staff.case.event.{}", e.kind)).to_string(),
+                },
+                body: e.body.clone(),
+            })
+            .collect(),
+        actions: Action::available(app.status, staff)
+            .into_iter()
+            .map(|a| (a.as_str(), i18n::t(lang, &a.label_key()), a.needs_message()))
+            .collect(),
+        errors,
+    };
+    Ok(render_status(status, &html))
+}
+
+async fn sqlx_colleagues(
+    db: &Db,
+    tenant: &str,
+    department: &str,
+) -> AppResult<Vec<(String, String)>> {
+    use sqlx::Row;
+    Ok(sqlx::query("SELECT id, name FROM staff WHERE tenant = $1 AND department = $2 AND active = 1 ORDER BY name")
+        .bind(tenant)
+        .bind(department)
+        .fetch_all(db.read())
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+pub async fn case_detail(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    render_case(&db, &staff, &id, lang, Vec::new(), StatusCode::OK).await
+}
+
+/// Shows the case with マイナンバー unmasked, for this response only. Each
+/// reveal is in the audit log, with who and which case.
+pub async fn case_reveal(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    applications::get_for_staff(&db, &staff, &id).await?;
+    kernel::audit::record(
+        &db,
+        &staff.tenant,
+        kernel::audit::AuditEntry::new(
+            staff.actor(),
+            "application.reveal_my_number",
+            format!("application:{id}"),
+        ),
+    )
+    .await?;
+    render_case_with(&db, &staff, &id, lang, Vec::new(), StatusCode::OK, true).await
+}
+
+/// Validation problems are shown on the case page; other errors as usual.
+async fn after_change(
+    db: &Db,
+    staff: &CaseWorker,
+    id: &str,
+    lang: Lang,
+    result: AppResult<()>,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/t/{}/staff/cases/{id}", staff.tenant)).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            render_case(
+                db,
+                staff,
+                id,
+                lang,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn case_action(
+    State(db): State<Db>,
+    State(links): State<Links>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let action = f
+        .get("action")
+        .and_then(|a| Action::parse(a))
+        .ok_or_else(|| AppError::BadRequest("操作が指定されていません。".into()))?;
+    let version = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let message = f.get("message").cloned().unwrap_or_default();
+    let r = workflow::act(&db, &links, &staff, &id, action, version, &message)
+        .await
+        .map(|_| ());
+    after_change(&db, &staff, &id, lang, r).await
+}
+
+pub async fn case_comment(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let r = workflow::comment(
+        &db,
+        &staff,
+        &id,
+        f.get("comment").map(String::as_str).unwrap_or(""),
+    )
+    .await;
+    after_change(&db, &staff, &id, lang, r).await
+}
+
+pub async fn case_assign(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(f): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let version = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let r = workflow::assign(
+        &db,
+        &staff,
+        &id,
+        f.get("assignee").map(String::as_str).unwrap_or(""),
+        version,
+    )
+    .await;
+    after_change(&db, &staff, &id, lang, r).await
+}
+
+pub async fn case_attachment(
+    State(db): State<Db>,
+    staff: CaseWorker,
+    Path((_t, id, aid)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    staff_case(&db, &staff, &id).await?;
+    let file = applications::attachment(&db, &staff.tenant, &id, &aid).await?;
+    kernel::audit::record(
+        &db,
+        &staff.tenant,
+        kernel::audit::AuditEntry::new(
+            staff.actor(),
+            "attachment.download",
+            format!("application:{id}"),
+        )
+        .detail(serde_json::json!({"attachment": aid})),
+    )
+    .await?;
+    let encoded: String = file
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"attachment\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------------ KPI
+
+#[derive(Template)]
+#[template(path = "staff_kpi.html")]
+struct KpiPage {
+    page: Page,
+    r: kpi::KpiReport,
+    fy: i32,
+    years: Vec<(i32, String)>,
+    channels: Vec<(&'static str, i64, String, f64)>,
+    target: String,
+    online_capable_pct: String,
+    procedures_pct: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct FyQuery {
+    fy: Option<String>,
+}
+
+pub async fn kpi_page(
+    State(db): State<Db>,
+    staff: Staff,
+    Query(q): Query<FyQuery>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let t = kernel::tenant::load(&db, &staff.tenant).await?;
+    let fy = crate::api::fiscal_year_param(q.fy.as_deref())?;
+    let target = t.target("applications_online_capable_share", fy);
+    let r = kpi::report(&db, &staff.tenant, fy, target).await?;
+    let now_fy = kernel::clock::fiscal_year_of(kernel::clock::now_ms()).start_year();
+    let page = kernel::web::staff_page(
+        lang,
+        &t,
+        &staff,
+        i18n::t(lang, "staff.kpi.title"),
+        format!("/t/{}/staff/kpi", staff.tenant),
+    );
+    Ok(render(&KpiPage {
+        channels: r
+            .by_channel
+            .iter()
+            .map(|c| {
+                (
+                    i18n::t(lang, &format!("channel.{}", c.channel.as_str())),
+                    c.count,
+                    kpi::percent(c.share),
+                    c.share,
+                )
+            })
+            .collect(),
+        target: target.map(kpi::percent).unwrap_or_default(),
+        online_capable_pct: kpi::percent(r.applications_online_capable_share),
+        procedures_pct: kpi::percent(r.procedures_online_share),
+        years: (now_fy - 3..=now_fy + 3)
+            .filter_map(|y| jp::FiscalYear::new(y).ok())
+            .map(|f| (f.start_year(), f.wareki()))
+            .collect(),
+        fy,
+        r,
+        page,
+    }))
+}

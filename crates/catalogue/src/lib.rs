@@ -1,0 +1,22 @@
+//! 手続 (procedures): the catalogue a municipality keeps (versions, undo,
+//! CSV/JSON import and export), the form engine (one definition → HTML
+//! form, validation, JSON Schema), and the pages residents find procedures
+//! on: the municipality's home page, the list and each procedure's page.
+
+pub mod csv_io;
+pub mod form;
+pub mod model;
+pub mod routes;
+pub mod search_docs;
+pub mod state;
+pub mod store;
+pub mod view;
+
+mod api;
+mod pages;
+mod staff_pages;
+
+pub use model::{Procedure, StoredProcedure};
+pub use routes::router;
+pub use state::CatalogueState;
+pub use store::Cache;
