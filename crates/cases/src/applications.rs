@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::workflow::{self, Status};
+use crate::status::{add_event, NewEvent, Status};
 use catalogue::form::{self, Answers, FieldType, FileRef, FormDef, RawInput};
 use catalogue::model::Channel;
 
@@ -785,16 +785,18 @@ pub async fn resubmit(
         .filter(|(k, v)| app.answers.get(*k) != Some(*v))
         .map(|(k, _)| k)
         .collect();
-    workflow::add_event(
+    add_event(
         &mut tx,
         tenant,
         id,
-        "resubmitted",
-        Some(Status::CorrectionRequested),
-        Some(Status::UnderReview),
-        "resident",
-        &serde_json::to_string(&changed).unwrap_or_default(),
-        now,
+        NewEvent {
+            kind: "resubmitted",
+            from: Some(Status::CorrectionRequested),
+            to: Some(Status::UnderReview),
+            actor: "resident",
+            body: &serde_json::to_string(&changed).unwrap_or_default(),
+            at: now,
+        },
     )
     .await?;
     audit::append(

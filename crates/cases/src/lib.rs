@@ -10,6 +10,7 @@ pub mod intake;
 pub mod kpi;
 pub mod routes;
 pub mod state;
+pub mod status;
 pub mod view;
 pub mod visits;
 pub mod workflow;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::applications::{self, Links};
 use crate::intake::{self, Intake};
 use crate::state::{CasesState, Limits};
-use crate::workflow::Status;
+use crate::status::Status;
 use catalogue::form::{self, RawInput};
 use catalogue::model::{Channel, StoredProcedure};
 use catalogue::store;

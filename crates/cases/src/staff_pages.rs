@@ -17,7 +17,8 @@ use kernel::{AppError, AppResult, Db, FieldError};
 use crate::api::staff_case;
 use crate::applications::{self, CaseFilter, Links};
 use crate::kpi;
-use crate::workflow::{self, Action, Status};
+use crate::status::{Action, Status};
+use crate::workflow;
 use catalogue::store;
 use catalogue::view::AnswerRow;
 

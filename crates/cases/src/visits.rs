@@ -13,7 +13,7 @@ use kernel::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::workflow::Status;
+use crate::status::Status;
 
 /// The identity document a clerk looked at (本人確認書類).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

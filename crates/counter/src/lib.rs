@@ -6,32 +6,14 @@
 //! usually quiet, with the history as open data ([`congestion`]).
 
 pub mod congestion;
-mod congestion_routes;
+mod congestion_pages;
 pub mod events;
 pub mod queue;
 mod routes;
+pub mod state;
+mod ticket_pages;
+pub mod view;
 
-use axum::extract::FromRef;
 pub use events::Events;
-use kernel::auth::SessionPolicy;
-use kernel::Db;
 pub use routes::router;
-
-#[derive(Clone, FromRef)]
-pub struct CounterState {
-    pub db: Db,
-    pub session: SessionPolicy,
-    pub events: Events,
-    pub issuer: queue::Issuer,
-    pub public_url: PublicUrl,
-    pub forecasts: congestion::ForecastCache,
-}
-
-#[derive(Clone)]
-pub struct PublicUrl(pub std::sync::Arc<str>);
-
-impl PublicUrl {
-    pub fn new(url: &str) -> Self {
-        PublicUrl(url.into())
-    }
-}
+pub use state::{CounterState, PublicUrl};

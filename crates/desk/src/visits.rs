@@ -23,8 +23,8 @@ use serde::Serialize;
 use cases::committer::{
     Committer, NewApplication, NewIdentityCheck, NewVisit, NewVisitItem, VisitSubmitted,
 };
+use cases::status::Status;
 use cases::visits::{IdDocument, Visit};
-use cases::workflow::Status;
 use catalogue::model::Channel;
 use navi::plan::PlannedItem;
 

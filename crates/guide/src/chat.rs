@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::faq;
 use crate::llm::{self, Grounding, OpenAiCompatible};
-use crate::routes::GuideState;
+use crate::state::GuideState;
 use crate::view::localize;
 
 /// How many sources an answer shows at most.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::chat;
-use crate::routes::GuideState;
+use crate::state::GuideState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -14,7 +14,7 @@ use kernel::AppResult;
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{self, Contact, SourceLink, MAX_SOURCES};
-use crate::routes::GuideState;
+use crate::state::GuideState;
 use crate::view::paragraphs;
 
 /// Earlier turns kept on the page (older ones are dropped).

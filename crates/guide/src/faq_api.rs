@@ -15,9 +15,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faq::{self, FaqEntry, Scope, StoredFaq};
-use crate::faq_pages::{parse_id, record_vote, related};
-use crate::routes::GuideState;
+use crate::feedback::record_vote;
+use crate::state::GuideState;
 use crate::view::{category_label, localize};
+use crate::view::{parse_id, related};
 
 fn parse_json<T: DeserializeOwned>(body: &Bytes) -> AppResult<T> {
     serde_json::from_slice(body).map_err(|e| {
@@ -102,7 +103,7 @@ pub async fn feedback(
     kernel::tenant::load(&st.db, &tenant).await?;
     let id = parse_id(&id)?;
     let b: FeedbackBody = parse_json(&body)?;
-    let cookie = record_vote(&st.db, st.secure, &headers, &tenant, id, b.helpful).await?;
+    let cookie = record_vote(&st.db, st.session.secure, &headers, &tenant, id, b.helpful).await?;
     let mut resp = Json(json!({"recorded": true})).into_response();
     if let Some(c) = cookie {
         resp.headers_mut().append(header::SET_COOKIE, c);

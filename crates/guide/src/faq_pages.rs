@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kernel::i18n::{self, Lang};
@@ -12,43 +12,11 @@ use kernel::tenant::TenantProfile;
 use kernel::web::{render_status, tenant_page, Page};
 use kernel::{AppResult, Db};
 
-use crate::faq::{self, Scope, StoredFaq, CATEGORIES};
-use crate::routes::{GuideState, SecureCookies};
+use crate::faq::{self, Scope, StoredFaq};
+use crate::feedback::record_vote;
+use crate::state::GuideState;
 use crate::view::{category_label, localize, paragraphs, Localized};
-
-/// The browser's random voter id (one vote per entry per browser).
-pub const VOTER_COOKIE: &str = "mdg_voter";
-
-pub struct QuestionLink {
-    pub id: i64,
-    pub question: Localized,
-}
-
-pub struct CategoryGroup {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub items: Vec<QuestionLink>,
-}
-
-/// Entries grouped by category, in the categories' order.
-pub fn group(items: &[StoredFaq], lang: Lang) -> Vec<CategoryGroup> {
-    CATEGORIES
-        .iter()
-        .map(|code| CategoryGroup {
-            code,
-            label: category_label(lang, code),
-            items: items
-                .iter()
-                .filter(|s| s.entry.category == *code)
-                .map(|s| QuestionLink {
-                    id: s.id,
-                    question: localize(&s.entry.question, lang),
-                })
-                .collect(),
-        })
-        .filter(|g| !g.items.is_empty())
-        .collect()
-}
+use crate::view::{group, parse_id, related, CategoryGroup, RelatedProcedure};
 
 #[derive(Template)]
 #[template(path = "faq_index.html")]
@@ -78,34 +46,6 @@ pub async fn index(
             page,
         },
     ))
-}
-
-/// A related procedure, linked.
-pub struct RelatedProcedure {
-    pub id: String,
-    pub name: Localized,
-}
-
-/// The related procedures of an entry that are still in the catalogue.
-pub async fn related(
-    db: &Db,
-    tenant: &str,
-    ids: &[String],
-    lang: Lang,
-) -> AppResult<Vec<RelatedProcedure>> {
-    let catalogue = catalogue::store::list(db, tenant).await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            catalogue
-                .iter()
-                .find(|s| &s.procedure.id == id)
-                .map(|s| RelatedProcedure {
-                    id: id.clone(),
-                    name: localize(&s.procedure.name, lang),
-                })
-        })
-        .collect())
 }
 
 #[derive(Template)]
@@ -183,48 +123,6 @@ pub async fn entry(
     entry_page(&db, &t, &s, lang, q.voted.is_some(), String::new()).await
 }
 
-/// Entry ids in paths: anything that is not a positive number is simply
-/// not found.
-pub fn parse_id(s: &str) -> AppResult<i64> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or(kernel::AppError::NotFound("faq"))
-}
-
-/// The voter cookie's value if it is one we issued (64 hex characters).
-fn voter_of(headers: &HeaderMap) -> Option<String> {
-    kernel::auth::cookie(headers, VOTER_COOKIE)
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string)
-}
-
-/// Records a vote for this browser: its voter id, issued now if it has
-/// none. Returns the `Set-Cookie` value when a new id was issued.
-pub async fn record_vote(
-    db: &Db,
-    secure: SecureCookies,
-    headers: &HeaderMap,
-    tenant: &str,
-    id: i64,
-    helpful: bool,
-) -> AppResult<Option<HeaderValue>> {
-    let (voter, fresh) = match voter_of(headers) {
-        Some(v) => (v, false),
-        None => (kernel::ids::token(), true),
-    };
-    let hashed = db.keyed_hash(format!("faq-voter:{voter}").as_bytes());
-    faq::vote(db, tenant, id, &hashed, helpful).await?;
-    if !fresh {
-        return Ok(None);
-    }
-    let cookie = format!(
-        "{VOTER_COOKIE}={voter}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{}",
-        if secure.0 { "; Secure" } else { "" }
-    );
-    Ok(HeaderValue::from_str(&cookie).ok())
-}
-
 #[derive(serde::Deserialize)]
 pub struct FeedbackForm {
     #[serde(default)]
@@ -249,7 +147,7 @@ pub async fn feedback(
             return entry_page(&st.db, &t, &s, lang, false, message).await;
         }
     };
-    let cookie = record_vote(&st.db, st.secure, &headers, &tenant, id, helpful).await?;
+    let cookie = record_vote(&st.db, st.session.secure, &headers, &tenant, id, helpful).await?;
     let mut resp = Redirect::to(&format!("/t/{tenant}/faq/{id}?voted=1#feedback")).into_response();
     if let Some(c) = cookie {
         resp.headers_mut().append(header::SET_COOKIE, c);

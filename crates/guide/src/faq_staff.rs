@@ -16,9 +16,9 @@ use kernel::web::{render_status, tenant_page, FormErrors, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::faq::{self, Audience, FaqEntry, Scope, CATEGORIES};
-use crate::faq_pages::{group, parse_id, related, CategoryGroup, RelatedProcedure};
-use crate::routes::GuideState;
+use crate::state::GuideState;
 use crate::view::{category_label, localize, paragraphs, Localized};
+use crate::view::{group, parse_id, related, CategoryGroup, RelatedProcedure};
 
 fn staff_page(
     lang: Lang,

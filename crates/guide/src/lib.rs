@@ -4,9 +4,11 @@
 
 pub mod chat;
 pub mod faq;
+pub mod feedback;
 pub mod llm;
 pub mod routes;
 pub mod search_docs;
+pub mod state;
 pub mod view;
 
 mod chat_api;
@@ -15,4 +17,5 @@ mod faq_api;
 mod faq_pages;
 mod faq_staff;
 
-pub use routes::{router, GuideState};
+pub use routes::router;
+pub use state::GuideState;

@@ -1,71 +1,11 @@
 //! The guide's HTTP surface: the residents' FAQ and chatbot pages, the
 //! staff's FAQ editor and knowledge section, and their JSON API.
 
-use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
-use kernel::auth::SessionPolicy;
-use kernel::i18n::Lang;
-use kernel::{AppResult, Db};
 
+use crate::state::GuideState;
 use crate::{chat_api, chat_pages, faq_api, faq_pages, faq_staff};
-
-/// Cookies are marked `Secure` (the deployment is behind HTTPS).
-#[derive(Clone, Copy, Debug)]
-pub struct SecureCookies(pub bool);
-
-#[derive(Clone, FromRef)]
-pub struct GuideState {
-    pub db: Db,
-    pub session: SessionPolicy,
-    pub secure: SecureCookies,
-    /// The one search the chatbot retrieves from and the FAQ feeds.
-    pub search: search::Search,
-    /// For the tenants' language models (generative mode).
-    pub http: reqwest::Client,
-}
-
-impl GuideState {
-    /// Brings the tenant's search index up to date after a change of the
-    /// FAQ. A failure is logged: the change itself is committed.
-    pub async fn refresh(&self, tenant: &str) {
-        self.search.refresh_quietly(tenant).await;
-    }
-
-    /// The knowledge search for staff (knowledge and FAQ): hits as
-    /// (title, url, snippet), or `Ok(Err(message))` when the query itself
-    /// is not acceptable.
-    pub async fn staff_search(
-        &self,
-        tenant: &str,
-        q: &str,
-        lang: Lang,
-    ) -> AppResult<Result<Vec<(String, String, String)>, String>> {
-        let text = match search::parse_query_text(q) {
-            Ok(t) => t,
-            Err(key) => return Ok(Err(kernel::i18n::t(lang, key).to_string())),
-        };
-        let results = self
-            .search
-            .query(
-                tenant,
-                &search::SearchQuery {
-                    text,
-                    lang,
-                    audience: search::Audience::Staff,
-                    kinds: vec![search::DocKind::Knowledge, search::DocKind::Faq],
-                    limit: 20,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        Ok(Ok(results
-            .hits
-            .into_iter()
-            .map(|h| (h.title.get(lang).to_string(), h.url, h.snippet))
-            .collect()))
-    }
-}
 
 pub fn router(state: GuideState) -> Router {
     let html = Router::new()

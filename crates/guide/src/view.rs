@@ -2,6 +2,9 @@
 //! language with its real language marked, and plain text as paragraphs.
 
 use kernel::i18n::{self, Lang, Text};
+use kernel::{AppResult, Db};
+
+use crate::faq::{StoredFaq, CATEGORIES};
 use serde::Serialize;
 
 /// Content text in the reader's language, or the Japanese when there is no
@@ -49,6 +52,74 @@ pub fn paragraphs(s: &str) -> Vec<Vec<String>> {
 
 pub fn category_label(lang: Lang, code: &str) -> &'static str {
     i18n::t(lang, &format!("faq.category.{code}"))
+}
+
+pub struct QuestionLink {
+    pub id: i64,
+    pub question: Localized,
+}
+
+pub struct CategoryGroup {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub items: Vec<QuestionLink>,
+}
+
+/// Entries grouped by category, in the categories' order.
+pub fn group(items: &[StoredFaq], lang: Lang) -> Vec<CategoryGroup> {
+    CATEGORIES
+        .iter()
+        .map(|code| CategoryGroup {
+            code,
+            label: category_label(lang, code),
+            items: items
+                .iter()
+                .filter(|s| s.entry.category == *code)
+                .map(|s| QuestionLink {
+                    id: s.id,
+                    question: localize(&s.entry.question, lang),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.items.is_empty())
+        .collect()
+}
+
+/// A related procedure, linked.
+pub struct RelatedProcedure {
+    pub id: String,
+    pub name: Localized,
+}
+
+/// The related procedures of an entry that are still in the catalogue.
+pub async fn related(
+    db: &Db,
+    tenant: &str,
+    ids: &[String],
+    lang: Lang,
+) -> AppResult<Vec<RelatedProcedure>> {
+    let catalogue = catalogue::store::list(db, tenant).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            catalogue
+                .iter()
+                .find(|s| &s.procedure.id == id)
+                .map(|s| RelatedProcedure {
+                    id: id.clone(),
+                    name: localize(&s.procedure.name, lang),
+                })
+        })
+        .collect())
+}
+
+/// Entry ids in paths: anything that is not a positive number is simply
+/// not found.
+pub fn parse_id(s: &str) -> AppResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or(kernel::AppError::NotFound("faq"))
 }
 
 #[cfg(test)]

@@ -255,3 +255,101 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
         expanded: variants.into_iter().skip(1).map(|(v, _)| v).collect(),
     }
 }
+
+/// The ranking over a small corpus, end to end (index → query).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::TenantIndex;
+    use crate::{synonyms, Audience, Doc, DocKind, SearchQuery};
+    use kernel::i18n::Text;
+
+    fn doc(id: &str, title: &str, body: &str) -> Doc {
+        Doc {
+            id: id.into(),
+            kind: DocKind::Procedure,
+            audience: Audience::Public,
+            title: Text::ja_only(title),
+            body: Text::ja_only(body),
+            keywords: vec![],
+            url: format!("/p/{id}"),
+            department: Some("shimin".into()),
+            life_events: vec![],
+        }
+    }
+
+    fn corpus() -> TenantIndex {
+        TenantIndex::build(vec![
+            doc(
+                "juminhyo",
+                "住民票の写しの請求",
+                "住民票の写しを請求します。本人確認書類が必要です。",
+            ),
+            doc(
+                "inkan",
+                "印鑑登録証明書の請求",
+                "印鑑登録をしている方の証明書です。",
+            ),
+            doc(
+                "mynumber",
+                "マイナンバーカードの交付申請",
+                "マイナンバーカードを申請します。",
+            ),
+            doc(
+                "tennyu",
+                "転入届",
+                "市外から引越してきたときの届出です。14日以内に届け出てください。",
+            ),
+            doc(
+                "gomi",
+                "粗大ごみの戸別収集の申込み",
+                "大きなごみを出すときの申込みです。",
+            ),
+            doc("koseki", "戸籍謄本の請求", "戸籍の写しを請求します。"),
+        ])
+    }
+
+    fn top(ix: &TenantIndex, q: &str) -> Option<String> {
+        let groups = synonyms::folded(&[synonyms::Group {
+            id: "1".into(),
+            terms: vec!["マイナ".into(), "マイナンバーカード".into()],
+            updated_at: 0,
+            updated_by: String::new(),
+        }]);
+        let r = run(
+            ix,
+            &groups,
+            &SearchQuery {
+                text: q.into(),
+                ..Default::default()
+            },
+        );
+        r.hits.first().map(|h| h.id.clone())
+    }
+
+    #[test]
+    fn japanese_queries_find_the_right_page() {
+        let ix = corpus();
+        for (q, want) in [
+            ("住民票", "juminhyo"),
+            ("じゅうみんひょう", "juminhyo"),
+            ("ジュウミンヒョウ", "juminhyo"),
+            ("ｼﾞｭｳﾐﾝﾋｮｳ", "juminhyo"),
+            ("じゅうみんひよう", "juminhyo"),
+            ("住民表", "juminhyo"),
+            ("住民票の写しがほしい", "juminhyo"),
+            ("いんかんとうろく", "inkan"),
+            ("マイナ", "mynumber"),
+            ("まいなんばーかーど", "mynumber"),
+            ("マイナンバーカ－ド", "mynumber"),
+            ("マイナンバーカド", "mynumber"),
+            ("ごみ", "gomi"),
+            ("引越し", "tennyu"),
+            ("こせき", "koseki"),
+        ] {
+            assert_eq!(top(&ix, q).as_deref(), Some(want), "query {q}");
+        }
+        assert_eq!(top(&ix, "ぴよぴよ"), None);
+        assert_eq!(top(&ix, "xyz"), None);
+    }
+}

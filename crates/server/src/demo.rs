@@ -6,7 +6,8 @@
 //! deterministic key.
 
 use cases::intake::{self, Intake};
-use cases::workflow::{self, Action, Status};
+use cases::status::{Action, Status};
+use cases::workflow;
 use catalogue::form::{FieldType, FormDef, RawInput};
 use catalogue::model::{Channel, Procedure};
 use kernel::auth::{Role, Staff};

@@ -365,7 +365,6 @@ fn guide_state(
     Ok(guide::GuideState {
         db: b.db.clone(),
         session: b.session,
-        secure: guide::routes::SecureCookies(b.secure),
         search: search.search.clone(),
         http: reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))

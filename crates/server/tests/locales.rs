@@ -126,7 +126,7 @@ const LITERAL_SUFFIX_FAMILIES: [&str; 12] = [
 
 /// Keys built at run time, from the enums and constants that build them.
 fn dynamic_keys() -> BTreeSet<String> {
-    use cases::workflow::{Action, Status};
+    use cases::status::{Action, Status};
     use catalogue::model::{Channel, Channels, IdentityLevel, LIFE_EVENTS};
     let mut k = BTreeSet::new();
     let mut add = |prefix: &str, suffixes: &mut dyn Iterator<Item = String>| {

@@ -5,8 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kernel::i18n::{self, Lang};
 use kernel::web::{render, tenant_page, Page};
 use kernel::AppResult;
@@ -14,16 +13,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::congestion::{self, Band, Cell, FIRST_HOUR, LAST_HOUR};
-use crate::routes::counter_name;
-use crate::CounterState;
-
-pub(crate) fn routes() -> Router<CounterState> {
-    Router::new()
-        .route("/t/{tenant}/counter/congestion", get(page))
-        .route("/t/{tenant}/counter/congestion.csv", get(csv_file))
-        .route("/api/v1/t/{tenant}/counter/congestion", get(api))
-        .route("/api/v1/t/{tenant}/counter/congestion.csv", get(csv_file))
-}
+use crate::state::CounterState;
+use crate::view::counter_name;
 
 /// How often the page reloads itself without JavaScript (with it, the
 /// current state is fetched and replaced in place as often).
@@ -66,7 +57,7 @@ struct CongestionPage {
 }
 
 #[derive(Deserialize, Default)]
-struct PageQuery {
+pub struct PageQuery {
     c: Option<String>,
 }
 
@@ -85,7 +76,7 @@ fn date_label(lang: Lang, iso: &str) -> String {
     }
 }
 
-async fn page(
+pub async fn page(
     State(st): State<CounterState>,
     Path(tenant): Path<String>,
     Query(q): Query<PageQuery>,
@@ -202,7 +193,7 @@ async fn page(
     }))
 }
 
-async fn api(
+pub async fn api(
     State(st): State<CounterState>,
     Path(tenant): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
@@ -225,12 +216,12 @@ async fn api(
 }
 
 #[derive(Deserialize, Default)]
-struct CsvQuery {
+pub struct CsvQuery {
     from: Option<String>,
     to: Option<String>,
 }
 
-async fn csv_file(
+pub async fn csv_file(
     State(st): State<CounterState>,
     Path(tenant): Path<String>,
     Query(q): Query<CsvQuery>,
