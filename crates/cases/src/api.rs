@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +11,7 @@ use base64::Engine;
 use kernel::audit::{self, AuditEntry};
 use kernel::auth::{CaseWorker, Clerk, SystemAdmin};
 use kernel::i18n::Lang;
+use kernel::web::JsonBody;
 use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -28,7 +28,7 @@ use catalogue::model::{Channel, Procedure, StoredProcedure};
 use catalogue::store;
 
 #[derive(Deserialize)]
-struct AnswersBody {
+pub struct AnswersBody {
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
     #[serde(default)]
@@ -115,10 +115,9 @@ pub async fn validate(
     State(limits): State<Limits>,
     Path((tenant, id)): Path<(String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<AnswersBody>,
 ) -> AppResult<Json<Value>> {
     let p = cache.get(&db, &tenant, &id).await?;
-    let b: AnswersBody = kernel::web::parse_json(&body)?;
     let lang = b.lang.unwrap_or(lang);
     let (input, _) = api_input(&p.procedure, &b.answers, limits, lang)?;
     let answers = form::validate(&p.procedure.form, &input, lang).map_err(AppError::Validation)?;
@@ -160,7 +159,7 @@ pub async fn submit(
     headers: HeaderMap,
     lang: Lang,
     who: kernel::resident::MaybeResident,
-    body: Bytes,
+    JsonBody(b): JsonBody<AnswersBody>,
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers);
     intake::check_idempotency_key(&key, lang)?;
@@ -171,7 +170,6 @@ pub async fn submit(
         }
         other => other?,
     };
-    let b: AnswersBody = kernel::web::parse_json(&body)?;
     let lang = b.lang.unwrap_or(lang);
     submit_answers(
         &st,
@@ -224,7 +222,7 @@ async fn submit_answers(
 }
 
 #[derive(Deserialize)]
-struct StaffSubmitBody {
+pub struct StaffSubmitBody {
     channel: String,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
@@ -238,12 +236,11 @@ pub async fn staff_submit(
     staff: Clerk,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(b): JsonBody<StaffSubmitBody>,
 ) -> AppResult<Response> {
     let key = idempotency_key(&headers);
     intake::check_idempotency_key(&key, Lang::Ja)?;
     let p = st.cache.get(&st.db, &tenant, &id).await?;
-    let b: StaffSubmitBody = kernel::web::parse_json(&body)?;
     let channel = match Channel::parse(&b.channel) {
         Some(c @ (Channel::Counter | Channel::Proxy)) => c,
         _ => {
@@ -270,7 +267,7 @@ pub async fn staff_submit(
 }
 
 #[derive(Deserialize)]
-struct DraftBody {
+pub struct DraftBody {
     procedure_id: String,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
@@ -280,9 +277,8 @@ pub async fn create_draft(
     State(db): State<Db>,
     Path(tenant): Path<String>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<DraftBody>,
 ) -> AppResult<Response> {
-    let b: DraftBody = kernel::web::parse_json(&body)?;
     let p = store::get(&db, &tenant, &b.procedure_id).await?;
     let input =
         RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
@@ -312,12 +308,11 @@ pub async fn put_draft(
     State(db): State<Db>,
     Path((tenant, token)): Path<(String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<AnswersBody>,
 ) -> AppResult<Json<Value>> {
     let mut d = applications::load_draft(&db, &tenant, &token)
         .await?
         .ok_or(AppError::NotFound("draft"))?;
-    let b: AnswersBody = kernel::web::parse_json(&body)?;
     let p = store::get(&db, &tenant, &d.procedure_id).await?;
     d.input =
         RawInput::from_json(&p.procedure.form, &b.answers, lang).map_err(AppError::Validation)?;
@@ -375,7 +370,7 @@ pub async fn my_case(
 }
 
 #[derive(Deserialize)]
-struct ResubmitBody {
+pub struct ResubmitBody {
     version: i64,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
@@ -385,11 +380,10 @@ pub async fn my_resubmit(
     State(st): State<CasesState>,
     Path((tenant, receipt, token)): Path<(String, String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<ResubmitBody>,
 ) -> AppResult<Json<Value>> {
     let (app, _) = resident_view(&st.db, &st.links, &tenant, &receipt, &token).await?;
     let p = store::get_version(&st.db, &tenant, &app.procedure_id, app.procedure_version).await?;
-    let b: ResubmitBody = kernel::web::parse_json(&body)?;
     let (mut input, new) = api_input(&p, &b.answers, st.limits, lang)?;
     // Files not sent again keep the ones already attached.
     let existing = applications::answers_to_raw(&p.form, &app.answers);
@@ -572,7 +566,7 @@ pub async fn case(
 }
 
 #[derive(Deserialize)]
-struct ActionBody {
+pub struct ActionBody {
     action: String,
     version: i64,
     #[serde(default)]
@@ -584,9 +578,8 @@ pub async fn case_action(
     State(links): State<Links>,
     staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<ActionBody>,
 ) -> AppResult<Json<Value>> {
-    let b: ActionBody = kernel::web::parse_json(&body)?;
     let action = Action::parse(&b.action)
         .ok_or_else(|| AppError::BadRequest(format!("操作「{}」はありません。", b.action)))?;
     let to = workflow::act(&db, &links, &staff, &id, action, b.version, &b.message).await?;
@@ -594,7 +587,7 @@ pub async fn case_action(
 }
 
 #[derive(Deserialize)]
-struct CommentBody {
+pub struct CommentBody {
     text: String,
 }
 
@@ -602,15 +595,14 @@ pub async fn case_comment(
     State(db): State<Db>,
     staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<CommentBody>,
 ) -> AppResult<Response> {
-    let b: CommentBody = kernel::web::parse_json(&body)?;
     workflow::comment(&db, &staff, &id, &b.text).await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
 #[derive(Deserialize)]
-struct AssignBody {
+pub struct AssignBody {
     assignee: String,
     version: i64,
 }
@@ -619,9 +611,8 @@ pub async fn case_assign(
     State(db): State<Db>,
     staff: CaseWorker,
     Path((_tenant, id)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<AssignBody>,
 ) -> AppResult<Json<Value>> {
-    let b: AssignBody = kernel::web::parse_json(&body)?;
     workflow::assign(&db, &staff, &id, &b.assignee, b.version).await?;
     Ok(Json(json!({"assignee": b.assignee})))
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kernel::i18n::{self, Lang};
 use kernel::tenant::TenantProfile;
@@ -32,24 +32,17 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     kernel::auth::cookie(headers, name).map(str::to_string)
 }
 
-fn set_draft_cookie(links: &Links, tenant: &str, procedure_id: &str, token: &str) -> String {
-    format!(
-        "{}={token}; Path=/t/{tenant}/; Max-Age={}; HttpOnly; SameSite=Lax{}",
-        draft_cookie_name(procedure_id),
-        applications::DRAFT_DAYS * 86_400,
-        if links.public_url.starts_with("https://") {
-            "; Secure"
-        } else {
-            ""
-        }
-    )
+fn set_draft_cookie(links: &Links, tenant: &str, procedure_id: &str, token: &str) -> HeaderValue {
+    kernel::web::Cookie::new(&draft_cookie_name(procedure_id), token)
+        .path(&format!("/t/{tenant}/"))
+        .max_age_secs(applications::DRAFT_DAYS * 86_400)
+        .secure(links.public_url.starts_with("https://"))
+        .header()
 }
 
-fn clear_draft_cookie(tenant: &str, procedure_id: &str) -> String {
-    format!(
-        "{}=; Path=/t/{tenant}/; Max-Age=0; HttpOnly; SameSite=Lax",
-        draft_cookie_name(procedure_id)
-    )
+fn clear_draft_cookie(tenant: &str, procedure_id: &str) -> HeaderValue {
+    kernel::web::Cookie::removal(&draft_cookie_name(procedure_id), &format!("/t/{tenant}/"))
+        .header()
 }
 
 async fn current_draft(
@@ -251,9 +244,7 @@ pub async fn apply_post(
     let with_cookie = |resp: Response| -> Response {
         let mut resp = resp;
         if let Some(c) = &cookie {
-            if let Ok(v) = header::HeaderValue::from_str(c) {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
+            resp.headers_mut().append(header::SET_COOKIE, c.clone());
         }
         resp
     };

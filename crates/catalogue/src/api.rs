@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::auth::{DeptAdmin, Staff, SystemAdmin};
+use kernel::web::JsonBody;
 use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,7 +42,7 @@ pub async fn procedure(
 }
 
 #[derive(Deserialize)]
-struct SaveProcedureBody {
+pub struct SaveProcedureBody {
     procedure: Procedure,
     /// The version being edited; omit to create.
     version: Option<i64>,
@@ -52,9 +53,8 @@ pub async fn save_procedure(
     State(cache): State<std::sync::Arc<store::Cache>>,
     staff: DeptAdmin,
     Path((tenant, id)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<SaveProcedureBody>,
 ) -> AppResult<Response> {
-    let b: SaveProcedureBody = kernel::web::parse_json(&body)?;
     if b.procedure.id != id {
         return Err(AppError::BadRequest(
             "URLの手続IDと本文の id が一致しません。".into(),

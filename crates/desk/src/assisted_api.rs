@@ -2,13 +2,13 @@
 //! register, open an entry, save it, confirm a paper signature, submit;
 //! and the resident's signature from the second screen.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::auth::Clerk;
 use kernel::registry::RegistryQuery;
+use kernel::web::JsonBody;
 use kernel::{AppError, AppResult, FieldError, Lang};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,7 +17,6 @@ use crate::assisted::{self, Entry, Signature};
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry};
 use crate::state::DeskState;
 use catalogue::form::{FormDef, RawInput};
-use kernel::web::parse_json;
 
 pub async fn registry_search(
     State(st): State<DeskState>,
@@ -68,7 +67,7 @@ fn entry_json(st: &DeskState, e: &Entry, form: &FormDef) -> Value {
 }
 
 #[derive(Deserialize)]
-struct StartBody {
+pub struct StartBody {
     procedure_id: String,
     #[serde(default)]
     registry_id: String,
@@ -81,9 +80,8 @@ pub async fn create(
     clerk: Clerk,
     Path(_t): Path<String>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<StartBody>,
 ) -> AppResult<Response> {
-    let b: StartBody = parse_json(&body)?;
     let p = st
         .cache
         .get(&st.db, &clerk.tenant, b.procedure_id.trim())
@@ -132,7 +130,7 @@ pub async fn get(
 }
 
 #[derive(Deserialize)]
-struct SaveBody {
+pub struct SaveBody {
     version: i64,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
@@ -145,9 +143,8 @@ pub async fn save(
     clerk: Clerk,
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<SaveBody>,
 ) -> AppResult<Response> {
-    let b: SaveBody = parse_json(&body)?;
     let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let form = assisted::counter_form(&p.procedure.form);
     let mut input: RawInput =
@@ -171,7 +168,7 @@ pub async fn save(
 }
 
 #[derive(Deserialize)]
-struct VersionBody {
+pub struct VersionBody {
     version: i64,
 }
 
@@ -180,9 +177,8 @@ pub async fn action(
     clerk: Clerk,
     Path((_t, id, action)): Path<(String, String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<VersionBody>,
 ) -> AppResult<Response> {
-    let b: VersionBody = parse_json(&body)?;
     let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let form = &p.procedure.form;
     match action.as_str() {
@@ -209,7 +205,7 @@ pub async fn action(
 }
 
 #[derive(Deserialize)]
-struct SignBody {
+pub struct SignBody {
     version: i64,
     #[serde(default)]
     agree: bool,
@@ -222,12 +218,11 @@ pub async fn sign(
     State(st): State<DeskState>,
     Path((tenant, id, token)): Path<(String, String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<SignBody>,
 ) -> AppResult<Response> {
     if !kernel::crypto::constant_time_eq(&token, &entry_token(&st, &tenant, &id)) {
         return Err(AppError::NotFound("assisted_entry"));
     }
-    let b: SignBody = parse_json(&body)?;
     let e = assisted::get(&st.db, &tenant, &id).await?;
     let mut errors = Vec::new();
     if !b.agree {

@@ -24,14 +24,15 @@ use crate::state::DeskState;
 use crate::visits::{self, ItemView, Names, VisitInput};
 use cases::visits::IdDocument;
 
-fn staff_page(
+/// A page under the visit list (the list in its breadcrumbs).
+fn visit_page(
     lang: Lang,
     t: &TenantProfile,
     staff: &Staff,
     title: impl Into<String>,
     path: impl Into<String>,
 ) -> Page {
-    tenant_page(lang, t, title, path).for_staff(staff).crumb(
+    kernel::web::staff_page(lang, t, staff, title, path).crumb(
         i18n::t(lang, "visit.title_list"),
         format!("/t/{}/staff/visits", t.code),
     )
@@ -201,7 +202,7 @@ async fn intake_page(
         ),
         None => i18n::t(lang, "visit.title_new").to_string(),
     };
-    let page = staff_page(
+    let page = visit_page(
         lang,
         &t,
         staff,
@@ -499,7 +500,7 @@ pub async fn preview(
             }
         })
         .collect();
-    let page = staff_page(
+    let page = visit_page(
         lang,
         &t,
         &staff,
@@ -683,7 +684,7 @@ pub async fn view(
     } else {
         String::new()
     };
-    let page = staff_page(
+    let page = visit_page(
         lang,
         &t,
         &staff,

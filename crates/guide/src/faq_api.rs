@@ -2,15 +2,14 @@
 //! everything else (knowledge, unpublished entries, counts, history,
 //! editing) is under `/staff/` and needs a staff session of the tenant.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::auth::{DeptAdmin, Staff};
 use kernel::i18n::Lang;
+use kernel::web::JsonBody;
 use kernel::{AppError, AppResult, Db};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,16 +18,6 @@ use crate::feedback::record_vote;
 use crate::state::GuideState;
 use crate::view::{category_label, localize};
 use crate::view::{parse_id, related};
-
-fn parse_json<T: DeserializeOwned>(body: &Bytes) -> AppResult<T> {
-    serde_json::from_slice(body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "JSONの{}行目{}列目が正しくありません: {e}",
-            e.line(),
-            e.column()
-        ))
-    })
-}
 
 /// An entry for residents, in `lang` (the Japanese, marked, if untranslated).
 async fn public_json(db: &Db, tenant: &str, s: &StoredFaq, lang: Lang) -> AppResult<Value> {
@@ -89,7 +78,7 @@ pub async fn get(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FeedbackBody {
+pub struct FeedbackBody {
     helpful: bool,
 }
 
@@ -98,11 +87,10 @@ pub async fn feedback(
     State(st): State<GuideState>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(b): JsonBody<FeedbackBody>,
 ) -> AppResult<Response> {
     kernel::tenant::load(&st.db, &tenant).await?;
     let id = parse_id(&id)?;
-    let b: FeedbackBody = parse_json(&body)?;
     let cookie = record_vote(&st.db, st.session.secure, &headers, &tenant, id, b.helpful).await?;
     let mut resp = Json(json!({"recorded": true})).into_response();
     if let Some(c) = cookie {
@@ -160,24 +148,15 @@ pub async fn staff_get(
     Ok(Json(v))
 }
 
-fn require_editor(staff: &DeptAdmin, department: &str) -> AppResult<()> {
-    if staff.may_edit(department) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 pub async fn staff_create(
     State(st): State<GuideState>,
     staff: DeptAdmin,
     Path(tenant): Path<String>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(e): JsonBody<FaqEntry>,
 ) -> AppResult<Response> {
     own_tenant(&staff, &tenant)?;
-    let e: FaqEntry = parse_json(&body)?;
-    require_editor(&staff, &e.department)?;
+    staff.require_department(&e.department)?;
     let id = faq::create(&st.db, &tenant, &e, &staff.actor(), lang).await?;
     st.refresh(&tenant).await;
     Ok((
@@ -189,7 +168,7 @@ pub async fn staff_create(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SaveBody {
+pub struct SaveBody {
     /// The version the edit started from.
     version: i64,
     entry: FaqEntry,
@@ -200,14 +179,13 @@ pub async fn staff_save(
     staff: DeptAdmin,
     Path((tenant, id)): Path<(String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<SaveBody>,
 ) -> AppResult<Json<Value>> {
     own_tenant(&staff, &tenant)?;
     let id = parse_id(&id)?;
-    let b: SaveBody = parse_json(&body)?;
     let existing = faq::get(&st.db, &tenant, id).await?;
-    require_editor(&staff, &existing.entry.department)?;
-    require_editor(&staff, &b.entry.department)?;
+    staff.require_department(&existing.entry.department)?;
+    staff.require_department(&b.entry.department)?;
     let action = if existing.entry.published && !b.entry.published {
         "faq.unpublish"
     } else {
@@ -230,7 +208,7 @@ pub async fn staff_save(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RestoreBody {
+pub struct RestoreBody {
     /// The version to bring back.
     restore_version: i64,
     /// The version now current (a stale one is a conflict).
@@ -242,15 +220,14 @@ pub async fn staff_restore(
     staff: DeptAdmin,
     Path((tenant, id)): Path<(String, String)>,
     lang: Lang,
-    body: Bytes,
+    JsonBody(b): JsonBody<RestoreBody>,
 ) -> AppResult<Json<Value>> {
     own_tenant(&staff, &tenant)?;
     let id = parse_id(&id)?;
-    let b: RestoreBody = parse_json(&body)?;
     let existing = faq::get(&st.db, &tenant, id).await?;
-    require_editor(&staff, &existing.entry.department)?;
+    staff.require_department(&existing.entry.department)?;
     let old = faq::get_version(&st.db, &tenant, id, b.restore_version).await?;
-    require_editor(&staff, &old.department)?;
+    staff.require_department(&old.department)?;
     let version = faq::restore(
         &st.db,
         &tenant,

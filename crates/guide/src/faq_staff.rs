@@ -12,32 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kernel::auth::{DeptAdmin, Staff};
 use kernel::i18n::{self, Lang, Text};
-use kernel::web::{render_status, tenant_page, FormErrors, Page};
+use kernel::web::{render_status, FormErrors, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::faq::{self, Audience, FaqEntry, Scope, CATEGORIES};
 use crate::state::GuideState;
 use crate::view::{category_label, localize, paragraphs, Localized};
 use crate::view::{group, parse_id, related, CategoryGroup, RelatedProcedure};
-
-fn staff_page(
-    lang: Lang,
-    t: &kernel::tenant::TenantProfile,
-    staff: &Staff,
-    title: impl Into<String>,
-    path: impl Into<String>,
-) -> Page {
-    tenant_page(lang, t, title, path).for_staff(staff)
-}
-
-/// Refuses an editor outside the entry's department (system admins edit all).
-fn require_editor(staff: &DeptAdmin, department: &str) -> AppResult<()> {
-    if staff.may_edit(department) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 // ------------------------------------------------------------------ list
 
@@ -62,7 +43,7 @@ struct ListPage {
 pub async fn list(State(db): State<Db>, staff: Staff, lang: Lang) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &staff.tenant).await?;
     let items = faq::list(&db, &staff.tenant, Scope::All).await?;
-    let page = staff_page(
+    let page = kernel::web::staff_page(
         lang,
         &t,
         &staff,
@@ -240,7 +221,7 @@ async fn edit_page(
             format!("/t/{}/staff/faq/new", staff.tenant),
         ),
     };
-    let page = staff_page(lang, &t, staff, title, path)
+    let page = kernel::web::staff_page(lang, &t, staff, title, path)
         .crumb(
             i18n::t(lang, "staff.faq.title"),
             format!("/t/{}/staff/faq", staff.tenant),
@@ -325,7 +306,7 @@ pub async fn edit(
     lang: Lang,
 ) -> AppResult<Response> {
     let s = faq::get(&db, &staff.tenant, parse_id(&id)?).await?;
-    require_editor(&staff, &s.entry.department)?;
+    staff.require_department(&s.entry.department)?;
     edit_page(
         &db,
         &staff,
@@ -357,7 +338,7 @@ pub async fn create(
         Ok(e) => e,
         Err(errors) => return edit_page(&st.db, &staff, lang, None, 0, v, errors, false).await,
     };
-    require_editor(&staff, &e.department)?;
+    staff.require_department(&e.department)?;
     match faq::create(&st.db, &staff.tenant, &e, &staff.actor(), lang).await {
         Ok(id) => {
             st.refresh(&staff.tenant).await;
@@ -382,7 +363,7 @@ pub async fn save(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let existing = faq::get(&st.db, &staff.tenant, id).await?;
-    require_editor(&staff, &existing.entry.department)?;
+    staff.require_department(&existing.entry.department)?;
     let version: i64 = form
         .iter()
         .find(|(k, _)| k == "version")
@@ -395,7 +376,7 @@ pub async fn save(
             return edit_page(&st.db, &staff, lang, Some(id), version, v, errors, false).await
         }
     };
-    require_editor(&staff, &e.department)?;
+    staff.require_department(&e.department)?;
     let action = if existing.entry.published && !e.published {
         "faq.unpublish"
     } else {
@@ -440,7 +421,7 @@ pub async fn restore(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let existing = faq::get(&st.db, &staff.tenant, id).await?;
-    require_editor(&staff, &existing.entry.department)?;
+    staff.require_department(&existing.entry.department)?;
     let version = f
         .get("restore_version")
         .and_then(|v| v.parse().ok())
@@ -448,7 +429,7 @@ pub async fn restore(
     let current = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
     // The restored version may belong to another department.
     let old = faq::get_version(&st.db, &staff.tenant, id, version).await?;
-    require_editor(&staff, &old.department)?;
+    staff.require_department(&old.department)?;
     match faq::restore(
         &st.db,
         &staff.tenant,
@@ -507,7 +488,7 @@ pub async fn knowledge(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     let items = faq::list(&st.db, &staff.tenant, Scope::Knowledge).await?;
-    let page = staff_page(
+    let page = kernel::web::staff_page(
         lang,
         &t,
         &staff,
@@ -569,7 +550,7 @@ pub async fn knowledge_entry(
     }
     let question = localize(&s.entry.question, lang);
     let answer = localize(&s.entry.answer, lang);
-    let page = staff_page(
+    let page = kernel::web::staff_page(
         lang,
         &t,
         &staff,

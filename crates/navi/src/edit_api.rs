@@ -2,12 +2,12 @@
 //! as the editor: read a life event (live version and draft), publish a
 //! bundle, list its versions, restore one.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::auth::DeptAdmin;
+use kernel::web::JsonBody;
 use kernel::{AppError, AppResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,7 +16,6 @@ use crate::editor::{self, Draft, Problem};
 use crate::state::NaviState;
 use crate::store::{self, Origin, Outcome};
 use crate::workspace::{after_publish, Workspace};
-use kernel::web::parse_json;
 
 pub async fn list(State(st): State<NaviState>, staff: DeptAdmin) -> AppResult<Json<Value>> {
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
@@ -93,9 +92,8 @@ pub async fn put(
     State(st): State<NaviState>,
     staff: DeptAdmin,
     Path((_t, code)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<PublishBody>,
 ) -> AppResult<Response> {
-    let b: PublishBody = parse_json(&body)?;
     if !b.bundle.code.is_empty() && b.bundle.code != code {
         return Err(AppError::BadRequest(
             "URLのコードと本文の bundle.code が一致しません。".into(),
@@ -170,9 +168,8 @@ pub async fn restore(
     State(st): State<NaviState>,
     staff: DeptAdmin,
     Path((_t, code)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(b): JsonBody<RestoreBody>,
 ) -> AppResult<Json<Value>> {
-    let b: RestoreBody = parse_json(&body)?;
     let ws = Workspace::load(&st.db, &staff.tenant).await?;
     let live = ws
         .live(&code)
