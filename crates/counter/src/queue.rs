@@ -6,7 +6,7 @@
 //!
 //! Every function that depends on the time takes it (`now`, milliseconds
 //! since the epoch): handlers pass `kernel::clock::now_ms()`, and the
-//! simulation in `tests/simulation.rs` drives the same functions through
+//! simulation in `tests/it/simulation.rs` drives the same functions through
 //! whole days with its own clock.
 //!
 //! A clerk serves only at counters of their own department (system
@@ -660,7 +660,7 @@ pub async fn position(db: &Db, tenant: &str, t: &Ticket, now: i64) -> AppResult<
 
 /// What the wait at a counter depends on at one moment. The estimate
 /// method is described in docs/COUNTER.md and measured against simulated
-/// days in `tests/simulation.rs`.
+/// days in `tests/it/simulation.rs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Load {
     /// Clerks serving the counter: each one who called there in the last

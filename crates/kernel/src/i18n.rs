@@ -1,6 +1,6 @@
 //! Internationalisation: seven languages ([`Lang`]). Japanese is the source
 //! language and always complete; every other language falls back to
-//! Japanese key by key (a test, `server/tests/locales.rs`, keeps every
+//! Japanese key by key (a test, `server/tests/it/locales.rs`, keeps every
 //! file complete). UI strings live in `locales/<code>.toml` (nested tables,
 //! addressed with dotted keys); content (procedure names, …) is carried as
 //! [`Text`], shown through [`Shown`], which marks the Japanese standing in

@@ -1,0 +1,18 @@
+//! The HTTP integration tests of the whole server, in one binary (one link
+//! of the server instead of one per file). Each module drives a real
+//! server on port 0 with a fresh database (`testkit`), most on SQLite and
+//! on PostgreSQL.
+
+mod api;
+mod assisted;
+mod chat;
+mod counter;
+mod faq;
+mod languages;
+mod locales;
+mod navi;
+mod navi_editor;
+mod oidc;
+mod search;
+mod security;
+mod visits;
