@@ -55,18 +55,7 @@ pub async fn report(
     fiscal_year: i32,
     target: Option<f64>,
 ) -> AppResult<KpiReport> {
-    let r = sqlx::query(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN channels IN ('online', 'both') THEN 1 ELSE 0 END), 0)
-         FROM procedures WHERE tenant = $1",
-    )
-    .bind(tenant)
-    .fetch_one(db.read())
-    .await?;
-    let procedures_total: i64 = r.get(0);
-    let procedures_online: i64 = r
-        .try_get::<i64, _>(1)
-        .or_else(|_| r.try_get::<f64, _>(1).map(|f| f as i64))
-        .unwrap_or(0);
+    let (procedures_total, procedures_online) = catalogue::store::online_counts(db, tenant).await?;
 
     let rows = sqlx::query(
         "SELECT channel, COUNT(*) FROM applications WHERE tenant = $1 AND fiscal_year = $2 GROUP BY channel",

@@ -8,6 +8,7 @@ pub mod applications;
 pub mod committer;
 pub mod intake;
 pub mod kpi;
+pub mod rekey;
 pub mod routes;
 pub mod state;
 pub mod status;

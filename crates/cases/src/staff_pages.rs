@@ -229,7 +229,8 @@ async fn render_case_with(
     let app = staff_case(db, staff, id).await?;
     let p = store::get_version(db, &staff.tenant, &app.procedure_id, app.procedure_version).await?;
     let events = applications::events(db, &staff.tenant, id).await?;
-    let colleagues = sqlx_colleagues(db, &staff.tenant, &app.department).await?;
+    let colleagues =
+        kernel::auth::directory::colleagues(db, &staff.tenant, &app.department).await?;
     let attachments = p
         .form
         .fields
@@ -298,22 +299,6 @@ async fn render_case_with(
         errors,
     };
     Ok(render_status(status, &html))
-}
-
-async fn sqlx_colleagues(
-    db: &Db,
-    tenant: &str,
-    department: &str,
-) -> AppResult<Vec<(String, String)>> {
-    use sqlx::Row;
-    Ok(sqlx::query("SELECT id, name FROM staff WHERE tenant = $1 AND department = $2 AND active = 1 ORDER BY name")
-        .bind(tenant)
-        .bind(department)
-        .fetch_all(db.read())
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
 }
 
 pub async fn case_detail(

@@ -279,15 +279,9 @@ pub async fn assign(
     let app = applications::get_for_change(db, staff, id).await?;
     let assignee = assignee.trim();
     if !assignee.is_empty() {
-        let ok = sqlx::query(
-            "SELECT 1 FROM staff WHERE tenant = $1 AND id = $2 AND department = $3 AND active = 1",
-        )
-        .bind(&staff.tenant)
-        .bind(assignee)
-        .bind(&app.department)
-        .fetch_optional(db.read())
-        .await?
-        .is_some();
+        let ok =
+            kernel::auth::directory::is_active_in(db, &staff.tenant, assignee, &app.department)
+                .await?;
         if !ok {
             return Err(AppError::Validation(vec![kernel::FieldError {
                 field: "assignee".into(),

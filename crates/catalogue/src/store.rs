@@ -102,18 +102,6 @@ pub async fn history(db: &Db, tenant: &str, id: &str) -> AppResult<Vec<VersionIn
         .collect())
 }
 
-pub async fn department_codes(db: &Db, tenant: &str) -> AppResult<Vec<String>> {
-    Ok(
-        sqlx::query("SELECT code FROM departments WHERE tenant = $1 ORDER BY code")
-            .bind(tenant)
-            .fetch_all(db.read())
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect(),
-    )
-}
-
 /// What a save did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -228,7 +216,7 @@ pub async fn save(
     expected_version: Option<i64>,
     actor: &str,
 ) -> AppResult<(SaveOutcome, i64)> {
-    let depts = department_codes(db, tenant).await?;
+    let depts = kernel::tenant::department_codes(db, tenant).await?;
     if let Err(errs) = p.check(&depts) {
         return Err(AppError::Validation(
             errs.into_iter()
@@ -286,7 +274,7 @@ pub async fn import(
     actor: &str,
     dry_run: bool,
 ) -> AppResult<ImportReport> {
-    let depts = department_codes(db, tenant).await?;
+    let depts = kernel::tenant::department_codes(db, tenant).await?;
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, p) in items.iter().enumerate() {
@@ -333,6 +321,27 @@ pub async fn import(
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// How many procedures the catalogue has, and how many of them can be
+/// done online (the DX plans' KPI「オンライン化された手続の割合」).
+pub async fn online_counts(db: &Db, tenant: &str) -> AppResult<(i64, i64)> {
+    let r = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN channels IN ('online', 'both') THEN 1 ELSE 0 END), 0)
+         FROM procedures WHERE tenant = $1",
+    )
+    .bind(tenant)
+    .fetch_one(db.read())
+    .await?;
+    // SUM is an integer on SQLite and a numeric on PostgreSQL.
+    let online = match r.try_get::<i64, _>(1) {
+        Ok(n) => n,
+        Err(_) => r
+            .try_get::<f64, _>(1)
+            .map(|f| f as i64)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("online procedures count: {e}")))?,
+    };
+    Ok((r.get(0), online))
 }
 
 /// A short-lived in-memory copy of procedures for the submission path, so a

@@ -113,21 +113,19 @@ struct CounterInfo {
     department: String,
 }
 
-/// `None` for a counter the tenant does not have. One query.
+/// `None` for a counter the tenant does not have (the tenant's profile
+/// says which it has; this crate keeps whether each is open).
 async fn counter_info(db: &Db, tenant: &str, counter: &str) -> AppResult<Option<CounterInfo>> {
-    Ok(sqlx::query(
-        "SELECT COALESCE(s.open, 1), c.department FROM counters c
-         LEFT JOIN counter_state s ON s.tenant = c.tenant AND s.counter = c.code
-         WHERE c.tenant = $1 AND c.code = $2",
-    )
-    .bind(tenant)
-    .bind(counter)
-    .fetch_optional(db.read())
-    .await?
-    .map(|r| CounterInfo {
-        open: r.get::<i64, _>(0) == 1,
-        department: r.get(1),
-    }))
+    let Some(department) = kernel::tenant::counter_department(db, tenant, counter).await? else {
+        return Ok(None);
+    };
+    let open = sqlx::query("SELECT open FROM counter_state WHERE tenant = $1 AND counter = $2")
+        .bind(tenant)
+        .bind(counter)
+        .fetch_optional(db.read())
+        .await?
+        .is_none_or(|r| r.get::<i64, _>(0) == 1);
+    Ok(Some(CounterInfo { open, department }))
 }
 
 /// "Not found" for a counter the tenant does not have; a closed one is
@@ -826,14 +824,7 @@ pub struct CounterStatus {
 pub async fn board(db: &Db, tenant: &str, now: i64) -> AppResult<Vec<CounterStatus>> {
     use std::collections::HashMap;
     let day = day_of(now);
-    let counters: Vec<String> =
-        sqlx::query("SELECT code FROM counters WHERE tenant = $1 ORDER BY code")
-            .bind(tenant)
-            .fetch_all(db.read())
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+    let counters = kernel::tenant::counter_codes(db, tenant).await?;
     let waiting: HashMap<String, i64> = sqlx::query(
         "SELECT counter, COUNT(*) FROM tickets WHERE tenant = $1 AND day = $2 AND status = 'waiting' GROUP BY counter",
     )

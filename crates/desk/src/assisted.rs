@@ -659,6 +659,14 @@ pub async fn purge(db: &Db) -> AppResult<u64> {
     )
 }
 
+/// Re-seals the entries' input and signatures sealed by an older key with
+/// the active one (`madoguchi rekey`); returns how many values changed.
+pub async fn rekey(db: &Db) -> anyhow::Result<u64> {
+    Ok(db.reseal_json_column("assisted_entries", "input").await?
+        + db.reseal_json_column("assisted_entries", "signature")
+            .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

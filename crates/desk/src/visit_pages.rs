@@ -586,17 +586,10 @@ pub struct ViewQuery {
 }
 
 async fn staff_name(db: &Db, tenant: &str, actor: &str) -> AppResult<String> {
-    use sqlx::Row as _;
     let id = actor.strip_prefix("staff:").unwrap_or(actor);
-    Ok(
-        sqlx::query("SELECT name FROM staff WHERE tenant = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(db.read())
-            .await?
-            .map(|r| r.get(0))
-            .unwrap_or_else(|| id.to_string()),
-    )
+    Ok(kernel::auth::directory::name_of(db, tenant, id)
+        .await?
+        .unwrap_or_else(|| id.to_string()))
 }
 
 pub async fn view(

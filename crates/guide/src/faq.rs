@@ -317,7 +317,7 @@ pub struct KnownOwned {
 impl KnownOwned {
     pub async fn load(db: &Db, tenant: &str) -> AppResult<Self> {
         Ok(Self {
-            departments: catalogue::store::department_codes(db, tenant).await?,
+            departments: kernel::tenant::department_codes(db, tenant).await?,
             procedures: catalogue::store::list(db, tenant)
                 .await?
                 .into_iter()

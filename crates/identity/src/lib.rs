@@ -63,6 +63,15 @@ pub async fn purge(db: &Db, policy: SessionPolicy) -> kernel::AppResult<()> {
     Ok(())
 }
 
+/// Forgets every sign-in in flight (after a key rotation: their sealed
+/// verifiers would not open; the resident starts again).
+pub async fn end_sign_ins_in_flight(db: &Db) -> kernel::AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM oidc_requests")
+        .execute(db.write())
+        .await?
+        .rows_affected())
+}
+
 pub fn router(state: IdentityState) -> Router {
     Router::new()
         .route(

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -148,6 +148,39 @@ impl Db {
                 hex::encode(sha2::Sha256::digest(data))
             }
         }
+    }
+
+    /// Re-seals, with the active key, every JSON document of `column` in
+    /// `table` that holds a value sealed by an older key; returns how many
+    /// rows changed. For `madoguchi rekey`: each owner names its own
+    /// tables and columns (constants of its code). Each row is updated on
+    /// its own, only if unchanged meanwhile, so an interrupted run can be
+    /// started again.
+    pub async fn reseal_json_column(&self, table: &str, column: &str) -> anyhow::Result<u64> {
+        let vault = self.vault()?;
+        let mut changed = 0;
+        let rows = sqlx::query(&format!(
+            "SELECT tenant, id, {column} FROM {table} WHERE {column} IS NOT NULL"
+        ))
+        .fetch_all(self.read())
+        .await?;
+        for r in rows {
+            let (tenant, id, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let mut v: serde_json::Value = serde_json::from_str(&data)?;
+            if crate::crypto::reseal(vault, &tenant, &mut v)? {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET {column} = $1 WHERE tenant = $2 AND id = $3 AND {column} = $4"
+                ))
+                .bind(v.to_string())
+                .bind(&tenant)
+                .bind(&id)
+                .bind(&data)
+                .execute(self.write())
+                .await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 
     pub fn vault(&self) -> anyhow::Result<&crate::crypto::Vault> {

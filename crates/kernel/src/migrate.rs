@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_faq"),
     migration!(7, "0007_navi_versions"),
     migration!(8, "0008_search"),
+    migration!(9, "0009_life_events_edited"),
 ];
 
 impl Migration {

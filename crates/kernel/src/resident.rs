@@ -243,6 +243,15 @@ pub async fn sign_out(db: &Db, cookie_value: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Ends every resident session (after a key rotation: their sealed claims
+/// would not open; residents sign in again).
+pub async fn end_all(db: &Db) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM resident_sessions")
+        .execute(db.write())
+        .await?
+        .rows_affected())
+}
+
 pub async fn purge(db: &Db) -> AppResult<u64> {
     let now = clock::now_ms();
     Ok(

@@ -26,3 +26,24 @@ pub async fn load_or_create(db: &Db, name: &str) -> anyhow::Result<Vec<u8>> {
         _ => anyhow::bail!("deployment secret {name} is damaged (expected 32 bytes of hex); restore it from a backup"),
     }
 }
+
+/// Whether a named entry exists (a secret, or a marker such as the demo's).
+pub async fn exists(db: &Db, name: &str) -> anyhow::Result<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM deployment_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(db.read())
+            .await?
+            .is_some(),
+    )
+}
+
+/// Records a marker (value `yes`) once; marking again changes nothing.
+pub async fn mark(db: &Db, name: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO deployment_secrets (name, value, created_at) VALUES ($1, 'yes', $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(crate::clock::now_ms())
+        .execute(db.write())
+        .await?;
+    Ok(())
+}

@@ -385,28 +385,23 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
     let now = crate::clock::now_ms();
     let code = profile.code.as_str();
     let mut tx = db.begin().await?;
-    // Once staff have edited the navigator (手続ナビ) in the back office,
-    // the stored bundles are theirs: loading tenant.json again keeps them.
-    let edited = sqlx::query("SELECT 1 FROM navi_versions WHERE tenant = $1 LIMIT 1")
-        .bind(code)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    let life_events = if edited {
-        let stored: Option<String> = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
+    // Once staff have edited the navigator (手続ナビ) in the back office
+    // (put_life_event_in marks the profile), the stored bundles are
+    // theirs: loading tenant.json again keeps them.
+    let stored: Option<serde_json::Value> =
+        sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
             .bind(code)
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| r.get(0));
-        match stored {
-            Some(s) => {
-                let v: serde_json::Value = serde_json::from_str(&s).map_err(anyhow::Error::from)?;
-                serde_json::from_value(v["life_events"].clone()).unwrap_or_default()
-            }
-            None => profile.life_events.clone(),
-        }
-    } else {
-        profile.life_events.clone()
+            .map(|r| serde_json::from_str(&r.get::<String, _>(0)))
+            .transpose()
+            .map_err(anyhow::Error::from)?;
+    let edited = stored
+        .as_ref()
+        .is_some_and(|v| v[LIFE_EVENTS_EDITED] == serde_json::Value::Bool(true));
+    let life_events = match &stored {
+        Some(v) if edited => serde_json::from_value(v["life_events"].clone()).unwrap_or_default(),
+        _ => profile.life_events.clone(),
     };
     let header = serde_json::json!({
         "code": profile.code,
@@ -419,6 +414,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "chat": profile.chat,
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
+        LIFE_EVENTS_EDITED: edited,
     });
     sqlx::query(
         "INSERT INTO tenants (tenant, name_ja, profile, created_at) VALUES ($1, $2, $3, $4)
@@ -458,14 +454,13 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
     Ok(())
 }
 
-/// Replaces (or adds, at the end) one life-event bundle of the stored
-/// profile inside `tx`. The row is locked first (a no-op update), so two
-/// bundles published at the same time never overwrite each other.
-pub async fn put_life_event_in(
-    tx: &mut crate::db::Tx,
-    tenant: &str,
-    bundle: &LifeEventBundle,
-) -> AppResult<()> {
+/// Marks a profile whose life-event bundles staff edited in the back
+/// office: loading tenant.json again keeps the stored bundles.
+const LIFE_EVENTS_EDITED: &str = "life_events_edited";
+
+/// Locks the tenant's row inside `tx` (a no-op update: changes of one
+/// tenant's profile go one at a time) and returns its stored profile.
+async fn lock_profile_in(tx: &mut crate::db::Tx, tenant: &str) -> AppResult<serde_json::Value> {
     sqlx::query("UPDATE tenants SET profile = profile WHERE tenant = $1")
         .bind(tenant)
         .execute(&mut **tx)
@@ -475,25 +470,98 @@ pub async fn put_life_event_in(
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(AppError::NotFound("tenant"))?;
-    let mut header: serde_json::Value =
-        serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
-    let mut bundles: Vec<LifeEventBundle> = match header.get("life_events") {
+    Ok(serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?)
+}
+
+fn bundles_of(header: &serde_json::Value) -> AppResult<Vec<LifeEventBundle>> {
+    Ok(match header.get("life_events") {
         Some(v) if !v.is_null() => {
             serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
         }
         _ => Vec::new(),
-    };
+    })
+}
+
+/// The stored life-event bundles, with the tenant's row locked inside `tx`
+/// until it ends (the navigator's publish reads, checks and writes them
+/// in one transaction).
+pub async fn lock_life_events_in(
+    tx: &mut crate::db::Tx,
+    tenant: &str,
+) -> AppResult<Vec<LifeEventBundle>> {
+    bundles_of(&lock_profile_in(tx, tenant).await?)
+}
+
+/// Replaces (or adds, at the end) one life-event bundle of the stored
+/// profile inside `tx`, and marks the bundles as edited. The row is locked
+/// first, so two bundles published at the same time never overwrite each
+/// other.
+pub async fn put_life_event_in(
+    tx: &mut crate::db::Tx,
+    tenant: &str,
+    bundle: &LifeEventBundle,
+) -> AppResult<()> {
+    let mut header = lock_profile_in(tx, tenant).await?;
+    let mut bundles = bundles_of(&header)?;
     match bundles.iter_mut().find(|b| b.code == bundle.code) {
         Some(b) => *b = bundle.clone(),
         None => bundles.push(bundle.clone()),
     }
     header["life_events"] = serde_json::to_value(&bundles).map_err(anyhow::Error::from)?;
+    header[LIFE_EVENTS_EDITED] = serde_json::Value::Bool(true);
     sqlx::query("UPDATE tenants SET profile = $1 WHERE tenant = $2")
         .bind(header.to_string())
         .bind(tenant)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// How many municipalities the database holds (whatever their profiles).
+pub async fn count(db: &Db) -> AppResult<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM tenants")
+        .fetch_one(db.read())
+        .await?
+        .get(0))
+}
+
+/// The codes of the tenant's departments.
+pub async fn department_codes(db: &Db, tenant: &str) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query("SELECT code FROM departments WHERE tenant = $1 ORDER BY code")
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    )
+}
+
+/// The codes of the tenant's counters.
+pub async fn counter_codes(db: &Db, tenant: &str) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query("SELECT code FROM counters WHERE tenant = $1 ORDER BY code")
+            .bind(tenant)
+            .fetch_all(db.read())
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    )
+}
+
+/// The department a counter belongs to; `None` for a counter the tenant
+/// does not have.
+pub async fn counter_department(db: &Db, tenant: &str, code: &str) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query("SELECT department FROM counters WHERE tenant = $1 AND code = $2")
+            .bind(tenant)
+            .bind(code)
+            .fetch_optional(db.read())
+            .await?
+            .map(|r| r.get(0)),
+    )
 }
 
 /// Loads a tenant's whole profile, or `NotFound`.
@@ -525,9 +593,9 @@ pub async fn load(db: &Db, code: &str) -> AppResult<TenantProfile> {
             .map_err(anyhow::Error::from)?;
     header["departments"] = serde_json::to_value(departments).map_err(anyhow::Error::from)?;
     header["counters"] = serde_json::to_value(counters).map_err(anyhow::Error::from)?;
-    // Drop nulls written for absent optional fields.
+    // Drop nulls written for absent optional fields, and the marker.
     if let Some(obj) = header.as_object_mut() {
-        obj.retain(|_, v| !v.is_null());
+        obj.retain(|k, v| !v.is_null() && k != LIFE_EVENTS_EDITED);
     }
     Ok(serde_json::from_value(header).map_err(anyhow::Error::from)?)
 }

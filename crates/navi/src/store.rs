@@ -219,28 +219,6 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// The live bundle inside a transaction (after the tenant row is locked).
-async fn live_in(
-    tx: &mut kernel::db::Tx,
-    tenant: &str,
-    code: &str,
-) -> AppResult<Option<LifeEventBundle>> {
-    let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
-        .bind(tenant)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound("tenant"))?;
-    let header: serde_json::Value =
-        serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
-    let bundles: Vec<LifeEventBundle> = match header.get("life_events") {
-        Some(v) if !v.is_null() => {
-            serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
-        }
-        _ => Vec::new(),
-    };
-    Ok(bundles.into_iter().find(|b| b.code == code))
-}
-
 /// Publishes a (validated) bundle in one transaction: the live bundle is
 /// replaced, the version kept with who and when, the draft (for a
 /// publish) removed, and the change audited. `expected_version` is the
@@ -259,11 +237,11 @@ pub async fn publish(
     let now = kernel::clock::now_ms();
     let code = bundle.code.as_str();
     let mut tx = db.begin().await?;
-    // Lock the tenant row first: publishes of one tenant go one at a time.
-    sqlx::query("UPDATE tenants SET profile = profile WHERE tenant = $1")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    // Lock the tenant's profile first: publishes of one tenant go one at a time.
+    let live = kernel::tenant::lock_life_events_in(&mut tx, tenant)
+        .await?
+        .into_iter()
+        .find(|b| b.code == code);
     let current: i64 =
         sqlx::query("SELECT MAX(version) FROM navi_versions WHERE tenant = $1 AND code = $2")
             .bind(tenant)
@@ -277,7 +255,6 @@ pub async fn publish(
     if current != expected_version {
         return Err(AppError::Conflict("navi_version"));
     }
-    let live = live_in(&mut tx, tenant, code).await?;
     if live.as_ref() == Some(bundle) {
         if origin == Origin::Publish {
             sqlx::query("DELETE FROM navi_drafts WHERE tenant = $1 AND code = $2")

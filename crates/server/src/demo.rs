@@ -121,35 +121,24 @@ pub struct DemoReport {
     pub tickets_created: u64,
 }
 
+/// The marker of a database the demo made (in `deployment_secrets`).
+const DEMO_MARKER: &str = "demo_database";
+
 /// The demo publishes its passwords and second-factor secret: it only
 /// ever runs on an empty database or one it made itself (marked in
 /// `deployment_secrets`), never on a municipality's real one.
 async fn guard_real_database(app: &App) -> anyhow::Result<()> {
-    use sqlx::Row;
-    let marked = sqlx::query("SELECT 1 FROM deployment_secrets WHERE name = 'demo_database'")
-        .fetch_optional(app.db.read())
-        .await?
-        .is_some();
+    let marked = kernel::secrets::exists(&app.db, DEMO_MARKER).await?;
     if !marked {
-        let tenants: i64 = sqlx::query("SELECT COUNT(*) FROM tenants")
-            .fetch_one(app.db.read())
-            .await?
-            .get(0);
+        let tenants = kernel::tenant::count(&app.db).await?;
         // A demo database from before the marker: it has the demo's admin.
-        let legacy_demo =
-            sqlx::query("SELECT 1 FROM staff WHERE tenant = '122289' AND id = 'dx-admin'")
-                .fetch_optional(app.db.read())
-                .await?
-                .is_some();
+        let legacy_demo = kernel::auth::directory::exists(&app.db, "122289", "dx-admin").await?;
         if tenants > 0 && !legacy_demo {
             anyhow::bail!(
                 "このデータベースには既に自治体のデータがあります。デモ（公開パスワード付き）は空のデータベースかデモ用のデータベースでだけ実行できます（--database-url で別のデータベースを指定してください）"
             );
         }
-        sqlx::query("INSERT INTO deployment_secrets (name, value, created_at) VALUES ('demo_database', 'yes', $1) ON CONFLICT (name) DO NOTHING")
-            .bind(kernel::clock::now_ms())
-            .execute(app.db.write())
-            .await?;
+        kernel::secrets::mark(&app.db, DEMO_MARKER).await?;
     }
     Ok(())
 }
@@ -184,7 +173,7 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
             .await
             .map_err(|e| anyhow::anyhow!("FAQ of {code}: {e:?}"))?;
         for (id, name, dept, roles) in demo_staff(&profile) {
-            let exists = sqlx_exists(&app.db, &code, &id).await?;
+            let exists = kernel::auth::directory::exists(&app.db, &code, &id).await?;
             if !exists {
                 kernel::auth::upsert_staff(
                     &app.db,
@@ -227,17 +216,6 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         report.tenants += 1;
     }
     Ok(report)
-}
-
-async fn sqlx_exists(db: &kernel::Db, tenant: &str, id: &str) -> anyhow::Result<bool> {
-    Ok(
-        sqlx::query("SELECT 1 FROM staff WHERE tenant = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(db.read())
-            .await?
-            .is_some(),
-    )
 }
 
 /// Served tickets on the office days of the eight weeks before today, so

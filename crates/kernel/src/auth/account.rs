@@ -1091,3 +1091,33 @@ pub async fn list_staff(db: &Db, admin: &super::SystemAdmin) -> AppResult<Vec<St
         })
         .collect())
 }
+
+/// Re-seals every second-factor secret sealed by an older key with the
+/// active one (`madoguchi rekey`); returns how many changed.
+pub async fn rekey_totp_secrets(db: &Db, vault: &Vault) -> AppResult<u64> {
+    let rows =
+        sqlx::query("SELECT tenant, id, totp_secret FROM staff WHERE totp_secret IS NOT NULL")
+            .fetch_all(db.read())
+            .await?;
+    let mut changed = 0;
+    for r in rows {
+        let (tenant, id, sealed): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        if !vault.needs_rekey(&sealed) {
+            continue;
+        }
+        let plain = vault
+            .open(&tenant, Purpose::TotpSecret, &sealed)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        sqlx::query(
+            "UPDATE staff SET totp_secret = $1 WHERE tenant = $2 AND id = $3 AND totp_secret = $4",
+        )
+        .bind(vault.seal(&tenant, Purpose::TotpSecret, &plain))
+        .bind(&tenant)
+        .bind(&id)
+        .bind(&sealed)
+        .execute(db.write())
+        .await?;
+        changed += 1;
+    }
+    Ok(changed)
+}

@@ -9,6 +9,7 @@
 //! the call.
 
 pub mod account;
+pub mod directory;
 pub mod proof;
 pub mod session;
 

@@ -150,6 +150,17 @@ pub async fn sign_out_everywhere(
 }
 
 /// Deletes sessions past their idle or absolute limit (housekeeping).
+/// Ends the sessions not yet fully signed in (between password and second
+/// factor, or enrolling one): after a key rotation they would not open.
+pub async fn end_unfinished(db: &Db) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM staff_sessions WHERE stage <> 'full'")
+            .execute(db.write())
+            .await?
+            .rows_affected(),
+    )
+}
+
 pub async fn purge(db: &Db, policy: SessionPolicy) -> AppResult<u64> {
     let now = crate::clock::now_ms();
     Ok(sqlx::query(

@@ -15,4 +15,5 @@ mod navi_editor;
 mod oidc;
 mod search;
 mod security;
+mod structure;
 mod visits;
