@@ -447,6 +447,15 @@ pub async fn submit_post(
 
 // --------------------------------------------- the resident's own case
 
+/// A line of the case's history as the resident sees it.
+struct TimelineEntry {
+    at: String,
+    /// The status it moved to, if it moved.
+    status: String,
+    /// The department's message (a correction request or a refusal).
+    message: String,
+}
+
 #[derive(Template)]
 #[template(path = "my_case.html")]
 struct MyCase {
@@ -458,7 +467,7 @@ struct MyCase {
     status_label: &'static str,
     submitted: String,
     rows: Vec<AnswerRow>,
-    events: Vec<(String, String, String)>,
+    events: Vec<TimelineEntry>,
     correction_message: String,
     correct_path: String,
 }
@@ -499,20 +508,19 @@ pub async fn my_case(
         rows: crate::view::case_rows(&p.form, &app, lang, false),
         events: events
             .iter()
-            .map(|e| {
-                (
-                    kernel::clock::format_in(lang, e.at),
-                    e.to_status
-                        .as_deref()
-                        .and_then(Status::parse)
-                        .map(|s| i18n::t(lang, &s.label_key()).to_string())
-                        .unwrap_or_default(),
-                    if e.kind == "request_correction" || e.kind == "reject" {
-                        e.body.clone()
-                    } else {
-                        String::new()
-                    },
-                )
+            .map(|e| TimelineEntry {
+                at: kernel::clock::format_in(lang, e.at),
+                status: e
+                    .to_status
+                    .as_deref()
+                    .and_then(Status::parse)
+                    .map(|s| i18n::t(lang, &s.label_key()).to_string())
+                    .unwrap_or_default(),
+                message: if e.kind == "request_correction" || e.kind == "reject" {
+                    e.body.clone()
+                } else {
+                    String::new()
+                },
             })
             .collect(),
         correction_message,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kernel::auth::{CaseWorker, Staff};
 use kernel::i18n::{self, Lang};
+use kernel::web::Choice;
 use kernel::web::{render, render_status, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
@@ -48,8 +49,7 @@ struct CaseListPage {
     total: i64,
     page_no: u32,
     pages: i64,
-    statuses: Vec<(&'static str, &'static str)>,
-    status: String,
+    statuses: Vec<Choice>,
     q: String,
     assignee: String,
     prev_link: String,
@@ -121,11 +121,13 @@ pub async fn case_list(
         total: list.total,
         page_no: list.page,
         pages: list.pages,
-        statuses: Status::ALL
-            .iter()
-            .map(|s| (s.as_str(), i18n::t(lang, &s.label_key())))
-            .collect(),
-        status: f.status.clone().unwrap_or_default(),
+        statuses: Choice::select(
+            Status::ALL
+                .iter()
+                .map(|s| Choice::new(s.as_str(), i18n::t(lang, &s.label_key())))
+                .collect(),
+            f.status.as_deref().unwrap_or_default(),
+        ),
         q: f.q.clone().unwrap_or_default(),
         assignee: f.assignee.clone().unwrap_or_default(),
         prev_link: if list.page > 1 {
@@ -140,6 +142,26 @@ pub async fn case_list(
         },
         page,
     }))
+}
+
+/// A link to one uploaded file of a case.
+struct AttachmentLink {
+    id: String,
+    label: String,
+}
+
+/// A workflow action the member of staff may take on the case.
+struct ActionButton {
+    code: &'static str,
+    label: &'static str,
+    needs_message: bool,
+}
+
+/// A channel's line in the KPI table.
+struct ChannelShare {
+    label: &'static str,
+    count: i64,
+    percent: String,
 }
 
 struct EventRow {
@@ -162,12 +184,11 @@ struct CaseDetail {
     submitted: String,
     version: i64,
     applicant: String,
-    assignee: String,
-    colleagues: Vec<(String, String)>,
+    colleagues: Vec<Choice>,
     rows: Vec<AnswerRow>,
-    attachments: Vec<(String, String)>,
+    attachments: Vec<AttachmentLink>,
     events: Vec<EventRow>,
-    actions: Vec<(&'static str, &'static str, bool)>,
+    actions: Vec<ActionButton>,
     errors: Vec<FieldError>,
     /// The visit this case was opened at, with its shared identity check.
     visit: Option<VisitPanel>,
@@ -229,8 +250,15 @@ async fn render_case_with(
     let app = staff_case(db, staff, id).await?;
     let p = store::get_version(db, &staff.tenant, &app.procedure_id, app.procedure_version).await?;
     let events = applications::events(db, &staff.tenant, id).await?;
-    let colleagues =
-        kernel::auth::directory::colleagues(db, &staff.tenant, &app.department).await?;
+    let assignee = app.assignee.clone().unwrap_or_default();
+    let colleagues = kernel::auth::directory::colleagues(db, &staff.tenant, &app.department)
+        .await?
+        .into_iter()
+        .map(|(id, name)| {
+            let on = id == assignee;
+            Choice::new(id, name).selected(on)
+        })
+        .collect();
     let attachments = p
         .form
         .fields
@@ -238,10 +266,10 @@ async fn render_case_with(
         .filter(|f| f.kind == catalogue::form::FieldType::File)
         .filter_map(|f| {
             let v = app.answers.get(&f.name)?;
-            Some((
-                v.get("attachment_id")?.as_str()?.to_string(),
-                format!("{}: {}", f.label.get(lang), v.get("filename")?.as_str()?),
-            ))
+            Some(AttachmentLink {
+                id: v.get("attachment_id")?.as_str()?.to_string(),
+                label: format!("{}: {}", f.label.get(lang), v.get("filename")?.as_str()?),
+            })
         })
         .collect();
     let page = kernel::web::staff_page(
@@ -271,7 +299,6 @@ async fn render_case_with(
         submitted: kernel::clock::format_in(lang, app.submitted_at),
         version: app.version,
         applicant: format!("{}（{}）", app.applicant_name, app.applicant_kana),
-        assignee: app.assignee.clone().unwrap_or_default(),
         colleagues,
         rows: crate::view::case_rows(&p.form, &app, lang, reveal),
         identity: i18n::t(lang, &format!("staff.case.identity.{}", app.identity_level)).to_string(),
@@ -294,7 +321,11 @@ async fn render_case_with(
             .collect(),
         actions: Action::available(app.status, staff)
             .into_iter()
-            .map(|a| (a.as_str(), i18n::t(lang, &a.label_key()), a.needs_message()))
+            .map(|a| ActionButton {
+                code: a.as_str(),
+                label: i18n::t(lang, &a.label_key()),
+                needs_message: a.needs_message(),
+            })
             .collect(),
         errors,
     };
@@ -465,9 +496,8 @@ pub async fn case_attachment(
 struct KpiPage {
     page: Page,
     r: kpi::KpiReport,
-    fy: i32,
-    years: Vec<(i32, String)>,
-    channels: Vec<(&'static str, i64, String, f64)>,
+    years: Vec<Choice>,
+    channels: Vec<ChannelShare>,
     target: String,
     online_capable_pct: String,
     procedures_pct: String,
@@ -500,13 +530,10 @@ pub async fn kpi_page(
         channels: r
             .by_channel
             .iter()
-            .map(|c| {
-                (
-                    i18n::t(lang, &format!("channel.{}", c.channel.as_str())),
-                    c.count,
-                    kpi::percent(c.share),
-                    c.share,
-                )
+            .map(|c| ChannelShare {
+                label: i18n::t(lang, &format!("channel.{}", c.channel.as_str())),
+                count: c.count,
+                percent: kpi::percent(c.share),
             })
             .collect(),
         target: target.map(kpi::percent).unwrap_or_default(),
@@ -514,9 +541,11 @@ pub async fn kpi_page(
         procedures_pct: kpi::percent(r.procedures_online_share),
         years: (now_fy - 3..=now_fy + 3)
             .filter_map(|y| jp::FiscalYear::new(y).ok())
-            .map(|f| (f.start_year(), f.wareki()))
+            .map(|f| {
+                let y = f.start_year();
+                Choice::new(y.to_string(), format!("{}（{y}）", f.wareki())).selected(y == fy)
+            })
             .collect(),
-        fy,
         r,
         page,
     }))

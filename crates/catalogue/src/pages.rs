@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use kernel::i18n::{self, Lang, Shown};
+use kernel::web::Choice;
 use kernel::web::{render, tenant_page, Page};
 use kernel::{AppResult, Db};
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use crate::view::{self, ProcedureCard};
 #[template(path = "tenant_home.html")]
 struct TenantHome {
     page: Page,
-    events: Vec<(String, String)>,
+    events: Vec<Choice>,
     online: Vec<ProcedureCard>,
     total: usize,
     online_total: usize,
@@ -49,12 +50,7 @@ pub async fn tenant_home(
                     .iter()
                     .any(|p| p.procedure.life_events.iter().any(|x| x == *e))
             })
-            .map(|e| {
-                (
-                    e.to_string(),
-                    i18n::t(lang, &format!("life_event.{e}")).to_string(),
-                )
-            })
+            .map(|e| Choice::new(*e, i18n::t(lang, &format!("life_event.{e}"))))
             .collect(),
         total: cards.len(),
         online_total,
@@ -77,11 +73,9 @@ struct ProcedureList {
     page: Page,
     items: Vec<ProcedureCard>,
     q: String,
-    event: String,
-    department: String,
     online_only: bool,
-    events: Vec<(String, String)>,
-    departments: Vec<(String, String)>,
+    events: Vec<Choice>,
+    departments: Vec<Choice>,
 }
 
 /// Folds width and kana so a search matches however it was typed.
@@ -164,22 +158,20 @@ pub async fn procedure_list(
     Ok(render(&ProcedureList {
         items: view::cards(&filtered, &t, lang),
         q: query,
-        events: LIFE_EVENTS
-            .iter()
-            .map(|e| {
-                (
-                    e.to_string(),
-                    i18n::t(lang, &format!("life_event.{e}")).to_string(),
-                )
-            })
-            .collect(),
-        departments: t
-            .departments
-            .iter()
-            .map(|d| (d.code.clone(), d.name.shown(lang).label()))
-            .collect(),
-        event,
-        department,
+        events: Choice::select(
+            LIFE_EVENTS
+                .iter()
+                .map(|e| Choice::new(*e, i18n::t(lang, &format!("life_event.{e}"))))
+                .collect(),
+            &event,
+        ),
+        departments: Choice::select(
+            t.departments
+                .iter()
+                .map(|d| Choice::new(&d.code, d.name.shown(lang).label()))
+                .collect(),
+            &department,
+        ),
         online_only,
         page,
     }))

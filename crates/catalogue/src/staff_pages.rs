@@ -12,6 +12,7 @@ use axum::Form;
 use kernel::auth::{DeptAdmin, Role, Staff, SystemAdmin};
 use kernel::i18n::{self, Lang, Text};
 use kernel::web::{render_status, Page};
+use kernel::web::{Choice, VersionLine};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::csv_io;
@@ -215,8 +216,16 @@ fn translation_key(field: &str, lang: Lang) -> String {
 struct TranslationView {
     lang: Lang,
     filled: usize,
-    /// (form name and id suffix, label, value, multiline)
-    fields: Vec<(String, String, String, bool)>,
+    fields: Vec<TextInput>,
+}
+
+/// A text field of the editor: its form name (and id suffix), label,
+/// value, and whether it takes several lines.
+struct TextInput {
+    name: String,
+    label: String,
+    value: String,
+    multiline: bool,
 }
 
 impl ProcedureFields {
@@ -423,40 +432,46 @@ struct EditPage {
     v: ProcedureFields,
     version: i64,
     errors: Vec<FieldError>,
-    departments: Vec<(String, String)>,
-    events: Vec<(String, String, bool)>,
-    history: Vec<(i64, String, String)>,
+    departments: Vec<Choice>,
+    events: Vec<Choice>,
+    history: Vec<VersionLine>,
     saved: bool,
 }
 
 impl EditPage {
-    fn text_fields(&self) -> Vec<(&'static str, &'static str, String, bool)> {
+    fn text_fields(&self) -> Vec<TextInput> {
         let v = &self.v;
+        let input = |name: &str, key: &str, value: &str, multiline: bool| TextInput {
+            name: name.to_string(),
+            label: i18n::t(self.page.lang, key).to_string(),
+            value: value.to_string(),
+            multiline,
+        };
         vec![
-            ("name_ja", "staff.edit.name_ja", v.name_ja.clone(), false),
-            (
+            input("name_ja", "staff.edit.name_ja", &v.name_ja, false),
+            input(
                 "description_ja",
                 "staff.edit.description_ja",
-                v.description_ja.clone(),
+                &v.description_ja,
                 true,
             ),
-            (
+            input(
                 "processing_time_ja",
                 "staff.edit.processing_time_ja",
-                v.processing_time_ja.clone(),
+                &v.processing_time_ja,
                 false,
             ),
-            ("fee_yen", "staff.edit.fee_yen", v.fee_yen.clone(), false),
-            (
+            input("fee_yen", "staff.edit.fee_yen", &v.fee_yen, false),
+            input(
                 "legal_basis",
                 "staff.edit.legal_basis",
-                v.legal_basis.clone(),
+                &v.legal_basis,
                 false,
             ),
-            (
+            input(
                 "documents_ja",
                 "staff.edit.documents_ja",
-                v.documents_ja.clone(),
+                &v.documents_ja,
                 true,
             ),
         ]
@@ -469,18 +484,21 @@ impl EditPage {
             .into_iter()
             .filter(|l| *l != Lang::Ja)
             .map(|l| {
-                let fields: Vec<(String, String, String, bool)> = TRANSLATED
+                let fields: Vec<TextInput> = TRANSLATED
                     .iter()
                     .map(|(field, key, multiline)| {
-                        let k = translation_key(field, l);
-                        let value = self.v.translations.get(&k).cloned().unwrap_or_default();
-                        let label = i18n::tf(lang, key, &[("language", l.native_name())]);
-                        (k, label, value, *multiline)
+                        let name = translation_key(field, l);
+                        TextInput {
+                            value: self.v.translations.get(&name).cloned().unwrap_or_default(),
+                            label: i18n::tf(lang, key, &[("language", l.native_name())]),
+                            name,
+                            multiline: *multiline,
+                        }
                     })
                     .collect();
                 TranslationView {
                     lang: l,
-                    filled: fields.iter().filter(|f| !f.2.trim().is_empty()).count(),
+                    filled: fields.iter().filter(|f| !f.value.trim().is_empty()).count(),
                     fields,
                 }
             })
@@ -540,29 +558,26 @@ async fn edit_page(
         &EditPage {
             page,
             is_new,
-            departments: t
-                .departments
-                .iter()
-                .map(|d| (d.code.clone(), d.name.get(lang).to_string()))
-                .collect(),
+            departments: Choice::select(
+                t.departments
+                    .iter()
+                    .map(|d| Choice::new(&d.code, d.name.get(lang)))
+                    .collect(),
+                &v.department,
+            ),
             events: LIFE_EVENTS
                 .iter()
                 .map(|e| {
-                    (
-                        e.to_string(),
-                        i18n::t(lang, &format!("life_event.{e}")).to_string(),
-                        v.life_events.iter().any(|x| x == e),
-                    )
+                    Choice::new(*e, i18n::t(lang, &format!("life_event.{e}")))
+                        .selected(v.life_events.iter().any(|x| x == e))
                 })
                 .collect(),
             history: history
                 .into_iter()
-                .map(|h| {
-                    (
-                        h.version,
-                        kernel::clock::format_in(lang, h.saved_at),
-                        h.saved_by,
-                    )
+                .map(|h| VersionLine {
+                    version: h.version,
+                    at: kernel::clock::format_in(lang, h.saved_at),
+                    by: h.saved_by,
                 })
                 .collect(),
             v,

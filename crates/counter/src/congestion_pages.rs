@@ -7,6 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::i18n::{self, Lang};
+use kernel::web::Choice;
 use kernel::web::{render, tenant_page, Page};
 use kernel::AppResult;
 use serde::Deserialize;
@@ -47,8 +48,7 @@ struct CongestionPage {
     page: Page,
     updated: String,
     now: Vec<NowRow>,
-    counters: Vec<(String, String)>,
-    selected: String,
+    counters: Vec<Choice>,
     selected_name: String,
     weekdays: Vec<&'static str>,
     rows: Vec<ForecastRow>,
@@ -167,13 +167,14 @@ pub async fn page(
                 code: n.status.counter,
             })
             .collect(),
-        counters: t
-            .counters
-            .iter()
-            .map(|c| (c.code.clone(), c.name.shown(lang).label()))
-            .collect(),
+        counters: Choice::select(
+            t.counters
+                .iter()
+                .map(|c| Choice::new(&c.code, c.name.shown(lang).label()))
+                .collect(),
+            &selected,
+        ),
         selected_name: counter_name(&t, &selected, lang),
-        selected,
         weekdays: forecast
             .weekdays
             .iter()

@@ -22,7 +22,7 @@ use crate::events::BoardEvent;
 use crate::events::Events;
 use crate::queue::{self, Status, Ticket};
 use crate::state::CounterState;
-use crate::view::{counter_name, counter_shown};
+use crate::view::{counter_name, CounterLine};
 
 /// Tells every board of the tenant: a call at once (number, counter,
 /// chime), the recomputed board at the next refresh.
@@ -45,7 +45,7 @@ async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppR
 #[template(path = "kiosk.html")]
 struct Kiosk {
     page: Page,
-    counters: Vec<(kernel::i18n::Shown, String, i64, i64, bool)>,
+    counters: Vec<CounterLine>,
 }
 
 pub async fn kiosk(
@@ -55,18 +55,7 @@ pub async fn kiosk(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &tenant).await?;
     let board = queue::board(&db, &tenant, kernel::clock::now_ms()).await?;
-    let counters = board
-        .into_iter()
-        .map(|c| {
-            (
-                counter_shown(&t, &c.counter, lang),
-                c.counter,
-                c.waiting,
-                c.estimated_wait_minutes,
-                c.open,
-            )
-        })
-        .collect();
+    let counters = board.iter().map(|c| CounterLine::of(&t, c, lang)).collect();
     let page = tenant_page(
         lang,
         &t,
@@ -156,7 +145,7 @@ pub async fn ticket_page(
 #[template(path = "board.html")]
 struct BoardPage {
     page: Page,
-    rows: Vec<(String, String, String, i64, i64)>,
+    rows: Vec<CounterLine>,
     /// When the counts were read: live frames older than this (a viewer's
     /// first frame comes from memory) do not overwrite them.
     at: i64,
@@ -171,16 +160,8 @@ pub async fn board_page(
     let at = kernel::clock::now_ms();
     let rows = queue::board(&db, &tenant, at)
         .await?
-        .into_iter()
-        .map(|c| {
-            (
-                c.counter.clone(),
-                counter_name(&t, &c.counter, lang),
-                c.now_calling.unwrap_or_default(),
-                c.waiting,
-                c.estimated_wait_minutes,
-            )
-        })
+        .iter()
+        .map(|c| CounterLine::of(&t, c, lang))
         .collect();
     let mut page = tenant_page(
         lang,
@@ -312,10 +293,10 @@ pub async fn board_api(
 #[template(path = "staff_counter.html")]
 struct StaffCounter {
     page: Page,
-    /// The counters this clerk may serve: (code, name, open, waiting).
-    counters: Vec<(String, String, bool, i64)>,
+    /// The counters this clerk may serve.
+    counters: Vec<CounterLine>,
     /// Where a called ticket may be sent: every other open counter.
-    transfer_to: Vec<(String, String)>,
+    transfer_to: Vec<CounterLine>,
     selected: String,
     selected_name: String,
     current: Option<Ticket>,
@@ -369,21 +350,11 @@ pub async fn staff_page(
     .for_staff(&clerk);
     Ok(render(&StaffCounter {
         page,
-        counters: mine
-            .iter()
-            .map(|b| {
-                (
-                    b.counter.clone(),
-                    counter_name(&t, &b.counter, lang),
-                    b.open,
-                    b.waiting,
-                )
-            })
-            .collect(),
+        counters: mine.iter().map(|b| CounterLine::of(&t, b, lang)).collect(),
         transfer_to: board
             .iter()
             .filter(|b| b.open && b.counter != selected)
-            .map(|b| (b.counter.clone(), counter_name(&t, &b.counter, lang)))
+            .map(|b| CounterLine::of(&t, b, lang))
             .collect(),
         selected_name: counter_name(&t, &selected, lang),
         selected,

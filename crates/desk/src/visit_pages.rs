@@ -16,6 +16,7 @@ use kernel::auth::{CaseWorker, Clerk, Staff};
 use kernel::i18n::{self, Lang};
 use kernel::registry::RegistryQuery;
 use kernel::tenant::{LifeEventBundle, TenantProfile};
+use kernel::web::HiddenField;
 use kernel::web::{render_status, tenant_page, FormErrors, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 use serde::Deserialize;
@@ -102,28 +103,25 @@ impl FormState {
     }
 
     /// Every value as hidden fields, to carry through the review.
-    fn hidden(&self) -> Vec<(String, String)> {
+    fn hidden(&self) -> Vec<HiddenField> {
         let mut v = vec![
-            ("key".to_string(), self.key.clone()),
-            ("life_event".to_string(), self.life_event.clone()),
-            ("registry_id".to_string(), self.registry_id.clone()),
-            ("name".to_string(), self.name.clone()),
-            ("kana".to_string(), self.kana.clone()),
-            ("document".to_string(), self.document.clone()),
-            ("note".to_string(), self.note.clone()),
-            ("search_name".to_string(), self.search.name.clone()),
-            ("search_kana".to_string(), self.search.kana.clone()),
-            (
-                "search_birth_date".to_string(),
-                self.search.birth_date.clone(),
-            ),
+            HiddenField::new("key", &self.key),
+            HiddenField::new("life_event", &self.life_event),
+            HiddenField::new("registry_id", &self.registry_id),
+            HiddenField::new("name", &self.name),
+            HiddenField::new("kana", &self.kana),
+            HiddenField::new("document", &self.document),
+            HiddenField::new("note", &self.note),
+            HiddenField::new("search_name", &self.search.name),
+            HiddenField::new("search_kana", &self.search.kana),
+            HiddenField::new("search_birth_date", &self.search.birth_date),
         ];
         let mut answers: Vec<_> = self.answers.iter().collect();
         answers.sort();
         v.extend(
             answers
                 .into_iter()
-                .map(|(q, a)| (format!("q_{q}"), a.clone())),
+                .map(|(q, a)| HiddenField::new(format!("q_{q}"), a)),
         );
         v
     }
@@ -377,7 +375,7 @@ struct PreviewPage {
     page: Page,
     rows: Vec<Row>,
     items: Vec<PlannedView>,
-    hidden: Vec<(String, String)>,
+    hidden: Vec<HiddenField>,
 }
 
 /// The review: everything checked, the procedures that will be opened

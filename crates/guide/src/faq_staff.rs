@@ -13,6 +13,7 @@ use axum::Form;
 use kernel::auth::{DeptAdmin, Staff};
 use kernel::i18n::{self, Lang, Text};
 use kernel::web::{render_status, FormErrors, Page};
+use kernel::web::{Choice, VersionLine};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::faq::{self, Audience, FaqEntry, Scope, CATEGORIES};
@@ -176,12 +177,12 @@ struct EditPage {
     version: i64,
     japanese: LangFields,
     translations: Vec<LangFields>,
-    categories: Vec<(&'static str, &'static str)>,
-    departments: Vec<(String, String)>,
-    procedures: Vec<(String, String, bool)>,
+    categories: Vec<Choice>,
+    departments: Vec<Choice>,
+    procedures: Vec<Choice>,
     v: Fields,
     errors: FormErrors,
-    history: Vec<(i64, String, String)>,
+    history: Vec<VersionLine>,
     saved: bool,
 }
 
@@ -245,33 +246,33 @@ async fn edit_page(
                 .filter(|l| *l != Lang::Ja)
                 .map(lang_fields)
                 .collect(),
-            categories: CATEGORIES
-                .iter()
-                .map(|c| (*c, category_label(lang, c)))
-                .collect(),
-            departments: t
-                .departments
-                .iter()
-                .map(|d| (d.code.clone(), d.name.get(lang).to_string()))
-                .collect(),
+            categories: Choice::select(
+                CATEGORIES
+                    .iter()
+                    .map(|c| Choice::new(*c, category_label(lang, c)))
+                    .collect(),
+                &v.category,
+            ),
+            departments: Choice::select(
+                t.departments
+                    .iter()
+                    .map(|d| Choice::new(&d.code, d.name.get(lang)))
+                    .collect(),
+                &v.department,
+            ),
             procedures: catalogue
                 .iter()
                 .map(|s| {
-                    (
-                        s.procedure.id.clone(),
-                        s.procedure.name.get(lang).to_string(),
-                        v.procedures.contains(&s.procedure.id),
-                    )
+                    Choice::new(&s.procedure.id, s.procedure.name.get(lang))
+                        .selected(v.procedures.contains(&s.procedure.id))
                 })
                 .collect(),
             history: history
                 .into_iter()
-                .map(|h| {
-                    (
-                        h.version,
-                        kernel::clock::format_in(lang, h.saved_at),
-                        h.saved_by,
-                    )
+                .map(|h| VersionLine {
+                    version: h.version,
+                    at: kernel::clock::format_in(lang, h.saved_at),
+                    by: h.saved_by,
                 })
                 .collect(),
             v,
@@ -470,8 +471,8 @@ struct KnowledgePage {
     page: Page,
     groups: Vec<CategoryGroup>,
     q: String,
-    /// Search results (title, url, snippet) when a query was given.
-    results: Option<Vec<(String, String, String)>>,
+    /// Search results when a query was given.
+    results: Option<Vec<crate::state::StaffHit>>,
     query_error: String,
 }
 

@@ -23,15 +23,14 @@ impl GuideState {
         self.search.refresh_quietly(tenant).await;
     }
 
-    /// The knowledge search for staff (knowledge and FAQ): hits as
-    /// (title, url, snippet), or `Ok(Err(message))` when the query itself
-    /// is not acceptable.
+    /// The knowledge search for staff (knowledge and FAQ), or
+    /// `Ok(Err(message))` when the query itself is not acceptable.
     pub async fn staff_search(
         &self,
         tenant: &str,
         q: &str,
         lang: Lang,
-    ) -> AppResult<Result<Vec<(String, String, String)>, String>> {
+    ) -> AppResult<Result<Vec<StaffHit>, String>> {
         let text = match search::parse_query_text(q) {
             Ok(t) => t,
             Err(key) => return Ok(Err(kernel::i18n::t(lang, key).to_string())),
@@ -53,7 +52,18 @@ impl GuideState {
         Ok(Ok(results
             .hits
             .into_iter()
-            .map(|h| (h.title.get(lang).to_string(), h.url, h.snippet))
+            .map(|h| StaffHit {
+                title: h.title.get(lang).to_string(),
+                url: h.url,
+                snippet: h.snippet,
+            })
             .collect()))
     }
+}
+
+/// One hit of the staff's knowledge search.
+pub struct StaffHit {
+    pub title: String,
+    pub url: String,
+    pub snippet: String,
 }

@@ -9,6 +9,7 @@ use axum::Form;
 use kernel::auth::account::{self, AdminAction, NewStaff};
 use kernel::auth::{Role, SystemAdmin};
 use kernel::i18n::{self, Lang};
+use kernel::web::Choice;
 use kernel::web::{render_status, FormErrors, Page};
 use kernel::{AppError, AppResult, Db};
 
@@ -31,11 +32,10 @@ struct AdminPage {
     errors: FormErrors,
     notice: String,
     rows: Vec<Row>,
-    departments: Vec<(String, String)>,
-    role_choices: Vec<(&'static str, &'static str, bool)>,
+    departments: Vec<Choice>,
+    role_choices: Vec<Choice>,
     new_id: String,
     new_name: String,
-    new_department: String,
 }
 
 #[derive(Default)]
@@ -134,24 +134,22 @@ async fn page(
             errors,
             notice,
             rows,
-            departments: t
-                .departments
-                .iter()
-                .map(|d| (d.code.clone(), d.name.get(lang).to_string()))
-                .collect(),
+            departments: Choice::select(
+                t.departments
+                    .iter()
+                    .map(|d| Choice::new(&d.code, d.name.get(lang)))
+                    .collect(),
+                &draft.department,
+            ),
             role_choices: Role::ALL
                 .iter()
                 .map(|r| {
-                    (
-                        r.as_str(),
-                        i18n::t(lang, r.label_key()),
-                        draft.roles.contains(r),
-                    )
+                    Choice::new(r.as_str(), i18n::t(lang, r.label_key()))
+                        .selected(draft.roles.contains(r))
                 })
                 .collect(),
             new_id: draft.id,
             new_name: draft.name,
-            new_department: draft.department,
         },
     ))
 }

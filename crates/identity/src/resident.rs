@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use kernel::i18n::{self, Lang};
 use kernel::resident::{self, Claims, Level, MaybeResident};
-use kernel::web::{render, render_status, FormErrors, Page};
+use kernel::web::{render, render_status, Choice, FormErrors, LabelValue, Page};
 use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use sqlx::Row;
@@ -63,7 +63,7 @@ struct SignInPage {
     oidc_start: String,
     dev_idp: bool,
     dev: DevPersona,
-    genders: Vec<(&'static str, &'static str)>,
+    genders: Vec<Choice>,
 }
 
 #[derive(Deserialize)]
@@ -124,12 +124,15 @@ async fn sign_in_page(
                 }
             }),
             dev_idp: st.dev_idp.0,
+            genders: Choice::select(
+                vec![
+                    Choice::new("female", i18n::t(lang, "resident.gender.female")),
+                    Choice::new("male", i18n::t(lang, "resident.gender.male")),
+                    Choice::new("other", i18n::t(lang, "resident.gender.other")),
+                ],
+                &dev.gender,
+            ),
             dev,
-            genders: vec![
-                ("female", i18n::t(lang, "resident.gender.female")),
-                ("male", i18n::t(lang, "resident.gender.male")),
-                ("other", i18n::t(lang, "resident.gender.other")),
-            ],
         },
     ))
 }
@@ -525,7 +528,7 @@ pub async fn sign_out(
 struct AccountPage {
     page: Page,
     level: String,
-    rows: Vec<(String, String)>,
+    rows: Vec<LabelValue>,
 }
 
 pub async fn account(
@@ -554,19 +557,19 @@ pub async fn account(
         ("resident.claims.address", &r.claims.address),
     ] {
         if let Some(v) = v {
-            rows.push((i18n::t(lang, key).to_string(), v.clone()));
+            rows.push(LabelValue::new(i18n::t(lang, key), v.clone()));
         }
     }
     if let Some(b) = r.claims.birth_date() {
-        rows.push((
-            i18n::t(lang, "resident.claims.birthdate").to_string(),
+        rows.push(LabelValue::new(
+            i18n::t(lang, "resident.claims.birthdate"),
             birth_date_shown(lang, b),
         ));
     }
     if let Some(g) = r.claims.gender_key() {
-        rows.push((
-            i18n::t(lang, "resident.claims.gender").to_string(),
-            i18n::t(lang, &format!("resident.gender.{g}")).to_string(),
+        rows.push(LabelValue::new(
+            i18n::t(lang, "resident.claims.gender"),
+            i18n::t(lang, &format!("resident.gender.{g}")),
         ));
     }
     Ok(render(&AccountPage {

@@ -14,6 +14,7 @@ use axum::Form;
 use kernel::auth::DeptAdmin;
 use kernel::i18n::{self, Lang};
 use kernel::tenant::LifeEventBundle;
+use kernel::web::Choice;
 use kernel::web::{render_status, FormErrors, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
@@ -137,7 +138,7 @@ struct Select {
     name: String,
     label: String,
     error: String,
-    options: Vec<(String, String, bool)>,
+    options: Vec<Choice>,
 }
 
 struct QuestionRow {
@@ -282,38 +283,35 @@ async fn editor(
         )
         .with_errors(!errors.is_empty());
     let question_options = |value: &Option<String>| {
-        let mut o = vec![(
-            String::new(),
-            i18n::t(lang, "staff.navi.no_condition").to_string(),
-            value.is_none(),
-        )];
+        let mut o = vec![
+            Choice::new("", i18n::t(lang, "staff.navi.no_condition")).selected(value.is_none())
+        ];
         for (i, q) in d.questions.iter().enumerate() {
             let qc = q.code.trim();
             if qc.is_empty() {
                 continue;
             }
-            o.push((
-                qc.to_string(),
-                format!(
-                    "{} {}：{}",
-                    i18n::tf(
-                        lang,
-                        "staff.navi.question_n",
-                        &[("n", &(i + 1).to_string())]
-                    ),
-                    qc,
-                    q.text.get("ja").map(String::as_str).unwrap_or_default()
+            let label = format!(
+                "{} {}：{}",
+                i18n::tf(
+                    lang,
+                    "staff.navi.question_n",
+                    &[("n", &(i + 1).to_string())]
                 ),
-                value.as_deref() == Some(qc),
-            ));
+                qc,
+                q.text.get("ja").map(String::as_str).unwrap_or_default()
+            );
+            o.push(Choice::new(qc, label).selected(value.as_deref() == Some(qc)));
         }
         if let Some(v) = value {
-            if !o.iter().any(|(c, _, _)| c == v) {
-                o.push((
-                    v.clone(),
-                    i18n::tf(lang, "staff.navi.missing_question", &[("code", v)]),
-                    true,
-                ));
+            if !o.iter().any(|c| &c.value == v) {
+                o.push(
+                    Choice::new(
+                        v,
+                        i18n::tf(lang, "staff.navi.missing_question", &[("code", v)]),
+                    )
+                    .selected(true),
+                );
             }
         }
         o
@@ -339,40 +337,33 @@ async fn editor(
                 )
             };
             let pid = it.procedure.trim();
-            let mut procedures = vec![(
-                String::new(),
-                i18n::t(lang, "staff.navi.choose").to_string(),
-                pid.is_empty(),
-            )];
+            let mut procedures =
+                vec![Choice::new("", i18n::t(lang, "staff.navi.choose")).selected(pid.is_empty())];
             procedures.extend(ws.catalogue.iter().map(|c| {
-                (
-                    c.id.clone(),
-                    format!("{}（{}）", c.name, dept_name(&c.department)),
-                    c.id == pid,
-                )
+                Choice::new(&c.id, format!("{}（{}）", c.name, dept_name(&c.department)))
+                    .selected(c.id == pid)
             }));
             if !pid.is_empty() && !ws.catalogue.iter().any(|c| c.id == pid) {
-                procedures.push((
-                    pid.to_string(),
-                    i18n::tf(lang, "staff.navi.missing_procedure", &[("id", pid)]),
-                    true,
-                ));
+                procedures.push(
+                    Choice::new(
+                        pid,
+                        i18n::tf(lang, "staff.navi.missing_procedure", &[("id", pid)]),
+                    )
+                    .selected(true),
+                );
             }
-            let mut counters = vec![(
-                String::new(),
-                i18n::t(lang, "staff.navi.default_counter").to_string(),
-                it.counter.is_none(),
-            )];
+            let mut counters = vec![Choice::new("", i18n::t(lang, "staff.navi.default_counter"))
+                .selected(it.counter.is_none())];
             counters.extend(ws.profile.counters.iter().map(|c| {
-                (
-                    c.code.clone(),
+                Choice::new(
+                    &c.code,
                     format!("{}（{}）", c.name.get(lang), dept_name(&c.department)),
-                    it.counter.as_deref() == Some(c.code.as_str()),
                 )
+                .selected(it.counter.as_deref() == Some(c.code.as_str()))
             }));
             if let Some(c) = &it.counter {
                 if ws.profile.counter(c).is_none() {
-                    counters.push((c.clone(), c.clone(), true));
+                    counters.push(Choice::new(c, c).selected(true));
                 }
             }
             let select = |f: &str, key: &str, options| Select {

@@ -152,11 +152,24 @@ impl PreviewBar {
     }
 }
 
+/// A life event of the index, linked to its questions.
+struct EventLink {
+    code: String,
+    name: Shown,
+    description: Shown,
+}
+
+/// A question of the questionnaire and the resident's answer.
+struct Answered {
+    question: Shown,
+    answer: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "navi_index.html")]
 struct IndexPage {
     page: Page,
-    events: Vec<(String, Shown, Shown)>,
+    events: Vec<EventLink>,
 }
 
 pub async fn index(
@@ -176,15 +189,14 @@ pub async fn index(
         events: t
             .life_events
             .iter()
-            .map(|b| {
-                (
-                    b.code.clone(),
-                    b.name.shown(lang),
-                    b.description
-                        .as_ref()
-                        .map(|d| d.shown(lang))
-                        .unwrap_or_default(),
-                )
+            .map(|b| EventLink {
+                code: b.code.clone(),
+                name: b.name.shown(lang),
+                description: b
+                    .description
+                    .as_ref()
+                    .map(|d| d.shown(lang))
+                    .unwrap_or_default(),
             })
             .collect(),
         page,
@@ -278,7 +290,7 @@ pub async fn questions(
 struct ResultPage {
     page: Page,
     preview: Option<PreviewBar>,
-    answered: Vec<(Shown, String)>,
+    answered: Vec<Answered>,
     steps: Vec<Step>,
     /// The questions page with these answers, to change them.
     change: String,
@@ -340,10 +352,10 @@ pub(crate) async fn result_page(
             .iter()
             .map(|q| {
                 let yes = answers.get(&q.code).copied().unwrap_or(false);
-                (
-                    q.text.shown(lang),
-                    i18n::t(lang, if yes { "navi.yes" } else { "navi.no" }).to_string(),
-                )
+                Answered {
+                    question: q.text.shown(lang),
+                    answer: i18n::t(lang, if yes { "navi.yes" } else { "navi.no" }),
+                }
             })
             .collect(),
         change: format!("{questions}?{qs}"),

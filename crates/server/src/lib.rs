@@ -23,7 +23,7 @@ use catalogue::CatalogueState;
 use desk::DeskState;
 use kernel::auth::SessionPolicy;
 use kernel::config::Config;
-use kernel::i18n::{Lang, Text};
+use kernel::i18n::Lang;
 use kernel::web::{render, Page};
 use kernel::{AppError, Db};
 use navi::NaviState;
@@ -443,16 +443,13 @@ async fn tenants_api(State(db): State<Db>) -> Result<Json<serde_json::Value>, Ap
 #[template(path = "portal.html")]
 struct Portal {
     page: Page,
-    tenants: Vec<(String, Text)>,
+    tenants: Vec<kernel::tenant::TenantSummary>,
 }
 
 async fn portal(State(db): State<Db>, lang: Lang) -> Result<Response, AppError> {
     let tenants = kernel::tenant::list(&db).await?;
     let page = Page::new(lang, kernel::i18n::t(lang, "portal.title"), "/");
-    Ok(render(&Portal {
-        page,
-        tenants: tenants.into_iter().map(|t| (t.code, t.name)).collect(),
-    }))
+    Ok(render(&Portal { page, tenants }))
 }
 
 /// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish.

@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod errors;
 pub mod headers;
 pub mod page;
+pub mod view;
 
 pub use body::{parse_json, read_multipart, JsonBody, Posted};
 pub use cookies::Cookie;
@@ -19,3 +20,4 @@ pub use page::{
     qr_svg, render, render_status, staff_page, tenant_page, with_lang, FormErrors, Page,
     TenantHeader, DEVELOPMENT,
 };
+pub use view::{Choice, HiddenField, LabelValue, LanguageLink, Link, VersionLine};

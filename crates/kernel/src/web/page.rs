@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::FieldError;
 use crate::i18n::{self, Lang, Text};
+use crate::web::view::{Choice, LanguageLink, Link};
 
 /// Set once at start from the configuration's mode.
 pub static DEVELOPMENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -34,7 +35,7 @@ pub struct Page {
     pub resident_session: bool,
     /// Current path (without query) for the language switch.
     pub path: String,
-    pub breadcrumbs: Vec<(String, String)>,
+    pub breadcrumbs: Vec<Link>,
     /// This request's CSRF token, for the hidden `_csrf` field of forms.
     pub csrf: String,
     /// Pages that keep themselves current without JavaScript (ticket
@@ -104,7 +105,10 @@ impl Page {
     }
 
     pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Self {
-        self.breadcrumbs.push((label.into(), href.into()));
+        self.breadcrumbs.push(Link {
+            label: label.into(),
+            href: href.into(),
+        });
         self
     }
 
@@ -151,9 +155,9 @@ impl Page {
         self.lang.html_lang()
     }
 
-    /// The language switch: (link, `lang` attribute, own name, current).
-    /// Each link is the page itself, its query kept, in that language.
-    pub fn languages(&self) -> Vec<(String, &'static str, &'static str, bool)> {
+    /// The language switch. Each link is the page itself, its query kept,
+    /// in that language.
+    pub fn languages(&self) -> Vec<LanguageLink> {
         let q = &self.view.query_without_lang;
         Lang::ALL
             .iter()
@@ -163,7 +167,12 @@ impl Page {
                 } else {
                     format!("?{q}&lang={}", l.code())
                 };
-                (href, l.html_lang(), l.native_name(), *l == self.lang)
+                LanguageLink {
+                    href,
+                    tag: l.html_lang(),
+                    name: l.native_name(),
+                    current: *l == self.lang,
+                }
             })
             .collect()
     }
@@ -192,16 +201,13 @@ impl Page {
         self.view.prefs.furigana_in(self.lang)
     }
 
-    /// The text sizes: (value, label, current).
-    pub fn text_sizes(&self) -> Vec<(&'static str, &'static str, bool)> {
+    /// The text sizes, the current one selected.
+    pub fn text_sizes(&self) -> Vec<Choice> {
         crate::prefs::TextSize::ALL
             .iter()
             .map(|s| {
-                (
-                    s.as_str(),
-                    i18n::t(self.lang, &s.label_key()),
-                    *s == self.view.prefs.text_size,
-                )
+                Choice::new(s.as_str(), i18n::t(self.lang, &s.label_key()))
+                    .selected(*s == self.view.prefs.text_size)
             })
             .collect()
     }
