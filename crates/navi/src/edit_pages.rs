@@ -14,10 +14,12 @@ use axum::Form;
 use kernel::auth::DeptAdmin;
 use kernel::i18n::{self, Lang};
 use kernel::tenant::LifeEventBundle;
-use kernel::web::Choice;
 use kernel::web::{render_status, FormErrors, Page};
 use kernel::{AppError, AppResult, Db, FieldError};
 
+use crate::edit_view::{
+    group, history_rows, HistoryRow, ItemRow, QuestionRow, Rows, TextGroup, TextInput,
+};
 use crate::editor::{self, Draft, Problem};
 use crate::pages::{self as navi, PreviewBar};
 use crate::state::NaviState;
@@ -117,59 +119,6 @@ pub async fn list(State(db): State<Db>, staff: DeptAdmin, lang: Lang) -> AppResu
 
 // ----------------------------------------------------------------- editor
 
-struct TextInput {
-    name: String,
-    label: String,
-    value: String,
-    error: String,
-    multiline: bool,
-}
-
-/// One text in every language: Japanese shown, the others folded (open
-/// when one has a value or an error).
-struct TextGroup {
-    ja: TextInput,
-    others: Vec<TextInput>,
-    open: bool,
-    label: String,
-}
-
-struct Select {
-    name: String,
-    label: String,
-    error: String,
-    options: Vec<Choice>,
-}
-
-struct QuestionRow {
-    index: usize,
-    number: usize,
-    code: TextInput,
-    text: TextGroup,
-    hint: TextGroup,
-    last: bool,
-}
-
-struct ItemRow {
-    index: usize,
-    number: usize,
-    procedure: Select,
-    when: Select,
-    unless: Select,
-    counter: Select,
-    deadline: TextGroup,
-    note: TextGroup,
-    last: bool,
-}
-
-struct HistoryRow {
-    version: i64,
-    at: String,
-    by: String,
-    how: String,
-    current: bool,
-}
-
 #[derive(Template)]
 #[template(path = "staff_navi_edit.html")]
 struct EditPage {
@@ -192,38 +141,6 @@ struct EditPage {
     code_value: String,
 }
 
-fn group(
-    errors: &FormErrors,
-    texts: &BTreeMap<String, String>,
-    base: &str,
-    label: &str,
-    multiline: bool,
-) -> TextGroup {
-    let input = |lang: Lang| {
-        let name = format!("{base}_{}", lang.code());
-        TextInput {
-            label: format!("{label}（{}）", lang.native_name()),
-            value: texts.get(lang.code()).cloned().unwrap_or_default(),
-            error: errors.get(&name).to_string(),
-            multiline,
-            name,
-        }
-    };
-    let others: Vec<TextInput> = Lang::ALL
-        .iter()
-        .filter(|l| **l != Lang::Ja)
-        .map(|l| input(*l))
-        .collect();
-    TextGroup {
-        open: others
-            .iter()
-            .any(|o| !o.error.is_empty() || !o.value.trim().is_empty()),
-        ja: input(Lang::Ja),
-        others,
-        label: label.to_string(),
-    }
-}
-
 struct EditorState<'a> {
     draft: &'a Draft,
     is_new: bool,
@@ -244,31 +161,13 @@ async fn editor(
     let d = s.draft;
     let errors = FormErrors(s.errors);
     let code = d.code.trim().to_string();
-    let stored = if s.is_new {
-        None
+    let (stored, live_version, history) = if s.is_new {
+        (None, 0, Vec::new())
     } else {
-        store::draft(db, tenant, &code).await?
-    };
-    let live_version = if s.is_new {
-        0
-    } else {
-        store::live_version(db, tenant, &code).await?
-    };
-    let history = if s.is_new {
-        Vec::new()
-    } else {
-        store::versions(db, tenant, &code).await?
-    };
-    let title = if s.is_new {
-        i18n::t(lang, "staff.navi.new_title").to_string()
-    } else {
-        i18n::tf(
-            lang,
-            "staff.navi.edit_title",
-            &[(
-                "name",
-                d.name.get("ja").map(String::as_str).unwrap_or(&code),
-            )],
+        (
+            store::draft(db, tenant, &code).await?,
+            store::live_version(db, tenant, &code).await?,
+            store::versions(db, tenant, &code).await?,
         )
     };
     let action = if s.is_new {
@@ -276,177 +175,27 @@ async fn editor(
     } else {
         format!("/t/{tenant}/staff/navi/{code}")
     };
-    let page = staff_page(lang, &ws.profile, staff, title, action.clone())
-        .crumb(
-            i18n::t(lang, "staff.navi.title"),
-            format!("/t/{tenant}/staff/navi"),
-        )
-        .with_errors(!errors.is_empty());
-    let question_options = |value: &Option<String>| {
-        let mut o = vec![
-            Choice::new("", i18n::t(lang, "staff.navi.no_condition")).selected(value.is_none())
-        ];
-        for (i, q) in d.questions.iter().enumerate() {
-            let qc = q.code.trim();
-            if qc.is_empty() {
-                continue;
-            }
-            let label = format!(
-                "{} {}：{}",
-                i18n::tf(
-                    lang,
-                    "staff.navi.question_n",
-                    &[("n", &(i + 1).to_string())]
-                ),
-                qc,
-                q.text.get("ja").map(String::as_str).unwrap_or_default()
-            );
-            o.push(Choice::new(qc, label).selected(value.as_deref() == Some(qc)));
-        }
-        if let Some(v) = value {
-            if !o.iter().any(|c| &c.value == v) {
-                o.push(
-                    Choice::new(
-                        v,
-                        i18n::tf(lang, "staff.navi.missing_question", &[("code", v)]),
-                    )
-                    .selected(true),
-                );
-            }
-        }
-        o
+    let page = staff_page(
+        lang,
+        &ws.profile,
+        staff,
+        editor_title(lang, d, s.is_new),
+        action.clone(),
+    )
+    .crumb(
+        i18n::t(lang, "staff.navi.title"),
+        format!("/t/{tenant}/staff/navi"),
+    )
+    .with_errors(!errors.is_empty());
+    let rows = Rows {
+        draft: d,
+        ws,
+        errors: &errors,
+        lang,
     };
-    let dept_name = |code: &str| {
-        ws.profile
-            .department(code)
-            .map(|d| d.name.get(lang).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
-    let items = d
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            let name = |f: &str| format!("i{i}_{f}");
-            let n = i + 1;
-            let label = |key: &str| {
-                format!(
-                    "{}：{}",
-                    i18n::tf(lang, "staff.navi.item_n", &[("n", &n.to_string())]),
-                    i18n::t(lang, key)
-                )
-            };
-            let pid = it.procedure.trim();
-            let mut procedures =
-                vec![Choice::new("", i18n::t(lang, "staff.navi.choose")).selected(pid.is_empty())];
-            procedures.extend(ws.catalogue.iter().map(|c| {
-                Choice::new(&c.id, format!("{}（{}）", c.name, dept_name(&c.department)))
-                    .selected(c.id == pid)
-            }));
-            if !pid.is_empty() && !ws.catalogue.iter().any(|c| c.id == pid) {
-                procedures.push(
-                    Choice::new(
-                        pid,
-                        i18n::tf(lang, "staff.navi.missing_procedure", &[("id", pid)]),
-                    )
-                    .selected(true),
-                );
-            }
-            let mut counters = vec![Choice::new("", i18n::t(lang, "staff.navi.default_counter"))
-                .selected(it.counter.is_none())];
-            counters.extend(ws.profile.counters.iter().map(|c| {
-                Choice::new(
-                    &c.code,
-                    format!("{}（{}）", c.name.get(lang), dept_name(&c.department)),
-                )
-                .selected(it.counter.as_deref() == Some(c.code.as_str()))
-            }));
-            if let Some(c) = &it.counter {
-                if ws.profile.counter(c).is_none() {
-                    counters.push(Choice::new(c, c).selected(true));
-                }
-            }
-            let select = |f: &str, key: &str, options| Select {
-                name: name(f),
-                label: label(key),
-                error: errors.get(&name(f)).to_string(),
-                options,
-            };
-            ItemRow {
-                index: i,
-                number: n,
-                procedure: select("procedure", "staff.navi.procedure", procedures),
-                when: select("when", "staff.navi.when", question_options(&it.when)),
-                unless: select("unless", "staff.navi.unless", question_options(&it.unless)),
-                counter: select("counter", "staff.navi.counter", counters),
-                deadline: group(
-                    &errors,
-                    &it.deadline,
-                    &name("deadline"),
-                    &label("staff.navi.deadline"),
-                    false,
-                ),
-                note: group(
-                    &errors,
-                    &it.note,
-                    &name("note"),
-                    &label("staff.navi.note"),
-                    true,
-                ),
-                last: i + 1 == d.items.len(),
-            }
-        })
-        .collect();
-    let questions = d
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let n = i + 1;
-            let label = |key: &str| {
-                format!(
-                    "{}：{}",
-                    i18n::tf(lang, "staff.navi.question_n", &[("n", &n.to_string())]),
-                    i18n::t(lang, key)
-                )
-            };
-            QuestionRow {
-                index: i,
-                number: n,
-                code: TextInput {
-                    name: format!("q{i}_code"),
-                    label: label("staff.navi.question_code"),
-                    value: q.code.clone(),
-                    error: errors.get(&format!("q{i}_code")).to_string(),
-                    multiline: false,
-                },
-                text: group(
-                    &errors,
-                    &q.text,
-                    &format!("q{i}_text"),
-                    &label("staff.navi.question_text"),
-                    false,
-                ),
-                hint: group(
-                    &errors,
-                    &q.hint,
-                    &format!("q{i}_hint"),
-                    &label("staff.navi.question_hint"),
-                    true,
-                ),
-                last: i + 1 == d.questions.len(),
-            }
-        })
-        .collect();
     let page_html = EditPage {
         is_new: s.is_new,
-        code: TextInput {
-            name: "code".into(),
-            label: i18n::t(lang, "staff.navi.code").into(),
-            value: d.code.clone(),
-            error: errors.get("code").to_string(),
-            multiline: false,
-        },
+        code: rows.code(),
         name: group(
             &errors,
             &d.name,
@@ -461,49 +210,16 @@ async fn editor(
             i18n::t(lang, "staff.navi.description"),
             true,
         ),
-        questions,
-        items,
+        questions: rows.questions(),
+        items: rows.items(),
         base_version: s.base_version,
         live_version,
         draft: stored
             .as_ref()
-            .map(|x| {
-                i18n::tf(
-                    lang,
-                    "staff.navi.editing_draft",
-                    &[
-                        ("at", &kernel::clock::format_in(lang, x.saved_at)),
-                        ("by", &x.saved_by),
-                    ],
-                )
-            })
+            .map(|x| draft_notice(lang, x))
             .unwrap_or_default(),
         notice: s.notice,
-        history: history
-            .iter()
-            .map(|h| HistoryRow {
-                version: h.version,
-                at: kernel::clock::format_in(lang, h.published_at),
-                by: h.published_by.clone(),
-                how: match h.restored_from {
-                    Some(v) => i18n::tf(
-                        lang,
-                        "staff.navi.origin.restore",
-                        &[("version", &v.to_string())],
-                    ),
-                    None => i18n::t(
-                        lang,
-                        if h.origin == "initial" {
-                            "staff.navi.origin.initial"
-                        } else {
-                            "staff.navi.origin.publish"
-                        },
-                    )
-                    .to_string(),
-                },
-                current: h.version == live_version,
-            })
-            .collect(),
+        history: history_rows(&history, live_version, lang),
         preview: format!("/t/{tenant}/staff/navi/{code}/preview"),
         code_value: code,
         action,
@@ -511,6 +227,30 @@ async fn editor(
         page,
     };
     Ok(render_status(s.status, &page_html))
+}
+
+fn editor_title(lang: Lang, d: &Draft, is_new: bool) -> String {
+    if is_new {
+        i18n::t(lang, "staff.navi.new_title").to_string()
+    } else {
+        let code = d.code.trim();
+        i18n::tf(
+            lang,
+            "staff.navi.edit_title",
+            &[("name", d.name.get("ja").map(String::as_str).unwrap_or(code))],
+        )
+    }
+}
+
+fn draft_notice(lang: Lang, x: &StoredDraft) -> String {
+    i18n::tf(
+        lang,
+        "staff.navi.editing_draft",
+        &[
+            ("at", &kernel::clock::format_in(lang, x.saved_at)),
+            ("by", &x.saved_by),
+        ],
+    )
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -608,7 +348,7 @@ async fn submit(
     let db = &st.db;
     let tenant = staff.tenant.clone();
     let ws = Workspace::load(db, &tenant).await?;
-    let (mut draft, mut problems) = Draft::from_form(&form);
+    let (mut draft, problems) = Draft::from_form(&form);
     // An existing life event keeps its code (it is in residents' links).
     let existing = match &path_code {
         Some(code) => {
@@ -621,88 +361,116 @@ async fn submit(
         }
         None => false,
     };
-    let is_new = !existing;
-    let base_version: i64 = field(&form, "base_version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let view = Shown {
+        db,
+        staff,
+        lang,
+        ws: &ws,
+        is_new: !existing,
+        base_version: field(&form, "base_version")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    };
     let op = field(&form, "op").unwrap_or("save").to_string();
-    macro_rules! show {
-        ($draft:expr, $errors:expr, $status:expr) => {
-            editor(
-                db,
-                staff,
-                lang,
-                &ws,
-                EditorState {
-                    draft: &$draft,
-                    is_new,
-                    base_version,
-                    errors: $errors,
-                    status: $status,
-                    notice: String::new(),
-                },
-            )
-            .await
-        };
-    }
     if op == "discard" && existing {
         store::discard_draft(db, &tenant, &draft.code, &staff.actor()).await?;
         return Ok(redirect_to_editor(&tenant, &draft.code, "discarded", &ws));
     }
     if draft.apply(&op) {
-        return show!(draft, Problem::for_form(&problems), StatusCode::OK);
+        return view
+            .show(&draft, Problem::for_form(&problems), StatusCode::OK)
+            .await;
     }
     if op != "save" && op != "preview" {
         return Err(AppError::BadRequest("不明な操作です。".into()));
     }
-    let bundle = match editor::validate(&draft, &ws.context(is_new)) {
-        Ok(b) if problems.is_empty() => b,
-        Ok(_) => {
-            return show!(
-                draft,
-                Problem::for_form(&problems),
-                StatusCode::UNPROCESSABLE_ENTITY
-            )
-        }
-        Err(mut p) => {
-            problems.append(&mut p);
-            return show!(
-                draft,
-                Problem::for_form(&problems),
-                StatusCode::UNPROCESSABLE_ENTITY
-            );
-        }
+    let bundle = match view.checked(&draft, problems).await? {
+        Ok(b) => b,
+        Err((errors, status)) => return view.show(&draft, errors, status).await,
     };
-    if is_new && store::draft(db, &tenant, &bundle.code).await?.is_some() {
-        let errors = vec![FieldError {
-            field: "code".into(),
-            message: format!(
+    store::save_draft(db, &tenant, &bundle, view.base_version, &staff.actor()).await?;
+    let to = if op == "preview" {
+        format!("/t/{tenant}/staff/navi/{}/preview", bundle.code)
+    } else {
+        format!("/t/{tenant}/staff/navi/{}?saved=draft", bundle.code)
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// The editor as a submission shows it again.
+struct Shown<'a> {
+    db: &'a Db,
+    staff: &'a DeptAdmin,
+    lang: Lang,
+    ws: &'a Workspace,
+    is_new: bool,
+    base_version: i64,
+}
+
+impl Shown<'_> {
+    async fn show(
+        &self,
+        draft: &Draft,
+        errors: Vec<FieldError>,
+        status: StatusCode,
+    ) -> AppResult<Response> {
+        let s = EditorState {
+            draft,
+            is_new: self.is_new,
+            base_version: self.base_version,
+            errors,
+            status,
+            notice: String::new(),
+        };
+        editor(self.db, self.staff, self.lang, self.ws, s).await
+    }
+
+    /// The draft as a bundle that may be saved: valid, not a second draft
+    /// of a new code, and within the member of staff's departments.
+    async fn checked(
+        &self,
+        draft: &Draft,
+        mut problems: Vec<Problem>,
+    ) -> AppResult<Result<LifeEventBundle, (Vec<FieldError>, StatusCode)>> {
+        let bundle = match editor::validate(draft, &self.ws.context(self.is_new)) {
+            Ok(b) if problems.is_empty() => b,
+            Ok(_) => {
+                return Ok(Err((
+                    Problem::for_form(&problems),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )))
+            }
+            Err(mut p) => {
+                problems.append(&mut p);
+                return Ok(Err((
+                    Problem::for_form(&problems),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )));
+            }
+        };
+        let tenant = &self.staff.tenant;
+        if self.is_new && store::draft(self.db, tenant, &bundle.code).await?.is_some() {
+            let message = format!(
                 "コード「{}」のライフイベントは既に下書きがあります。一覧から開いてください。",
                 bundle.code
-            ),
-        }];
-        return show!(draft, errors, StatusCode::CONFLICT);
+            );
+            return Ok(Err((code_error(message), StatusCode::CONFLICT)));
+        }
+        if let Err(message) = self
+            .ws
+            .permit(self.staff, self.ws.live(&bundle.code), &bundle)
+        {
+            return Ok(Err((code_error(message), StatusCode::FORBIDDEN)));
+        }
+        Ok(Ok(bundle))
     }
-    if let Err(message) = ws.permit(staff, ws.live(&bundle.code), &bundle) {
-        let errors = vec![FieldError {
-            field: "code".into(),
-            message,
-        }];
-        return show!(draft, errors, StatusCode::FORBIDDEN);
-    }
-    store::save_draft(db, &tenant, &bundle, base_version, &staff.actor()).await?;
-    if op == "preview" {
-        Ok(
-            Redirect::to(&format!("/t/{tenant}/staff/navi/{}/preview", bundle.code))
-                .into_response(),
-        )
-    } else {
-        Ok(Redirect::to(&format!(
-            "/t/{tenant}/staff/navi/{}?saved=draft",
-            bundle.code
-        ))
-        .into_response())
-    }
+}
+
+fn code_error(message: String) -> Vec<FieldError> {
+    vec![FieldError {
+        field: "code".into(),
+        message,
+    }]
 }
 
 fn redirect_to_editor(tenant: &str, code: &str, saved: &str, ws: &Workspace) -> Response {
@@ -789,25 +557,6 @@ pub async fn preview_result(
 
 // --------------------------------------------------------- publish, restore
 
-impl<'a> EditorState<'a> {
-    /// The editor of an existing life event showing problems.
-    fn problems(
-        draft: &'a Draft,
-        base_version: i64,
-        errors: Vec<FieldError>,
-        status: StatusCode,
-    ) -> Self {
-        Self {
-            draft,
-            is_new: false,
-            base_version,
-            errors,
-            status,
-            notice: String::new(),
-        }
-    }
-}
-
 /// Publishes exactly the draft that was previewed (`saved_at`).
 pub async fn publish(
     State(st): State<NaviState>,
@@ -822,63 +571,42 @@ pub async fn publish(
         return Err(AppError::NotFound("life_event"));
     };
     let draft = Draft::from_bundle(&stored.bundle);
-    let one = |message: String| {
-        vec![FieldError {
-            field: "code".into(),
-            message,
-        }]
+    let view = Shown {
+        db: &st.db,
+        staff: &staff,
+        lang,
+        ws: &ws,
+        is_new: false,
+        base_version: stored.base_version,
     };
     let saved_at: i64 = f.get("saved_at").and_then(|v| v.parse().ok()).unwrap_or(-1);
     if saved_at != stored.saved_at {
-        let e = one(i18n::t(lang, "staff.navi.draft_changed").into());
-        return editor(
-            &st.db,
-            &staff,
-            lang,
-            &ws,
-            EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT),
-        )
-        .await;
+        let e = code_error(i18n::t(lang, "staff.navi.draft_changed").into());
+        return view.show(&draft, e, StatusCode::CONFLICT).await;
     }
     let is_new = ws.live(&code).is_none();
     let bundle = match editor::validate(&draft, &ws.context(is_new)) {
         Ok(b) => b,
         Err(p) => {
-            return editor(
-                &st.db,
-                &staff,
-                lang,
-                &ws,
-                EditorState::problems(
-                    &draft,
-                    stored.base_version,
-                    Problem::for_form(&p),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-            )
-            .await
+            let e = Problem::for_form(&p);
+            return view.show(&draft, e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     if let Err(m) = ws.permit(&staff, ws.live(&code), &bundle) {
-        return editor(
-            &st.db,
-            &staff,
-            lang,
-            &ws,
-            EditorState::problems(&draft, stored.base_version, one(m), StatusCode::FORBIDDEN),
-        )
-        .await;
+        return view
+            .show(&draft, code_error(m), StatusCode::FORBIDDEN)
+            .await;
     }
-    match store::publish(
+    let actor = staff.actor();
+    let published = store::publish(
         &st.db,
         &tenant,
         &bundle,
-        stored.base_version,
+        view.base_version,
         Origin::Publish,
-        &staff.actor(),
-    )
-    .await
-    {
+        &actor,
+    );
+    match published.await {
         Ok((outcome, _)) => {
             after_publish(&st, &tenant).await;
             let saved = if outcome == store::Outcome::Unchanged {
@@ -886,21 +614,12 @@ pub async fn publish(
             } else {
                 "published"
             };
-            Ok(
-                Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved={saved}"))
-                    .into_response(),
-            )
+            let to = format!("/t/{tenant}/staff/navi/{code}?saved={saved}");
+            Ok(Redirect::to(&to).into_response())
         }
         Err(AppError::Conflict(_)) => {
-            let e = one(i18n::t(lang, "error.conflict.navi_version").into());
-            editor(
-                &st.db,
-                &staff,
-                lang,
-                &ws,
-                EditorState::problems(&draft, stored.base_version, e, StatusCode::CONFLICT),
-            )
-            .await
+            let e = code_error(i18n::t(lang, "error.conflict.navi_version").into());
+            view.show(&draft, e, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e),
     }
@@ -924,18 +643,19 @@ pub async fn restore(
         .get("restore_version")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::BadRequest("戻す版を指定してください。".into()))?;
-    let current: i64 = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let view = Shown {
+        db: &st.db,
+        staff: &staff,
+        lang,
+        ws: &ws,
+        is_new: false,
+        base_version: f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1),
+    };
     let old = store::version_body(&st.db, &tenant, &code, version).await?;
     let live_draft = Draft::from_bundle(&live);
-    let one = |message: String| {
-        vec![FieldError {
-            field: "code".into(),
-            message,
-        }]
-    };
     // The catalogue may have changed since: the old version must still hold.
     if let Err(p) = editor::validate(&Draft::from_bundle(&old), &ws.context(false)) {
-        let mut e = one(i18n::tf(
+        let mut e = code_error(i18n::tf(
             lang,
             "staff.navi.restore_invalid",
             &[("version", &version.to_string())],
@@ -944,52 +664,34 @@ pub async fn restore(
             field: "code".into(),
             message: x.message,
         }));
-        return editor(
-            &st.db,
-            &staff,
-            lang,
-            &ws,
-            EditorState::problems(&live_draft, current, e, StatusCode::UNPROCESSABLE_ENTITY),
-        )
-        .await;
+        return view
+            .show(&live_draft, e, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
     }
     if let Err(m) = ws.permit(&staff, Some(&live), &old) {
-        return editor(
-            &st.db,
-            &staff,
-            lang,
-            &ws,
-            EditorState::problems(&live_draft, current, one(m), StatusCode::FORBIDDEN),
-        )
-        .await;
+        return view
+            .show(&live_draft, code_error(m), StatusCode::FORBIDDEN)
+            .await;
     }
+    let origin = Origin::Restore(version);
     match store::publish(
         &st.db,
         &tenant,
         &old,
-        current,
-        Origin::Restore(version),
+        view.base_version,
+        origin,
         &staff.actor(),
     )
     .await
     {
         Ok(_) => {
             after_publish(&st, &tenant).await;
-            Ok(
-                Redirect::to(&format!("/t/{tenant}/staff/navi/{code}?saved=restored"))
-                    .into_response(),
-            )
+            let to = format!("/t/{tenant}/staff/navi/{code}?saved=restored");
+            Ok(Redirect::to(&to).into_response())
         }
         Err(AppError::Conflict(_)) => {
-            let e = one(i18n::t(lang, "error.conflict.navi_version").into());
-            editor(
-                &st.db,
-                &staff,
-                lang,
-                &ws,
-                EditorState::problems(&live_draft, current, e, StatusCode::CONFLICT),
-            )
-            .await
+            let e = code_error(i18n::t(lang, "error.conflict.navi_version").into());
+            view.show(&live_draft, e, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e),
     }

@@ -81,14 +81,7 @@ impl Draft {
     pub fn from_form(form: &[(String, String)]) -> (Self, Vec<Problem>) {
         let mut d = Draft::default();
         let mut problems = Vec::new();
-        let langs: Vec<&str> = Lang::ALL.iter().map(|l| l.code()).collect();
-        let lang_of = |rest: &str, prefix: &str| -> Option<String> {
-            rest.strip_prefix(prefix)
-                .filter(|l| langs.contains(l))
-                .map(str::to_string)
-        };
-        let mut too_many_q = false;
-        let mut too_many_i = false;
+        let (mut too_many_q, mut too_many_i) = (false, false);
         // Each question's code when the form was shown (`q0_was`): a
         // question renamed in the form keeps its conditions.
         let mut was: BTreeMap<usize, String> = BTreeMap::new();
@@ -102,62 +95,20 @@ impl Draft {
             } else if let Some((i, field)) = row(k, 'q') {
                 if i >= MAX_QUESTIONS {
                     too_many_q = true;
-                    continue;
-                }
-                while d.questions.len() <= i {
-                    d.questions.push(DraftQuestion::default());
-                }
-                let q = &mut d.questions[i];
-                if field == "code" {
-                    q.code = v.clone();
                 } else if field == "was" {
                     was.insert(i, v.trim().to_string());
-                } else if let Some(l) = lang_of(field, "text_") {
-                    q.text.insert(l, v.clone());
-                } else if let Some(l) = lang_of(field, "hint_") {
-                    q.hint.insert(l, v.clone());
+                } else {
+                    d.question_mut(i).set(field, v);
                 }
             } else if let Some((i, field)) = row(k, 'i') {
                 if i >= MAX_ITEMS {
                     too_many_i = true;
-                    continue;
-                }
-                while d.items.len() <= i {
-                    d.items.push(DraftItem::default());
-                }
-                let it = &mut d.items[i];
-                let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
-                match field {
-                    "procedure" => it.procedure = v.clone(),
-                    "when" => it.when = opt(v),
-                    "unless" => it.unless = opt(v),
-                    "counter" => it.counter = opt(v),
-                    _ => {
-                        if let Some(l) = lang_of(field, "deadline_") {
-                            it.deadline.insert(l, v.clone());
-                        } else if let Some(l) = lang_of(field, "note_") {
-                            it.note.insert(l, v.clone());
-                        }
-                    }
+                } else {
+                    d.item_mut(i).set(field, v);
                 }
             }
         }
-        for (i, old) in was {
-            let Some(new) = d.questions.get(i).map(|q| q.code.trim().to_string()) else {
-                continue;
-            };
-            let taken = d.questions.iter().any(|q| q.code.trim() == old);
-            if old.is_empty() || new.is_empty() || new == old || taken {
-                continue;
-            }
-            for it in &mut d.items {
-                for c in [&mut it.when, &mut it.unless] {
-                    if c.as_deref() == Some(old.as_str()) {
-                        *c = Some(new.clone());
-                    }
-                }
-            }
-        }
+        d.follow_renamed_questions(was);
         if too_many_q {
             problems.push(Problem::new(
                 "questions",
@@ -173,6 +124,41 @@ impl Draft {
             ));
         }
         (d, problems)
+    }
+
+    fn question_mut(&mut self, i: usize) -> &mut DraftQuestion {
+        while self.questions.len() <= i {
+            self.questions.push(DraftQuestion::default());
+        }
+        &mut self.questions[i]
+    }
+
+    fn item_mut(&mut self, i: usize) -> &mut DraftItem {
+        while self.items.len() <= i {
+            self.items.push(DraftItem::default());
+        }
+        &mut self.items[i]
+    }
+
+    /// Conditions naming a question whose code was changed in the form
+    /// follow it to its new code.
+    fn follow_renamed_questions(&mut self, was: BTreeMap<usize, String>) {
+        for (i, old) in was {
+            let Some(new) = self.questions.get(i).map(|q| q.code.trim().to_string()) else {
+                continue;
+            };
+            let taken = self.questions.iter().any(|q| q.code.trim() == old);
+            if old.is_empty() || new.is_empty() || new == old || taken {
+                continue;
+            }
+            for it in &mut self.items {
+                for c in [&mut it.when, &mut it.unless] {
+                    if c.as_deref() == Some(old.as_str()) {
+                        *c = Some(new.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// Applies a whole-form operation (`add_question`, `remove_item-2`,
@@ -370,25 +356,7 @@ fn to_text(texts: &Texts) -> Option<kernel::i18n::Text> {
 pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Problem>> {
     let mut out = Vec::new();
     let code = d.code.trim();
-    if code.is_empty() {
-        out.push(Problem::new(
-            "code",
-            "code",
-            "「コード」を入力してください（例：moving-in）。".into(),
-        ));
-    } else if !is_slug(code) {
-        out.push(Problem::new(
-            "code",
-            "code",
-            format!("「コード」は英小文字・数字・ハイフンで、64文字以内で入力してください（例：moving-in）。いま「{}」です。", truncate(code)),
-        ));
-    } else if cx.is_new && cx.profile.life_event(code).is_some() {
-        out.push(Problem::new(
-            "code",
-            "code",
-            format!("コード「{code}」のライフイベントは既にあります。別のコードにしてください。"),
-        ));
-    }
+    check_code(&mut out, code, cx);
     check_texts(&mut out, &d.name, "名称", "name", "name", MAX_NAME, true);
     check_texts(
         &mut out,
@@ -399,7 +367,33 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         MAX_DESCRIPTION,
         false,
     );
+    let questions = check_questions(&mut out, d);
+    check_items(&mut out, d, cx);
+    check_unused_questions(&mut out, d, &questions);
+    if !out.is_empty() {
+        return Err(out);
+    }
+    let bundle = bundle_of(d, code);
+    check_profile(&bundle, cx)?;
+    Ok(bundle)
+}
 
+fn check_code(out: &mut Vec<Problem>, code: &str, cx: &Context<'_>) {
+    let message = if code.is_empty() {
+        "「コード」を入力してください（例：moving-in）。".to_string()
+    } else if !is_slug(code) {
+        format!("「コード」は英小文字・数字・ハイフンで、64文字以内で入力してください（例：moving-in）。いま「{}」です。", truncate(code))
+    } else if cx.is_new && cx.profile.life_event(code).is_some() {
+        format!("コード「{code}」のライフイベントは既にあります。別のコードにしてください。")
+    } else {
+        return;
+    };
+    out.push(Problem::new("code", "code", message));
+}
+
+/// Checks the questions; returns each valid code with the index of its
+/// first use.
+fn check_questions<'a>(out: &mut Vec<Problem>, d: &'a Draft) -> BTreeMap<&'a str, usize> {
     if d.questions.len() > MAX_QUESTIONS {
         out.push(Problem::new(
             "questions",
@@ -412,32 +406,24 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
         let n = i + 1;
         let qc = q.code.trim();
         let (form, api) = (format!("q{i}"), format!("questions[{i}]"));
+        let problem =
+            |message: String| Problem::new(format!("{form}_code"), format!("{api}.code"), message);
         if qc.is_empty() {
-            out.push(Problem::new(
-                format!("{form}_code"),
-                format!("{api}.code"),
-                format!("「質問{n}：コード」を入力してください（例：has_children）。"),
-            ));
+            out.push(problem(format!(
+                "「質問{n}：コード」を入力してください（例：has_children）。"
+            )));
         } else if !is_question_code(qc) {
-            out.push(Problem::new(
-                format!("{form}_code"),
-                format!("{api}.code"),
-                format!("「質問{n}：コード」は英小文字で始め、英小文字・数字・アンダースコアで64文字以内にしてください（例：has_children）。いま「{}」です。", truncate(qc)),
-            ));
+            out.push(problem(format!("「質問{n}：コード」は英小文字で始め、英小文字・数字・アンダースコアで64文字以内にしてください（例：has_children）。いま「{}」です。", truncate(qc))));
         } else if let Some(first) = seen.get(qc) {
-            out.push(Problem::new(
-                format!("{form}_code"),
-                format!("{api}.code"),
-                format!(
-                    "「質問{n}：コード」の「{qc}」は質問{}と重複しています。",
-                    first + 1
-                ),
-            ));
+            out.push(problem(format!(
+                "「質問{n}：コード」の「{qc}」は質問{}と重複しています。",
+                first + 1
+            )));
         } else {
             seen.insert(qc, i);
         }
         check_texts(
-            &mut out,
+            out,
             &q.text,
             &format!("質問{n}：質問文"),
             &format!("{form}_text"),
@@ -446,7 +432,7 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             true,
         );
         check_texts(
-            &mut out,
+            out,
             &q.hint,
             &format!("質問{n}：補足"),
             &format!("{form}_hint"),
@@ -455,7 +441,10 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             false,
         );
     }
+    seen
+}
 
+fn check_items(out: &mut Vec<Problem>, d: &Draft, cx: &Context<'_>) {
     if d.items.is_empty() {
         out.push(Problem::new(
             "items",
@@ -469,116 +458,163 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             format!("手続は{MAX_ITEMS}件までです。"),
         ));
     }
-    let mut procs: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut procs: BTreeMap<String, usize> = BTreeMap::new();
     for (i, it) in d.items.iter().enumerate().take(MAX_ITEMS) {
-        let n = i + 1;
-        let (form, api) = (format!("i{i}"), format!("items[{i}]"));
-        let pid = it.procedure.trim();
-        let entry = cx.catalogue.iter().find(|c| c.id == pid);
-        if pid.is_empty() {
-            out.push(Problem::new(
-                format!("{form}_procedure"),
-                format!("{api}.procedure"),
-                format!("「手続{n}：手続」を選んでください。"),
-            ));
-        } else if entry.is_none() {
-            out.push(Problem::new(
-                format!("{form}_procedure"),
-                format!("{api}.procedure"),
-                format!(
-                    "「手続{n}：手続」の「{}」はこの自治体の手続カタログにありません。",
-                    truncate(pid)
-                ),
-            ));
-        } else if let Some(first) = procs.get(pid) {
-            out.push(Problem::new(
-                format!("{form}_procedure"),
-                format!("{api}.procedure"),
-                format!(
-                    "「手続{n}：手続」の「{}」は手続{}と重複しています。",
-                    entry.map(|e| e.name.as_str()).unwrap_or(pid),
-                    first + 1
-                ),
-            ));
-        } else {
-            procs.insert(pid, i);
-        }
-        for (field, label, value) in [
-            ("when", "この質問が「はい」のときだけ案内", &it.when),
-            ("unless", "この質問が「はい」のときは案内しない", &it.unless),
-        ] {
-            if let Some(q) = value {
-                if !d.questions.iter().any(|x| x.code.trim() == q) {
-                    out.push(Problem::new(
-                        format!("{form}_{field}"),
-                        format!("{api}.{field}"),
-                        format!(
-                            "「手続{n}：{label}」の質問「{}」がありません。質問を選び直してください。",
-                            truncate(q)
-                        ),
-                    ));
-                }
-            }
-        }
-        if it.when.is_some() && it.when == it.unless {
-            out.push(Problem::new(
-                format!("{form}_unless"),
-                format!("{api}.unless"),
-                format!(
-                    "「手続{n}」の二つの条件に同じ質問は使えません（いつも案内されなくなります）。"
-                ),
-            ));
-        }
-        if let Some(c) = &it.counter {
-            match cx.profile.counter(c) {
-                None => out.push(Problem::new(
-                    format!("{form}_counter"),
-                    format!("{api}.counter"),
-                    format!(
-                        "「手続{n}：窓口」の「{}」はこの自治体の窓口にありません。",
-                        truncate(c)
-                    ),
-                )),
-                Some(counter) => {
-                    if let Some(e) = entry {
-                        if counter.department != e.department {
-                            let dept = cx
-                                .profile
-                                .department(&e.department)
-                                .map(|d| d.name.ja().to_string())
-                                .unwrap_or_else(|| e.department.clone());
-                            out.push(Problem::new(
-                                format!("{form}_counter"),
-                                format!("{api}.counter"),
-                                format!(
-                                    "「手続{n}：窓口」は担当課（{dept}）の窓口を選んでください。"
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        let at = ItemAt::new(i);
+        let entry = check_item_procedure(out, &at, it, cx, &mut procs);
+        check_item_conditions(out, &at, it, d);
+        check_item_counter(out, &at, it, cx, entry);
         check_texts(
-            &mut out,
+            out,
             &it.deadline,
-            &format!("手続{n}：期限"),
-            &format!("{form}_deadline"),
-            &format!("{api}.deadline"),
+            &format!("手続{}：期限", at.n),
+            &format!("{}_deadline", at.form),
+            &format!("{}.deadline", at.api),
             MAX_DEADLINE,
             false,
         );
         check_texts(
-            &mut out,
+            out,
             &it.note,
-            &format!("手続{n}：注意書き"),
-            &format!("{form}_note"),
-            &format!("{api}.note"),
+            &format!("手続{}：注意書き", at.n),
+            &format!("{}_note", at.form),
+            &format!("{}.note", at.api),
             MAX_NOTE,
             false,
         );
     }
-    // A question no procedure depends on would ask the resident for nothing.
+}
+
+/// Where an item's problems are named: its number for people, its form
+/// field prefix and its API path.
+struct ItemAt {
+    index: usize,
+    n: usize,
+    form: String,
+    api: String,
+}
+
+impl ItemAt {
+    fn new(i: usize) -> Self {
+        Self {
+            index: i,
+            n: i + 1,
+            form: format!("i{i}"),
+            api: format!("items[{i}]"),
+        }
+    }
+
+    fn problem(&self, field: &str, message: String) -> Problem {
+        Problem::new(
+            format!("{}_{field}", self.form),
+            format!("{}.{field}", self.api),
+            message,
+        )
+    }
+}
+
+/// The item's procedure: chosen, in the catalogue, not twice. Returns the
+/// catalogue's entry when there is one.
+fn check_item_procedure<'c>(
+    out: &mut Vec<Problem>,
+    at: &ItemAt,
+    it: &DraftItem,
+    cx: &Context<'c>,
+    procs: &mut BTreeMap<String, usize>,
+) -> Option<&'c CatalogueEntry> {
+    let n = at.n;
+    let pid = it.procedure.trim();
+    let entry = cx.catalogue.iter().find(|c| c.id == pid);
+    if pid.is_empty() {
+        out.push(at.problem("procedure", format!("「手続{n}：手続」を選んでください。")));
+    } else if entry.is_none() {
+        out.push(at.problem(
+            "procedure",
+            format!(
+                "「手続{n}：手続」の「{}」はこの自治体の手続カタログにありません。",
+                truncate(pid)
+            ),
+        ));
+    } else if let Some(first) = procs.get(pid) {
+        out.push(at.problem(
+            "procedure",
+            format!(
+                "「手続{n}：手続」の「{}」は手続{}と重複しています。",
+                entry.map(|e| e.name.as_str()).unwrap_or(pid),
+                first + 1
+            ),
+        ));
+    } else {
+        procs.insert(pid.to_string(), at.index);
+    }
+    entry
+}
+
+/// The item's conditions name questions of the draft, and not the same
+/// one twice.
+fn check_item_conditions(out: &mut Vec<Problem>, at: &ItemAt, it: &DraftItem, d: &Draft) {
+    let n = at.n;
+    for (field, label, value) in [
+        ("when", "この質問が「はい」のときだけ案内", &it.when),
+        ("unless", "この質問が「はい」のときは案内しない", &it.unless),
+    ] {
+        if let Some(q) = value {
+            if !d.questions.iter().any(|x| x.code.trim() == q) {
+                out.push(at.problem(
+                    field,
+                    format!(
+                        "「手続{n}：{label}」の質問「{}」がありません。質問を選び直してください。",
+                        truncate(q)
+                    ),
+                ));
+            }
+        }
+    }
+    if it.when.is_some() && it.when == it.unless {
+        out.push(at.problem(
+            "unless",
+            format!(
+                "「手続{n}」の二つの条件に同じ質問は使えません（いつも案内されなくなります）。"
+            ),
+        ));
+    }
+}
+
+/// The item's counter exists and belongs to the procedure's department.
+fn check_item_counter(
+    out: &mut Vec<Problem>,
+    at: &ItemAt,
+    it: &DraftItem,
+    cx: &Context<'_>,
+    entry: Option<&CatalogueEntry>,
+) {
+    let n = at.n;
+    let Some(c) = &it.counter else { return };
+    let Some(counter) = cx.profile.counter(c) else {
+        out.push(at.problem(
+            "counter",
+            format!(
+                "「手続{n}：窓口」の「{}」はこの自治体の窓口にありません。",
+                truncate(c)
+            ),
+        ));
+        return;
+    };
+    if let Some(e) = entry.filter(|e| counter.department != e.department) {
+        let dept = cx
+            .profile
+            .department(&e.department)
+            .map(|d| d.name.ja().to_string())
+            .unwrap_or_else(|| e.department.clone());
+        out.push(at.problem(
+            "counter",
+            format!("「手続{n}：窓口」は担当課（{dept}）の窓口を選んでください。"),
+        ));
+    }
+}
+
+/// A question no procedure depends on would ask the resident for nothing.
+fn check_unused_questions(out: &mut Vec<Problem>, d: &Draft, seen: &BTreeMap<&str, usize>) {
     for (i, q) in d.questions.iter().enumerate().take(MAX_QUESTIONS) {
         let qc = q.code.trim();
         if qc.is_empty() || seen.get(qc) != Some(&i) {
@@ -596,11 +632,10 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
             ));
         }
     }
-    if !out.is_empty() {
-        return Err(out);
-    }
+}
 
-    let bundle = LifeEventBundle {
+fn bundle_of(d: &Draft, code: &str) -> LifeEventBundle {
+    LifeEventBundle {
         code: code.to_string(),
         name: to_text(&d.name).unwrap_or_default(),
         description: to_text(&d.description),
@@ -625,8 +660,11 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
                 note: to_text(&it.note),
             })
             .collect(),
-    };
-    // The profile's own rules, with this bundle in place, as a last guard.
+    }
+}
+
+/// The profile's own rules, with this bundle in place, as a last guard.
+fn check_profile(bundle: &LifeEventBundle, cx: &Context<'_>) -> Result<(), Vec<Problem>> {
     let mut profile = cx.profile.clone();
     match profile
         .life_events
@@ -648,13 +686,54 @@ pub fn validate(d: &Draft, cx: &Context<'_>) -> Result<LifeEventBundle, Vec<Prob
     if let Err(e) = profile.check_life_event_procedures(&known) {
         last.extend(e);
     }
-    if !last.is_empty() {
-        return Err(last
+    if last.is_empty() {
+        Ok(())
+    } else {
+        Err(last
             .into_iter()
             .map(|m| Problem::new("code", "code", m))
-            .collect());
+            .collect())
     }
-    Ok(bundle)
+}
+
+/// `name_en` with prefix `name_` → `en`, when it is one of our languages.
+fn lang_of(rest: &str, prefix: &str) -> Option<String> {
+    rest.strip_prefix(prefix)
+        .filter(|l| Lang::ALL.iter().any(|x| x.code() == *l))
+        .map(str::to_string)
+}
+
+impl DraftQuestion {
+    /// One field of the question's form row (`code`, `text_ja`, `hint_en` …).
+    fn set(&mut self, field: &str, v: &str) {
+        if field == "code" {
+            self.code = v.to_string();
+        } else if let Some(l) = lang_of(field, "text_") {
+            self.text.insert(l, v.to_string());
+        } else if let Some(l) = lang_of(field, "hint_") {
+            self.hint.insert(l, v.to_string());
+        }
+    }
+}
+
+impl DraftItem {
+    /// One field of the item's form row (`procedure`, `when`, `note_vi` …).
+    fn set(&mut self, field: &str, v: &str) {
+        let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+        match field {
+            "procedure" => self.procedure = v.to_string(),
+            "when" => self.when = opt(v),
+            "unless" => self.unless = opt(v),
+            "counter" => self.counter = opt(v),
+            _ => {
+                if let Some(l) = lang_of(field, "deadline_") {
+                    self.deadline.insert(l, v.to_string());
+                } else if let Some(l) = lang_of(field, "note_") {
+                    self.note.insert(l, v.to_string());
+                }
+            }
+        }
+    }
 }
 
 fn truncate(s: &str) -> String {

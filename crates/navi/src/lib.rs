@@ -14,6 +14,7 @@ pub mod workspace;
 
 mod edit_api;
 mod edit_pages;
+mod edit_view;
 mod pages;
 
 pub use routes::router;

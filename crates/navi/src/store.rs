@@ -242,110 +242,120 @@ pub async fn publish(
         .await?
         .into_iter()
         .find(|b| b.code == code);
-    let current: i64 =
-        sqlx::query("SELECT MAX(version) FROM navi_versions WHERE tenant = $1 AND code = $2")
-            .bind(tenant)
-            .bind(code)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get::<Option<i64>, _>(0)
-            .ok()
-            .flatten()
-            .unwrap_or(0);
+    let current = latest_version_in(&mut tx, tenant, code).await?;
     if current != expected_version {
         return Err(AppError::Conflict("navi_version"));
     }
     if live.as_ref() == Some(bundle) {
         if origin == Origin::Publish {
-            sqlx::query("DELETE FROM navi_drafts WHERE tenant = $1 AND code = $2")
-                .bind(tenant)
-                .bind(code)
-                .execute(&mut *tx)
-                .await?;
+            delete_draft_in(&mut tx, tenant, code).await?;
             tx.commit().await?;
         }
         return Ok((Outcome::Unchanged, current));
     }
-    let insert = |version: i64, body: String, origin: &'static str, from: Option<i64>| {
-        sqlx::query(
-            "INSERT INTO navi_versions (tenant, code, version, body, origin, restored_from, published_at, published_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(tenant.to_string())
-        .bind(code.to_string())
-        .bind(version)
-        .bind(body)
-        .bind(origin)
-        .bind(from)
-        .bind(now)
-        .bind(actor.to_string())
+    let v = NewVersion {
+        tenant,
+        code,
+        actor,
+        at: now,
     };
     let mut next = current + 1;
-    if current == 0 {
-        if let Some(original) = &live {
-            insert(
-                next,
-                serde_json::to_string(original).map_err(anyhow::Error::from)?,
-                "initial",
-                None,
-            )
-            .execute(&mut *tx)
+    if let Some(original) = live.as_ref().filter(|_| current == 0) {
+        // The first edit keeps what tenant.json had as version 1.
+        v.insert_in(&mut tx, next, original, "initial", None)
             .await?;
-            next += 1;
-        }
+        next += 1;
     }
     let (origin_name, from) = match origin {
         Origin::Publish => ("publish", None),
         Origin::Restore(v) => ("restore", Some(v)),
     };
-    insert(
-        next,
-        serde_json::to_string(bundle).map_err(anyhow::Error::from)?,
-        origin_name,
-        from,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| {
-        if kernel::db::is_unique_violation(&e) {
-            AppError::Conflict("navi_version")
-        } else {
-            e.into()
-        }
-    })?;
+    v.insert_in(&mut tx, next, bundle, origin_name, from)
+        .await?;
     kernel::tenant::put_life_event_in(&mut tx, tenant, bundle).await?;
     if origin == Origin::Publish {
-        sqlx::query("DELETE FROM navi_drafts WHERE tenant = $1 AND code = $2")
+        delete_draft_in(&mut tx, tenant, code).await?;
+    }
+    let action = if from.is_some() {
+        "navi.restore"
+    } else {
+        "navi.publish"
+    };
+    let entry = AuditEntry::new(actor, action, format!("life_event:{code}")).detail(
+        serde_json::json!({"version": next, "restored_from": from, "created": live.is_none()}),
+    );
+    audit::append(&mut tx, tenant, now, &[entry]).await?;
+    tx.commit().await?;
+    let outcome = if live.is_none() {
+        Outcome::Created
+    } else {
+        Outcome::Updated
+    };
+    Ok((outcome, next))
+}
+
+async fn latest_version_in(tx: &mut kernel::db::Tx, tenant: &str, code: &str) -> AppResult<i64> {
+    Ok(
+        sqlx::query("SELECT MAX(version) FROM navi_versions WHERE tenant = $1 AND code = $2")
             .bind(tenant)
             .bind(code)
-            .execute(&mut *tx)
-            .await?;
-    }
-    audit::append(
-        &mut tx,
-        tenant,
-        now,
-        &[AuditEntry::new(
-            actor,
-            if from.is_some() {
-                "navi.restore"
-            } else {
-                "navi.publish"
-            },
-            format!("life_event:{code}"),
-        )
-        .detail(
-            serde_json::json!({"version": next, "restored_from": from, "created": live.is_none()}),
-        )],
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get::<Option<i64>, _>(0)
+            .ok()
+            .flatten()
+            .unwrap_or(0),
     )
-    .await?;
-    tx.commit().await?;
-    Ok((
-        if live.is_none() {
-            Outcome::Created
-        } else {
-            Outcome::Updated
-        },
-        next,
-    ))
+}
+
+async fn delete_draft_in(tx: &mut kernel::db::Tx, tenant: &str, code: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM navi_drafts WHERE tenant = $1 AND code = $2")
+        .bind(tenant)
+        .bind(code)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A version about to be kept: whose and when.
+struct NewVersion<'a> {
+    tenant: &'a str,
+    code: &'a str,
+    actor: &'a str,
+    at: i64,
+}
+
+impl NewVersion<'_> {
+    async fn insert_in(
+        &self,
+        tx: &mut kernel::db::Tx,
+        version: i64,
+        bundle: &LifeEventBundle,
+        origin: &str,
+        restored_from: Option<i64>,
+    ) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO navi_versions (tenant, code, version, body, origin, restored_from, published_at, published_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.tenant)
+        .bind(self.code)
+        .bind(version)
+        .bind(serde_json::to_string(bundle).map_err(anyhow::Error::from)?)
+        .bind(origin)
+        .bind(restored_from)
+        .bind(self.at)
+        .bind(self.actor)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            // Another server published this version number first.
+            if kernel::db::is_unique_violation(&e) {
+                AppError::Conflict("navi_version")
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
 }
