@@ -525,34 +525,8 @@ pub async fn submit(
     lang: Lang,
 ) -> AppResult<kernel::ids::ReceiptNumber> {
     let e = get(db, &clerk.tenant, id).await?;
-    match e.status {
-        Status::Submitted => {
-            if let Some(r) = e
-                .application_id
-                .as_deref()
-                .and_then(kernel::ids::ReceiptNumber::parse)
-            {
-                return Ok(r);
-            }
-        }
-        // An earlier attempt stopped between claiming and finishing: the
-        // case may exist already; the same key finds it.
-        Status::Submitting => {}
-        Status::Signed => {
-            // Claim it first: nothing can change it while the case is
-            // written, and a second click is told it is being filed.
-            update(
-                db,
-                &e,
-                version,
-                &[Status::Signed],
-                "status = 'submitting'",
-                vec![],
-                None,
-            )
-            .await?;
-        }
-        _ => return Err(AppError::Conflict("assisted_entry_unsigned")),
+    if let Some(receipt) = claim_for_filing(db, &e, version).await? {
+        return Ok(receipt);
     }
     let proc_ = counter_procedure(p);
     let identity = CounterIdentity {
@@ -582,8 +556,8 @@ pub async fn submit(
         },
     )
     .await;
-    let receipt = match submitted {
-        Ok(s) => s.receipt().clone(),
+    match submitted {
+        Ok(s) => mark_filed(db, clerk, &e, s.receipt()).await,
         Err(err) => {
             // Not filed: back to signed, to correct and try again.
             sqlx::query(
@@ -593,9 +567,50 @@ pub async fn submit(
             .bind(&e.id)
             .execute(db.write())
             .await?;
-            return Err(err);
+            Err(err)
         }
-    };
+    }
+}
+
+/// Claims a signed entry for filing (nothing can change it while the case
+/// is written, and a second click is told it is being filed). An entry
+/// filed already answers its receipt; one whose filing stopped halfway is
+/// filed again (the same key finds the case if it exists).
+async fn claim_for_filing(
+    db: &Db,
+    e: &Entry,
+    version: i64,
+) -> AppResult<Option<kernel::ids::ReceiptNumber>> {
+    match e.status {
+        Status::Submitted => Ok(e
+            .application_id
+            .as_deref()
+            .and_then(kernel::ids::ReceiptNumber::parse)),
+        Status::Submitting => Ok(None),
+        Status::Signed => {
+            update(
+                db,
+                e,
+                version,
+                &[Status::Signed],
+                "status = 'submitting'",
+                vec![],
+                None,
+            )
+            .await?;
+            Ok(None)
+        }
+        _ => Err(AppError::Conflict("assisted_entry_unsigned")),
+    }
+}
+
+/// The entry is filed as the case `receipt`, with its audit entry.
+async fn mark_filed(
+    db: &Db,
+    clerk: &Clerk,
+    e: &Entry,
+    receipt: &kernel::ids::ReceiptNumber,
+) -> AppResult<kernel::ids::ReceiptNumber> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -608,20 +623,15 @@ pub async fn submit(
     .bind(&e.id)
     .execute(&mut *tx)
     .await?;
-    kernel::audit::append(
-        &mut tx,
-        &e.tenant,
-        now,
-        &[kernel::audit::AuditEntry::new(
-            clerk.actor(),
-            "assisted.submit",
-            format!("assisted:{}", e.id),
-        )
-        .detail(serde_json::json!({"application": receipt.as_str()}))],
+    let entry = kernel::audit::AuditEntry::new(
+        clerk.actor(),
+        "assisted.submit",
+        format!("assisted:{}", e.id),
     )
-    .await?;
+    .detail(serde_json::json!({"application": receipt.as_str()}));
+    kernel::audit::append(&mut tx, &e.tenant, now, &[entry]).await?;
     tx.commit().await?;
-    Ok(receipt)
+    Ok(receipt.clone())
 }
 
 /// Records that the current version was printed: a paper signature can

@@ -156,42 +156,7 @@ async fn start_page(
         Err(e) => return Err(e),
     };
     let procs = assistable(&st.db, &clerk.tenant).await?;
-    let names: BTreeMap<String, String> = procs
-        .iter()
-        .map(|p| {
-            (
-                p.procedure.id.clone(),
-                p.procedure.name.get(lang).to_string(),
-            )
-        })
-        .collect();
-    let departments: BTreeMap<&str, &str> = procs
-        .iter()
-        .map(|p| (p.procedure.id.as_str(), p.procedure.department.as_str()))
-        .collect();
-    let open = assisted::open_entries(&st.db, &clerk.tenant)
-        .await?
-        .into_iter()
-        .filter(|e| {
-            assisted::may_view(
-                clerk,
-                e,
-                departments
-                    .get(e.procedure_id.as_str())
-                    .copied()
-                    .unwrap_or(""),
-            )
-        })
-        .map(|e| OpenRow {
-            procedure: names
-                .get(&e.procedure_id)
-                .cloned()
-                .unwrap_or_else(|| e.procedure_id.clone()),
-            status: i18n::t(lang, &format!("assist.status.{}", e.status.as_str())).to_string(),
-            updated: kernel::clock::format_in(lang, e.updated_at),
-            id: e.id,
-        })
-        .collect();
+    let open = open_rows(&st.db, clerk, &procs, lang).await?;
     let page = staff_page(
         lang,
         &t,
@@ -226,6 +191,35 @@ async fn start_page(
             errors,
         },
     ))
+}
+
+/// The entries still open that this clerk may see (their desk's, or of a
+/// procedure of a department they see).
+async fn open_rows(
+    db: &Db,
+    clerk: &Clerk,
+    procs: &[StoredProcedure],
+    lang: Lang,
+) -> AppResult<Vec<OpenRow>> {
+    let of = |id: &str| procs.iter().find(|p| p.procedure.id == id);
+    Ok(assisted::open_entries(db, &clerk.tenant)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            let department = of(&e.procedure_id)
+                .map(|p| p.procedure.department.as_str())
+                .unwrap_or("");
+            assisted::may_view(clerk, e, department)
+        })
+        .map(|e| OpenRow {
+            procedure: of(&e.procedure_id)
+                .map(|p| p.procedure.name.get(lang).to_string())
+                .unwrap_or_else(|| e.procedure_id.clone()),
+            status: i18n::t(lang, &format!("assist.status.{}", e.status.as_str())).to_string(),
+            updated: kernel::clock::format_in(lang, e.updated_at),
+            id: e.id,
+        })
+        .collect())
 }
 
 pub async fn start_get(

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kernel::auth::{CaseWorker, Clerk, Staff};
 use kernel::i18n::{self, Lang};
-use kernel::registry::RegistryQuery;
+use kernel::registry::{RegistryQuery, ResidentRecord};
 use kernel::tenant::{LifeEventBundle, TenantProfile};
 use kernel::web::HiddenField;
 use kernel::web::{render_status, tenant_page, FormErrors, Page};
@@ -223,7 +223,40 @@ async fn intake_page(
         lang,
     )
     .await?;
-    let questions = bundle
+    let html = NewVisitPage {
+        bundles: Vec::new(),
+        life_event: bundle.code.clone(),
+        questions: question_views(bundle, state, &errors, lang),
+        searched: !state.search.is_empty(),
+        results: results
+            .iter()
+            .map(|r| result_view(r, state, lang))
+            .collect(),
+        typed_checked: state.registry_id.is_empty()
+            || !results.iter().any(|r| r.id == state.registry_id),
+        search: state.search.clone(),
+        name: state.name.clone(),
+        kana: state.kana.clone(),
+        documents: document_choices(state, lang),
+        note: state.note.clone(),
+        key: if state.key.is_empty() {
+            kernel::ids::token()
+        } else {
+            state.key.clone()
+        },
+        errors,
+        page,
+    };
+    Ok(render_status(status, &html))
+}
+
+fn question_views(
+    bundle: &LifeEventBundle,
+    state: &FormState,
+    errors: &FormErrors,
+    lang: Lang,
+) -> Vec<QuestionView> {
+    bundle
         .questions
         .iter()
         .map(|q| {
@@ -241,49 +274,32 @@ async fn intake_page(
                 error: errors.get(&format!("q_{}", q.code)).to_string(),
             }
         })
-        .collect();
-    let html = NewVisitPage {
-        bundles: Vec::new(),
-        life_event: bundle.code.clone(),
-        questions,
-        searched: !state.search.is_empty(),
-        results: results
-            .iter()
-            .map(|r| ResultView {
-                id: r.id.clone(),
-                label: format!("{}（{}）", r.name, r.kana),
-                detail: format!(
-                    "{} / {}",
-                    i18n::tf(lang, "visit.resident.born", &[("date", &r.birth_date)]),
-                    r.address
-                ),
-                checked: state.registry_id == r.id,
-            })
-            .collect(),
-        typed_checked: state.registry_id.is_empty()
-            || !results.iter().any(|r| r.id == state.registry_id),
-        search: state.search.clone(),
-        name: state.name.clone(),
-        kana: state.kana.clone(),
-        documents: IdDocument::ALL
-            .iter()
-            .map(|d| Choice {
-                value: d.as_str().to_string(),
-                label: i18n::t(lang, &d.label_key()).to_string(),
-                hint: String::new(),
-                checked: state.document == d.as_str(),
-            })
-            .collect(),
-        note: state.note.clone(),
-        key: if state.key.is_empty() {
-            kernel::ids::token()
-        } else {
-            state.key.clone()
-        },
-        errors,
-        page,
-    };
-    Ok(render_status(status, &html))
+        .collect()
+}
+
+fn result_view(r: &ResidentRecord, state: &FormState, lang: Lang) -> ResultView {
+    ResultView {
+        id: r.id.clone(),
+        label: format!("{}（{}）", r.name, r.kana),
+        detail: format!(
+            "{} / {}",
+            i18n::tf(lang, "visit.resident.born", &[("date", &r.birth_date)]),
+            r.address
+        ),
+        checked: state.registry_id == r.id,
+    }
+}
+
+fn document_choices(state: &FormState, lang: Lang) -> Vec<Choice> {
+    IdDocument::ALL
+        .iter()
+        .map(|d| Choice {
+            value: d.as_str().to_string(),
+            label: i18n::t(lang, &d.label_key()).to_string(),
+            hint: String::new(),
+            checked: state.document == d.as_str(),
+        })
+        .collect()
 }
 
 fn chooser(
@@ -432,72 +448,8 @@ pub async fn preview(
         }];
         return intake_page(&st, &staff, lang, &state, FormErrors(e)).await;
     }
-    let tr = |k: &str| i18n::t(lang, k).to_string();
-    let mut rows = vec![
-        Row {
-            label: tr("visit.summary.life_event"),
-            value: req.bundle.name.get(lang).to_string(),
-        },
-        Row {
-            label: tr("visit.summary.resident"),
-            value: format!("{}（{}）", req.resident.name, req.resident.kana),
-        },
-        Row {
-            label: tr("visit.summary.registry"),
-            value: req
-                .resident
-                .record
-                .as_ref()
-                .map(|r| r.id.clone())
-                .unwrap_or_else(|| tr("visit.summary.registry_none")),
-        },
-    ];
-    for q in &req.bundle.questions {
-        rows.push(Row {
-            label: q.text.get(lang).to_string(),
-            value: tr(if req.answers.get(&q.code) == Some(&true) {
-                "visit.yes"
-            } else {
-                "visit.no"
-            }),
-        });
-    }
-    rows.push(Row {
-        label: tr("visit.field.document"),
-        value: if req.note.is_empty() {
-            tr(&req.document.label_key())
-        } else {
-            format!("{}（{}）", tr(&req.document.label_key()), req.note)
-        },
-    });
-    rows.push(Row {
-        label: tr("visit.summary.checked_by"),
-        value: i18n::tf(lang, "visit.checked_by_you", &[("name", &staff.name)]),
-    });
-    let items = planned
-        .iter()
-        .map(|p| {
-            let (dept, counter, location) = visits::place_names(
-                &t,
-                &p.procedure.procedure.department,
-                p.counter.as_ref().map(|c| c.code.as_str()),
-                lang,
-            );
-            let place = visits::place_text(&dept, counter.as_deref(), location.as_deref(), lang);
-            PlannedView {
-                name: p.procedure.procedure.name.get(lang).to_string(),
-                place,
-                documents: p
-                    .procedure
-                    .procedure
-                    .documents
-                    .iter()
-                    .map(|d| d.get(lang))
-                    .collect::<Vec<_>>()
-                    .join(i18n::t(lang, "visit.sheet.separator")),
-            }
-        })
-        .collect();
+    let rows = summary_rows(&req, &staff, lang);
+    let items = planned.iter().map(|p| planned_view(p, &t, lang)).collect();
     let page = visit_page(
         lang,
         &t,
@@ -514,6 +466,73 @@ pub async fn preview(
             hidden: state.hidden(),
         },
     ))
+}
+
+/// The review's summary: the life event, the resident, the answers and
+/// the identity check.
+fn summary_rows(req: &visits::VisitRequest, staff: &Clerk, lang: Lang) -> Vec<Row> {
+    let tr = |k: &str| i18n::t(lang, k).to_string();
+    let row = |label: String, value: String| Row { label, value };
+    let mut rows = vec![
+        row(
+            tr("visit.summary.life_event"),
+            req.bundle.name.get(lang).to_string(),
+        ),
+        row(
+            tr("visit.summary.resident"),
+            format!("{}（{}）", req.resident.name, req.resident.kana),
+        ),
+        row(
+            tr("visit.summary.registry"),
+            req.resident
+                .record
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_else(|| tr("visit.summary.registry_none")),
+        ),
+    ];
+    for q in &req.bundle.questions {
+        let yes = req.answers.get(&q.code) == Some(&true);
+        rows.push(row(
+            q.text.get(lang).to_string(),
+            tr(if yes { "visit.yes" } else { "visit.no" }),
+        ));
+    }
+    let document = tr(&req.document.label_key());
+    rows.push(row(
+        tr("visit.field.document"),
+        if req.note.is_empty() {
+            document
+        } else {
+            format!("{document}（{}）", req.note)
+        },
+    ));
+    rows.push(row(
+        tr("visit.summary.checked_by"),
+        i18n::tf(lang, "visit.checked_by_you", &[("name", &staff.name)]),
+    ));
+    rows
+}
+
+/// A procedure the visit will open: where to go and what to bring.
+fn planned_view(p: &navi::plan::PlannedItem, t: &TenantProfile, lang: Lang) -> PlannedView {
+    let procedure = &p.procedure.procedure;
+    let (dept, counter, location) = visits::place_names(
+        t,
+        &procedure.department,
+        p.counter.as_ref().map(|c| c.code.as_str()),
+        lang,
+    );
+    PlannedView {
+        name: procedure.name.get(lang).to_string(),
+        place: visits::place_text(&dept, counter.as_deref(), location.as_deref(), lang),
+        documents: procedure
+            .documents
+            .iter()
+            .map(|d| d.get(lang))
+            .collect::<Vec<_>>()
+            .join(i18n::t(lang, "visit.sheet.separator")),
+    }
 }
 
 /// 受付: the visit, its identity check and one case per procedure, in one
@@ -600,72 +619,18 @@ pub async fn view(
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     let v = cases::visits::get_for_staff(&st.db, &staff, &id, "visit.view").await?;
     let items = visits::item_views(&st.db, &st.cache, &t, &v, &staff, lang).await?;
-    let tr = |k: &str| i18n::t(lang, k).to_string();
     let bundle = t.life_event(&v.life_event);
     let bundle_name = bundle
         .map(|b| b.name.get(lang).to_string())
         .unwrap_or_else(|| v.life_event.clone());
     let (desk, _, _) = visits::place_names(&t, &v.department, None, lang);
-    let rows = vec![
-        Row {
-            label: tr("visit.summary.life_event"),
-            value: bundle_name.clone(),
-        },
-        Row {
-            label: tr("visit.summary.resident"),
-            value: format!("{}（{}）", v.resident_name, v.resident_kana),
-        },
-        Row {
-            label: tr("visit.summary.registry"),
-            value: v
-                .registry_id
-                .clone()
-                .unwrap_or_else(|| tr("visit.summary.registry_none")),
-        },
-        Row {
-            label: tr("visit.summary.desk"),
-            value: format!(
-                "{desk} {}",
-                staff_name(&st.db, &staff.tenant, &v.created_by).await?
-            ),
-        },
-        Row {
-            label: tr("visit.summary.created"),
-            value: kernel::clock::format_in(lang, v.created_at),
-        },
-    ];
-    let c = &v.identity;
-    let mut identity = vec![Row {
-        label: tr("visit.summary.document"),
-        value: tr(&c.document.label_key()),
-    }];
-    if !c.note.is_empty() {
-        identity.push(Row {
-            label: tr("visit.summary.note"),
-            value: c.note.clone(),
-        });
-    }
-    identity.push(Row {
-        label: tr("visit.summary.checked_by"),
-        value: c.checked_by_name.clone(),
-    });
-    identity.push(Row {
-        label: tr("visit.summary.checked_at"),
-        value: kernel::clock::format_in(lang, c.checked_at),
-    });
-    let answers = bundle
-        .map(|b| {
-            b.questions
-                .iter()
-                .filter_map(|q| {
-                    v.answers.get(&q.code).map(|a| Row {
-                        label: q.text.get(lang).to_string(),
-                        value: tr(if *a { "visit.yes" } else { "visit.no" }),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let desk = format!(
+        "{desk} {}",
+        staff_name(&st.db, &staff.tenant, &v.created_by).await?
+    );
+    let rows = visit_rows(&v, &bundle_name, desk, lang);
+    let identity = identity_rows(&v.identity, lang);
+    let answers = bundle.map(|b| answer_rows(b, &v, lang)).unwrap_or_default();
     let notice = if q.new.is_some() {
         i18n::tf(
             lang,
@@ -706,6 +671,63 @@ pub async fn view(
             items,
         },
     ))
+}
+
+fn visit_rows(v: &cases::visits::Visit, bundle_name: &str, desk: String, lang: Lang) -> Vec<Row> {
+    let tr = |k: &str| i18n::t(lang, k).to_string();
+    let row = |label: String, value: String| Row { label, value };
+    vec![
+        row(tr("visit.summary.life_event"), bundle_name.to_string()),
+        row(
+            tr("visit.summary.resident"),
+            format!("{}（{}）", v.resident_name, v.resident_kana),
+        ),
+        row(
+            tr("visit.summary.registry"),
+            v.registry_id
+                .clone()
+                .unwrap_or_else(|| tr("visit.summary.registry_none")),
+        ),
+        row(tr("visit.summary.desk"), desk),
+        row(
+            tr("visit.summary.created"),
+            kernel::clock::format_in(lang, v.created_at),
+        ),
+    ]
+}
+
+/// The identity check, as every department sees it.
+fn identity_rows(c: &cases::visits::IdentityCheck, lang: Lang) -> Vec<Row> {
+    let tr = |k: &str| i18n::t(lang, k).to_string();
+    let row = |label: String, value: String| Row { label, value };
+    let mut rows = vec![row(
+        tr("visit.summary.document"),
+        tr(&c.document.label_key()),
+    )];
+    if !c.note.is_empty() {
+        rows.push(row(tr("visit.summary.note"), c.note.clone()));
+    }
+    rows.push(row(
+        tr("visit.summary.checked_by"),
+        c.checked_by_name.clone(),
+    ));
+    rows.push(row(
+        tr("visit.summary.checked_at"),
+        kernel::clock::format_in(lang, c.checked_at),
+    ));
+    rows
+}
+
+fn answer_rows(b: &LifeEventBundle, v: &cases::visits::Visit, lang: Lang) -> Vec<Row> {
+    b.questions
+        .iter()
+        .filter_map(|q| {
+            v.answers.get(&q.code).map(|a| Row {
+                label: q.text.get(lang).to_string(),
+                value: i18n::t(lang, if *a { "visit.yes" } else { "visit.no" }).to_string(),
+            })
+        })
+        .collect()
 }
 
 struct ListRow {

@@ -137,166 +137,184 @@ pub async fn check(
     names: Names,
     lang: Lang,
 ) -> AppResult<VisitRequest> {
-    let mut errors = Vec::new();
-    let t = |k: &str| i18n::t(lang, k);
-    let code = input.life_event.trim();
-    let bundle = if code.is_empty() {
-        errors.push(err(
-            names,
-            Field::LifeEvent,
-            t("visit.error.life_event_missing").into(),
-        ));
-        None
-    } else {
-        let b = profile.life_event(code);
-        if b.is_none() {
-            errors.push(err(
-                names,
-                Field::LifeEvent,
-                i18n::tf(lang, "visit.error.life_event_unknown", &[("code", code)]),
-            ));
-        }
-        b
+    let mut c = Checker {
+        names,
+        lang,
+        errors: Vec::new(),
     };
-    let mut answers = BTreeMap::new();
-    if let Some(b) = bundle {
-        for given in input.answers.keys() {
-            if b.question(given).is_none() {
-                errors.push(err(
-                    names,
-                    Field::Answer(given),
-                    i18n::tf(
-                        lang,
-                        "visit.error.question_unknown",
-                        &[("code", given), ("life_event", b.name.get(lang))],
-                    ),
-                ));
-            }
-        }
-        for q in &b.questions {
-            match input.answers.get(&q.code).copied().flatten() {
-                Some(a) => {
-                    answers.insert(q.code.clone(), a);
-                }
-                None => errors.push(err(
-                    names,
-                    Field::Answer(&q.code),
-                    i18n::tf(
-                        lang,
-                        "visit.error.answer_missing",
-                        &[("question", q.text.get(lang))],
-                    ),
-                )),
-            }
-        }
-    }
-    let resident = if !input.registry_id.trim().is_empty() {
-        let id = input.registry_id.trim();
-        match registry.get(profile.code.as_str(), id).await? {
-            Some(r) => Some(VisitResident {
-                name: tidy_name(&r.name),
-                kana: tidy_kana(&r.kana),
-                record: Some(r),
-            }),
-            None => {
-                errors.push(err(
-                    names,
-                    Field::RegistryId,
-                    t("visit.error.registry_not_found").into(),
-                ));
-                None
-            }
-        }
+    let bundle = c.life_event(profile, input.life_event.trim());
+    let answers = bundle.map(|b| c.answers(b, input)).unwrap_or_default();
+    let resident = if input.registry_id.trim().is_empty() {
+        c.typed_resident(input)
     } else {
-        let name = if input.name.trim().is_empty() {
-            errors.push(err(
-                names,
-                Field::Name,
-                t("visit.error.name_missing").into(),
-            ));
-            None
-        } else {
-            match jp::Kanji::parse(&input.name) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    errors.push(err(
-                        names,
-                        Field::Name,
-                        i18n::parse_error(lang, t("visit.field.name"), &e),
-                    ));
-                    None
-                }
-            }
-        };
-        let kana = match jp::Kana::parse(&input.kana) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                errors.push(err(
-                    names,
-                    Field::Kana,
-                    i18n::parse_error(lang, t("visit.field.kana"), &e),
-                ));
-                None
-            }
-        };
-        match (name, kana) {
-            (Some(n), Some(k)) => Some(VisitResident {
-                name: n.as_str().to_string(),
-                kana: k.as_str().to_string(),
-                record: None,
-            }),
-            _ => None,
-        }
+        c.registered_resident(profile, registry, input.registry_id.trim())
+            .await?
     };
-    let document = if input.document.trim().is_empty() {
-        errors.push(err(
-            names,
-            Field::Document,
-            t("visit.error.document_missing").into(),
-        ));
-        None
-    } else {
-        let d = IdDocument::parse(&input.document);
-        if d.is_none() {
-            errors.push(err(
-                names,
-                Field::Document,
-                i18n::tf(
-                    lang,
-                    "visit.error.document_unknown",
-                    &[("value", input.document.trim())],
-                ),
-            ));
-        }
-        d
-    };
-    let note = jp::nfc(input.note.trim());
-    if note.chars().count() > MAX_NOTE_CHARS {
-        errors.push(err(
-            names,
-            Field::Note,
-            i18n::tf(
-                lang,
-                "visit.error.note_too_long",
-                &[("max", &MAX_NOTE_CHARS.to_string())],
-            ),
-        ));
-    } else if document == Some(IdDocument::Other) && note.is_empty() {
-        errors.push(err(
-            names,
-            Field::Note,
-            t("visit.error.note_for_other").into(),
-        ));
-    }
+    let document = c.document(&input.document);
+    let note = c.note(&input.note, document);
     match (bundle, resident, document) {
-        (Some(b), Some(resident), Some(document)) if errors.is_empty() => Ok(VisitRequest {
+        (Some(b), Some(resident), Some(document)) if c.errors.is_empty() => Ok(VisitRequest {
             bundle: b.clone(),
             answers,
             resident,
             document,
             note,
         }),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(AppError::Validation(c.errors)),
+    }
+}
+
+/// Collects a visit's problems, each naming its field.
+struct Checker {
+    names: Names,
+    lang: Lang,
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    fn push(&mut self, f: Field<'_>, message: String) {
+        self.errors.push(err(self.names, f, message));
+    }
+
+    fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key).to_string()
+    }
+
+    fn life_event<'p>(
+        &mut self,
+        profile: &'p TenantProfile,
+        code: &str,
+    ) -> Option<&'p LifeEventBundle> {
+        if code.is_empty() {
+            let m = self.t("visit.error.life_event_missing");
+            self.push(Field::LifeEvent, m);
+            return None;
+        }
+        let b = profile.life_event(code);
+        if b.is_none() {
+            let m = i18n::tf(
+                self.lang,
+                "visit.error.life_event_unknown",
+                &[("code", code)],
+            );
+            self.push(Field::LifeEvent, m);
+        }
+        b
+    }
+
+    /// Every question of the bundle answered, and no other.
+    fn answers(&mut self, b: &LifeEventBundle, input: &VisitInput) -> BTreeMap<String, bool> {
+        let lang = self.lang;
+        for given in input.answers.keys() {
+            if b.question(given).is_none() {
+                let m = i18n::tf(
+                    lang,
+                    "visit.error.question_unknown",
+                    &[("code", given), ("life_event", b.name.get(lang))],
+                );
+                self.push(Field::Answer(given), m);
+            }
+        }
+        let mut answers = BTreeMap::new();
+        for q in &b.questions {
+            match input.answers.get(&q.code).copied().flatten() {
+                Some(a) => {
+                    answers.insert(q.code.clone(), a);
+                }
+                None => {
+                    let m = i18n::tf(
+                        lang,
+                        "visit.error.answer_missing",
+                        &[("question", q.text.get(lang))],
+                    );
+                    self.push(Field::Answer(&q.code), m);
+                }
+            }
+        }
+        answers
+    }
+
+    async fn registered_resident(
+        &mut self,
+        profile: &TenantProfile,
+        registry: &dyn ResidentRegistry,
+        id: &str,
+    ) -> AppResult<Option<VisitResident>> {
+        Ok(match registry.get(profile.code.as_str(), id).await? {
+            Some(r) => Some(VisitResident {
+                name: tidy_name(&r.name),
+                kana: tidy_kana(&r.kana),
+                record: Some(r),
+            }),
+            None => {
+                let m = self.t("visit.error.registry_not_found");
+                self.push(Field::RegistryId, m);
+                None
+            }
+        })
+    }
+
+    /// A resident not taken from the register: name and reading as typed.
+    fn typed_resident(&mut self, input: &VisitInput) -> Option<VisitResident> {
+        let lang = self.lang;
+        let name = if input.name.trim().is_empty() {
+            let m = self.t("visit.error.name_missing");
+            self.push(Field::Name, m);
+            None
+        } else {
+            jp::Kanji::parse(&input.name)
+                .map_err(|e| {
+                    let m = i18n::parse_error(lang, &self.t("visit.field.name"), &e);
+                    self.push(Field::Name, m)
+                })
+                .ok()
+        };
+        let kana = jp::Kana::parse(&input.kana)
+            .map_err(|e| {
+                let m = i18n::parse_error(lang, &self.t("visit.field.kana"), &e);
+                self.push(Field::Kana, m)
+            })
+            .ok();
+        Some(VisitResident {
+            name: name?.as_str().to_string(),
+            kana: kana?.as_str().to_string(),
+            record: None,
+        })
+    }
+
+    fn document(&mut self, document: &str) -> Option<IdDocument> {
+        if document.trim().is_empty() {
+            let m = self.t("visit.error.document_missing");
+            self.push(Field::Document, m);
+            return None;
+        }
+        let d = IdDocument::parse(document);
+        if d.is_none() {
+            let m = i18n::tf(
+                self.lang,
+                "visit.error.document_unknown",
+                &[("value", document.trim())],
+            );
+            self.push(Field::Document, m);
+        }
+        d
+    }
+
+    /// The note: not too long, and naming the document when it is "other".
+    fn note(&mut self, note: &str, document: Option<IdDocument>) -> String {
+        let note = jp::nfc(note.trim());
+        if note.chars().count() > MAX_NOTE_CHARS {
+            let m = i18n::tf(
+                self.lang,
+                "visit.error.note_too_long",
+                &[("max", &MAX_NOTE_CHARS.to_string())],
+            );
+            self.push(Field::Note, m);
+        } else if document == Some(IdDocument::Other) && note.is_empty() {
+            let m = self.t("visit.error.note_for_other");
+            self.push(Field::Note, m);
+        }
+        note
     }
 }
 
