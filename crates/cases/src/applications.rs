@@ -243,87 +243,21 @@ pub async fn list(
     staff: &kernel::auth::CaseWorker,
     f: &CaseFilter,
 ) -> AppResult<CaseList> {
-    let tenant = staff.tenant.as_str();
-    let mut where_sql = String::from("tenant = $1");
-    let mut args: Vec<String> = vec![tenant.to_string()];
-    fn push(where_sql: &mut String, cond: &str, v: String, args: &mut Vec<String>) {
-        args.push(v);
-        where_sql.push_str(&cond.replace('?', &format!("${}", args.len())));
-    }
-    if let Some(departments) = staff.visible_departments() {
-        let mut marks = Vec::new();
-        for d in departments {
-            args.push(d.to_string());
-            marks.push(format!("${}", args.len()));
-        }
-        where_sql.push_str(&format!(" AND department IN ({})", marks.join(", ")));
-    }
-    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        let s = Status::parse(s)
-            .ok_or_else(|| AppError::BadRequest(format!("状態「{s}」はありません。")))?;
-        push(
-            &mut where_sql,
-            " AND status = ?",
-            s.as_str().to_string(),
-            &mut args,
-        );
-    }
-    if let Some(p) = f.procedure.as_deref().filter(|s| !s.is_empty()) {
-        push(
-            &mut where_sql,
-            " AND procedure_id = ?",
-            p.to_string(),
-            &mut args,
-        );
-    }
-    match f.assignee.as_deref() {
-        Some("none") => where_sql.push_str(" AND assignee IS NULL"),
-        Some(a) if !a.is_empty() => push(
-            &mut where_sql,
-            " AND assignee = ?",
-            a.to_string(),
-            &mut args,
-        ),
-        _ => {}
-    }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(r) = ReceiptNumber::parse(q) {
-            push(
-                &mut where_sql,
-                " AND id = ?",
-                r.as_str().to_string(),
-                &mut args,
-            );
-        } else {
-            let q = jp::nfc(q);
-            let kana = jp::hiragana_to_katakana(&q).replace(' ', "\u{3000}");
-            let like_name = format!("%{}%", q.replace(' ', "\u{3000}").replace(['%', '_'], ""));
-            let like_kana = format!("%{}%", kana.replace(['%', '_'], ""));
-            args.push(like_name);
-            args.push(like_kana);
-            where_sql.push_str(&format!(
-                " AND (LOWER(applicant_name) LIKE LOWER(${}) OR applicant_kana LIKE ${})",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-    }
-    let count_sql = format!("SELECT COUNT(*) FROM applications WHERE {where_sql}");
-    let mut q = sqlx::query(&count_sql);
-    for a in &args {
-        q = q.bind(a.as_str());
-    }
-    let total: i64 = q.fetch_one(db.read()).await?.get(0);
+    let w = Where::of(staff, f)?;
+    let count_sql = format!("SELECT COUNT(*) FROM applications WHERE {}", w.sql);
+    let total: i64 = w
+        .bind(sqlx::query(&count_sql))
+        .fetch_one(db.read())
+        .await?
+        .get(0);
     let page = f.page.unwrap_or(1).max(1);
     let sql = format!(
-        "SELECT {APP_COLUMNS} FROM applications WHERE {where_sql} ORDER BY submitted_at DESC, id LIMIT {PAGE_SIZE} OFFSET {}",
+        "SELECT {APP_COLUMNS} FROM applications WHERE {} ORDER BY submitted_at DESC, id LIMIT {PAGE_SIZE} OFFSET {}",
+        w.sql,
         (i64::from(page) - 1) * PAGE_SIZE
     );
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = q.bind(a.as_str());
-    }
-    let items = q
+    let items = w
+        .bind(sqlx::query(&sql))
         .fetch_all(db.read())
         .await?
         .iter()
@@ -335,6 +269,82 @@ pub async fn list(
         page,
         pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
     })
+}
+
+/// The case list's condition: the tenant, the departments the member of
+/// staff sees, and the filters, with its arguments in order.
+struct Where {
+    sql: String,
+    args: Vec<String>,
+}
+
+impl Where {
+    fn of(staff: &kernel::auth::CaseWorker, f: &CaseFilter) -> AppResult<Self> {
+        let mut w = Where {
+            sql: String::from("tenant = $1"),
+            args: vec![staff.tenant.clone()],
+        };
+        if let Some(departments) = staff.visible_departments() {
+            let marks: Vec<String> = departments.iter().map(|d| w.arg(d.to_string())).collect();
+            w.sql
+                .push_str(&format!(" AND department IN ({})", marks.join(", ")));
+        }
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            let s = Status::parse(s)
+                .ok_or_else(|| AppError::BadRequest(format!("状態「{s}」はありません。")))?;
+            w.and("status", s.as_str());
+        }
+        if let Some(p) = f.procedure.as_deref().filter(|s| !s.is_empty()) {
+            w.and("procedure_id", p);
+        }
+        match f.assignee.as_deref() {
+            Some("none") => w.sql.push_str(" AND assignee IS NULL"),
+            Some(a) if !a.is_empty() => w.and("assignee", a),
+            _ => {}
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            w.matching(q);
+        }
+        Ok(w)
+    }
+
+    /// Adds an argument; its placeholder.
+    fn arg(&mut self, v: String) -> String {
+        self.args.push(v);
+        format!("${}", self.args.len())
+    }
+
+    fn and(&mut self, column: &str, v: &str) {
+        let mark = self.arg(v.to_string());
+        self.sql.push_str(&format!(" AND {column} = {mark}"));
+    }
+
+    /// A receipt number, or part of the applicant's name or reading.
+    fn matching(&mut self, q: &str) {
+        if let Some(r) = ReceiptNumber::parse(q) {
+            self.and("id", r.as_str());
+            return;
+        }
+        let q = jp::nfc(q);
+        let kana = jp::hiragana_to_katakana(&q).replace(' ', "\u{3000}");
+        let like_name = format!("%{}%", q.replace(' ', "\u{3000}").replace(['%', '_'], ""));
+        let like_kana = format!("%{}%", kana.replace(['%', '_'], ""));
+        let name = self.arg(like_name);
+        let kana = self.arg(like_kana);
+        self.sql.push_str(&format!(
+            " AND (LOWER(applicant_name) LIKE LOWER({name}) OR applicant_kana LIKE {kana})"
+        ));
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            q = q.bind(a.as_str());
+        }
+        q
+    }
 }
 
 /// The applicant's name, reading and e-mail, taken from the first fields of
@@ -743,22 +753,7 @@ pub async fn resubmit(
     if app.status != Status::CorrectionRequested || app.version != expected_version {
         return Err(AppError::Conflict("status"));
     }
-    // What the My Number card verified stays as verified: a correction
-    // (by whoever holds the link) cannot change it. Of a name, the
-    // verified part is the name; its reading was typed and may change.
-    for field in &app.verified_fields {
-        let Some(old) = app.answers.get(field) else {
-            continue;
-        };
-        match (old.get("name"), answers.get_mut(field)) {
-            (Some(old_name), Some(serde_json::Value::Object(new))) => {
-                new.insert("name".into(), old_name.clone());
-            }
-            _ => {
-                answers.insert(field.clone(), old.clone());
-            }
-        }
-    }
+    keep_verified(&app, &mut answers);
     let (name, kana, email) = applicant_of(form, &answers);
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
@@ -799,20 +794,34 @@ pub async fn resubmit(
         },
     )
     .await?;
-    audit::append(
-        &mut tx,
-        tenant,
-        now,
-        &[AuditEntry::new(
-            "resident",
-            "application.resubmit",
-            format!("application:{id}"),
-        )
-        .detail(serde_json::json!({"changed_fields": changed}))],
+    let entry = AuditEntry::new(
+        "resident",
+        "application.resubmit",
+        format!("application:{id}"),
     )
-    .await?;
+    .detail(serde_json::json!({"changed_fields": changed}));
+    audit::append(&mut tx, tenant, now, &[entry]).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What the My Number card verified stays as verified: a correction (by
+/// whoever holds the link) cannot change it. Of a name, the verified part
+/// is the name; its reading was typed and may change.
+fn keep_verified(app: &Application, answers: &mut Answers) {
+    for field in &app.verified_fields {
+        let Some(old) = app.answers.get(field) else {
+            continue;
+        };
+        match (old.get("name"), answers.get_mut(field)) {
+            (Some(old_name), Some(serde_json::Value::Object(new))) => {
+                new.insert("name".into(), old_name.clone());
+            }
+            _ => {
+                answers.insert(field.clone(), old.clone());
+            }
+        }
+    }
 }
 
 /// The case created with an idempotency key, if any.

@@ -295,7 +295,6 @@ async fn commit_visit(
     v: &NewVisit,
 ) -> Result<AppResult<VisitSubmitted>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let backend = backend_of(&tx);
     let earlier = sqlx::query(
         "SELECT id, request_hash FROM visits WHERE tenant = $1 AND idempotency_key = $2",
     )
@@ -326,6 +325,23 @@ async fn commit_visit(
             }
         }
     }
+    insert_visit(&mut tx, db, v).await?;
+    insert_visit_items(&mut tx, v, &receipts).await?;
+    let entry = AuditEntry::new(v.actor.clone(), "visit.create", format!("visit:{}", v.id)).detail(
+        serde_json::json!({
+            "life_event": v.life_event,
+            "registry_id": v.registry_id,
+            "identity_document": v.identity.document,
+            "cases": receipts.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        }),
+    );
+    audit::append(&mut tx, &v.tenant, v.created_at, &[entry]).await?;
+    tx.commit().await?;
+    Ok(Ok(VisitSubmitted::Created(v.id.clone())))
+}
+
+/// The visit and its identity check.
+async fn insert_visit(tx: &mut Tx, db: &Db, v: &NewVisit) -> Result<(), sqlx::Error> {
     let answers = db
         .seal_json(&v.tenant, &v.answers)
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
@@ -346,7 +362,7 @@ async fn commit_visit(
     .bind(v.request_hash.as_str())
     .bind(v.actor.as_str())
     .bind(v.created_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let c = &v.identity;
     sqlx::query(
@@ -360,44 +376,37 @@ async fn commit_visit(
     .bind(c.checked_by.as_str())
     .bind(c.checked_by_name.as_str())
     .bind(c.checked_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    if !v.items.is_empty() {
-        let sql = format!(
-            "INSERT INTO visit_items (tenant, visit_id, seq, procedure_id, department, counter, application_id) VALUES {}",
-            values_placeholders(backend, v.items.len(), 7)
-        );
-        let mut q = sqlx::query(&sql);
-        for (i, (item, r)) in v.items.iter().zip(&receipts).enumerate() {
-            q = q
-                .bind(v.tenant.as_str())
-                .bind(v.id.as_str())
-                .bind(i as i64 + 1)
-                .bind(item.application.procedure_id.as_str())
-                .bind(item.application.department.as_str())
-                .bind(item.counter.clone())
-                .bind(r.as_str().to_string());
-        }
-        q.execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The visit's items, each with its case, in order.
+async fn insert_visit_items(
+    tx: &mut Tx,
+    v: &NewVisit,
+    receipts: &[ReceiptNumber],
+) -> Result<(), sqlx::Error> {
+    if v.items.is_empty() {
+        return Ok(());
     }
-    audit::append(
-        &mut tx,
-        &v.tenant,
-        v.created_at,
-        &[
-            AuditEntry::new(v.actor.clone(), "visit.create", format!("visit:{}", v.id)).detail(
-                serde_json::json!({
-                    "life_event": v.life_event,
-                    "registry_id": v.registry_id,
-                    "identity_document": c.document,
-                    "cases": receipts.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-                }),
-            ),
-        ],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(VisitSubmitted::Created(v.id.clone())))
+    let sql = format!(
+        "INSERT INTO visit_items (tenant, visit_id, seq, procedure_id, department, counter, application_id) VALUES {}",
+        values_placeholders(backend_of(tx), v.items.len(), 7)
+    );
+    let mut q = sqlx::query(&sql);
+    for (i, (item, r)) in v.items.iter().zip(receipts).enumerate() {
+        q = q
+            .bind(v.tenant.as_str())
+            .bind(v.id.as_str())
+            .bind(i as i64 + 1)
+            .bind(item.application.procedure_id.as_str())
+            .bind(item.application.department.as_str())
+            .bind(item.counter.clone())
+            .bind(r.as_str().to_string());
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }
 
 async fn process(db: &Db, mail: &MailFn, jobs: Vec<AppJob>) {
@@ -479,6 +488,14 @@ async fn commit(
     Ok(results)
 }
 
+/// Keys seen before in the store, per (tenant, key): (receipt number,
+/// request hash). A key repeated within a batch maps to an empty receipt
+/// until it is allocated.
+type Known = HashMap<(String, String), (String, String)>;
+
+/// A new application of a batch, with its receipt number and request hash.
+type Create<'a> = (&'a NewApplication, ReceiptNumber, &'a str);
+
 /// Writes submissions in the caller's transaction: idempotency checks,
 /// receipt numbers, cases, keys, first events, e-mails, attachments and
 /// the audit trail.
@@ -488,14 +505,47 @@ async fn write_applications(
     mail: &MailFn,
     apps: &[&NewApplication],
 ) -> Result<Vec<AppResult<Submitted>>, sqlx::Error> {
-    let backend = backend_of(tx);
     let hashes: Vec<String> = apps.iter().map(|a| a.request_hash(db)).collect();
-    // 1. Keys seen before in the store: (receipt number, request hash).
     let mut tenants: Vec<&str> = apps.iter().map(|a| a.tenant.as_str()).collect();
     tenants.sort_unstable();
     tenants.dedup();
-    let mut known: HashMap<(String, String), (String, String)> = HashMap::new();
+    // 1. Which submissions are new, which repeat an earlier request (same
+    // key, same content: the earlier case is returned) and which reuse a
+    // key for a different request (refused, so a key can never open
+    // someone else's case)?
+    let mut known = known_keys(tx, apps, &tenants).await?;
+    let (mut results, new_indices) = classify(apps, &hashes, &mut known)?;
+    let creates =
+        allocate_receipts(tx, apps, &hashes, &new_indices, &mut known, &mut results).await?;
+    let results = settle(apps, results, &known);
+    // 2. Cases, keys, first events, e-mails: multi-row inserts.
+    for chunk in creates.chunks(100) {
+        insert_cases(tx, db, chunk).await?;
+        insert_keys(tx, chunk).await?;
+        insert_first_events(tx, chunk).await?;
+        queue_mails(tx, mail, chunk).await?;
+    }
+    // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
+    for (a, r, _) in &creates {
+        store_attachments(tx, db, a, r).await?;
+        if let Some(draft) = &a.draft_id {
+            take_over_draft(tx, a, r, draft).await?;
+        }
+    }
+    // 4. The audit trail, one chained append per tenant.
     for t in &tenants {
+        audit_creates(tx, t, &creates).await?;
+    }
+    Ok(results)
+}
+
+async fn known_keys(
+    tx: &mut Tx,
+    apps: &[&NewApplication],
+    tenants: &[&str],
+) -> Result<Known, sqlx::Error> {
+    let mut known = Known::new();
+    for t in tenants {
         let keys: Vec<&str> = apps
             .iter()
             .filter(|a| a.tenant == *t)
@@ -505,10 +555,17 @@ async fn write_applications(
             known.insert((t.to_string(), k), v);
         }
     }
-    // Which submissions are new, which repeat an earlier request (same key,
-    // same content: the earlier case is returned) and which reuse a key for
-    // a different request (refused, so a key can never open someone else's
-    // case)?
+    Ok(known)
+}
+
+/// Each submission's result where it is known now (a replay or a refused
+/// key), and the indices of the new ones.
+#[allow(clippy::type_complexity)]
+fn classify(
+    apps: &[&NewApplication],
+    hashes: &[String],
+    known: &mut Known,
+) -> Result<(Vec<Option<AppResult<Submitted>>>, Vec<usize>), sqlx::Error> {
     let mut results: Vec<Option<AppResult<Submitted>>> = Vec::with_capacity(apps.len());
     let mut new_indices: Vec<usize> = Vec::new();
     for (i, a) in apps.iter().enumerate() {
@@ -530,34 +587,32 @@ async fn write_applications(
             }
         }
     }
-    // Receipt numbers: the next in sequence per tenant and fiscal year,
-    // allocated in this transaction (a rollback gives them back).
+    Ok((results, new_indices))
+}
+
+/// Receipt numbers: the next in sequence per tenant and fiscal year,
+/// allocated in this transaction (a rollback gives them back).
+async fn allocate_receipts<'a>(
+    tx: &mut Tx,
+    apps: &[&'a NewApplication],
+    hashes: &'a [String],
+    new_indices: &[usize],
+    known: &mut Known,
+    results: &mut [Option<AppResult<Submitted>>],
+) -> Result<Vec<Create<'a>>, sqlx::Error> {
     let mut groups: HashMap<(String, i32), Vec<usize>> = HashMap::new();
-    for &i in &new_indices {
+    for &i in new_indices {
         let fy = kernel::clock::fiscal_year_of(apps[i].submitted_at).start_year();
         groups
             .entry((apps[i].tenant.clone(), fy))
             .or_default()
             .push(i);
     }
-    let mut creates: Vec<(&NewApplication, ReceiptNumber, &str)> =
-        Vec::with_capacity(new_indices.len());
+    let mut creates: Vec<Create<'a>> = Vec::with_capacity(new_indices.len());
     let mut group_list: Vec<_> = groups.into_iter().collect();
     group_list.sort();
     for ((tenant, fy), members) in group_list {
-        sqlx::query("INSERT INTO receipt_counters (tenant, fiscal_year, last) VALUES ($1, $2, 0) ON CONFLICT (tenant, fiscal_year) DO NOTHING")
-            .bind(&tenant)
-            .bind(i64::from(fy))
-            .execute(&mut **tx)
-            .await?;
-        let row = sqlx::query("UPDATE receipt_counters SET last = last + $1 WHERE tenant = $2 AND fiscal_year = $3 RETURNING last")
-            .bind(members.len() as i64)
-            .bind(&tenant)
-            .bind(i64::from(fy))
-            .fetch_one(&mut **tx)
-            .await?;
-        let last: i64 = row.get(0);
-        let first = last - members.len() as i64 + 1;
+        let first = reserve_numbers(tx, &tenant, fy, members.len()).await?;
         for (k, &i) in members.iter().enumerate() {
             let r = ReceiptNumber::new(fy, (first + k as i64) as u64).ok_or_else(|| {
                 sqlx::Error::Protocol(format!("receipt numbers of {tenant} for {fy} exhausted"))
@@ -570,8 +625,34 @@ async fn write_applications(
             creates.push((apps[i], r, hashes[i].as_str()));
         }
     }
-    let results: Vec<AppResult<Submitted>> = apps
-        .iter()
+    Ok(creates)
+}
+
+/// Reserves `n` receipt numbers of a tenant's fiscal year; the first.
+async fn reserve_numbers(tx: &mut Tx, tenant: &str, fy: i32, n: usize) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO receipt_counters (tenant, fiscal_year, last) VALUES ($1, $2, 0) ON CONFLICT (tenant, fiscal_year) DO NOTHING")
+        .bind(tenant)
+        .bind(i64::from(fy))
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query("UPDATE receipt_counters SET last = last + $1 WHERE tenant = $2 AND fiscal_year = $3 RETURNING last")
+        .bind(n as i64)
+        .bind(tenant)
+        .bind(i64::from(fy))
+        .fetch_one(&mut **tx)
+        .await?;
+    let last: i64 = row.get(0);
+    Ok(last - n as i64 + 1)
+}
+
+/// Every submission's answer: those repeating an earlier one in the batch
+/// get its receipt number.
+fn settle(
+    apps: &[&NewApplication],
+    results: Vec<Option<AppResult<Submitted>>>,
+    known: &Known,
+) -> Vec<AppResult<Submitted>> {
+    apps.iter()
         .zip(results)
         .map(|(a, r)| match r {
             Some(r) => r,
@@ -586,181 +667,210 @@ async fn write_applications(
                     })
             }
         })
-        .collect();
-    // 2. Cases, keys, first events, e-mails: multi-row inserts.
-    for chunk in creates.chunks(100) {
-        let sql = format!(
-            "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
-               applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
-               identity_level, verified_fields, resident_subject, visit_id)
-             VALUES {}",
-            values_placeholders(backend, chunk.len(), 22)
-        );
-        let mut q = sqlx::query(&sql);
-        for (a, r, _) in chunk {
-            q = q
-                .bind(a.tenant.as_str())
-                .bind(r.as_str().to_string())
-                .bind(a.procedure_id.as_str())
-                .bind(a.procedure_version)
-                .bind(a.department.as_str())
-                .bind(a.channel.as_str())
-                .bind(i64::from(a.online_capable))
-                .bind("received")
-                .bind(a.applicant_name.as_str())
-                .bind(a.applicant_kana.as_str())
-                .bind(a.email.clone())
-                .bind(a.lang.code())
-                .bind(
-                    db.seal_json(&a.tenant, &a.answers)
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?,
-                )
-                .bind(None::<String>)
-                .bind(i64::from(
-                    kernel::clock::fiscal_year_of(a.submitted_at).start_year(),
-                ))
-                .bind(a.submitted_at)
-                .bind(a.submitted_at)
-                .bind(1i64)
-                .bind(a.identity_level.as_str())
-                .bind(a.verified_fields.join(","))
-                .bind(a.resident_subject.clone())
-                .bind(a.visit_id.clone());
-        }
-        q.execute(&mut **tx).await?;
+        .collect()
+}
 
-        let sql = format!(
-            "INSERT INTO idempotency_keys (tenant, key, request_hash, application_id, created_at) VALUES {}",
-            values_placeholders(backend, chunk.len(), 5)
-        );
-        let mut q = sqlx::query(&sql);
-        for (a, r, h) in chunk {
-            q = q
-                .bind(a.tenant.as_str())
-                .bind(a.idempotency_key.as_str())
-                .bind(*h)
-                .bind(r.as_str().to_string())
-                .bind(a.submitted_at);
-        }
-        q.execute(&mut **tx).await?;
-
-        let sql = format!(
-            "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at) VALUES {}",
-            values_placeholders(backend, chunk.len(), 9)
-        );
-        let mut q = sqlx::query(&sql);
-        for (a, r, _) in chunk {
-            q = q
-                .bind(a.tenant.as_str())
-                .bind(r.as_str().to_string())
-                .bind(1i64)
-                .bind("submitted")
-                .bind(None::<String>)
-                .bind(Some("received"))
-                .bind(a.actor.as_str())
-                .bind(a.channel.as_str())
-                .bind(a.submitted_at);
-        }
-        q.execute(&mut **tx).await?;
-
-        let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
-        if !mails.is_empty() {
-            let sql = format!(
-                "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
-                values_placeholders(backend, mails.len(), 9)
-            );
-            let mut q = sqlx::query(&sql);
-            for (a, r, _) in mails {
-                let (subject, body) = mail(a, r);
-                q = q
-                    .bind(a.tenant.as_str())
-                    .bind(kernel::ids::short_id())
-                    .bind("application.received")
-                    .bind(a.email.clone().unwrap_or_default())
-                    .bind(subject)
-                    .bind(body)
-                    .bind(a.submitted_at)
-                    .bind(None::<i64>)
-                    .bind(0i64);
-            }
-            q.execute(&mut **tx).await?;
-        }
-    }
-    // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
-    for (a, r, _) in &creates {
-        for att in &a.new_attachments {
-            sqlx::query(
-                "INSERT INTO attachments (tenant, id, owner, field, filename, content_type, size, sha256, content, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
+async fn insert_cases(tx: &mut Tx, db: &Db, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO applications (tenant, id, procedure_id, procedure_version, department, channel, online_capable, status,
+           applicant_name, applicant_kana, email, lang, data, assignee, fiscal_year, submitted_at, updated_at, version,
+           identity_level, verified_fields, resident_subject, visit_id)
+         VALUES {}",
+        values_placeholders(backend_of(tx), chunk.len(), 22)
+    );
+    let mut q = sqlx::query(&sql);
+    for (a, r, _) in chunk {
+        q = q
             .bind(a.tenant.as_str())
-            .bind(att.id.as_str())
-            .bind(format!("application:{}", r.as_str()))
-            .bind(att.field.as_str())
-            .bind(att.filename.as_str())
-            .bind(att.content_type.as_str())
-            .bind(att.bytes.len() as i64)
-            .bind(hex::encode(Sha256::digest(&att.bytes)))
+            .bind(r.as_str().to_string())
+            .bind(a.procedure_id.as_str())
+            .bind(a.procedure_version)
+            .bind(a.department.as_str())
+            .bind(a.channel.as_str())
+            .bind(i64::from(a.online_capable))
+            .bind("received")
+            .bind(a.applicant_name.as_str())
+            .bind(a.applicant_kana.as_str())
+            .bind(a.email.clone())
+            .bind(a.lang.code())
             .bind(
-                db.vault()
-                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
-                    .seal_bytes(&a.tenant, kernel::crypto::Purpose::Attachment, &att.bytes),
+                db.seal_json(&a.tenant, &a.answers)
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?,
             )
+            .bind(None::<String>)
+            .bind(i64::from(
+                kernel::clock::fiscal_year_of(a.submitted_at).start_year(),
+            ))
             .bind(a.submitted_at)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if let Some(draft) = &a.draft_id {
-            // Only files the answers refer to move to the case; uploads for
-            // fields that no longer apply are deleted with the draft.
-            for id in a
-                .answers
-                .values()
-                .filter_map(|v| v.get("attachment_id"))
-                .filter_map(|v| v.as_str())
-            {
-                sqlx::query("UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3 AND id = $4")
-                    .bind(format!("application:{}", r.as_str()))
-                    .bind(a.tenant.as_str())
-                    .bind(format!("draft:{draft}"))
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2")
-                .bind(a.tenant.as_str())
-                .bind(format!("draft:{draft}"))
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
-                .bind(a.tenant.as_str())
-                .bind(draft.as_str())
-                .execute(&mut **tx)
-                .await?;
-        }
+            .bind(a.submitted_at)
+            .bind(1i64)
+            .bind(a.identity_level.as_str())
+            .bind(a.verified_fields.join(","))
+            .bind(a.resident_subject.clone())
+            .bind(a.visit_id.clone());
     }
-    // 4. The audit trail, one chained append per tenant.
-    for t in &tenants {
-        let entries: Vec<AuditEntry> = creates
-            .iter()
-            .filter(|(a, _, _)| a.tenant == *t)
-            .map(|(a, r, _)| {
-                AuditEntry::new(
-                    a.actor.clone(),
-                    "application.submit",
-                    format!("application:{}", r.as_str()),
-                )
-                .detail(
-                    serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()}),
-                )
-            })
-            .collect();
-        let at = creates
-            .iter()
-            .map(|(a, _, _)| a.submitted_at)
-            .max()
-            .unwrap_or_else(kernel::clock::now_ms);
-        audit::append(tx, t, at, &entries).await?;
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn insert_keys(tx: &mut Tx, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO idempotency_keys (tenant, key, request_hash, application_id, created_at) VALUES {}",
+        values_placeholders(backend_of(tx), chunk.len(), 5)
+    );
+    let mut q = sqlx::query(&sql);
+    for (a, r, h) in chunk {
+        q = q
+            .bind(a.tenant.as_str())
+            .bind(a.idempotency_key.as_str())
+            .bind(*h)
+            .bind(r.as_str().to_string())
+            .bind(a.submitted_at);
     }
-    Ok(results)
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn insert_first_events(tx: &mut Tx, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at) VALUES {}",
+        values_placeholders(backend_of(tx), chunk.len(), 9)
+    );
+    let mut q = sqlx::query(&sql);
+    for (a, r, _) in chunk {
+        q = q
+            .bind(a.tenant.as_str())
+            .bind(r.as_str().to_string())
+            .bind(1i64)
+            .bind("submitted")
+            .bind(None::<String>)
+            .bind(Some("received"))
+            .bind(a.actor.as_str())
+            .bind(a.channel.as_str())
+            .bind(a.submitted_at);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The receipt e-mail of each case with an address, into the outbox.
+async fn queue_mails(tx: &mut Tx, mail: &MailFn, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
+    let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
+    if mails.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
+        values_placeholders(backend_of(tx), mails.len(), 9)
+    );
+    let mut q = sqlx::query(&sql);
+    for (a, r, _) in mails {
+        let (subject, body) = mail(a, r);
+        q = q
+            .bind(a.tenant.as_str())
+            .bind(kernel::ids::short_id())
+            .bind("application.received")
+            .bind(a.email.clone().unwrap_or_default())
+            .bind(subject)
+            .bind(body)
+            .bind(a.submitted_at)
+            .bind(None::<i64>)
+            .bind(0i64);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn store_attachments(
+    tx: &mut Tx,
+    db: &Db,
+    a: &NewApplication,
+    r: &ReceiptNumber,
+) -> Result<(), sqlx::Error> {
+    for att in &a.new_attachments {
+        sqlx::query(
+            "INSERT INTO attachments (tenant, id, owner, field, filename, content_type, size, sha256, content, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(a.tenant.as_str())
+        .bind(att.id.as_str())
+        .bind(format!("application:{}", r.as_str()))
+        .bind(att.field.as_str())
+        .bind(att.filename.as_str())
+        .bind(att.content_type.as_str())
+        .bind(att.bytes.len() as i64)
+        .bind(hex::encode(Sha256::digest(&att.bytes)))
+        .bind(
+            db.vault()
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+                .seal_bytes(&a.tenant, kernel::crypto::Purpose::Attachment, &att.bytes),
+        )
+        .bind(a.submitted_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The case takes over its draft: only files the answers refer to move to
+/// the case; uploads for fields that no longer apply are deleted with the
+/// draft.
+async fn take_over_draft(
+    tx: &mut Tx,
+    a: &NewApplication,
+    r: &ReceiptNumber,
+    draft: &str,
+) -> Result<(), sqlx::Error> {
+    for id in a
+        .answers
+        .values()
+        .filter_map(|v| v.get("attachment_id"))
+        .filter_map(|v| v.as_str())
+    {
+        sqlx::query(
+            "UPDATE attachments SET owner = $1 WHERE tenant = $2 AND owner = $3 AND id = $4",
+        )
+        .bind(format!("application:{}", r.as_str()))
+        .bind(a.tenant.as_str())
+        .bind(format!("draft:{draft}"))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM attachments WHERE tenant = $1 AND owner = $2")
+        .bind(a.tenant.as_str())
+        .bind(format!("draft:{draft}"))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM drafts WHERE tenant = $1 AND id = $2")
+        .bind(a.tenant.as_str())
+        .bind(draft)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn audit_creates(
+    tx: &mut Tx,
+    tenant: &str,
+    creates: &[Create<'_>],
+) -> Result<(), sqlx::Error> {
+    let entries: Vec<AuditEntry> = creates
+        .iter()
+        .filter(|(a, _, _)| a.tenant == tenant)
+        .map(|(a, r, _)| {
+            AuditEntry::new(
+                a.actor.clone(),
+                "application.submit",
+                format!("application:{}", r.as_str()),
+            )
+            .detail(serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()}))
+        })
+        .collect();
+    let at = creates
+        .iter()
+        .map(|(a, _, _)| a.submitted_at)
+        .max()
+        .unwrap_or_else(kernel::clock::now_ms);
+    audit::append(tx, tenant, at, &entries).await
 }

@@ -103,20 +103,7 @@ pub async fn case_list(
         rows: list
             .items
             .iter()
-            .map(|a| CaseRow {
-                id: a.id.clone(),
-                receipt: a.receipt_display(),
-                procedure: names
-                    .get(&a.procedure_id)
-                    .cloned()
-                    .unwrap_or_else(|| a.procedure_id.clone()),
-                applicant: a.applicant_name.clone(),
-                status: a.status.as_str(),
-                status_label: i18n::t(lang, &a.status.label_key()),
-                channel: i18n::t(lang, &format!("channel.{}", a.channel.as_str())),
-                submitted: kernel::clock::format_in(lang, a.submitted_at),
-                assignee: a.assignee.clone().unwrap_or_default(),
-            })
+            .map(|a| case_row(a, &names, lang))
             .collect(),
         total: list.total,
         page_no: list.page,
@@ -142,6 +129,23 @@ pub async fn case_list(
         },
         page,
     }))
+}
+
+fn case_row(a: &applications::Application, names: &HashMap<String, String>, lang: Lang) -> CaseRow {
+    CaseRow {
+        id: a.id.clone(),
+        receipt: a.receipt_display(),
+        procedure: names
+            .get(&a.procedure_id)
+            .cloned()
+            .unwrap_or_else(|| a.procedure_id.clone()),
+        applicant: a.applicant_name.clone(),
+        status: a.status.as_str(),
+        status_label: i18n::t(lang, &a.status.label_key()),
+        channel: i18n::t(lang, &format!("channel.{}", a.channel.as_str())),
+        submitted: kernel::clock::format_in(lang, a.submitted_at),
+        assignee: a.assignee.clone().unwrap_or_default(),
+    }
 }
 
 /// A link to one uploaded file of a case.
@@ -250,28 +254,7 @@ async fn render_case_with(
     let app = staff_case(db, staff, id).await?;
     let p = store::get_version(db, &staff.tenant, &app.procedure_id, app.procedure_version).await?;
     let events = applications::events(db, &staff.tenant, id).await?;
-    let assignee = app.assignee.clone().unwrap_or_default();
-    let colleagues = kernel::auth::directory::colleagues(db, &staff.tenant, &app.department)
-        .await?
-        .into_iter()
-        .map(|(id, name)| {
-            let on = id == assignee;
-            Choice::new(id, name).selected(on)
-        })
-        .collect();
-    let attachments = p
-        .form
-        .fields
-        .iter()
-        .filter(|f| f.kind == catalogue::form::FieldType::File)
-        .filter_map(|f| {
-            let v = app.answers.get(&f.name)?;
-            Some(AttachmentLink {
-                id: v.get("attachment_id")?.as_str()?.to_string(),
-                label: format!("{}: {}", f.label.get(lang), v.get("filename")?.as_str()?),
-            })
-        })
-        .collect();
+    let colleagues = colleague_choices(db, staff, &app).await?;
     let page = kernel::web::staff_page(
         lang,
         &t,
@@ -302,23 +285,8 @@ async fn render_case_with(
         colleagues,
         rows: crate::view::case_rows(&p.form, &app, lang, reveal),
         identity: i18n::t(lang, &format!("staff.case.identity.{}", app.identity_level)).to_string(),
-        attachments,
-        events: events
-            .iter()
-            .map(|e| EventRow {
-                at: kernel::clock::format_in(lang, e.at),
-                actor: e.actor.clone(),
-                what: match e.to_status.as_deref().and_then(Status::parse) {
-                    Some(s) => i18n::tf(
-                        lang,
-                        "staff.case.event_status",
-                        &[("status", i18n::t(lang, &s.label_key()))],
-                    ),
-                    None => i18n::t(lang, &format!("staff.case.event.{}", e.kind)).to_string(),
-                },
-                body: e.body.clone(),
-            })
-            .collect(),
+        attachments: attachment_links(&p.form, &app, lang),
+        events: events.iter().map(|e| event_row(e, lang)).collect(),
         actions: Action::available(app.status, staff)
             .into_iter()
             .map(|a| ActionButton {
@@ -330,6 +298,60 @@ async fn render_case_with(
         errors,
     };
     Ok(render_status(status, &html))
+}
+
+/// The department's staff to assign the case to, its assignee selected.
+async fn colleague_choices(
+    db: &Db,
+    staff: &CaseWorker,
+    app: &applications::Application,
+) -> AppResult<Vec<Choice>> {
+    let assignee = app.assignee.clone().unwrap_or_default();
+    Ok(
+        kernel::auth::directory::colleagues(db, &staff.tenant, &app.department)
+            .await?
+            .into_iter()
+            .map(|(id, name)| {
+                let on = id == assignee;
+                Choice::new(id, name).selected(on)
+            })
+            .collect(),
+    )
+}
+
+/// The files uploaded with the case, linked.
+fn attachment_links(
+    form: &catalogue::form::FormDef,
+    app: &applications::Application,
+    lang: Lang,
+) -> Vec<AttachmentLink> {
+    form.fields
+        .iter()
+        .filter(|f| f.kind == catalogue::form::FieldType::File)
+        .filter_map(|f| {
+            let v = app.answers.get(&f.name)?;
+            Some(AttachmentLink {
+                id: v.get("attachment_id")?.as_str()?.to_string(),
+                label: format!("{}: {}", f.label.get(lang), v.get("filename")?.as_str()?),
+            })
+        })
+        .collect()
+}
+
+fn event_row(e: &applications::Event, lang: Lang) -> EventRow {
+    EventRow {
+        at: kernel::clock::format_in(lang, e.at),
+        actor: e.actor.clone(),
+        what: match e.to_status.as_deref().and_then(Status::parse) {
+            Some(s) => i18n::tf(
+                lang,
+                "staff.case.event_status",
+                &[("status", i18n::t(lang, &s.label_key()))],
+            ),
+            None => i18n::t(lang, &format!("staff.case.event.{}", e.kind)).to_string(),
+        },
+        body: e.body.clone(),
+    }
 }
 
 pub async fn case_detail(
