@@ -104,36 +104,8 @@ pub fn from_csv(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
     let mut r = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(input.as_bytes());
+    let headers = checked_headers(&mut r)?;
     let mut errors = Vec::new();
-    let headers = match r.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            return Err(vec![FieldError {
-                field: "csv".into(),
-                message: format!("CSVの見出し行を読めません: {e}"),
-            }])
-        }
-    };
-    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-    for required in [
-        "id",
-        "department",
-        "name_ja",
-        "channels",
-        "identity_level",
-        "fee_yen",
-        "processing_time_ja",
-    ] {
-        if col(required).is_none() {
-            errors.push(FieldError {
-                field: required.into(),
-                message: format!("CSVに必須の列「{required}」がありません。"),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let row = i + 2; // the header is row 1
@@ -149,94 +121,147 @@ pub fn from_csv(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
                 continue;
             }
         };
-        let raw = |name: &str| unguard(col(name).and_then(|c| rec.get(c)).unwrap_or(""));
-        let get = |name: &str| raw(name).trim();
-        let mut err = |column: &str, message: String| {
-            errors.push(FieldError {
+        let cells = Row {
+            headers: &headers,
+            rec: &rec,
+        };
+        match cells.procedure() {
+            Ok(p) => out.push(p),
+            Err((column, message)) => errors.push(FieldError {
                 field: format!("row{row}.{column}"),
                 message: format!("{row}行目「{column}」: {message}"),
-            })
-        };
-        let Some(name) = text(get("name_ja"), get("name_en")) else {
-            err("name_ja", "手続名（日本語）を入力してください。".into());
-            continue;
-        };
-        let Some(channels) = Channels::parse(get("channels")) else {
-            err(
-                "channels",
-                "online / counter / both のいずれかを入力してください。".into(),
-            );
-            continue;
-        };
-        let Some(identity_level) = IdentityLevel::parse(get("identity_level")) else {
-            err(
-                "identity_level",
-                "none / signed_in / my_number_card のいずれかを入力してください。".into(),
-            );
-            continue;
-        };
-        let fee_yen = match jp::Yen::parse(if get("fee_yen").is_empty() {
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The header row, with every required column present.
+fn checked_headers(r: &mut csv::Reader<&[u8]>) -> Result<csv::StringRecord, Vec<FieldError>> {
+    let headers = r.headers().map(|h| h.clone()).map_err(|e| {
+        vec![FieldError {
+            field: "csv".into(),
+            message: format!("CSVの見出し行を読めません: {e}"),
+        }]
+    })?;
+    let errors: Vec<FieldError> = [
+        "id",
+        "department",
+        "name_ja",
+        "channels",
+        "identity_level",
+        "fee_yen",
+        "processing_time_ja",
+    ]
+    .iter()
+    .filter(|required| !headers.iter().any(|h| h.trim() == **required))
+    .map(|required| FieldError {
+        field: required.to_string(),
+        message: format!("CSVに必須の列「{required}」がありません。"),
+    })
+    .collect();
+    if errors.is_empty() {
+        Ok(headers)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One data row of the CSV, its cells found by column name.
+struct Row<'a> {
+    headers: &'a csv::StringRecord,
+    rec: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    /// The cell as written (Excel's formula guard removed).
+    fn raw(&self, name: &str) -> &str {
+        let col = self.headers.iter().position(|h| h.trim() == name);
+        unguard(col.and_then(|c| self.rec.get(c)).unwrap_or(""))
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.raw(name).trim()
+    }
+
+    /// The row as a procedure, or the first column that is wrong and why.
+    fn procedure(&self) -> Result<Procedure, (&'static str, String)> {
+        let name = text(self.get("name_ja"), self.get("name_en")).ok_or((
+            "name_ja",
+            "手続名（日本語）を入力してください。".to_string(),
+        ))?;
+        let channels = Channels::parse(self.get("channels")).ok_or((
+            "channels",
+            "online / counter / both のいずれかを入力してください。".to_string(),
+        ))?;
+        let identity_level = IdentityLevel::parse(self.get("identity_level")).ok_or((
+            "identity_level",
+            "none / signed_in / my_number_card のいずれかを入力してください。".to_string(),
+        ))?;
+        let fee = if self.get("fee_yen").is_empty() {
             "0"
         } else {
-            get("fee_yen")
-        }) {
-            Ok(y) => y.amount(),
-            Err(_) => {
-                err(
-                    "fee_yen",
-                    "手数料は0以上の整数（円）で入力してください。".into(),
-                );
-                continue;
-            }
+            self.get("fee_yen")
         };
-        let form: FormDef = if get("form_json").is_empty() {
+        let fee_yen = jp::Yen::parse(fee).map(|y| y.amount()).map_err(|_| {
+            (
+                "fee_yen",
+                "手数料は0以上の整数（円）で入力してください。".to_string(),
+            )
+        })?;
+        let form: FormDef = if self.get("form_json").is_empty() {
             FormDef::default()
         } else {
-            match serde_json::from_str(get("form_json")) {
-                Ok(f) => f,
-                Err(e) => {
-                    err(
-                        "form_json",
-                        format!("フォーム定義のJSONが正しくありません: {e}"),
-                    );
-                    continue;
-                }
-            }
+            serde_json::from_str(self.get("form_json")).map_err(|e| {
+                (
+                    "form_json",
+                    format!("フォーム定義のJSONが正しくありません: {e}"),
+                )
+            })?
         };
-        // English lines pair with Japanese lines by position, empty ones
-        // included (a document without a translation exports an empty line).
-        let docs_en: Vec<&str> = raw("documents_en").split('\n').map(str::trim).collect();
-        let documents = raw("documents_ja")
-            .split('\n')
-            .map(str::trim)
-            .enumerate()
-            .filter(|(_, ja)| !ja.is_empty())
-            .map(|(i, ja)| Text::new(ja, docs_en.get(i).copied().unwrap_or_default()))
-            .collect();
-        out.push(Procedure {
-            id: get("id").to_string(),
+        Ok(Procedure {
+            id: self.get("id").to_string(),
             name,
-            description: text(get("description_ja"), get("description_en"))
+            description: text(self.get("description_ja"), self.get("description_en"))
                 .unwrap_or_else(|| Text::ja_only("")),
-            department: get("department").to_string(),
-            life_events: lines(get("life_events"))
+            department: self.get("department").to_string(),
+            life_events: lines(self.get("life_events"))
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
             channels,
             identity_level,
             fee_yen,
-            documents,
-            processing_time: text(get("processing_time_ja"), get("processing_time_en"))
-                .unwrap_or_else(|| Text::ja_only("")),
-            legal_basis: get("legal_basis").to_string(),
+            documents: self.documents(),
+            processing_time: text(
+                self.get("processing_time_ja"),
+                self.get("processing_time_en"),
+            )
+            .unwrap_or_else(|| Text::ja_only("")),
+            legal_basis: self.get("legal_basis").to_string(),
             form,
-        });
+        })
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+
+    /// English lines pair with Japanese lines by position, empty ones
+    /// included (a document without a translation exports an empty line).
+    fn documents(&self) -> Vec<Text> {
+        let docs_en: Vec<&str> = self
+            .raw("documents_en")
+            .split('\n')
+            .map(str::trim)
+            .collect();
+        self.raw("documents_ja")
+            .split('\n')
+            .map(str::trim)
+            .enumerate()
+            .filter(|(_, ja)| !ja.is_empty())
+            .map(|(i, ja)| Text::new(ja, docs_en.get(i).copied().unwrap_or_default()))
+            .collect()
     }
 }
 

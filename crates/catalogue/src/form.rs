@@ -387,210 +387,221 @@ fn msg(lang: Lang, key: &str, label: &str, args: &[(&str, &str)]) -> String {
 /// and every problem reported at once; fields whose condition does not hold
 /// are ignored and dropped from the answers.
 pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers, Vec<FieldError>> {
-    let mut answers = Answers::new();
-    let mut errors = Vec::new();
-    let known: Vec<String> = form
-        .fields
-        .iter()
-        .flat_map(|f| {
-            if f.kind == FieldType::PersonName {
-                vec![f.name.clone(), format!("{}_kana", f.name)]
-            } else {
-                vec![f.name.clone()]
+    let mut v = Validation {
+        lang,
+        answers: Answers::new(),
+        errors: Vec::new(),
+    };
+    v.unknown_fields(form, input);
+    for f in form.fields.iter().filter(|f| form.is_shown(f, input)) {
+        v.field(f, input);
+    }
+    if v.errors.is_empty() {
+        Ok(v.answers)
+    } else {
+        Err(v.errors)
+    }
+}
+
+/// The answers and errors of one validation.
+struct Validation {
+    lang: Lang,
+    answers: Answers,
+    errors: Vec<FieldError>,
+}
+
+impl Validation {
+    fn push(&mut self, field: &str, message: String) {
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+    }
+
+    /// Values the form does not have (a person name's reading is
+    /// `<name>_kana`).
+    fn unknown_fields(&mut self, form: &FormDef, input: &RawInput) {
+        let known: Vec<String> = form
+            .fields
+            .iter()
+            .flat_map(|f| {
+                if f.kind == FieldType::PersonName {
+                    vec![f.name.clone(), format!("{}_kana", f.name)]
+                } else {
+                    vec![f.name.clone()]
+                }
+            })
+            .collect();
+        for k in input.values.keys() {
+            if !known.contains(k) {
+                let m = msg(self.lang, "form.unknown_field", k, &[]);
+                self.push(k, m);
             }
-        })
-        .collect();
-    for k in input.values.keys() {
-        if !known.contains(k) {
-            errors.push(FieldError {
-                field: k.clone(),
-                message: msg(lang, "form.unknown_field", k, &[]),
-            });
         }
     }
-    for f in &form.fields {
-        if !form.is_shown(f, input) {
-            continue;
-        }
+
+    fn field(&mut self, f: &Field, input: &RawInput) {
+        let lang = self.lang;
         let label = f.label.get(lang);
         let raw = input.get(&f.name).trim();
-        let push = |errors: &mut Vec<FieldError>, field: &str, message: String| {
-            errors.push(FieldError {
-                field: field.to_string(),
-                message,
-            })
-        };
         match f.kind {
-            FieldType::Checkbox => {
-                let checked = is_checked(raw);
-                if f.required && !checked {
-                    push(
-                        &mut errors,
-                        &f.name,
-                        msg(lang, "form.must_check", label, &[]),
-                    );
-                } else {
-                    answers.insert(f.name.clone(), Value::Bool(checked));
+            FieldType::Checkbox => self.checkbox(f, raw, label),
+            FieldType::File => match input.files.get(&f.name) {
+                Some(file) => {
+                    let v = serde_json::to_value(file).unwrap_or(Value::Null);
+                    self.answers.insert(f.name.clone(), v);
                 }
-                continue;
+                None if f.required => {
+                    self.push(&f.name, msg(lang, "form.file_required", label, &[]))
+                }
+                None => {}
+            },
+            FieldType::PersonName => self.person_name(f, input, raw, label),
+            _ if raw.is_empty() => {
+                if f.required {
+                    let key = if f.kind == FieldType::Choice {
+                        "form.choose"
+                    } else {
+                        "form.required"
+                    };
+                    self.push(&f.name, msg(lang, key, label, &[]));
+                }
             }
-            FieldType::File => {
-                match input.files.get(&f.name) {
-                    Some(file) => {
-                        answers.insert(
-                            f.name.clone(),
-                            serde_json::to_value(file).unwrap_or(Value::Null),
-                        );
-                    }
-                    None if f.required => push(
-                        &mut errors,
-                        &f.name,
-                        msg(lang, "form.file_required", label, &[]),
-                    ),
-                    None => {}
+            _ => match scalar(f, raw, label, lang) {
+                Ok(v) => {
+                    self.answers.insert(f.name.clone(), v);
                 }
-                continue;
-            }
-            FieldType::PersonName => {
-                let kana_key = format!("{}_kana", f.name);
-                let raw_kana = input.get(&kana_key).trim();
-                if raw.is_empty() && raw_kana.is_empty() {
-                    if f.required {
-                        push(&mut errors, &f.name, msg(lang, "form.required", label, &[]));
-                        push(
-                            &mut errors,
-                            &kana_key,
-                            msg(
-                                lang,
-                                "form.required",
-                                &i18n::tf(lang, "form.kana_label", &[("label", label)]),
-                                &[],
-                            ),
-                        );
-                    }
-                    continue;
-                }
-                match jp::PersonName::parse(raw, raw_kana) {
-                    Ok(p) => {
-                        answers.insert(
-                            f.name.clone(),
-                            json!({"name": p.name.as_str(), "kana": p.kana.as_str()}),
-                        );
-                    }
-                    Err((ne, ke)) => {
-                        if let Some(e) = ne {
-                            push(&mut errors, &f.name, i18n::parse_error(lang, label, &e));
-                        }
-                        if let Some(e) = ke {
-                            let kl = i18n::tf(lang, "form.kana_label", &[("label", label)]);
-                            push(&mut errors, &kana_key, i18n::parse_error(lang, &kl, &e));
-                        }
-                    }
-                }
-                continue;
-            }
-            _ => {}
+                Err(m) => self.push(&f.name, m),
+            },
         }
-        if raw.is_empty() {
+    }
+
+    fn checkbox(&mut self, f: &Field, raw: &str, label: &str) {
+        let checked = is_checked(raw);
+        if f.required && !checked {
+            let m = msg(self.lang, "form.must_check", label, &[]);
+            self.push(&f.name, m);
+        } else {
+            self.answers.insert(f.name.clone(), Value::Bool(checked));
+        }
+    }
+
+    /// A name and its reading (`<name>_kana`), both required together.
+    fn person_name(&mut self, f: &Field, input: &RawInput, raw: &str, label: &str) {
+        let lang = self.lang;
+        let kana_key = format!("{}_kana", f.name);
+        let kana_label = i18n::tf(lang, "form.kana_label", &[("label", label)]);
+        let raw_kana = input.get(&kana_key).trim();
+        if raw.is_empty() && raw_kana.is_empty() {
             if f.required {
-                let key = if f.kind == FieldType::Choice {
-                    "form.choose"
-                } else {
-                    "form.required"
-                };
-                push(&mut errors, &f.name, msg(lang, key, label, &[]));
+                self.push(&f.name, msg(lang, "form.required", label, &[]));
+                self.push(&kana_key, msg(lang, "form.required", &kana_label, &[]));
             }
-            continue;
+            return;
         }
-        let parsed: Result<Value, String> = match f.kind {
-            FieldType::Text | FieldType::Textarea => {
-                let s = jp::nfc(raw);
-                let max = f.max_length.unwrap_or(if f.kind == FieldType::Text {
-                    DEFAULT_TEXT_MAX
-                } else {
-                    DEFAULT_TEXTAREA_MAX
-                });
-                let n = s.chars().count();
-                if n > max {
-                    Err(msg(
-                        lang,
-                        "form.too_long",
-                        label,
-                        &[("max", &max.to_string()), ("actual", &n.to_string())],
-                    ))
-                } else if s
-                    .chars()
-                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-                {
-                    Err(msg(lang, "form.control_chars", label, &[]))
-                } else {
-                    Ok(Value::String(s))
+        match jp::PersonName::parse(raw, raw_kana) {
+            Ok(p) => {
+                let v = json!({"name": p.name.as_str(), "kana": p.kana.as_str()});
+                self.answers.insert(f.name.clone(), v);
+            }
+            Err((ne, ke)) => {
+                if let Some(e) = ne {
+                    self.push(&f.name, i18n::parse_error(lang, label, &e));
+                }
+                if let Some(e) = ke {
+                    self.push(&kana_key, i18n::parse_error(lang, &kana_label, &e));
                 }
             }
-            FieldType::Number => {
-                let s = jp::fold_width(raw).replace(',', "");
-                match s.parse::<i64>() {
-                    Err(_) => Err(msg(lang, "form.number", label, &[])),
-                    Ok(n) if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) => {
-                        Err(range_msg(lang, label, f))
-                    }
-                    Ok(n) => Ok(json!(n)),
-                }
-            }
-            FieldType::Yen => match jp::Yen::parse(raw) {
-                Err(e) => Err(i18n::parse_error(lang, label, &e)),
-                Ok(y)
-                    if f.min.is_some_and(|m| (y.amount() as i64) < m)
-                        || f.max.is_some_and(|m| y.amount() as i64 > m) =>
-                {
-                    Err(range_msg(lang, label, f))
-                }
-                Ok(y) => Ok(json!(y.amount())),
-            },
-            FieldType::Choice => match f.options.iter().find(|o| o.value == raw) {
-                Some(o) => Ok(Value::String(o.value.clone())),
-                None => Err(msg(lang, "form.choose", label, &[])),
-            },
-            FieldType::Date => jp::JpDate::parse(raw)
-                .map(|d| Value::String(d.iso()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::Email => jp::Email::parse(raw)
-                .map(|e| Value::String(e.as_str().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::PostalCode => jp::PostalCode::parse(raw)
-                .map(|p| Value::String(p.as_str().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::Phone => jp::PhoneNumber::parse(raw)
-                .map(|p| Value::String(p.as_str().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::MyNumber => jp::MyNumber::parse(raw)
-                .map(|p| Value::String(p.expose().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::CorporateNumber => jp::CorporateNumber::parse(raw)
-                .map(|p| Value::String(p.as_str().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::LocalGovCode => jp::LocalGovCode::parse(raw)
-                .map(|p| Value::String(p.as_str().to_string()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::FiscalYear => jp::FiscalYear::parse(raw)
-                .map(|p| json!(p.start_year()))
-                .map_err(|e| i18n::parse_error(lang, label, &e)),
-            FieldType::Checkbox | FieldType::File | FieldType::PersonName => {
-                unreachable!("handled above")
-            }
-        };
-        match parsed {
-            Ok(v) => {
-                answers.insert(f.name.clone(), v);
-            }
-            Err(m) => push(&mut errors, &f.name, m),
         }
     }
-    if errors.is_empty() {
-        Ok(answers)
+}
+
+/// A one-value field's answer, or the message naming the field.
+fn scalar(f: &Field, raw: &str, label: &str, lang: Lang) -> Result<Value, String> {
+    let parse_error = |e: jp::ParseError| i18n::parse_error(lang, label, &e);
+    let text = |s: String| Value::String(s);
+    match f.kind {
+        FieldType::Text | FieldType::Textarea => free_text(f, raw, label, lang),
+        FieldType::Number => number(f, raw, label, lang),
+        FieldType::Yen => match jp::Yen::parse(raw) {
+            Err(e) => Err(parse_error(e)),
+            Ok(y) if out_of_range(f, y.amount() as i64) => Err(range_msg(lang, label, f)),
+            Ok(y) => Ok(json!(y.amount())),
+        },
+        FieldType::Choice => match f.options.iter().find(|o| o.value == raw) {
+            Some(o) => Ok(text(o.value.clone())),
+            None => Err(msg(lang, "form.choose", label, &[])),
+        },
+        FieldType::Date => jp::JpDate::parse(raw)
+            .map(|d| text(d.iso()))
+            .map_err(parse_error),
+        FieldType::Email => jp::Email::parse(raw)
+            .map(|e| text(e.as_str().to_string()))
+            .map_err(parse_error),
+        FieldType::PostalCode => jp::PostalCode::parse(raw)
+            .map(|p| text(p.as_str().to_string()))
+            .map_err(parse_error),
+        FieldType::Phone => jp::PhoneNumber::parse(raw)
+            .map(|p| text(p.as_str().to_string()))
+            .map_err(parse_error),
+        FieldType::MyNumber => jp::MyNumber::parse(raw)
+            .map(|p| text(p.expose().to_string()))
+            .map_err(parse_error),
+        FieldType::CorporateNumber => jp::CorporateNumber::parse(raw)
+            .map(|p| text(p.as_str().to_string()))
+            .map_err(parse_error),
+        FieldType::LocalGovCode => jp::LocalGovCode::parse(raw)
+            .map(|p| text(p.as_str().to_string()))
+            .map_err(parse_error),
+        FieldType::FiscalYear => jp::FiscalYear::parse(raw)
+            .map(|p| json!(p.start_year()))
+            .map_err(parse_error),
+        FieldType::Checkbox | FieldType::File | FieldType::PersonName => {
+            unreachable!("validated by their own functions")
+        }
+    }
+}
+
+/// Text: normalised (NFC), within its length, no control characters but
+/// line breaks and tabs.
+fn free_text(f: &Field, raw: &str, label: &str, lang: Lang) -> Result<Value, String> {
+    let s = jp::nfc(raw);
+    let max = f.max_length.unwrap_or(if f.kind == FieldType::Text {
+        DEFAULT_TEXT_MAX
     } else {
-        Err(errors)
+        DEFAULT_TEXTAREA_MAX
+    });
+    let n = s.chars().count();
+    if n > max {
+        Err(msg(
+            lang,
+            "form.too_long",
+            label,
+            &[("max", &max.to_string()), ("actual", &n.to_string())],
+        ))
+    } else if s
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        Err(msg(lang, "form.control_chars", label, &[]))
+    } else {
+        Ok(Value::String(s))
     }
+}
+
+/// A whole number (full-width digits and thousands separators accepted)
+/// within the field's range.
+fn number(f: &Field, raw: &str, label: &str, lang: Lang) -> Result<Value, String> {
+    let s = jp::fold_width(raw).replace(',', "");
+    match s.parse::<i64>() {
+        Err(_) => Err(msg(lang, "form.number", label, &[])),
+        Ok(n) if out_of_range(f, n) => Err(range_msg(lang, label, f)),
+        Ok(n) => Ok(json!(n)),
+    }
+}
+
+fn out_of_range(f: &Field, n: i64) -> bool {
+    f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m)
 }
 
 fn range_msg(lang: Lang, label: &str, f: &Field) -> String {

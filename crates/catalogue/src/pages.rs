@@ -105,26 +105,7 @@ pub async fn procedure_list(
     let online_only = q.online.as_deref() == Some("1");
     // Words go through the site search (readings, synonyms, typos), in its
     // order of relevance; without the search, a folded substring match.
-    let ranked: Option<Vec<String>> = match (cache.search(), search::parse_query_text(&query)) {
-        (Some(s), Ok(text)) => Some(
-            s.query(
-                &tenant,
-                &search::SearchQuery {
-                    text,
-                    lang,
-                    kinds: vec![search::DocKind::Procedure],
-                    limit: 1000,
-                    ..Default::default()
-                },
-            )
-            .await?
-            .hits
-            .into_iter()
-            .filter_map(|h| h.id.strip_prefix("procedure:").map(str::to_string))
-            .collect(),
-        ),
-        _ => None,
-    };
+    let ranked = ranked_ids(&cache, &tenant, &query, lang).await?;
     let mut filtered: Vec<StoredProcedure> = items
         .into_iter()
         .filter(|s| {
@@ -132,17 +113,7 @@ pub async fn procedure_list(
             (event.is_empty() || p.life_events.contains(&event))
                 && (department.is_empty() || p.department == department)
                 && (!online_only || p.channels.online())
-                && (needle.is_empty()
-                    || match &ranked {
-                        Some(ids) => ids.contains(&p.id),
-                        None => fold_for_search(&format!(
-                            "{} {} {}",
-                            p.name.ja(),
-                            p.name.get(lang),
-                            p.description.get(lang)
-                        ))
-                        .contains(&needle),
-                    })
+                && (needle.is_empty() || matches(p, &needle, ranked.as_deref(), lang))
         })
         .collect();
     if let Some(ids) = &ranked {
@@ -175,6 +146,47 @@ pub async fn procedure_list(
         online_only,
         page,
     }))
+}
+
+/// The procedures the site search finds for the words, best first; `None`
+/// when there is no search or the words are not a query it takes.
+async fn ranked_ids(
+    cache: &store::Cache,
+    tenant: &str,
+    query: &str,
+    lang: Lang,
+) -> AppResult<Option<Vec<String>>> {
+    let (Some(s), Ok(text)) = (cache.search(), search::parse_query_text(query)) else {
+        return Ok(None);
+    };
+    let q = search::SearchQuery {
+        text,
+        lang,
+        kinds: vec![search::DocKind::Procedure],
+        limit: 1000,
+        ..Default::default()
+    };
+    Ok(Some(
+        s.query(tenant, &q)
+            .await?
+            .hits
+            .into_iter()
+            .filter_map(|h| h.id.strip_prefix("procedure:").map(str::to_string))
+            .collect(),
+    ))
+}
+
+fn matches(p: &crate::Procedure, needle: &str, ranked: Option<&[String]>, lang: Lang) -> bool {
+    match ranked {
+        Some(ids) => ids.contains(&p.id),
+        None => fold_for_search(&format!(
+            "{} {} {}",
+            p.name.ja(),
+            p.name.get(lang),
+            p.description.get(lang)
+        ))
+        .contains(needle),
+    }
 }
 
 #[derive(Template)]

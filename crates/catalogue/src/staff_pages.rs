@@ -369,19 +369,39 @@ impl ProcedureFields {
         if !errors.is_empty() {
             return Err(errors);
         }
-        // One text in every language typed (an empty translation is none).
-        let text = |field: &str, ja: &str| {
-            let mut t = Text::ja_only(jp::nfc(ja.trim()));
-            for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::Ja) {
-                let v = self
-                    .translations
-                    .get(&translation_key(field, lang))
-                    .map(|v| jp::nfc(v.trim()))
-                    .unwrap_or_default();
-                t.set(lang.code(), v);
-            }
-            t
-        };
+        Ok(Procedure {
+            id: self.id.clone(),
+            name: self.text("name", &self.name_ja),
+            description: self.text("description", &self.description_ja),
+            department: self.department.clone(),
+            life_events: self.life_events.clone(),
+            channels: channels.unwrap_or(Channels::Counter),
+            identity_level: identity.unwrap_or(IdentityLevel::None),
+            fee_yen: fee.map(|y| y.amount()).unwrap_or(0),
+            documents: self.documents(),
+            processing_time: self.text("processing_time", &self.processing_time_ja),
+            legal_basis: jp::nfc(self.legal_basis.trim()),
+            form: form.unwrap_or_default(),
+        })
+    }
+
+    /// One text in every language typed (an empty translation is none).
+    fn text(&self, field: &str, ja: &str) -> Text {
+        let mut t = Text::ja_only(jp::nfc(ja.trim()));
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::Ja) {
+            let v = self
+                .translations
+                .get(&translation_key(field, lang))
+                .map(|v| jp::nfc(v.trim()))
+                .unwrap_or_default();
+            t.set(lang.code(), v);
+        }
+        t
+    }
+
+    /// The documents, one per line, each language's lines paired with the
+    /// Japanese by position.
+    fn documents(&self) -> Vec<Text> {
         let doc_lines: BTreeMap<Lang, Vec<String>> = Lang::ALL
             .into_iter()
             .filter(|l| *l != Lang::Ja)
@@ -394,33 +414,19 @@ impl ProcedureFields {
                 (lang, lines)
             })
             .collect();
-        Ok(Procedure {
-            id: self.id.clone(),
-            name: text("name", &self.name_ja),
-            description: text("description", &self.description_ja),
-            department: self.department.clone(),
-            life_events: self.life_events.clone(),
-            channels: channels.unwrap_or(Channels::Counter),
-            identity_level: identity.unwrap_or(IdentityLevel::None),
-            fee_yen: fee.map(|y| y.amount()).unwrap_or(0),
-            documents: self
-                .documents_ja
-                .lines()
-                .map(str::trim)
-                .enumerate()
-                .filter(|(_, l)| !l.is_empty())
-                .map(|(i, ja)| {
-                    let mut t = Text::ja_only(jp::nfc(ja));
-                    for (lang, lines) in &doc_lines {
-                        t.set(lang.code(), lines.get(i).cloned().unwrap_or_default());
-                    }
-                    t
-                })
-                .collect(),
-            processing_time: text("processing_time", &self.processing_time_ja),
-            legal_basis: jp::nfc(self.legal_basis.trim()),
-            form: form.unwrap_or_default(),
-        })
+        self.documents_ja
+            .lines()
+            .map(str::trim)
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, ja)| {
+                let mut t = Text::ja_only(jp::nfc(ja));
+                for (lang, lines) in &doc_lines {
+                    t.set(lang.code(), lines.get(i).cloned().unwrap_or_default());
+                }
+                t
+            })
+            .collect()
     }
 }
 

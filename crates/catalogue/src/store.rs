@@ -123,89 +123,122 @@ pub async fn save_in(
     actor: &str,
     now: i64,
 ) -> AppResult<(SaveOutcome, i64)> {
-    let body = serde_json::to_string(p).map_err(anyhow::Error::from)?;
+    let s = Saving {
+        tenant,
+        p,
+        body: serde_json::to_string(p).map_err(anyhow::Error::from)?,
+        actor,
+        now,
+    };
     let current = sqlx::query("SELECT version, body FROM procedures WHERE tenant = $1 AND id = $2")
         .bind(tenant)
         .bind(&p.id)
         .fetch_optional(&mut **tx)
         .await?;
-    let (outcome, version) = match (current, expected_version) {
-        (None, _) => {
-            sqlx::query(
-                "INSERT INTO procedures (tenant, id, department, name_ja, channels, identity_level, fee_yen, body, version, updated_at, updated_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
-            )
-            .bind(tenant)
-            .bind(&p.id)
-            .bind(&p.department)
-            .bind(p.name.ja())
-            .bind(p.channels.as_str())
-            .bind(p.identity_level.as_str())
-            .bind(p.fee_yen as i64)
-            .bind(&body)
-            .bind(now)
-            .bind(actor)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                if kernel::db::is_unique_violation(&e) {
-                    AppError::Conflict("procedure_exists")
-                } else {
-                    e.into()
-                }
-            })?;
-            (SaveOutcome::Created, 1)
-        }
-        (Some(row), expected) => {
+    let (outcome, version) = match current {
+        None => (SaveOutcome::Created, s.insert_in(tx).await?),
+        Some(row) => {
             let version: i64 = row.get(0);
             let old: String = row.get(1);
-            if expected.is_none() && !upsert {
+            if expected_version.is_none() && !upsert {
                 return Err(AppError::Conflict("procedure_exists"));
             }
-            if expected.is_some_and(|e| e != version) {
+            if expected_version.is_some_and(|e| e != version) {
                 return Err(AppError::Conflict("version"));
             }
-            if old == body {
+            if old == s.body {
                 return Ok((SaveOutcome::Unchanged, version));
             }
-            let next = version + 1;
-            let r = sqlx::query(
-                "UPDATE procedures SET department = $1, name_ja = $2, channels = $3, identity_level = $4, fee_yen = $5,
-                   body = $6, version = $7, updated_at = $8, updated_by = $9
-                 WHERE tenant = $10 AND id = $11 AND version = $12",
-            )
-            .bind(&p.department)
-            .bind(p.name.ja())
-            .bind(p.channels.as_str())
-            .bind(p.identity_level.as_str())
-            .bind(p.fee_yen as i64)
-            .bind(&body)
-            .bind(next)
-            .bind(now)
-            .bind(actor)
-            .bind(tenant)
-            .bind(&p.id)
-            .bind(version)
-            .execute(&mut **tx)
-            .await?;
-            if r.rows_affected() != 1 {
-                return Err(AppError::Conflict("version"));
-            }
-            (SaveOutcome::Updated, next)
+            (SaveOutcome::Updated, s.update_in(tx, version).await?)
         }
     };
-    sqlx::query(
-        "INSERT INTO procedure_versions (tenant, id, version, body, saved_at, saved_by) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tenant)
-    .bind(&p.id)
-    .bind(version)
-    .bind(&body)
-    .bind(now)
-    .bind(actor)
-    .execute(&mut **tx)
-    .await?;
+    s.keep_version_in(tx, version).await?;
     Ok((outcome, version))
+}
+
+/// One procedure being saved: its JSON body, by whom and when.
+struct Saving<'a> {
+    tenant: &'a str,
+    p: &'a Procedure,
+    body: String,
+    actor: &'a str,
+    now: i64,
+}
+
+impl Saving<'_> {
+    /// A new procedure, version 1.
+    async fn insert_in(&self, tx: &mut Tx) -> AppResult<i64> {
+        let p = self.p;
+        sqlx::query(
+            "INSERT INTO procedures (tenant, id, department, name_ja, channels, identity_level, fee_yen, body, version, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+        )
+        .bind(self.tenant)
+        .bind(&p.id)
+        .bind(&p.department)
+        .bind(p.name.ja())
+        .bind(p.channels.as_str())
+        .bind(p.identity_level.as_str())
+        .bind(p.fee_yen as i64)
+        .bind(&self.body)
+        .bind(self.now)
+        .bind(self.actor)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            if kernel::db::is_unique_violation(&e) {
+                AppError::Conflict("procedure_exists")
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(1)
+    }
+
+    /// The next version of an existing procedure, only if still at `version`.
+    async fn update_in(&self, tx: &mut Tx, version: i64) -> AppResult<i64> {
+        let p = self.p;
+        let next = version + 1;
+        let r = sqlx::query(
+            "UPDATE procedures SET department = $1, name_ja = $2, channels = $3, identity_level = $4, fee_yen = $5,
+               body = $6, version = $7, updated_at = $8, updated_by = $9
+             WHERE tenant = $10 AND id = $11 AND version = $12",
+        )
+        .bind(&p.department)
+        .bind(p.name.ja())
+        .bind(p.channels.as_str())
+        .bind(p.identity_level.as_str())
+        .bind(p.fee_yen as i64)
+        .bind(&self.body)
+        .bind(next)
+        .bind(self.now)
+        .bind(self.actor)
+        .bind(self.tenant)
+        .bind(&p.id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(AppError::Conflict("version"));
+        }
+        Ok(next)
+    }
+
+    /// Every saved version is kept, to be shown and restored.
+    async fn keep_version_in(&self, tx: &mut Tx, version: i64) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO procedure_versions (tenant, id, version, body, saved_at, saved_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.tenant)
+        .bind(&self.p.id)
+        .bind(version)
+        .bind(&self.body)
+        .bind(self.now)
+        .bind(self.actor)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Validates and saves one procedure in its own transaction, audited.

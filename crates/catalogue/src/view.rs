@@ -96,71 +96,27 @@ pub fn fields(
         .map(|f| {
             let id = format!("field-{}", f.name);
             let value = input.get(&f.name).to_string();
-            let condition = f
-                .show_if
-                .as_ref()
-                .and_then(|c| form.field(&c.field).map(|parent| (c, parent)))
-                .map(|(c, parent)| {
-                    let shown_value = if parent.kind == FieldType::Checkbox {
-                        i18n::t(
-                            lang,
-                            if c.equals == "true" {
-                                "form.checked"
-                            } else {
-                                "form.unchecked"
-                            },
-                        )
-                        .to_string()
-                    } else {
-                        parent
-                            .options
-                            .iter()
-                            .find(|o| o.value == c.equals)
-                            .map(|o| o.label.get(lang).to_string())
-                            .unwrap_or_else(|| c.equals.clone())
-                    };
-                    i18n::tf(
-                        lang,
-                        "form.condition",
-                        &[("field", parent.label.get(lang)), ("value", &shown_value)],
-                    )
-                })
-                .unwrap_or_default();
-            let (input_type, inputmode, autocomplete, width) = match f.kind {
-                FieldType::Email => ("email", "email", "email", "input--medium"),
-                FieldType::Phone => ("tel", "tel", "tel", "input--medium"),
-                FieldType::PostalCode => ("text", "numeric", "postal-code", "input--short"),
-                FieldType::MyNumber => ("text", "numeric", "off", "input--medium"),
-                FieldType::CorporateNumber | FieldType::LocalGovCode => {
-                    ("text", "numeric", "off", "input--medium")
-                }
-                FieldType::Number | FieldType::Yen => ("text", "numeric", "off", "input--short"),
-                FieldType::Date => ("text", "", "off", "input--medium"),
-                FieldType::FiscalYear => ("text", "", "off", "input--short"),
-                FieldType::PersonName => ("text", "", "name", ""),
-                _ => ("text", "", "off", ""),
-            };
+            let condition = condition_text(form, f, lang);
+            let control = Control::of(f.kind);
             let error = err(&f.name);
             let kana_error = err(&format!("{}_kana", f.name));
             let hint = hint_for(f, lang);
-            let mut described = Vec::new();
-            if !hint.is_empty() {
-                described.push(format!("{id}-hint"));
-            }
-            if !condition.is_empty() {
-                described.push(format!("{id}-condition"));
-            }
-            if !error.is_empty() {
-                described.push(format!("{id}-error"));
-            }
-            let mut kana_described = Vec::new();
-            if !kana_error.is_empty() {
-                kana_described.push(format!("{id}-kana-error"));
-            }
+            let described: Vec<String> = [
+                (!hint.is_empty()).then(|| format!("{id}-hint")),
+                (!condition.is_empty()).then(|| format!("{id}-condition")),
+                (!error.is_empty()).then(|| format!("{id}-error")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let kana_described_by = if kana_error.is_empty() {
+                String::new()
+            } else {
+                format!("{id}-kana-error")
+            };
             FieldView {
                 verified: false,
                 name: f.name.clone(),
-                id: id.clone(),
                 kind: f.kind.as_str(),
                 label: f.label.shown(lang),
                 hint,
@@ -177,28 +133,15 @@ pub fn fields(
                     .unwrap_or_default(),
                 required: f.required,
                 checked: matches!(value.as_str(), "true" | "on" | "1"),
-                options: f
-                    .options
-                    .iter()
-                    .enumerate()
-                    .map(|(i, o)| OptionView {
-                        value: o.value.clone(),
-                        label: o.label.shown(lang),
-                        checked: o.value == value,
-                        id: if i == 0 {
-                            id.clone()
-                        } else {
-                            format!("{id}-{i}")
-                        },
-                    })
-                    .collect(),
+                options: option_views(f, &id, &value, lang),
                 use_select: f.options.len() > 6,
+                id,
                 value,
                 error,
-                input_type,
-                inputmode,
-                autocomplete,
-                width,
+                input_type: control.input_type,
+                inputmode: control.inputmode,
+                autocomplete: control.autocomplete,
+                width: control.width,
                 kana_value: input.get(&format!("{}_kana", f.name)).to_string(),
                 kana_error,
                 kana_label: i18n::tf(lang, "form.kana_label", &[("label", f.label.get(lang))]),
@@ -209,8 +152,91 @@ pub fn fields(
                     .map(|r| r.filename.clone())
                     .unwrap_or_default(),
                 described_by: described.join(" "),
-                kana_described_by: kana_described.join(" "),
+                kana_described_by,
             }
+        })
+        .collect()
+}
+
+/// The HTML input a field type is typed into.
+struct Control {
+    input_type: &'static str,
+    inputmode: &'static str,
+    autocomplete: &'static str,
+    width: &'static str,
+}
+
+impl Control {
+    fn of(kind: FieldType) -> Self {
+        let (input_type, inputmode, autocomplete, width) = match kind {
+            FieldType::Email => ("email", "email", "email", "input--medium"),
+            FieldType::Phone => ("tel", "tel", "tel", "input--medium"),
+            FieldType::PostalCode => ("text", "numeric", "postal-code", "input--short"),
+            FieldType::MyNumber => ("text", "numeric", "off", "input--medium"),
+            FieldType::CorporateNumber | FieldType::LocalGovCode => {
+                ("text", "numeric", "off", "input--medium")
+            }
+            FieldType::Number | FieldType::Yen => ("text", "numeric", "off", "input--short"),
+            FieldType::Date => ("text", "", "off", "input--medium"),
+            FieldType::FiscalYear => ("text", "", "off", "input--short"),
+            FieldType::PersonName => ("text", "", "name", ""),
+            _ => ("text", "", "off", ""),
+        };
+        Self {
+            input_type,
+            inputmode,
+            autocomplete,
+            width,
+        }
+    }
+}
+
+/// When a conditional field applies, in words: 「〇〇」が「△△」のとき.
+fn condition_text(form: &FormDef, f: &Field, lang: Lang) -> String {
+    let Some((c, parent)) = f
+        .show_if
+        .as_ref()
+        .and_then(|c| form.field(&c.field).map(|parent| (c, parent)))
+    else {
+        return String::new();
+    };
+    let shown_value = if parent.kind == FieldType::Checkbox {
+        let key = if c.equals == "true" {
+            "form.checked"
+        } else {
+            "form.unchecked"
+        };
+        i18n::t(lang, key).to_string()
+    } else {
+        parent
+            .options
+            .iter()
+            .find(|o| o.value == c.equals)
+            .map(|o| o.label.get(lang).to_string())
+            .unwrap_or_else(|| c.equals.clone())
+    };
+    i18n::tf(
+        lang,
+        "form.condition",
+        &[("field", parent.label.get(lang)), ("value", &shown_value)],
+    )
+}
+
+/// A choice field's options; the first takes the field's id (the label
+/// points at it).
+fn option_views(f: &Field, id: &str, value: &str, lang: Lang) -> Vec<OptionView> {
+    f.options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| OptionView {
+            value: o.value.clone(),
+            label: o.label.shown(lang),
+            checked: o.value == value,
+            id: if i == 0 {
+                id.to_string()
+            } else {
+                format!("{id}-{i}")
+            },
         })
         .collect()
 }
