@@ -142,7 +142,7 @@ pub fn from_csv(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
 
 /// The header row, with every required column present.
 fn checked_headers(r: &mut csv::Reader<&[u8]>) -> Result<csv::StringRecord, Vec<FieldError>> {
-    let headers = r.headers().map(|h| h.clone()).map_err(|e| {
+    let headers = r.headers().cloned().map_err(|e| {
         vec![FieldError {
             field: "csv".into(),
             message: format!("CSVの見出し行を読めません: {e}"),
