@@ -73,6 +73,65 @@ pub struct RateLimits {
     pub submit_per_tenant: u32,
 }
 
+impl RateLimits {
+    fn apply_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
+            &mut self.sign_in_per_client,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
+            &mut self.sign_in_per_tenant,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
+            &mut self.submit_per_client,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
+            &mut self.submit_per_tenant,
+        )
+    }
+}
+
+/// A number from the environment, if set; anything else is refused.
+fn set_num<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    slot: &mut T,
+) -> Result<(), ConfigError> {
+    if let Some(v) = get(name) {
+        *slot = v.parse().map_err(|_| ConfigError::Env {
+            name: name.into(),
+            message: "数値を指定してください".into(),
+        })?;
+    }
+    Ok(())
+}
+
+/// A comma-separated list, if set.
+fn set_list(get: &impl Fn(&str) -> Option<String>, name: &str, slot: &mut Vec<String>) {
+    if let Some(v) = get(name) {
+        *slot = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+    }
+}
+
+/// On with `1`, `true` or `yes`; off with anything else, if set.
+fn set_flag(get: &impl Fn(&str) -> Option<String>, name: &str, slot: &mut bool) {
+    if let Some(v) = get(name) {
+        *slot = matches!(v.as_str(), "1" | "true" | "yes");
+    }
+}
+
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
@@ -103,6 +162,34 @@ pub struct OidcConfig {
     /// Name shown on the sign-in button.
     #[serde(default = "default_oidc_label")]
     pub label_ja: String,
+}
+
+impl OidcConfig {
+    fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        let local = self.issuer.starts_with("http://127.0.0.1")
+            || self.issuer.starts_with("http://localhost");
+        if !(self.issuer.starts_with("https://") || local && mode == Mode::Development) {
+            return Err(ConfigError::Invalid {
+                key: "oidc.issuer",
+                message:
+                    "https:// で始まる URL を指定してください（http は開発モードの localhost のみ）"
+                        .into(),
+            });
+        }
+        if !matches!(self.identity_level.as_str(), "signed_in" | "my_number_card") {
+            return Err(ConfigError::Invalid {
+                key: "oidc.identity_level",
+                message: "signed_in または my_number_card を指定してください".into(),
+            });
+        }
+        if self.client_id.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "oidc.client_id",
+                message: "クライアントIDを指定してください".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 fn default_scopes() -> String {
@@ -219,34 +306,30 @@ impl Config {
     /// Applies `MADOGUCHI_<KEY>` variables. Unknown `MADOGUCHI_` variables are
     /// refused like unknown file keys.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError> {
-            v.parse().map_err(|_| ConfigError::Env {
-                name: name.into(),
-                message: "数値を指定してください".into(),
-            })
-        }
+        let get = &get;
         for (key, slot) in [
             ("MADOGUCHI_BIND", &mut self.bind),
             ("MADOGUCHI_DATABASE_URL", &mut self.database_url),
             ("MADOGUCHI_PUBLIC_URL", &mut self.public_url),
             ("MADOGUCHI_LOG", &mut self.log),
+            ("MADOGUCHI_PDF_FONT", &mut self.pdf_font),
         ] {
             if let Some(v) = get(key) {
                 *slot = v;
             }
         }
-        if let Some(v) = get("MADOGUCHI_MAX_BODY_BYTES") {
-            self.max_body_bytes = num("MADOGUCHI_MAX_BODY_BYTES", &v)?;
-        }
-        if let Some(v) = get("MADOGUCHI_MAX_ATTACHMENT_BYTES") {
-            self.max_attachment_bytes = num("MADOGUCHI_MAX_ATTACHMENT_BYTES", &v)?;
-        }
-        if let Some(v) = get("MADOGUCHI_STAFF_IDLE_MINUTES") {
-            self.staff_idle_minutes = num("MADOGUCHI_STAFF_IDLE_MINUTES", &v)?;
-        }
-        if let Some(v) = get("MADOGUCHI_POOL_SIZE") {
-            self.pool_size = num("MADOGUCHI_POOL_SIZE", &v)?;
-        }
+        set_num(get, "MADOGUCHI_MAX_BODY_BYTES", &mut self.max_body_bytes)?;
+        set_num(
+            get,
+            "MADOGUCHI_MAX_ATTACHMENT_BYTES",
+            &mut self.max_attachment_bytes,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_STAFF_IDLE_MINUTES",
+            &mut self.staff_idle_minutes,
+        )?;
+        set_num(get, "MADOGUCHI_POOL_SIZE", &mut self.pool_size)?;
         if let Some(v) = get("MADOGUCHI_MODE") {
             self.mode = match v.as_str() {
                 "production" => Mode::Production,
@@ -259,53 +342,22 @@ impl Config {
                 }
             };
         }
-        if let Some(v) = get("MADOGUCHI_ENCRYPTION_KEYS") {
-            self.encryption_keys = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = get("MADOGUCHI_TRUSTED_PROXIES") {
-            self.trusted_proxies = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = get("MADOGUCHI_DEV_IDENTITY_PROVIDER") {
-            self.dev_identity_provider = matches!(v.as_str(), "1" | "true" | "yes");
-        }
-        if let Some(v) = get("MADOGUCHI_DEMO_REGISTRY") {
-            self.demo_registry = matches!(v.as_str(), "1" | "true" | "yes");
-        }
-        if let Some(v) = get("MADOGUCHI_PDF_FONT") {
-            self.pdf_font = v;
-        }
-        for (key, slot) in [
-            (
-                "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT",
-                &mut self.rate_limits.sign_in_per_client,
-            ),
-            (
-                "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
-                &mut self.rate_limits.sign_in_per_tenant,
-            ),
-            (
-                "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
-                &mut self.rate_limits.submit_per_client,
-            ),
-            (
-                "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
-                &mut self.rate_limits.submit_per_tenant,
-            ),
-        ] {
-            if let Some(v) = get(key) {
-                *slot = num(key, &v)?;
-            }
-        }
+        set_list(get, "MADOGUCHI_ENCRYPTION_KEYS", &mut self.encryption_keys);
+        set_list(get, "MADOGUCHI_TRUSTED_PROXIES", &mut self.trusted_proxies);
+        set_flag(
+            get,
+            "MADOGUCHI_DEV_IDENTITY_PROVIDER",
+            &mut self.dev_identity_provider,
+        );
+        set_flag(get, "MADOGUCHI_DEMO_REGISTRY", &mut self.demo_registry);
+        self.rate_limits.apply_env(get)?;
+        self.apply_oidc_env(get)
+    }
+
+    /// The provider from the three variables together (or none of them),
+    /// and the identity level, which applies to a provider from the file
+    /// as well.
+    fn apply_oidc_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let oidc_vars = [
             get("MADOGUCHI_OIDC_ISSUER"),
             get("MADOGUCHI_OIDC_CLIENT_ID"),
@@ -334,7 +386,6 @@ impl Config {
                 message: "MADOGUCHI_OIDC_ISSUER・MADOGUCHI_OIDC_CLIENT_ID・MADOGUCHI_OIDC_CLIENT_KEY_FILE の3つを揃えて指定してください".into(),
             });
         }
-        // The level applies to a provider from the file as well as from here.
         if let Some(level) = level {
             let Some(oidc) = self.oidc.as_mut() else {
                 return Err(ConfigError::Env {
@@ -417,54 +468,40 @@ impl Config {
             }
         }
         if let Some(o) = &self.oidc {
-            let local = o.issuer.starts_with("http://127.0.0.1")
-                || o.issuer.starts_with("http://localhost");
-            if !(o.issuer.starts_with("https://") || local && self.mode == Mode::Development) {
-                return Err(ConfigError::Invalid {
-                    key: "oidc.issuer",
-                    message: "https:// で始まる URL を指定してください（http は開発モードの localhost のみ）".into(),
-                });
-            }
-            if !matches!(o.identity_level.as_str(), "signed_in" | "my_number_card") {
-                return Err(ConfigError::Invalid {
-                    key: "oidc.identity_level",
-                    message: "signed_in または my_number_card を指定してください".into(),
-                });
-            }
-            if o.client_id.is_empty() {
-                return Err(ConfigError::Invalid {
-                    key: "oidc.client_id",
-                    message: "クライアントIDを指定してください".into(),
-                });
-            }
+            o.validate(self.mode)?;
         }
         if self.mode == Mode::Production {
-            if self.demo_registry {
-                return Err(ConfigError::Invalid {
-                    key: "demo_registry",
-                    message: "架空の住民記録（デモ用）は本番モードでは使えません。住民記録システムを接続してください".into(),
-                });
-            }
-            if self.dev_identity_provider {
-                return Err(ConfigError::Invalid {
-                    key: "dev_identity_provider",
-                    message: "開発用の認証プロバイダは本番モード（mode = \"production\"）では有効にできません".into(),
-                });
-            }
-            if self.encryption_keys.is_empty() {
-                return Err(ConfigError::Invalid {
-                    key: "encryption_keys",
-                    message: "本番モードではマイナンバー等を暗号化する鍵が必要です。`madoguchi keygen` で作成し MADOGUCHI_ENCRYPTION_KEYS に設定してください".into(),
-                });
-            }
-            if !self.public_url.starts_with("https://") {
-                return Err(ConfigError::Invalid {
-                    key: "public_url",
-                    message:
-                        "本番モードでは https:// の URL が必要です（Cookie を Secure にするため）"
-                            .into(),
-                });
-            }
+            self.validate_production()?;
+        }
+        Ok(())
+    }
+
+    /// What production mode needs: no demo parts, keys for data at rest,
+    /// HTTPS.
+    fn validate_production(&self) -> Result<(), ConfigError> {
+        let refuse = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_string(),
+            })
+        };
+        if self.demo_registry {
+            return refuse("demo_registry", "架空の住民記録（デモ用）は本番モードでは使えません。住民記録システムを接続してください");
+        }
+        if self.dev_identity_provider {
+            return refuse(
+                "dev_identity_provider",
+                "開発用の認証プロバイダは本番モード（mode = \"production\"）では有効にできません",
+            );
+        }
+        if self.encryption_keys.is_empty() {
+            return refuse("encryption_keys", "本番モードではマイナンバー等を暗号化する鍵が必要です。`madoguchi keygen` で作成し MADOGUCHI_ENCRYPTION_KEYS に設定してください");
+        }
+        if !self.public_url.starts_with("https://") {
+            return refuse(
+                "public_url",
+                "本番モードでは https:// の URL が必要です（Cookie を Secure にするため）",
+            );
         }
         Ok(())
     }
