@@ -149,90 +149,114 @@ async fn found(
     hit: &search::Hit,
     lang: Lang,
 ) -> AppResult<Option<Found>> {
-    let tenant = t.code.as_str();
-    let kind = hit.kind.code().to_string();
-    let (title, answer, answer_lang, grounding, match_title, match_text) =
-        match hit.id.split_once(':') {
-            Some(("faq", id)) => {
-                let Ok(id) = id.parse::<i64>() else {
-                    return Ok(None);
-                };
-                let Ok(s) = faq::get_public(&st.db, tenant, id).await else {
-                    return Ok(None);
-                };
-                let q = localize(&s.entry.question, lang);
-                let a = localize(&s.entry.answer, lang);
-                let grounding = format!("{}\n{}", q.text, a.text);
-                let mt = format!("{}\n{}", s.entry.question.ja(), q.text);
-                let mx = format!("{}\n{}", s.entry.answer.ja(), a.text);
-                (q.text, a.text, a.lang, grounding, mt, mx)
-            }
-            Some(("procedure", id)) => {
-                let Ok(p) = catalogue::store::get(&st.db, tenant, id).await else {
-                    return Ok(None);
-                };
-                let p = p.procedure;
-                let name = localize(&p.name, lang);
-                let description = localize(&p.description, lang);
-                let answer = format!(
-                    "{}\n\n{}\n\n{}",
-                    i18n::tf(lang, "chat.answer_procedure", &[("title", &name.text)]),
-                    description.text,
-                    i18n::t(lang, "chat.more")
-                );
-                let grounding = format!(
-                    "{}\n{}\n{}",
-                    name.text,
-                    description.text,
-                    p.documents
-                        .iter()
-                        .map(|d| d.get(lang))
-                        .collect::<Vec<_>>()
-                        .join("、")
-                );
-                let mt = format!("{}\n{}", p.name.ja(), name.text);
-                let mx = format!("{}\n{}", p.description.ja(), description.text);
-                (name.text, answer, description.lang, grounding, mt, mx)
-            }
-            Some(("navi", code)) => {
-                let Some(b) = t.life_event(code) else {
-                    return Ok(None);
-                };
-                let name = localize(&b.name, lang);
-                let description = b
-                    .description
-                    .as_ref()
-                    .map(|d| d.get(lang).to_string())
-                    .unwrap_or_default();
-                let answer = format!(
-                    "{}\n\n{}",
-                    i18n::tf(lang, "chat.answer_navi", &[("title", &name.text)]),
-                    i18n::t(lang, "chat.more")
-                );
-                let grounding = format!("{}\n{description}", name.text);
-                let mt = format!("{}\n{}", b.name.ja(), name.text);
-                let mx = b
-                    .description
-                    .as_ref()
-                    .map(|d| format!("{}\n{description}", d.ja()))
-                    .unwrap_or_default();
-                (name.text, answer, lang.code(), grounding, mt, mx)
-            }
-            _ => return Ok(None),
-        };
-    Ok(Some(Found {
+    let source = match hit.id.split_once(':') {
+        Some(("faq", id)) => faq_source(st, t, id, lang).await,
+        Some(("procedure", id)) => procedure_source(st, t, id, lang).await,
+        Some(("navi", code)) => navi_source(t, code, lang),
+        _ => None,
+    };
+    Ok(source.map(|s| Found {
         link: SourceLink {
-            title,
+            title: s.title,
             url: hit.url.clone(),
-            kind,
+            kind: hit.kind.code().to_string(),
         },
-        answer,
-        answer_lang,
-        grounding,
-        match_title,
-        match_text,
+        answer: s.answer,
+        answer_lang: s.answer_lang,
+        grounding: s.grounding,
+        match_title: s.match_title,
+        match_text: s.match_text,
         department: hit.department.clone(),
     }))
+}
+
+/// What one public source gives an answer, whatever its kind.
+struct Source {
+    title: String,
+    answer: String,
+    answer_lang: &'static str,
+    grounding: String,
+    match_title: String,
+    match_text: String,
+}
+
+/// A published FAQ entry (none if unknown or unpublished).
+async fn faq_source(st: &GuideState, t: &TenantProfile, id: &str, lang: Lang) -> Option<Source> {
+    let id = id.parse::<i64>().ok()?;
+    let s = faq::get_public(&st.db, t.code.as_str(), id).await.ok()?;
+    let q = localize(&s.entry.question, lang);
+    let a = localize(&s.entry.answer, lang);
+    Some(Source {
+        grounding: format!("{}\n{}", q.text, a.text),
+        match_title: format!("{}\n{}", s.entry.question.ja(), q.text),
+        match_text: format!("{}\n{}", s.entry.answer.ja(), a.text),
+        title: q.text,
+        answer: a.text,
+        answer_lang: a.lang,
+    })
+}
+
+/// A procedure of the catalogue: its name, description and documents.
+async fn procedure_source(
+    st: &GuideState,
+    t: &TenantProfile,
+    id: &str,
+    lang: Lang,
+) -> Option<Source> {
+    let p = catalogue::store::get(&st.db, t.code.as_str(), id)
+        .await
+        .ok()?
+        .procedure;
+    let name = localize(&p.name, lang);
+    let description = localize(&p.description, lang);
+    let answer = format!(
+        "{}\n\n{}\n\n{}",
+        i18n::tf(lang, "chat.answer_procedure", &[("title", &name.text)]),
+        description.text,
+        i18n::t(lang, "chat.more")
+    );
+    let documents = p
+        .documents
+        .iter()
+        .map(|d| d.get(lang))
+        .collect::<Vec<_>>()
+        .join("、");
+    Some(Source {
+        grounding: format!("{}\n{}\n{documents}", name.text, description.text),
+        match_title: format!("{}\n{}", p.name.ja(), name.text),
+        match_text: format!("{}\n{}", p.description.ja(), description.text),
+        title: name.text,
+        answer,
+        answer_lang: description.lang,
+    })
+}
+
+/// A life event of the navigator.
+fn navi_source(t: &TenantProfile, code: &str, lang: Lang) -> Option<Source> {
+    let b = t.life_event(code)?;
+    let name = localize(&b.name, lang);
+    let description = b
+        .description
+        .as_ref()
+        .map(|d| d.get(lang).to_string())
+        .unwrap_or_default();
+    let answer = format!(
+        "{}\n\n{}",
+        i18n::tf(lang, "chat.answer_navi", &[("title", &name.text)]),
+        i18n::t(lang, "chat.more")
+    );
+    Some(Source {
+        grounding: format!("{}\n{description}", name.text),
+        match_title: format!("{}\n{}", b.name.ja(), name.text),
+        match_text: b
+            .description
+            .as_ref()
+            .map(|d| format!("{}\n{description}", d.ja()))
+            .unwrap_or_default(),
+        title: name.text,
+        answer,
+        answer_lang: lang.code(),
+    })
 }
 
 /// The city's own contact route (for a question nobody could answer).
@@ -252,31 +276,27 @@ fn contact(t: &TenantProfile, department: Option<&str>, lang: Lang) -> Contact {
 }
 
 /// Answers one question (already checked with `search::parse_query_text`).
-pub async fn answer(
+/// The public sources that answer the question: up to `MAX_SOURCES`
+/// search hits whose words cover enough of it.
+async fn relevant_sources(
     st: &GuideState,
     t: &TenantProfile,
     question: &str,
     lang: Lang,
-) -> AppResult<Reply> {
-    let tenant = t.code.as_str();
-    let results = st
-        .search
-        .query(
-            tenant,
-            &search::SearchQuery {
-                text: question.to_string(),
-                lang,
-                audience: search::Audience::Public,
-                kinds: vec![
-                    search::DocKind::Faq,
-                    search::DocKind::Procedure,
-                    search::DocKind::Navi,
-                ],
-                limit: 8,
-                ..Default::default()
-            },
-        )
-        .await?;
+) -> AppResult<Vec<Found>> {
+    let query = search::SearchQuery {
+        text: question.to_string(),
+        lang,
+        audience: search::Audience::Public,
+        kinds: vec![
+            search::DocKind::Faq,
+            search::DocKind::Procedure,
+            search::DocKind::Navi,
+        ],
+        limit: 8,
+        ..Default::default()
+    };
+    let results = st.search.query(t.code.as_str(), &query).await?;
     let mut relevant: Vec<Found> = Vec::new();
     for hit in &results.hits {
         if relevant.len() >= MAX_SOURCES {
@@ -289,6 +309,17 @@ pub async fn answer(
             relevant.push(f);
         }
     }
+    Ok(relevant)
+}
+
+pub async fn answer(
+    st: &GuideState,
+    t: &TenantProfile,
+    question: &str,
+    lang: Lang,
+) -> AppResult<Reply> {
+    let tenant = t.code.as_str();
+    let relevant = relevant_sources(st, t, question, lang).await?;
     let Some(best) = relevant.first() else {
         search::record_miss(&st.db, tenant, question, "chat").await?;
         return Ok(Reply {

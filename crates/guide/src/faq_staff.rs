@@ -196,6 +196,30 @@ impl EditPage {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The editor's frame: its title and address (new or an entry's), under
+/// the FAQ list.
+fn editor_frame(
+    lang: Lang,
+    t: &kernel::tenant::TenantProfile,
+    staff: &Staff,
+    id: Option<i64>,
+) -> Page {
+    let (title, path) = match id {
+        Some(id) => (
+            i18n::tf(lang, "staff.faq.edit_title", &[("id", &id.to_string())]),
+            format!("/t/{}/staff/faq/{id}", staff.tenant),
+        ),
+        None => (
+            i18n::t(lang, "staff.faq.new_title").to_string(),
+            format!("/t/{}/staff/faq/new", staff.tenant),
+        ),
+    };
+    kernel::web::staff_page(lang, t, staff, title, path).crumb(
+        i18n::t(lang, "staff.faq.title"),
+        format!("/t/{}/staff/faq", staff.tenant),
+    )
+}
+
 async fn edit_page(
     db: &Db,
     staff: &Staff,
@@ -212,22 +236,7 @@ async fn edit_page(
         Some(id) => faq::history(db, &staff.tenant, id).await?,
         None => Vec::new(),
     };
-    let (title, path) = match id {
-        Some(id) => (
-            i18n::tf(lang, "staff.faq.edit_title", &[("id", &id.to_string())]),
-            format!("/t/{}/staff/faq/{id}", staff.tenant),
-        ),
-        None => (
-            i18n::t(lang, "staff.faq.new_title").to_string(),
-            format!("/t/{}/staff/faq/new", staff.tenant),
-        ),
-    };
-    let page = kernel::web::staff_page(lang, &t, staff, title, path)
-        .crumb(
-            i18n::t(lang, "staff.faq.title"),
-            format!("/t/{}/staff/faq", staff.tenant),
-        )
-        .with_errors(!errors.is_empty());
+    let page = editor_frame(lang, &t, staff, id).with_errors(!errors.is_empty());
     let lang_fields = |l: Lang| LangFields {
         code: l.code(),
         name: l.native_name(),

@@ -45,6 +45,39 @@ pub struct AuditQuery {
 
 /// The audit log, for security officers (and system administrators): read
 /// only, filterable, with a check of the hash chain. Reading it is audited.
+/// What the chain check found, in words.
+async fn verify_text(db: &Db, tenant: &str, lang: Lang) -> AppResult<String> {
+    Ok(match kernel::audit::verify(db, tenant).await? {
+        kernel::audit::Verify::Intact { entries } => i18n::tf(
+            lang,
+            "staff.audit.intact",
+            &[("entries", &entries.to_string())],
+        ),
+        kernel::audit::Verify::Broken { seq, reason } => i18n::tf(
+            lang,
+            "staff.audit.broken",
+            &[("seq", &seq.to_string()), ("reason", reason)],
+        ),
+    })
+}
+
+impl AuditLine {
+    fn new(lang: Lang, r: kernel::audit::AuditRow) -> AuditLine {
+        AuditLine {
+            seq: r.seq,
+            at: kernel::clock::format_in(lang, r.at),
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            detail: if r.detail == "null" {
+                String::new()
+            } else {
+                r.detail
+            },
+        }
+    }
+}
+
 pub async fn audit_page(
     State(db): State<Db>,
     staff: SecurityOfficer,
@@ -54,18 +87,7 @@ pub async fn audit_page(
     let t = kernel::tenant::load(&db, &staff.tenant).await?;
     let (rows, total) = kernel::audit::search(&db, &staff.tenant, &q.filter).await?;
     let verified = match q.verify {
-        Some(_) => Some(match kernel::audit::verify(&db, &staff.tenant).await? {
-            kernel::audit::Verify::Intact { entries } => i18n::tf(
-                lang,
-                "staff.audit.intact",
-                &[("entries", &entries.to_string())],
-            ),
-            kernel::audit::Verify::Broken { seq, reason } => i18n::tf(
-                lang,
-                "staff.audit.broken",
-                &[("seq", &seq.to_string()), ("reason", reason)],
-            ),
-        }),
+        Some(_) => Some(verify_text(&db, &staff.tenant, lang).await?),
         None => None,
     };
     kernel::audit::record(
@@ -96,21 +118,7 @@ pub async fn audit_page(
         format!("/t/{}/staff/audit", staff.tenant),
     );
     Ok(render(&AuditPage {
-        rows: rows
-            .into_iter()
-            .map(|r| AuditLine {
-                seq: r.seq,
-                at: kernel::clock::format_in(lang, r.at),
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                detail: if r.detail == "null" {
-                    String::new()
-                } else {
-                    r.detail
-                },
-            })
-            .collect(),
+        rows: rows.into_iter().map(|r| AuditLine::new(lang, r)).collect(),
         total,
         verified,
         prev_link: if page_no > 1 {

@@ -353,37 +353,14 @@ pub async fn oidc_callback(
         let why = Failure::refused("MDG-401-oidc-request", "resident.failed.request");
         return failed(&st, &tenant, lang, why, None).await;
     };
-    // One use, by the browser that started it: the row is deleted as it is
-    // read, so a replayed state finds nothing, and another browser (a
-    // stolen or planted callback URL) matches no row.
     let browser = kernel::auth::cookie(&headers, FLOW_COOKIE).unwrap_or("");
-    let row = sqlx::query(
-        "DELETE FROM oidc_requests WHERE tenant = $1 AND state_hash = $2 AND browser_hash = $3
-         RETURNING nonce, code_verifier, return_to, created_at",
-    )
-    .bind(&tenant)
-    .bind(kernel::ids::hash_token(&state))
-    .bind(kernel::ids::hash_token(browser))
-    .fetch_optional(st.db.write())
-    .await?;
-    let Some(row) = row else {
-        let why = Failure::refused("MDG-401-oidc-state", "resident.failed.state");
-        return failed(&st, &tenant, lang, why, None).await;
+    let flow = match take_flow(&st, &tenant, &state, browser).await? {
+        Ok(flow) => flow,
+        Err((why, return_to)) => {
+            return failed(&st, &tenant, lang, why, return_to.as_deref()).await
+        }
     };
-    let return_to: String = row.get("return_to");
-    if kernel::clock::now_ms() - row.get::<i64, _>("created_at") > REQUEST_TTL_MS {
-        let why = Failure::refused("MDG-401-oidc-expired", "resident.failed.expired");
-        return failed(&st, &tenant, lang, why, Some(&return_to)).await;
-    }
-    let verifier = st
-        .vault
-        .open(
-            &tenant,
-            kernel::crypto::Purpose::IdentityClaims,
-            &row.get::<String, _>("code_verifier"),
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("code verifier: {e}")))?;
-    let nonce: String = row.get("nonce");
+    let (nonce, verifier, return_to) = (flow.nonce, flow.verifier, flow.return_to);
     let verified = match client
         .finish(
             &code,
@@ -418,6 +395,57 @@ pub async fn oidc_callback(
         Redirect::to(&return_to),
     )
         .into_response())
+}
+
+/// The flow a callback finishes, as its start stored it.
+struct StartedFlow {
+    nonce: String,
+    verifier: String,
+    return_to: String,
+}
+
+/// Takes the flow's stored request, once, for the browser that started it:
+/// the row is deleted as it is read, so a replayed state finds nothing, and
+/// another browser (a stolen or planted callback URL) matches no row. An
+/// unknown or expired request is a refusal (with where to go back to, when
+/// known).
+async fn take_flow(
+    st: &IdentityState,
+    tenant: &str,
+    state: &str,
+    browser: &str,
+) -> AppResult<Result<StartedFlow, (Failure, Option<String>)>> {
+    let row = sqlx::query(
+        "DELETE FROM oidc_requests WHERE tenant = $1 AND state_hash = $2 AND browser_hash = $3
+         RETURNING nonce, code_verifier, return_to, created_at",
+    )
+    .bind(tenant)
+    .bind(kernel::ids::hash_token(state))
+    .bind(kernel::ids::hash_token(browser))
+    .fetch_optional(st.db.write())
+    .await?;
+    let Some(row) = row else {
+        let why = Failure::refused("MDG-401-oidc-state", "resident.failed.state");
+        return Ok(Err((why, None)));
+    };
+    let return_to: String = row.get("return_to");
+    if kernel::clock::now_ms() - row.get::<i64, _>("created_at") > REQUEST_TTL_MS {
+        let why = Failure::refused("MDG-401-oidc-expired", "resident.failed.expired");
+        return Ok(Err((why, Some(return_to))));
+    }
+    let verifier = st
+        .vault
+        .open(
+            tenant,
+            kernel::crypto::Purpose::IdentityClaims,
+            &row.get::<String, _>("code_verifier"),
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("code verifier: {e}")))?;
+    Ok(Ok(StartedFlow {
+        nonce: row.get("nonce"),
+        verifier,
+        return_to,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -303,6 +303,79 @@ impl<'f> Writer<'f> {
     }
 }
 
+/// The objects of the embedded font subset.
+struct FontIds {
+    type0: Ref,
+    cid: Ref,
+    descriptor: Ref,
+    file: Ref,
+    cmap: Ref,
+}
+
+/// Writes the subset font: a Type0 font over a CID font (widths of the
+/// glyphs used), its descriptor, the font file and the ToUnicode map that
+/// keeps the text searchable and readable aloud.
+fn write_font(pdf: &mut Pdf, w: &Writer, ids: &FontIds, subset: &[u8]) {
+    let base = Name(b"MDGSUB+IPAexGothic");
+    pdf.type0_font(ids.type0)
+        .base_font(base)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(ids.cid)
+        .to_unicode(ids.cmap);
+    let info = SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    };
+    let scale = 1000.0 / w.upem;
+    let widths: Vec<f32> = w
+        .glyphs
+        .remapped_gids()
+        .map(|old| {
+            f32::from(
+                w.face
+                    .glyph_hor_advance(ttf_parser::GlyphId(old))
+                    .unwrap_or(0),
+            ) * scale
+        })
+        .collect();
+    {
+        let mut cid = pdf.cid_font(ids.cid);
+        cid.subtype(CidFontType::Type2)
+            .base_font(base)
+            .system_info(info)
+            .font_descriptor(ids.descriptor)
+            .default_width(1000.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        cid.widths().consecutive(0, widths);
+    }
+    let bbox = w.face.global_bounding_box();
+    pdf.font_descriptor(ids.descriptor)
+        .name(base)
+        .flags(FontFlags::SYMBOLIC)
+        .bbox(Rect::new(
+            f32::from(bbox.x_min) * scale,
+            f32::from(bbox.y_min) * scale,
+            f32::from(bbox.x_max) * scale,
+            f32::from(bbox.y_max) * scale,
+        ))
+        .italic_angle(0.0)
+        .ascent(f32::from(w.face.ascender()) * scale)
+        .descent(f32::from(w.face.descender()) * scale)
+        .cap_height(f32::from(w.face.capital_height().unwrap_or(w.face.ascender())) * scale)
+        .stem_v(80.0)
+        .font_file2(ids.file);
+    pdf.stream(ids.file, subset)
+        .pair(Name(b"Length1"), subset.len() as i32);
+
+    let mut cmap = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), info);
+    for (g, c) in &w.unicode {
+        cmap.pair(*g, *c);
+    }
+    let cmap = cmap.finish();
+    pdf.cmap(ids.cmap, &cmap);
+}
+
 /// Renders `doc` as a PDF.
 pub fn render(font: &Font, doc: &Document) -> Result<Vec<u8>, PaperError> {
     let face = ttf_parser::Face::parse(&font.data, 0).map_err(|_| PaperError::FontParse)?;
@@ -344,64 +417,14 @@ pub fn render(font: &Font, doc: &Document) -> Result<Vec<u8>, PaperError> {
         .kids(page_ids.iter().map(|(p, _)| *p))
         .count(page_ids.len() as i32);
 
-    let base = Name(b"MDGSUB+IPAexGothic");
-    pdf.type0_font(type0_id)
-        .base_font(base)
-        .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid_id)
-        .to_unicode(cmap_id);
-    let info = SystemInfo {
-        registry: Str(b"Adobe"),
-        ordering: Str(b"Identity"),
-        supplement: 0,
+    let font_ids = FontIds {
+        type0: type0_id,
+        cid: cid_id,
+        descriptor: descriptor_id,
+        file: file_id,
+        cmap: cmap_id,
     };
-    let scale = 1000.0 / w.upem;
-    let widths: Vec<f32> = w
-        .glyphs
-        .remapped_gids()
-        .map(|old| {
-            f32::from(
-                w.face
-                    .glyph_hor_advance(ttf_parser::GlyphId(old))
-                    .unwrap_or(0),
-            ) * scale
-        })
-        .collect();
-    {
-        let mut cid = pdf.cid_font(cid_id);
-        cid.subtype(CidFontType::Type2)
-            .base_font(base)
-            .system_info(info)
-            .font_descriptor(descriptor_id)
-            .default_width(1000.0)
-            .cid_to_gid_map_predefined(Name(b"Identity"));
-        cid.widths().consecutive(0, widths);
-    }
-    let bbox = w.face.global_bounding_box();
-    pdf.font_descriptor(descriptor_id)
-        .name(base)
-        .flags(FontFlags::SYMBOLIC)
-        .bbox(Rect::new(
-            f32::from(bbox.x_min) * scale,
-            f32::from(bbox.y_min) * scale,
-            f32::from(bbox.x_max) * scale,
-            f32::from(bbox.y_max) * scale,
-        ))
-        .italic_angle(0.0)
-        .ascent(f32::from(w.face.ascender()) * scale)
-        .descent(f32::from(w.face.descender()) * scale)
-        .cap_height(f32::from(w.face.capital_height().unwrap_or(w.face.ascender())) * scale)
-        .stem_v(80.0)
-        .font_file2(file_id);
-    pdf.stream(file_id, &subset)
-        .pair(Name(b"Length1"), subset.len() as i32);
-
-    let mut cmap = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), info);
-    for (g, c) in &w.unicode {
-        cmap.pair(*g, *c);
-    }
-    let cmap = cmap.finish();
-    pdf.cmap(cmap_id, &cmap);
+    write_font(&mut pdf, &w, &font_ids, &subset);
 
     for (content, (page_id, content_id)) in w.pages.into_iter().zip(&page_ids) {
         let mut page = pdf.page(*page_id);
@@ -421,15 +444,14 @@ mod tests {
     use super::*;
     use crate::Step;
 
-    fn font() -> Option<Font> {
-        let f = Font::bundled();
+    fn font() -> Font {
         // The bundled font is a real Japanese font.
-        Some(Font::from_bytes(f.data.to_vec()).expect("bundled IPAex Gothic parses"))
+        Font::from_bytes(Font::bundled().data.to_vec()).expect("bundled IPAex Gothic parses")
     }
 
     #[test]
     fn wraps_japanese_and_keeps_punctuation() {
-        let Some(font) = font() else { return };
+        let font = font();
         let face = ttf_parser::Face::parse(&font.data, 0).unwrap();
         let w = Writer::new(face, String::new());
         let one = w.width("あ", 10.0);
@@ -441,7 +463,7 @@ mod tests {
 
     #[test]
     fn long_rows_continue_on_the_next_page() {
-        let Some(font) = font() else { return };
+        let font = font();
         let long = "長い回答の文章です。".repeat(300);
         let doc = Document {
             title: "t".into(),
@@ -465,7 +487,7 @@ mod tests {
 
     #[test]
     fn renders_a_subset_font_with_unicode_map() {
-        let Some(font) = font() else { return };
+        let font = font();
         let doc = Document {
             title: "住民票の写し等交付申請書".into(),
             lang: "ja".into(),

@@ -184,6 +184,16 @@ impl TenantIndex {
     /// Scores every document for one query (one synonym variant): the
     /// score of each matching document, 0 for the others.
     pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+        for term in terms {
+            self.score_term(term, scratch);
+        }
+        self.combine(terms, weight, scratch, scores);
+    }
+
+    /// Adds one term's score to every document it matches well enough
+    /// (enough of its n-grams, by surface or by reading), and leaves the
+    /// per-term accumulators clear.
+    fn score_term(&self, term: &Term, scratch: &mut Scratch) {
         let Scratch {
             acc_s,
             acc_r,
@@ -195,46 +205,56 @@ impl TenantIndex {
             touched,
             hit_docs,
         } = scratch;
-        for term in terms {
-            touched.clear();
-            self.accumulate(&term.surface, false, acc_s, mask_s, touched);
-            self.accumulate(&term.reading, true, acc_r, mask_r, touched);
-            touched.sort_unstable();
-            touched.dedup();
-            let need_s = required(term.surface.len());
-            let need_r = required(term.reading.len());
-            for &d in touched.iter() {
-                let d = d as usize;
-                let hit_s = mask_s[d].count_ones() as usize;
-                let hit_r = mask_r[d].count_ones() as usize;
-                let mut best = 0f32;
-                if hit_s > 0 && hit_s >= need_s {
-                    let cov = hit_s as f32 / term.surface.len() as f32;
-                    best = best.max(acc_s[d] * cov * cov);
-                }
-                if hit_r > 0 && hit_r >= need_r {
-                    let cov = hit_r as f32 / term.reading.len() as f32;
-                    best = best.max(acc_r[d] * cov * cov);
-                }
-                if best > 0.0 {
-                    if self.titles[d].contains(&term.folded) {
-                        best *= 1.5;
-                    }
-                    if matched_terms[d] == 0 {
-                        hit_docs.push(d as u32);
-                    }
-                    total[d] += best;
-                    matched_terms[d] += 1;
-                    if !term.numeric {
-                        matched_words[d] += 1;
-                    }
-                }
-                acc_s[d] = 0.0;
-                acc_r[d] = 0.0;
-                mask_s[d] = 0;
-                mask_r[d] = 0;
+        touched.clear();
+        self.accumulate(&term.surface, false, acc_s, mask_s, touched);
+        self.accumulate(&term.reading, true, acc_r, mask_r, touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let need_s = required(term.surface.len());
+        let need_r = required(term.reading.len());
+        for &d in touched.iter() {
+            let d = d as usize;
+            let hit_s = mask_s[d].count_ones() as usize;
+            let hit_r = mask_r[d].count_ones() as usize;
+            let mut best = 0f32;
+            if hit_s > 0 && hit_s >= need_s {
+                let cov = hit_s as f32 / term.surface.len() as f32;
+                best = best.max(acc_s[d] * cov * cov);
             }
+            if hit_r > 0 && hit_r >= need_r {
+                let cov = hit_r as f32 / term.reading.len() as f32;
+                best = best.max(acc_r[d] * cov * cov);
+            }
+            if best > 0.0 {
+                if self.titles[d].contains(&term.folded) {
+                    best *= 1.5;
+                }
+                if matched_terms[d] == 0 {
+                    hit_docs.push(d as u32);
+                }
+                total[d] += best;
+                matched_terms[d] += 1;
+                if !term.numeric {
+                    matched_words[d] += 1;
+                }
+            }
+            acc_s[d] = 0.0;
+            acc_r[d] = 0.0;
+            mask_s[d] = 0;
+            mask_r[d] = 0;
         }
+    }
+
+    /// Turns the terms' sums into each document's score for the query,
+    /// keeping the best over variants, and clears the per-query state.
+    fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+        let Scratch {
+            matched_terms,
+            matched_words,
+            total,
+            hit_docs,
+            ..
+        } = scratch;
         let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
         let nterms = terms.len().max(1) as f32;
         // A document must match at least half of the query's words (terms

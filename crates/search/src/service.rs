@@ -208,17 +208,7 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
             matched.push((d, s));
         }
     }
-    matched.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
-            .then_with(|| {
-                ix.docs[a.0]
-                    .kind
-                    .code()
-                    .cmp(ix.docs[b.0].kind.code())
-                    .reverse()
-            })
-            .then_with(|| ix.docs[a.0].id.cmp(&ix.docs[b.0].id))
-    });
+    sort_hits(ix, &mut matched);
     let total = matched.len();
     let hits = matched
         .into_iter()
@@ -237,23 +227,38 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
             }
         })
         .collect();
-    let mut departments: Vec<(String, usize)> = departments
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    departments.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut life_events: Vec<(String, usize)> = life_events
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    life_events.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     SearchResults {
         hits,
         total,
-        departments,
-        life_events,
+        departments: by_count(departments),
+        life_events: by_count(life_events),
         expanded: variants.into_iter().skip(1).map(|(v, _)| v).collect(),
     }
+}
+
+/// Best score first; among equals, by kind then id, so the order is stable.
+fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, f32)]) {
+    matched.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| {
+                ix.docs[a.0]
+                    .kind
+                    .code()
+                    .cmp(ix.docs[b.0].kind.code())
+                    .reverse()
+            })
+            .then_with(|| ix.docs[a.0].id.cmp(&ix.docs[b.0].id))
+    });
+}
+
+/// A facet's values, the most frequent first (ties by name).
+fn by_count(counts: BTreeMap<&str, usize>) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
 }
 
 /// The ranking over a small corpus, end to end (index → query).

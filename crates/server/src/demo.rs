@@ -5,13 +5,15 @@
 //! Loading twice changes nothing: everything is upserted or keyed by a
 //! deterministic key.
 
+use cases::committer::{Committer, NewAttachment, Submitted};
 use cases::intake::{self, Intake};
 use cases::status::{Action, Status};
 use cases::workflow;
 use catalogue::form::{FieldType, FormDef, RawInput};
-use catalogue::model::{Channel, Procedure};
+use catalogue::model::{Channel, Procedure, StoredProcedure};
 use kernel::auth::{Role, Staff};
 use kernel::tenant::TenantProfile;
+use kernel::AppError;
 
 use crate::App;
 
@@ -417,104 +419,152 @@ fn demo_attachments(
         .collect()
 }
 
-async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<(usize, usize)> {
-    let code = t.code.as_str();
-    let items = catalogue::store::list(&app.db, code).await?;
-    let postal = if code == "122289" { "284" } else { "510" };
-    let mut rng = Lcg(code.parse::<u64>().unwrap_or(1));
-    let now = kernel::clock::now_ms();
-    let fy_start = kernel::clock::fiscal_year_of(now).start_year() - 1;
-    let start = time::Date::from_calendar_date(fy_start, time::Month::April, 1)?
-        .midnight()
-        .assume_offset(kernel::clock::JST)
-        .unix_timestamp()
-        * 1000;
-    let span = (now - start).max(1);
-    let admin = Staff {
-        tenant: code.to_string(),
-        id: "dx-admin".into(),
-        name: "デジタル推進 管理者".into(),
-        department: String::new(),
-        roles: vec![Role::SystemAdmin],
-        granted_departments: Vec::new(),
-    };
-    let (mut created, mut existing) = (0, 0);
-    // Submit concurrently so the group committer batches them.
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let s = &items[rng.below(items.len())];
-        // Online share grows over time, as both plans intend.
-        let progress = i * 100 / n.max(1);
-        let roll = rng.below(100);
-        let channel = if s.procedure.channels.online() && roll < 25 + progress / 3 {
-            Channel::Online
-        } else if roll.is_multiple_of(5) {
-            Channel::Proxy
-        } else {
-            Channel::Counter
-        };
-        // Spread over the days since the start, at the counter during office
-        // hours (8:30–17:15), online at any hour.
+/// The demo's span of time: since 1 April of the previous fiscal year.
+struct Spread {
+    start: i64,
+    now: i64,
+}
+
+impl Spread {
+    fn new() -> anyhow::Result<Spread> {
+        let now = kernel::clock::now_ms();
+        let fy_start = kernel::clock::fiscal_year_of(now).start_year() - 1;
+        let start = time::Date::from_calendar_date(fy_start, time::Month::April, 1)?
+            .midnight()
+            .assume_offset(kernel::clock::JST)
+            .unix_timestamp()
+            * 1000;
+        Ok(Spread { start, now })
+    }
+
+    /// The i-th of n applications, spread over the days since the start:
+    /// at the counter during office hours (8:30–17:15), online at any hour.
+    fn at(&self, i: usize, n: usize, channel: Channel, rng: &mut Lcg) -> i64 {
+        let span = (self.now - self.start).max(1);
         let day = (span as u128 * i as u128 / n.max(1) as u128) as i64 / 86_400_000 * 86_400_000;
         let time_of_day = if channel == Channel::Online {
             rng.below(86_400_000) as i64
         } else {
             30_600_000 + rng.below(31_500_000) as i64
         };
-        let at = start + day + time_of_day;
-        let mut input = fill(&s.procedure.form, &mut rng, postal);
-        let attachments = demo_attachments(&s.procedure.form, &mut input, i);
-        let key = format!("demo-submission-{code}-{i:05}");
-        let committer = app.cases.committer.clone();
-        let s = s.clone();
-        let code = code.to_string();
+        self.start + day + time_of_day
+    }
+}
+
+/// The channel of the i-th of n: the online share grows over time, as
+/// both plans intend.
+fn channel_for(s: &StoredProcedure, i: usize, n: usize, rng: &mut Lcg) -> Channel {
+    let progress = i * 100 / n.max(1);
+    let roll = rng.below(100);
+    if s.procedure.channels.online() && roll < 25 + progress / 3 {
+        Channel::Online
+    } else if roll.is_multiple_of(5) {
+        Channel::Proxy
+    } else {
+        Channel::Counter
+    }
+}
+
+/// The municipality's DX admin, who moves older demo cases on.
+fn demo_admin(code: &str) -> Staff {
+    Staff {
+        tenant: code.to_string(),
+        id: "dx-admin".into(),
+        name: "デジタル推進 管理者".into(),
+        department: String::new(),
+        roles: vec![Role::SystemAdmin],
+        granted_departments: Vec::new(),
+    }
+}
+
+/// One demo application, as it would have arrived.
+struct DemoSubmission {
+    tenant: String,
+    procedure: StoredProcedure,
+    input: RawInput,
+    attachments: Vec<NewAttachment>,
+    key: String,
+    channel: Channel,
+    at: i64,
+    index: usize,
+}
+
+impl DemoSubmission {
+    async fn submit(self, committer: Committer) -> Result<Submitted, AppError> {
+        let online = self.channel == Channel::Online;
         // Online applications that need a sign-in come from residents who
         // signed in with their card.
-        let resident = (channel == Channel::Online
-            && s.procedure.identity_level != catalogue::model::IdentityLevel::None)
+        let resident = (online
+            && self.procedure.procedure.identity_level != catalogue::model::IdentityLevel::None)
             .then(|| kernel::resident::Resident {
-                tenant: code.clone(),
-                subject: format!("demo-resident-{i}"),
+                tenant: self.tenant.clone(),
+                subject: format!("demo-resident-{}", self.index),
                 provider: "demo".into(),
                 level: kernel::resident::Level::MyNumberCard,
                 claims: Default::default(),
             });
+        intake::submit(
+            &committer,
+            Intake {
+                tenant: &self.tenant,
+                procedure: &self.procedure,
+                input: &self.input,
+                channel: self.channel,
+                idempotency_key: &self.key,
+                draft_id: None,
+                new_attachments: self.attachments,
+                actor: if online { "resident" } else { "staff:clerk" }.into(),
+                lang: kernel::Lang::Ja,
+                submitted_at: Some(self.at),
+                resident: resident.as_ref(),
+                counter_identity: None,
+            },
+        )
+        .await
+    }
+}
+
+async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<(usize, usize)> {
+    let code = t.code.as_str();
+    let items = catalogue::store::list(&app.db, code).await?;
+    let postal = if code == "122289" { "284" } else { "510" };
+    let mut rng = Lcg(code.parse::<u64>().unwrap_or(1));
+    let spread = Spread::new()?;
+    // Submit concurrently so the group committer batches them.
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let s = &items[rng.below(items.len())];
+        let channel = channel_for(s, i, n, &mut rng);
+        let at = spread.at(i, n, channel, &mut rng);
+        let mut input = fill(&s.procedure.form, &mut rng, postal);
+        let attachments = demo_attachments(&s.procedure.form, &mut input, i);
+        let submission = DemoSubmission {
+            tenant: code.to_string(),
+            procedure: s.clone(),
+            input,
+            attachments,
+            key: format!("demo-submission-{code}-{i:05}"),
+            channel,
+            at: at.min(spread.now),
+            index: i,
+        };
+        let committer = app.cases.committer.clone();
         tasks.push(tokio::spawn(async move {
-            intake::submit(
-                &committer,
-                Intake {
-                    tenant: &code,
-                    procedure: &s,
-                    input: &input,
-                    channel,
-                    idempotency_key: &key,
-                    draft_id: None,
-                    new_attachments: attachments,
-                    actor: if channel == Channel::Online {
-                        "resident".into()
-                    } else {
-                        "staff:clerk".into()
-                    },
-                    lang: kernel::Lang::Ja,
-                    submitted_at: Some(at.min(now)),
-                    resident: resident.as_ref(),
-                    counter_identity: None,
-                },
-            )
-            .await
-            .map(|r| (r, at))
+            submission.submit(committer).await.map(|r| (r, at))
         }));
     }
+    let admin = demo_admin(code);
+    let (mut created, mut existing) = (0, 0);
     for (i, task) in tasks.into_iter().enumerate() {
         match task.await? {
-            Ok((cases::committer::Submitted::Created(r), at)) => {
+            Ok((Submitted::Created(r), at)) => {
                 created += 1;
                 // Older cases have moved on through the workflow.
-                if now - at > 14 * 86_400_000 && i % 4 != 0 {
+                if spread.now - at > 14 * 86_400_000 && i % 4 != 0 {
                     advance(app, &admin, r.as_str(), i).await?;
                 }
             }
-            Ok((cases::committer::Submitted::Replayed(_), _)) => existing += 1,
+            Ok((Submitted::Replayed(_), _)) => existing += 1,
             Err(e) => anyhow::bail!("demo application {i} of {code}: {e:?}"),
         }
     }

@@ -14,7 +14,9 @@ pub async fn verify(
     let db = kernel::Db::connect(&c.database_url, 2).await?;
     match kernel::audit::verify(&db, &tenant).await? {
         kernel::audit::Verify::Intact { entries } => {
-            println!("監査ログは改ざんされていません（{tenant}: {entries}件） / audit chain intact");
+            println!(
+                "監査ログは改ざんされていません（{tenant}: {entries}件） / audit chain intact"
+            );
             Ok(())
         }
         kernel::audit::Verify::Broken { seq, reason } => {
