@@ -195,7 +195,6 @@ impl EditPage {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// The editor's frame: its title and address (new or an entry's), under
 /// the FAQ list.
 fn editor_frame(
@@ -220,6 +219,7 @@ fn editor_frame(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn edit_page(
     db: &Db,
     staff: &Staff,
