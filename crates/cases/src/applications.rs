@@ -892,10 +892,8 @@ pub async fn rotate_draft(
     Ok(Some((token, draft)))
 }
 
-/// Deletes expired drafts with their uploads and idle staff sessions.
-/// Returns how many drafts went.
-/// Deletes expired drafts and their uploads (sessions are purged by the
-/// identity slice).
+/// Deletes expired drafts and their uploads (sessions are purged by
+/// identity); returns how many drafts went.
 pub async fn purge_expired(db: &Db) -> AppResult<u64> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;

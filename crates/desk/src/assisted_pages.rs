@@ -678,6 +678,23 @@ struct ConfirmPage {
     errors: Vec<FieldError>,
 }
 
+/// Whether the card holder is not the resident the clerk chose from the
+/// register. Reading the record for it is in the audit log, as the card
+/// holder's read for this entry.
+async fn card_differs(
+    st: &DeskState,
+    e: &Entry,
+    registry_id: &str,
+    card: &resident::Resident,
+) -> AppResult<bool> {
+    let Some(record) = st.registry.0.get(&e.tenant, registry_id).await? else {
+        return Ok(false);
+    };
+    crate::register::audit_card_check(&st.db, st.registry.0.as_ref(), e, &record, card).await?;
+    let holder = card.claims.name.as_deref().unwrap_or_default();
+    Ok(!same_name(&record.name, holder))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn confirm_page(
     st: &DeskState,
@@ -707,11 +724,11 @@ async fn confirm_page(
         page.refresh_seconds = Some(5);
     }
     let card_holder = card.and_then(|r| r.claims.name.clone()).unwrap_or_default();
-    let card_mismatch = match (&e.registry_id, card.is_some()) {
-        (Some(rid), true) => match st.registry.0.get(tenant, rid).await? {
-            Some(rec) => !same_name(&rec.name, &card_holder),
-            None => false,
-        },
+    // Shown only while the card is offered (open, not yet used).
+    let offered = matches!(e.status, Status::Editing | Status::Confirming)
+        && e.verified.verified_fields.is_empty();
+    let card_mismatch = match (&e.registry_id, card) {
+        (Some(rid), Some(r)) if offered => card_differs(st, e, rid, r).await?,
         _ => false,
     };
     let status = if errors.is_empty() {

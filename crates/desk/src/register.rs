@@ -82,3 +82,30 @@ pub async fn audit_read(
     .await?;
     Ok(())
 }
+
+/// Records that the second screen compared a card with the register record
+/// the clerk chose for an assisted entry (the record is read, not shown).
+pub async fn audit_card_check(
+    db: &Db,
+    registry: &dyn ResidentRegistry,
+    e: &crate::assisted::Entry,
+    record: &ResidentRecord,
+    card: &kernel::resident::Resident,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        &e.tenant,
+        AuditEntry::new(
+            format!("resident:{}", card.subject),
+            "registry.read",
+            format!("registry:{}", record.id),
+        )
+        .detail(serde_json::json!({
+            "purpose": "card_check",
+            "entry": e.id,
+            "register": registry.name(),
+        })),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,11 +1,16 @@
 //! The chatbot's optional generative mode. A city may let a language model
 //! phrase the answer (any OpenAI-compatible endpoint, configured per
 //! tenant in `tenant.json`'s `chat`); the model sees only the sources the
-//! search found and must cite them as [1], [2]. The reply is checked
-//! before anyone sees it — every sentence cites a given source, nothing
-//! else is cited, and every name in 「」 appears in the sources — and the
-//! retrieval answer is used instead when the check fails, the model is
-//! slow or the call fails. So the model can phrase, never invent.
+//! search found and must cite them as [1], [2]. `verify` checks the reply
+//! before anyone sees it: it is not empty and not `NO_ANSWER`, at most
+//! `MAX_REPLY_CHARS` long, every sentence carries a citation, every cited
+//! number is a source it was given, every number written in it (a fee, a
+//! time, a phone number) appears in the sources, and every name in 「」
+//! appears in a source's title or text. When a check fails, the model is
+//! slow or the call fails, the retrieval answer is given instead. What it
+//! cannot check: that a sentence's meaning matches the source it cites
+//! (a paraphrase can still mislead), so a generated answer is marked as
+//! such and shows its sources.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -126,6 +131,7 @@ pub enum Rejected {
     Uncited(String),
     UnknownSource(usize),
     UnknownName(String),
+    UnknownNumber(String),
 }
 
 pub const MAX_REPLY_CHARS: usize = 2000;
@@ -150,6 +156,63 @@ fn citations(s: &str) -> Vec<usize> {
             );
         }
         rest = &after[close + 1..];
+    }
+    out
+}
+
+/// The text without its citation markers (`[1]`, `[1, 2]`).
+fn without_citations(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let close = after.find(']');
+        let is_citation = close.is_some_and(|c| {
+            let inner = &after[..c];
+            !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || ch == ',' || ch == ' ')
+        });
+        out.push_str(&rest[..open]);
+        match close {
+            Some(c) if is_citation => rest = &after[c + 1..],
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The numbers written in a text, full-width digits as ASCII and without
+/// thousands separators ("１，０００" and "1,000" are both "1000").
+fn numbers(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let digit = match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            _ => None,
+        };
+        match digit {
+            Some(d) => cur.push(d),
+            // A separator between digits ("1,000") is not the number's end.
+            None if matches!(c, ',' | '，')
+                && !cur.is_empty()
+                && chars
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_digit() || ('０'..='９').contains(n)) => {}
+            None if !cur.is_empty() => out.push(std::mem::take(&mut cur)),
+            None => {}
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
     }
     out
 }
@@ -257,6 +320,18 @@ pub fn verify(reply: &str, sources: &[Grounding]) -> Result<String, Rejected> {
         }
         rest = &after[close + '」'.len_utf8()..];
     }
+    // Every number (a fee, a time, a date, a phone number) must be one the
+    // sources hold: a cited sentence can still misstate a figure.
+    let known: Vec<String> = sources
+        .iter()
+        .flat_map(|s| numbers(s.title).into_iter().chain(numbers(s.text)))
+        .collect();
+    if let Some(n) = numbers(&without_citations(reply))
+        .into_iter()
+        .find(|n| !known.contains(n))
+    {
+        return Err(Rejected::UnknownNumber(n));
+    }
     Ok(reply.to_string())
 }
 
@@ -332,9 +407,32 @@ mod tests {
             verify("窓口で請求できます[3]。", &s),
             Err(Rejected::UnknownSource(3))
         );
+        assert_eq!(
+            verify("手数料は500円です[1]。", &s),
+            Err(Rejected::UnknownNumber("500".into()))
+        );
+        assert_eq!(
+            verify("The fee is 1,300 yen [1].", &s),
+            Err(Rejected::UnknownNumber("1300".into()))
+        );
         assert_eq!(verify("NO_ANSWER", &s), Err(Rejected::NoAnswer));
         assert_eq!(verify("  ", &s), Err(Rejected::NoAnswer));
         assert_eq!(verify(&"あ[1]。".repeat(600), &s), Err(Rejected::TooLong));
+    }
+
+    #[test]
+    fn numbers_are_read_in_either_width() {
+        assert_eq!(
+            numbers("１，０００円と300円、[x] 8:30"),
+            vec!["1000", "300", "8", "30"]
+        );
+        assert_eq!(
+            without_citations("300円です[1][2, 3]。[注]"),
+            "300円です。[注]"
+        );
+        let s = sources();
+        let r = "手数料は３００円です[1]。";
+        assert_eq!(verify(r, &s), Ok(r.to_string()));
     }
 
     #[test]

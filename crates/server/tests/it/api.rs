@@ -71,6 +71,25 @@ async fn submit(app: &TestApp, key: &str, answers: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The page without furigana: `<ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp></ruby>` → `漢`.
+fn without_ruby(html: &str) -> String {
+    let mut out = html.replace("<ruby>", "").replace("</ruby>", "");
+    for (open, close) in [("<rt>", "</rt>"), ("<rp>", "</rp>")] {
+        let mut kept = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(open) {
+            let end = rest[i..]
+                .find(close)
+                .map_or(rest.len(), |e| i + e + close.len());
+            kept.push_str(&rest[..i]);
+            rest = &rest[end..];
+        }
+        kept.push_str(rest);
+        out = kept;
+    }
+    out
+}
+
 async fn body(r: reqwest::Response) -> Value {
     let text = r.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
@@ -214,6 +233,28 @@ async fn apply_and_track(app: &TestApp) {
         .await
         .unwrap();
     assert!(html.contains(receipt) && html.contains("申請を受け付けました"));
+    // Nothing delivers the outbox yet, so the receipt page, in every
+    // language, says what happens next and promises no mail.
+    for lang in kernel::i18n::Lang::ALL {
+        let next = kernel::i18n::t(lang, "my.received_body");
+        for mail in ["メール", "mail", "邮件", "메일"] {
+            assert!(!next.contains(mail), "{lang:?}: {next}");
+        }
+        let html = app
+            .client()
+            .get(app.url(&format!("/t/{T}/my/{id}/{token}?new=1")))
+            .header("Accept-Language", lang.code())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Furigana (on by default in easy Japanese) aside, the paragraph
+        // is exactly the text.
+        let plain = without_ruby(&html);
+        assert!(plain.contains(&format!("<p>{next}</p>")), "{lang:?}");
+    }
 
     // The confirmation e-mail is queued with the receipt number and link.
     let admin = app.staff(T, "dx-admin").await;
@@ -1252,15 +1293,28 @@ async fn catalogue_editing(app: &TestApp) {
     .await;
     assert_eq!(p["fee_yen"], original_fee);
     assert_eq!(p["version"], version + 2);
-    // A department admin cannot edit another department's procedure.
+    // A department admin cannot edit another department's procedure: a
+    // valid body (the same one the system admin then saves) gets 403.
+    let mut valid = p.clone();
+    for k in ["version", "updated_at", "answers_schema"] {
+        valid.as_object_mut().unwrap().remove(k);
+    }
+    let body = json!({"procedure": valid, "version": version + 2});
     let kodomo = app.staff(T, "kodomo").await;
     let r = kodomo
         .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/juminhyo-copy")))
-        .json(&json!({"procedure": p, "version": version + 2}))
+        .json(&body)
         .send()
         .await
         .unwrap();
-    assert!(r.status() == 403 || r.status() == 400, "{}", r.status());
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/juminhyo-copy")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 async fn kpi_figures(app: &TestApp) {
@@ -1616,6 +1670,90 @@ async fn tenant_isolation_matrix(app: &TestApp) {
     );
 }
 
+/// Drafts are kept 30 days after their last save; the housekeeping each
+/// server runs at start (and then every `HOUSEKEEPING_EVERY`) deletes the
+/// expired ones with their uploads and keeps the others. A second server
+/// started on the same database does it as it starts.
+async fn expired_drafts_are_purged(app: &TestApp) {
+    create_test_procedure(app).await;
+    let new_draft = |answers: Value| async move {
+        let r = app
+            .client()
+            .post(app.url(&format!("/api/v1/t/{T}/drafts")))
+            .json(&json!({"procedure_id": "test-permit", "answers": answers}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        body(r).await["token"].as_str().unwrap().to_string()
+    };
+    // One draft saved from the form with an upload.
+    let b = app.client();
+    let path = format!("/t/{T}/procedures/test-permit/apply");
+    let csrf = app.csrf(&b, &path).await;
+    let pdf = reqwest::multipart::Part::bytes(b"%PDF-1.7 draft".to_vec())
+        .file_name("draft.pdf")
+        .mime_str("application/pdf")
+        .unwrap();
+    let save = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("_action", "save")
+        .text("postal", "284")
+        .part("doc", pdf);
+    let html = b
+        .post(app.url(&path))
+        .multipart(save)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let old = html
+        .split("/drafts/")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("resume link")
+        .to_string();
+    let uploads = "SELECT COUNT(*) FROM attachments WHERE owner LIKE 'draft:%'";
+    assert_eq!(app.count(uploads).await, 1);
+    // Its 30 days are over (as if last saved long ago).
+    let aged = sqlx::query("UPDATE drafts SET expires_at = 1")
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    assert_eq!(aged.rows_affected(), 1);
+    let young = new_draft(json!({"postal": "510"})).await;
+
+    let second = server::App::start((*app.app.config).clone())
+        .await
+        .expect("a second server on the same database");
+    let mut left = app.count("SELECT COUNT(*) FROM drafts").await;
+    for _ in 0..100 {
+        if left == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = app.count("SELECT COUNT(*) FROM drafts").await;
+    }
+    assert_eq!(
+        left, 1,
+        "the expired draft is gone within 10 s of the start"
+    );
+    assert_eq!(app.count(uploads).await, 0, "with its upload");
+    let get = |token: String| async move {
+        app.client()
+            .get(app.url(&format!("/api/v1/t/{T}/drafts/{token}")))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(get(old).await, StatusCode::NOT_FOUND);
+    assert_eq!(get(young).await, StatusCode::OK);
+    drop(second);
+}
+
 testkit::on_both_backends!(
     catalogue,
     apply_and_track,
@@ -1630,6 +1768,7 @@ testkit::on_both_backends!(
     kpi_figures,
     openapi_and_health,
     tenant_isolation_matrix,
+    expired_drafts_are_purged,
 );
 
 /// Behind HTTPS the server sends HSTS and marks its cookies Secure.

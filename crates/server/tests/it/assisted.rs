@@ -129,11 +129,7 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert!(
-        matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
-        "{}",
-        r.status()
-    );
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // Bad choices write nothing.
     let entries = || app.count("SELECT COUNT(*) FROM assisted_entries");
@@ -416,7 +412,11 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_ne!(r.status(), StatusCode::OK, "the stray sign-in was ended");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the stray sign-in was ended: sent to sign in"
+    );
 
     // The resident starts reading the card from this entry's screen
     // (development identity provider) and uses it; the sign-in then ends.
@@ -723,7 +723,113 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
     );
 }
 
+/// The second screen warns when the card holder is not the resident the
+/// clerk chose from the register; the record it reads for that is in the
+/// audit log, and once the card is used it is not read again.
+async fn card_compared_with_the_register(app: &TestApp) {
+    let clerk = app.staff(T, "clerk").await;
+    let found = body(
+        clerk
+            .get(app.url(&api("/registry/residents?kana=よつかいどう　はなこ")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let hanako = found["residents"][0]["id"].as_str().unwrap().to_string();
+    let e = body(
+        clerk
+            .post(app.url(&api("/assisted-entries")))
+            .json(&json!({"procedure_id": "juminhyo-copy", "registry_id": hanako}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let screen = second_screen(&e);
+    let reads = || {
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'registry.read' AND actor LIKE 'resident:%'",
+        )
+    };
+    let warning = "カードの氏名が、職員が住民記録から選んだ方と違います。";
+    for (name, differs) in [("四街道 太郎", true), ("四街道 花子", false)] {
+        let before = reads().await;
+        let resident = app.client();
+        let token = app.csrf(&resident, &screen).await;
+        let r = resident
+            .post(app.url(&format!("{screen}/read-card")))
+            .form(&[("_csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let token = app.csrf(&resident, &format!("/t/{T}/sign-in")).await;
+        let r = resident
+            .post(app.url(&format!("/t/{T}/sign-in/dev")))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("name", name),
+                ("address", "千葉県四街道市鹿渡933番地の1"),
+                ("birthdate", "1985-09-02"),
+                ("gender", "female"),
+                ("level", "my_number_card"),
+                ("return_to", screen.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), screen);
+        let html = resident
+            .get(app.url(&screen))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("{screen}/card\"")),
+            "{name}: card offered"
+        );
+        assert_eq!(html.contains(warning), differs, "{name}");
+        assert_eq!(reads().await, before + 1, "{name}: the read is audited");
+        let detail: String = sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'registry.read' AND actor LIKE 'resident:%' ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_one(app.app.db.read())
+        .await
+        .unwrap();
+        let detail: Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(detail["purpose"], "card_check");
+        assert_eq!(detail["entry"], e["id"]);
+        if !differs {
+            // Used: the screen no longer compares, so reads no record.
+            let token = app.csrf(&resident, &screen).await;
+            let r = resident
+                .post(app.url(&format!("{screen}/card")))
+                .form(&[("_csrf", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            let after = reads().await;
+            let html = resident
+                .get(app.url(&screen))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(!html.contains(warning));
+            assert_eq!(reads().await, after);
+        }
+    }
+}
+
 testkit::on_both_backends!(
     registry_prefill_sign_on_screen,
-    card_on_second_screen_and_paper
+    card_on_second_screen_and_paper,
+    card_compared_with_the_register
 );

@@ -338,6 +338,10 @@ fn unknown_source(_: &str) -> String {
     "窓口で請求できます[9]。".into()
 }
 
+fn wrong_fee(user: &str) -> String {
+    format!("「{}」の手数料は9,870円です[1]。", first_title(user))
+}
+
 async fn set_model(app: &TestApp, base_url: Option<&str>, key_env: &str, timeout: u64) {
     let mut t = kernel::tenant::load(&app.app.db, "122289").await.unwrap();
     t.chat = base_url.map(|b| kernel::tenant::ChatSettings {
@@ -382,12 +386,14 @@ async fn generative_mode(app: &TestApp) {
     assert!(html.contains("自動で作成しました"));
 
     // Models that invent a procedure, leave a sentence uncited, cite a
-    // source they were not given, or answer too slowly: overruled, the
-    // retrieval answer is given instead.
+    // source they were not given, state a figure the sources do not hold,
+    // or answer too slowly: overruled, the retrieval answer is given
+    // instead.
     for (reply, delay) in [
         (invents as fn(&str) -> String, 0),
         (uncited, 0),
         (unknown_source, 0),
+        (wrong_fee, 0),
         (good, 3000),
     ] {
         let (url, calls) = fake_model("sk-test-key", delay, reply).await;

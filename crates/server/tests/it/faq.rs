@@ -95,7 +95,7 @@ async fn audience_isolation(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_ne!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "to the staff sign-in");
     // Staff of another municipality see nothing of this one.
     let other = app.staff("242021", "dx-admin").await;
     let (s, _) = get_json(&other, app.url("/api/v1/t/122289/staff/faq")).await;
@@ -105,7 +105,7 @@ async fn audience_isolation(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_ne!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "to the staff sign-in");
     // Any member of staff of the tenant reads the knowledge (a clerk too).
     let clerk = app.staff("122289", "clerk").await;
     let (s, html) = text(&clerk, app.url("/t/122289/staff/knowledge")).await;
