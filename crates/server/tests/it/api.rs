@@ -240,6 +240,11 @@ async fn apply_and_track(app: &TestApp) {
         for mail in ["メール", "mail", "邮件", "메일"] {
             assert!(!next.contains(mail), "{lang:?}: {next}");
         }
+        // Nor does the e-mail field's hint on the form promise a mail.
+        let hint = kernel::i18n::t(lang, "form.hint.email");
+        for send in ["送", "send", "envia", "gửi", "发送", "보내"] {
+            assert!(!hint.to_lowercase().contains(send), "{lang:?}: {hint}");
+        }
         let html = app
             .client()
             .get(app.url(&format!("/t/{T}/my/{id}/{token}?new=1")))
