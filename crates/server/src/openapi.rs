@@ -182,8 +182,32 @@ pub fn complete(spec: &mut Value) {
                     .entry(code)
                     .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
             }
+            // An error written with the operation says what its status
+            // means like the standard ones do.
+            for (code, response) in responses.iter_mut() {
+                if response["$ref"] == "#/components/responses/Error" {
+                    if let Some(name) = error_response(code) {
+                        *response = json!({"$ref": format!("#/components/responses/{name}")});
+                    }
+                }
+            }
         }
     }
+}
+
+/// The component response that describes an error status.
+fn error_response(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "400" => "BadRequest",
+        "401" => "Unauthorized",
+        "403" => "Forbidden",
+        "404" => "NotFound",
+        "409" => "Conflict",
+        "413" => "PayloadTooLarge",
+        "422" => "Invalid",
+        "429" => "TooManyRequests",
+        _ => return None,
+    })
 }
 
 /// Every integer the server reads is an `i64` unless its schema says
@@ -489,6 +513,7 @@ fn base_spec() -> Value {
                 "Unauthorized": {"description": "MDG-401: no staff session (or it ended), or the sign-in failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "Forbidden": {"description": "MDG-403…: signed in without the role or department this needs; MDG-403-csrf: a state-changing request from another site or not sent as JSON", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "NotFound": {"description": "MDG-404-tenant: the tenant is not a 全国地方公共団体コード (six digits with a valid check digit; refused before any handler) or not one served here; MDG-404-<what>: the thing named in the path does not exist", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Conflict": {"description": "MDG-409-<what>: changed since it was read (send the version you have), or in a state that does not allow this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "PayloadTooLarge": {"description": "MDG-413: the body is over the limit (MADOGUCHI_MAX_BODY_BYTES)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "Invalid": {"description": "MDG-422: the request parses but is not valid; `fields` names each field with a Japanese message, and nothing was changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "TooManyRequests": {"description": "MDG-429: a rate limit per client and per tenant (sign-in, submission), or a locked account; retry after Retry-After seconds", "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -511,4 +536,48 @@ fn base_spec() -> Value {
 
 pub async fn document() -> Json<Value> {
     Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_spelling_in_the_schema_is_one_the_server_reads() {
+        for alias in LANG_ALIASES {
+            assert!(kernel::Lang::parse(alias).is_some(), "{alias}");
+            assert!(
+                kernel::Lang::parse(&alias.to_ascii_uppercase().replace('-', "_")).is_some(),
+                "{alias}"
+            );
+        }
+        for lang in kernel::Lang::ALL {
+            assert!(
+                LANG_ALIASES.contains(&lang.code().to_ascii_lowercase().as_str()),
+                "{lang}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_says_what_its_status_means() {
+        let spec = spec();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (code, response) in op["responses"].as_object().unwrap() {
+                    assert_ne!(
+                        response["$ref"], "#/components/responses/Error",
+                        "{method} {path} {code}"
+                    );
+                    if let Some(r) = response["$ref"].as_str() {
+                        let name = r.trim_start_matches("#/components/responses/");
+                        assert!(
+                            spec["components"]["responses"][name].is_object(),
+                            "{method} {path} {code}: {r}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The tenant in a path is a 全国地方公共団体コード or nothing: every
 //! `/t/{tenant}/…` and `/api/v1/t/{tenant}/…` whose `{tenant}` is not six
-//! ASCII digits with a valid check digit is answered `404 MDG-404-tenant`
+//! ASCII digits, a prefecture (01–47) first and a valid check digit last,
+//! is answered `404 MDG-404-tenant`
 //! here, before any handler runs (a handler that does not look the tenant
 //! up, such as signing out, could otherwise answer 204 for `/t/abc/…`).
 //! Whether a valid code is a municipality this deployment serves is still
@@ -19,12 +20,14 @@ pub fn tenant_segment(path: &str) -> Option<&str> {
     Some(rest.split('/').next().unwrap_or(rest))
 }
 
-/// A municipality code as it must appear in a path: exactly six ASCII
-/// digits (no full-width digits, spaces or percent-encoding) whose last is
-/// the check digit.
+/// A municipality code as it must appear in a path (and as the OpenAPI
+/// document's pattern says): exactly six ASCII digits (no full-width
+/// digits, spaces or percent-encoding), the first two a prefecture (01–47),
+/// the last the check digit.
 pub fn is_tenant_code(segment: &str) -> bool {
     segment.len() == 6
         && segment.bytes().all(|b| b.is_ascii_digit())
+        && matches!(segment[..2].parse::<u8>(), Ok(1..=47))
         && TenantCode::parse(segment).is_ok()
 }
 
@@ -57,7 +60,10 @@ mod tests {
     fn only_codes_with_their_check_digit() {
         assert!(is_tenant_code("122289"));
         assert!(is_tenant_code("242021"));
+        assert!(is_tenant_code("131016"), "千代田区: a code, served or not");
         assert!(!is_tenant_code("122288"), "wrong check digit");
+        assert!(!is_tenant_code("999997"), "no prefecture 99");
+        assert!(!is_tenant_code("000001"), "no prefecture 00");
         assert!(!is_tenant_code("12228"));
         assert!(!is_tenant_code("1222890"));
         assert!(!is_tenant_code("null,null"));
