@@ -13,7 +13,7 @@
 # missing (Debian needs python3-venv; scripts/test installs it).
 #
 #   MADOGUCHI_BIN        the madoguchi binary (default: target/debug/madoguchi)
-#   FUZZ_MAX_EXAMPLES    test cases per operation and phase (default: 15)
+#   FUZZ_MAX_EXAMPLES    test cases per operation and phase (default: 30)
 #   FUZZ_SEED            the seed (default: a fixed one, so a run can be repeated)
 #   SCHEMATHESIS_VENV    where the virtualenv is (default: target/schemathesis-venv)
 set -euo pipefail
@@ -28,7 +28,7 @@ if [ ! -x "$BIN" ]; then
   echo "api-fuzz: no madoguchi binary at $BIN (build it with: cargo build -p server)" >&2
   exit 1
 fi
-MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-15}"
+MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}"
 SEED="${FUZZ_SEED:-20260401}"
 
 # --- Schemathesis (PyPI, pinned) ---------------------------------------------
