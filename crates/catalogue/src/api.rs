@@ -56,9 +56,10 @@ pub async fn save_procedure(
     JsonBody(b): JsonBody<SaveProcedureBody>,
 ) -> AppResult<Response> {
     if b.procedure.id != id {
-        return Err(AppError::BadRequest(
-            "URLの手続IDと本文の id が一致しません。".into(),
-        ));
+        return Err(AppError::Validation(vec![kernel::FieldError {
+            field: "procedure.id".into(),
+            message: "URLの手続IDと本文の id が一致しません。".into(),
+        }]));
     }
     staff.require_department(&b.procedure.department)?;
     if let Ok(existing) = store::get(&db, &tenant, &id).await {

@@ -27,13 +27,7 @@ pub async fn post(
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let t = kernel::tenant::load(&st.db, &tenant).await?;
-    let b: ChatBody = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "JSONの{}行目{}列目が正しくありません: {e}",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let b: ChatBody = kernel::web::parse_json(&body)?;
     let lang = match b.lang.as_deref() {
         None => request_lang,
         Some(l) => Lang::parse(l).ok_or_else(|| {

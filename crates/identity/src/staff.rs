@@ -554,8 +554,7 @@ pub async fn api_sign_in(
     lang: Lang,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let b: ApiSignIn = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("JSON の形式が正しくありません: {e}")))?;
+    let b: ApiSignIn = kernel::web::parse_json(&body)?;
     kernel::tenant::load(&db, &tenant).await?;
     let mut errors = FormErrors::default();
     if b.id.trim().is_empty() {

@@ -95,9 +95,10 @@ pub async fn put(
     JsonBody(b): JsonBody<PublishBody>,
 ) -> AppResult<Response> {
     if !b.bundle.code.is_empty() && b.bundle.code != code {
-        return Err(AppError::BadRequest(
-            "URLのコードと本文の bundle.code が一致しません。".into(),
-        ));
+        return Err(AppError::Validation(vec![kernel::FieldError {
+            field: "bundle.code".into(),
+            message: "URLのコードと本文の bundle.code が一致しません。".into(),
+        }]));
     }
     let mut draft = b.bundle;
     draft.code = code.clone();

@@ -7,6 +7,7 @@
 pub mod demo;
 pub mod openapi;
 pub mod rekey;
+pub mod tenant_path;
 
 use std::sync::Arc;
 
@@ -229,7 +230,6 @@ impl App {
             .route("/preferences", axum::routing::post(kernel::prefs::update))
             .route("/api/openapi.json", get(openapi::document))
             .route("/api/v1/tenants", get(tenants_api))
-            .fallback(not_found)
             .with_state(self.db.clone());
         root.merge(catalogue::router(self.catalogue.clone()))
             .merge(cases::router(self.cases.clone()))
@@ -239,15 +239,28 @@ impl App {
             .merge(counter::router(self.counter.clone()))
             .merge(search::routes::router(self.search.clone()))
             .merge(guide::router(self.guide.clone()))
-            // Every state-changing request: CSRF token / JSON only / same
-            // site; then the rate limits on sign-in and submission.
-            .layer(axum::middleware::from_fn_with_state(
+            // Layers on the routes only, so that a path no route has is 404
+            // (the fallback below) and a method its route lacks 405 (the
+            // method-not-allowed fallback, set after them), never a refusal
+            // of a request no handler would take: the tenant in the path is
+            // a municipality code; every state-changing request has a CSRF
+            // token / is JSON only / same site; then the rate limits on
+            // sign-in and submission.
+            .route_layer(axum::middleware::from_fn(tenant_path::require_code))
+            .route_layer(axum::middleware::from_fn_with_state(
                 self.csrf.clone(),
                 kernel::csrf::protect,
             ))
-            .layer(axum::middleware::from_fn_with_state(
+            .route_layer(axum::middleware::from_fn_with_state(
                 self.limiter.clone(),
                 kernel::ratelimit::limit,
+            ))
+            // 405 with the Allow header, whatever the method.
+            .method_not_allowed_fallback(method_not_allowed)
+            // Not found: the page has the CSRF context like every page
+            // (its display settings form posts).
+            .fallback_service(axum::routing::any(not_found).layer(
+                axum::middleware::from_fn_with_state(self.csrf.clone(), kernel::csrf::protect),
             ))
             // Refuses an announced Content-Length over the limit before
             // reading the body; DefaultBodyLimit stops streamed bodies.
@@ -428,6 +441,10 @@ async fn healthz(State(db): State<Db>) -> Response {
                 .into_response()
         }
     }
+}
+
+async fn method_not_allowed() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
 }
 
 async fn not_found() -> AppError {

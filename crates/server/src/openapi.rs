@@ -21,14 +21,14 @@ fn op(summary: &str, tag: &str, params: &[&str], body: Option<Value>, responses:
 }
 
 fn ok(desc: &str) -> Value {
-    json!({"200": {"description": desc}, "404": {"$ref": "#/components/responses/Error"}})
+    json!({"200": {"description": desc}})
 }
 
+/// A staff operation: the session cookie. Its 401 and 403 are added by
+/// [`complete`] like every other standard error.
 fn staff(v: Value) -> Value {
     let mut v = v;
     v["security"] = json!([{"staffSession": []}]);
-    v["responses"]["401"] = json!({"$ref": "#/components/responses/Error"});
-    v["responses"]["403"] = json!({"$ref": "#/components/responses/Error"});
     v
 }
 
@@ -52,7 +52,10 @@ fn visit_paths() -> Value {
 
 /// 手続ナビの編集: the navigator's life-event bundles, edited by staff.
 fn navi_editor_paths() -> Value {
-    let text = json!({"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Text by language code (ja required; en, … optional)", "example": {"ja": "転入", "en": "Moving in"}});
+    let text = text_schema(
+        "Text by language code (ja required; en, … optional)",
+        json!({"ja": "転入", "en": "Moving in"}),
+    );
     let bundle = json!({"type": "object", "additionalProperties": false, "required": ["name", "items"], "properties": {
         "code": {"type": "string", "description": "The life event's code (a slug); the same as in the URL, may be omitted"},
         "name": text, "description": text,
@@ -79,7 +82,10 @@ fn navi_editor_paths() -> Value {
 
 /// FAQ, staff knowledge and the chatbot (迷わない窓口).
 fn guide_paths() -> Value {
-    let text = json!({"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Language code → text; Japanese (ja) required", "example": {"ja": "住民票はどこで取れますか", "en": "Where can I get a residence certificate?"}});
+    let text = text_schema(
+        "Language code → text; Japanese (ja) required",
+        json!({"ja": "住民票はどこで取れますか", "en": "Where can I get a residence certificate?"}),
+    );
     let entry = json!({"type": "object", "required": ["question", "answer", "category", "department", "audience"], "additionalProperties": false, "properties": {
         "question": text.clone(),
         "answer": {"$ref": "#/components/schemas/Text", "description": "Plain text (no HTML); paragraphs separated by an empty line"},
@@ -99,7 +105,7 @@ fn guide_paths() -> Value {
     json!({
         "/api/v1/t/{tenant}/faq": {"get": op("FAQ: published public entries, by category, in the request language (question_lang says when the Japanese is shown for a missing translation)", "faq", &["tenant"], None, ok("Entries"))},
         "/api/v1/t/{tenant}/faq/{id}": {"get": with_id(op("One public FAQ entry: question, answer (with their languages), related procedures. Knowledge and unpublished entries are 404 here.", "faq", &["tenant"], None, ok("Entry")))},
-        "/api/v1/t/{tenant}/faq/{id}/feedback": {"post": with_id(op("\"Was this helpful?\" One vote per entry per client (the mdg_voter cookie, set on the first vote); voting again replaces the vote.", "faq", &["tenant"], Some(json!({"type": "object", "required": ["helpful"], "additionalProperties": false, "properties": {"helpful": {"type": "boolean"}}})), json!({"200": {"description": "Recorded"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/faq/{id}/feedback": {"post": with_id(op("\"Was this helpful?\" One vote per entry per client (the mdg_voter cookie, set on the first vote); voting again replaces the vote.", "faq", &["tenant"], Some(json!({"type": "object", "required": ["helpful"], "additionalProperties": false, "properties": {"helpful": {"type": "boolean"}}})), json!({"200": {"description": "Recorded"}})))},
         "/api/v1/t/{tenant}/staff/faq": {
             "get": staff(op("Every FAQ and knowledge entry of the tenant, unpublished ones included, with version and helpful / not helpful counts", "faq", &["tenant"], None, ok("Entries"))),
             "post": staff(op("Create an entry (department admins for their department, system admins for any); audited", "faq", &["tenant"], Some(entry.clone()), json!({"201": {"description": "Created: id, version"}, "422": {"$ref": "#/components/responses/Error"}})))
@@ -109,12 +115,18 @@ fn guide_paths() -> Value {
             "put": staff(with_id(op("Save a new version (set published false to withdraw it); a stale version is 409; audited", "faq", &["tenant"], Some(json!({"type": "object", "required": ["version", "entry"], "additionalProperties": false, "properties": {"version": {"type": "integer"}, "entry": entry}})), json!({"200": {"description": "Saved: version"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))))
         },
         "/api/v1/t/{tenant}/staff/faq/{id}/restore": {"post": staff(with_id(op("Restore an earlier version as a new version (undo); audited", "faq", &["tenant"], Some(json!({"type": "object", "required": ["restore_version", "version"], "additionalProperties": false, "properties": {"restore_version": {"type": "integer"}, "version": {"type": "integer", "description": "The version now current"}}})), json!({"200": {"description": "Restored: version"}, "409": {"$ref": "#/components/responses/Error"}}))))},
-        "/api/v1/t/{tenant}/chat": {"post": op("Chatbot: answers a question by retrieval from the FAQ, the procedures and the navigator, with the sources used. declined = true when nothing relevant was found (the question is then logged for staff, digits masked) and contact gives the department or city phone, office hours and website. With the city's generative mode on (tenant.json `chat`), a model may phrase the answer from the same sources only (generated = true); a reply that cites anything else is discarded. Nothing is stored about the conversation.", "chat", &["tenant"], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {"message": {"type": "string", "maxLength": 200, "example": "住民票の取り方"}, "lang": {"type": "string", "example": "ja"}}})), json!({"200": {"description": "answer, answer_lang, sources [{title, url, kind}], declined, generated, contact {department, phone, hours, url}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))}
+        "/api/v1/t/{tenant}/chat": {"post": op("Chatbot: answers a question by retrieval from the FAQ, the procedures and the navigator, with the sources used. declined = true when nothing relevant was found (the question is then logged for staff, digits masked) and contact gives the department or city phone, office hours and website. With the city's generative mode on (tenant.json `chat`), a model may phrase the answer from the same sources only (generated = true); a reply that cites anything else is discarded. Nothing is stored about the conversation.", "chat", &["tenant"], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {"message": {"type": "string", "maxLength": 200, "example": "住民票の取り方"}, "lang": lang_schema("Language of the answer (default: the request's)")}})), json!({"200": {"description": "answer, answer_lang, sources [{title, url, kind}], declined, generated, contact {department, phone, hours, url}"}, "422": {"$ref": "#/components/responses/Error"}}))}
     })
 }
 
 pub fn spec() -> Value {
     let mut spec = base_spec();
+    add_paths(&mut spec);
+    complete(&mut spec);
+    spec
+}
+
+fn add_paths(spec: &mut Value) {
     if let Some(paths) = spec["paths"].as_object_mut() {
         for extra in [visit_paths(), navi_editor_paths()] {
             if let Value::Object(more) = extra {
@@ -125,17 +137,276 @@ pub fn spec() -> Value {
     if let (Some(paths), Value::Object(guide)) = (spec["paths"].as_object_mut(), guide_paths()) {
         paths.extend(guide);
     }
-    spec
+}
+
+/// The errors every operation of a kind can answer, added to each
+/// operation from what it is (so no operation forgets one):
+///
+/// - a tenant in the path: 404 (`MDG-404-tenant`: not a municipality code,
+///   answered before any handler by [`crate::tenant_path`], or not one
+///   served here; other path values name what was not found);
+/// - a request body: 400 (`MDG-400`, it does not parse: the field named),
+///   413 (over the body limit) and 422 (validation, each field named);
+/// - query parameters or a typed path value: 400 (a value that does not parse);
+/// - a state-changing method: 403 (`MDG-403-csrf`: from another site, or
+///   not JSON);
+/// - staff (the session cookie): 401 (no session) and 403 (not the role or
+///   department this needs);
+/// - sign-in and submission: 429, from the same rule as the rate limiter
+///   ([`kernel::ratelimit::classify`]).
+///
+/// Operation-specific answers (201, 409, a 422 without a body …) are
+/// written with the operation.
+pub fn complete(spec: &mut Value) {
+    bound_integers(&mut spec["components"]);
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            bound_integers(item);
+        }
+    }
+    let params = spec["components"]["parameters"].clone();
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let standard = standard_errors(path, method, op, &params);
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            for (code, name) in standard {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
+            }
+            // An error written with the operation says what its status
+            // means like the standard ones do.
+            for (code, response) in responses.iter_mut() {
+                if response["$ref"] == "#/components/responses/Error" {
+                    if let Some(name) = error_response(code) {
+                        *response = json!({"$ref": format!("#/components/responses/{name}")});
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The component response that describes an error status.
+fn error_response(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "400" => "BadRequest",
+        "401" => "Unauthorized",
+        "403" => "Forbidden",
+        "404" => "NotFound",
+        "409" => "Conflict",
+        "413" => "PayloadTooLarge",
+        "422" => "Invalid",
+        "429" => "TooManyRequests",
+        _ => return None,
+    })
+}
+
+/// Every integer the server reads is an `i64` unless its schema says
+/// otherwise (a count is `u64`): an integer schema without bounds gets the
+/// `i64` range, so a number the server cannot hold is not called valid.
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let integer = match o.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if integer {
+                o.entry("minimum").or_insert(json!(i64::MIN));
+                o.entry("maximum").or_insert(json!(i64::MAX));
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
+/// The standard errors of one operation: (status, component response).
+fn standard_errors(
+    path: &str,
+    method: &str,
+    op: &Value,
+    params: &Value,
+) -> Vec<(&'static str, &'static str)> {
+    let resolved: Vec<&Value> = op["parameters"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| match p["$ref"].as_str() {
+                    Some(r) => &params[r.trim_start_matches("#/components/parameters/")],
+                    None => p,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let has_body = op.get("requestBody").is_some();
+    let has_query = resolved.iter().any(|p| p["in"] == "query");
+    let typed_path = resolved
+        .iter()
+        .any(|p| p["in"] == "path" && p["schema"]["type"] != "string");
+    let unsafe_method = !matches!(method, "get" | "head" | "options");
+    let is_staff = op.get("security").is_some();
+    let http_method = axum::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok();
+    let concrete = path.replace("{tenant}", "122289");
+    let limited = http_method.is_some_and(|m| {
+        kernel::ratelimit::classify(&m, &concrete).is_some_and(|(_, t)| t != "invalid")
+    });
+    let mut out = Vec::new();
+    if has_body || has_query || typed_path {
+        out.push(("400", "BadRequest"));
+    }
+    if is_staff {
+        out.push(("401", "Unauthorized"));
+    }
+    if is_staff || unsafe_method {
+        out.push(("403", "Forbidden"));
+    }
+    if path.contains("{tenant}") {
+        out.push(("404", "NotFound"));
+    }
+    if has_body {
+        out.push(("413", "PayloadTooLarge"));
+        out.push(("422", "Invalid"));
+    }
+    if limited {
+        out.push(("429", "TooManyRequests"));
+    }
+    out
+}
+
+/// Characters Rust's `str::trim` removes (Unicode White_Space): a text
+/// must have something else.
+const NOT_BLANK: &str =
+    "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// `kernel::i18n::Text`: language code → text, the Japanese not blank.
+fn text_schema(description: &str, example: Value) -> Value {
+    json!({"type": "object", "required": ["ja"], "properties": {"ja": {"type": "string", "pattern": NOT_BLANK}}, "additionalProperties": {"type": "string"}, "description": description, "example": example})
+}
+
+/// Every spelling `kernel::Lang::parse` takes (any case, `_` for `-`,
+/// surrounding white space ignored).
+const LANG_ALIASES: [&str; 32] = [
+    "ja",
+    "ja-jp",
+    "jpn",
+    "ja-x-easy",
+    "easy",
+    "ja-easy",
+    "easy-ja",
+    "yasashii",
+    "en",
+    "en-us",
+    "en-gb",
+    "en-au",
+    "en-ca",
+    "en-in",
+    "eng",
+    "pt",
+    "pt-br",
+    "pt-pt",
+    "por",
+    "vi",
+    "vi-vn",
+    "vie",
+    "zh",
+    "zh-cn",
+    "zh-sg",
+    "zh-hans",
+    "zh-hans-cn",
+    "zh-hans-sg",
+    "zho",
+    "ko",
+    "ko-kr",
+    "kor",
+];
+
+/// A language: one of [`LANG_ALIASES`], exactly as `Lang::parse` reads it.
+fn lang_schema(description: &str) -> Value {
+    let space =
+        "[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*";
+    let alternatives: Vec<String> = LANG_ALIASES
+        .iter()
+        .map(|a| {
+            a.chars()
+                .map(|c| match c {
+                    '-' => "[-_]".to_string(),
+                    c if c.is_ascii_alphabetic() => {
+                        format!("[{}{}]", c, c.to_ascii_uppercase())
+                    }
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    json!({
+        "type": ["string", "null"],
+        "pattern": format!("^{space}({}){space}$", alternatives.join("|")),
+        "description": format!("{description}: {} (any case; aliases such as pt, zh-CN or en-GB are accepted)", kernel::Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ")),
+        "example": "ja"
+    })
+}
+
+/// The catalogue import's body: CSV (format=csv, as exported) or a JSON
+/// array of procedures (format=json, the default).
+fn import_body(mut op: Value) -> Value {
+    op["requestBody"] = json!({"required": true, "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Procedure"}}}
+    }});
+    op
+}
+
+/// A procedure as `catalogue::model::Procedure` reads it (unknown fields
+/// refused), for PUT and the JSON import.
+fn procedure_schema() -> Value {
+    let text = json!({"$ref": "#/components/schemas/Text"});
+    let count = json!({"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX});
+    let bound = json!({"type": ["integer", "null"], "minimum": i64::MIN, "maximum": i64::MAX});
+    let field = json!({"type": "object", "additionalProperties": false, "required": ["name", "type", "label"], "properties": {
+        "name": {"type": "string", "description": "a-z, 0-9 and _, starting with a letter"},
+        "type": {"type": "string", "enum": ["text", "textarea", "number", "choice", "checkbox", "date", "email", "file", "person_name", "postal_code", "phone", "my_number", "corporate_number", "local_gov_code", "fiscal_year", "yen"]},
+        "label": text, "hint": {"anyOf": [text, {"type": "null"}]},
+        "required": {"type": "boolean"},
+        "max_length": count, "min": bound, "max": bound,
+        "options": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["value", "label"], "properties": {"value": {"type": "string"}, "label": text}}},
+        "accept": {"type": "array", "items": {"type": "string"}},
+        "max_bytes": count,
+        "show_if": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "required": ["field", "equals"], "properties": {"field": {"type": "string"}, "equals": {"type": "string"}}}]},
+        "prefill": {"type": ["string", "null"], "enum": ["name", "address", "birthdate", "gender", null]}
+    }});
+    json!({"type": "object", "additionalProperties": false,
+    "required": ["id", "name", "description", "department", "channels", "identity_level", "fee_yen", "processing_time"],
+    "properties": {
+        "id": {"type": "string", "description": "The same as in the URL: a-z, 0-9 and -, at most 64", "example": "juminhyo-copy"},
+        "name": text, "description": text,
+        "department": {"type": "string", "description": "A department code of the tenant"},
+        "life_events": {"type": "array", "items": {"type": "string"}},
+        "channels": {"type": "string", "enum": ["online", "counter", "both"]},
+        "identity_level": {"type": "string", "enum": ["none", "signed_in", "my_number_card"]},
+        "fee_yen": {"type": "integer", "minimum": 0, "maximum": u64::MAX},
+        "documents": {"type": "array", "items": text},
+        "processing_time": text,
+        "legal_basis": {"type": "string"},
+        "form": {"type": "object", "additionalProperties": false, "properties": {"fields": {"type": "array", "items": field}}}
+    }})
 }
 
 fn base_spec() -> Value {
     let answers = json!({"type": "object", "properties": {
         "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
-        "lang": {
-            "type": "string",
-            "enum": kernel::Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>(),
-            "description": "Language of the messages (and of the receipt e-mail); aliases such as pt or zh-CN are accepted"
-        }
+        "lang": lang_schema("Language of the messages (and of the receipt e-mail)")
     }});
     json!({
         "openapi": "3.1.0",
@@ -154,12 +425,9 @@ fn base_spec() -> Value {
             "/api/v1/t/{tenant}/procedures/{id}/applications": {"post": op("Submit an application (online channel). A retry with the same Idempotency-Key returns the same case.", "applications", &["tenant", "id", "idempotencyKey"], Some(answers.clone()), json!({
                 "201": {"description": "Created: receipt_number, access_token, case_url"},
                 "200": {"description": "Replayed: the case created earlier with this key"},
-                "400": {"$ref": "#/components/responses/Error"},
-                "404": {"$ref": "#/components/responses/Error"},
-                "413": {"$ref": "#/components/responses/Error"},
                 "422": {"$ref": "#/components/responses/Error"}
             }))},
-            "/api/v1/t/{tenant}/drafts": {"post": op("Save a draft; returns a token to resume it", "drafts", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "answers": {"type": "object"}}})), json!({"201": {"description": "Draft token"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/drafts": {"post": op("Save a draft; returns a token to resume it", "drafts", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "answers": {"type": "object"}}})), json!({"201": {"description": "Draft token"}}))},
             "/api/v1/t/{tenant}/drafts/{token}": {
                 "get": op("Resume a draft", "drafts", &["tenant", "token"], None, ok("Draft")),
                 "put": op("Update a draft", "drafts", &["tenant", "token"], Some(answers.clone()), ok("Saved"))
@@ -170,19 +438,19 @@ fn base_spec() -> Value {
             },
             "/api/v1/t/{tenant}/kpi": {"get": op("KPIs for a fiscal year (online share of procedures, applications by channel, share of applications for online-capable procedures)", "kpi", &["tenant", "fy"], None, ok("KPI report"))},
             "/api/v1/t/{tenant}/staff/session": {
-                "post": op("Staff sign-in with password and second factor (TOTP code or a recovery code); sets the session cookie. Accounts without a second factor enrol in the browser first. Five failures lock the account for 15 minutes (429); rate-limited per client and tenant.", "staff", &["tenant"], Some(json!({"type": "object", "required": ["id", "password", "code"], "properties": {"id": {"type": "string"}, "password": {"type": "string"}, "code": {"type": "string", "description": "6 digits from the authenticator app, or a recovery code"}}})), json!({"200": {"description": "Signed in"}, "401": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}})),
+                "post": op("Staff sign-in with password and second factor (TOTP code or a recovery code); sets the session cookie. Accounts without a second factor enrol in the browser first. Five failures lock the account for 15 minutes (429); rate-limited per client and tenant.", "staff", &["tenant"], Some(json!({"type": "object", "required": ["id", "password", "code"], "properties": {"id": {"type": "string"}, "password": {"type": "string"}, "code": {"type": "string", "description": "6 digits from the authenticator app, or a recovery code"}}})), json!({"200": {"description": "Signed in"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "422": {"$ref": "#/components/responses/Error"}})),
                 "delete": op("Sign out", "staff", &["tenant"], None, json!({"204": {"description": "Signed out"}}))
             },
-            "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant"], None, ok("Cases")))},
-            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). A case opened at a life-event visit has visit_id and the visit's identity_check. Audited.", "staff", &["tenant", "id"], None, ok("Case")))},
+            "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant", "status", "procedure", "caseQ", "assignee", "casePage"], None, ok("Cases")))},
+            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). A case opened at a life-event visit has visit_id and the visit's identity_check. Audited.", "staff", &["tenant", "id", "reveal"], None, ok("Case")))},
             "/api/v1/t/{tenant}/staff/cases/{id}/actions": {"post": staff(op("Move a case on: start_review, request_correction, approve, reject, complete", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["action", "version"], "properties": {"action": {"type": "string", "enum": ["start_review", "request_correction", "approve", "reject", "complete"]}, "version": {"type": "integer"}, "message": {"type": "string"}}})), json!({"200": {"description": "New status"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
             "/api/v1/t/{tenant}/staff/cases/{id}/comments": {"post": staff(op("Internal comment", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})), json!({"201": {"description": "Added"}})))},
             "/api/v1/t/{tenant}/staff/cases/{id}/assign": {"post": staff(op("Assign a case", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["assignee", "version"], "properties": {"assignee": {"type": "string"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Assigned"}})))},
-            "/api/v1/t/{tenant}/staff/procedures/{id}": {"put": staff(op("Create or update a procedure (optimistic: send the version you edited)", "catalogue", &["tenant", "id"], Some(json!({"type": "object", "required": ["procedure"], "properties": {"procedure": {"type": "object"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Updated"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/procedures/{id}": {"put": staff(op("Create or update a procedure (optimistic: send the version you edited)", "catalogue", &["tenant", "id"], Some(json!({"type": "object", "required": ["procedure"], "properties": {"procedure": {"$ref": "#/components/schemas/Procedure"}, "version": {"type": ["integer", "null"], "description": "The version edited; omit (or null) to create"}}})), json!({"200": {"description": "Updated"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
             "/api/v1/t/{tenant}/staff/procedures/{id}/applications": {"post": staff(op("Enter an application at the counter: channel counter (paper form) or proxy (entered by a clerk for the resident)", "staff", &["tenant", "id", "idempotencyKey"], Some(json!({"type": "object", "required": ["channel"], "properties": {"channel": {"type": "string", "enum": ["counter", "proxy"]}, "answers": {"type": "object"}}})), json!({"201": {"description": "Created"}, "200": {"description": "Replayed"}, "422": {"$ref": "#/components/responses/Error"}})))},
             "/api/v1/t/{tenant}/staff/catalogue": {
                 "get": staff(op("Export the catalogue (format=csv|json)", "catalogue", &["tenant", "format"], None, ok("File"))),
-                "post": staff(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview). Send it as Content-Type text/csv or application/json.", "catalogue", &["tenant", "format", "dryRun"], Some(json!({"type": "string"})), json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}})))
+                "post": staff(import_body(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview). Send it as Content-Type text/csv or application/json.", "catalogue", &["tenant", "format", "dryRun"], None, json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}}))))
             },
             "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
             "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))},
@@ -193,23 +461,23 @@ fn base_spec() -> Value {
                 "put": staff(op("Save the answers: 200 and status confirming when complete; 422 with the field errors otherwise (what was sent is kept). Fields read from the card keep the card's values; a change after signing needs a new signature.", "assisted", &["tenant", "id"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Entry"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
             },
             "/api/v1/t/{tenant}/staff/assisted-entries/{id}/{entryAction}": {"post": staff(op("paper-signature (the resident signed the printed application), submit (file it as channel proxy; returns the receipt number; repeating gives the same case) or cancel", "assisted", &["tenant", "id", "entryAction"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}}})), json!({"200": {"description": "Entry"}, "201": {"description": "Filed: receipt_number, application_id"}, "409": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/assist/{id}/{token}/signature": {"post": op("The resident's signature from the second screen: agree must be true; signature is strokes of points in a 600×200 box, \"x,y x,y;x,y …\"", "assisted", &["tenant", "id", "token"], Some(json!({"type": "object", "required": ["version", "agree", "signature"], "properties": {"version": {"type": "integer"}, "agree": {"type": "boolean"}, "signature": {"type": "string"}}})), json!({"200": {"description": "Signed"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/navi/{lifeEvent}": {"get": op("手続ナビ: the procedures a life event brings for the answers given as query parameters (each question's code = yes or no, all required): online or at which counter, documents, fee, deadline, and a share_url (answers only in the URL; nothing stored)", "navigator", &["tenant", "lifeEvent"], None, json!({"200": {"description": "Procedures in order"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/search": {"get": op("One search over procedures, FAQ and 手続ナビ pages: Japanese by bigrams and readings (じゅうみんひょう finds 住民票), width and kana folding, typo tolerance, the tenant's synonyms; facets by department and life event. A query that finds nothing is logged for staff (digits masked). 422 names the field for an empty, over-200-character, symbol-only or control-character query and for unknown filters", "search", &["tenant", "q", "department", "lifeEventFilter", "kind", "page"], None, json!({"200": {"description": "Hits (20 per page), total, facets, synonyms used"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/assist/{id}/{token}/signature": {"post": op("The resident's signature from the second screen: agree must be true; signature is strokes of points in a 600×200 box, \"x,y x,y;x,y …\"", "assisted", &["tenant", "id", "token"], Some(json!({"type": "object", "required": ["version", "agree", "signature"], "properties": {"version": {"type": "integer"}, "agree": {"type": "boolean"}, "signature": {"type": "string"}}})), json!({"200": {"description": "Signed"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/navi/{lifeEvent}": {"get": op("手続ナビ: the procedures a life event brings for the answers given as query parameters (each question's code = yes or no, all required): online or at which counter, documents, fee, deadline, and a share_url (answers only in the URL; nothing stored)", "navigator", &["tenant", "lifeEvent"], None, json!({"200": {"description": "Procedures in order"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/search": {"get": op("One search over procedures, FAQ and 手続ナビ pages: Japanese by bigrams and readings (じゅうみんひょう finds 住民票), width and kana folding, typo tolerance, the tenant's synonyms; facets by department and life event. A query that finds nothing is logged for staff (digits masked). 422 names the field for an empty, over-200-character, symbol-only or control-character query and for unknown filters", "search", &["tenant", "q", "department", "lifeEventFilter", "kind", "page"], None, json!({"200": {"description": "Hits (20 per page), total, facets, synonyms used"}, "422": {"$ref": "#/components/responses/Error"}}))},
             "/api/v1/t/{tenant}/staff/search/synonyms": {"get": staff(op("The tenant's synonym groups (department admins, system admins)", "search", &["tenant"], None, ok("Groups"))), "post": staff(op("Add a synonym group (2–12 terms, 40 characters each); search uses it at once; undo on the staff page", "search", &["tenant"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}, "example": ["マイナ", "マイナンバーカード"]}}})), json!({"201": {"description": "Group created"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/search/synonyms/{id}": {"put": staff(op("Replace a synonym group's terms", "search", &["tenant", "id"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}}}})), json!({"200": {"description": "Group saved"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))), "delete": staff(op("Delete a synonym group (kept in the history; undo on the staff page)", "search", &["tenant", "id"], None, json!({"204": {"description": "Deleted"}, "404": {"$ref": "#/components/responses/Error"}})))},
+            "/api/v1/t/{tenant}/staff/search/synonyms/{id}": {"put": staff(op("Replace a synonym group's terms", "search", &["tenant", "id"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}}}})), json!({"200": {"description": "Group saved"}, "422": {"$ref": "#/components/responses/Error"}}))), "delete": staff(op("Delete a synonym group (kept in the history; undo on the staff page)", "search", &["tenant", "id"], None, json!({"204": {"description": "Deleted"}})))},
             "/api/v1/t/{tenant}/staff/search/misses": {"get": staff(op("Queries residents searched without result, most frequent first (digits masked; dismissed ones come back when residents miss again)", "search", &["tenant"], None, ok("Misses")))},
-            "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page (place and estimated wait are there)", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket and status link"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page (place and estimated wait are there)", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket and status link"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}}))},
             "/api/v1/t/{tenant}/counter/board": {"get": op("Every counter: number now called, people waiting, estimated wait (live: GET /t/{tenant}/counter/board/events, Server-Sent Events)", "counter", &["tenant"], None, ok("Board"))},
             "/api/v1/t/{tenant}/counter/congestion": {"get": op("Congestion (混雑状況): every counter now (people waiting, number called, estimated wait for someone who takes a ticket now, band: free under 20 min, moderate 20–40, crowded over 40, none when closed) and the forecast by weekday and hour 8–17 (mean wait from issue to first call over the 56 days before today; none under 3 tickets; the 3 quietest times as `best`). Method: docs/COUNTER.md", "counter", &["tenant"], None, ok("Now and forecast"))},
-            "/api/v1/t/{tenant}/counter/congestion.csv": {"get": op("Congestion history as CSV for open data (UTF-8 with BOM; one row per day, hour and counter with tickets: 全国地方公共団体コード, 地方公共団体名, 日付, 曜日, 時台, 窓口コード, 窓口名, 発行枚数, 呼出枚数, 対応完了枚数, 平均待ち時間（分）, 最長待ち時間（分）; no personal data). Also at /t/{tenant}/counter/congestion.csv", "counter", &["tenant", "from", "to"], None, json!({"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}))},
+            "/api/v1/t/{tenant}/counter/congestion.csv": {"get": op("Congestion history as CSV for open data (UTF-8 with BOM; one row per day, hour and counter with tickets: 全国地方公共団体コード, 地方公共団体名, 日付, 曜日, 時台, 窓口コード, 窓口名, 発行枚数, 呼出枚数, 対応完了枚数, 平均待ち時間（分）, 最長待ち時間（分）; no personal data). Also at /t/{tenant}/counter/congestion.csv", "counter", &["tenant", "from", "to"], None, json!({"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}))},
             "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks of the department that runs the counter, or system administrators; 403 MDG-403-counter_department otherwise); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
             "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: any other open counter of the municipality; the ticket keeps its place) a called ticket (clerks of the department that runs the ticket's counter, or system administrators)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
         },
         "components": {
             "parameters": {
-                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード (6 digits with check digit), e.g. 122289", "example": "122289", "schema": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード: six ASCII digits, the first two the prefecture (01–47), the last a check digit (weights 6,5,4,3,2; (11 − sum mod 11) mod 10), e.g. 122289. Any other value is 404 MDG-404-tenant before any handler runs.", "example": "122289", "schema": {"type": "string", "pattern": "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{4}$"}},
                 "id": {"name": "id", "in": "path", "required": true, "example": "juminhyo-copy", "schema": {"type": "string"}},
                 "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
                 "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
@@ -217,6 +485,12 @@ fn base_spec() -> Value {
                 "fy": {"name": "fy", "in": "query", "required": false, "description": "年度: 2026, 令和8年度 or R8", "schema": {"type": "string"}},
                 "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
                 "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
+                "status": {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "received", "under_review", "correction_requested", "approved", "rejected", "completed"]}},
+                "procedure": {"name": "procedure", "in": "query", "required": false, "description": "A procedure id", "schema": {"type": "string"}},
+                "caseQ": {"name": "q", "in": "query", "required": false, "description": "Receipt number or applicant's name or kana", "schema": {"type": "string"}},
+                "assignee": {"name": "assignee", "in": "query", "required": false, "description": "A staff id", "schema": {"type": "string"}},
+                "casePage": {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}},
+                "reveal": {"name": "reveal", "in": "query", "required": false, "description": "my_number shows マイナンバー unmasked (audited)", "schema": {"type": "string"}},
                 "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
                 "from": {"name": "from", "in": "query", "required": false, "description": "First day (JST), 和暦 or 西暦: 2026-04-01 or 令和8年4月1日. Default: 55 days before `to`", "schema": {"type": "string"}},
                 "to": {"name": "to", "in": "query", "required": false, "description": "Last day, included (at most 366 days after `from`). Default: today", "schema": {"type": "string"}},
@@ -234,10 +508,19 @@ fn base_spec() -> Value {
                 "birthDate": {"name": "birth_date", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}}
             },
             "responses": {
-                "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "BadRequest": {"description": "MDG-400: the body does not parse as this operation's JSON (each field named in Japanese in `fields`), or a query or path value does not parse", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Unauthorized": {"description": "MDG-401: no staff session (or it ended), or the sign-in failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Forbidden": {"description": "MDG-403…: signed in without the role or department this needs; MDG-403-csrf: a state-changing request from another site or not sent as JSON", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "NotFound": {"description": "MDG-404-tenant: the tenant is not a 全国地方公共団体コード (six digits with a valid check digit; refused before any handler) or not one served here; MDG-404-<what>: the thing named in the path does not exist", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Conflict": {"description": "MDG-409-<what>: changed since it was read (send the version you have), or in a state that does not allow this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "PayloadTooLarge": {"description": "MDG-413: the body is over the limit (MADOGUCHI_MAX_BODY_BYTES)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Invalid": {"description": "MDG-422: the request parses but is not valid; `fields` names each field with a Japanese message, and nothing was changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "TooManyRequests": {"description": "MDG-429: a rate limit per client and per tenant (sign-in, submission), or a locked account; retry after Retry-After seconds", "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "schemas": {
-                "Text": {"type": "object", "required": ["ja"], "additionalProperties": {"type": "string"}, "description": "Language code → text; Japanese (ja) required"},
+                "Text": text_schema("Language code → text; Japanese (ja) required", json!({"ja": "住民票の写し", "en": "Copy of residence certificate"})),
+                "Procedure": procedure_schema(),
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                     "code": {"type": "string", "description": "Stable code to read out to a clerk, e.g. MDG-404-procedure"},
                     "message": {"type": "string"}, "message_en": {"type": "string"}, "detail": {"type": "string"},
@@ -253,4 +536,48 @@ fn base_spec() -> Value {
 
 pub async fn document() -> Json<Value> {
     Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_spelling_in_the_schema_is_one_the_server_reads() {
+        for alias in LANG_ALIASES {
+            assert!(kernel::Lang::parse(alias).is_some(), "{alias}");
+            assert!(
+                kernel::Lang::parse(&alias.to_ascii_uppercase().replace('-', "_")).is_some(),
+                "{alias}"
+            );
+        }
+        for lang in kernel::Lang::ALL {
+            assert!(
+                LANG_ALIASES.contains(&lang.code().to_ascii_lowercase().as_str()),
+                "{lang}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_says_what_its_status_means() {
+        let spec = spec();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (code, response) in op["responses"].as_object().unwrap() {
+                    assert_ne!(
+                        response["$ref"], "#/components/responses/Error",
+                        "{method} {path} {code}"
+                    );
+                    if let Some(r) = response["$ref"].as_str() {
+                        let name = r.trim_start_matches("#/components/responses/");
+                        assert!(
+                            spec["components"]["responses"][name].is_object(),
+                            "{method} {path} {code}: {r}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

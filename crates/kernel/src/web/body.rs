@@ -29,16 +29,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// Parses a JSON body. A body that is not JSON names `body` and the line
-/// and column; JSON of the wrong shape names the field by its path.
+/// and column; JSON of the wrong shape names the field by its path. A
+/// number with nothing after the point (`3.0`) is the integer it equals,
+/// as JSON Schema says, so it fits an integer field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
-    let value = parsed.map_err(|e| {
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(&mut *de)
+        .map_err(|e| shape_error(".", &e))?;
+    de.end().map_err(|e| shape_error(".", &e))?;
+    serde_path_to_error::deserialize(integral(value)).map_err(|e| {
         let path = e.path().to_string();
         shape_error(&path, e.inner())
-    })?;
-    de.end().map_err(|e| shape_error(".", &e))?;
-    Ok(value)
+    })
+}
+
+/// Whole numbers written with a fraction (`3.0`, `1e2`) as integers.
+fn integral(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 => {
+                if f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    Value::from(f as i64)
+                } else if f >= 0.0 && f < u64::MAX as f64 {
+                    Value::from(f as u64)
+                } else {
+                    Value::Number(n)
+                }
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        other => other,
+    }
 }
 
 fn shape_error(path: &str, e: &serde_json::Error) -> AppError {
@@ -253,5 +277,25 @@ mod tests {
         let (field, _) = field_error(r#"{"answers": {"copies": 1}, "kind": "online"} x"#);
         assert_eq!(field, "body", "trailing characters");
         assert!(parse_json::<Body>(br#"{"answers": {"copies": 1}, "kind": "counter"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_with_a_point_is_an_integer() {
+        for copies in ["3.0", "3e0", "30e-1"] {
+            let body = format!(r#"{{"answers": {{"copies": {copies}}}, "kind": "online"}}"#);
+            assert_eq!(
+                parse_json::<Body>(body.as_bytes()).unwrap().answers.copies,
+                3,
+                "{copies}"
+            );
+        }
+        assert_eq!(
+            field_error(r#"{"answers": {"copies": 3.5}, "kind": "online"}"#).0,
+            "answers.copies"
+        );
+        assert_eq!(
+            field_error(r#"{"answers": {"copies": 1e30}, "kind": "online"}"#).0,
+            "answers.copies"
+        );
     }
 }

@@ -15,5 +15,6 @@ mod navi_editor;
 mod oidc;
 mod search;
 mod security;
+mod statuses;
 mod structure;
 mod visits;

@@ -659,8 +659,13 @@ async fn bad_input_changes_nothing(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A code in the body that is not the URL's: invalid, the field named.
     let r = put(json!({"bundle": {"code": "other", "name": {"ja": "x"}, "items": [{"procedure": "tennyu"}]}})).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json_of(r).await["error"]["fields"][0]["field"],
+        "bundle.code"
+    );
 
     // Nothing was saved, published or audited; residents see the same.
     assert_eq!(app.count("SELECT COUNT(*) FROM navi_drafts").await, 0);
