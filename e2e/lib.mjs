@@ -4,10 +4,12 @@
 // drive Debian's chromium through playwright-core; no browser is downloaded.
 // scripts/e2e.sh starts the server and sets BASE_URL.
 
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -63,6 +65,11 @@ export async function launch() {
 /**
  * A fresh browser context (own cookies) with a page in it. Japanese is the
  * browser's language unless told otherwise, as for most residents.
+ *
+ * Every page of the context is watched (see watchWidth): each time a test
+ * lands on a page through goto, reload, waitForNavigation, waitForURL,
+ * goBack or goForward (and so through submitVia and the sign-in helpers),
+ * the page is checked for sideways scrolling before the test goes on.
  */
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({
@@ -72,8 +79,149 @@ export async function newPage(browser, options = {}) {
   });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
-  const page = await context.newPage();
+  context.on('page', watchWidth);
+  const page = watchWidth(await context.newPage());
   return { context, page };
+}
+
+// --- reflow: no sideways scrolling (WCAG 1.4.10) ------------------------------
+
+/** Where a failed width check saves its full-page screenshot. */
+export const WIDTH_SHOTS = fileURLToPath(new URL('./test-results/width/', import.meta.url));
+
+/**
+ * Measures, in the page, how wide the document is against the width the
+ * page has. Runs in the browser; returns plain data.
+ *
+ * Three widths of the document (the scrolling element's, the root's and
+ * the body's scrollWidth) and the root's clientWidth are read. The
+ * culprits are the elements whose right edge lies beyond `limit` and that
+ * no scroll container clips: the walk goes up the containing blocks, not
+ * the parents, so an absolutely positioned element (e.g. visually hidden
+ * text) inside a scroll container that is not its containing block counts,
+ * as it does for the browser.
+ */
+function measureWidthInPage(viewport) {
+  const doc = document.documentElement;
+  const body = document.body;
+  const limit = Math.min(viewport, doc.clientWidth || viewport);
+  const widths = {
+    scrollingElement: (document.scrollingElement || doc).scrollWidth,
+    documentElement: doc.scrollWidth,
+    body: body ? body.scrollWidth : 0,
+    clientWidth: doc.clientWidth,
+    innerWidth: window.innerWidth,
+  };
+  const max = Math.max(widths.scrollingElement, widths.documentElement, widths.body);
+  const culprits = [];
+  if (max > limit && body) {
+    const describe = (el) => {
+      let s = el.tagName.toLowerCase();
+      if (el.id) s += `#${el.id}`;
+      if (typeof el.className === 'string' && el.className.trim()) {
+        s += `.${el.className.trim().split(/\s+/).join('.')}`;
+      }
+      return s;
+    };
+    const path = (el) => {
+      const parts = [];
+      for (let e = el; e && e !== body && parts.length < 4; e = e.parentElement) parts.unshift(describe(e));
+      return parts.join(' > ');
+    };
+    // The box an element is laid out in: absolute → nearest positioned
+    // ancestor, fixed → the viewport (null), otherwise the parent.
+    const containingBlock = (el) => {
+      const position = getComputedStyle(el).position;
+      if (position === 'fixed') return null;
+      if (position !== 'absolute') return el.parentElement;
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const cs = getComputedStyle(a);
+        if (cs.position !== 'static' || cs.transform !== 'none' || cs.filter !== 'none'
+          || /paint|layout|strict|content/.test(cs.contain)) return a;
+      }
+      return null;
+    };
+    const escapes = (el) => {
+      if (getComputedStyle(el).position === 'fixed') return false; // never scrolls the page
+      for (let a = containingBlock(el); a && a !== body && a !== doc; a = containingBlock(a)) {
+        if (getComputedStyle(a).overflowX !== 'visible') return false;
+      }
+      return true;
+    };
+    for (const el of body.querySelectorAll('*')) {
+      const right = el.getBoundingClientRect().right + window.scrollX;
+      if (right > limit + 0.5 && escapes(el)) {
+        culprits.push({ right: Math.round(right), path: path(el),
+          text: (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60) });
+      }
+    }
+    culprits.sort((a, b) => b.right - a.right);
+  }
+  const seen = new Set();
+  const distinct = culprits.filter((c) => !seen.has(c.path + c.text) && seen.add(c.path + c.text));
+  return { widths, max, limit, culprits: distinct.slice(0, 5), contentType: document.contentType };
+}
+
+function shotName(label) {
+  return `${label.replace(/^https?:\/\/[^/]+/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'page'}.png`;
+}
+
+/**
+ * Fails, naming the element that sticks out furthest and saving a
+ * full-page screenshot in WIDTH_SHOTS, if the page as it is now scrolls
+ * sideways: if the document (by the scrolling element's, the root's or the
+ * body's scrollWidth) is wider than the viewport the test asked for or
+ * than the root's clientWidth, whichever is narrower. window.innerWidth is
+ * not used: with mobile emulation (isMobile) chromium widens the layout
+ * viewport to the content, so a page that scrolls sideways still has
+ * scrollWidth == innerWidth. Wide tables belong in a scroll region of
+ * their own (.table-wrap, a labelled region with tabindex="0").
+ * Pages that are not HTML (a PDF, a CSV) are not measured.
+ */
+export async function expectNoHorizontalScroll(page, label = page.url()) {
+  const viewport = page.viewportSize()?.width ?? 1e6;
+  let m;
+  try {
+    m = await page.evaluate(measureWidthInPage, viewport);
+  } catch (e) {
+    // The page reloaded itself (a meta refresh) while being measured: once more.
+    if (!/context was destroyed|navigat/i.test(String(e))) throw e;
+    await page.waitForLoadState('load');
+    m = await page.evaluate(measureWidthInPage, viewport);
+  }
+  if (!/html/.test(m.contentType)) return m;
+  if (m.max > m.limit) {
+    mkdirSync(WIDTH_SHOTS, { recursive: true });
+    const shot = join(WIDTH_SHOTS, shotName(label));
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const culprits = m.culprits.map((c) => `    right edge ${c.right}px: ${c.path} "${c.text}"`).join('\n');
+    assert.fail(`${label}: scrolls sideways at ${m.limit}px: the page is ${m.max}px wide `
+      + `(scrollingElement ${m.widths.scrollingElement}, documentElement ${m.widths.documentElement}, `
+      + `body ${m.widths.body}; clientWidth ${m.widths.clientWidth}, innerWidth ${m.widths.innerWidth}); `
+      + `sticking out:\n${culprits || '    (no single element found)'}\n  screenshot: ${shot}`);
+  }
+  return m;
+}
+
+const NAVIGATIONS = ['goto', 'reload', 'waitForNavigation', 'waitForURL', 'goBack', 'goForward'];
+
+/**
+ * Checks the page for sideways scrolling after every navigation a test
+ * waits for (the methods in NAVIGATIONS, wrapped on this page object).
+ * newPage does it for every page of its context, so no test can forget.
+ */
+export function watchWidth(page) {
+  if (page.__widthWatched) return page;
+  page.__widthWatched = true;
+  for (const name of NAVIGATIONS) {
+    const original = page[name].bind(page);
+    page[name] = async (...args) => {
+      const result = await original(...args);
+      await expectNoHorizontalScroll(page);
+      return result;
+    };
+  }
+  return page;
 }
 
 /** Runs axe's WCAG A/AA rules on the page as it is now; returns axe's results. */
@@ -107,8 +255,12 @@ export function formatViolations(label, violations) {
   return lines.join('\n');
 }
 
-/** Fails with the full report if axe finds anything on the page as it is now. */
+/**
+ * Fails with the full report if axe finds anything on the page as it is
+ * now; the page is also checked for sideways scrolling in that state.
+ */
 export async function expectNoAxeViolations(assert, page, label) {
+  await expectNoHorizontalScroll(page, label);
   const { violations, passes } = await axeResults(page);
   // Guard against a silently empty run (no rules matched the tags).
   assert.ok(passes.length > 5, `${label}: axe ran only ${passes.length} passing rules`);

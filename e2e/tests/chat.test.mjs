@@ -5,7 +5,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, submitVia, expectNoAxeViolations, YOTSUKAIDO } from '../lib.mjs';
+import {
+  launch, newPage, url, submitVia, expectNoAxeViolations, expectNoHorizontalScroll, YOTSUKAIDO,
+} from '../lib.mjs';
 
 const T = YOTSUKAIDO;
 let browser;
@@ -39,8 +41,7 @@ for (const lang of ['ja', 'en']) {
     const { page, context } = await newPage(browser, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     await page.goto(url(`/t/${T}/chat?lang=${lang}`));
     await ask(page, 'マイナンバーカードの受取に必要なもの');
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 375, `scrollWidth ${width}px > 375px`);
+    await expectNoHorizontalScroll(page, `chat with an answer at 375px (${lang})`);
     await context.close();
   });
 }

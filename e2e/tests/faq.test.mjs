@@ -4,7 +4,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, submitVia, expectNoAxeViolations, YOTSUKAIDO } from '../lib.mjs';
+import {
+  launch, newPage, url, submitVia, expectNoAxeViolations, expectNoHorizontalScroll, YOTSUKAIDO,
+} from '../lib.mjs';
 
 const T = YOTSUKAIDO;
 let browser;
@@ -16,11 +18,6 @@ after(async () => { await browser?.close(); });
 async function firstEntry(page) {
   await page.goto(url(`/t/${T}/faq?lang=ja`));
   return page.locator('main .link-list a').first().getAttribute('href');
-}
-
-async function noHorizontalScroll(page, label) {
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 375, `${label}: scrollWidth ${width}px > 375px`);
 }
 
 for (const lang of ['ja', 'en']) {
@@ -43,9 +40,9 @@ for (const lang of ['ja', 'en']) {
     const { page, context } = await newPage(browser, { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     const entry = await firstEntry(page);
     await page.goto(url(`/t/${T}/faq?lang=${lang}`));
-    await noHorizontalScroll(page, `FAQ list (${lang})`);
+    await expectNoHorizontalScroll(page, `FAQ list (${lang})`);
     await page.goto(url(`${entry}?lang=${lang}`));
-    await noHorizontalScroll(page, `FAQ entry (${lang})`);
+    await expectNoHorizontalScroll(page, `FAQ entry (${lang})`);
     await context.close();
   });
 }

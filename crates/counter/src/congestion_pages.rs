@@ -7,13 +7,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kernel::i18n::{self, Lang};
+use kernel::tenant::TenantProfile;
 use kernel::web::Choice;
 use kernel::web::{render, tenant_page, Page};
 use kernel::AppResult;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::congestion::{self, Band, Cell, FIRST_HOUR, LAST_HOUR};
+use crate::congestion::{self, Band, Cell, Forecast, FIRST_HOUR, LAST_HOUR};
 use crate::state::CounterState;
 use crate::view::counter_name;
 
@@ -86,66 +87,8 @@ pub async fn page(
     let t = kernel::tenant::load(&st.db, &tenant).await?;
     let now = congestion::now(&st.db, &t, now_ms).await?;
     let forecast = st.forecasts.get(&st.db, &t, now_ms).await?;
-    let selected =
-        q.c.filter(|c| t.counters.iter().any(|x| &x.code == c))
-            .or_else(|| t.counters.first().map(|c| c.code.clone()))
-            .unwrap_or_default();
-    let cells: &[Cell] = forecast
-        .counter(&selected)
-        .map(|f| f.cells.as_slice())
-        .unwrap_or_default();
-    let best: &[Cell] = forecast
-        .counter(&selected)
-        .map(|f| f.best.as_slice())
-        .unwrap_or_default();
-    let is_best = |c: &Cell| {
-        best.iter()
-            .any(|b| b.weekday == c.weekday && b.hour == c.hour)
-    };
-    let rows = (FIRST_HOUR..=LAST_HOUR)
-        .map(|hour| ForecastRow {
-            hour: hour_label(lang, hour),
-            cells: forecast
-                .weekdays
-                .iter()
-                .map(|w| {
-                    cells
-                        .iter()
-                        .find(|c| c.weekday == *w && c.hour == hour)
-                        .and_then(|c| {
-                            Some(CellView {
-                                minutes: c.mean_wait_minutes?,
-                                band: c.band?,
-                                best: is_best(c),
-                            })
-                        })
-                })
-                .collect(),
-        })
-        .collect();
-    let best = best
-        .iter()
-        .map(|c| {
-            i18n::tf(
-                lang,
-                "counter.congestion.best_item",
-                &[
-                    (
-                        "weekday",
-                        i18n::t(
-                            lang,
-                            &format!("counter.congestion.weekday_long.{}", c.weekday),
-                        ),
-                    ),
-                    ("hour", &hour_label(lang, c.hour)),
-                    (
-                        "minutes",
-                        &c.mean_wait_minutes.unwrap_or_default().to_string(),
-                    ),
-                ],
-            )
-        })
-        .collect();
+    let selected = selected_counter(&t, q.c);
+    let table = ForecastView::of(lang, &forecast, &selected);
     let mut page = tenant_page(
         lang,
         &t,
@@ -155,43 +98,135 @@ pub async fn page(
     page.refresh_seconds = Some(REFRESH_SECONDS);
     Ok(render(&CongestionPage {
         updated: kernel::clock::format_in(lang, now_ms),
-        now: now
-            .into_iter()
-            .map(|n| NowRow {
-                name: n.name.shown(lang),
-                open: n.status.open,
-                waiting: n.status.waiting,
-                calling: n.status.now_calling.unwrap_or_default(),
-                wait: n.status.estimated_wait_minutes,
-                band: n.band,
-                code: n.status.counter,
-            })
-            .collect(),
-        counters: Choice::select(
-            t.counters
-                .iter()
-                .map(|c| Choice::new(&c.code, c.name.shown(lang).label()))
-                .collect(),
-            &selected,
-        ),
+        now: now_rows(now, lang),
+        counters: counter_choices(&t, lang, &selected),
         selected_name: counter_name(&t, &selected, lang),
-        weekdays: forecast
-            .weekdays
-            .iter()
-            .map(|w| i18n::t(lang, &format!("counter.congestion.weekday.{w}")))
-            .collect(),
-        rows,
-        best,
-        period: i18n::tf(
-            lang,
-            "counter.congestion.period",
-            &[
-                ("from", &date_label(lang, &forecast.from)),
-                ("to", &date_label(lang, &forecast.to)),
-            ],
-        ),
+        weekdays: table.weekdays,
+        rows: table.rows,
+        best: table.best,
+        period: table.period,
         page,
     }))
+}
+
+/// The counter whose forecast is shown: the one asked for if the
+/// municipality has it, else its first counter.
+fn selected_counter(t: &TenantProfile, asked: Option<String>) -> String {
+    asked
+        .filter(|c| t.counters.iter().any(|x| &x.code == c))
+        .or_else(|| t.counters.first().map(|c| c.code.clone()))
+        .unwrap_or_default()
+}
+
+/// The counters to choose a forecast from, the shown one selected.
+fn counter_choices(t: &TenantProfile, lang: Lang, selected: &str) -> Vec<Choice> {
+    Choice::select(
+        t.counters
+            .iter()
+            .map(|c| Choice::new(&c.code, c.name.shown(lang).label()))
+            .collect(),
+        selected,
+    )
+}
+
+/// Each counter now, as the table of the current state shows it.
+fn now_rows(now: Vec<congestion::Now>, lang: Lang) -> Vec<NowRow> {
+    now.into_iter()
+        .map(|n| NowRow {
+            name: n.name.shown(lang),
+            open: n.status.open,
+            waiting: n.status.waiting,
+            calling: n.status.now_calling.unwrap_or_default(),
+            wait: n.status.estimated_wait_minutes,
+            band: n.band,
+            code: n.status.counter,
+        })
+        .collect()
+}
+
+/// One counter's forecast as the page shows it: the weekday × hour table,
+/// the quietest times in words and the period it is computed from.
+struct ForecastView {
+    weekdays: Vec<&'static str>,
+    rows: Vec<ForecastRow>,
+    best: Vec<String>,
+    period: String,
+}
+
+impl ForecastView {
+    fn of(lang: Lang, forecast: &Forecast, selected: &str) -> Self {
+        let counter = forecast.counter(selected);
+        let cells = counter.map(|f| f.cells.as_slice()).unwrap_or_default();
+        let best = counter.map(|f| f.best.as_slice()).unwrap_or_default();
+        Self {
+            weekdays: forecast
+                .weekdays
+                .iter()
+                .map(|w| i18n::t(lang, &format!("counter.congestion.weekday.{w}")))
+                .collect(),
+            rows: forecast_rows(lang, &forecast.weekdays, cells, best),
+            best: best.iter().map(|c| best_item(lang, c)).collect(),
+            period: i18n::tf(
+                lang,
+                "counter.congestion.period",
+                &[
+                    ("from", &date_label(lang, &forecast.from)),
+                    ("to", &date_label(lang, &forecast.to)),
+                ],
+            ),
+        }
+    }
+}
+
+/// A row per hour, a cell per weekday (none where too few were called).
+fn forecast_rows(
+    lang: Lang,
+    weekdays: &[&'static str],
+    cells: &[Cell],
+    best: &[Cell],
+) -> Vec<ForecastRow> {
+    let is_best = |c: &Cell| {
+        best.iter()
+            .any(|b| b.weekday == c.weekday && b.hour == c.hour)
+    };
+    (FIRST_HOUR..=LAST_HOUR)
+        .map(|hour| ForecastRow {
+            hour: hour_label(lang, hour),
+            cells: weekdays
+                .iter()
+                .map(|w| {
+                    let c = cells.iter().find(|c| c.weekday == *w && c.hour == hour)?;
+                    Some(CellView {
+                        minutes: c.mean_wait_minutes?,
+                        band: c.band?,
+                        best: is_best(c),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One of the quietest times in words: weekday, hour and mean wait.
+fn best_item(lang: Lang, c: &Cell) -> String {
+    i18n::tf(
+        lang,
+        "counter.congestion.best_item",
+        &[
+            (
+                "weekday",
+                i18n::t(
+                    lang,
+                    &format!("counter.congestion.weekday_long.{}", c.weekday),
+                ),
+            ),
+            ("hour", &hour_label(lang, c.hour)),
+            (
+                "minutes",
+                &c.mean_wait_minutes.unwrap_or_default().to_string(),
+            ),
+        ],
+    )
 }
 
 pub async fn api(
