@@ -39,6 +39,10 @@ pub struct Config {
     pub lockout_threshold: i64,
     /// How long a locked staff account stays locked, in minutes.
     pub lockout_minutes: i64,
+    /// Password checks (Argon2id, 19 MiB each) running at once.
+    pub password_checks: usize,
+    /// Sign-ins that may wait for a check; beyond, 503 with `Retry-After`.
+    pub password_check_queue: usize,
     /// Requests per minute; 0 turns a limit off.
     pub rate_limits: RateLimits,
     /// Reverse proxies whose `X-Forwarded-For` is believed (exact IPs).
@@ -215,6 +219,8 @@ pub const ENV_VARS: &[&str] = &[
     "MADOGUCHI_MAX_ATTACHMENT_BYTES",
     "MADOGUCHI_STAFF_IDLE_MINUTES",
     "MADOGUCHI_POOL_SIZE",
+    "MADOGUCHI_PASSWORD_CHECKS",
+    "MADOGUCHI_PASSWORD_CHECK_QUEUE",
     "MADOGUCHI_LOG",
     "MADOGUCHI_MODE",
     "MADOGUCHI_ENCRYPTION_KEYS",
@@ -252,6 +258,8 @@ impl Default for Config {
             staff_absolute_hours: 12,
             lockout_threshold: 5,
             lockout_minutes: 15,
+            password_checks: 2,
+            password_check_queue: 32,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
             oidc: None,
@@ -330,6 +338,12 @@ impl Config {
             &mut self.staff_idle_minutes,
         )?;
         set_num(get, "MADOGUCHI_POOL_SIZE", &mut self.pool_size)?;
+        set_num(get, "MADOGUCHI_PASSWORD_CHECKS", &mut self.password_checks)?;
+        set_num(
+            get,
+            "MADOGUCHI_PASSWORD_CHECK_QUEUE",
+            &mut self.password_check_queue,
+        )?;
         if let Some(v) = get("MADOGUCHI_MODE") {
             self.mode = match v.as_str() {
                 "production" => Mode::Production,
@@ -441,13 +455,14 @@ impl Config {
             });
         }
         if self.pool_size == 0
+            || self.password_checks == 0
             || self.staff_idle_minutes <= 0
             || self.staff_absolute_hours <= 0
             || self.lockout_threshold <= 0
             || self.lockout_minutes <= 0
         {
             return Err(ConfigError::Invalid {
-                key: "pool_size / staff_idle_minutes / staff_absolute_hours / lockout_*",
+                key: "pool_size / password_checks / staff_idle_minutes / staff_absolute_hours / lockout_*",
                 message: "1 以上を指定してください".into(),
             });
         }

@@ -56,6 +56,10 @@ pub enum AppError {
     /// The procedure needs a stronger identity (`signed_in`, `my_number_card`).
     #[error("identity required: {0}")]
     IdentityRequired(&'static str),
+    /// Every password check is busy and the queue for them is full: try
+    /// again in a moment (503 with `Retry-After`).
+    #[error("busy")]
+    Busy,
     /// A part of the service cannot work here (e.g. no font for PDFs);
     /// the message says what an administrator must do.
     #[error("unavailable: {0}")]
@@ -65,6 +69,10 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `Retry-After` of [`AppError::Busy`]: a password check takes tens of
+/// milliseconds, so the queue empties within a second or two.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
@@ -94,7 +102,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Csrf | AppError::IdentityRequired(_) => StatusCode::FORBIDDEN,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,6 +122,7 @@ impl AppError {
             AppError::Csrf => "MDG-403-csrf".into(),
             AppError::IdentityRequired(level) => format!("MDG-403-identity-{level}"),
             AppError::Unavailable(_) => "MDG-503".into(),
+            AppError::Busy => "MDG-503-busy".into(),
             AppError::Internal(_) => "MDG-500".into(),
         }
     }
@@ -132,6 +141,7 @@ impl AppError {
             AppError::Csrf => "error.csrf".into(),
             AppError::IdentityRequired(level) => format!("error.identity_required.{level}"),
             AppError::Unavailable(_) => "error.unavailable".into(),
+            AppError::Busy => "error.busy".into(),
             AppError::Internal(_) => "error.internal".into(),
         }
     }
@@ -198,6 +208,7 @@ impl IntoResponse for AppError {
         };
         let retry_after = match &self {
             AppError::TooManyRequests(s) => Some(*s),
+            AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         };
         let info = self.info(incident);

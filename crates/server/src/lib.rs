@@ -343,10 +343,14 @@ async fn identity_state(config: &Config, b: &Base) -> anyhow::Result<identity::I
         vault: b.vault.clone(),
         accounts: kernel::auth::account::Accounts::new(
             b.vault.clone(),
-            kernel::auth::account::LockoutPolicy {
+            kernel::auth::lockout::LockoutPolicy {
                 threshold: config.lockout_threshold,
                 lock_ms: config.lockout_minutes * 60_000,
             },
+            kernel::auth::password_check::PasswordGate::new(
+                config.password_checks,
+                config.password_check_queue,
+            ),
         ),
         session: b.session,
         oidc,

@@ -404,10 +404,6 @@ fn procedure_schema() -> Value {
 }
 
 fn base_spec() -> Value {
-    let answers = json!({"type": "object", "properties": {
-        "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
-        "lang": lang_schema("Language of the messages (and of the receipt e-mail)")
-    }});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -415,109 +411,10 @@ fn base_spec() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "デジタル市役所 madoguchi の API。手続カタログ、オンライン申請、一時保存、申請者の状況確認と補正、職員の審査、KPI、窓口の整理券と混雑状況、書かない窓口（職員による代理入力）、ライフイベントの来庁受付（回らない窓口）。Every error has the body {\"error\": {code, message, message_en, detail?, fields?}}; validation errors (422) list each field with a Japanese message naming it."
         },
-        "paths": {
-            "/healthz": {"get": {"summary": "Health check", "tags": ["system"], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unavailable"}}}},
-            "/api/v1/tenants": {"get": {"summary": "Municipalities served", "tags": ["tenants"], "responses": {"200": {"description": "List"}}}},
-            "/api/v1/t/{tenant}": {"get": op("A municipality with departments and counters", "tenants", &["tenant"], None, ok("Tenant"))},
-            "/api/v1/t/{tenant}/procedures": {"get": op("Procedure catalogue", "procedures", &["tenant"], None, ok("Procedures"))},
-            "/api/v1/t/{tenant}/procedures/{id}": {"get": op("One procedure with its form and answers_schema", "procedures", &["tenant", "id"], None, ok("Procedure"))},
-            "/api/v1/t/{tenant}/procedures/{id}/validate": {"post": op("Validate answers without submitting", "applications", &["tenant", "id"], Some(answers.clone()), json!({"200": {"description": "Valid; normalised answers"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/procedures/{id}/applications": {"post": op("Submit an application (online channel). A retry with the same Idempotency-Key returns the same case.", "applications", &["tenant", "id", "idempotencyKey"], Some(answers.clone()), json!({
-                "201": {"description": "Created: receipt_number, access_token, case_url"},
-                "200": {"description": "Replayed: the case created earlier with this key"},
-                "422": {"$ref": "#/components/responses/Error"}
-            }))},
-            "/api/v1/t/{tenant}/drafts": {"post": op("Save a draft; returns a token to resume it", "drafts", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "answers": {"type": "object"}}})), json!({"201": {"description": "Draft token"}}))},
-            "/api/v1/t/{tenant}/drafts/{token}": {
-                "get": op("Resume a draft", "drafts", &["tenant", "token"], None, ok("Draft")),
-                "put": op("Update a draft", "drafts", &["tenant", "token"], Some(answers.clone()), ok("Saved"))
-            },
-            "/api/v1/t/{tenant}/my/{receipt}/{token}": {
-                "get": op("The applicant's view of their case", "applications", &["tenant", "receipt", "token"], None, ok("Case")),
-                "put": op("Resubmit corrected answers after a correction request (補正)", "applications", &["tenant", "receipt", "token"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Back under review"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))
-            },
-            "/api/v1/t/{tenant}/kpi": {"get": op("KPIs for a fiscal year (online share of procedures, applications by channel, share of applications for online-capable procedures)", "kpi", &["tenant", "fy"], None, ok("KPI report"))},
-            "/api/v1/t/{tenant}/staff/session": {
-                "post": op("Staff sign-in with password and second factor (TOTP code or a recovery code); sets the session cookie. Accounts without a second factor enrol in the browser first. Five failures lock the account for 15 minutes (429); rate-limited per client and tenant.", "staff", &["tenant"], Some(json!({"type": "object", "required": ["id", "password", "code"], "properties": {"id": {"type": "string"}, "password": {"type": "string"}, "code": {"type": "string", "description": "6 digits from the authenticator app, or a recovery code"}}})), json!({"200": {"description": "Signed in"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "422": {"$ref": "#/components/responses/Error"}})),
-                "delete": op("Sign out", "staff", &["tenant"], None, json!({"204": {"description": "Signed out"}}))
-            },
-            "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant", "status", "procedure", "caseQ", "assignee", "casePage"], None, ok("Cases")))},
-            "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). A case opened at a life-event visit has visit_id and the visit's identity_check. Audited.", "staff", &["tenant", "id", "reveal"], None, ok("Case")))},
-            "/api/v1/t/{tenant}/staff/cases/{id}/actions": {"post": staff(op("Move a case on: start_review, request_correction, approve, reject, complete", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["action", "version"], "properties": {"action": {"type": "string", "enum": ["start_review", "request_correction", "approve", "reject", "complete"]}, "version": {"type": "integer"}, "message": {"type": "string"}}})), json!({"200": {"description": "New status"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/cases/{id}/comments": {"post": staff(op("Internal comment", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})), json!({"201": {"description": "Added"}})))},
-            "/api/v1/t/{tenant}/staff/cases/{id}/assign": {"post": staff(op("Assign a case", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["assignee", "version"], "properties": {"assignee": {"type": "string"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Assigned"}})))},
-            "/api/v1/t/{tenant}/staff/procedures/{id}": {"put": staff(op("Create or update a procedure (optimistic: send the version you edited)", "catalogue", &["tenant", "id"], Some(json!({"type": "object", "required": ["procedure"], "properties": {"procedure": {"$ref": "#/components/schemas/Procedure"}, "version": {"type": ["integer", "null"], "description": "The version edited; omit (or null) to create"}}})), json!({"200": {"description": "Updated"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/procedures/{id}/applications": {"post": staff(op("Enter an application at the counter: channel counter (paper form) or proxy (entered by a clerk for the resident)", "staff", &["tenant", "id", "idempotencyKey"], Some(json!({"type": "object", "required": ["channel"], "properties": {"channel": {"type": "string", "enum": ["counter", "proxy"]}, "answers": {"type": "object"}}})), json!({"201": {"description": "Created"}, "200": {"description": "Replayed"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/catalogue": {
-                "get": staff(op("Export the catalogue (format=csv|json)", "catalogue", &["tenant", "format"], None, ok("File"))),
-                "post": staff(import_body(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview). Send it as Content-Type text/csv or application/json.", "catalogue", &["tenant", "format", "dryRun"], None, json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}}))))
-            },
-            "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
-            "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))},
-            "/api/v1/t/{tenant}/staff/registry/residents": {"get": staff(op("Search the resident register (住民記録) by kana, name or birth date (clerks; at least one; at most 20 results; audited)", "assisted", &["tenant", "kana", "name", "birthDate"], None, json!({"200": {"description": "Residents: id (宛名番号), name, kana, birth_date, sex, postal_code, address, household_id, relationship, resident_since"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/assisted-entries": {"post": staff(op("書かない窓口: open an application a clerk fills in for a resident, pre-filled from a register record; returns the entry with the second-screen link (confirm_url) and the printable PDF", "assisted", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "registry_id": {"type": "string"}, "ticket_id": {"type": "string"}}})), json!({"201": {"description": "Entry"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/assisted-entries/{id}": {
-                "get": staff(op("An assisted entry: status (editing, confirming, signed, submitted, cancelled), answers (マイナンバー masked), verified fields", "assisted", &["tenant", "id"], None, ok("Entry"))),
-                "put": staff(op("Save the answers: 200 and status confirming when complete; 422 with the field errors otherwise (what was sent is kept). Fields read from the card keep the card's values; a change after signing needs a new signature.", "assisted", &["tenant", "id"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Entry"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
-            },
-            "/api/v1/t/{tenant}/staff/assisted-entries/{id}/{entryAction}": {"post": staff(op("paper-signature (the resident signed the printed application), submit (file it as channel proxy; returns the receipt number; repeating gives the same case) or cancel", "assisted", &["tenant", "id", "entryAction"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}}})), json!({"200": {"description": "Entry"}, "201": {"description": "Filed: receipt_number, application_id"}, "409": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/assist/{id}/{token}/signature": {"post": op("The resident's signature from the second screen: agree must be true; signature is strokes of points in a 600×200 box, \"x,y x,y;x,y …\"", "assisted", &["tenant", "id", "token"], Some(json!({"type": "object", "required": ["version", "agree", "signature"], "properties": {"version": {"type": "integer"}, "agree": {"type": "boolean"}, "signature": {"type": "string"}}})), json!({"200": {"description": "Signed"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/navi/{lifeEvent}": {"get": op("手続ナビ: the procedures a life event brings for the answers given as query parameters (each question's code = yes or no, all required): online or at which counter, documents, fee, deadline, and a share_url (answers only in the URL; nothing stored)", "navigator", &["tenant", "lifeEvent"], None, json!({"200": {"description": "Procedures in order"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/search": {"get": op("One search over procedures, FAQ and 手続ナビ pages: Japanese by bigrams and readings (じゅうみんひょう finds 住民票), width and kana folding, typo tolerance, the tenant's synonyms; facets by department and life event. A query that finds nothing is logged for staff (digits masked). 422 names the field for an empty, over-200-character, symbol-only or control-character query and for unknown filters", "search", &["tenant", "q", "department", "lifeEventFilter", "kind", "page"], None, json!({"200": {"description": "Hits (20 per page), total, facets, synonyms used"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/staff/search/synonyms": {"get": staff(op("The tenant's synonym groups (department admins, system admins)", "search", &["tenant"], None, ok("Groups"))), "post": staff(op("Add a synonym group (2–12 terms, 40 characters each); search uses it at once; undo on the staff page", "search", &["tenant"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}, "example": ["マイナ", "マイナンバーカード"]}}})), json!({"201": {"description": "Group created"}, "422": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/search/synonyms/{id}": {"put": staff(op("Replace a synonym group's terms", "search", &["tenant", "id"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}}}})), json!({"200": {"description": "Group saved"}, "422": {"$ref": "#/components/responses/Error"}}))), "delete": staff(op("Delete a synonym group (kept in the history; undo on the staff page)", "search", &["tenant", "id"], None, json!({"204": {"description": "Deleted"}})))},
-            "/api/v1/t/{tenant}/staff/search/misses": {"get": staff(op("Queries residents searched without result, most frequent first (digits masked; dismissed ones come back when residents miss again)", "search", &["tenant"], None, ok("Misses")))},
-            "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page (place and estimated wait are there)", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket and status link"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
-            "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}}))},
-            "/api/v1/t/{tenant}/counter/board": {"get": op("Every counter: number now called, people waiting, estimated wait (live: GET /t/{tenant}/counter/board/events, Server-Sent Events)", "counter", &["tenant"], None, ok("Board"))},
-            "/api/v1/t/{tenant}/counter/congestion": {"get": op("Congestion (混雑状況): every counter now (people waiting, number called, estimated wait for someone who takes a ticket now, band: free under 20 min, moderate 20–40, crowded over 40, none when closed) and the forecast by weekday and hour 8–17 (mean wait from issue to first call over the 56 days before today; none under 3 tickets; the 3 quietest times as `best`). Method: docs/COUNTER.md", "counter", &["tenant"], None, ok("Now and forecast"))},
-            "/api/v1/t/{tenant}/counter/congestion.csv": {"get": op("Congestion history as CSV for open data (UTF-8 with BOM; one row per day, hour and counter with tickets: 全国地方公共団体コード, 地方公共団体名, 日付, 曜日, 時台, 窓口コード, 窓口名, 発行枚数, 呼出枚数, 対応完了枚数, 平均待ち時間（分）, 最長待ち時間（分）; no personal data). Also at /t/{tenant}/counter/congestion.csv", "counter", &["tenant", "from", "to"], None, json!({"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}))},
-            "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks of the department that runs the counter, or system administrators; 403 MDG-403-counter_department otherwise); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
-            "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: any other open counter of the municipality; the ticket keeps its place) a called ticket (clerks of the department that runs the ticket's counter, or system administrators)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
-        },
+        "paths": paths(),
         "components": {
-            "parameters": {
-                "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード: six ASCII digits, the first two the prefecture (01–47), the last a check digit (weights 6,5,4,3,2; (11 − sum mod 11) mod 10), e.g. 122289. Any other value is 404 MDG-404-tenant before any handler runs.", "example": "122289", "schema": {"type": "string", "pattern": "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{4}$"}},
-                "id": {"name": "id", "in": "path", "required": true, "example": "juminhyo-copy", "schema": {"type": "string"}},
-                "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
-                "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
-                "idempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": true, "description": "8–128 characters; reuse it when retrying", "schema": {"type": "string"}},
-                "fy": {"name": "fy", "in": "query", "required": false, "description": "年度: 2026, 令和8年度 or R8", "schema": {"type": "string"}},
-                "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
-                "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
-                "status": {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "received", "under_review", "correction_requested", "approved", "rejected", "completed"]}},
-                "procedure": {"name": "procedure", "in": "query", "required": false, "description": "A procedure id", "schema": {"type": "string"}},
-                "caseQ": {"name": "q", "in": "query", "required": false, "description": "Receipt number or applicant's name or kana", "schema": {"type": "string"}},
-                "assignee": {"name": "assignee", "in": "query", "required": false, "description": "A staff id", "schema": {"type": "string"}},
-                "casePage": {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}},
-                "reveal": {"name": "reveal", "in": "query", "required": false, "description": "my_number shows マイナンバー unmasked (audited)", "schema": {"type": "string"}},
-                "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
-                "from": {"name": "from", "in": "query", "required": false, "description": "First day (JST), 和暦 or 西暦: 2026-04-01 or 令和8年4月1日. Default: 55 days before `to`", "schema": {"type": "string"}},
-                "to": {"name": "to", "in": "query", "required": false, "description": "Last day, included (at most 366 days after `from`). Default: today", "schema": {"type": "string"}},
-                "counter": {"name": "counter", "in": "path", "required": true, "example": "c2", "schema": {"type": "string"}},
-                "action": {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["recall", "absent", "finish", "transfer"]}},
-                "q": {"name": "q", "in": "query", "required": true, "description": "What to search for (1–200 characters)", "example": "じゅうみんひょう", "schema": {"type": "string"}},
-                "department": {"name": "department", "in": "query", "required": false, "description": "Department code (facet)", "schema": {"type": "string"}},
-                "lifeEventFilter": {"name": "life_event", "in": "query", "required": false, "description": "Life-event code (facet)", "schema": {"type": "string"}},
-                "kind": {"name": "kind", "in": "query", "required": false, "schema": {"type": "string", "enum": ["procedure", "faq", "navi"]}},
-                "page": {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
-                "lifeEvent": {"name": "lifeEvent", "in": "path", "required": true, "example": "moving-in", "schema": {"type": "string"}},
-                "entryAction": {"name": "entryAction", "in": "path", "required": true, "schema": {"type": "string", "enum": ["paper-signature", "submit", "cancel"]}},
-                "kana": {"name": "kana", "in": "query", "required": false, "description": "フリガナ (katakana or hiragana, spaces ignored)", "schema": {"type": "string"}},
-                "name": {"name": "name", "in": "query", "required": false, "schema": {"type": "string"}},
-                "birthDate": {"name": "birth_date", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}}
-            },
-            "responses": {
-                "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "BadRequest": {"description": "MDG-400: the body does not parse as this operation's JSON (each field named in Japanese in `fields`), or a query or path value does not parse", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "Unauthorized": {"description": "MDG-401: no staff session (or it ended), or the sign-in failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "Forbidden": {"description": "MDG-403…: signed in without the role or department this needs; MDG-403-csrf: a state-changing request from another site or not sent as JSON", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "NotFound": {"description": "MDG-404-tenant: the tenant is not a 全国地方公共団体コード (six digits with a valid check digit; refused before any handler) or not one served here; MDG-404-<what>: the thing named in the path does not exist", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "Conflict": {"description": "MDG-409-<what>: changed since it was read (send the version you have), or in a state that does not allow this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "PayloadTooLarge": {"description": "MDG-413: the body is over the limit (MADOGUCHI_MAX_BODY_BYTES)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "Invalid": {"description": "MDG-422: the request parses but is not valid; `fields` names each field with a Japanese message, and nothing was changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "TooManyRequests": {"description": "MDG-429: a rate limit per client and per tenant (sign-in, submission), or a locked account; retry after Retry-After seconds", "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            },
+            "parameters": parameters(),
+            "responses": responses(),
             "schemas": {
                 "Text": text_schema("Language code → text; Japanese (ja) required", json!({"ja": "住民票の写し", "en": "Copy of residence certificate"})),
                 "Procedure": procedure_schema(),
@@ -531,6 +428,125 @@ fn base_spec() -> Value {
                 "staffSession": {"type": "apiKey", "in": "cookie", "name": "mdg_staff"}
             }
         }
+    })
+}
+
+/// Every operation: summary, tag, parameters, body and answers.
+fn paths() -> Value {
+    let answers = json!({"type": "object", "properties": {
+        "answers": {"type": "object", "description": "Field name → value, as described by the procedure's answers_schema"},
+        "lang": lang_schema("Language of the messages (and of the receipt e-mail)")
+    }});
+    json!({
+        "/healthz": {"get": {"summary": "Health check", "tags": ["system"], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unavailable"}}}},
+        "/api/v1/tenants": {"get": {"summary": "Municipalities served", "tags": ["tenants"], "responses": {"200": {"description": "List"}}}},
+        "/api/v1/t/{tenant}": {"get": op("A municipality with departments and counters", "tenants", &["tenant"], None, ok("Tenant"))},
+        "/api/v1/t/{tenant}/procedures": {"get": op("Procedure catalogue", "procedures", &["tenant"], None, ok("Procedures"))},
+        "/api/v1/t/{tenant}/procedures/{id}": {"get": op("One procedure with its form and answers_schema", "procedures", &["tenant", "id"], None, ok("Procedure"))},
+        "/api/v1/t/{tenant}/procedures/{id}/validate": {"post": op("Validate answers without submitting", "applications", &["tenant", "id"], Some(answers.clone()), json!({"200": {"description": "Valid; normalised answers"}, "422": {"$ref": "#/components/responses/Error"}}))},
+        "/api/v1/t/{tenant}/procedures/{id}/applications": {"post": op("Submit an application (online channel). A retry with the same Idempotency-Key returns the same case.", "applications", &["tenant", "id", "idempotencyKey"], Some(answers.clone()), json!({
+            "201": {"description": "Created: receipt_number, access_token, case_url"},
+            "200": {"description": "Replayed: the case created earlier with this key"},
+            "422": {"$ref": "#/components/responses/Error"}
+        }))},
+        "/api/v1/t/{tenant}/drafts": {"post": op("Save a draft; returns a token to resume it", "drafts", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "answers": {"type": "object"}}})), json!({"201": {"description": "Draft token"}}))},
+        "/api/v1/t/{tenant}/drafts/{token}": {
+            "get": op("Resume a draft", "drafts", &["tenant", "token"], None, ok("Draft")),
+            "put": op("Update a draft", "drafts", &["tenant", "token"], Some(answers.clone()), ok("Saved"))
+        },
+        "/api/v1/t/{tenant}/my/{receipt}/{token}": {
+            "get": op("The applicant's view of their case", "applications", &["tenant", "receipt", "token"], None, ok("Case")),
+            "put": op("Resubmit corrected answers after a correction request (補正)", "applications", &["tenant", "receipt", "token"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Back under review"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))
+        },
+        "/api/v1/t/{tenant}/kpi": {"get": op("KPIs for a fiscal year (online share of procedures, applications by channel, share of applications for online-capable procedures)", "kpi", &["tenant", "fy"], None, ok("KPI report"))},
+        "/api/v1/t/{tenant}/staff/session": {
+            "post": op("Staff sign-in with password and second factor (TOTP code or a recovery code); sets the session cookie. Accounts without a second factor enrol in the browser first. Failures in a row (lockout_threshold, default 5, passwords and codes alike) lock the account for lockout_minutes (default 15): 429, the same for an id that does not exist; rate-limited per client and tenant; 503 when the password checks are busy.", "staff", &["tenant"], Some(json!({"type": "object", "required": ["id", "password", "code"], "properties": {"id": {"type": "string"}, "password": {"type": "string"}, "code": {"type": "string", "description": "6 digits from the authenticator app, or a recovery code"}}})), json!({"200": {"description": "Signed in"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "422": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Busy"}})),
+            "delete": op("Sign out", "staff", &["tenant"], None, json!({"204": {"description": "Signed out"}}))
+        },
+        "/api/v1/t/{tenant}/staff/cases": {"get": staff(op("The department's cases (filters: status, procedure, q, assignee, page). Audited.", "staff", &["tenant", "status", "procedure", "caseQ", "assignee", "casePage"], None, ok("Cases")))},
+        "/api/v1/t/{tenant}/staff/cases/{id}": {"get": staff(op("One case with history and allowed actions; マイナンバー masked unless `?reveal=my_number` (each reveal audited). A case opened at a life-event visit has visit_id and the visit's identity_check. Audited.", "staff", &["tenant", "id", "reveal"], None, ok("Case")))},
+        "/api/v1/t/{tenant}/staff/cases/{id}/actions": {"post": staff(op("Move a case on: start_review, request_correction, approve, reject, complete", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["action", "version"], "properties": {"action": {"type": "string", "enum": ["start_review", "request_correction", "approve", "reject", "complete"]}, "version": {"type": "integer"}, "message": {"type": "string"}}})), json!({"200": {"description": "New status"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/cases/{id}/comments": {"post": staff(op("Internal comment", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}})), json!({"201": {"description": "Added"}})))},
+        "/api/v1/t/{tenant}/staff/cases/{id}/assign": {"post": staff(op("Assign a case", "staff", &["tenant", "id"], Some(json!({"type": "object", "required": ["assignee", "version"], "properties": {"assignee": {"type": "string"}, "version": {"type": "integer"}}})), json!({"200": {"description": "Assigned"}})))},
+        "/api/v1/t/{tenant}/staff/procedures/{id}": {"put": staff(op("Create or update a procedure (optimistic: send the version you edited)", "catalogue", &["tenant", "id"], Some(json!({"type": "object", "required": ["procedure"], "properties": {"procedure": {"$ref": "#/components/schemas/Procedure"}, "version": {"type": ["integer", "null"], "description": "The version edited; omit (or null) to create"}}})), json!({"200": {"description": "Updated"}, "201": {"description": "Created"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/procedures/{id}/applications": {"post": staff(op("Enter an application at the counter: channel counter (paper form) or proxy (entered by a clerk for the resident)", "staff", &["tenant", "id", "idempotencyKey"], Some(json!({"type": "object", "required": ["channel"], "properties": {"channel": {"type": "string", "enum": ["counter", "proxy"]}, "answers": {"type": "object"}}})), json!({"201": {"description": "Created"}, "200": {"description": "Replayed"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/catalogue": {
+            "get": staff(op("Export the catalogue (format=csv|json)", "catalogue", &["tenant", "format"], None, ok("File"))),
+            "post": staff(import_body(op("Import a catalogue, all or nothing (format=csv|json, dry_run=true to preview). Send it as Content-Type text/csv or application/json.", "catalogue", &["tenant", "format", "dryRun"], None, json!({"200": {"description": "Created / updated / unchanged counts"}, "422": {"$ref": "#/components/responses/Error"}}))))
+        },
+        "/api/v1/t/{tenant}/staff/outbox": {"get": staff(op("Queued e-mails (system administrators)", "staff", &["tenant"], None, ok("Mails")))},
+        "/api/v1/t/{tenant}/staff/audit": {"get": staff(op("Audit entries about one target (security officers); verify=true also checks the hash chain", "audit", &["tenant", "target"], None, ok("Entries")))},
+        "/api/v1/t/{tenant}/staff/registry/residents": {"get": staff(op("Search the resident register (住民記録) by kana, name or birth date (clerks; at least one; at most 20 results; audited)", "assisted", &["tenant", "kana", "name", "birthDate"], None, json!({"200": {"description": "Residents: id (宛名番号), name, kana, birth_date, sex, postal_code, address, household_id, relationship, resident_since"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/assisted-entries": {"post": staff(op("書かない窓口: open an application a clerk fills in for a resident, pre-filled from a register record; returns the entry with the second-screen link (confirm_url) and the printable PDF", "assisted", &["tenant"], Some(json!({"type": "object", "required": ["procedure_id"], "properties": {"procedure_id": {"type": "string"}, "registry_id": {"type": "string"}, "ticket_id": {"type": "string"}}})), json!({"201": {"description": "Entry"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/assisted-entries/{id}": {
+            "get": staff(op("An assisted entry: status (editing, confirming, signed, submitted, cancelled), answers (マイナンバー masked), verified fields", "assisted", &["tenant", "id"], None, ok("Entry"))),
+            "put": staff(op("Save the answers: 200 and status confirming when complete; 422 with the field errors otherwise (what was sent is kept). Fields read from the card keep the card's values; a change after signing needs a new signature.", "assisted", &["tenant", "id"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "answers": {"type": "object"}}})), json!({"200": {"description": "Entry"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}})))
+        },
+        "/api/v1/t/{tenant}/staff/assisted-entries/{id}/{entryAction}": {"post": staff(op("paper-signature (the resident signed the printed application), submit (file it as channel proxy; returns the receipt number; repeating gives the same case) or cancel", "assisted", &["tenant", "id", "entryAction"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}}})), json!({"200": {"description": "Entry"}, "201": {"description": "Filed: receipt_number, application_id"}, "409": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/assist/{id}/{token}/signature": {"post": op("The resident's signature from the second screen: agree must be true; signature is strokes of points in a 600×200 box, \"x,y x,y;x,y …\"", "assisted", &["tenant", "id", "token"], Some(json!({"type": "object", "required": ["version", "agree", "signature"], "properties": {"version": {"type": "integer"}, "agree": {"type": "boolean"}, "signature": {"type": "string"}}})), json!({"200": {"description": "Signed"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+        "/api/v1/t/{tenant}/navi/{lifeEvent}": {"get": op("手続ナビ: the procedures a life event brings for the answers given as query parameters (each question's code = yes or no, all required): online or at which counter, documents, fee, deadline, and a share_url (answers only in the URL; nothing stored)", "navigator", &["tenant", "lifeEvent"], None, json!({"200": {"description": "Procedures in order"}, "422": {"$ref": "#/components/responses/Error"}}))},
+        "/api/v1/t/{tenant}/search": {"get": op("One search over procedures, FAQ and 手続ナビ pages: Japanese by bigrams and readings (じゅうみんひょう finds 住民票), width and kana folding, typo tolerance, the tenant's synonyms; facets by department and life event. A query that finds nothing is logged for staff (digits masked). 422 names the field for an empty, over-200-character, symbol-only or control-character query and for unknown filters", "search", &["tenant", "q", "department", "lifeEventFilter", "kind", "page"], None, json!({"200": {"description": "Hits (20 per page), total, facets, synonyms used"}, "422": {"$ref": "#/components/responses/Error"}}))},
+        "/api/v1/t/{tenant}/staff/search/synonyms": {"get": staff(op("The tenant's synonym groups (department admins, system admins)", "search", &["tenant"], None, ok("Groups"))), "post": staff(op("Add a synonym group (2–12 terms, 40 characters each); search uses it at once; undo on the staff page", "search", &["tenant"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}, "example": ["マイナ", "マイナンバーカード"]}}})), json!({"201": {"description": "Group created"}, "422": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/search/synonyms/{id}": {"put": staff(op("Replace a synonym group's terms", "search", &["tenant", "id"], Some(json!({"type": "object", "required": ["terms"], "properties": {"terms": {"type": "array", "items": {"type": "string"}}}})), json!({"200": {"description": "Group saved"}, "422": {"$ref": "#/components/responses/Error"}}))), "delete": staff(op("Delete a synonym group (kept in the history; undo on the staff page)", "search", &["tenant", "id"], None, json!({"204": {"description": "Deleted"}})))},
+        "/api/v1/t/{tenant}/staff/search/misses": {"get": staff(op("Queries residents searched without result, most frequent first (digits masked; dismissed ones come back when residents miss again)", "search", &["tenant"], None, ok("Misses")))},
+        "/api/v1/t/{tenant}/counter/tickets": {"post": op("Issue a numbered ticket (整理券) for a counter; returns it with the link to its status page (place and estimated wait are there)", "counter", &["tenant"], Some(json!({"type": "object", "required": ["counter"], "properties": {"counter": {"type": "string", "example": "c2"}}})), json!({"201": {"description": "Ticket and status link"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
+        "/api/v1/t/{tenant}/counter/tickets/{id}/{token}": {"get": op("A ticket's status: called or not, people ahead, estimated wait", "counter", &["tenant", "id", "token"], None, json!({"200": {"description": "Ticket and place"}}))},
+        "/api/v1/t/{tenant}/counter/board": {"get": op("Every counter: number now called, people waiting, estimated wait (live: GET /t/{tenant}/counter/board/events, Server-Sent Events)", "counter", &["tenant"], None, ok("Board"))},
+        "/api/v1/t/{tenant}/counter/congestion": {"get": op("Congestion (混雑状況): every counter now (people waiting, number called, estimated wait for someone who takes a ticket now, band: free under 20 min, moderate 20–40, crowded over 40, none when closed) and the forecast by weekday and hour 8–17 (mean wait from issue to first call over the 56 days before today; none under 3 tickets; the 3 quietest times as `best`). Method: docs/COUNTER.md", "counter", &["tenant"], None, ok("Now and forecast"))},
+        "/api/v1/t/{tenant}/counter/congestion.csv": {"get": op("Congestion history as CSV for open data (UTF-8 with BOM; one row per day, hour and counter with tickets: 全国地方公共団体コード, 地方公共団体名, 日付, 曜日, 時台, 窓口コード, 窓口名, 発行枚数, 呼出枚数, 対応完了枚数, 平均待ち時間（分）, 最長待ち時間（分）; no personal data). Also at /t/{tenant}/counter/congestion.csv", "counter", &["tenant", "from", "to"], None, json!({"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}))},
+        "/api/v1/t/{tenant}/staff/counter/{counter}/call": {"post": staff(op("Call the next waiting ticket of a counter (clerks of the department that runs the counter, or system administrators; 403 MDG-403-counter_department otherwise); 409 when nobody waits", "counter", &["tenant", "counter"], None, json!({"200": {"description": "Ticket called"}, "409": {"$ref": "#/components/responses/Error"}})))},
+        "/api/v1/t/{tenant}/staff/tickets/{id}/{action}": {"post": staff(op("recall, absent, finish, or transfer (with `to`: any other open counter of the municipality; the ticket keeps its place) a called ticket (clerks of the department that runs the ticket's counter, or system administrators)", "counter", &["tenant", "id", "action"], Some(json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "integer"}, "to": {"type": "string"}}})), json!({"200": {"description": "Ticket"}, "409": {"$ref": "#/components/responses/Error"}})))}
+    })
+}
+
+/// The parameters operations refer to by name.
+fn parameters() -> Value {
+    json!({
+        "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード: six ASCII digits, the first two the prefecture (01–47), the last a check digit (weights 6,5,4,3,2; (11 − sum mod 11) mod 10), e.g. 122289. Any other value is 404 MDG-404-tenant before any handler runs.", "example": "122289", "schema": {"type": "string", "pattern": "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{4}$"}},
+        "id": {"name": "id", "in": "path", "required": true, "example": "juminhyo-copy", "schema": {"type": "string"}},
+        "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
+        "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
+        "idempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": true, "description": "8–128 characters; reuse it when retrying", "schema": {"type": "string"}},
+        "fy": {"name": "fy", "in": "query", "required": false, "description": "年度: 2026, 令和8年度 or R8", "schema": {"type": "string"}},
+        "format": {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "json"]}},
+        "dryRun": {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean"}},
+        "status": {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["", "received", "under_review", "correction_requested", "approved", "rejected", "completed"]}},
+        "procedure": {"name": "procedure", "in": "query", "required": false, "description": "A procedure id", "schema": {"type": "string"}},
+        "caseQ": {"name": "q", "in": "query", "required": false, "description": "Receipt number or applicant's name or kana", "schema": {"type": "string"}},
+        "assignee": {"name": "assignee", "in": "query", "required": false, "description": "A staff id", "schema": {"type": "string"}},
+        "casePage": {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}},
+        "reveal": {"name": "reveal", "in": "query", "required": false, "description": "my_number shows マイナンバー unmasked (audited)", "schema": {"type": "string"}},
+        "target": {"name": "target", "in": "query", "required": true, "schema": {"type": "string"}},
+        "from": {"name": "from", "in": "query", "required": false, "description": "First day (JST), 和暦 or 西暦: 2026-04-01 or 令和8年4月1日. Default: 55 days before `to`", "schema": {"type": "string"}},
+        "to": {"name": "to", "in": "query", "required": false, "description": "Last day, included (at most 366 days after `from`). Default: today", "schema": {"type": "string"}},
+        "counter": {"name": "counter", "in": "path", "required": true, "example": "c2", "schema": {"type": "string"}},
+        "action": {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["recall", "absent", "finish", "transfer"]}},
+        "q": {"name": "q", "in": "query", "required": true, "description": "What to search for (1–200 characters)", "example": "じゅうみんひょう", "schema": {"type": "string"}},
+        "department": {"name": "department", "in": "query", "required": false, "description": "Department code (facet)", "schema": {"type": "string"}},
+        "lifeEventFilter": {"name": "life_event", "in": "query", "required": false, "description": "Life-event code (facet)", "schema": {"type": "string"}},
+        "kind": {"name": "kind", "in": "query", "required": false, "schema": {"type": "string", "enum": ["procedure", "faq", "navi"]}},
+        "page": {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+        "lifeEvent": {"name": "lifeEvent", "in": "path", "required": true, "example": "moving-in", "schema": {"type": "string"}},
+        "entryAction": {"name": "entryAction", "in": "path", "required": true, "schema": {"type": "string", "enum": ["paper-signature", "submit", "cancel"]}},
+        "kana": {"name": "kana", "in": "query", "required": false, "description": "フリガナ (katakana or hiragana, spaces ignored)", "schema": {"type": "string"}},
+        "name": {"name": "name", "in": "query", "required": false, "schema": {"type": "string"}},
+        "birthDate": {"name": "birth_date", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}}
+    })
+}
+
+/// The error answers operations refer to by name.
+fn responses() -> Value {
+    json!({
+        "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "BadRequest": {"description": "MDG-400: the body does not parse as this operation's JSON (each field named in Japanese in `fields`), or a query or path value does not parse", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Unauthorized": {"description": "MDG-401: no staff session (or it ended), or the sign-in failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Forbidden": {"description": "MDG-403…: signed in without the role or department this needs; MDG-403-csrf: a state-changing request from another site or not sent as JSON", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "NotFound": {"description": "MDG-404-tenant: the tenant is not a 全国地方公共団体コード (six digits with a valid check digit; refused before any handler) or not one served here; MDG-404-<what>: the thing named in the path does not exist", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Conflict": {"description": "MDG-409-<what>: changed since it was read (send the version you have), or in a state that does not allow this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "PayloadTooLarge": {"description": "MDG-413: the body is over the limit (MADOGUCHI_MAX_BODY_BYTES)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Invalid": {"description": "MDG-422: the request parses but is not valid; `fields` names each field with a Japanese message, and nothing was changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Busy": {"description": "MDG-503-busy: every password check is busy and the queue for them is full (MADOGUCHI_PASSWORD_CHECKS, MADOGUCHI_PASSWORD_CHECK_QUEUE); nothing was checked or counted; retry after Retry-After seconds", "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "TooManyRequests": {"description": "MDG-429: a rate limit per client and per tenant (sign-in, submission), or a locked account; retry after Retry-After seconds", "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     })
 }
 

@@ -111,6 +111,9 @@ impl TestApp {
                 submit_per_client: 100_000,
                 submit_per_tenant: 100_000,
             },
+            // Some tests sign in many times at once; the gate's refusal
+            // has its own test.
+            password_check_queue: 10_000,
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -4,6 +4,9 @@
 
 use sqlx::Row;
 
+use super::lockout::{self, Attempt, LockoutPolicy, UnknownIds};
+pub use super::password_check::hash_password;
+use super::password_check::PasswordGate;
 use super::session::{self, PendingStaff, Stage};
 use super::{Role, Staff};
 use crate::audit::{self, AuditEntry};
@@ -13,13 +16,6 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::{clock, ids, totp};
 
-/// Failures in a row before the account locks, and for how long.
-#[derive(Clone, Copy, Debug)]
-pub struct LockoutPolicy {
-    pub threshold: i64,
-    pub lock_ms: i64,
-}
-
 /// What staff-account operations need besides the database.
 #[derive(Clone, Debug)]
 pub struct Accounts {
@@ -28,92 +24,22 @@ pub struct Accounts {
     /// Failures for ids that do not exist, counted like real ones so that
     /// the lockout does not tell which ids exist.
     pub unknown: UnknownIds,
+    /// Bounds the password checks running at once.
+    pub gate: PasswordGate,
 }
 
 impl Accounts {
-    pub fn new(vault: Vault, lockout: LockoutPolicy) -> Self {
+    pub fn new(vault: Vault, lockout: LockoutPolicy, gate: PasswordGate) -> Self {
         Self {
             vault,
             lockout,
             unknown: UnknownIds::default(),
+            gate,
         }
-    }
-}
-
-/// (lock end, failures) per hashed unknown id.
-#[derive(Clone, Debug, Default)]
-pub struct UnknownIds(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
-);
-
-impl UnknownIds {
-    /// Counts a failure; returns the lock end once the threshold is reached.
-    fn fail(&self, key: String, lockout: LockoutPolicy, now: i64) -> Option<i64> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (until, n)| *until > now || *n > 0);
-            if map.len() > 100_000 {
-                map.clear();
-            }
-        }
-        let slot = map.entry(key).or_insert((0, 0));
-        slot.1 += 1;
-        if slot.1 >= lockout.threshold {
-            *slot = (now + lockout.lock_ms, 0);
-        }
-        (slot.0 > now).then_some(slot.0)
-    }
-
-    fn locked(&self, key: &str, now: i64) -> Option<i64> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key).map(|(until, _)| *until).filter(|u| *u > now)
     }
 }
 
 pub const RECOVERY_CODES: usize = 10;
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    // Argon2::default() is Argon2id, 19 MiB, 2 passes (OWASP's minimum).
-    Ok(argon2::Argon2::default()
-        .hash_password(crate::password::normalize(password).as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-        .to_string())
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash)
-        .map(|h| {
-            argon2::Argon2::default()
-                .verify_password(crate::password::normalize(password).as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-fn dummy_hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
-}
-
-/// Argon2 takes tens of milliseconds of CPU: off the async workers.
-async fn check_password(password: &str, stored: Option<String>) -> AppResult<bool> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            // An unknown id costs the same work: timing reveals nothing.
-            let _ = verify_password(&password, dummy_hash());
-            false
-        }
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))
-}
 
 /// Creates or updates a staff account (idempotent). The password is not
 /// checked against the rules: the demo uses it for its published accounts;
@@ -288,92 +214,11 @@ pub enum PasswordOutcome {
     Locked { until: i64 },
 }
 
-/// Takes one attempt of a known account before checking anything: the
-/// attempt counts as a failure unless it succeeds, so parallel guesses
-/// cannot outrun the lockout. `None` while the account is locked.
-async fn reserve_attempt(db: &Db, tenant: &str, id: &str) -> AppResult<Option<i64>> {
-    Ok(sqlx::query(
-        "UPDATE staff SET failed_sign_ins = failed_sign_ins + 1
-         WHERE tenant = $1 AND id = $2 AND active = 1 AND locked_until <= $3 RETURNING failed_sign_ins",
-    )
-    .bind(tenant)
-    .bind(id)
-    .bind(clock::now_ms())
-    .fetch_optional(db.write())
-    .await?
-    .map(|r| r.get::<i64, _>(0)))
-}
-
-/// A reserved attempt succeeded at the password step: it does not count.
-async fn release_attempt(db: &Db, tenant: &str, id: &str) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE staff SET failed_sign_ins = failed_sign_ins - 1 WHERE tenant = $1 AND id = $2 AND failed_sign_ins > 0",
-    )
-    .bind(tenant)
-    .bind(id)
-    .execute(db.write())
-    .await?;
-    Ok(())
-}
-
-async fn locked_until(db: &Db, tenant: &str, id: &str) -> AppResult<i64> {
-    Ok(
-        sqlx::query("SELECT locked_until FROM staff WHERE tenant = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(db.read())
-            .await?
-            .map(|r| r.get::<i64, _>(0))
-            .unwrap_or(0),
-    )
-}
-
-/// A reserved attempt failed: audit it, and lock the account when it was
-/// the last one allowed. Returns the lock end if it is now locked.
-async fn settle_failure(
-    db: &Db,
-    lockout: LockoutPolicy,
-    tenant: &str,
-    id: &str,
-    failures: i64,
-    why: &str,
-) -> AppResult<Option<i64>> {
-    let now = clock::now_ms();
-    let mut tx = db.begin().await?;
-    let locked = if failures >= lockout.threshold {
-        sqlx::query(
-            "UPDATE staff SET locked_until = $1, failed_sign_ins = 0 WHERE tenant = $2 AND id = $3",
-        )
-        .bind(now + lockout.lock_ms)
-        .bind(tenant)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        Some(now + lockout.lock_ms)
-    } else {
-        None
-    };
-    let target = format!("staff:{id}");
-    let mut entries = vec![
-        AuditEntry::new("anonymous", "staff.sign_in_failed", target.clone())
-            .detail(serde_json::json!({ "step": why })),
-    ];
-    if locked.is_some() {
-        entries.push(AuditEntry::new("system", "staff.locked", target));
-    }
-    audit::append(&mut tx, tenant, now, &entries).await?;
-    tx.commit().await?;
-    Ok(locked)
-}
-
-/// Audit target for an id that does not exist: never the typed text
-/// (people type passwords into the id field), only a short hash.
-fn unknown_target(tenant: &str, id: &str) -> (String, String) {
-    let h = ids::hash_token(&format!("{tenant}|{id}"));
-    (format!("staff:unknown-{}", &h[..12]), h)
-}
-
-/// The password step of signing in.
+/// The password step of signing in. Every path (unknown id, locked
+/// account, wrong or right password) does the same work before it
+/// answers: one row read, one reservation, one Argon2 check of equal cost
+/// under the [`PasswordGate`], one audit entry; so neither the time taken
+/// nor the answer tells which ids exist.
 pub async fn sign_in_password(
     db: &Db,
     accounts: &Accounts,
@@ -381,6 +226,7 @@ pub async fn sign_in_password(
     id: &str,
     password: &str,
 ) -> AppResult<PasswordOutcome> {
+    let permit = accounts.gate.enter().await?;
     let row = sqlx::query(
         "SELECT password_hash, totp_secret FROM staff WHERE tenant = $1 AND id = $2 AND active = 1",
     )
@@ -388,28 +234,12 @@ pub async fn sign_in_password(
     .bind(id)
     .fetch_optional(db.read())
     .await?;
-    let now = clock::now_ms();
+    let attempt = lockout::reserve(db, accounts.lockout, tenant, id).await?;
     let Some(row) = row else {
-        // Unknown id: the same work, the same answers, the same lockout.
-        let (target, key) = unknown_target(tenant, id);
-        let _ = check_password(password, None).await?;
-        if let Some(until) = accounts.unknown.locked(&key, now) {
-            return Ok(PasswordOutcome::Locked { until });
-        }
-        let locked = accounts.unknown.fail(key, accounts.lockout, now);
-        audit::record(
-            db,
-            tenant,
-            AuditEntry::new("anonymous", "staff.sign_in_failed", target)
-                .detail(serde_json::json!({ "step": "password" })),
-        )
-        .await?;
-        return Ok(match locked {
-            Some(until) => PasswordOutcome::Locked { until },
-            None => PasswordOutcome::Failed,
-        });
+        return unknown_id(db, accounts, &permit, tenant, id, password).await;
     };
-    let Some(failures) = reserve_attempt(db, tenant, id).await? else {
+    let Some(attempt) = attempt else {
+        permit.spend(password).await?;
         audit::record(
             db,
             tenant,
@@ -421,25 +251,74 @@ pub async fn sign_in_password(
         )
         .await?;
         return Ok(PasswordOutcome::Locked {
-            until: locked_until(db, tenant, id).await?,
+            until: lockout::locked_until(db, tenant, id).await?,
         });
     };
-    let stored = row.get::<String, _>("password_hash");
-    if !check_password(password, Some(stored)).await? {
+    if !permit
+        .verify(password, Some(row.get("password_hash")))
+        .await?
+    {
+        let target = format!("staff:{id}");
         return Ok(
-            match settle_failure(db, accounts.lockout, tenant, id, failures, "password").await? {
+            match lockout::settle_failure(db, tenant, target, attempt, "password").await? {
                 Some(until) => PasswordOutcome::Locked { until },
                 None => PasswordOutcome::Failed,
             },
         );
     }
-    release_attempt(db, tenant, id).await?;
+    drop(permit);
+    lockout::release(db, tenant, id, attempt).await?;
     let enrolled = row.get::<Option<String>, _>("totp_secret").is_some();
+    open_pending(db, tenant, id, enrolled).await
+}
+
+/// An id that does not exist: the same work, the same answers and the
+/// same lockout as a real one (the reservation above updated nothing).
+async fn unknown_id(
+    db: &Db,
+    accounts: &Accounts,
+    permit: &super::password_check::Permit,
+    tenant: &str,
+    id: &str,
+    password: &str,
+) -> AppResult<PasswordOutcome> {
+    let now = clock::now_ms();
+    let (target, key) = lockout::unknown_target(tenant, id);
+    let attempt = accounts.unknown.reserve(key.clone(), accounts.lockout, now);
+    permit.spend(password).await?;
+    let Some(attempt) = attempt else {
+        audit::record(
+            db,
+            tenant,
+            AuditEntry::new("anonymous", "staff.sign_in_while_locked", target),
+        )
+        .await?;
+        return Ok(PasswordOutcome::Locked {
+            until: accounts.unknown.locked_until(&key, now),
+        });
+    };
+    Ok(
+        match lockout::settle_failure(db, tenant, target, attempt, "password").await? {
+            Some(until) => PasswordOutcome::Locked { until },
+            None => PasswordOutcome::Failed,
+        },
+    )
+}
+
+/// The password was right: a pending session, for the second factor or
+/// its enrolment.
+async fn open_pending(
+    db: &Db,
+    tenant: &str,
+    id: &str,
+    enrolled: bool,
+) -> AppResult<PasswordOutcome> {
     let stage = if enrolled {
         Stage::Password
     } else {
         Stage::Enrol
     };
+    let now = clock::now_ms();
     let mut tx = db.begin().await?;
     let cookie = session::open(&mut tx, tenant, id, stage, now).await?;
     audit::append(
@@ -475,6 +354,7 @@ pub enum FactorOutcome {
 async fn promote(
     tx: &mut crate::db::Tx,
     pending: &PendingStaff,
+    attempt: Attempt,
     action: &'static str,
     detail: serde_json::Value,
 ) -> AppResult<String> {
@@ -483,16 +363,7 @@ async fn promote(
     if session::close(tx, tenant, &pending.token).await? != 1 {
         return Err(AppError::Unauthorized);
     }
-    let ok = sqlx::query(
-        "UPDATE staff SET failed_sign_ins = 0 WHERE tenant = $1 AND id = $2 AND active = 1 AND locked_until <= $3",
-    )
-    .bind(tenant)
-    .bind(&pending.staff.id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if ok != 1 {
+    if !lockout::complete(tx, tenant, &pending.staff.id, attempt).await? {
         return Err(AppError::Unauthorized);
     }
     let cookie = session::open(tx, tenant, &pending.staff.id, Stage::Full, now).await?;
@@ -514,11 +385,12 @@ async fn promote(
 async fn promote_now(
     db: &Db,
     pending: &PendingStaff,
+    attempt: Attempt,
     action: &'static str,
     detail: serde_json::Value,
 ) -> AppResult<String> {
     let mut tx = db.begin().await?;
-    let cookie = promote(&mut tx, pending, action, detail).await?;
+    let cookie = promote(&mut tx, pending, attempt, action, detail).await?;
     tx.commit().await?;
     Ok(cookie)
 }
@@ -583,9 +455,10 @@ pub async fn verify_second_factor(
         return Err(AppError::Unauthorized);
     }
     let staff = &pending.staff;
-    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+    let Some(attempt) = lockout::reserve(db, accounts.lockout, &staff.tenant, &staff.id).await?
+    else {
         return Ok(FactorOutcome::Locked {
-            until: locked_until(db, &staff.tenant, &staff.id).await?,
+            until: lockout::locked_until(db, &staff.tenant, &staff.id).await?,
         });
     };
     if totp::normalize_code(input).is_some() {
@@ -597,6 +470,7 @@ pub async fn verify_second_factor(
                 let cookie = promote_now(
                     db,
                     pending,
+                    attempt,
                     "staff.sign_in",
                     serde_json::json!({"factor": "totp"}),
                 )
@@ -621,6 +495,7 @@ pub async fn verify_second_factor(
             let cookie = promote(
                 &mut tx,
                 pending,
+                attempt,
                 "staff.sign_in",
                 serde_json::json!({"factor": "recovery_code"}),
             )
@@ -630,12 +505,11 @@ pub async fn verify_second_factor(
         }
     }
     Ok(
-        match settle_failure(
+        match lockout::settle_failure(
             db,
-            accounts.lockout,
             &staff.tenant,
-            &staff.id,
-            failures,
+            format!("staff:{}", staff.id),
+            attempt,
             "second_factor",
         )
         .await?
@@ -711,7 +585,8 @@ pub async fn confirm_enrolment(
         return Err(AppError::Unauthorized);
     }
     let staff = &pending.staff;
-    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+    let Some(attempt) = lockout::reserve(db, accounts.lockout, &staff.tenant, &staff.id).await?
+    else {
         return Err(AppError::Unauthorized);
     };
     let sealed: Option<String> = sqlx::query(
@@ -727,12 +602,11 @@ pub async fn confirm_enrolment(
     };
     let secret = open_secret(&accounts.vault, &staff.tenant, &staff.id, &sealed)?;
     let Some(step) = totp::verify(&secret, input, clock::now_ms() / 1000, 0) else {
-        settle_failure(
+        lockout::settle_failure(
             db,
-            accounts.lockout,
             &staff.tenant,
-            &staff.id,
-            failures,
+            format!("staff:{}", staff.id),
+            attempt,
             "enrolment",
         )
         .await?;
@@ -760,6 +634,7 @@ pub async fn confirm_enrolment(
     let cookie = promote(
         &mut tx,
         pending,
+        attempt,
         "staff.mfa_enrolled",
         serde_json::json!({"factor": "totp"}),
     )
@@ -840,21 +715,16 @@ pub async fn change_password(
             .await?
             .get(0);
     let mut errors = Vec::new();
-    let Some(failures) = reserve_attempt(db, &staff.tenant, &staff.id).await? else {
+    let permit = accounts.gate.enter().await?;
+    let Some(attempt) = lockout::reserve(db, accounts.lockout, &staff.tenant, &staff.id).await?
+    else {
         return Err(AppError::Unauthorized);
     };
-    if check_password(current, Some(stored)).await? {
-        release_attempt(db, &staff.tenant, &staff.id).await?;
+    if permit.verify(current, Some(stored)).await? {
+        lockout::release(db, &staff.tenant, &staff.id, attempt).await?;
     } else {
-        settle_failure(
-            db,
-            accounts.lockout,
-            &staff.tenant,
-            &staff.id,
-            failures,
-            "password_change",
-        )
-        .await?;
+        let target = format!("staff:{}", staff.id);
+        lockout::settle_failure(db, &staff.tenant, target, attempt, "password_change").await?;
         errors.push(field(lang, "current_password", "password.current_wrong"));
     }
     if let Err(p) = crate::password::check(new, &[&staff.id, &staff.name, &staff.tenant]) {
@@ -869,7 +739,8 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let hash = hash_password(new)?;
+    let hash = permit.hash(new).await?;
+    drop(permit);
     let now = clock::now_ms();
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE staff SET password_hash = $1, password_changed_at = $2 WHERE tenant = $3 AND id = $4")
@@ -920,7 +791,6 @@ pub async fn administer(
     lang: Lang,
 ) -> AppResult<()> {
     let tenant = &admin.tenant;
-    let now = clock::now_ms();
     let exists = sqlx::query("SELECT 1 FROM staff WHERE tenant = $1 AND id = $2")
         .bind(tenant)
         .bind(staff_id)
@@ -931,99 +801,15 @@ pub async fn administer(
         return Err(AppError::NotFound("staff"));
     }
     let mut tx = db.begin().await?;
-    let (name, detail, end_sessions) = match &action {
-        AdminAction::Unlock => {
-            sqlx::query("UPDATE staff SET locked_until = 0, failed_sign_ins = 0 WHERE tenant = $1 AND id = $2")
-                .bind(tenant)
-                .bind(staff_id)
-                .execute(&mut *tx)
-                .await?;
-            ("staff.unlocked", serde_json::json!({}), false)
-        }
-        AdminAction::ResetMfa => {
-            sqlx::query("UPDATE staff SET totp_secret = NULL, mfa_enrolled_at = NULL WHERE tenant = $1 AND id = $2")
-                .bind(tenant)
-                .bind(staff_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM staff_recovery_codes WHERE tenant = $1 AND staff_id = $2")
-                .bind(tenant)
-                .bind(staff_id)
-                .execute(&mut *tx)
-                .await?;
-            ("staff.mfa_reset", serde_json::json!({}), true)
-        }
-        AdminAction::Deactivate | AdminAction::Activate => {
-            let active = matches!(action, AdminAction::Activate);
-            if !active && staff_id == admin.id {
-                return Err(AppError::BadRequest(
-                    "自分のアカウントは無効にできません".into(),
-                ));
-            }
-            sqlx::query("UPDATE staff SET active = $1 WHERE tenant = $2 AND id = $3")
-                .bind(active as i64)
-                .bind(tenant)
-                .bind(staff_id)
-                .execute(&mut *tx)
-                .await?;
-            (
-                if active {
-                    "staff.activated"
-                } else {
-                    "staff.deactivated"
-                },
-                serde_json::json!({}),
-                !active,
-            )
-        }
-        AdminAction::Grant(dept) => {
-            let known = sqlx::query("SELECT 1 FROM departments WHERE tenant = $1 AND code = $2")
-                .bind(tenant)
-                .bind(dept)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if !known {
-                return Err(AppError::Validation(vec![field(
-                    lang,
-                    "department",
-                    "staff_admin.department_unknown",
-                )]));
-            }
-            sqlx::query(
-                "INSERT INTO staff_grants (tenant, staff_id, department, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (tenant, staff_id, department) DO NOTHING",
-            )
-            .bind(tenant)
-            .bind(staff_id)
-            .bind(dept)
-            .bind(&admin.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            (
-                "staff.granted",
-                serde_json::json!({"department": dept}),
-                false,
-            )
-        }
-        AdminAction::Revoke(dept) => {
-            sqlx::query(
-                "DELETE FROM staff_grants WHERE tenant = $1 AND staff_id = $2 AND department = $3",
-            )
-            .bind(tenant)
-            .bind(staff_id)
-            .bind(dept)
-            .execute(&mut *tx)
-            .await?;
-            (
-                "staff.revoked",
-                serde_json::json!({"department": dept}),
-                false,
-            )
-        }
+    let done = match &action {
+        AdminAction::Unlock => unlock(&mut tx, tenant, staff_id).await?,
+        AdminAction::ResetMfa => reset_mfa(&mut tx, tenant, staff_id).await?,
+        AdminAction::Deactivate => set_active(&mut tx, admin, staff_id, false).await?,
+        AdminAction::Activate => set_active(&mut tx, admin, staff_id, true).await?,
+        AdminAction::Grant(dept) => grant(&mut tx, admin, staff_id, dept, lang).await?,
+        AdminAction::Revoke(dept) => revoke(&mut tx, tenant, staff_id, dept).await?,
     };
-    if end_sessions {
+    if done.end_sessions {
         sqlx::query("DELETE FROM staff_sessions WHERE tenant = $1 AND staff_id = $2")
             .bind(tenant)
             .bind(staff_id)
@@ -1033,12 +819,139 @@ pub async fn administer(
     audit::append(
         &mut tx,
         tenant,
-        now,
-        &[AuditEntry::new(admin.actor(), name, format!("staff:{staff_id}")).detail(detail)],
+        clock::now_ms(),
+        &[
+            AuditEntry::new(admin.actor(), done.action, format!("staff:{staff_id}"))
+                .detail(done.detail),
+        ],
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What an administrator's action did: its audit entry, and whether the
+/// account's sessions end.
+struct Done {
+    action: &'static str,
+    detail: serde_json::Value,
+    end_sessions: bool,
+}
+
+impl Done {
+    fn new(action: &'static str, end_sessions: bool) -> Self {
+        Self {
+            action,
+            detail: serde_json::json!({}),
+            end_sessions,
+        }
+    }
+}
+
+async fn unlock(tx: &mut crate::db::Tx, tenant: &str, staff_id: &str) -> AppResult<Done> {
+    sqlx::query(
+        "UPDATE staff SET locked_until = 0, failed_sign_ins = 0 WHERE tenant = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(staff_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Done::new("staff.unlocked", false))
+}
+
+async fn reset_mfa(tx: &mut crate::db::Tx, tenant: &str, staff_id: &str) -> AppResult<Done> {
+    sqlx::query(
+        "UPDATE staff SET totp_secret = NULL, mfa_enrolled_at = NULL WHERE tenant = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(staff_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM staff_recovery_codes WHERE tenant = $1 AND staff_id = $2")
+        .bind(tenant)
+        .bind(staff_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Done::new("staff.mfa_reset", true))
+}
+
+async fn set_active(
+    tx: &mut crate::db::Tx,
+    admin: &super::SystemAdmin,
+    staff_id: &str,
+    active: bool,
+) -> AppResult<Done> {
+    if !active && staff_id == admin.id {
+        return Err(AppError::BadRequest(
+            "自分のアカウントは無効にできません".into(),
+        ));
+    }
+    sqlx::query("UPDATE staff SET active = $1 WHERE tenant = $2 AND id = $3")
+        .bind(active as i64)
+        .bind(&admin.tenant)
+        .bind(staff_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(if active {
+        Done::new("staff.activated", false)
+    } else {
+        Done::new("staff.deactivated", true)
+    })
+}
+
+async fn grant(
+    tx: &mut crate::db::Tx,
+    admin: &super::SystemAdmin,
+    staff_id: &str,
+    dept: &str,
+    lang: Lang,
+) -> AppResult<Done> {
+    let known = sqlx::query("SELECT 1 FROM departments WHERE tenant = $1 AND code = $2")
+        .bind(&admin.tenant)
+        .bind(dept)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    if !known {
+        return Err(AppError::Validation(vec![field(
+            lang,
+            "department",
+            "staff_admin.department_unknown",
+        )]));
+    }
+    sqlx::query(
+        "INSERT INTO staff_grants (tenant, staff_id, department, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant, staff_id, department) DO NOTHING",
+    )
+    .bind(&admin.tenant)
+    .bind(staff_id)
+    .bind(dept)
+    .bind(&admin.id)
+    .bind(clock::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(Done {
+        detail: serde_json::json!({"department": dept}),
+        ..Done::new("staff.granted", false)
+    })
+}
+
+async fn revoke(
+    tx: &mut crate::db::Tx,
+    tenant: &str,
+    staff_id: &str,
+    dept: &str,
+) -> AppResult<Done> {
+    sqlx::query("DELETE FROM staff_grants WHERE tenant = $1 AND staff_id = $2 AND department = $3")
+        .bind(tenant)
+        .bind(staff_id)
+        .bind(dept)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Done {
+        detail: serde_json::json!({"department": dept}),
+        ..Done::new("staff.revoked", false)
+    })
 }
 
 /// One row of the staff administration list.

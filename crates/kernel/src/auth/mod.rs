@@ -1,6 +1,8 @@
 //! Staff identity: roles, the signed-in [`Staff`], the proofs that a
 //! member of staff holds a role ([`proof`]), sessions ([`session`]) and
-//! the account itself: password, lockout, second factor ([`account`]).
+//! the account itself: password, second factor ([`account`]), the
+//! lockout after failures ([`lockout`]) and the bounded Argon2 checks
+//! ([`password_check`]).
 //!
 //! A handler states what it needs in its signature: `Staff` for any
 //! signed-in member of staff, or a proof such as [`proof::Approver`],
@@ -10,6 +12,8 @@
 
 pub mod account;
 pub mod directory;
+pub mod lockout;
+pub mod password_check;
 pub mod proof;
 pub mod session;
 

@@ -15,6 +15,7 @@ mod navi_editor;
 mod oidc;
 mod search;
 mod security;
+mod sign_in_bounds;
 mod statuses;
 mod structure;
 mod visits;

@@ -196,7 +196,9 @@ async fn the_openapi_document_lists_every_status() {
         (
             "/api/v1/t/{tenant}/staff/session",
             "post",
-            &["200", "400", "401", "403", "404", "413", "422", "429"][..],
+            &[
+                "200", "400", "401", "403", "404", "413", "422", "429", "503",
+            ][..],
         ),
         (
             "/api/v1/t/{tenant}/staff/session",
