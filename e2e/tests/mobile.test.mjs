@@ -6,6 +6,8 @@
 // ways, against the 375 px asked for, not against window.innerWidth, which
 // mobile emulation widens to the content. The pages are loaded as a phone
 // (isMobile, touch) and, in Japanese, also in a 375 px desktop window.
+// On a phone the seven languages are one control, and a search's first
+// result shows on the first screen (375 × 667, the smallest phone in use).
 // A page that fails leaves a full-page screenshot in
 // e2e/test-results/width/; with E2E_SCREENSHOTS=1 every page does, in
 // e2e/test-results/ (<lang>-<tenant>-<page>.png), for a person to look at.
@@ -15,7 +17,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
-  launch, newPage, url, submitVia, residentSignIn, fillJuminhyoForm, expectNoHorizontalScroll,
+  launch, newPage, url, submitVia, residentSignIn, fillJuminhyoForm, expectNoHorizontalScroll, expectNoAxeViolations,
   RECEIPT_RE, YOTSUKAIDO, YOKKAICHI, LANGS,
 } from '../lib.mjs';
 
@@ -168,3 +170,67 @@ for (const lang of LANGS) {
     });
   }
 }
+
+/** The smallest phone screen in common use. */
+const SMALL_PHONE = { viewport: { width: WIDTH, height: 667 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+
+describe('375 × 667 phone: one language control, the first result on the first screen', () => {
+  for (const tenant of [YOTSUKAIDO, YOKKAICHI]) {
+    for (const lang of LANGS) {
+      test(`search ${tenant} ${lang}`, async () => {
+        const { context, page } = await newPage(browser, SMALL_PHONE);
+        try {
+          const q = encodeURIComponent('じゅうみんひょう');
+          await page.goto(url(`/t/${tenant}/search?q=${q}&lang=${lang}`));
+          const first = await page.locator('.result').first().boundingBox();
+          assert.ok(first, 'a result is shown');
+          // Its title, at least, above the fold without scrolling.
+          const title = await page.locator('.result__title').first().boundingBox();
+          assert.ok(title.y + title.height <= 667, `${lang}: the first result's title ends at ${Math.round(title.y + title.height)}px`);
+          assert.equal(await page.locator('.lang-switch').isVisible(), false, 'the row of seven links is folded');
+          assert.equal(await page.locator('.lang-menu__summary').isVisible(), true);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+
+  test('the language control by keyboard, and without JavaScript', async () => {
+    const { context, page } = await newPage(browser, SMALL_PHONE);
+    try {
+      await page.goto(url(`/t/${YOTSUKAIDO}?lang=ja`));
+      assert.match(await page.locator('.lang-menu__summary').textContent(), /言語\s*Language:\s*日本語/);
+      let onMenu = false;
+      for (let i = 0; i < 40 && !onMenu; i++) {
+        await page.keyboard.press('Tab');
+        onMenu = await page.evaluate(() => document.activeElement?.classList.contains('lang-menu__summary'));
+      }
+      assert.ok(onMenu, 'Tab reaches the language control');
+      await page.keyboard.press('Enter');
+      const names = await page.locator('.lang-menu__list a').evaluateAll((as) => as.map((a) => a.getAttribute('hreflang')));
+      assert.equal(names.length, LANGS.length);
+      let onVi = false;
+      for (let i = 0; i < 10 && !onVi; i++) {
+        await page.keyboard.press('Tab');
+        onVi = await page.evaluate(() => document.activeElement?.getAttribute('hreflang') === 'vi');
+      }
+      assert.ok(onVi, 'Tab reaches Tiếng Việt inside the control');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      assert.equal(await page.getAttribute('html', 'lang'), 'vi');
+      assert.match(await page.locator('.lang-menu__summary').textContent(), /Tiếng Việt/);
+      await expectNoAxeViolations(assert, page, 'portal on a phone, language control');
+    } finally {
+      await context.close();
+    }
+    const nojs = await newPage(browser, { ...SMALL_PHONE, javaScriptEnabled: false });
+    try {
+      await nojs.page.goto(url(`/t/${YOKKAICHI}?lang=ja`));
+      await nojs.page.locator('.lang-menu__summary').click();
+      await submitVia(nojs.page, '.lang-menu__list a[hreflang="ko"]');
+      assert.equal(await nojs.page.getAttribute('html', 'lang'), 'ko');
+    } finally {
+      await nojs.context.close();
+    }
+  });
+});

@@ -20,7 +20,16 @@ test('search by keyboard alone: reading, then a facet', async () => {
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   const first = await page.locator('.result__title a').first().getAttribute('href');
   assert.match(first, /\/procedures\/juminhyo-copy/);
-  // Tab to the first department facet and follow it.
+  // The facets are folded into one disclosure: Tab to it, open it with
+  // Enter, then Tab to the first facet and follow it.
+  let onFilters = false;
+  for (let i = 0; i < 60 && !onFilters; i++) {
+    await page.keyboard.press('Tab');
+    onFilters = await page.evaluate(() => document.activeElement?.classList.contains('facets-menu__summary'));
+  }
+  assert.ok(onFilters, 'the filters disclosure is reachable by Tab');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('details.facets-menu').getAttribute('open'), '');
   let onFacet = false;
   for (let i = 0; i < 60 && !onFacet; i++) {
     await page.keyboard.press('Tab');
