@@ -21,6 +21,11 @@
 //   JavaScript the current state updates in place, without it the page
 //   reloads itself.
 //
+// - The wall screen (1920 × 1080): no site chrome, every counter, large
+//   numbers, nothing to scroll; axe finds nothing.
+// - Kiosk mode: after a ticket, the kiosk's tablet goes back to its start
+//   by itself (meta refresh, with the CSP as served).
+//
 // Each part uses its own counters (c2/c3 for axe, c1 for the live board,
 // c4 the live ticket, c7 keyboard, c5 no JavaScript, c8 the congestion
 // page's live update), so their queues do not interfere. The demo clerk
@@ -454,3 +459,43 @@ test('with JavaScript: the congestion page updates its current state in place', 
     await context.close();
   }
 });
+
+test('wall screen: 1920 × 1080, every counter, large numbers, nothing to scroll', async () => {
+  const { page, context } = await newPage(browser, { viewport: { width: 1920, height: 1080 } });
+  try {
+    await page.goto(url(`/t/${T}/counter/board/signage`));
+    const api = await (await fetch(url(`/api/v1/t/${T}/counter/board`))).json();
+    assert.equal(await page.locator('tr[data-counter]').count(), api.counters.length);
+    assert.equal(await page.locator('.site-header, .site-footer, .breadcrumbs').count(), 0);
+    const size = await page.evaluate(() => ({
+      h: document.documentElement.scrollHeight, w: document.documentElement.scrollWidth,
+    }));
+    assert.ok(size.h <= 1080 && size.w <= 1920, `the wall screen scrolls: ${size.w} × ${size.h}`);
+    const px = (sel) => page.locator(sel).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.ok(await px('.board-calling') >= 64, 'the numbers called are at least 64 px');
+    assert.ok(await px('tbody th') >= 40, 'the counters\' names are at least 40 px');
+    await expectNoAxeViolations(assert, page, 'wall screen');
+  } finally {
+    await context.close();
+  }
+});
+
+for (const javaScriptEnabled of [true, false]) {
+  test(`kiosk mode: after a ticket the tablet returns to its start by itself (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
+    const { page, context } = await newPage(browser, { javaScriptEnabled });
+    try {
+      await page.goto(url(`/t/${T}/counter?kiosk=1`));
+      await submitVia(page, 'form:has(input[name="counter"][value="c6"]) button');
+      const number = (await page.textContent('.ticket-number')).trim();
+      assert.match(number, TICKET_RE('c6'));
+      if (javaScriptEnabled) await expectNoAxeViolations(assert, page, 'kiosk-mode ticket');
+      // Back to the start after 30 seconds, without a click.
+      await page.waitForURL((u) => u.pathname === `/t/${T}/counter` && u.searchParams.get('kiosk') === '1',
+        { timeout: 45_000 });
+      assert.equal(await page.locator('.ticket-number').count(), 0, 'the ticket is gone from the screen');
+      assert.ok(await page.locator('input[name="kiosk"][value="1"]').count() > 0, 'still in kiosk mode');
+    } finally {
+      await context.close();
+    }
+  });
+}

@@ -20,6 +20,10 @@ pub fn router(state: CounterState) -> Router {
         )
         .route("/t/{tenant}/counter/board", get(ticket_pages::board_page))
         .route(
+            "/t/{tenant}/counter/board/signage",
+            get(ticket_pages::board_signage),
+        )
+        .route(
             "/t/{tenant}/counter/board/events",
             get(ticket_pages::board_events),
         )

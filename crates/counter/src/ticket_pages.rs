@@ -46,11 +46,27 @@ async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppR
 struct Kiosk {
     page: Page,
     counters: Vec<CounterLine>,
+    /// Kiosk mode (a shared tablet): the ticket page returns here.
+    kiosk_mode: bool,
+}
+
+/// `?kiosk=1`: the page runs on a shared device at the entrance.
+#[derive(Deserialize, Default)]
+pub struct KioskQuery {
+    #[serde(default)]
+    kiosk: Option<String>,
+}
+
+impl KioskQuery {
+    fn on(&self) -> bool {
+        self.kiosk.as_deref() == Some("1")
+    }
 }
 
 pub async fn kiosk(
     State(db): State<Db>,
     Path(tenant): Path<String>,
+    Query(q): Query<KioskQuery>,
     lang: Lang,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&db, &tenant).await?;
@@ -62,13 +78,19 @@ pub async fn kiosk(
         i18n::t(lang, "counter.kiosk.title"),
         format!("/t/{tenant}/counter"),
     );
-    Ok(render(&Kiosk { page, counters }))
+    Ok(render(&Kiosk {
+        page,
+        counters,
+        kiosk_mode: q.on(),
+    }))
 }
 
 #[derive(Deserialize)]
 pub struct IssueForm {
     #[serde(default)]
     counter: String,
+    #[serde(default)]
+    kiosk: Option<String>,
 }
 
 pub async fn issue_post(
@@ -81,7 +103,12 @@ pub async fn issue_post(
         .issue(&st.db, &tenant, &f.counter, kernel::clock::now_ms())
         .await?;
     publish(&st.events, &tenant, None).await?;
-    Ok(Redirect::to(&format!("/t/{tenant}/tickets/{}/{token}?new=1", t.id)).into_response())
+    let mode = if f.kiosk.as_deref() == Some("1") {
+        "&kiosk=1"
+    } else {
+        ""
+    };
+    Ok(Redirect::to(&format!("/t/{tenant}/tickets/{}/{token}?new=1{mode}", t.id)).into_response())
 }
 
 // --------------------------------------------------------- ticket page
@@ -97,11 +124,46 @@ struct TicketPage {
     is_new: bool,
     qr_svg: String,
     status_url: String,
+    /// Kiosk mode: where the page returns to, and the link that keeps it
+    /// longer.
+    kiosk: Option<KioskReturn>,
 }
+
+struct KioskReturn {
+    seconds: u32,
+    start: String,
+    longer: String,
+}
+
+/// How long the kiosk's ticket page stays before it returns to the start
+/// (the next person must not see it), and when asked for more time.
+const KIOSK_SECONDS: u32 = 30;
+const KIOSK_LONGER_SECONDS: u32 = 120;
 
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
     new: Option<String>,
+    kiosk: Option<String>,
+    longer: Option<String>,
+}
+
+impl NewQuery {
+    fn kiosk_return(&self, tenant: &str, here: &str) -> Option<KioskReturn> {
+        if self.kiosk.as_deref() != Some("1") {
+            return None;
+        }
+        let seconds = if self.longer.is_some() {
+            KIOSK_LONGER_SECONDS
+        } else {
+            KIOSK_SECONDS
+        };
+        let new = if self.new.is_some() { "new=1&" } else { "" };
+        Some(KioskReturn {
+            seconds,
+            start: format!("/t/{tenant}/counter?kiosk=1"),
+            longer: format!("{here}?{new}kiosk=1&longer=1"),
+        })
+    }
 }
 
 pub async fn ticket_page(
@@ -123,8 +185,15 @@ pub async fn ticket_page(
         i18n::tf(lang, "counter.ticket.title", &[("number", &ticket.display)]),
         format!("/t/{tenant}/tickets/{id}/{token}"),
     );
-    // Without JavaScript the page keeps itself current.
-    if ticket.status == Status::Waiting {
+    let kiosk = q.kiosk_return(&tenant, &format!("/t/{tenant}/tickets/{id}/{token}"));
+    if let Some(k) = &kiosk {
+        // A shared device: back to the start, with or without JavaScript.
+        page.return_after = Some(kernel::web::ReturnAfter {
+            seconds: k.seconds,
+            url: k.start.clone(),
+        });
+    } else if ticket.status == Status::Waiting {
+        // Without JavaScript the page keeps itself current.
         page.refresh_seconds = Some(30);
     }
     Ok(render(&TicketPage {
@@ -136,6 +205,7 @@ pub async fn ticket_page(
         qr_svg: kernel::web::qr_svg(&status_url, 160)?,
         status_url,
         t: ticket,
+        kiosk,
     }))
 }
 
@@ -151,26 +221,52 @@ struct BoardPage {
     at: i64,
 }
 
+/// The same board on a wall screen: no site chrome, large numbers.
+#[derive(Template)]
+#[template(path = "board_signage.html")]
+struct BoardSignage {
+    page: Page,
+    rows: Vec<CounterLine>,
+    at: i64,
+}
+
+/// The board's page, its rows and when they were read.
+async fn board_view(
+    db: &Db,
+    tenant: &str,
+    lang: Lang,
+    path: String,
+) -> AppResult<(Page, Vec<CounterLine>, i64)> {
+    let t = kernel::tenant::load(db, tenant).await?;
+    let at = kernel::clock::now_ms();
+    let rows = queue::board(db, tenant, at)
+        .await?
+        .iter()
+        .map(|c| CounterLine::of(&t, c, lang))
+        .collect();
+    let mut page = tenant_page(lang, &t, i18n::t(lang, "counter.board.title"), path);
+    page.refresh_seconds = Some(15);
+    Ok((page, rows, at))
+}
+
 pub async fn board_page(
     State(db): State<Db>,
     Path(tenant): Path<String>,
     lang: Lang,
 ) -> AppResult<Response> {
-    let t = kernel::tenant::load(&db, &tenant).await?;
-    let at = kernel::clock::now_ms();
-    let rows = queue::board(&db, &tenant, at)
-        .await?
-        .iter()
-        .map(|c| CounterLine::of(&t, c, lang))
-        .collect();
-    let mut page = tenant_page(
-        lang,
-        &t,
-        i18n::t(lang, "counter.board.title"),
-        format!("/t/{tenant}/counter/board"),
-    );
-    page.refresh_seconds = Some(15);
+    let path = format!("/t/{tenant}/counter/board");
+    let (page, rows, at) = board_view(&db, &tenant, lang, path).await?;
     Ok(render(&BoardPage { page, rows, at }))
+}
+
+pub async fn board_signage(
+    State(db): State<Db>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let path = format!("/t/{tenant}/counter/board/signage");
+    let (page, rows, at) = board_view(&db, &tenant, lang, path).await?;
+    Ok(render(&BoardSignage { page, rows, at }))
 }
 
 /// The board's live feed: the current state at once, then every change.

@@ -99,7 +99,17 @@
         row.querySelector('[data-field="now_calling"]').textContent = c.now_calling || '—';
       }
       row.querySelector('[data-field="waiting"]').textContent = c.waiting;
-      row.querySelector('[data-field="wait"]').textContent = minutes(c.estimated_wait_minutes);
+      var wait = row.querySelector('[data-field="wait"]');
+      if (c.waiting > 0) {
+        wait.textContent = minutes(c.estimated_wait_minutes);
+      } else {
+        // An empty queue shows no estimate: a dash, said in words.
+        wait.textContent = '—';
+        var said = document.createElement('span');
+        said.className = 'visually-hidden';
+        said.textContent = (announce && announce.getAttribute('data-board-nobody')) || '';
+        wait.appendChild(said);
+      }
     });
     if (data.called) {
       var calledRow = board.querySelector('tr[data-counter="' + data.called.counter + '"]');
@@ -231,3 +241,17 @@
   setUp(document);
   document.addEventListener('madoguchi:updated', function (e) { setUp(e.detail || document); });
 }());
+
+// A page on a shared device (the kiosk's ticket in kiosk mode) goes back
+// to its start after the time its notice states; the notice offers more
+// time (a link to the same page with a longer time). Without JavaScript a
+// meta refresh inside <noscript> does the same.
+(function () {
+  'use strict';
+  var holder = document.querySelector('[data-return-after][data-return-url]');
+  if (!holder) { return; }
+  var seconds = Number(holder.getAttribute('data-return-after'));
+  var to = holder.getAttribute('data-return-url');
+  if (!(seconds > 0) || !to || to.charAt(0) !== '/' || to.charAt(1) === '/') { return; }
+  window.setTimeout(function () { window.location.assign(to); }, seconds * 1000);
+})();

@@ -18,6 +18,6 @@ pub use errors::html_errors;
 pub use headers::{script, security_headers, stylesheet, SCRIPT, STYLESHEET};
 pub use page::{
     qr_svg, render, render_status, staff_page, tenant_page, with_lang, FormErrors, Page,
-    TenantHeader, DEVELOPMENT,
+    ReturnAfter, TenantHeader, DEVELOPMENT,
 };
 pub use view::{Choice, HiddenField, LabelValue, LanguageLink, Link, VersionLine};

@@ -41,10 +41,22 @@ pub struct Page {
     /// Pages that keep themselves current without JavaScript (ticket
     /// status, display board) reload after this many seconds.
     pub refresh_seconds: Option<u32>,
+    /// A page on a shared device (the kiosk's ticket) goes back to its
+    /// start after a while: a meta refresh without JavaScript, a timer
+    /// with it (an element with `data-return-after` and
+    /// `data-return-url`, whose text warns and offers more time).
+    pub return_after: Option<ReturnAfter>,
     /// Development mode: pages show a banner saying so.
     pub development: bool,
     /// The display preferences and the address of this request.
     pub view: crate::prefs::RequestView,
+}
+
+/// Where a page goes by itself, and after how many seconds.
+#[derive(Clone, Debug)]
+pub struct ReturnAfter {
+    pub seconds: u32,
+    pub url: String,
 }
 
 impl Page {
@@ -62,6 +74,7 @@ impl Page {
             breadcrumbs: Vec::new(),
             csrf: crate::csrf::current(),
             refresh_seconds: None,
+            return_after: None,
             development: DEVELOPMENT.load(std::sync::atomic::Ordering::Relaxed),
             view: crate::prefs::current(),
         }

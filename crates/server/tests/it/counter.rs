@@ -733,10 +733,127 @@ async fn congestion(app: &TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The board's row of one counter (`<tr data-counter="…">…</tr>`).
+fn board_row<'a>(html: &'a str, counter: &str) -> &'a str {
+    let start = html
+        .find(&format!("<tr data-counter=\"{counter}\">"))
+        .unwrap_or_else(|| panic!("row of {counter}"));
+    let end = start + html[start..].find("</tr>").unwrap();
+    &html[start..end]
+}
+
+/// An empty queue shows no estimate, on the board and on the wall screen;
+/// the wall screen has no site chrome and every counter.
+async fn board_and_wall_screen(app: &TestApp) {
+    let c = app.client();
+    let counters = body(
+        c.get(app.url(&format!("/api/v1/t/{T}/counter/board")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let codes: Vec<String> = counters["counters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["counter"].as_str().unwrap().to_string())
+        .collect();
+    assert!(codes.len() >= 2, "{counters}");
+    issue(app, "c1").await;
+    for path in ["board", "board/signage"] {
+        let (status, html) = page(&c, app, &format!("/t/{T}/counter/{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let waiting = board_row(&html, "c1");
+        assert!(waiting.contains("約 "), "{path}: {waiting}");
+        for code in codes.iter().filter(|c| *c != "c1") {
+            let row = board_row(&html, code);
+            assert!(
+                row.contains("—<span class=\"visually-hidden\">待っている人はいません</span>"),
+                "{path} {code}: {row}"
+            );
+            assert!(!row.contains("約 "), "{path} {code}: no estimate: {row}");
+        }
+        assert_eq!(
+            html.matches("<tr data-counter=").count(),
+            codes.len(),
+            "{path}: every counter"
+        );
+    }
+    let (_, wall) = page(&c, app, &format!("/t/{T}/counter/board/signage")).await;
+    assert!(wall.contains("<main class=\"signage board\""));
+    for chrome in ["site-header", "site-footer", "breadcrumbs", "lang-switch"] {
+        assert!(!wall.contains(chrome), "no {chrome} on the wall screen");
+    }
+    let (_, board) = page(&c, app, &format!("/t/{T}/counter/board")).await;
+    assert!(board.contains(&format!("href=\"/t/{T}/counter/board/signage\"")));
+}
+
+/// Kiosk mode (a shared tablet): the ticket page goes back to the start
+/// after 30 seconds (120 when asked), with or without JavaScript; the
+/// ordinary ticket page does not.
+async fn kiosk_mode(app: &TestApp) {
+    let c = app.client();
+    let kiosk = format!("/t/{T}/counter?kiosk=1");
+    let (_, html) = page(&c, app, &kiosk).await;
+    assert!(html.contains("<input type=\"hidden\" name=\"kiosk\" value=\"1\">"));
+    let token = app.csrf(&c, &kiosk).await;
+    let r = c
+        .post(app.url(&format!("/t/{T}/counter/tickets")))
+        .form(&[("_csrf", token.as_str()), ("counter", "c2"), ("kiosk", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("?new=1&kiosk=1"), "{to}");
+    let (status, ticket) = page(&c, app, &to).await;
+    assert_eq!(status, StatusCode::OK);
+    // Without JavaScript a meta refresh; with it a timer (madoguchi.js)
+    // reading the notice, which warns and offers more time.
+    assert!(
+        ticket.contains(&format!(
+            "<noscript><meta http-equiv=\"refresh\" content=\"30;url=/t/{T}/counter?kiosk=1\"></noscript>"
+        )),
+        "{ticket}"
+    );
+    assert!(ticket.contains(&format!(
+        "data-return-after=\"30\" data-return-url=\"/t/{T}/counter?kiosk=1\""
+    )));
+    assert!(
+        !ticket.contains("content=\"30\">"),
+        "no self-refresh besides"
+    );
+    assert!(ticket.contains("30 秒後に最初の画面に戻ります"));
+    let here = to.split('?').next().unwrap();
+    let longer = format!("{here}?new=1&#38;kiosk=1&#38;longer=1");
+    assert!(ticket.contains(&longer), "{ticket}");
+    let (_, kept) = page(&c, app, &format!("{here}?new=1&kiosk=1&longer=1")).await;
+    assert!(kept.contains(&format!(
+        "<noscript><meta http-equiv=\"refresh\" content=\"120;url=/t/{T}/counter?kiosk=1\"></noscript>"
+    )));
+    assert!(kept.contains("data-return-after=\"120\""));
+    // Not in kiosk mode: no return, the waiting ticket refreshes itself.
+    let token = app.csrf(&c, &format!("/t/{T}/counter")).await;
+    let r = c
+        .post(app.url(&format!("/t/{T}/counter/tickets")))
+        .form(&[("_csrf", token.as_str()), ("counter", "c2")])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("?new=1"), "{to}");
+    let (_, ticket) = page(&c, app, &to).await;
+    assert!(!ticket.contains("url=/t/"));
+    assert!(ticket.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"));
+}
+
 testkit::on_both_backends!(
     tickets_and_calling,
     concurrent_clerks,
     board_stream,
     department_scoping,
-    congestion
+    congestion,
+    board_and_wall_screen,
+    kiosk_mode
 );
