@@ -23,8 +23,9 @@ use crate::workflow;
 use catalogue::store;
 use catalogue::view::AnswerRow;
 
-pub async fn staff_home(_staff: Staff, Path(tenant): Path<String>) -> Response {
-    Redirect::to(&format!("/t/{tenant}/staff/cases")).into_response()
+/// `/t/{tenant}/staff`: the start page of the member of staff's main role.
+pub async fn staff_home(staff: Staff) -> Response {
+    Redirect::to(&kernel::web::staff_menu::start_page(&staff)).into_response()
 }
 
 // --------------------------------------------------------------- cases

@@ -16,6 +16,7 @@ mod oidc;
 mod search;
 mod security;
 mod sign_in_bounds;
+mod staff_start;
 mod statuses;
 mod structure;
 mod visits;
