@@ -546,15 +546,24 @@ export async function openStaffCase(page, tenant, receipt) {
   await submitVia(page, `table a:text-is("${receipt}")`);
 }
 
-/** Performs a workflow action on the open staff case page. */
+/**
+ * Performs a workflow action on the open staff case page: its button in the
+ * one workflow form (the message, if any, in the one message box); approval
+ * and rejection are then confirmed on their confirmation page.
+ */
 export async function staffAction(page, action, message) {
-  const form = page.locator(`form:has(input[name="action"][value="${action}"])`);
   if (message !== undefined) {
-    await form.locator('textarea[name="message"]').fill(message);
+    await page.fill('#field-message', message);
   }
-  const [response] = await Promise.all([
+  let [response] = await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
-    form.locator('button[type="submit"]').click(),
+    page.locator(`main button[name="action"][value="${action}"]`).click(),
   ]);
+  if (action === 'approve' || action === 'reject') {
+    [response] = await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.locator('main form:has(input[name="confirmed"]) button[type="submit"]').click(),
+    ]);
+  }
   return response;
 }
