@@ -465,7 +465,7 @@ export async function staffPasswordStep(page, tenant, id, password = STAFF_PASSW
 /**
  * The second step: types a fresh TOTP code on the verify page and submits
  * it. If the server refuses it (e.g. a step already used), waits for the
- * next step and tries once more. Ends on the staff case list.
+ * next step and tries once more. Ends on the role's start page.
  */
 export async function staffSecondFactor(page, tenant, id, secret = DEMO_TOTP_SECRET) {
   let step = await reserveTotpStep(tenant, id);
@@ -473,7 +473,9 @@ export async function staffSecondFactor(page, tenant, id, secret = DEMO_TOTP_SEC
     await page.fill('#field-code', totpCode(secret, step));
     const response = await submitVia(page, 'main form:has(#field-code) button[type="submit"]');
     const path = new URL(page.url()).pathname;
-    if (path === `/t/${tenant}/staff/cases`) return response;
+    // Each role lands on its own start page (cases, the audit log, staff
+    // administration): anywhere in the back office but the code form.
+    if (path.startsWith(`/t/${tenant}/staff/`) && !path.endsWith('/staff/sign-in/verify')) return response;
     const stillVerifying = path.endsWith('/staff/sign-in/verify')
       && (await page.locator('#field-code').count()) === 1;
     const errors = (await page.locator('.error-summary').textContent().catch(() => '')) || '';
@@ -487,7 +489,8 @@ export async function staffSecondFactor(page, tenant, id, secret = DEMO_TOTP_SEC
 
 /**
  * Signs a demo staff member in, in the given page's context: password, then
- * the TOTP code computed here from the demo secret. Ends on the case list.
+ * the TOTP code computed here from the demo secret. Ends on the role's start
+ * page (the case list for case workers, staff administration for dx-admin).
  */
 export async function staffSignIn(page, tenant, id = 'dx-admin', options = {}) {
   const { password = STAFF_PASSWORD, secret = DEMO_TOTP_SECRET } = options;
@@ -543,15 +546,24 @@ export async function openStaffCase(page, tenant, receipt) {
   await submitVia(page, `table a:text-is("${receipt}")`);
 }
 
-/** Performs a workflow action on the open staff case page. */
+/**
+ * Performs a workflow action on the open staff case page: its button in the
+ * one workflow form (the message, if any, in the one message box); approval
+ * and rejection are then confirmed on their confirmation page.
+ */
 export async function staffAction(page, action, message) {
-  const form = page.locator(`form:has(input[name="action"][value="${action}"])`);
   if (message !== undefined) {
-    await form.locator('textarea[name="message"]').fill(message);
+    await page.fill('#field-message', message);
   }
-  const [response] = await Promise.all([
+  let [response] = await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
-    form.locator('button[type="submit"]').click(),
+    page.locator(`main button[name="action"][value="${action}"]`).click(),
   ]);
+  if (action === 'approve' || action === 'reject') {
+    [response] = await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.locator('main form:has(input[name="confirmed"]) button[type="submit"]').click(),
+    ]);
+  }
   return response;
 }

@@ -536,7 +536,18 @@ pub async fn case(
 ) -> AppResult<Json<Value>> {
     let app = staff_case(&db, &staff, &id).await?;
     let events = applications::events(&db, &staff.tenant, &id).await?;
+    let form =
+        catalogue::store::get_version(&db, &staff.tenant, &app.procedure_id, app.procedure_version)
+            .await?
+            .form;
+    let withheld = crate::verified::guard(&db, &staff, &form, &app).await?;
     let mut v = serde_json::to_value(&app).map_err(anyhow::Error::from)?;
+    if let Some(answers) = v["answers"].as_object_mut() {
+        withheld.iter().for_each(|f| {
+            answers.remove(f);
+        });
+    }
+    v["withheld_fields"] = serde_json::to_value(&withheld).map_err(anyhow::Error::from)?;
     if q.reveal == "my_number" {
         audit::record(
             &db,
@@ -553,8 +564,9 @@ pub async fn case(
     }
     v["receipt_number"] = Value::String(app.receipt_display());
     v["events"] = serde_json::to_value(events).map_err(anyhow::Error::from)?;
-    v["actions"] =
-        serde_json::to_value(Action::available(app.status, &staff)).map_err(anyhow::Error::from)?;
+    let (actions, separated) = crate::separation::available(&db, &staff, &app).await?;
+    v["actions"] = serde_json::to_value(actions).map_err(anyhow::Error::from)?;
+    v["separation_of_duties"] = Value::Bool(separated);
     // A case opened at a life-event visit: the identity check done once at
     // the one-stop desk, so this department need not check again.
     if let Some(vid) = &app.visit_id {

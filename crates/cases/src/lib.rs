@@ -10,13 +10,17 @@ pub mod intake;
 pub mod kpi;
 pub mod rekey;
 pub mod routes;
+pub mod separation;
 pub mod state;
 pub mod status;
+pub mod verified;
 pub mod view;
 pub mod visits;
 pub mod workflow;
 
 mod api;
+mod confirm;
+mod history;
 mod pages;
 mod staff_pages;
 

@@ -505,7 +505,7 @@ pub async fn my_case(
         status: app.status,
         status_label: i18n::t(lang, &app.status.label_key()),
         submitted: kernel::clock::format_in(lang, app.submitted_at),
-        rows: crate::view::case_rows(&p.form, &app, lang, false),
+        rows: crate::view::case_rows(&p.form, &app, lang, false, &[]),
         events: events
             .iter()
             .map(|e| TimelineEntry {

@@ -23,8 +23,9 @@ use crate::workflow;
 use catalogue::store;
 use catalogue::view::AnswerRow;
 
-pub async fn staff_home(_staff: Staff, Path(tenant): Path<String>) -> Response {
-    Redirect::to(&format!("/t/{tenant}/staff/cases")).into_response()
+/// `/t/{tenant}/staff`: the start page of the member of staff's main role.
+pub async fn staff_home(staff: Staff) -> Response {
+    Redirect::to(&kernel::web::staff_menu::start_page(&staff)).into_response()
 }
 
 // --------------------------------------------------------------- cases
@@ -158,7 +159,9 @@ struct AttachmentLink {
 struct ActionButton {
     code: &'static str,
     label: &'static str,
-    needs_message: bool,
+    /// `button--danger` for rejection, `button--secondary` for the rest
+    /// but approval.
+    class: &'static str,
 }
 
 /// A channel's line in the KPI table.
@@ -166,13 +169,6 @@ struct ChannelShare {
     label: &'static str,
     count: i64,
     percent: String,
-}
-
-struct EventRow {
-    at: String,
-    actor: String,
-    what: String,
-    body: String,
 }
 
 #[derive(Template)]
@@ -191,8 +187,14 @@ struct CaseDetail {
     colleagues: Vec<Choice>,
     rows: Vec<AnswerRow>,
     attachments: Vec<AttachmentLink>,
-    events: Vec<EventRow>,
+    events: Vec<crate::history::EventRow>,
     actions: Vec<ActionButton>,
+    /// An action takes a message to the applicant (one box for all).
+    takes_message: bool,
+    /// Approval and rejection withheld: this person started the review.
+    separated: bool,
+    /// Verified address or birth date withheld from this role.
+    withheld: bool,
     errors: Vec<FieldError>,
     /// The visit this case was opened at, with its shared identity check.
     visit: Option<VisitPanel>,
@@ -253,23 +255,11 @@ async fn render_case_with(
     let t = kernel::tenant::load(db, &staff.tenant).await?;
     let app = staff_case(db, staff, id).await?;
     let p = store::get_version(db, &staff.tenant, &app.procedure_id, app.procedure_version).await?;
+    let withheld = crate::verified::guard(db, staff, &p.form, &app).await?;
     let events = applications::events(db, &staff.tenant, id).await?;
     let colleagues = colleague_choices(db, staff, &app).await?;
-    let page = kernel::web::staff_page(
-        lang,
-        &t,
-        staff,
-        i18n::tf(
-            lang,
-            "staff.case.title",
-            &[("receipt", &app.receipt_display())],
-        ),
-        format!("/t/{}/staff/cases/{id}", staff.tenant),
-    )
-    .crumb(
-        i18n::t(lang, "staff.cases.title"),
-        format!("/t/{}/staff/cases", staff.tenant),
-    );
+    let (actions, separated) = crate::separation::available(db, staff, &app).await?;
+    let page = case_frame(&t, staff, &app, lang);
     let visit = visit_panel(db, &t, &app, lang).await?;
     let html = CaseDetail {
         visit,
@@ -283,21 +273,58 @@ async fn render_case_with(
         version: app.version,
         applicant: format!("{}（{}）", app.applicant_name, app.applicant_kana),
         colleagues,
-        rows: crate::view::case_rows(&p.form, &app, lang, reveal),
+        rows: crate::view::case_rows(&p.form, &app, lang, reveal, &withheld),
         identity: i18n::t(lang, &format!("staff.case.identity.{}", app.identity_level)).to_string(),
         attachments: attachment_links(&p.form, &app, lang),
-        events: events.iter().map(|e| event_row(e, lang)).collect(),
-        actions: Action::available(app.status, staff)
+        events: crate::history::rows(db, &staff.tenant, &events, lang).await?,
+        takes_message: actions
+            .iter()
+            .any(|a| matches!(a, Action::RequestCorrection | Action::Reject)),
+        actions: actions
             .into_iter()
-            .map(|a| ActionButton {
-                code: a.as_str(),
-                label: i18n::t(lang, &a.label_key()),
-                needs_message: a.needs_message(),
-            })
+            .map(|a| action_button(a, lang))
             .collect(),
+        separated,
+        withheld: !withheld.is_empty(),
         errors,
     };
     Ok(render_status(status, &html))
+}
+
+/// The frame of a case's pages: its title, and the case list as crumb.
+fn case_frame(
+    t: &kernel::tenant::TenantProfile,
+    staff: &CaseWorker,
+    app: &applications::Application,
+    lang: Lang,
+) -> Page {
+    kernel::web::staff_page(
+        lang,
+        t,
+        staff,
+        i18n::tf(
+            lang,
+            "staff.case.title",
+            &[("receipt", &app.receipt_display())],
+        ),
+        format!("/t/{}/staff/cases/{}", staff.tenant, app.id),
+    )
+    .crumb(
+        i18n::t(lang, "staff.cases.title"),
+        format!("/t/{}/staff/cases", staff.tenant),
+    )
+}
+
+fn action_button(a: Action, lang: Lang) -> ActionButton {
+    ActionButton {
+        code: a.as_str(),
+        label: i18n::t(lang, &a.label_key()),
+        class: match a {
+            Action::Approve => "button",
+            Action::Reject => "button button--danger",
+            _ => "button button--secondary",
+        },
+    }
 }
 
 /// The department's staff to assign the case to, its assignee selected.
@@ -336,22 +363,6 @@ fn attachment_links(
             })
         })
         .collect()
-}
-
-fn event_row(e: &applications::Event, lang: Lang) -> EventRow {
-    EventRow {
-        at: kernel::clock::format_in(lang, e.at),
-        actor: e.actor.clone(),
-        what: match e.to_status.as_deref().and_then(Status::parse) {
-            Some(s) => i18n::tf(
-                lang,
-                "staff.case.event_status",
-                &[("status", i18n::t(lang, &s.label_key()))],
-            ),
-            None => i18n::t(lang, &format!("staff.case.event.{}", e.kind)).to_string(),
-        },
-        body: e.body.clone(),
-    }
 }
 
 pub async fn case_detail(
@@ -426,6 +437,18 @@ pub async fn case_action(
         .ok_or_else(|| AppError::BadRequest("操作が指定されていません。".into()))?;
     let version = f.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
     let message = f.get("message").cloned().unwrap_or_default();
+    let confirmed = f.get("confirmed").is_some_and(|c| c == "1");
+    if matches!(action, Action::Approve | Action::Reject) && !confirmed {
+        // Approval and rejection are asked again on a page of their own.
+        let t = kernel::tenant::load(&db, &staff.tenant).await?;
+        return match workflow::prepare(&db, &staff, &id, action, version, &message).await {
+            Ok((app, to, message)) => {
+                let page = case_frame(&t, &staff, &app, lang);
+                Ok(crate::confirm::page(&db, page, &app, action, to, &message, lang).await?)
+            }
+            Err(e) => after_change(&db, &staff, &id, lang, Err(e)).await,
+        };
+    }
     let r = workflow::act(&db, &links, &staff, &id, action, version, &message)
         .await
         .map(|_| ());

@@ -213,6 +213,11 @@ mod tests {
                 .iter()
                 .map(|k| format!("staff.case.event.{k}")),
         );
+        wanted.extend(
+            Action::ALL
+                .iter()
+                .map(|a| format!("staff.case.event.{}", a.as_str())),
+        );
         for lang in Lang::ALL {
             let have = keys(lang);
             for k in &wanted {

@@ -148,31 +148,7 @@ async fn apply(
     expected_version: i64,
     message: &str,
 ) -> AppResult<Status> {
-    // Every role that can act also works on cases.
-    let worker: CaseWorker = staff.prove()?;
-    let staff = &worker;
-    let message = jp::nfc(message.trim());
-    if action.needs_message() && message.is_empty() {
-        return Err(AppError::Validation(vec![kernel::FieldError {
-            field: "message".into(),
-            message:
-                "「申請者へのメッセージ」を入力してください。補正や却下の理由は申請者に伝わります。"
-                    .into(),
-        }]));
-    }
-    if message.chars().count() > 2000 {
-        return Err(AppError::Validation(vec![kernel::FieldError {
-            field: "message".into(),
-            message: "「申請者へのメッセージ」は2000文字以内で入力してください。".into(),
-        }]));
-    }
-    let app = applications::get_for_change(db, staff, id).await?;
-    if app.version != expected_version {
-        return Err(AppError::Conflict("status"));
-    }
-    let to = action
-        .transition(app.status)
-        .ok_or(AppError::Conflict("status"))?;
+    let (app, to, message) = prepare(db, staff, id, action, expected_version, message).await?;
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let r = sqlx::query(
@@ -216,6 +192,57 @@ async fn apply(
     }
     tx.commit().await?;
     Ok(to)
+}
+
+/// Everything `action` needs before it is taken, nothing changed: the
+/// role, the case as the member of staff saw it (`expected_version`),
+/// separation of duties, the message, the transition. Returns the case,
+/// the status it moves to and the checked message. The confirmation page
+/// shows only what this accepts.
+pub async fn prepare(
+    db: &Db,
+    staff: &Staff,
+    id: &str,
+    action: Action,
+    expected_version: i64,
+    message: &str,
+) -> AppResult<(applications::Application, Status, String)> {
+    if !staff.has(action.role()) {
+        return Err(AppError::Forbidden);
+    }
+    // Every role that can act also works on cases.
+    let worker: CaseWorker = staff.prove()?;
+    let app = applications::get_for_change(db, &worker, id).await?;
+    if app.version != expected_version {
+        return Err(AppError::Conflict("status"));
+    }
+    crate::separation::check(db, staff, &app, action).await?;
+    let message = checked_message(action, message)?;
+    let to = action
+        .transition(app.status)
+        .ok_or(AppError::Conflict("status"))?;
+    Ok((app, to, message))
+}
+
+/// The message to the applicant, trimmed and checked: required for a
+/// correction or a rejection, at most 2000 characters.
+fn checked_message(action: Action, message: &str) -> AppResult<String> {
+    let message = jp::nfc(message.trim());
+    if action.needs_message() && message.is_empty() {
+        return Err(AppError::Validation(vec![kernel::FieldError {
+            field: "message".into(),
+            message:
+                "「申請者へのメッセージ」を入力してください。補正や却下の理由は申請者に伝わります。"
+                    .into(),
+        }]));
+    }
+    if message.chars().count() > 2000 {
+        return Err(AppError::Validation(vec![kernel::FieldError {
+            field: "message".into(),
+            message: "「申請者へのメッセージ」は2000文字以内で入力してください。".into(),
+        }]));
+    }
+    Ok(message)
 }
 
 /// An internal note on a case (not shown to the resident).

@@ -9,7 +9,7 @@ use kernel::FieldError;
 use crate::form::FormDef;
 use crate::model::{Channels, IdentityLevel, Procedure};
 
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 18] = [
     "id",
     "department",
     "name_ja",
@@ -26,6 +26,7 @@ pub const COLUMNS: [&str; 17] = [
     "processing_time_en",
     "legal_basis",
     "form_json",
+    "same_person_may_approve",
     "notes",
 ];
 
@@ -75,6 +76,11 @@ pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
             p.processing_time.get_exact("en").unwrap_or_default(),
             &p.legal_basis,
             &serde_json::to_string(&p.form)?,
+            if p.same_person_may_approve {
+                "true"
+            } else {
+                "false"
+            },
             "",
         ];
         w.write_record(record.iter().map(|c| guard(c).into_owned()))?;
@@ -244,7 +250,17 @@ impl Row<'_> {
             .unwrap_or_else(|| Text::ja_only("")),
             legal_basis: self.get("legal_basis").to_string(),
             form,
+            same_person_may_approve: self.flag("same_person_may_approve")?,
         })
+    }
+
+    /// A yes/no column: `true` or `false` (`1`/`0` too); empty is `false`.
+    fn flag(&self, name: &'static str) -> Result<bool, (&'static str, String)> {
+        match self.get(name).to_ascii_lowercase().as_str() {
+            "" | "false" | "0" => Ok(false),
+            "true" | "1" => Ok(true),
+            _ => Err((name, "true か false を入力してください。".to_string())),
+        }
     }
 
     /// English lines pair with Japanese lines by position, empty ones
@@ -316,6 +332,24 @@ mod tests {
             errs[1].message.starts_with("3行目「name_ja」"),
             "{}",
             errs[1].message
+        );
+    }
+
+    #[test]
+    fn same_person_may_approve_is_a_yes_no_column() {
+        let mut items: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
+                .unwrap();
+        assert!(!items[0].same_person_may_approve, "off by default");
+        items[0].same_person_may_approve = true;
+        let csv = to_csv(&items).unwrap();
+        assert_eq!(from_csv(&csv).unwrap(), items);
+        let csv = "id,department,name_ja,channels,identity_level,fee_yen,processing_time_ja,same_person_may_approve\n\
+                   a,shimin,住民票,online,none,300,即日,はい\n";
+        let errs = from_csv(csv).unwrap_err();
+        assert_eq!(
+            errs[0].message,
+            "2行目「same_person_may_approve」: true か false を入力してください。"
         );
     }
 }

@@ -138,6 +138,11 @@ pub struct Procedure {
     pub legal_basis: String,
     #[serde(default)]
     pub form: FormDef,
+    /// Separation of duties (職務分掌): whether whoever started the review
+    /// of a case may also approve or reject it. Off unless the procedure
+    /// says so (a small office with one person for both).
+    #[serde(default)]
+    pub same_person_may_approve: bool,
 }
 
 /// A catalogue entry with its stored version.

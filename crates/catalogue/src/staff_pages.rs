@@ -197,6 +197,7 @@ struct ProcedureFields {
     translations: BTreeMap<String, String>,
     legal_basis: String,
     form_json: String,
+    same_person_may_approve: bool,
 }
 
 /// The procedure's texts that are translated, with the locale key of
@@ -272,6 +273,7 @@ impl ProcedureFields {
             translations,
             legal_basis: p.legal_basis.clone(),
             form_json: serde_json::to_string_pretty(&p.form).unwrap_or_default(),
+            same_person_may_approve: p.same_person_may_approve,
         }
     }
 
@@ -311,6 +313,7 @@ impl ProcedureFields {
             translations,
             legal_basis: get("legal_basis"),
             form_json: get("form_json"),
+            same_person_may_approve: get("same_person_may_approve") == "true",
         }
     }
 
@@ -382,6 +385,7 @@ impl ProcedureFields {
             processing_time: self.text("processing_time", &self.processing_time_ja),
             legal_basis: jp::nfc(self.legal_basis.trim()),
             form: form.unwrap_or_default(),
+            same_person_may_approve: self.same_person_may_approve,
         })
     }
 

@@ -255,7 +255,7 @@ pub async fn verify_post(
         FactorOutcome::SignedIn { cookie } => {
             return Ok(with_cookie(
                 auth::session_cookie(&cookie, policy.secure),
-                &format!("/t/{tenant}/staff/cases"),
+                &kernel::web::staff_menu::start_page(&pending.staff),
             ))
         }
         FactorOutcome::Wrong => errors.push("code", i18n::t(lang, "staff.verify.wrong")),
@@ -380,7 +380,7 @@ pub async fn enrol_post(
             let mut resp = render(&RecoveryCodes {
                 page,
                 codes,
-                next: format!("/t/{tenant}/staff/cases"),
+                next: kernel::web::staff_menu::start_page(&pending.staff),
             });
             resp.headers_mut().insert(
                 header::SET_COOKIE,

@@ -477,6 +477,20 @@ fn demo_admin(code: &str) -> Staff {
     }
 }
 
+/// The demo reviewer (審査 担当), as the one who reviews older demo cases
+/// of `department`: the decisions on them are the DX admin's, so no case
+/// is reviewed and decided by the same person.
+fn demo_reviewer(code: &str, department: &str) -> Staff {
+    Staff {
+        tenant: code.to_string(),
+        id: "reviewer".into(),
+        name: "審査 担当".into(),
+        department: department.to_string(),
+        roles: vec![Role::Reviewer],
+        granted_departments: Vec::new(),
+    }
+}
+
 /// One demo application, as it would have arrived.
 struct DemoSubmission {
     tenant: String,
@@ -590,7 +604,15 @@ async fn advance(app: &App, admin: &Staff, id: &str, i: usize) -> anyhow::Result
         } else {
             ""
         };
-        workflow::act(&app.db, links, admin, id, action, a.version, message)
+        // Separation of duties: the review is someone else's than the
+        // decision (the demo reviewer, working the case's department).
+        let reviewer = demo_reviewer(&admin.tenant, &a.department);
+        let who = if action.role() == Role::Reviewer {
+            &reviewer
+        } else {
+            admin
+        };
+        workflow::act(&app.db, links, who, id, action, a.version, message)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }

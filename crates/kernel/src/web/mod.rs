@@ -1,7 +1,8 @@
 //! The web helpers every capability uses: the page frame and rendering
 //! ([`page`]), typed request bodies with Japanese errors ([`body`]),
 //! `Set-Cookie` headers ([`cookies`]), the HTML error page ([`errors`]) and
-//! the security headers and static files ([`headers`]). The request's
+//! the security headers and static files ([`headers`]), the back-office
+//! menu and start page by role ([`staff_menu`]). The request's
 //! language is negotiated in [`crate::prefs`]; role checks are the proofs
 //! of [`crate::auth`].
 
@@ -10,6 +11,7 @@ pub mod cookies;
 pub mod errors;
 pub mod headers;
 pub mod page;
+pub mod staff_menu;
 pub mod view;
 
 pub use body::{parse_json, read_multipart, JsonBody, Posted};

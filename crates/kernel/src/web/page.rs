@@ -26,9 +26,8 @@ pub struct Page {
     pub title: String,
     pub tenant: Option<TenantHeader>,
     pub staff_name: Option<String>,
-    /// The signed-in member of staff may open staff administration / the audit log.
-    pub staff_admin: bool,
-    pub staff_audit: bool,
+    /// The back-office menu: only the pages this member of staff may open.
+    pub staff_menu: Vec<Link>,
     /// A resident signed in (name from the verified identity).
     pub resident_name: Option<String>,
     /// The browser holds a resident session (pages that do not load it).
@@ -66,8 +65,7 @@ impl Page {
             title: title.into(),
             tenant: None,
             staff_name: None,
-            staff_admin: false,
-            staff_audit: false,
+            staff_menu: Vec::new(),
             resident_name: None,
             resident_session: crate::csrf::resident_cookie(),
             path: path.into(),
@@ -105,10 +103,8 @@ impl Page {
     /// The header of a back-office page: name, and only the links this
     /// member of staff may follow.
     pub fn for_staff(mut self, s: &crate::auth::Staff) -> Self {
-        use crate::auth::Proof;
         self.staff_name = Some(s.name.clone());
-        self.staff_admin = crate::auth::SystemAdmin::holds(s);
-        self.staff_audit = crate::auth::SecurityOfficer::holds(s);
+        self.staff_menu = crate::web::staff_menu::menu(s, self.lang);
         self
     }
 

@@ -143,6 +143,10 @@ fn dynamic_keys() -> BTreeSet<String> {
         &mut Action::ALL.iter().map(|s| s.as_str().into()),
     );
     add(
+        "staff.case.event.",
+        &mut Action::ALL.iter().map(|s| s.as_str().into()),
+    );
+    add(
         "channel.",
         &mut Channel::ALL.iter().map(|s| s.as_str().into()),
     );

@@ -5,6 +5,7 @@
 
 mod api;
 mod assisted;
+mod case_workflow;
 mod chat;
 mod counter;
 mod faq;
@@ -16,6 +17,7 @@ mod oidc;
 mod search;
 mod security;
 mod sign_in_bounds;
+mod staff_start;
 mod statuses;
 mod structure;
 mod visits;

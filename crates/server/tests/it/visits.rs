@@ -301,8 +301,11 @@ async fn visit_shows_progress(app: &TestApp) {
         "joins_nhi = yes brings the NHI procedure"
     );
     let kodomo = app.staff(T, "kodomo").await;
+    // Separation of duties: kodomo reviews, the DX admin decides.
+    let admin = app.staff(T, "dx-admin").await;
     for (action, version) in [("start_review", 1), ("approve", 2), ("complete", 3)] {
-        let r = kodomo
+        let who = if action == "approve" { &admin } else { &kodomo };
+        let r = who
             .post(app.url(&format!("/api/v1/t/{T}/staff/cases/{jido}/actions")))
             .json(&json!({"action": action, "version": version}))
             .send()

@@ -1,0 +1,162 @@
+//! The back office's menu and start page, by role: the menu lists only
+//! the pages the signed-in member of staff may open, and after sign-in
+//! each lands on the page of their main role (never one that answers
+//! them 403). Each entry's check is the proof its page's handler takes.
+
+use crate::auth::{CaseWorker, Clerk, DeptAdmin, Proof, Role, SecurityOfficer, Staff, SystemAdmin};
+use crate::i18n::{self, Lang};
+use crate::web::view::Link;
+
+/// One page of the back office and who may open it.
+struct Entry {
+    /// The path under `/t/{tenant}/staff/`.
+    path: &'static str,
+    label_key: &'static str,
+    may_open: fn(&Staff) -> bool,
+}
+
+fn anyone(_: &Staff) -> bool {
+    true
+}
+
+/// The menu, in its order. `may_open` mirrors the proof each page's
+/// handler extracts (`CaseWorker` for cases, `Clerk` for the counter …).
+const ENTRIES: [Entry; 11] = [
+    Entry {
+        path: "cases",
+        label_key: "layout.nav.cases",
+        may_open: CaseWorker::holds,
+    },
+    Entry {
+        path: "visits",
+        label_key: "layout.nav.visits",
+        may_open: CaseWorker::holds,
+    },
+    Entry {
+        path: "counter",
+        label_key: "layout.nav.counter",
+        may_open: Clerk::holds,
+    },
+    Entry {
+        path: "assist",
+        label_key: "layout.nav.assist",
+        may_open: Clerk::holds,
+    },
+    Entry {
+        path: "catalogue",
+        label_key: "layout.nav.catalogue",
+        may_open: anyone,
+    },
+    Entry {
+        path: "navi",
+        label_key: "layout.nav.navi",
+        may_open: DeptAdmin::holds,
+    },
+    Entry {
+        path: "faq",
+        label_key: "layout.nav.faq",
+        may_open: anyone,
+    },
+    Entry {
+        path: "knowledge",
+        label_key: "layout.nav.knowledge",
+        may_open: anyone,
+    },
+    Entry {
+        path: "kpi",
+        label_key: "layout.nav.kpi",
+        may_open: anyone,
+    },
+    Entry {
+        path: "search",
+        label_key: "layout.nav.search_admin",
+        may_open: DeptAdmin::holds,
+    },
+    Entry {
+        path: "audit",
+        label_key: "layout.nav.audit",
+        may_open: SecurityOfficer::holds,
+    },
+];
+
+/// Staff administration: the system admin's own entry, last in the menu.
+const ADMIN: Entry = Entry {
+    path: "admin",
+    label_key: "layout.nav.staff_admin",
+    may_open: SystemAdmin::holds,
+};
+
+/// The menu links `staff` may follow, in the page's language.
+pub fn menu(staff: &Staff, lang: Lang) -> Vec<Link> {
+    ENTRIES
+        .iter()
+        .chain(std::iter::once(&ADMIN))
+        .filter(|e| (e.may_open)(staff))
+        .map(|e| Link {
+            label: i18n::t(lang, e.label_key).to_string(),
+            href: format!("/t/{}/staff/{}", staff.tenant, e.path),
+        })
+        .collect()
+}
+
+/// Where `staff` lands after signing in: the system admin on staff
+/// administration, the security officer on the audit log, everyone who
+/// works on cases on the case list, anyone else on their account page.
+pub fn start_page(staff: &Staff) -> String {
+    let path = if SystemAdmin::holds(staff) {
+        "admin"
+    } else if staff.roles.contains(&Role::SecurityOfficer) {
+        "audit"
+    } else if CaseWorker::holds(staff) {
+        "cases"
+    } else {
+        "account"
+    };
+    format!("/t/{}/staff/{path}", staff.tenant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(roles: &[Role]) -> Staff {
+        Staff {
+            tenant: "122289".into(),
+            id: "x".into(),
+            name: "x".into(),
+            department: "shimin".into(),
+            roles: roles.to_vec(),
+            granted_departments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn start_page_by_main_role() {
+        let start = |roles: &[Role]| start_page(&staff(roles));
+        assert_eq!(start(&[Role::SystemAdmin]), "/t/122289/staff/admin");
+        assert_eq!(start(&[Role::SecurityOfficer]), "/t/122289/staff/audit");
+        assert_eq!(start(&[Role::Clerk]), "/t/122289/staff/cases");
+        assert_eq!(start(&[Role::Approver]), "/t/122289/staff/cases");
+        assert_eq!(start(&[Role::DeptAdmin]), "/t/122289/staff/cases");
+        assert_eq!(start(&[]), "/t/122289/staff/account");
+    }
+
+    #[test]
+    fn menu_by_role() {
+        let paths = |roles: &[Role]| -> Vec<String> {
+            menu(&staff(roles), Lang::Ja)
+                .into_iter()
+                .map(|l| l.href.trim_start_matches("/t/122289/staff/").to_string())
+                .collect()
+        };
+        assert_eq!(
+            paths(&[Role::SecurityOfficer]),
+            ["catalogue", "faq", "knowledge", "kpi", "audit"]
+        );
+        assert_eq!(
+            paths(&[Role::Reviewer, Role::Approver]),
+            ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
+        );
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 12);
+    }
+}
