@@ -7,6 +7,7 @@
 //! crate stays pure.
 
 mod check_digit;
+mod counters;
 mod email;
 mod error;
 mod kana;

@@ -9,11 +9,17 @@
 //!
 //! Segmentation is greedy longest match from left to right over entries
 //! that contain a kanji; everything else (kana, Latin, digits) passes
-//! through as it is. That is far simpler than a morphological analyser and
+//! through as it is. Two rules come before the dictionary
+//! ([`crate::counters`]): a counter after a number is read with that
+//! number (8時30分 はちじさんじゅっぷん, 2日 ふつか, 0人 ぜろにん), and a
+//! day of the week standing alone is read as one (月 げつ). A word that
+//! starts with the honorific お or ご (お金, ご案内) is looked up whole. That is far simpler than a morphological analyser and
 //! good enough for both uses: a search only needs the same reading for the
 //! same word in documents and queries, and ruby only annotates kanji.
 
 use std::collections::HashMap;
+
+use crate::counters;
 use std::sync::OnceLock;
 
 const IPADIC: &str = include_str!("../dict/readings.tsv");
@@ -87,6 +93,68 @@ pub struct Segment<'a> {
     pub reading: Option<&'static str>,
 }
 
+/// The longest dictionary word starting at char `i`: (chars, end byte,
+/// reading).
+fn longest_word(
+    d: &Dict,
+    text: &str,
+    idx: &[(usize, char)],
+    i: usize,
+) -> Option<(usize, usize, &'static str)> {
+    let (start, c) = idx[i];
+    let max = (*d.longest.get(&c)? as usize).min(idx.len() - i);
+    (1..=max).rev().find_map(|len| {
+        let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
+        d.words.get(&text[start..end]).map(|r| (len, end, *r))
+    })
+}
+
+/// A counter after a number, or a day of the week standing alone, at char
+/// `i`: (first char of the segment, chars after `i` it takes, reading).
+/// The segment starts at the number when the number is read with it.
+fn numbered(idx: &[(usize, char)], i: usize) -> Option<(usize, usize, &'static str)> {
+    let c = idx[i].1;
+    let prev = i.checked_sub(1).map(|p| idx[p].1);
+    let next = idx.get(i + 1).map(|x| x.1);
+    // 3か月, 3ヶ月: げつ.
+    if c == '月'
+        && matches!(prev, Some('か' | 'ヶ' | 'カ' | 'ケ'))
+        && i >= 2
+        && counters::is_digit(idx[i - 2].1)
+    {
+        return Some((i, 1, "げつ"));
+    }
+    if prev.is_some_and(counters::is_digit) {
+        let from = (0..i)
+            .rev()
+            .take_while(|&p| counters::is_digit(idx[p].1))
+            .last()?;
+        let digits: String = idx[from..i].iter().map(|x| x.1).collect();
+        let after_month = from > 0 && idx[from - 1].1 == '月';
+        let r = counters::reading(counters::digits_value(&digits)?, c, after_month)?;
+        let start = if r.whole { from } else { i };
+        if next == Some('間') {
+            if let Some(reading) = counters::with_kan(r.reading) {
+                return Some((start, 2, reading));
+            }
+        }
+        return Some((start, 1, r.reading));
+    }
+    let standing_alone = |x: Option<char>| {
+        x.is_none_or(|x| {
+            !(is_kanji(x) || is_hiragana(x) || counters::is_digit(x) || is_katakana(x))
+        })
+    };
+    if standing_alone(prev) && standing_alone(next) {
+        return counters::weekday(c).map(|r| (i, 1, r));
+    }
+    None
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
+}
+
 /// Splits `text` into dictionary words (those containing kanji) and the
 /// text between them.
 pub fn segments(text: &str) -> Vec<Segment<'_>> {
@@ -97,29 +165,30 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
     let mut i = 0;
     while i < idx.len() {
         let (start, c) = idx[i];
-        let mut matched = None;
-        if !is_hiragana(c) {
-            if let Some(&max) = d.longest.get(&c) {
-                let max = (max as usize).min(idx.len() - i);
-                for len in (1..=max).rev() {
-                    let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
-                    if let Some(r) = d.words.get(&text[start..end]) {
-                        matched = Some((len, end, *r));
-                        break;
-                    }
-                }
-            }
+        let matched;
+        if let Some((from, len, reading)) = numbered(&idx, i) {
+            let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
+            matched = Some((from, len, end, reading));
+        } else if !is_hiragana(c)
+            || (matches!(c, 'お' | 'ご') && idx.get(i + 1).is_some_and(|x| is_kanji(x.1)))
+        {
+            matched = longest_word(d, text, &idx, i).map(|(len, end, r)| (i, len, end, r));
+        } else {
+            matched = None;
         }
         match matched {
-            Some((len, end, reading)) => {
+            Some((from, len, end, reading)) => {
+                let seg_start = idx[from].0;
                 if let Some(p) = plain_from.take() {
-                    out.push(Segment {
-                        surface: &text[p..start],
-                        reading: None,
-                    });
+                    if p < seg_start {
+                        out.push(Segment {
+                            surface: &text[p..seg_start],
+                            reading: None,
+                        });
+                    }
                 }
                 out.push(Segment {
-                    surface: &text[start..end],
+                    surface: &text[seg_start..end],
                     reading: Some(reading),
                 });
                 i += len;
@@ -319,6 +388,73 @@ mod tests {
                 ("い", None)
             ]
         );
+    }
+
+    /// (base, ruby) pairs of a text's ruby, for short assertions.
+    fn pairs(text: &str) -> Vec<(String, Option<String>)> {
+        ruby(text).into_iter().map(|p| (p.base, p.rt)).collect()
+    }
+
+    fn p(base: &str, rt: Option<&str>) -> (String, Option<String>) {
+        (base.to_string(), rt.map(str::to_string))
+    }
+
+    #[test]
+    fn counters_are_read_with_their_number() {
+        assert_eq!(to_reading("8時30分"), "8じ30ぷん");
+        assert_eq!(
+            pairs("8時30分"),
+            vec![
+                p("8", None),
+                p("時", Some("じ")),
+                p("30", None),
+                p("分", Some("ぷん"))
+            ]
+        );
+        assert_eq!(to_reading("0人"), "0にん");
+        assert_eq!(to_reading("待ち0分"), "まち0ふん");
+        assert_eq!(to_reading("1人で"), "ひとりで");
+        assert_eq!(pairs("2日"), vec![p("2日", Some("ふつか"))]);
+        assert_eq!(to_reading("4月1日"), "4がつついたち");
+        assert_eq!(to_reading("1日"), "1にち");
+        assert_eq!(to_reading("１４日以内"), "じゅうよっかいない");
+        assert_eq!(to_reading("3日間"), "みっかかん");
+        assert_eq!(to_reading("30分間"), "30ぷんかん");
+        assert_eq!(to_reading("2週間"), "2しゅうかん");
+        assert_eq!(to_reading("3か月"), "3かげつ");
+        assert_eq!(to_reading("300円"), "300えん");
+        assert_eq!(to_reading("3階"), "3がい");
+        assert_eq!(to_reading("3人目"), "3にんめ");
+    }
+
+    #[test]
+    fn days_of_the_week_standing_alone() {
+        for (day, reading) in [
+            ("月", "げつ"),
+            ("火", "か"),
+            ("水", "すい"),
+            ("木", "もく"),
+            ("金", "きん"),
+            ("土", "ど"),
+            ("日", "にち"),
+        ] {
+            assert_eq!(to_reading(day), reading, "{day}");
+        }
+        assert_eq!(to_reading("（火）"), "（か）");
+        assert_eq!(to_reading("月・水・金"), "げつ・すい・きん");
+        // In a word they are read as the word is.
+        assert_eq!(to_reading("月曜"), "げつよう");
+        assert_eq!(to_reading("土日"), "どにち");
+        assert_eq!(to_reading("お金"), "おかね");
+        assert_eq!(to_reading("水を"), "みずを");
+    }
+
+    #[test]
+    fn words_residents_meet_first() {
+        assert_eq!(to_reading("開庁日"), "かいちょうび");
+        assert_eq!(pairs("来て"), vec![p("来", Some("き")), p("て", None)]);
+        assert_eq!(to_reading("来庁"), "らいちょう");
+        assert_eq!(to_reading("お問い合わせ"), "おといあわせ");
     }
 
     #[test]
