@@ -1,5 +1,5 @@
-//! Readings that depend on a number: 30分 is さんじゅっぷん, not
-//! さんじゅうわ; 2日 is ふつか; 1人 is ひとり. A dictionary of words cannot
+//! Readings that depend on a number: the 分 of 30分 is ぷん (さんじゅっぷん),
+//! not わ; 2日 is ふつか; 1人 is ひとり. A dictionary of words cannot
 //! know them, because the counter's reading changes with the number
 //! before it (音便). Also the days of the week standing alone, as in a
 //! table's headers (月 火 水 …), which are read げつ か すい, not つき ひ

@@ -11,8 +11,9 @@
 //! that contain a kanji; everything else (kana, Latin, digits) passes
 //! through as it is. Two rules come before the dictionary
 //! ([`crate::counters`]): a counter after a number is read with that
-//! number (8時30分 はちじさんじゅっぷん, 2日 ふつか, 0人 ぜろにん), and a
-//! day of the week standing alone is read as one (月 げつ). A word that
+//! number (in 8時30分, じ over 時 and ぷん over 分; ふつか over all of 2日;
+//! にん over the 人 of 0人), and a day of the week standing alone is read
+//! as one (げつ over 月). A word that
 //! starts with the honorific お or ご (お金, ご案内) is looked up whole. That is far simpler than a morphological analyser and
 //! good enough for both uses: a search only needs the same reading for the
 //! same word in documents and queries, and ruby only annotates kanji.
