@@ -325,8 +325,14 @@ async fn unknown_and_wrong_look_the_same(app: &TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 1);
 }
 
-/// Field errors of a 422 page, in order: (field, message).
-fn field_errors(html: &str) -> Vec<(String, String)> {
+/// What a form posts: (name, value).
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
+/// One error of a page: (field, message).
+type FieldMessage = (String, String);
+
+/// Field errors of a 422 page, in order.
+fn field_errors(html: &str) -> Vec<FieldMessage> {
     let Some(start) = html.find("class=\"error-summary__list\"") else {
         return Vec::new();
     };
@@ -349,7 +355,7 @@ async fn malformed_input_names_the_field(app: &TestApp) {
     let last = bad_check.pop().unwrap();
     bad_check.push(if last == '0' { '1' } else { '0' });
     let e = |f: &str, m: &str| (f.to_string(), m.to_string());
-    let cases: Vec<(Vec<(&str, &str)>, Vec<(String, String)>)> = vec![
+    let cases: Vec<(Fields, Vec<FieldMessage>)> = vec![
         (vec![], vec![
             e("receipt_number", "受付番号を入力してください。"),
             e("email", "メールアドレス、電話番号、生年月日のどれか一つを入力してください。"),
