@@ -83,8 +83,10 @@ BASE_URL="http://127.0.0.1:$PORT"
 echo "e2e: starting $BIN demo on $BASE_URL (log: $LOG)"
 # All tests sign in from 127.0.0.1, staff in two steps (password, then the
 # TOTP code): far more than the default 20 sign-in requests a minute per
-# client, which is not what these tests are about.
+# client, which is not what these tests are about; likewise lookups of
+# 申請状況の確認 (20 a minute).
 MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_CLIENT=10000 \
+MADOGUCHI_RATE_LIMIT_LOOKUP_PER_CLIENT=10000 \
 "$BIN" demo --applications 40 --bind "127.0.0.1:$PORT" \
   --database-url "sqlite://$WORK/e2e.db" </dev/null >"$LOG" 2>&1 &
 SERVER_PID=$!

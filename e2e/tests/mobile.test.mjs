@@ -39,6 +39,8 @@ const PAGES = [
   ['sign-in', (t) => `/t/${t}/sign-in`],
   ['apply', (t) => `/t/${t}/procedures/juminhyo-copy/apply`, true],
   ['account', (t) => `/t/${t}/account`, true],
+  ['my-applications', (t) => `/t/${t}/my`, true],
+  ['status', (t) => `/t/${t}/status`],
   ['staff-sign-in', (t) => `/t/${t}/staff/sign-in`],
   ['search', (t) => `/t/${t}/search`, false, `q=${encodeURIComponent('じゅうみんひょう')}`],
   ['faq', (t) => `/t/${t}/faq`],

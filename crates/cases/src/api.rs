@@ -639,3 +639,57 @@ pub async fn outbox(State(db): State<Db>, staff: SystemAdmin) -> AppResult<Json<
     .await?;
     Ok(Json(json!({"items": mails})))
 }
+
+/// 申請状況の確認 in the API: the receipt number and exactly one of the
+/// e-mail address, phone number or birth date given in the application.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupBody {
+    receipt_number: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    lang: Option<Lang>,
+}
+
+/// The case's status and the applicant's link on a match; an unknown
+/// receipt number and a wrong factor get the same 422; a receipt number
+/// with too many failures 429 (see `crate::lookup`).
+pub async fn status_lookup(
+    State(st): State<CasesState>,
+    Path(tenant): Path<String>,
+    lang: Lang,
+    who: kernel::resident::MaybeResident,
+    JsonBody(b): JsonBody<LookupBody>,
+) -> AppResult<Json<Value>> {
+    kernel::tenant::load(&st.db, &tenant).await?;
+    let lang = b.lang.unwrap_or(lang);
+    let typed = crate::lookup::Typed {
+        receipt_number: b.receipt_number,
+        email: b.email.unwrap_or_default(),
+        phone: b.phone.unwrap_or_default(),
+        birth_date: b.birth_date.unwrap_or_default(),
+    };
+    let q = crate::lookup::parse(&typed, lang).map_err(AppError::Validation)?;
+    let actor = crate::lookup::actor(&who);
+    match crate::lookup::look_up(&st.db, &st.lookups, &tenant, &q, actor).await? {
+        crate::lookup::Outcome::Found(app) => Ok(Json(json!({
+            "receipt_number": app.receipt_display(),
+            "id": app.id,
+            "procedure_id": app.procedure_id,
+            "status": app.status.as_str(),
+            "status_label": kernel::i18n::t(lang, &app.status.label_key()),
+            "submitted_at": app.submitted_at,
+            "access_token": st.links.access_token(&tenant, &app.id),
+            "case_url": st.links.case_url(&tenant, &app.id),
+        }))),
+        crate::lookup::Outcome::NoMatch => {
+            Err(AppError::Validation(vec![crate::lookup::no_match(lang)]))
+        }
+        crate::lookup::Outcome::Refused(secs) => Err(AppError::TooManyRequests(secs)),
+    }
+}

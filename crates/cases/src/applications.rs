@@ -145,6 +145,26 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Application> {
     row_to_app(db, &r)
 }
 
+/// The most a resident's list shows (newest first).
+pub const RESIDENT_LIST_MAX: i64 = 200;
+
+/// A signed-in resident's own applications in one tenant, newest first:
+/// those filed while signed in with this pseudonymous subject.
+pub async fn of_resident(db: &Db, tenant: &str, subject: &str) -> AppResult<Vec<Application>> {
+    let sql = format!(
+        "SELECT {APP_COLUMNS} FROM applications WHERE tenant = $1 AND resident_subject = $2
+         ORDER BY submitted_at DESC, id DESC LIMIT {RESIDENT_LIST_MAX}"
+    );
+    sqlx::query(&sql)
+        .bind(tenant)
+        .bind(subject)
+        .fetch_all(db.read())
+        .await?
+        .iter()
+        .map(|r| row_to_app(db, r))
+        .collect()
+}
+
 /// A case a member of staff may change: their own department's (a grant
 /// lets them see another department's cases, not act on them); a system
 /// admin any.

@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::state::CasesState;
-use crate::{api, pages, staff_pages};
+use crate::{api, lookup_pages, pages, staff_pages};
 
 pub fn router(state: CasesState) -> Router {
     Router::new()
@@ -31,6 +31,11 @@ fn resident_pages() -> Router<CasesState> {
             post(pages::submit_post),
         )
         .route("/t/{tenant}/drafts/{token}", get(pages::resume_draft))
+        .route(
+            "/t/{tenant}/status",
+            get(lookup_pages::status_form).post(lookup_pages::status_post),
+        )
+        .route("/t/{tenant}/my", get(lookup_pages::my_list))
         .route("/t/{tenant}/my/{receipt}/{token}", get(pages::my_case))
         .route(
             "/t/{tenant}/my/{receipt}/{token}/correct",
@@ -88,6 +93,7 @@ fn resident_api() -> Router<CasesState> {
             "/api/v1/t/{tenant}/my/{receipt}/{token}",
             get(api::my_case).put(api::my_resubmit),
         )
+        .route("/api/v1/t/{tenant}/status", post(api::status_lookup))
         .route("/api/v1/t/{tenant}/kpi", get(api::kpi))
 }
 

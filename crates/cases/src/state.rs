@@ -20,6 +20,7 @@ pub struct CasesState {
     pub limits: Limits,
     pub vault: kernel::crypto::Vault,
     pub residents: kernel::resident::ResidentCache,
+    pub lookups: crate::lookup::Lookups,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -23,3 +23,14 @@ pub fn case_rows(
     }
     rows
 }
+
+/// One line of a resident's list of their own applications.
+pub struct MyCaseLine {
+    /// The case page (the resident's capability link).
+    pub href: String,
+    pub procedure: String,
+    pub receipt: String,
+    pub submitted: String,
+    pub status: crate::status::Status,
+    pub status_label: &'static str,
+}

@@ -75,6 +75,9 @@ pub struct RateLimits {
     pub sign_in_per_tenant: u32,
     pub submit_per_client: u32,
     pub submit_per_tenant: u32,
+    /// 申請状況の確認 (receipt number + second factor).
+    pub lookup_per_client: u32,
+    pub lookup_per_tenant: u32,
 }
 
 impl RateLimits {
@@ -98,6 +101,16 @@ impl RateLimits {
             get,
             "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
             &mut self.submit_per_tenant,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_LOOKUP_PER_CLIENT",
+            &mut self.lookup_per_client,
+        )?;
+        set_num(
+            get,
+            "MADOGUCHI_RATE_LIMIT_LOOKUP_PER_TENANT",
+            &mut self.lookup_per_tenant,
         )
     }
 }
@@ -143,6 +156,8 @@ impl Default for RateLimits {
             sign_in_per_tenant: 600,
             submit_per_client: 60,
             submit_per_tenant: 60_000,
+            lookup_per_client: 20,
+            lookup_per_tenant: 600,
         }
     }
 }
@@ -229,6 +244,8 @@ pub const ENV_VARS: &[&str] = &[
     "MADOGUCHI_RATE_LIMIT_SIGN_IN_PER_TENANT",
     "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_CLIENT",
     "MADOGUCHI_RATE_LIMIT_SUBMIT_PER_TENANT",
+    "MADOGUCHI_RATE_LIMIT_LOOKUP_PER_CLIENT",
+    "MADOGUCHI_RATE_LIMIT_LOOKUP_PER_TENANT",
     "MADOGUCHI_OIDC_ISSUER",
     "MADOGUCHI_OIDC_CLIENT_ID",
     "MADOGUCHI_OIDC_CLIENT_KEY_FILE",

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_navi_versions"),
     migration!(8, "0008_search"),
     migration!(9, "0009_life_events_edited"),
+    migration!(10, "0010_resident_applications"),
 ];
 
 impl Migration {

@@ -30,6 +30,8 @@ pub enum Kind {
     /// staff of a municipality out.
     ResidentSignIn,
     Submit,
+    /// 申請状況の確認: a receipt number and a second factor.
+    Lookup,
 }
 
 /// Which limited action a request is, and for which tenant.
@@ -55,6 +57,8 @@ pub fn classify<'a>(method: &Method, path: &'a str) -> Option<(Kind, &'a str)> {
         Kind::SignIn
     } else if tail.starts_with("sign-in/") {
         Kind::ResidentSignIn
+    } else if tail == "status" {
+        Kind::Lookup
     } else if tail.ends_with("/apply/submit")
         // The chatbot may call a paid language model: limited like a submission.
         || tail == "chat"
@@ -126,6 +130,11 @@ impl RateLimiter {
                 self.limits.submit_per_client,
                 self.limits.submit_per_tenant,
                 "submit",
+            ),
+            Kind::Lookup => (
+                self.limits.lookup_per_client,
+                self.limits.lookup_per_tenant,
+                "lookup",
             ),
         };
         // IPv6 clients by their /64: one subscriber line holds 2^64 addresses.
@@ -213,6 +222,15 @@ mod tests {
             classify(&post, "/api/v1/t/122289/procedures/juminhyo/applications"),
             Some((Kind::Submit, "122289"))
         );
+        assert_eq!(
+            classify(&post, "/t/122289/status"),
+            Some((Kind::Lookup, "122289"))
+        );
+        assert_eq!(
+            classify(&post, "/api/v1/t/242021/status"),
+            Some((Kind::Lookup, "242021"))
+        );
+        assert_eq!(classify(&Method::GET, "/t/122289/status"), None);
         assert_eq!(classify(&Method::GET, "/t/122289/staff/sign-in"), None);
         assert_eq!(classify(&post, "/t/122289/staff/cases/x/action"), None);
     }
@@ -225,6 +243,8 @@ mod tests {
                 sign_in_per_tenant: 5,
                 submit_per_client: 0,
                 submit_per_tenant: 0,
+                lookup_per_client: 0,
+                lookup_per_tenant: 0,
             },
             &[],
         );

@@ -160,6 +160,8 @@ impl App {
             },
             vault: b.vault.clone(),
             residents: b.residents.clone(),
+            // Failed lookups of a receipt number count like failed sign-ins.
+            lookups: cases::lookup::Lookups::new(lockout_policy(&config)),
         };
         let app = Self {
             catalogue: CatalogueState {
@@ -343,10 +345,7 @@ async fn identity_state(config: &Config, b: &Base) -> anyhow::Result<identity::I
         vault: b.vault.clone(),
         accounts: kernel::auth::account::Accounts::new(
             b.vault.clone(),
-            kernel::auth::lockout::LockoutPolicy {
-                threshold: config.lockout_threshold,
-                lock_ms: config.lockout_minutes * 60_000,
-            },
+            lockout_policy(config),
             kernel::auth::password_check::PasswordGate::new(
                 config.password_checks,
                 config.password_check_queue,
@@ -362,6 +361,15 @@ async fn identity_state(config: &Config, b: &Base) -> anyhow::Result<identity::I
         public_url: identity::PublicUrl(config.public_url.as_str().into()),
         residents: b.residents.clone(),
     })
+}
+
+/// Failures in a row before a lock, and its length: staff sign-ins and
+/// lookups of a receipt number alike.
+fn lockout_policy(config: &Config) -> kernel::auth::lockout::LockoutPolicy {
+    kernel::auth::lockout::LockoutPolicy {
+        threshold: config.lockout_threshold,
+        lock_ms: config.lockout_minutes * 60_000,
+    }
 }
 
 fn counter_state(config: &Config, b: &Base) -> counter::CounterState {

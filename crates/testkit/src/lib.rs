@@ -110,6 +110,8 @@ impl TestApp {
                 sign_in_per_tenant: 10_000,
                 submit_per_client: 100_000,
                 submit_per_tenant: 100_000,
+                lookup_per_client: 100_000,
+                lookup_per_tenant: 100_000,
             },
             // Some tests sign in many times at once; the gate's refusal
             // has its own test.
@@ -200,15 +202,28 @@ impl TestApp {
     /// A resident client signed in through the development identity
     /// provider at `level` (`my_number_card` or `signed_in`).
     pub async fn resident(&self, tenant: &str, level: &str) -> reqwest::Client {
+        self.resident_as(tenant, level, "四街道 花子", "1990-04-01")
+            .await
+    }
+
+    /// A resident of another name and birth date: another person (the
+    /// development provider's subject is made of the two).
+    pub async fn resident_as(
+        &self,
+        tenant: &str,
+        level: &str,
+        name: &str,
+        birthdate: &str,
+    ) -> reqwest::Client {
         let c = self.client();
         let token = self.csrf(&c, &format!("/t/{tenant}/sign-in")).await;
         let r = c
             .post(self.url(&format!("/t/{tenant}/sign-in/dev")))
             .form(&[
                 ("_csrf", token.as_str()),
-                ("name", "四街道 花子"),
+                ("name", name),
                 ("address", "千葉県四街道市鹿渡無番地"),
-                ("birthdate", "1990-04-01"),
+                ("birthdate", birthdate),
                 ("gender", "female"),
                 ("level", level),
                 ("return_to", &format!("/t/{tenant}")),

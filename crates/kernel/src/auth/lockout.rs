@@ -150,6 +150,9 @@ pub fn unknown_target(tenant: &str, id: &str) -> (String, String) {
 }
 
 /// (lock end, failures) per hashed unknown id, counted in this process.
+/// Also counts other failures by key that have no row to count in, such
+/// as lookups of a receipt number (`cases::lookup`), with
+/// [`UnknownIds::succeed`] for an attempt that succeeded.
 #[derive(Clone, Debug, Default)]
 pub struct UnknownIds(
     std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
@@ -178,6 +181,21 @@ impl UnknownIds {
             });
         }
         Some(Attempt { locks_until: None })
+    }
+
+    /// A reserved attempt succeeded: the run of failures ends (as a
+    /// completed sign-in ends it, [`complete`]), and the lock it set, if
+    /// it was the last one allowed, is lifted; a lock another attempt set
+    /// meanwhile stays.
+    pub fn succeed(&self, key: &str, attempt: Attempt, now: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(slot) = map.get_mut(key) else {
+            return;
+        };
+        let mine = attempt.locks_until.is_some_and(|until| slot.0 == until);
+        if mine || slot.0 <= now {
+            map.remove(key);
+        }
     }
 
     pub fn locked_until(&self, key: &str, now: i64) -> i64 {
@@ -222,5 +240,30 @@ mod tests {
             ids.reserve(k(), policy, 1010),
             Some(Attempt { locks_until: None })
         );
+    }
+
+    #[test]
+    fn a_success_ends_the_run() {
+        let ids = UnknownIds::default();
+        let policy = LockoutPolicy {
+            threshold: 2,
+            lock_ms: 1000,
+        };
+        let k = || "k".to_string();
+        ids.reserve(k(), policy, 10).unwrap();
+        let ok = ids.reserve(k(), policy, 10).unwrap();
+        assert_eq!(ok.locks_until, Some(1010));
+        // The last attempt allowed succeeded: its lock is lifted, the run ends.
+        ids.succeed("k", ok, 10);
+        assert_eq!(ids.locked_until("k", 11), 0);
+        assert_eq!(
+            ids.reserve(k(), policy, 11),
+            Some(Attempt { locks_until: None })
+        );
+        let ok = ids.reserve(k(), policy, 11).unwrap();
+        // Another attempt locked it meanwhile: a success does not lift that.
+        let other = Attempt { locks_until: None };
+        ids.succeed("k", other, 12);
+        assert_eq!(ids.locked_until("k", 12), ok.locks_until.unwrap());
     }
 }

@@ -5,6 +5,7 @@
 
 mod api;
 mod assisted;
+mod case_lookup;
 mod case_workflow;
 mod chat;
 mod counter;

@@ -1181,6 +1181,8 @@ async fn rate_limits() {
             sign_in_per_tenant: 1000,
             submit_per_client: 2,
             submit_per_tenant: 1000,
+            lookup_per_client: 1000,
+            lookup_per_tenant: 1000,
         }
     })
     .await

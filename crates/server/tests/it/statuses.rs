@@ -223,6 +223,11 @@ async fn the_openapi_document_lists_every_status() {
             &["200", "400", "403", "404", "413", "422", "429"][..],
         ),
         (
+            "/api/v1/t/{tenant}/status",
+            "post",
+            &["200", "400", "403", "404", "413", "422", "429"][..],
+        ),
+        (
             "/api/v1/t/{tenant}/procedures/{id}/validate",
             "post",
             &["200", "400", "403", "404", "413", "422"][..],
