@@ -89,6 +89,11 @@ pub struct TenantProfile {
     /// Life-event bundles for the one-stop counter (回らない窓口).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub life_events: Vec<LifeEventBundle>,
+    /// The days the counters are open (開庁日): weekends, national
+    /// holidays and 12/29–1/3 closed, plus the city's own closed and open
+    /// (休日開庁) days.
+    #[serde(default)]
+    pub calendar: jp::OfficeCalendar,
 }
 
 /// An OpenAI-compatible endpoint the chatbot may phrase its answers with
@@ -195,6 +200,12 @@ pub struct KpiTarget {
 impl TenantProfile {
     /// Checks codes and references; returns a message naming the problem.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(d) = self.calendar.contradiction() {
+            return Err(format!(
+                "開庁日の設定で {} が閉庁日（closed）と開庁日（open）の両方にあります",
+                d.iso()
+            ));
+        }
         for d in &self.departments {
             if !is_slug(&d.code) {
                 return Err(format!(
@@ -414,6 +425,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "chat": profile.chat,
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
+        "calendar": profile.calendar,
         LIFE_EVENTS_EDITED: edited,
     });
     sqlx::query(
