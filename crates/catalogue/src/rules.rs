@@ -173,7 +173,7 @@ impl DateRules {
         parts.join(" ")
     }
 
-    fn has(&self, rule: Rule) -> bool {
+    pub fn has(&self, rule: Rule) -> bool {
         match rule {
             Rule::NotFuture => self.not_future,
             Rule::NotPast => self.not_past,
