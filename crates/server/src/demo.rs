@@ -417,7 +417,7 @@ fn date_keeping(
         .flat_map(|i| [start + i, start - i])
         .map(|d| today.date + time::Duration::days(d))
         .find(|d| rules.broken(*d, other, today).is_none())
-        .map_or_else(|| today.date, |d| d)
+        .unwrap_or(today.date)
         .to_string()
 }
 

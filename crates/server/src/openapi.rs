@@ -374,6 +374,7 @@ fn procedure_schema() -> Value {
     let text = json!({"$ref": "#/components/schemas/Text"});
     let count = json!({"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX});
     let bound = json!({"type": ["integer", "null"], "minimum": i64::MIN, "maximum": i64::MAX});
+    let days_from = json!({"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "required": ["field", "days"], "properties": {"field": {"type": "string"}, "days": {"type": "integer", "minimum": 0, "maximum": 65535}}}]});
     let field = json!({"type": "object", "additionalProperties": false, "required": ["name", "type", "label"], "properties": {
         "name": {"type": "string", "description": "a-z, 0-9 and _, starting with a letter"},
         "type": {"type": "string", "enum": ["text", "textarea", "number", "choice", "checkbox", "date", "email", "file", "person_name", "postal_code", "phone", "my_number", "corporate_number", "local_gov_code", "fiscal_year", "yen"]},
@@ -384,7 +385,14 @@ fn procedure_schema() -> Value {
         "accept": {"type": "array", "items": {"type": "string"}},
         "max_bytes": count,
         "show_if": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "required": ["field", "equals"], "properties": {"field": {"type": "string"}, "equals": {"type": "string"}}}]},
-        "prefill": {"type": ["string", "null"], "enum": ["name", "address", "birthdate", "gender", null]}
+        "prefill": {"type": ["string", "null"], "enum": ["name", "address", "birthdate", "gender", null]},
+        "date_rules": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "description": "A date field's rules: not in the future / past (today in Japan), on or after another date field, within N days after / before another date field, on a day the city hall is open", "properties": {
+            "not_future": {"type": "boolean"}, "not_past": {"type": "boolean"},
+            "on_or_after": {"type": ["string", "null"]},
+            "within_days_after": days_from.clone(), "within_days_before": days_from,
+            "office_open": {"type": "boolean"}
+        }}]},
+        "address_field": {"type": ["string", "null"], "description": "A postal_code field's address field (text or textarea), filled from the code"}
     }});
     json!({"type": "object", "additionalProperties": false,
     "required": ["id", "name", "description", "department", "channels", "identity_level", "fee_yen", "processing_time"],
