@@ -120,6 +120,44 @@ fn every_hint_that_states_a_rule_has_it() {
     assert!(checked >= 2, "{checked}");
 }
 
+/// 「1回の申込みは10点までです」: the number field's maximum is that number.
+#[test]
+fn a_hint_limiting_a_number_has_that_maximum() {
+    let mut checked = 0;
+    for (tenant, proc_, f) in fields() {
+        let hint = f
+            .hint
+            .as_ref()
+            .map(|h| h.ja().to_string())
+            .unwrap_or_default();
+        let Some(before) = hint
+            .split("点まで")
+            .next()
+            .filter(|_| hint.contains("点まで"))
+        else {
+            continue;
+        };
+        let digits: String = before
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let n: i64 = digits
+            .parse()
+            .unwrap_or_else(|_| panic!("{tenant} {proc_} {}: 「{hint}」", f.name));
+        assert_eq!(f.kind, FieldType::Number, "{tenant} {proc_} {}", f.name);
+        assert_eq!(f.max, Some(n), "{tenant} {proc_} {}: 「{hint}」", f.name);
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 2,
+        "both cities' 粗大ごみ limit the number of items"
+    );
+}
+
 #[test]
 fn the_moving_in_visit_has_its_rules_in_both_cities() {
     for (tenant, proc_, f) in fields() {
