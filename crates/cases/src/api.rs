@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use catalogue::rules::Today;
 use kernel::audit::{self, AuditEntry};
 use kernel::auth::{CaseWorker, Clerk, SystemAdmin};
 use kernel::i18n::Lang;
@@ -121,7 +120,7 @@ pub async fn validate(
     let p = cache.get(&db, &tenant, &id).await?;
     let lang = b.lang.unwrap_or(lang);
     let (input, _) = api_input(&p.procedure, &b.answers, limits, lang)?;
-    let today = Today::of_tenant(&db, &tenant).await?;
+    let today = cache.today(&db, &tenant).await?;
     let answers =
         form::validate(&p.procedure.form, &input, lang, &today).map_err(AppError::Validation)?;
     Ok(Json(json!({ "valid": true, "answers": answers })))
@@ -203,7 +202,7 @@ async fn submit_answers(
     resident: Option<&kernel::resident::Resident>,
 ) -> AppResult<Response> {
     let (input, new_attachments) = api_input(&p.procedure, answers, st.limits, lang)?;
-    let today = Today::of_tenant(&st.db, tenant).await?;
+    let today = st.cache.today(&st.db, tenant).await?;
     let s = intake::submit(
         &st.committer,
         Intake {

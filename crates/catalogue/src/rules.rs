@@ -346,7 +346,7 @@ impl Today {
 
     /// Now, with the municipality's calendar from its profile.
     pub async fn of_tenant(db: &kernel::Db, tenant: &str) -> kernel::AppResult<Self> {
-        Ok(Self::now(&kernel::tenant::load(db, tenant).await?.calendar))
+        Ok(Self::now(&kernel::tenant::calendar(db, tenant).await?))
     }
 }
 

@@ -576,6 +576,23 @@ pub async fn counter_department(db: &Db, tenant: &str, code: &str) -> AppResult<
     )
 }
 
+/// A tenant's office calendar alone (one read), or `NotFound`.
+pub async fn calendar(db: &Db, code: &str) -> AppResult<jp::OfficeCalendar> {
+    let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
+        .bind(code)
+        .fetch_optional(db.read())
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?;
+    let header: serde_json::Value =
+        serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
+    Ok(match header.get("calendar") {
+        Some(v) if !v.is_null() => {
+            serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
+        }
+        _ => jp::OfficeCalendar::default(),
+    })
+}
+
 /// Loads a tenant's whole profile, or `NotFound`.
 pub async fn load(db: &Db, code: &str) -> AppResult<TenantProfile> {
     let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")

@@ -70,6 +70,9 @@ async fn submit(app: &TestApp, c: &reqwest::Client, answers: Value) -> (StatusCo
 async fn hints_are_rules(app: &TestApp) {
     let c = app.resident(T, "my_number_card").await;
     let cal = calendar(app).await;
+    // 四街道市's profile opens two Sundays of the moving season (休日開庁).
+    assert!(cal.is_open(time::macros::date!(2027 - 03 - 28)));
+    assert!(!cal.is_open(time::macros::date!(2027 - 03 - 21)));
     let today = today();
     let moved = today - Duration::days(3);
     let visit = open_from(&cal, today);
