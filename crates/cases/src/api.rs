@@ -120,7 +120,9 @@ pub async fn validate(
     let p = cache.get(&db, &tenant, &id).await?;
     let lang = b.lang.unwrap_or(lang);
     let (input, _) = api_input(&p.procedure, &b.answers, limits, lang)?;
-    let answers = form::validate(&p.procedure.form, &input, lang).map_err(AppError::Validation)?;
+    let today = cache.today(&db, &tenant).await?;
+    let answers =
+        form::validate(&p.procedure.form, &input, lang, &today).map_err(AppError::Validation)?;
     Ok(Json(json!({ "valid": true, "answers": answers })))
 }
 
@@ -200,6 +202,7 @@ async fn submit_answers(
     resident: Option<&kernel::resident::Resident>,
 ) -> AppResult<Response> {
     let (input, new_attachments) = api_input(&p.procedure, answers, st.limits, lang)?;
+    let today = st.cache.today(&st.db, tenant).await?;
     let s = intake::submit(
         &st.committer,
         Intake {
@@ -215,6 +218,7 @@ async fn submit_answers(
             submitted_at: None,
             resident,
             counter_identity: None,
+            today: &today,
         },
     )
     .await?;

@@ -769,7 +769,8 @@ pub async fn resubmit(
     let app = get(db, tenant, id).await?;
     let mut input = input.clone();
     unmask_my_numbers(form, &app.answers, &mut input);
-    let mut answers = form::validate(form, &input, lang).map_err(AppError::Validation)?;
+    let today = catalogue::rules::Today::of_tenant(db, tenant).await?;
+    let mut answers = form::validate(form, &input, lang, &today).map_err(AppError::Validation)?;
     if app.status != Status::CorrectionRequested || app.version != expected_version {
         return Err(AppError::Conflict("status"));
     }

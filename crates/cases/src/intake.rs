@@ -37,6 +37,9 @@ pub struct Intake<'a> {
     /// At the counter: how the clerk knows who the resident is (a card
     /// read at the counter fills and verifies fields as online).
     pub counter_identity: Option<CounterIdentity>,
+    /// Today in Japan and the municipality's office calendar, for the
+    /// form's date rules.
+    pub today: &'a catalogue::rules::Today,
 }
 
 /// The identity behind a counter or proxy submission.
@@ -97,7 +100,7 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
         (Channel::Online, None) => "none",
         _ => counter.as_ref().map_or("counter", |c| c.level.as_str()),
     };
-    let answers = form::validate(&p.form, &input, i.lang).map_err(AppError::Validation)?;
+    let answers = form::validate(&p.form, &input, i.lang, i.today).map_err(AppError::Validation)?;
     let (applicant_name, applicant_kana, email) = applications::applicant_of(&p.form, &answers);
     committer
         .submit(NewApplication {

@@ -18,6 +18,7 @@ use crate::state::{CasesState, Limits};
 use crate::status::Status;
 use catalogue::form::{self, RawInput};
 use catalogue::model::{Channel, StoredProcedure};
+use catalogue::rules::Today;
 use catalogue::store;
 use catalogue::view::{self, AnswerRow, FieldView};
 use kernel::resident::MaybeResident;
@@ -228,6 +229,14 @@ pub async fn apply_post(
         }
     };
     draft.input.values = posted.answers();
+    // Without script the address is not filled as the resident types: an
+    // empty address is filled from the postal code here, and the form
+    // comes back for the resident to add the 番地 and check it.
+    let filled = if posted.control("_action") == "save" {
+        Vec::new()
+    } else {
+        form::fill_addresses(&s.procedure.form, &mut draft.input, lang)
+    };
     let upload_errors = store_uploads(
         &st.db,
         &tenant,
@@ -257,15 +266,21 @@ pub async fn apply_post(
         })));
     }
     let (checked_input, _) = with_identity(&s.procedure.form, &draft.input, &who);
-    let errors = match form::validate(&s.procedure.form, &checked_input, lang) {
-        Ok(_) if upload_errors.is_empty() => {
+    let today = Today::now(&t.calendar);
+    let errors = match form::validate(&s.procedure.form, &checked_input, lang, &today) {
+        Ok(_) if upload_errors.is_empty() && filled.is_empty() => {
             return Ok(with_cookie(
                 Redirect::to(&format!("/t/{tenant}/procedures/{id}/apply/check")).into_response(),
             ))
         }
-        Ok(_) => upload_errors,
+        Ok(_) => {
+            let mut e = filled;
+            e.extend(upload_errors);
+            order_errors(&s.procedure.form, &mut e);
+            e
+        }
         Err(mut e) => {
-            for u in upload_errors {
+            for u in filled.into_iter().chain(upload_errors) {
                 e.retain(|x| x.field != u.field);
                 e.push(u);
             }
@@ -354,7 +369,8 @@ pub async fn check_page(
         return Ok(sign_in_first(&tenant, &id, &s));
     }
     let (input, verified) = with_identity(&s.procedure.form, &draft.input, &who);
-    let Ok(answers) = form::validate(&s.procedure.form, &input, lang) else {
+    let Ok(answers) = form::validate(&s.procedure.form, &input, lang, &Today::now(&t.calendar))
+    else {
         return Ok(Redirect::to(&form_path).into_response());
     };
     let page = tenant_page(
@@ -388,7 +404,8 @@ pub async fn submit_post(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (_, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let today = Today::now(&t.calendar);
     let draft = current_draft(&st.db, &tenant, &id, &headers).await?;
     let Some((_, draft)) = draft else {
         // A second click after success: the draft is gone, but its token
@@ -423,6 +440,7 @@ pub async fn submit_post(
             submitted_at: None,
             resident: who.0.as_ref(),
             counter_identity: None,
+            today: &today,
         },
     )
     .await;

@@ -41,6 +41,32 @@ pub async fn procedure(
     Ok(Json(v))
 }
 
+/// The address of a postal code (Japan Post's data), for filling an
+/// address as the resident types: 422 naming the code when it is not seven
+/// digits, 404 when Japan Post has no such code.
+pub async fn postal_code(
+    State(db): State<Db>,
+    Path((tenant, code)): Path<(String, String)>,
+    lang: kernel::i18n::Lang,
+) -> AppResult<Json<Value>> {
+    kernel::tenant::load(&db, &tenant).await?;
+    let label = kernel::i18n::t(lang, "jp.what.postal_code");
+    let p = jp::PostalCode::parse(&code).map_err(|e| {
+        AppError::Validation(vec![kernel::FieldError {
+            field: "code".into(),
+            message: kernel::i18n::parse_error(lang, label, &e),
+        }])
+    })?;
+    let a = p.address().ok_or(AppError::NotFound("postal_code"))?;
+    Ok(Json(json!({
+        "postal_code": p.as_str(),
+        "prefecture": a.prefecture,
+        "city": a.city,
+        "town": a.town,
+        "address": a.joined(),
+    })))
+}
+
 #[derive(Deserialize)]
 pub struct SaveProcedureBody {
     procedure: Procedure,

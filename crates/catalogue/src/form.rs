@@ -11,6 +11,8 @@ use kernel::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::rules::{DateRules, Today};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -98,6 +100,14 @@ pub struct Field {
     /// signed in; such answers are taken from the identity, not typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefill: Option<Claim>,
+    /// A date field's rules (not in the future, within 14 days of another
+    /// date, on a day the offices are open …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_rules: Option<DateRules>,
+    /// A postal code field's address field: filled from the code as the
+    /// resident types (script), or on submit when left empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_field: Option<String>,
 }
 
 /// One of the 基本4情報 a verified sign-in provides.
@@ -223,6 +233,7 @@ impl FormDef {
                     ));
                 }
             }
+            self.check_links(f, &at, &mut errs);
             if let (Some(min), Some(max)) = (f.min, f.max) {
                 if min > max {
                     errs.push(format!("{at}: 最小値が最大値より大きくなっています。"));
@@ -266,6 +277,49 @@ impl FormDef {
         } else {
             Err(errs)
         }
+    }
+
+    /// The date rules and the address field of one field.
+    fn check_links(&self, f: &Field, at: &str, errs: &mut Vec<String>) {
+        if let Some(r) = &f.date_rules {
+            if f.kind != FieldType::Date {
+                errs.push(format!(
+                    "{at}: 日付の条件（date_rules）は date 型だけに指定できます。"
+                ));
+            }
+            for e in r.check() {
+                errs.push(format!("{at}: {e}"));
+            }
+            for o in r.other_fields() {
+                if o == f.name || self.field(o).is_none_or(|g| g.kind != FieldType::Date) {
+                    errs.push(format!(
+                        "{at}: 日付の条件が参照する「{o}」は、この項目以外の date 型の項目にしてください。"
+                    ));
+                }
+            }
+        }
+        if let Some(a) = &f.address_field {
+            if f.kind != FieldType::PostalCode {
+                errs.push(format!(
+                    "{at}: 住所の項目（address_field）は postal_code 型だけに指定できます。"
+                ));
+            }
+            if self
+                .field(a)
+                .is_none_or(|g| !matches!(g.kind, FieldType::Text | FieldType::Textarea))
+            {
+                errs.push(format!(
+                    "{at}: 住所の項目「{a}」は text か textarea 型の項目にしてください。"
+                ));
+            }
+        }
+    }
+
+    /// The label of a field by name (for messages about another field).
+    pub fn label_of(&self, name: &str, lang: Lang) -> String {
+        self.field(name)
+            .map_or(name, |f| f.label.get(lang))
+            .to_string()
     }
 
     /// Whether a field applies, given the raw input (its condition holds,
@@ -386,7 +440,12 @@ fn msg(lang: Lang, key: &str, label: &str, args: &[(&str, &str)]) -> String {
 /// Validates raw input against the form. Every applicable field is checked
 /// and every problem reported at once; fields whose condition does not hold
 /// are ignored and dropped from the answers.
-pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers, Vec<FieldError>> {
+pub fn validate(
+    form: &FormDef,
+    input: &RawInput,
+    lang: Lang,
+    today: &Today,
+) -> Result<Answers, Vec<FieldError>> {
     let mut v = Validation {
         lang,
         answers: Answers::new(),
@@ -395,6 +454,10 @@ pub fn validate(form: &FormDef, input: &RawInput, lang: Lang) -> Result<Answers,
     v.unknown_fields(form, input);
     for f in form.fields.iter().filter(|f| form.is_shown(f, input)) {
         v.field(f, input);
+    }
+    // Date rules once every date is parsed: a rule may compare two.
+    for f in form.fields.iter().filter(|f| form.is_shown(f, input)) {
+        v.date_rules(form, f, today);
     }
     if v.errors.is_empty() {
         Ok(v.answers)
@@ -476,6 +539,22 @@ impl Validation {
         }
     }
 
+    /// The first date rule the field's answer breaks, as its message; the
+    /// answer is then dropped.
+    fn date_rules(&mut self, form: &FormDef, f: &Field, today: &Today) {
+        let Some(rules) = &f.date_rules else { return };
+        let Some(date) = answer_date(&self.answers, &f.name) else {
+            return;
+        };
+        let other = |name: &str| answer_date(&self.answers, name);
+        if let Some(b) = rules.broken(date, other, today) {
+            let label_of = |n: &str| form.label_of(n, self.lang);
+            let m = b.message(self.lang, f.label.get(self.lang), date, label_of, today);
+            self.answers.remove(&f.name);
+            self.push(&f.name, m);
+        }
+    }
+
     fn checkbox(&mut self, f: &Field, raw: &str, label: &str) {
         let checked = is_checked(raw);
         if f.required && !checked {
@@ -516,6 +595,52 @@ impl Validation {
     }
 }
 
+/// A date answer (stored as ISO `2026-04-01`).
+fn answer_date(answers: &Answers, name: &str) -> Option<time::Date> {
+    answers
+        .get(name)
+        .and_then(Value::as_str)
+        .and_then(|s| jp::JpDate::parse(s).ok())
+        .map(jp::JpDate::date)
+}
+
+/// Fills each empty address field from its postal code, when Japan Post
+/// knows the code (a form sent without script, where the address is not
+/// filled as the resident types). Returns a notice for each field filled:
+/// the resident adds the 番地 and checks it before going on.
+pub fn fill_addresses(form: &FormDef, input: &mut RawInput, lang: Lang) -> Vec<FieldError> {
+    let mut notices = Vec::new();
+    for f in &form.fields {
+        let Some(target) = f.address_field.as_deref().and_then(|a| form.field(a)) else {
+            continue;
+        };
+        if !form.is_shown(f, input) {
+            continue;
+        }
+        if !input.get(&target.name).trim().is_empty() || !form.is_shown(target, input) {
+            continue;
+        }
+        let Some(address) = jp::PostalCode::parse(input.get(&f.name))
+            .ok()
+            .and_then(|p| p.address())
+        else {
+            continue;
+        };
+        let joined = address.joined();
+        notices.push(FieldError {
+            field: target.name.clone(),
+            message: msg(
+                lang,
+                "form.postal.filled",
+                target.label.get(lang),
+                &[("address", &joined), ("postal", f.label.get(lang))],
+            ),
+        });
+        input.values.insert(target.name.clone(), joined);
+    }
+    notices
+}
+
 /// A one-value field's answer, or the message naming the field.
 fn scalar(f: &Field, raw: &str, label: &str, lang: Lang) -> Result<Value, String> {
     let parse_error = |e: jp::ParseError| i18n::parse_error(lang, label, &e);
@@ -538,9 +663,16 @@ fn scalar(f: &Field, raw: &str, label: &str, lang: Lang) -> Result<Value, String
         FieldType::Email => jp::Email::parse(raw)
             .map(|e| text(e.as_str().to_string()))
             .map_err(parse_error),
-        FieldType::PostalCode => jp::PostalCode::parse(raw)
-            .map(|p| text(p.as_str().to_string()))
-            .map_err(parse_error),
+        FieldType::PostalCode => match jp::PostalCode::parse(raw) {
+            Err(e) => Err(parse_error(e)),
+            Ok(p) if p.address().is_none() => Err(msg(
+                lang,
+                "form.postal.unknown",
+                label,
+                &[("code", p.as_str())],
+            )),
+            Ok(p) => Ok(text(p.as_str().to_string())),
+        },
         FieldType::Phone => jp::PhoneNumber::parse(raw)
             .map(|p| text(p.as_str().to_string()))
             .map_err(parse_error),
@@ -759,6 +891,12 @@ pub fn json_schema(form: &FormDef) -> Value {
         };
         let mut schema = schema;
         schema["title"] = Value::String(f.label.ja().to_string());
+        if let Some(r) = &f.date_rules {
+            schema["x-date-rules"] = serde_json::to_value(r).unwrap_or(Value::Null);
+        }
+        if let Some(a) = &f.address_field {
+            schema["x-address-field"] = Value::String(a.clone());
+        }
         if let Some(c) = &f.show_if {
             schema["x-show-if"] = json!({"field": c.field, "equals": c.equals});
         }
@@ -788,6 +926,13 @@ mod tests {
         ]})).unwrap()
     }
 
+    fn today() -> Today {
+        Today::on(
+            time::macros::date!(2026 - 04 - 15),
+            &jp::OfficeCalendar::default(),
+        )
+    }
+
     fn input(pairs: &[(&str, &str)]) -> RawInput {
         RawInput {
             values: pairs
@@ -812,6 +957,7 @@ mod tests {
                 ("agree", "on"),
             ]),
             Lang::Ja,
+            &today(),
         )
         .unwrap();
         assert_eq!(a["applicant"]["kana"], "ヤマダ\u{3000}タロウ");
@@ -832,6 +978,7 @@ mod tests {
                 ("birth", "2026-02-30"),
             ]),
             Lang::Ja,
+            &today(),
         )
         .unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
@@ -853,7 +1000,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_refused() {
-        let errs = validate(&form(), &input(&[("evil", "x")]), Lang::En).unwrap_err();
+        let errs = validate(&form(), &input(&[("evil", "x")]), Lang::En, &today()).unwrap_err();
         assert!(errs.iter().any(|e| e.field == "evil"));
     }
 
@@ -880,5 +1027,110 @@ mod tests {
             .contains("PDF"));
         assert!(check_upload(&f, "a.pdf", b"%PDF-1.4 too long", 100, Lang::Ja).is_err());
         assert_eq!(safe_filename("../../etc/pa\"ss<wd>"), "passwd");
+    }
+
+    fn moving_in() -> FormDef {
+        serde_json::from_value(json!({"fields": [
+            {"name": "moved_in_date", "type": "date", "label": {"ja": "転入した日"}, "required": true,
+             "date_rules": {"not_future": true}},
+            {"name": "new_postal_code", "type": "postal_code", "label": {"ja": "郵便番号"}, "required": true,
+             "address_field": "new_address"},
+            {"name": "new_address", "type": "text", "label": {"ja": "新住所"}, "required": true},
+            {"name": "visit_date", "type": "date", "label": {"ja": "来庁予定日"}, "required": true,
+             "date_rules": {"not_past": true, "office_open": true,
+                            "within_days_after": {"field": "moved_in_date", "days": 14}}}
+        ]}))
+        .unwrap()
+    }
+
+    fn moving(moved: &str, visit: &str, postal: &str) -> Result<Answers, Vec<FieldError>> {
+        let f = moving_in();
+        assert_eq!(f.check(), Ok(()));
+        validate(
+            &f,
+            &input(&[
+                ("moved_in_date", moved),
+                ("new_postal_code", postal),
+                ("new_address", "四街道市大日1番地"),
+                ("visit_date", visit),
+            ]),
+            Lang::Ja,
+            &today(),
+        )
+    }
+
+    fn only_error(r: Result<Answers, Vec<FieldError>>) -> (String, String) {
+        let e = r.unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        (e[0].field.clone(), e[0].message.clone())
+    }
+
+    #[test]
+    fn date_rules_are_checked_with_one_message_each() {
+        // Today is Wednesday 2026-04-15 in these tests.
+        let a = moving("2026-04-10", "2026-04-20", "284-0001").unwrap();
+        assert_eq!(a["visit_date"], "2026-04-20");
+        assert_eq!(
+            only_error(moving("2026-04-16", "2026-04-20", "284-0001")),
+            ("moved_in_date".into(), "「転入した日」に未来の日付は入力できません。今日（令和8年4月15日）以前の日付を入力してください。".into())
+        );
+        assert_eq!(
+            only_error(moving("2026-04-01", "2026-04-14", "284-0001")),
+            ("visit_date".into(), "「来庁予定日」に過ぎた日付は入力できません。今日（令和8年4月15日）以降の日付を入力してください。".into())
+        );
+        assert_eq!(
+            only_error(moving("2026-04-10", "2026-04-25", "284-0001")),
+            ("visit_date".into(), "「来庁予定日」は「転入した日」（令和8年4月10日）から14日以内、令和8年4月24日までの日付を入力してください。".into())
+        );
+        assert_eq!(
+            only_error(moving("2026-04-10", "2026-04-18", "284-0001")).1,
+            "「来庁予定日」の令和8年4月18日は閉庁日（土曜日）です。開庁日（土日・祝日・年末年始を除く日）を選んでください。"
+        );
+        // A future move leaves the visit's rule on it unchecked: one message.
+        assert_eq!(
+            only_error(moving("2026-04-16", "2026-04-16", "284-0001")).0,
+            "moved_in_date"
+        );
+    }
+
+    #[test]
+    fn postal_codes_japan_post_lacks_are_refused() {
+        assert_eq!(
+            only_error(moving("2026-04-10", "2026-04-20", "999-9999")),
+            (
+                "new_postal_code".into(),
+                "「郵便番号」の999-9999は日本郵便の郵便番号にありません。番号を確かめてください。"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn an_empty_address_is_filled_from_the_code_and_shown_to_check() {
+        let f = moving_in();
+        let mut i = input(&[("new_postal_code", "2840001"), ("new_address", "")]);
+        let n = fill_addresses(&f, &mut i, Lang::Ja);
+        assert_eq!(i.get("new_address"), "千葉県四街道市大日");
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].field, "new_address");
+        assert_eq!(n[0].message, "「新住所」に「郵便番号」から「千葉県四街道市大日」を入れました。番地・建物名を続けて入力し、確かめてください。");
+        // Typed addresses and unknown codes are left alone.
+        let mut i = input(&[("new_postal_code", "2840001"), ("new_address", "大日1")]);
+        assert!(fill_addresses(&f, &mut i, Lang::Ja).is_empty());
+        let mut i = input(&[("new_postal_code", "9999999"), ("new_address", "")]);
+        assert!(fill_addresses(&f, &mut i, Lang::Ja).is_empty());
+        assert_eq!(i.get("new_address"), "");
+    }
+
+    #[test]
+    fn rules_that_cannot_hold_are_refused_in_the_definition() {
+        let bad: FormDef = serde_json::from_value(json!({"fields": [
+            {"name": "a", "type": "text", "label": {"ja": "A"}, "date_rules": {"on_or_after": "b"}},
+            {"name": "b", "type": "text", "label": {"ja": "B"}, "address_field": "a"},
+            {"name": "c", "type": "postal_code", "label": {"ja": "C"}, "address_field": "zz"}
+        ]}))
+        .unwrap();
+        let errs = bad.check().unwrap_err();
+        assert_eq!(errs.len(), 4, "{errs:?}");
     }
 }

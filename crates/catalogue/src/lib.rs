@@ -7,6 +7,7 @@ pub mod csv_io;
 pub mod form;
 pub mod model;
 pub mod routes;
+pub mod rules;
 pub mod search_docs;
 pub mod state;
 pub mod store;

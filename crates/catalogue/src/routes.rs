@@ -57,6 +57,10 @@ fn json_api() -> Router<CatalogueState> {
         .route("/api/v1/t/{tenant}/procedures", get(api::procedures))
         .route("/api/v1/t/{tenant}/procedures/{id}", get(api::procedure))
         .route(
+            "/api/v1/t/{tenant}/postal-codes/{code}",
+            get(api::postal_code),
+        )
+        .route(
             "/api/v1/t/{tenant}/staff/procedures/{id}",
             put(api::save_procedure),
         )

@@ -385,9 +385,13 @@ pub async fn online_counts(db: &Db, tenant: &str) -> AppResult<(i64, i64)> {
 /// the version it was validated against, so it stays consistent either way.
 type CacheMap = std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>;
 
+type CalendarMap = std::collections::HashMap<String, (i64, jp::OfficeCalendar)>;
+
 #[derive(Default)]
 pub struct Cache {
     entries: std::sync::RwLock<CacheMap>,
+    /// Each tenant's office calendar, for the date rules of a submission.
+    calendars: std::sync::RwLock<CalendarMap>,
     /// The search index to refresh when the catalogue changes.
     search: std::sync::OnceLock<search::Search>,
 }
@@ -418,6 +422,28 @@ impl Cache {
             map.insert(key, (now, p.clone()));
         }
         Ok(p)
+    }
+
+    /// Today in Japan with the tenant's office calendar (read at most
+    /// once a second per tenant: a submission does not load the profile).
+    pub async fn today(&self, db: &Db, tenant: &str) -> AppResult<crate::rules::Today> {
+        let now = kernel::clock::now_ms();
+        if let Ok(map) = self.calendars.read() {
+            if let Some((at, c)) = map.get(tenant) {
+                if now - at < Self::TTL_MS {
+                    return Ok(crate::rules::Today::now(c));
+                }
+            }
+        }
+        let c = kernel::tenant::calendar(db, tenant).await?;
+        let today = crate::rules::Today::now(&c);
+        if let Ok(mut map) = self.calendars.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(tenant.to_string(), (now, c));
+        }
+        Ok(today)
     }
 
     /// Connects the search, whose index follows every catalogue change.

@@ -44,6 +44,15 @@ pub struct FieldView {
     pub current_file: String,
     pub described_by: String,
     pub kana_described_by: String,
+    /// A date field's rules in words (those its hint does not already
+    /// state).
+    pub rules: String,
+    /// A postal code field's address field (its element id), filled from
+    /// the code by the script as the resident types.
+    pub address_target: String,
+    /// What the script says when it filled the address, or found nothing.
+    pub address_found: &'static str,
+    pub address_not_found: &'static str,
 }
 
 fn hint_for(f: &Field, lang: Lang) -> Shown {
@@ -101,8 +110,23 @@ pub fn fields(
             let error = err(&f.name);
             let kana_error = err(&format!("{}_kana", f.name));
             let hint = hint_for(f, lang);
+            let rules = f
+                .date_rules
+                .as_ref()
+                .map(|r| {
+                    let own = f.hint.as_ref().map(|h| h.ja()).unwrap_or_default();
+                    r.describe(own, |n| form.label_of(n, lang), lang)
+                })
+                .unwrap_or_default();
+            let address_target = f
+                .address_field
+                .as_ref()
+                .map(|a| format!("field-{a}"))
+                .unwrap_or_default();
             let described: Vec<String> = [
                 (!hint.is_empty()).then(|| format!("{id}-hint")),
+                (!rules.is_empty()).then(|| format!("{id}-rules")),
+                (!address_target.is_empty()).then(|| format!("{id}-address")),
                 (!condition.is_empty()).then(|| format!("{id}-condition")),
                 (!error.is_empty()).then(|| format!("{id}-error")),
             ]
@@ -153,6 +177,10 @@ pub fn fields(
                     .unwrap_or_default(),
                 described_by: described.join(" "),
                 kana_described_by,
+                rules,
+                address_target,
+                address_found: i18n::t(lang, "form.postal.live"),
+                address_not_found: i18n::t(lang, "form.postal.not_found"),
             }
         })
         .collect()

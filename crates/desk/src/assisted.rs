@@ -362,7 +362,8 @@ pub async fn save(
 ) -> AppResult<Result<Entry, (Entry, Vec<FieldError>)>> {
     let e = get(db, &clerk.tenant, id).await?;
     let form = counter_form(&p.procedure.form);
-    let errors = match form::validate(&form, &input, lang) {
+    let today = catalogue::rules::Today::of_tenant(db, &clerk.tenant).await?;
+    let errors = match form::validate(&form, &input, lang, &today) {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
     };
@@ -529,6 +530,7 @@ pub async fn submit(
         return Ok(receipt);
     }
     let proc_ = counter_procedure(p);
+    let today = catalogue::rules::Today::of_tenant(db, &clerk.tenant).await?;
     let identity = CounterIdentity {
         level: if e.verified.level.is_empty() {
             "counter".into()
@@ -553,6 +555,7 @@ pub async fn submit(
             submitted_at: None,
             resident: None,
             counter_identity: Some(identity),
+            today: &today,
         },
     )
     .await;

@@ -22,6 +22,7 @@ use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry, tic
 use crate::state::DeskState;
 use catalogue::form::{self, RawInput};
 use catalogue::model::StoredProcedure;
+use catalogue::rules::Today;
 use catalogue::view::{self, AnswerRow, FieldView};
 
 use kernel::web::staff_page;
@@ -335,9 +336,9 @@ fn entry_view(e: &Entry, p: &StoredProcedure, lang: Lang) -> EntryView {
 
 /// Rows for checking: the typed values as the case will hold them
 /// (マイナンバー masked), or nothing while the form is invalid.
-fn rows(e: &Entry, p: &StoredProcedure, lang: Lang) -> Vec<AnswerRow> {
+fn rows(e: &Entry, p: &StoredProcedure, lang: Lang, today: &Today) -> Vec<AnswerRow> {
     let form = assisted::counter_form(&p.procedure.form);
-    match form::validate(&form, &e.input, lang) {
+    match form::validate(&form, &e.input, lang, today) {
         Ok(answers) => {
             let mut rows = view::answer_rows(&form, &answers, lang, false);
             for r in rows
@@ -408,7 +409,7 @@ async fn entry_page(
         &EntryPage {
             page,
             e: entry_view(&e, &p, lang),
-            rows: rows(&e, &p, lang),
+            rows: rows(&e, &p, lang, &Today::now(&t.calendar)),
             has_files: form.fields.len() != p.procedure.form.fields.len(),
             fields,
             errors,
@@ -526,7 +527,7 @@ pub async fn entry_pdf(
     )
     .await?;
     let form = assisted::counter_form(&p.procedure.form);
-    let answers = form::validate(&form, &e.input, lang)
+    let answers = form::validate(&form, &e.input, lang, &Today::now(&t.calendar))
         .map_err(|_| AppError::Conflict("assisted_entry_incomplete"))?;
     let rows = view::answer_rows(&form, &answers, lang, false);
     let doc = application_document(&t, &p, &e, &rows, lang);
@@ -744,7 +745,7 @@ async fn confirm_page(
             // Answers only while the entry is being checked: once filed or
             // cancelled the shared screen shows none.
             rows: if e.status.is_open() {
-                rows(e, &p, lang)
+                rows(e, &p, lang, &Today::now(&t.calendar))
             } else {
                 Vec::new()
             },

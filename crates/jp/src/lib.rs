@@ -6,6 +6,7 @@
 //! the message text lives in the locale catalogues (`kernel::i18n`), so this
 //! crate stays pure.
 
+pub mod calendar;
 mod check_digit;
 mod counters;
 mod email;
@@ -16,10 +17,12 @@ mod normalize;
 mod numbers;
 mod phone;
 mod postal;
+pub mod postal_data;
 pub mod reading;
 mod wareki;
 mod yen;
 
+pub use calendar::OfficeCalendar;
 pub use email::Email;
 pub use error::ParseError;
 pub use kana::{hiragana_to_katakana, is_katakana_reading};
@@ -28,5 +31,6 @@ pub use normalize::{fold_width, nfc};
 pub use numbers::{CorporateNumber, LocalGovCode, MyNumber};
 pub use phone::PhoneNumber;
 pub use postal::PostalCode;
+pub use postal_data::PostalAddress;
 pub use wareki::{Era, FiscalYear, JpDate};
 pub use yen::Yen;

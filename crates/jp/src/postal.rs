@@ -39,6 +39,12 @@ impl PostalCode {
     pub fn digits(&self) -> String {
         self.0.replace('-', "")
     }
+
+    /// The address Japan Post gives this code, or `None` when Japan Post
+    /// has no such code (`999-9999`). See [`crate::postal_data`].
+    pub fn address(&self) -> Option<crate::postal_data::PostalAddress> {
+        crate::postal_data::lookup(self)
+    }
 }
 
 plain_display_serde!(PostalCode);

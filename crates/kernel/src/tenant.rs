@@ -89,6 +89,11 @@ pub struct TenantProfile {
     /// Life-event bundles for the one-stop counter (回らない窓口).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub life_events: Vec<LifeEventBundle>,
+    /// The days the counters are open (開庁日): weekends, national
+    /// holidays and 12/29–1/3 closed, plus the city's own closed and open
+    /// (休日開庁) days.
+    #[serde(default)]
+    pub calendar: jp::OfficeCalendar,
 }
 
 /// An OpenAI-compatible endpoint the chatbot may phrase its answers with
@@ -195,6 +200,12 @@ pub struct KpiTarget {
 impl TenantProfile {
     /// Checks codes and references; returns a message naming the problem.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(d) = self.calendar.contradiction() {
+            return Err(format!(
+                "開庁日の設定で {} が閉庁日（closed）と開庁日（open）の両方にあります",
+                d.iso()
+            ));
+        }
         for d in &self.departments {
             if !is_slug(&d.code) {
                 return Err(format!(
@@ -414,6 +425,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "chat": profile.chat,
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
+        "calendar": profile.calendar,
         LIFE_EVENTS_EDITED: edited,
     });
     sqlx::query(
@@ -562,6 +574,23 @@ pub async fn counter_department(db: &Db, tenant: &str, code: &str) -> AppResult<
             .await?
             .map(|r| r.get(0)),
     )
+}
+
+/// A tenant's office calendar alone (one read), or `NotFound`.
+pub async fn calendar(db: &Db, code: &str) -> AppResult<jp::OfficeCalendar> {
+    let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
+        .bind(code)
+        .fetch_optional(db.read())
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?;
+    let header: serde_json::Value =
+        serde_json::from_str(&row.get::<String, _>(0)).map_err(anyhow::Error::from)?;
+    Ok(match header.get("calendar") {
+        Some(v) if !v.is_null() => {
+            serde_json::from_value(v.clone()).map_err(anyhow::Error::from)?
+        }
+        _ => jp::OfficeCalendar::default(),
+    })
 }
 
 /// Loads a tenant's whole profile, or `NotFound`.

@@ -50,6 +50,50 @@
   update();
 }());
 
+// Address from the postal code: as the resident types a postal code that
+// Japan Post knows, its address field is filled (prefecture, city and town;
+// the resident adds the rest) unless they already typed one, and a polite
+// live region says so. Without JavaScript the server fills an empty address
+// on submit and asks the resident to check it.
+(function () {
+  'use strict';
+  var tenant = /^\/t\/(\d{6})\//.exec(window.location.pathname);
+  if (!tenant || !window.fetch) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll('[data-address-field]'), function (input) {
+    var target = document.getElementById(input.getAttribute('data-address-field'));
+    var status = document.getElementById(input.getAttribute('data-address-status'));
+    if (!target || !status) { return; }
+    var asked = '';
+    var filled = '';
+    function digits(v) {
+      return v.replace(/[\uFF10-\uFF19]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); })
+        .replace(/[^0-9]/g, '');
+    }
+    function lookUp() {
+      var code = digits(input.value);
+      if (code.length !== 7 || code === asked) { return; }
+      asked = code;
+      fetch('/api/v1/t/' + tenant[1] + '/postal-codes/' + code, { headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (a) {
+          if (digits(input.value) !== code) { return; }
+          if (!a) {
+            status.textContent = status.getAttribute('data-not-found');
+            return;
+          }
+          if (target.value === '' || target.value === filled) {
+            target.value = a.address;
+            filled = a.address;
+            status.textContent = status.getAttribute('data-found');
+          }
+        })
+        .catch(function () { asked = ''; });
+    }
+    input.addEventListener('input', lookUp);
+    input.addEventListener('change', lookUp);
+  });
+}());
+
 // Display board: live updates over Server-Sent Events, a chime and a
 // spoken-style announcement for each call. Without JavaScript the page
 // reloads itself (meta refresh); with it, the stream keeps it current.

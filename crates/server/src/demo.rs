@@ -11,6 +11,7 @@ use cases::status::{Action, Status};
 use cases::workflow;
 use catalogue::form::{FieldType, FormDef, RawInput};
 use catalogue::model::{Channel, Procedure, StoredProcedure};
+use catalogue::rules::Today;
 use kernel::auth::{Role, Staff};
 use kernel::tenant::TenantProfile;
 use kernel::AppError;
@@ -324,12 +325,12 @@ const GIVEN: [(&str, &str); 10] = [
 ];
 
 /// A valid synthetic answer for every field of a form.
-fn fill(form: &FormDef, rng: &mut Lcg, postal_prefix: &str) -> RawInput {
+fn fill(form: &FormDef, rng: &mut Lcg, postal_prefix: &str, today: &Today) -> RawInput {
     let mut input = RawInput::default();
-    let mut set = |k: &str, v: String| {
-        input.values.insert(k.to_string(), v);
-    };
     for f in &form.fields {
+        let mut set = |k: &str, v: String| {
+            input.values.insert(k.to_string(), v);
+        };
         match f.kind {
             FieldType::PersonName => {
                 let (fa, fk) = FAMILY[rng.below(FAMILY.len())];
@@ -349,19 +350,23 @@ fn fill(form: &FormDef, rng: &mut Lcg, postal_prefix: &str) -> RawInput {
             }
             FieldType::Choice => set(&f.name, f.options[rng.below(f.options.len())].value.clone()),
             FieldType::Checkbox => set(&f.name, "true".into()),
-            FieldType::Date => set(
-                &f.name,
-                format!(
-                    "{}-{:02}-{:02}",
-                    1950 + rng.below(60),
-                    1 + rng.below(12),
-                    1 + rng.below(28)
+            FieldType::Date => match &f.date_rules {
+                Some(rules) => {
+                    let d = date_keeping(rules, &input, rng, today);
+                    input.values.insert(f.name.clone(), d);
+                }
+                None => set(
+                    &f.name,
+                    format!(
+                        "{}-{:02}-{:02}",
+                        1950 + rng.below(60),
+                        1 + rng.below(12),
+                        1 + rng.below(28)
+                    ),
                 ),
-            ),
+            },
             FieldType::Email => set(&f.name, format!("demo{}@example.jp", rng.below(100000))),
-            FieldType::PostalCode => {
-                set(&f.name, format!("{postal_prefix}{:04}", rng.below(10000)))
-            }
+            FieldType::PostalCode => set(&f.name, real_postal_code(postal_prefix, rng)),
             FieldType::Phone => set(
                 &f.name,
                 format!("090-{:04}-{:04}", rng.below(10000), rng.below(10000)),
@@ -384,6 +389,36 @@ fn fill(form: &FormDef, rng: &mut Lcg, postal_prefix: &str) -> RawInput {
     // Fields whose condition does not hold are dropped by validation; those
     // whose condition holds were filled above.
     input
+}
+
+/// A postal code Japan Post has, starting with the city's three digits.
+fn real_postal_code(prefix: &str, rng: &mut Lcg) -> String {
+    (0..200)
+        .map(|_| format!("{prefix}{:04}", rng.below(10000)))
+        .find(|c| jp::PostalCode::parse(c).is_ok_and(|p| p.address().is_some()))
+        .unwrap_or_else(|| format!("{prefix}0000"))
+}
+
+/// A date (ISO) that keeps a field's rules, given the dates filled before
+/// it: a day near today, the first that keeps them all.
+fn date_keeping(
+    rules: &catalogue::rules::DateRules,
+    input: &RawInput,
+    rng: &mut Lcg,
+    today: &Today,
+) -> String {
+    let other = |name: &str| jp::JpDate::parse(input.get(name)).ok().map(|d| d.date());
+    let start = if rules.not_future {
+        -(rng.below(30) as i64)
+    } else {
+        rng.below(10) as i64
+    };
+    (0..400)
+        .flat_map(|i| [start + i, start - i])
+        .map(|d| today.date + time::Duration::days(d))
+        .find(|d| rules.broken(*d, other, today).is_none())
+        .unwrap_or(today.date)
+        .to_string()
 }
 
 /// A small valid PDF for each file field (ids derived from the index, so a
@@ -501,6 +536,7 @@ struct DemoSubmission {
     channel: Channel,
     at: i64,
     index: usize,
+    today: Today,
 }
 
 impl DemoSubmission {
@@ -528,6 +564,7 @@ impl DemoSubmission {
                 draft_id: None,
                 new_attachments: self.attachments,
                 actor: if online { "resident" } else { "staff:clerk" }.into(),
+                today: &self.today,
                 lang: kernel::Lang::Ja,
                 submitted_at: Some(self.at),
                 resident: resident.as_ref(),
@@ -542,6 +579,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
     let code = t.code.as_str();
     let items = catalogue::store::list(&app.db, code).await?;
     let postal = if code == "122289" { "284" } else { "510" };
+    let today = Today::now(&t.calendar);
     let mut rng = Lcg(code.parse::<u64>().unwrap_or(1));
     let spread = Spread::new()?;
     // Submit concurrently so the group committer batches them.
@@ -550,7 +588,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
         let s = &items[rng.below(items.len())];
         let channel = channel_for(s, i, n, &mut rng);
         let at = spread.at(i, n, channel, &mut rng);
-        let mut input = fill(&s.procedure.form, &mut rng, postal);
+        let mut input = fill(&s.procedure.form, &mut rng, postal, &today);
         let attachments = demo_attachments(&s.procedure.form, &mut input, i);
         let submission = DemoSubmission {
             tenant: code.to_string(),
@@ -561,6 +599,7 @@ async fn applications(app: &App, t: &TenantProfile, n: usize) -> anyhow::Result<
             channel,
             at: at.min(spread.now),
             index: i,
+            today: today.clone(),
         };
         let committer = app.cases.committer.clone();
         tasks.push(tokio::spawn(async move {

@@ -374,6 +374,7 @@ fn procedure_schema() -> Value {
     let text = json!({"$ref": "#/components/schemas/Text"});
     let count = json!({"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX});
     let bound = json!({"type": ["integer", "null"], "minimum": i64::MIN, "maximum": i64::MAX});
+    let days_from = json!({"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "required": ["field", "days"], "properties": {"field": {"type": "string"}, "days": {"type": "integer", "minimum": 0, "maximum": 65535}}}]});
     let field = json!({"type": "object", "additionalProperties": false, "required": ["name", "type", "label"], "properties": {
         "name": {"type": "string", "description": "a-z, 0-9 and _, starting with a letter"},
         "type": {"type": "string", "enum": ["text", "textarea", "number", "choice", "checkbox", "date", "email", "file", "person_name", "postal_code", "phone", "my_number", "corporate_number", "local_gov_code", "fiscal_year", "yen"]},
@@ -384,7 +385,14 @@ fn procedure_schema() -> Value {
         "accept": {"type": "array", "items": {"type": "string"}},
         "max_bytes": count,
         "show_if": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "required": ["field", "equals"], "properties": {"field": {"type": "string"}, "equals": {"type": "string"}}}]},
-        "prefill": {"type": ["string", "null"], "enum": ["name", "address", "birthdate", "gender", null]}
+        "prefill": {"type": ["string", "null"], "enum": ["name", "address", "birthdate", "gender", null]},
+        "date_rules": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": false, "description": "A date field's rules: not in the future / past (today in Japan), on or after another date field, within N days after / before another date field, on a day the city hall is open", "properties": {
+            "not_future": {"type": "boolean"}, "not_past": {"type": "boolean"},
+            "on_or_after": {"type": ["string", "null"]},
+            "within_days_after": days_from.clone(), "within_days_before": days_from,
+            "office_open": {"type": "boolean"}
+        }}]},
+        "address_field": {"type": ["string", "null"], "description": "A postal_code field's address field (text or textarea), filled from the code"}
     }});
     json!({"type": "object", "additionalProperties": false,
     "required": ["id", "name", "description", "department", "channels", "identity_level", "fee_yen", "processing_time"],
@@ -443,6 +451,7 @@ fn paths() -> Value {
         "/api/v1/tenants": {"get": {"summary": "Municipalities served", "tags": ["tenants"], "responses": {"200": {"description": "List"}}}},
         "/api/v1/t/{tenant}": {"get": op("A municipality with departments and counters", "tenants", &["tenant"], None, ok("Tenant"))},
         "/api/v1/t/{tenant}/procedures": {"get": op("Procedure catalogue", "procedures", &["tenant"], None, ok("Procedures"))},
+        "/api/v1/t/{tenant}/postal-codes/{code}": {"get": op("The address of a postal code in Japan Post's data (to fill an address as the resident types): 422 when not seven digits, 404 when Japan Post has no such code", "procedures", &["tenant", "postalCode"], None, json!({"200": {"description": "postal_code (123-4567), prefecture, city, town (may be empty) and address (the three joined)"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}))},
         "/api/v1/t/{tenant}/procedures/{id}": {"get": op("One procedure with its form and answers_schema", "procedures", &["tenant", "id"], None, ok("Procedure"))},
         "/api/v1/t/{tenant}/procedures/{id}/validate": {"post": op("Validate answers without submitting", "applications", &["tenant", "id"], Some(answers.clone()), json!({"200": {"description": "Valid; normalised answers"}, "422": {"$ref": "#/components/responses/Error"}}))},
         "/api/v1/t/{tenant}/procedures/{id}/applications": {"post": op("Submit an application (online channel). A retry with the same Idempotency-Key returns the same case.", "applications", &["tenant", "id", "idempotencyKey"], Some(answers.clone()), json!({
@@ -512,6 +521,7 @@ fn parameters() -> Value {
     json!({
         "tenant": {"name": "tenant", "in": "path", "required": true, "description": "全国地方公共団体コード: six ASCII digits, the first two the prefecture (01–47), the last a check digit (weights 6,5,4,3,2; (11 − sum mod 11) mod 10), e.g. 122289. Any other value is 404 MDG-404-tenant before any handler runs.", "example": "122289", "schema": {"type": "string", "pattern": "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{4}$"}},
         "id": {"name": "id", "in": "path", "required": true, "example": "juminhyo-copy", "schema": {"type": "string"}},
+        "postalCode": {"name": "code", "in": "path", "required": true, "description": "郵便番号: seven digits, with or without the hyphen", "example": "284-0001", "schema": {"type": "string"}},
         "token": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}},
         "receipt": {"name": "receipt", "in": "path", "required": true, "description": "受付番号 (12 digits)", "schema": {"type": "string"}},
         "idempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": true, "description": "8–128 characters; reuse it when retrying", "schema": {"type": "string"}},
