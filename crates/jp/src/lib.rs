@@ -16,6 +16,7 @@ mod normalize;
 mod numbers;
 mod phone;
 mod postal;
+mod analyser;
 pub mod reading;
 mod wareki;
 mod yen;
