@@ -247,12 +247,12 @@ where
     let mut ending: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
     ending[0].push(0);
     let add = |nodes: &mut Vec<Node<'r>>,
-                   ending: &mut Vec<Vec<usize>>,
-                   start: usize,
-                   end: usize,
-                   id: u16,
-                   cost: i32,
-                   reading: &'r str| {
+               ending: &mut Vec<Vec<usize>>,
+               start: usize,
+               end: usize,
+               id: u16,
+               cost: i32,
+               reading: &'r str| {
         let best = ending[start]
             .iter()
             .map(|&p| {

@@ -6,6 +6,7 @@
 //! the message text lives in the locale catalogues (`kernel::i18n`), so this
 //! crate stays pure.
 
+mod analyser;
 mod check_digit;
 mod counters;
 mod email;
@@ -16,7 +17,6 @@ mod normalize;
 mod numbers;
 mod phone;
 mod postal;
-mod analyser;
 pub mod reading;
 mod wareki;
 mod yen;

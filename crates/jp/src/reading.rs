@@ -253,8 +253,17 @@ pub fn segments_with<'a>(text: &'a str, overrides: &'a Overrides) -> Vec<Segment
 /// The whole text in hiragana as far as the dictionary knows it: words are
 /// replaced by their readings, katakana become hiragana, the rest is kept.
 pub fn to_reading(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for s in segments(text) {
+    reading_of(segments(text))
+}
+
+/// [`to_reading`] with a municipality's own readings.
+pub fn to_reading_with(text: &str, overrides: &Overrides) -> String {
+    reading_of(segments_with(text, overrides))
+}
+
+fn reading_of(segments: Vec<Segment<'_>>) -> String {
+    let mut out = String::new();
+    for s in segments {
         match s.reading {
             Some(r) => out.push_str(r),
             None => out.push_str(&katakana_to_hiragana(s.surface)),

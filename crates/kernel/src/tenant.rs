@@ -89,6 +89,9 @@ pub struct TenantProfile {
     /// Life-event bundles for the one-stop counter (回らない窓口).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub life_events: Vec<LifeEventBundle>,
+    /// The city's own readings of names and places for furigana.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<crate::readings::ReadingOverride>,
 }
 
 /// An OpenAI-compatible endpoint the chatbot may phrase its answers with
@@ -239,6 +242,7 @@ impl TenantProfile {
                 }
             }
         }
+        crate::readings::check(&self.readings)?;
         self.check_life_events()
     }
 
@@ -414,6 +418,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "chat": profile.chat,
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
+        "readings": profile.readings,
         LIFE_EVENTS_EDITED: edited,
     });
     sqlx::query(
