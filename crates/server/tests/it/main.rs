@@ -10,6 +10,7 @@ mod case_workflow;
 mod chat;
 mod counter;
 mod faq;
+mod furigana;
 mod languages;
 mod locales;
 mod navi;
