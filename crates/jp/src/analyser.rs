@@ -49,29 +49,84 @@ struct Category {
 }
 
 struct Dict {
-    words: HashMap<&'static str, Vec<Word>>,
-    /// Longest entry (in chars) starting with each character.
-    longest: HashMap<char, usize>,
+    /// Every surface of IPAdic and every beginning of one: the range of
+    /// its words in `words` (empty for a beginning only), so that looking
+    /// up ever longer prefixes of the text stops as soon as no word can
+    /// match.
+    prefixes: HashMap<&'static str, (u32, u32), Fx>,
+    words: Vec<Word>,
+    /// `extra.tsv`: surface → reading (a common noun).
+    extra: HashMap<&'static str, &'static str, Fx>,
+    /// Longest entry of `extra` (in chars).
+    extra_longest: usize,
     categories: Vec<Category>,
     /// Per BMP code point: bit mask of its categories (low 24 bits) and
     /// its first category (high 8 bits).
     chars: Vec<u32>,
 }
 
-impl Dict {
-    fn add(&mut self, surface: &'static str, word: Word) {
-        let len = surface.chars().count();
-        if let Some(first) = surface.chars().next() {
-            let e = self.longest.entry(first).or_default();
-            *e = (*e).max(len);
-        }
-        self.words.entry(surface).or_default().push(word);
-    }
+/// A fast hash for the dictionary's short keys (rustc's FxHash): they are
+/// fixed data, not chosen by an attacker, and SipHash would make loading
+/// and looking up a good deal slower.
+#[derive(Clone, Copy, Default)]
+struct Fx;
 
+impl std::hash::BuildHasher for Fx {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+}
+
+impl Dict {
     /// (category mask, first category) of a character.
     fn class(&self, c: char) -> (u32, usize) {
         let v = self.chars.get(c as usize).copied().unwrap_or(1);
         (v & 0x00FF_FFFF, (v >> 24) as usize)
+    }
+
+    /// The words of every surface that `text` starts with, each with the
+    /// surface's length in chars.
+    fn prefixes<'d>(&'d self, text: &str, mut each: impl FnMut(usize, &'d [Word])) {
+        for (chars, (end, c)) in text.char_indices().enumerate() {
+            let Some(&(from, to)) = self.prefixes.get(&text[..end + c.len_utf8()]) else {
+                return;
+            };
+            if from < to {
+                each(chars + 1, &self.words[from as usize..to as usize]);
+            }
+        }
     }
 }
 
@@ -82,37 +137,54 @@ fn parse_int<T: std::str::FromStr>(s: &str) -> T {
 
 fn load() -> Dict {
     let mut d = Dict {
-        words: HashMap::with_capacity(330_000),
-        longest: HashMap::new(),
+        prefixes: HashMap::with_capacity_and_hasher(480_000, Fx),
+        words: Vec::with_capacity(380_000),
+        extra: HashMap::default(),
+        extra_longest: 0,
         categories: Vec::new(),
         chars: Vec::new(),
     };
+    // lex.tsv is sorted by surface: the words of a surface are adjacent,
+    // and a surface shares its beginning with the one before.
+    let mut previous: &str = "";
     for line in LEX.lines() {
         let mut f = line.split('\t');
-        let (Some(surface), Some(id), Some(cost), Some(reading)) =
+        let (Some(text), Some(id), Some(cost), Some(reading)) =
             (f.next(), f.next(), f.next(), f.next())
         else {
             continue;
         };
-        d.add(
-            surface,
-            Word {
-                id: parse_int(id),
-                cost: parse_int(cost),
-                reading,
-            },
-        );
+        let at = d.words.len() as u32;
+        d.words.push(Word {
+            id: parse_int(id),
+            cost: parse_int(cost),
+            reading,
+        });
+        if text == previous {
+            if let Some(range) = d.prefixes.get_mut(text) {
+                range.1 = at + 1;
+            }
+            continue;
+        }
+        // The beginnings of `text` that `previous` did not already have.
+        let shared = previous
+            .char_indices()
+            .zip(text.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8());
+        for (i, _) in text.char_indices().skip(1) {
+            if i > shared {
+                d.prefixes.entry(&text[..i]).or_insert((0, 0));
+            }
+        }
+        d.prefixes.insert(text, (at, at + 1));
+        previous = text;
     }
     for line in EXTRA.lines().filter(|l| !l.starts_with('#')) {
         if let Some((surface, reading)) = line.split_once('\t') {
-            d.add(
-                surface,
-                Word {
-                    id: ID_NOUN,
-                    cost: EXTRA_COST,
-                    reading,
-                },
-            );
+            d.extra_longest = d.extra_longest.max(surface.chars().count());
+            d.extra.insert(surface, reading);
         }
     }
     // char.def: "NAME invoke group length" lines, then "0xA[..0xB] NAME…".
@@ -204,6 +276,8 @@ struct Node<'r> {
     reading: &'r str,
     total: i32,
     prev: usize,
+    /// The next node that ends where this one does (0: none).
+    same_end: usize,
 }
 
 /// The words of `text` (no whitespace in it) with `fixed` spans (sorted,
@@ -235,7 +309,9 @@ where
             next_fixed[i + 1]
         };
     }
-    // nodes[0] is the start of the text (BOS).
+    // nodes[0] is the start of the text (BOS); `ends[i]` is the first
+    // node ending at char i, and each node links to the next one.
+    const NONE: usize = usize::MAX;
     let mut nodes: Vec<Node<'r>> = vec![Node {
         start: 0,
         end: 0,
@@ -243,25 +319,28 @@ where
         reading: "",
         total: 0,
         prev: 0,
+        same_end: NONE,
     }];
-    let mut ending: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
-    ending[0].push(0);
+    let mut ends: Vec<usize> = vec![NONE; n + 1];
+    ends[0] = 0;
     let add = |nodes: &mut Vec<Node<'r>>,
-               ending: &mut Vec<Vec<usize>>,
+               ends: &mut Vec<usize>,
                start: usize,
                end: usize,
                id: u16,
                cost: i32,
                reading: &'r str| {
-        let best = ending[start]
-            .iter()
-            .map(|&p| {
-                let total = nodes[p].total + connection(nodes[p].id, id) + cost;
-                (total, p)
-            })
-            .min_by_key(|x| x.0);
+        let mut best: Option<(i32, usize)> = None;
+        let mut p = ends[start];
+        while p != NONE {
+            let total = nodes[p].total + connection(nodes[p].id, id) + cost;
+            if best.is_none_or(|b| total < b.0) {
+                best = Some((total, p));
+            }
+            p = nodes[p].same_end;
+        }
         if let Some((total, prev)) = best {
-            ending[end].push(nodes.len());
+            let k = nodes.len();
             nodes.push(Node {
                 start,
                 end,
@@ -269,27 +348,45 @@ where
                 reading,
                 total,
                 prev,
+                same_end: ends[end],
             });
+            ends[end] = k;
         }
     };
+    let mut unknown: Vec<usize> = Vec::new();
+    let mut found_words: Vec<(usize, &'static [Word])> = Vec::new();
     for s in 0..n {
-        if ending[s].is_empty() || inside[s] {
+        if ends[s] == NONE || inside[s] {
             continue;
         }
         if let Some(k) = fixed_at[s] {
             let f = fixed[k];
-            add(&mut nodes, &mut ending, s, f.end, f.id, 0, f.reading);
+            add(&mut nodes, &mut ends, s, f.end, f.id, 0, f.reading);
             continue;
         }
         let limit = next_fixed[s];
         let c = idx[s].1;
+        let rest = &text[byte(s)..byte(limit)];
+        found_words.clear();
+        d.prefixes(rest, |len, words| found_words.push((len, words)));
         let mut found = false;
-        let longest = d.longest.get(&c).copied().unwrap_or(0).min(limit - s);
-        for len in 1..=longest {
-            if let Some(words) = d.words.get(&text[byte(s)..byte(s + len)]) {
-                for w in words {
-                    add(&mut nodes, &mut ending, s, s + len, w.id, w.cost, w.reading);
-                }
+        for &(len, words) in &found_words {
+            for w in words {
+                add(&mut nodes, &mut ends, s, s + len, w.id, w.cost, w.reading);
+                found = true;
+            }
+        }
+        for len in 1..=d.extra_longest.min(limit - s) {
+            if let Some(reading) = d.extra.get(&text[byte(s)..byte(s + len)]) {
+                add(
+                    &mut nodes,
+                    &mut ends,
+                    s,
+                    s + len,
+                    ID_NOUN,
+                    EXTRA_COST,
+                    reading,
+                );
                 found = true;
             }
         }
@@ -299,7 +396,7 @@ where
             continue;
         }
         let same = |i: usize| i < limit && d.class(idx[i].1).0 & mask != 0;
-        let mut unknown: Vec<usize> = Vec::new();
+        unknown.clear();
         let mut group_end = None;
         if cat.group {
             let mut e = s + 1;
@@ -321,17 +418,23 @@ where
         if unknown.is_empty() && !found {
             unknown.push(s + 1);
         }
-        for e in unknown {
+        for &e in &unknown {
             for &(id, cost) in &cat.words {
-                add(&mut nodes, &mut ending, s, e, id, cost, "");
+                add(&mut nodes, &mut ends, s, e, id, cost, "");
             }
         }
     }
     // The end of the text (EOS) and back along the best path.
-    let Some(&last) = ending[n]
-        .iter()
-        .min_by_key(|&&p| nodes[p].total + connection(nodes[p].id, 0))
-    else {
+    let mut last = None;
+    let mut p = ends[n];
+    while p != NONE {
+        let total = nodes[p].total + connection(nodes[p].id, 0);
+        if last.is_none_or(|(t, _)| total < t) {
+            last = Some((total, p));
+        }
+        p = nodes[p].same_end;
+    }
+    let Some((_, last)) = last else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -199,6 +199,17 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
 
 /// [`segments`] with a municipality's own readings.
 pub fn segments_with<'a>(text: &'a str, overrides: &'a Overrides) -> Vec<Segment<'a>> {
+    // Only words with a kanji get a reading (an override has one too).
+    if !text.chars().any(is_kanji) {
+        return if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![Segment {
+                surface: text,
+                reading: None,
+            }]
+        };
+    }
     let idx: Vec<(usize, char)> = text.char_indices().collect();
     let byte = |i: usize| idx.get(i).map_or(text.len(), |x| x.0);
     let mut out: Vec<Segment<'a>> = Vec::new();
