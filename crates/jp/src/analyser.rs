@@ -54,11 +54,8 @@ struct Dict {
     /// up ever longer prefixes of the text stops as soon as no word can
     /// match.
     prefixes: HashMap<&'static str, (u32, u32), Fx>,
+    /// IPAdic's words and those of `extra.tsv` (common nouns).
     words: Vec<Word>,
-    /// `extra.tsv`: surface → reading (a common noun).
-    extra: HashMap<&'static str, &'static str, Fx>,
-    /// Longest entry of `extra` (in chars).
-    extra_longest: usize,
     categories: Vec<Category>,
     /// Per BMP code point: bit mask of its categories (low 24 bits) and
     /// its first category (high 8 bits).
@@ -139,10 +136,18 @@ fn load() -> Dict {
     let mut d = Dict {
         prefixes: HashMap::with_capacity_and_hasher(480_000, Fx),
         words: Vec::with_capacity(380_000),
-        extra: HashMap::default(),
-        extra_longest: 0,
         categories: Vec::new(),
         chars: Vec::new(),
+    };
+    let mut extra: HashMap<&'static str, &'static str> = EXTRA
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    let extra_word = |reading| Word {
+        id: ID_NOUN,
+        cost: EXTRA_COST,
+        reading,
     };
     // lex.tsv is sorted by surface: the words of a surface are adjacent,
     // and a surface shares its beginning with the one before.
@@ -178,14 +183,21 @@ fn load() -> Dict {
                 d.prefixes.entry(&text[..i]).or_insert((0, 0));
             }
         }
-        d.prefixes.insert(text, (at, at + 1));
+        // An extra word of the same surface goes right after (the words of
+        // a surface stay one run whatever their order).
+        if let Some(reading) = extra.remove(text) {
+            d.words.push(extra_word(reading));
+        }
+        d.prefixes.insert(text, (at, d.words.len() as u32));
         previous = text;
     }
-    for line in EXTRA.lines().filter(|l| !l.starts_with('#')) {
-        if let Some((surface, reading)) = line.split_once('\t') {
-            d.extra_longest = d.extra_longest.max(surface.chars().count());
-            d.extra.insert(surface, reading);
+    for (text, reading) in extra {
+        let at = d.words.len() as u32;
+        d.words.push(extra_word(reading));
+        for (i, _) in text.char_indices().skip(1) {
+            d.prefixes.entry(&text[..i]).or_insert((0, 0));
         }
+        d.prefixes.insert(text, (at, at + 1));
     }
     // char.def: "NAME invoke group length" lines, then "0xA[..0xB] NAME…".
     let mut names: Vec<&str> = Vec::new();
@@ -323,22 +335,34 @@ where
     }];
     let mut ends: Vec<usize> = vec![NONE; n + 1];
     ends[0] = 0;
+    // The best node before a word depends only on where the word starts
+    // and its context id: `best_before` keeps it per id for the current
+    // start, so words sharing an id share the search.
+    let mut best_before: Vec<(u16, Option<(i32, usize)>)> = Vec::new();
     let add = |nodes: &mut Vec<Node<'r>>,
                ends: &mut Vec<usize>,
+               best_before: &mut Vec<(u16, Option<(i32, usize)>)>,
                start: usize,
                end: usize,
                id: u16,
                cost: i32,
                reading: &'r str| {
-        let mut best: Option<(i32, usize)> = None;
-        let mut p = ends[start];
-        while p != NONE {
-            let total = nodes[p].total + connection(nodes[p].id, id) + cost;
-            if best.is_none_or(|b| total < b.0) {
-                best = Some((total, p));
+        let best = match best_before.iter().find(|b| b.0 == id) {
+            Some(b) => b.1,
+            None => {
+                let mut best: Option<(i32, usize)> = None;
+                let mut p = ends[start];
+                while p != NONE {
+                    let total = nodes[p].total + connection(nodes[p].id, id);
+                    if best.is_none_or(|b| total < b.0) {
+                        best = Some((total, p));
+                    }
+                    p = nodes[p].same_end;
+                }
+                best_before.push((id, best));
+                best
             }
-            p = nodes[p].same_end;
-        }
+        };
         if let Some((total, prev)) = best {
             let k = nodes.len();
             nodes.push(Node {
@@ -346,7 +370,7 @@ where
                 end,
                 id,
                 reading,
-                total,
+                total: total + cost,
                 prev,
                 same_end: ends[end],
             });
@@ -359,9 +383,19 @@ where
         if ends[s] == NONE || inside[s] {
             continue;
         }
+        best_before.clear();
         if let Some(k) = fixed_at[s] {
             let f = fixed[k];
-            add(&mut nodes, &mut ends, s, f.end, f.id, 0, f.reading);
+            add(
+                &mut nodes,
+                &mut ends,
+                &mut best_before,
+                s,
+                f.end,
+                f.id,
+                0,
+                f.reading,
+            );
             continue;
         }
         let limit = next_fixed[s];
@@ -372,20 +406,15 @@ where
         let mut found = false;
         for &(len, words) in &found_words {
             for w in words {
-                add(&mut nodes, &mut ends, s, s + len, w.id, w.cost, w.reading);
-                found = true;
-            }
-        }
-        for len in 1..=d.extra_longest.min(limit - s) {
-            if let Some(reading) = d.extra.get(&text[byte(s)..byte(s + len)]) {
                 add(
                     &mut nodes,
                     &mut ends,
+                    &mut best_before,
                     s,
                     s + len,
-                    ID_NOUN,
-                    EXTRA_COST,
-                    reading,
+                    w.id,
+                    w.cost,
+                    w.reading,
                 );
                 found = true;
             }
@@ -420,7 +449,7 @@ where
         }
         for &e in &unknown {
             for &(id, cost) in &cat.words {
-                add(&mut nodes, &mut ends, s, e, id, cost, "");
+                add(&mut nodes, &mut ends, &mut best_before, s, e, id, cost, "");
             }
         }
     }
