@@ -6,6 +6,7 @@
 //! the message text lives in the locale catalogues (`kernel::i18n`), so this
 //! crate stays pure.
 
+mod analyser;
 pub mod calendar;
 mod check_digit;
 mod counters;

@@ -2,68 +2,31 @@
 //!
 //! Search uses them so that a resident who types the reading finds the
 //! kanji, and the furigana option uses them to put ruby over kanji. The
-//! dictionary is IPAdic's surface → reading table (kanji-bearing entries
-//! only, the most common reading of each; `scripts/build-readings-dict.py`
-//! rebuilds it, licence in `dict/COPYING.ipadic`), plus `dict/extra.tsv`
-//! for municipal terms and place names that IPAdic lacks or reads wrongly.
+//! text is cut into words by a morphological analyser over IPAdic
+//! ([`crate::analyser`]: the lowest-cost path through IPAdic's words and
+//! connection costs, as MeCab does), and each word with a kanji gets its
+//! dictionary reading. `dict/extra.tsv` adds municipal terms IPAdic lacks.
 //!
-//! Segmentation is greedy longest match from left to right over entries
-//! that contain a kanji; everything else (kana, Latin, digits) passes
-//! through as it is. Two rules come before the dictionary
-//! ([`crate::counters`]): a counter after a number is read with that
-//! number (in 8時30分, じ over 時 and ぷん over 分; ふつか over all of 2日;
-//! にん over the 人 of 0人), and a day of the week standing alone is read
-//! as one (げつ over 月). A word that
-//! starts with the honorific お or ご (お金, ご案内) is looked up whole. That is far simpler than a morphological analyser and
-//! good enough for both uses: a search only needs the same reading for the
-//! same word in documents and queries, and ruby only annotates kanji.
+//! Some spans are read before the analyser runs, and it fits the words
+//! around them:
+//! - a municipality's own readings of names and places ([`Overrides`],
+//!   from its `tenant.json`: 四街道 よつかいどう, 鹿渡 しかわたし);
+//! - a counter after a number, read with that number ([`crate::counters`]:
+//!   in 8時30分, じ over 時 and ぷん over 分; ふつか over all of 2日; にん
+//!   over the 人 of 0人);
+//! - a day of the week standing alone (げつ over the 月 of a table header).
+//!
+//! Everything without kanji (kana, Latin, digits) passes through as it is.
 
 use std::collections::HashMap;
 
+use crate::analyser::{self, Fixed, ID_COUNTER, ID_NOUN, ID_NUMBER, ID_PLACE};
 use crate::counters;
-use std::sync::OnceLock;
 
-const IPADIC: &str = include_str!("../dict/readings.tsv");
-const EXTRA: &str = include_str!("../dict/extra.tsv");
-/// Longer entries exist (long place names) but never matter for our text.
-const MAX_LEN: usize = 12;
-
-struct Dict {
-    words: HashMap<&'static str, &'static str>,
-    /// Longest entry (in chars) starting with each character.
-    longest: HashMap<char, u8>,
-}
-
-fn dict() -> &'static Dict {
-    static DICT: OnceLock<Dict> = OnceLock::new();
-    DICT.get_or_init(|| {
-        let mut words = HashMap::with_capacity(220_000);
-        let mut longest: HashMap<char, u8> = HashMap::new();
-        // Extra entries come second so they override IPAdic's.
-        for line in IPADIC.lines().chain(EXTRA.lines()) {
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((surface, reading)) = line.split_once('\t') else {
-                continue;
-            };
-            let len = surface.chars().count();
-            if len == 0 || len > MAX_LEN {
-                continue;
-            }
-            words.insert(surface, reading);
-            let first = surface.chars().next().unwrap_or_default();
-            let e = longest.entry(first).or_default();
-            *e = (*e).max(len as u8);
-        }
-        Dict { words, longest }
-    })
-}
-
-/// Loads the dictionary now (it takes a few tens of milliseconds) so the
+/// Loads the dictionary now (it takes a fraction of a second) so the
 /// first request does not pay for it.
 pub fn warm_up() {
-    dict();
+    analyser::warm_up();
 }
 
 pub fn is_kanji(c: char) -> bool {
@@ -86,28 +49,49 @@ pub fn katakana_to_hiragana(s: &str) -> String {
         .collect()
 }
 
-/// A piece of text: a dictionary word with its reading (in hiragana), or a
-/// run of other text (`reading` is `None`).
+/// A municipality's own readings (names and places the dictionary reads
+/// otherwise or not at all): surface → reading in hiragana. They win over
+/// the dictionary wherever the surface appears (longest first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    words: HashMap<String, String>,
+    longest: usize,
+}
+
+impl Overrides {
+    pub fn new<S: Into<String>>(pairs: impl IntoIterator<Item = (S, S)>) -> Self {
+        let mut o = Self::default();
+        for (surface, reading) in pairs {
+            let surface: String = surface.into();
+            o.longest = o.longest.max(surface.chars().count());
+            o.words.insert(surface, reading.into());
+        }
+        o
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The longest entry at char `i`: (chars, reading).
+    fn at(&self, text: &str, idx: &[(usize, char)], i: usize) -> Option<(usize, &str)> {
+        if self.words.is_empty() {
+            return None;
+        }
+        let start = idx[i].0;
+        (1..=self.longest.min(idx.len() - i)).rev().find_map(|len| {
+            let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
+            self.words.get(&text[start..end]).map(|r| (len, r.as_str()))
+        })
+    }
+}
+
+/// A piece of text: a word with its reading (in hiragana), or a run of
+/// other text (`reading` is `None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment<'a> {
     pub surface: &'a str,
-    pub reading: Option<&'static str>,
-}
-
-/// The longest dictionary word starting at char `i`: (chars, end byte,
-/// reading).
-fn longest_word(
-    d: &Dict,
-    text: &str,
-    idx: &[(usize, char)],
-    i: usize,
-) -> Option<(usize, usize, &'static str)> {
-    let (start, c) = idx[i];
-    let max = (*d.longest.get(&c)? as usize).min(idx.len() - i);
-    (1..=max).rev().find_map(|len| {
-        let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
-        d.words.get(&text[start..end]).map(|r| (len, end, *r))
-    })
+    pub reading: Option<&'a str>,
 }
 
 /// A counter after a number, or a day of the week standing alone, at char
@@ -156,49 +140,117 @@ fn is_katakana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
 }
 
-/// Splits `text` into dictionary words (those containing kanji) and the
-/// text between them.
-pub fn segments(text: &str) -> Vec<Segment<'_>> {
-    let d = dict();
-    let idx: Vec<(usize, char)> = text.char_indices().collect();
+/// The spans of `idx[from..to]` read before the analyser runs (chars,
+/// relative to `from`): the municipality's readings, then counters and
+/// days of the week.
+fn fixed_spans<'a>(
+    text: &str,
+    idx: &[(usize, char)],
+    from: usize,
+    to: usize,
+    overrides: &'a Overrides,
+) -> Vec<Fixed<'a>> {
     let mut out = Vec::new();
+    let mut free_from = from;
+    let mut i = from;
+    while i < to {
+        if let Some((len, reading)) = overrides.at(text, &idx[..to], i) {
+            out.push(Fixed {
+                start: i - from,
+                end: i + len - from,
+                id: ID_PLACE,
+                reading,
+            });
+            i += len;
+            free_from = i;
+            continue;
+        }
+        if let Some((start, len, reading)) = numbered(idx, i) {
+            if start >= free_from && i + len <= to {
+                let id = if start < i {
+                    ID_NUMBER
+                } else if i > 0 && counters::is_digit(idx[i - 1].1) {
+                    ID_COUNTER
+                } else {
+                    ID_NOUN
+                };
+                out.push(Fixed {
+                    start: start - from,
+                    end: i + len - from,
+                    id,
+                    reading,
+                });
+                i += len;
+                free_from = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Splits `text` into words with their readings (those containing kanji)
+/// and the text between them.
+pub fn segments(text: &str) -> Vec<Segment<'_>> {
+    static NONE: std::sync::OnceLock<Overrides> = std::sync::OnceLock::new();
+    segments_with(text, NONE.get_or_init(Overrides::default))
+}
+
+/// [`segments`] with a municipality's own readings.
+pub fn segments_with<'a>(text: &'a str, overrides: &'a Overrides) -> Vec<Segment<'a>> {
+    // Only words with a kanji get a reading (an override has one too).
+    if !text.chars().any(is_kanji) {
+        return if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![Segment {
+                surface: text,
+                reading: None,
+            }]
+        };
+    }
+    let idx: Vec<(usize, char)> = text.char_indices().collect();
+    let byte = |i: usize| idx.get(i).map_or(text.len(), |x| x.0);
+    let mut out: Vec<Segment<'a>> = Vec::new();
     let mut plain_from: Option<usize> = None;
     let mut i = 0;
     while i < idx.len() {
-        let (start, c) = idx[i];
-        let matched;
-        if let Some((from, len, reading)) = numbered(&idx, i) {
-            let end = idx.get(i + len).map_or(text.len(), |(b, _)| *b);
-            matched = Some((from, len, end, reading));
-        } else if !is_hiragana(c)
-            || (matches!(c, 'お' | 'ご') && idx.get(i + 1).is_some_and(|x| is_kanji(x.1)))
-        {
-            matched = longest_word(d, text, &idx, i).map(|(len, end, r)| (i, len, end, r));
-        } else {
-            matched = None;
+        // Whitespace separates words; the analyser sees the runs between.
+        if idx[i].1.is_whitespace() {
+            plain_from.get_or_insert(byte(i));
+            i += 1;
+            continue;
         }
-        match matched {
-            Some((from, len, end, reading)) => {
-                let seg_start = idx[from].0;
-                if let Some(p) = plain_from.take() {
-                    if p < seg_start {
+        let end = (i..idx.len())
+            .find(|&k| idx[k].1.is_whitespace())
+            .unwrap_or(idx.len());
+        let fixed = fixed_spans(text, &idx, i, end, overrides);
+        let run = &text[byte(i)..byte(end)];
+        for t in analyser::analyse(run, &fixed) {
+            let reading = t.reading.filter(|_| {
+                fixed.iter().any(|f| f.start == t.start) || t.surface.chars().any(is_kanji)
+            });
+            let start = byte(i + t.start);
+            match reading {
+                Some(reading) => {
+                    if let Some(p) = plain_from.take() {
                         out.push(Segment {
-                            surface: &text[p..seg_start],
+                            surface: &text[p..start],
                             reading: None,
                         });
                     }
+                    out.push(Segment {
+                        surface: &text[start..byte(i + t.end)],
+                        reading: Some(reading),
+                    });
                 }
-                out.push(Segment {
-                    surface: &text[seg_start..end],
-                    reading: Some(reading),
-                });
-                i += len;
-            }
-            None => {
-                plain_from.get_or_insert(start);
-                i += 1;
+                None => {
+                    plain_from.get_or_insert(start);
+                }
             }
         }
+        i = end;
     }
     if let Some(p) = plain_from {
         out.push(Segment {
@@ -212,8 +264,17 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
 /// The whole text in hiragana as far as the dictionary knows it: words are
 /// replaced by their readings, katakana become hiragana, the rest is kept.
 pub fn to_reading(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for s in segments(text) {
+    reading_of(segments(text))
+}
+
+/// [`to_reading`] with a municipality's own readings.
+pub fn to_reading_with(text: &str, overrides: &Overrides) -> String {
+    reading_of(segments_with(text, overrides))
+}
+
+fn reading_of(segments: Vec<Segment<'_>>) -> String {
+    let mut out = String::new();
+    for s in segments {
         match s.reading {
             Some(r) => out.push_str(r),
             None => out.push_str(&katakana_to_hiragana(s.surface)),
@@ -232,6 +293,15 @@ pub struct RubyPart {
 
 /// The text cut into parts with furigana over each run of kanji.
 pub fn ruby(text: &str) -> Vec<RubyPart> {
+    parts(segments(text))
+}
+
+/// [`ruby`] with a municipality's own readings.
+pub fn ruby_with(text: &str, overrides: &Overrides) -> Vec<RubyPart> {
+    parts(segments_with(text, overrides))
+}
+
+fn parts(segments: Vec<Segment<'_>>) -> Vec<RubyPart> {
     let mut out: Vec<RubyPart> = Vec::new();
     let push_plain = |out: &mut Vec<RubyPart>, s: &str| {
         if s.is_empty() {
@@ -245,7 +315,7 @@ pub fn ruby(text: &str) -> Vec<RubyPart> {
             }),
         }
     };
-    for seg in segments(text) {
+    for seg in segments {
         match seg.reading {
             None => push_plain(&mut out, seg.surface),
             Some(reading) => match align(seg.surface, reading) {

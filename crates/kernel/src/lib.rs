@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod password;
 pub mod prefs;
 pub mod ratelimit;
+pub mod readings;
 pub mod registry;
 pub mod resident;
 pub mod ruby;

@@ -6,7 +6,7 @@
 //! by a middleware that puts it, with the request's path and query, where
 //! page templates find it.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -203,7 +203,7 @@ fn without_lang(query: &str) -> String {
 
 /// Middleware: makes [`current`] answer for this request, and adds
 /// furigana to the citizen pages of residents who asked for it.
-pub async fn context(req: Request, next: Next) -> Response {
+pub async fn context(State(db): State<crate::Db>, req: Request, next: Next) -> Response {
     let view = RequestView {
         prefs: Prefs::from_headers(req.headers()),
         path: req.uri().path().to_string(),
@@ -211,12 +211,28 @@ pub async fn context(req: Request, next: Next) -> Response {
     };
     let lang = request_lang_of(req.uri(), req.headers());
     let ruby = view.prefs.furigana_in(lang) && is_citizen_page(&view.path);
+    let tenant = tenant_of(&view.path).map(str::to_string);
     let resp = VIEW.scope(view, next.run(req)).await;
-    if ruby {
-        crate::ruby::annotate_response(resp).await
-    } else {
-        resp
+    if !ruby {
+        return resp;
     }
+    // The municipality's own readings of its names and places.
+    let overrides = match tenant {
+        Some(t) => crate::readings::of_tenant(&db, &t)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "tenant readings not loaded");
+                Default::default()
+            }),
+        None => Default::default(),
+    };
+    crate::ruby::annotate_response(resp, &overrides).await
+}
+
+/// The municipality code of a `/t/{code}/…` path.
+fn tenant_of(path: &str) -> Option<&str> {
+    let code = path.strip_prefix("/t/")?.split('/').next()?;
+    (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
 /// Pages for residents (not the back office, the API or files).

@@ -189,7 +189,7 @@ pub fn annotate_with(html: &str, ruby: &dyn Fn(&str) -> Vec<jp::reading::RubyPar
 }
 
 /// Adds ruby to an HTML response; anything else passes through.
-pub async fn annotate_response(resp: Response) -> Response {
+pub async fn annotate_response(resp: Response, overrides: &jp::reading::Overrides) -> Response {
     let html = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -209,7 +209,7 @@ pub async fn annotate_response(resp: Response) -> Response {
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let annotated = annotate_with(text, &jp::reading::ruby);
+    let annotated = annotate_with(text, &|t| jp::reading::ruby_with(t, overrides));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(annotated))
 }

@@ -94,6 +94,9 @@ pub struct TenantProfile {
     /// (休日開庁) days.
     #[serde(default)]
     pub calendar: jp::OfficeCalendar,
+    /// The city's own readings of names and places for furigana.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<crate::readings::ReadingOverride>,
 }
 
 /// An OpenAI-compatible endpoint the chatbot may phrase its answers with
@@ -250,6 +253,7 @@ impl TenantProfile {
                 }
             }
         }
+        crate::readings::check(&self.readings)?;
         self.check_life_events()
     }
 
@@ -426,6 +430,7 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         "kpi_targets": profile.kpi_targets,
         "life_events": life_events,
         "calendar": profile.calendar,
+        "readings": profile.readings,
         LIFE_EVENTS_EDITED: edited,
     });
     sqlx::query(

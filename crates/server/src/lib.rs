@@ -281,7 +281,10 @@ impl App {
             .layer(axum::middleware::from_fn(kernel::web::html_errors))
             // Display preferences for the page templates (also the error
             // pages above), and furigana added to finished pages.
-            .layer(axum::middleware::from_fn(kernel::prefs::context))
+            .layer(axum::middleware::from_fn_with_state(
+                self.db.clone(),
+                kernel::prefs::context,
+            ))
             .layer(axum::middleware::from_fn(kernel::web::security_headers))
             // Behind HTTPS, browsers are told to use nothing else.
             .layer(

@@ -11,6 +11,7 @@ mod chat;
 mod counter;
 mod faq;
 mod form_rules;
+mod furigana;
 mod languages;
 mod locales;
 mod navi;
