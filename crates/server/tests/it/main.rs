@@ -15,6 +15,7 @@ mod locales;
 mod navi;
 mod navi_editor;
 mod oidc;
+mod questions;
 mod search;
 mod security;
 mod sign_in_bounds;
