@@ -12,11 +12,13 @@
 
 mod index;
 pub mod misses;
+pub mod query;
 pub mod routes;
 mod service;
 pub mod synonyms;
 pub mod text;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -76,6 +78,11 @@ pub struct Doc {
     pub kind: DocKind,
     pub audience: Audience,
     pub title: Text,
+    /// What the page is about in a sentence or two (a procedure's
+    /// description, an answer's first paragraph), also part of the body:
+    /// a word here counts more than one only in the body, less than one
+    /// in the title.
+    pub summary: Text,
     /// Plain text, all of it searchable.
     pub body: Text,
     /// Extra terms: category names, legal basis, …
@@ -91,6 +98,16 @@ pub type DocsFuture<'a> = Pin<Box<dyn Future<Output = kernel::AppResult<Vec<Doc>
 /// Where documents come from (the catalogue, the FAQ, the navigator).
 pub trait DocSource: Send + Sync {
     fn docs<'a>(&'a self, db: &'a kernel::Db, tenant: &'a str) -> DocsFuture<'a>;
+}
+
+pub type CountsFuture<'a> =
+    Pin<Box<dyn Future<Output = kernel::AppResult<HashMap<String, u64>>> + Send + 'a>>;
+
+/// How often residents use each page (applications per procedure), keyed
+/// by document id: the owner of those counts implements it (`cases`), so
+/// the search ranks a page residents need often a little higher.
+pub trait Popularity: Send + Sync {
+    fn counts<'a>(&'a self, db: &'a kernel::Db, tenant: &'a str) -> CountsFuture<'a>;
 }
 
 /// The longest query accepted, in characters.

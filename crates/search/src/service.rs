@@ -10,7 +10,7 @@ use kernel::{AppResult, Db};
 use serde::Serialize;
 
 use crate::index::{self, TenantIndex};
-use crate::{synonyms, Audience, DocKind, DocSource};
+use crate::{synonyms, Audience, DocKind, DocSource, Popularity};
 
 /// An index older than this is rebuilt in the background on its next use,
 /// so servers that did not see a change themselves converge.
@@ -26,6 +26,7 @@ struct Built {
 struct Inner {
     db: Db,
     sources: Vec<Arc<dyn DocSource>>,
+    popularity: Option<Arc<dyn Popularity>>,
     built: RwLock<HashMap<String, Arc<Built>>>,
     /// One build at a time per process (builds are CPU work on 2 cores).
     building: tokio::sync::Mutex<()>,
@@ -90,10 +91,20 @@ pub struct SearchResults {
 
 impl Search {
     pub fn new(db: Db, sources: Vec<Arc<dyn DocSource>>) -> Self {
+        Self::with_popularity(db, sources, None)
+    }
+
+    /// A search that also ranks by how often each page is used.
+    pub fn with_popularity(
+        db: Db,
+        sources: Vec<Arc<dyn DocSource>>,
+        popularity: Option<Arc<dyn Popularity>>,
+    ) -> Self {
         Search {
             inner: Arc::new(Inner {
                 db,
                 sources,
+                popularity,
                 built: RwLock::new(HashMap::new()),
                 building: tokio::sync::Mutex::new(()),
             }),
@@ -110,9 +121,14 @@ impl Search {
             docs.extend(s.docs(&self.inner.db, tenant).await?);
         }
         let groups = synonyms::folded(&synonyms::list(&self.inner.db, tenant).await?);
-        let index = tokio::task::spawn_blocking(move || TenantIndex::build(docs))
-            .await
-            .map_err(anyhow::Error::from)?;
+        let counts = match &self.inner.popularity {
+            Some(p) => p.counts(&self.inner.db, tenant).await?,
+            None => HashMap::new(),
+        };
+        let index =
+            tokio::task::spawn_blocking(move || TenantIndex::build(docs).with_popularity(&counts))
+                .await
+                .map_err(anyhow::Error::from)?;
         let built = Arc::new(Built {
             index,
             synonyms: groups,
@@ -178,7 +194,8 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
     // then looked for in the snippets.
     let mut all_terms = Vec::new();
     for (v, weight) in &variants {
-        let terms = index::terms(v);
+        let words: Vec<String> = v.split(' ').map(str::to_string).collect();
+        let terms = index::terms_of(&words);
         ix.score(&terms, *weight, &mut scratch, &mut scores);
         all_terms.extend(terms);
     }
@@ -275,6 +292,7 @@ mod tests {
             kind: DocKind::Procedure,
             audience: Audience::Public,
             title: Text::ja_only(title),
+            summary: Text::default(),
             body: Text::ja_only(body),
             keywords: vec![],
             url: format!("/p/{id}"),
