@@ -71,6 +71,14 @@ pub struct Term {
     reading: Vec<Gram>,
 }
 
+/// A document's score for a query, and the share of the query's words it
+/// matched (in the variant that gave the score): 0 for no match.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Scored {
+    pub score: f32,
+    pub coverage: f32,
+}
+
 /// Per-document accumulators of one query, allocated once and reused
 /// for each synonym variant (every entry is back to zero after a call).
 pub struct Scratch {
@@ -104,8 +112,6 @@ impl Scratch {
 
 pub struct TenantIndex {
     pub docs: Vec<Doc>,
-    /// Folded titles (every language), for the title bonus.
-    titles: Vec<String>,
     /// The distinct grams of each title, as written (every language) and
     /// as read, sorted.
     title_grams: Vec<Vec<Gram>>,
@@ -179,7 +185,6 @@ impl TenantIndex {
         let mut postings: HashMap<Gram, Vec<Posting>> = HashMap::new();
         let mut df: HashMap<Gram, u32> = HashMap::new();
         let mut lens = Vec::with_capacity(docs.len());
-        let mut titles = Vec::with_capacity(docs.len());
         let mut title_keys = Vec::with_capacity(docs.len());
         let mut title_chars = Vec::with_capacity(docs.len());
         let mut title_grams = Vec::with_capacity(docs.len());
@@ -238,7 +243,6 @@ impl TenantIndex {
             text::grams_of_folded(&fields[Field::Title as usize], &mut tg);
             text::grams_of_folded(&fields[Field::TitleReading as usize], &mut tg);
             title_grams.push(distinct(tg));
-            titles.push(fields[0].replace(' ', ""));
             title_chars.push(
                 text::fold(d.title.ja())
                     .replace(' ', "")
@@ -258,7 +262,6 @@ impl TenantIndex {
         let postings = impacts(postings, &lens, &avg);
         TenantIndex {
             docs,
-            titles,
             title_keys,
             title_chars,
             title_grams,
@@ -300,7 +303,7 @@ impl TenantIndex {
 
     /// Scores every document for one query (one synonym variant): the
     /// score of each matching document, 0 for the others.
-    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
         for term in terms {
             self.score_term(term, scratch);
         }
@@ -369,7 +372,7 @@ impl TenantIndex {
 
     /// Turns the terms' sums into each document's score for the query,
     /// keeping the best over variants, and clears the per-query state.
-    fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+    fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
         let Scratch {
             matched_terms,
             matched_words,
@@ -391,7 +394,7 @@ impl TenantIndex {
         for d in hit_docs.drain(..) {
             let d = d as usize;
             let got = if words == 0 {
-                matched_terms[d]
+                matched_terms[d].min(1)
             } else {
                 matched_words[d]
             };
@@ -400,8 +403,11 @@ impl TenantIndex {
                 if !whole.is_empty() && exact(d) {
                     s *= 2.0;
                 }
-                if s > scores[d] {
-                    scores[d] = s;
+                if s > scores[d].score {
+                    scores[d] = Scored {
+                        score: s,
+                        coverage: got as f32 / words.max(1) as f32,
+                    };
                 }
             }
             total[d] = 0.0;

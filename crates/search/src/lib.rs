@@ -26,7 +26,7 @@ use kernel::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 pub use index::TenantIndex;
-pub use misses::record_miss;
+pub use misses::{record_miss, MissReason};
 pub use service::{run, Hit, Search, SearchQuery, SearchResults};
 
 /// What a document is.
@@ -109,6 +109,11 @@ pub type CountsFuture<'a> =
 pub trait Popularity: Send + Sync {
     fn counts<'a>(&'a self, db: &'a kernel::Db, tenant: &'a str) -> CountsFuture<'a>;
 }
+
+/// An answer is given with confidence when its best page matched at least
+/// this share of the question's words (in the best synonym variant); below
+/// it, the question is logged for staff as low confidence.
+pub const CONFIDENT_COVERAGE: f32 = 0.75;
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -86,6 +86,27 @@ const KANA_ENDINGS: &[&str] = &[
     "ば",
 ];
 
+/// Question words: a kana word starting with one is the question's
+/// grammar (どうすればいいですか), not its subject.
+const QUESTION_KANA: &[&str] = &[
+    "どう",
+    "なに",
+    "なん",
+    "いつ",
+    "どこ",
+    "だれ",
+    "どの",
+    "どれ",
+    "どんな",
+];
+
+/// Whether a kana word (endings stripped) says something about the subject.
+fn kana_word(kept: &str) -> bool {
+    kept.chars().count() >= 2
+        && !KANA_ENDINGS.contains(&kept)
+        && !QUESTION_KANA.iter().any(|q| kept.starts_with(q))
+}
+
 /// Particles that start grammar after a word (を, が …).
 const PARTICLES: &[char] = &[
     'を', 'が', 'に', 'は', 'の', 'で', 'と', 'も', 'へ', 'や', 'か',
@@ -222,7 +243,10 @@ pub fn words(query: &str) -> Vec<String> {
             continue;
         }
         if chunk.chars().all(|c| is_hiragana(c) || c == 'ー') {
-            push(strip_endings(chunk), &mut out);
+            let kept = strip_endings(chunk);
+            if kana_word(kept) {
+                push(kept, &mut out);
+            }
             continue;
         }
         let ps = pieces(chunk);
@@ -250,7 +274,7 @@ pub fn words(query: &str) -> Vec<String> {
                     if i == 0 {
                         // Kana opening a chunk: a word, its endings stripped.
                         let kept = strip_endings(s);
-                        if kept.chars().count() >= 2 && !KANA_ENDINGS.contains(&kept) {
+                        if kana_word(kept) {
                             flush(&mut compound, &mut out, &mut push);
                             if kept.len() == s.len() && before_kanji {
                                 // ひとり親: the kana opens the next compound.
@@ -341,6 +365,8 @@ mod tests {
     #[test]
     fn question_words_and_english_stop_words_go() {
         assert_eq!(w("何が必要ですか"), Vec::<String>::new());
+        assert_eq!(w("父が亡くなりました。どうすればいいですか"), ["父", "亡"]);
+        assert_eq!(w("いつまでですか"), Vec::<String>::new());
         assert_eq!(
             w("How can I get a residence certificate?"),
             ["residence", "certificate"]

@@ -75,6 +75,8 @@ pub struct Hit {
     pub url: String,
     pub department: Option<String>,
     pub score: f32,
+    /// The share of the query's words this page matched (0 to 1).
+    pub coverage: f32,
 }
 
 #[derive(Clone, Debug, Serialize, Default)]
@@ -87,6 +89,20 @@ pub struct SearchResults {
     pub life_events: Vec<(String, usize)>,
     /// The synonyms the query was also run with.
     pub expanded: Vec<String>,
+}
+
+impl SearchResults {
+    /// Whether the query should be logged for staff, and why: nothing
+    /// found, or a first page that matched too little of the question.
+    pub fn miss(&self) -> Option<crate::MissReason> {
+        match self.hits.first() {
+            None => Some(crate::MissReason::NoResults),
+            Some(h) if h.coverage < crate::CONFIDENT_COVERAGE => {
+                Some(crate::MissReason::LowConfidence)
+            }
+            Some(_) => None,
+        }
+    }
 }
 
 impl Search {
@@ -188,7 +204,7 @@ impl Search {
 /// Runs a query on an index (no I/O; the benchmark calls this directly).
 pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
     let variants = synonyms::expand(groups, &q.text);
-    let mut scores = vec![0f32; ix.len()];
+    let mut scores = vec![index::Scored::default(); ix.len()];
     let mut scratch = index::Scratch::new(ix.len());
     // The terms of every variant, the query as typed first: scored here,
     // then looked for in the snippets.
@@ -201,9 +217,9 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
     }
     let mut departments: BTreeMap<&str, usize> = BTreeMap::new();
     let mut life_events: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut matched: Vec<(usize, f32)> = Vec::new();
+    let mut matched: Vec<(usize, index::Scored)> = Vec::new();
     for (d, &s) in scores.iter().enumerate() {
-        if s <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
+        if s.score <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
             continue;
         }
         let doc = &ix.docs[d];
@@ -231,7 +247,7 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
         .into_iter()
         .skip(q.offset)
         .take(q.limit)
-        .map(|(d, score)| {
+        .map(|(d, scored)| {
             let doc = &ix.docs[d];
             Hit {
                 id: doc.id.clone(),
@@ -240,7 +256,8 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
                 snippet: index::snippet(doc, &all_terms, q.lang),
                 url: doc.url.clone(),
                 department: doc.department.clone(),
-                score,
+                score: scored.score,
+                coverage: scored.coverage,
             }
         })
         .collect();
@@ -254,9 +271,10 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
 }
 
 /// Best score first; among equals, by kind then id, so the order is stable.
-fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, f32)]) {
+fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, index::Scored)]) {
     matched.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
+        b.1.score
+            .total_cmp(&a.1.score)
             .then_with(|| {
                 ix.docs[a.0]
                     .kind

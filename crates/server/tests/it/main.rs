@@ -12,6 +12,7 @@ mod counter;
 mod faq;
 mod languages;
 mod locales;
+mod low_confidence;
 mod navi;
 mod navi_editor;
 mod oidc;
