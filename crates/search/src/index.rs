@@ -381,7 +381,7 @@ impl TenantIndex {
             ..
         } = scratch;
         let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
-        let exact = |d: usize| self.title_keys[d].iter().any(|k| *k == whole);
+        let exact = |d: usize| self.title_keys[d].contains(&whole);
         let nterms = terms.len().max(1) as f32;
         // A document must match at least half of the query's words (terms
         // that are not just digits), or a digit-only query's terms.

@@ -164,7 +164,7 @@ fn stem(word: &str) -> &str {
     if NOUN_TAILS.iter().any(|t| word.ends_with(t)) {
         return word;
     }
-    match word.char_indices().filter(|(_, c)| is_kanji(*c)).last() {
+    match word.char_indices().rev().find(|(_, c)| is_kanji(*c)) {
         Some((i, c)) => &word[..i + c.len_utf8()],
         None => word,
     }
