@@ -393,4 +393,64 @@ mod tests {
         assert_eq!(top(&ix, "ぴよぴよ"), None);
         assert_eq!(top(&ix, "xyz"), None);
     }
+
+    fn ids(ix: &TenantIndex, q: &str) -> Vec<(String, f32)> {
+        run(
+            ix,
+            &[],
+            &SearchQuery {
+                text: q.into(),
+                ..Default::default()
+            },
+        )
+        .hits
+        .into_iter()
+        .map(|h| (h.id, h.coverage))
+        .collect()
+    }
+
+    #[test]
+    fn title_beats_summary_beats_body() {
+        // A source's summary is also in its body (see `Doc::summary`).
+        let mut in_summary = doc(
+            "summary",
+            "届出の案内",
+            "犬を飼い始めたときの届出です。ほかの手続です。",
+        );
+        in_summary.summary = Text::ja_only("犬を飼い始めたときの届出です。");
+        let ix = TenantIndex::build(vec![
+            doc("body", "届出の案内", "本文の終わりに犬の話があります。"),
+            in_summary,
+            doc("title", "犬の登録", "飼い主の届出です。"),
+        ]);
+        let got: Vec<String> = ids(&ix, "犬").into_iter().map(|(id, _)| id).collect();
+        assert_eq!(got, ["title", "summary", "body"]);
+    }
+
+    #[test]
+    fn popular_pages_rank_higher_among_equals() {
+        let docs = || {
+            vec![
+                doc("a", "犬の登録", "犬を登録します。"),
+                doc("b", "犬の登録", "犬を登録します。"),
+            ]
+        };
+        let first = |ix: &TenantIndex| ids(ix, "犬の登録")[0].0.clone();
+        assert_eq!(first(&TenantIndex::build(docs())), "a");
+        let counts = [("b".to_string(), 40u64), ("a".to_string(), 2)].into();
+        assert_eq!(
+            first(&TenantIndex::build(docs()).with_popularity(&counts)),
+            "b"
+        );
+    }
+
+    #[test]
+    fn hits_say_how_much_of_the_question_they_matched() {
+        let ix = corpus();
+        let hits = ids(&ix, "住民票の写しを郵送で");
+        assert_eq!(hits[0].0, "juminhyo");
+        // 住民票 and 写 matched, 郵送 did not.
+        assert!((hits[0].1 - 2.0 / 3.0).abs() < 1e-6, "{hits:?}");
+        assert_eq!(ids(&ix, "住民票")[0].1, 1.0);
+    }
 }

@@ -392,6 +392,25 @@ mod tests {
     }
 
     #[test]
+    fn groups_match_any_conjugation_of_a_verb() {
+        let g = folded(&[Group {
+            id: "1".into(),
+            terms: vec!["亡くなった".into(), "死亡".into(), "おくやみ".into()],
+            updated_at: 0,
+            updated_by: String::new(),
+        }]);
+        let v = expand(&g, "母が亡くなりました。何をすればいいですか");
+        assert_eq!(v[0], ("母 亡".to_string(), 1.0));
+        assert!(
+            v.iter().any(|(q, w)| q == "母 おくやみ" && *w < 1.0),
+            "{v:?}"
+        );
+        // 死亡 is not rewritten through the 亡 inside it.
+        let v = expand(&g, "死亡届");
+        assert!(v.iter().all(|(q, _)| !q.contains("死おくやみ")), "{v:?}");
+    }
+
+    #[test]
     fn staff_input_is_checked() {
         assert_eq!(
             parse_terms("マイナ\nマイナンバーカード\nマイナ")
