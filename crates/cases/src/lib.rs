@@ -11,6 +11,7 @@ pub mod committer;
 pub mod intake;
 pub mod kpi;
 pub mod lookup;
+pub mod popularity;
 pub mod rekey;
 pub mod routes;
 pub mod separation;

@@ -27,6 +27,7 @@ fn procedure_doc(t: &TenantProfile, p: &Procedure, life_events: Vec<String>) -> 
         kind: DocKind::Procedure,
         audience: Audience::Public,
         title: p.name.clone(),
+        summary: p.description.clone(),
         body: Text::join(&body_parts, " "),
         keywords,
         url: format!("/t/{}/procedures/{}", t.code, p.id),

@@ -62,6 +62,8 @@ struct Found {
     match_title: String,
     match_text: String,
     department: Option<String>,
+    /// The share of the question's words it matched (see [`relevant_sources`]).
+    coverage: f32,
 }
 
 /// Words that say nothing about the subject of an English question.
@@ -143,6 +145,33 @@ pub fn coverage(question: &str, title: &str, text: &str) -> f32 {
     found as f32 / total as f32
 }
 
+/// How much of the question a page's text holds, word by word: the share
+/// of the question's words (`search::query::words`: 亡くなりました → 亡)
+/// found in the title or text as written or, for kana words, in the
+/// title's reading; the best of the question as typed and each synonym
+/// variant the search ran (`variants`, words joined by spaces), so
+/// 母が亡くなりました meets おくやみ（死亡） through 亡 ⇔ おくやみ.
+pub fn word_coverage(question: &str, variants: &[String], title: &str, text: &str) -> f32 {
+    let written = search::text::fold(&format!("{title}\n{text}")).replace(' ', "");
+    let read = search::text::reading(title).replace(' ', "");
+    let asked = search::query::words(question);
+    std::iter::once(asked)
+        .chain(
+            variants
+                .iter()
+                .map(|v| v.split(' ').map(str::to_string).collect()),
+        )
+        .filter(|words: &Vec<String>| !words.is_empty())
+        .map(|words| {
+            let found = words
+                .iter()
+                .filter(|w| written.contains(w.as_str()) || read.contains(w.as_str()))
+                .count();
+            found as f32 / words.len() as f32
+        })
+        .fold(0.0, f32::max)
+}
+
 async fn found(
     st: &GuideState,
     t: &TenantProfile,
@@ -167,6 +196,7 @@ async fn found(
         match_title: s.match_title,
         match_text: s.match_text,
         department: hit.department.clone(),
+        coverage: 0.0,
     }))
 }
 
@@ -275,9 +305,11 @@ fn contact(t: &TenantProfile, department: Option<&str>, lang: Lang) -> Contact {
     }
 }
 
-/// Answers one question (already checked with `search::parse_query_text`).
 /// The public sources that answer the question: up to `MAX_SOURCES`
-/// search hits whose words cover enough of it.
+/// search hits that cover enough of it: the share of the question's words
+/// found in the page ([`word_coverage`], with the tenant's synonyms), or
+/// of its subject characters found in the page's text in the reader's
+/// language ([`coverage`]), whichever is higher.
 async fn relevant_sources(
     st: &GuideState,
     t: &TenantProfile,
@@ -302,16 +334,21 @@ async fn relevant_sources(
         if relevant.len() >= MAX_SOURCES {
             break;
         }
-        let Some(f) = found(st, t, hit, lang).await? else {
+        let Some(mut f) = found(st, t, hit, lang).await? else {
             continue;
         };
-        if coverage(question, &f.match_title, &f.match_text) >= MIN_COVERAGE {
+        f.coverage = word_coverage(question, &results.expanded, &f.match_title, &f.match_text)
+            .max(coverage(question, &f.match_title, &f.match_text));
+        if f.coverage >= MIN_COVERAGE {
             relevant.push(f);
         }
     }
     Ok(relevant)
 }
 
+/// Answers one question (already checked with `search::parse_query_text`);
+/// a question declined, or answered from a source that covers less than
+/// `search::CONFIDENT_COVERAGE` of it, is logged for staff.
 pub async fn answer(
     st: &GuideState,
     t: &TenantProfile,
@@ -321,7 +358,14 @@ pub async fn answer(
     let tenant = t.code.as_str();
     let relevant = relevant_sources(st, t, question, lang).await?;
     let Some(best) = relevant.first() else {
-        search::record_miss(&st.db, tenant, question, "chat").await?;
+        search::record_miss(
+            &st.db,
+            tenant,
+            question,
+            "chat",
+            search::MissReason::NoResults,
+        )
+        .await?;
         return Ok(Reply {
             answer: format!(
                 "{}\n\n{}",
@@ -335,6 +379,16 @@ pub async fn answer(
             contact: contact(t, None, lang),
         });
     };
+    if best.coverage < search::CONFIDENT_COVERAGE {
+        search::record_miss(
+            &st.db,
+            tenant,
+            question,
+            "chat",
+            search::MissReason::LowConfidence,
+        )
+        .await?;
+    }
     let mut reply = Reply {
         answer: best.answer.clone(),
         answer_lang: best.answer_lang,

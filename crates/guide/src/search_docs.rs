@@ -2,13 +2,26 @@
 //! everyone), staff-only entries as `knowledge` (staff searches only).
 //! Unpublished entries are not indexed.
 
-use kernel::i18n::{self, Lang};
+use kernel::i18n::{self, Lang, Text};
 use kernel::Db;
 use search::{Audience, Doc, DocKind, DocSource, DocsFuture};
 
 use crate::faq::{self, Scope};
 
 pub struct FaqDocs;
+
+/// An answer's first paragraph, in every language it has: the page's
+/// summary.
+fn first_paragraph(answer: &Text) -> Text {
+    let mut out = Text::default();
+    for l in Lang::ALL {
+        if l == Lang::Ja || answer.has(l) {
+            let t = answer.get(l).trim();
+            out.set(l.code(), t.split("\n\n").next().unwrap_or(t));
+        }
+    }
+    out
+}
 
 impl DocSource for FaqDocs {
     fn docs<'a>(&'a self, db: &'a Db, tenant: &'a str) -> DocsFuture<'a> {
@@ -46,6 +59,7 @@ impl DocSource for FaqDocs {
                         department: Some(s.entry.department.clone()),
                         life_events: Vec::new(),
                         title: s.entry.question,
+                        summary: first_paragraph(&s.entry.answer),
                         body: s.entry.answer,
                     }
                 })

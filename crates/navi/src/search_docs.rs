@@ -38,6 +38,7 @@ impl DocSource for NaviDocs {
                     kind: DocKind::Navi,
                     audience: Audience::Public,
                     title: b.name.clone(),
+                    summary: b.description.clone().unwrap_or_default(),
                     body: Text::join(&parts, " "),
                     keywords: kernel::i18n::Lang::ALL
                         .iter()

@@ -148,6 +148,7 @@ fn main() {
                     Audience::Public
                 },
                 title: Text::new(title, format!("Procedure {i}")),
+                summary: Text::default(),
                 body: Text::ja_only(body),
                 keywords: vec![rng.pick(SUBJECTS).to_string()],
                 url: format!("/t/000000/doc/{i}"),

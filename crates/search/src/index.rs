@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 
 use kernel::i18n::Lang;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::text::{self, Gram};
 use crate::{Audience, Doc, DocKind};
@@ -21,13 +20,20 @@ use crate::{Audience, Doc, DocKind};
 #[allow(dead_code)]
 enum Field {
     Title = 0,
-    Keywords = 1,
-    Body = 2,
-    TitleReading = 3,
-    BodyReading = 4,
+    Summary = 1,
+    Keywords = 2,
+    Body = 3,
+    TitleReading = 4,
+    SummaryReading = 5,
+    BodyReading = 6,
 }
-const FIELDS: usize = 5;
-const WEIGHT: [f32; FIELDS] = [4.0, 2.0, 1.0, 3.5, 0.8];
+const FIELDS: usize = 7;
+/// Title > summary > body, as written and as read (the summary is also
+/// part of the body: its words count 1.5 times).
+const WEIGHT: [f32; FIELDS] = [6.0, 0.5, 2.0, 1.0, 5.0, 0.4, 0.8];
+/// The most a page's popularity adds to its score (the most used page of
+/// the tenant gets all of it).
+const POPULARITY_BOOST: f32 = 0.15;
 const K1: f32 = 1.2;
 const B: f32 = 0.5;
 /// Longest term and most terms a query is cut into.
@@ -41,6 +47,20 @@ struct Posting {
     tf: u8,
 }
 
+/// A document's weight for one gram (as written or as read): per field,
+/// the gram's frequency saturated and normalised by the field's length
+/// (BM25), times the field's weight, summed over the fields. Times the
+/// gram's idf, it is what the gram adds to the document's score;
+/// computed once when the index is built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Impact {
+    pub(crate) doc: u32,
+    pub(crate) w: f32,
+}
+
+/// Marks the key of a gram's postings in the reading fields.
+const READING: Gram = 1 << 63;
+
 /// A term of the query: its grams as written and as read.
 #[derive(Debug, Clone)]
 pub struct Term {
@@ -49,6 +69,14 @@ pub struct Term {
     numeric: bool,
     surface: Vec<Gram>,
     reading: Vec<Gram>,
+}
+
+/// A document's score for a query, and the share of the query's words it
+/// matched (in the variant that gave the score): 0 for no match.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Scored {
+    pub score: f32,
+    pub coverage: f32,
 }
 
 /// Per-document accumulators of one query, allocated once and reused
@@ -84,13 +112,66 @@ impl Scratch {
 
 pub struct TenantIndex {
     pub docs: Vec<Doc>,
-    /// Folded titles (every language), for the exact-title bonus.
-    titles: Vec<String>,
-    postings: HashMap<Gram, Vec<Posting>>,
+    /// The distinct grams of each title, as written (every language) and
+    /// as read, sorted.
+    title_grams: Vec<Vec<Gram>>,
+    /// Characters of the folded Japanese title (at least 1).
+    title_chars: Vec<f32>,
+    /// Each language's title as query words ([`crate::query::words`],
+    /// joined), for the exact-title bonus.
+    title_keys: Vec<Vec<String>>,
+    /// Per gram (`| READING` for the reading fields), the documents that
+    /// have it, in document order.
+    postings: HashMap<Gram, Vec<Impact>>,
     /// Documents containing each gram (in any field).
     df: HashMap<Gram, u32>,
-    lens: Vec<[u16; FIELDS]>,
-    avg: [f32; FIELDS],
+    /// Each document's popularity factor (1 to 1 + [`POPULARITY_BOOST`]).
+    prior: Vec<f32>,
+}
+
+/// The postings per field turned into one weight per document (BM25F),
+/// written and read kept apart.
+fn impacts(
+    postings: HashMap<Gram, Vec<Posting>>,
+    lens: &[[u16; FIELDS]],
+    avg: &[f32; FIELDS],
+) -> HashMap<Gram, Vec<Impact>> {
+    let mut out: HashMap<Gram, Vec<Impact>> = HashMap::with_capacity(postings.len() * 2);
+    for (g, list) in postings {
+        let mut surface = Vec::new();
+        let mut reading = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            let d = list[i].doc;
+            let (mut ts, mut tr) = (0f32, 0f32);
+            while i < list.len() && list[i].doc == d {
+                let p = list[i];
+                let f = p.field as usize;
+                let len = lens[d as usize][f] as f32;
+                let tf = p.tf as f32;
+                let t = WEIGHT[f] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg[f]));
+                if p.field >= Field::TitleReading as u8 {
+                    tr += t;
+                } else {
+                    ts += t;
+                }
+                i += 1;
+            }
+            if ts > 0.0 {
+                surface.push(Impact { doc: d, w: ts });
+            }
+            if tr > 0.0 {
+                reading.push(Impact { doc: d, w: tr });
+            }
+        }
+        if !surface.is_empty() {
+            out.insert(g, surface);
+        }
+        if !reading.is_empty() {
+            out.insert(g | READING, reading);
+        }
+    }
+    out
 }
 
 fn distinct(mut v: Vec<Gram>) -> Vec<Gram> {
@@ -104,17 +185,22 @@ impl TenantIndex {
         let mut postings: HashMap<Gram, Vec<Posting>> = HashMap::new();
         let mut df: HashMap<Gram, u32> = HashMap::new();
         let mut lens = Vec::with_capacity(docs.len());
-        let mut titles = Vec::with_capacity(docs.len());
+        let mut title_keys = Vec::with_capacity(docs.len());
+        let mut title_chars = Vec::with_capacity(docs.len());
+        let mut title_grams = Vec::with_capacity(docs.len());
         let mut sums = [0f64; FIELDS];
         let mut buf = Vec::new();
         for (i, d) in docs.iter().enumerate() {
             let title_all = d.title.values().collect::<Vec<_>>().join(" ");
             let body_all = d.body.values().collect::<Vec<_>>().join(" ");
+            let summary_all = d.summary.values().collect::<Vec<_>>().join(" ");
             let fields: [String; FIELDS] = [
                 text::fold(&title_all),
+                text::fold(&summary_all),
                 text::fold(&d.keywords.join(" ")),
                 text::fold(&body_all),
                 text::reading(d.title.ja()),
+                text::reading(d.summary.ja()),
                 text::reading(d.body.ja()),
             ];
             let mut doc_len = [0u16; FIELDS];
@@ -153,18 +239,52 @@ impl TenantIndex {
                 *df.entry(g).or_default() += 1;
             }
             lens.push(doc_len);
-            titles.push(fields[0].replace(' ', ""));
+            let mut tg = Vec::new();
+            text::grams_of_folded(&fields[Field::Title as usize], &mut tg);
+            text::grams_of_folded(&fields[Field::TitleReading as usize], &mut tg);
+            title_grams.push(distinct(tg));
+            title_chars.push(
+                text::fold(d.title.ja())
+                    .replace(' ', "")
+                    .chars()
+                    .count()
+                    .max(1) as f32,
+            );
+            title_keys.push(
+                d.title
+                    .values()
+                    .map(|t| crate::query::words(t).concat())
+                    .collect(),
+            );
         }
         let n = docs.len().max(1) as f64;
         let avg = sums.map(|s| (s / n).max(1.0) as f32);
+        let postings = impacts(postings, &lens, &avg);
         TenantIndex {
             docs,
-            titles,
+            title_keys,
+            title_chars,
+            title_grams,
             postings,
             df,
-            lens,
-            avg,
+            prior: vec![1.0; lens.len()],
         }
+    }
+
+    /// Sets each document's popularity from its use count (documents not
+    /// named count 0): the factor grows with the logarithm of the count,
+    /// relative to the most used document.
+    pub fn with_popularity(mut self, counts: &std::collections::HashMap<String, u64>) -> Self {
+        let max = counts.values().copied().max().unwrap_or(0);
+        if max == 0 {
+            return self;
+        }
+        let top = (1.0 + max as f32).ln();
+        for (d, doc) in self.docs.iter().enumerate() {
+            let c = counts.get(&doc.id).copied().unwrap_or(0);
+            self.prior[d] = 1.0 + POPULARITY_BOOST * (1.0 + c as f32).ln() / top;
+        }
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -183,7 +303,7 @@ impl TenantIndex {
 
     /// Scores every document for one query (one synonym variant): the
     /// score of each matching document, 0 for the others.
-    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
         for term in terms {
             self.score_term(term, scratch);
         }
@@ -226,8 +346,13 @@ impl TenantIndex {
                 best = best.max(acc_r[d] * cov * cov);
             }
             if best > 0.0 {
-                if self.titles[d].contains(&term.folded) {
-                    best *= 1.5;
+                if self.in_title(d, term) {
+                    // The more of its title the term is, the more the page
+                    // is about it (マイナンバーカード in
+                    // マイナンバーカードの交付申請 over the same word in a
+                    // long title): 1.25 to 2.
+                    let share = term.folded.chars().count() as f32 / self.title_chars[d];
+                    best *= 1.25 + 0.75 * share.min(1.0);
                 }
                 if matched_terms[d] == 0 {
                     hit_docs.push(d as u32);
@@ -247,7 +372,7 @@ impl TenantIndex {
 
     /// Turns the terms' sums into each document's score for the query,
     /// keeping the best over variants, and clears the per-query state.
-    fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [f32]) {
+    fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
         let Scratch {
             matched_terms,
             matched_words,
@@ -256,6 +381,7 @@ impl TenantIndex {
             ..
         } = scratch;
         let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
+        let exact = |d: usize| self.title_keys[d].contains(&whole);
         let nterms = terms.len().max(1) as f32;
         // A document must match at least half of the query's words (terms
         // that are not just digits), or a digit-only query's terms.
@@ -268,17 +394,20 @@ impl TenantIndex {
         for d in hit_docs.drain(..) {
             let d = d as usize;
             let got = if words == 0 {
-                matched_terms[d]
+                matched_terms[d].min(1)
             } else {
                 matched_words[d]
             };
             if got >= need {
-                let mut s = weight * total[d] * (matched_terms[d] as f32 / nterms);
-                if !whole.is_empty() && self.titles[d] == whole {
+                let mut s = weight * total[d] * (matched_terms[d] as f32 / nterms) * self.prior[d];
+                if !whole.is_empty() && exact(d) {
                     s *= 2.0;
                 }
-                if s > scores[d] {
-                    scores[d] = s;
+                if s > scores[d].score {
+                    scores[d] = Scored {
+                        score: s,
+                        coverage: got as f32 / words.max(1) as f32,
+                    };
                 }
             }
             total[d] = 0.0;
@@ -295,29 +424,33 @@ impl TenantIndex {
         mask: &mut [u64],
         touched: &mut Vec<u32>,
     ) {
+        let bit = if reading { READING } else { 0 };
         for (i, &g) in grams.iter().enumerate() {
-            let Some(list) = self.postings.get(&g) else {
+            let Some(list) = self.postings.get(&(g | bit)) else {
                 continue;
             };
             let idf = self.idf(g);
             for p in list {
-                let is_reading =
-                    p.field == Field::TitleReading as u8 || p.field == Field::BodyReading as u8;
-                if is_reading != reading {
-                    continue;
-                }
-                let f = p.field as usize;
                 let d = p.doc as usize;
-                let len = self.lens[d][f] as f32;
-                let tf = p.tf as f32;
-                let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg[f]));
-                acc[d] += idf * WEIGHT[f] * norm;
+                acc[d] += idf * p.w;
                 if mask[d] == 0 {
                     touched.push(p.doc);
                 }
                 mask[d] |= 1 << i;
             }
         }
+    }
+
+    /// Whether the term is in the document's title: enough of its grams,
+    /// as written or as read, the same rule as for a match (so a typo in
+    /// the title's word still counts).
+    fn in_title(&self, d: usize, term: &Term) -> bool {
+        let tg = &self.title_grams[d];
+        let hits = |gs: &[Gram]| gs.iter().filter(|g| tg.binary_search(g).is_ok()).count();
+        let hs = hits(&term.surface);
+        let hr = hits(&term.reading);
+        (hs > 0 && hs >= required(term.surface.len()))
+            || (hr > 0 && hr >= required(term.reading.len()))
     }
 
     /// Whether a document passes the audience and kind filters.
@@ -337,34 +470,15 @@ fn required(n: usize) -> usize {
     }
 }
 
-fn is_hiragana(c: char) -> bool {
-    matches!(c, '\u{3041}'..='\u{309F}')
-}
-
-/// Cuts a query into terms. Runs of hiragana between other characters are
-/// particles or okurigana and are dropped (住民票の写し → 住民票, 写; every
-/// kanji is indexed alone too); a chunk written only in hiragana is kept
-/// whole: it may be a reading (じゅうみんひょう).
-pub fn terms(query: &str) -> Vec<Term> {
-    let nfkc: String = query.nfkc().collect();
-    let mut raw: Vec<String> = Vec::new();
-    for chunk in nfkc.split(|c: char| !(c.is_alphanumeric() || c == 'ー' || c == 'ｰ')) {
-        if chunk.is_empty() {
-            continue;
-        }
-        if chunk.chars().all(|c| is_hiragana(c) || c == 'ー') {
-            raw.push(text::fold(chunk));
-            continue;
-        }
-        for piece in chunk.split(is_hiragana).filter(|p| !p.is_empty()) {
-            raw.push(text::fold(piece));
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    raw.retain(|t| !t.is_empty() && seen.insert(t.clone()));
-    raw.into_iter()
+/// The terms of words already found (and folded) by
+/// [`crate::query::words`], or rewritten by a synonym.
+pub fn terms_of(words: &[String]) -> Vec<Term> {
+    words
+        .iter()
+        .filter(|t| !t.is_empty())
         .take(MAX_TERMS)
         .map(|t| {
+            let t = t.clone();
             let mut surface = Vec::new();
             text::grams_of_folded(&t, &mut surface);
             surface.truncate(MAX_GRAMS);

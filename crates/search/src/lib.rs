@@ -12,11 +12,13 @@
 
 mod index;
 pub mod misses;
+pub mod query;
 pub mod routes;
 mod service;
 pub mod synonyms;
 pub mod text;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -24,7 +26,7 @@ use kernel::i18n::Text;
 use serde::{Deserialize, Serialize};
 
 pub use index::TenantIndex;
-pub use misses::record_miss;
+pub use misses::{record_miss, MissReason};
 pub use service::{run, Hit, Search, SearchQuery, SearchResults};
 
 /// What a document is.
@@ -76,6 +78,11 @@ pub struct Doc {
     pub kind: DocKind,
     pub audience: Audience,
     pub title: Text,
+    /// What the page is about in a sentence or two (a procedure's
+    /// description, an answer's first paragraph), also part of the body:
+    /// a word here counts more than one only in the body, less than one
+    /// in the title.
+    pub summary: Text,
     /// Plain text, all of it searchable.
     pub body: Text,
     /// Extra terms: category names, legal basis, …
@@ -92,6 +99,21 @@ pub type DocsFuture<'a> = Pin<Box<dyn Future<Output = kernel::AppResult<Vec<Doc>
 pub trait DocSource: Send + Sync {
     fn docs<'a>(&'a self, db: &'a kernel::Db, tenant: &'a str) -> DocsFuture<'a>;
 }
+
+pub type CountsFuture<'a> =
+    Pin<Box<dyn Future<Output = kernel::AppResult<HashMap<String, u64>>> + Send + 'a>>;
+
+/// How often residents use each page (applications per procedure), keyed
+/// by document id: the owner of those counts implements it (`cases`), so
+/// the search ranks a page residents need often a little higher.
+pub trait Popularity: Send + Sync {
+    fn counts<'a>(&'a self, db: &'a kernel::Db, tenant: &'a str) -> CountsFuture<'a>;
+}
+
+/// An answer is given with confidence when its best page matched at least
+/// this share of the question's words (in the best synonym variant); below
+/// it, the question is logged for staff as low confidence.
+pub const CONFIDENT_COVERAGE: f32 = 0.75;
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -1,5 +1,7 @@
-//! Queries that found nothing (検索ゼロ件), for staff: counted per folded
-//! query so the FAQ grows where residents struggle. Digits are masked
+//! Queries that found nothing (検索ゼロ件) and answers given with low
+//! confidence (自信なし: the best page matched only part of the question's
+//! words), for staff: counted per folded query so the FAQ grows where
+//! residents struggle. Digits are masked
 //! before anything is stored: residents type phone numbers, receipt and
 //! My Number digits into search boxes.
 
@@ -35,9 +37,51 @@ pub fn mask_digits(s: &str) -> String {
     out
 }
 
-/// Logs a query that found nothing. `channel` is where it was typed:
-/// `search`, `chat`, `api`.
-pub async fn record_miss(db: &Db, tenant: &str, query: &str, channel: &str) -> AppResult<()> {
+/// Why a query is logged for staff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissReason {
+    /// Nothing was found (or the chat declined).
+    NoResults,
+    /// An answer was given, but its best page matched less than
+    /// [`crate::CONFIDENT_COVERAGE`] of the question's words.
+    LowConfidence,
+}
+
+impl MissReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            MissReason::NoResults => "no_results",
+            MissReason::LowConfidence => "low_confidence",
+        }
+    }
+
+    pub fn parse(s: &str) -> MissReason {
+        match s {
+            "low_confidence" => MissReason::LowConfidence,
+            _ => MissReason::NoResults,
+        }
+    }
+
+    /// The message key of its label on the staff page.
+    pub fn label(self) -> &'static str {
+        match self {
+            MissReason::NoResults => "search.staff.reason_no_results",
+            MissReason::LowConfidence => "search.staff.reason_low_confidence",
+        }
+    }
+}
+
+/// Logs a query that found nothing or was answered with low confidence.
+/// `channel` is where it was typed: `search`, `chat`, `api`. The latest
+/// reason is kept.
+pub async fn record_miss(
+    db: &Db,
+    tenant: &str,
+    query: &str,
+    channel: &str,
+    reason: MissReason,
+) -> AppResult<()> {
     let sample: String = mask_digits(query.trim())
         .chars()
         .take(crate::MAX_QUERY_CHARS)
@@ -48,16 +92,18 @@ pub async fn record_miss(db: &Db, tenant: &str, query: &str, channel: &str) -> A
     }
     let now = kernel::clock::now_ms();
     sqlx::query(
-        "INSERT INTO search_misses (tenant, folded, sample, channel, count, first_at, last_at)
-         VALUES ($1, $2, $3, $4, 1, $5, $5)
+        "INSERT INTO search_misses (tenant, folded, sample, channel, count, first_at, last_at, reason)
+         VALUES ($1, $2, $3, $4, 1, $5, $5, $6)
          ON CONFLICT (tenant, folded) DO UPDATE SET count = search_misses.count + 1,
-           last_at = excluded.last_at, sample = excluded.sample, channel = excluded.channel",
+           last_at = excluded.last_at, sample = excluded.sample, channel = excluded.channel,
+           reason = excluded.reason",
     )
     .bind(tenant)
     .bind(&folded)
     .bind(&sample)
     .bind(channel)
     .bind(now)
+    .bind(reason.code())
     .execute(db.write())
     .await?;
     Ok(())
@@ -68,6 +114,7 @@ pub struct Miss {
     pub folded: String,
     pub sample: String,
     pub channel: String,
+    pub reason: MissReason,
     pub count: i64,
     pub first_at: i64,
     pub last_at: i64,
@@ -77,7 +124,7 @@ pub struct Miss {
 /// residents miss again after the dismissal).
 pub async fn ranked(db: &Db, tenant: &str, limit: i64) -> AppResult<Vec<Miss>> {
     let rows = sqlx::query(
-        "SELECT folded, sample, channel, count, first_at, last_at FROM search_misses
+        "SELECT folded, sample, channel, count, first_at, last_at, reason FROM search_misses
          WHERE tenant = $1 AND (dismissed_at IS NULL OR last_at > dismissed_at)
          ORDER BY count DESC, last_at DESC LIMIT $2",
     )
@@ -91,6 +138,7 @@ pub async fn ranked(db: &Db, tenant: &str, limit: i64) -> AppResult<Vec<Miss>> {
             folded: r.get(0),
             sample: r.get(1),
             channel: r.get(2),
+            reason: MissReason::parse(&r.get::<String, _>(6)),
             count: r.get(3),
             first_at: r.get(4),
             last_at: r.get(5),

@@ -128,8 +128,9 @@ fn parse(
     })
 }
 
-/// Runs a resident's query; one that found nothing without filters is
-/// logged for staff (`channel`: where it was typed).
+/// Runs a resident's query; one that found nothing, or whose first page
+/// matched too little of it, is logged for staff (on its first page,
+/// without facet filters; `channel`: where it was typed).
 async fn run_logged(
     st: &SearchState,
     tenant: &str,
@@ -137,8 +138,10 @@ async fn run_logged(
     channel: &str,
 ) -> AppResult<SearchResults> {
     let r = st.search.query(tenant, q).await?;
-    if r.total == 0 && q.department.is_none() && q.life_event.is_none() {
-        misses::record_miss(&st.db, tenant, &q.text, channel).await?;
+    if q.offset == 0 && q.department.is_none() && q.life_event.is_none() {
+        if let Some(reason) = r.miss() {
+            misses::record_miss(&st.db, tenant, &q.text, channel, reason).await?;
+        }
     }
     Ok(r)
 }
@@ -408,6 +411,7 @@ struct MissView {
     folded: String,
     count: i64,
     channel: String,
+    reason: String,
     last: String,
 }
 
@@ -468,6 +472,7 @@ async fn staff_view(
                 folded: m.folded,
                 count: m.count,
                 channel: i18n::t(lang, channel_label(&m.channel)).to_string(),
+                reason: i18n::t(lang, m.reason.label()).to_string(),
                 last: when(m.last_at),
             })
             .collect(),

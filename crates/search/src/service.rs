@@ -10,7 +10,7 @@ use kernel::{AppResult, Db};
 use serde::Serialize;
 
 use crate::index::{self, TenantIndex};
-use crate::{synonyms, Audience, DocKind, DocSource};
+use crate::{synonyms, Audience, DocKind, DocSource, Popularity};
 
 /// An index older than this is rebuilt in the background on its next use,
 /// so servers that did not see a change themselves converge.
@@ -26,6 +26,7 @@ struct Built {
 struct Inner {
     db: Db,
     sources: Vec<Arc<dyn DocSource>>,
+    popularity: Option<Arc<dyn Popularity>>,
     built: RwLock<HashMap<String, Arc<Built>>>,
     /// One build at a time per process (builds are CPU work on 2 cores).
     building: tokio::sync::Mutex<()>,
@@ -74,6 +75,8 @@ pub struct Hit {
     pub url: String,
     pub department: Option<String>,
     pub score: f32,
+    /// The share of the query's words this page matched (0 to 1).
+    pub coverage: f32,
 }
 
 #[derive(Clone, Debug, Serialize, Default)]
@@ -88,12 +91,36 @@ pub struct SearchResults {
     pub expanded: Vec<String>,
 }
 
+impl SearchResults {
+    /// Whether the query should be logged for staff, and why: nothing
+    /// found, or a first page that matched too little of the question.
+    pub fn miss(&self) -> Option<crate::MissReason> {
+        match self.hits.first() {
+            None => Some(crate::MissReason::NoResults),
+            Some(h) if h.coverage < crate::CONFIDENT_COVERAGE => {
+                Some(crate::MissReason::LowConfidence)
+            }
+            Some(_) => None,
+        }
+    }
+}
+
 impl Search {
     pub fn new(db: Db, sources: Vec<Arc<dyn DocSource>>) -> Self {
+        Self::with_popularity(db, sources, None)
+    }
+
+    /// A search that also ranks by how often each page is used.
+    pub fn with_popularity(
+        db: Db,
+        sources: Vec<Arc<dyn DocSource>>,
+        popularity: Option<Arc<dyn Popularity>>,
+    ) -> Self {
         Search {
             inner: Arc::new(Inner {
                 db,
                 sources,
+                popularity,
                 built: RwLock::new(HashMap::new()),
                 building: tokio::sync::Mutex::new(()),
             }),
@@ -110,9 +137,14 @@ impl Search {
             docs.extend(s.docs(&self.inner.db, tenant).await?);
         }
         let groups = synonyms::folded(&synonyms::list(&self.inner.db, tenant).await?);
-        let index = tokio::task::spawn_blocking(move || TenantIndex::build(docs))
-            .await
-            .map_err(anyhow::Error::from)?;
+        let counts = match &self.inner.popularity {
+            Some(p) => p.counts(&self.inner.db, tenant).await?,
+            None => HashMap::new(),
+        };
+        let index =
+            tokio::task::spawn_blocking(move || TenantIndex::build(docs).with_popularity(&counts))
+                .await
+                .map_err(anyhow::Error::from)?;
         let built = Arc::new(Built {
             index,
             synonyms: groups,
@@ -172,21 +204,22 @@ impl Search {
 /// Runs a query on an index (no I/O; the benchmark calls this directly).
 pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
     let variants = synonyms::expand(groups, &q.text);
-    let mut scores = vec![0f32; ix.len()];
+    let mut scores = vec![index::Scored::default(); ix.len()];
     let mut scratch = index::Scratch::new(ix.len());
     // The terms of every variant, the query as typed first: scored here,
     // then looked for in the snippets.
     let mut all_terms = Vec::new();
     for (v, weight) in &variants {
-        let terms = index::terms(v);
+        let words: Vec<String> = v.split(' ').map(str::to_string).collect();
+        let terms = index::terms_of(&words);
         ix.score(&terms, *weight, &mut scratch, &mut scores);
         all_terms.extend(terms);
     }
     let mut departments: BTreeMap<&str, usize> = BTreeMap::new();
     let mut life_events: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut matched: Vec<(usize, f32)> = Vec::new();
+    let mut matched: Vec<(usize, index::Scored)> = Vec::new();
     for (d, &s) in scores.iter().enumerate() {
-        if s <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
+        if s.score <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
             continue;
         }
         let doc = &ix.docs[d];
@@ -214,7 +247,7 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
         .into_iter()
         .skip(q.offset)
         .take(q.limit)
-        .map(|(d, score)| {
+        .map(|(d, scored)| {
             let doc = &ix.docs[d];
             Hit {
                 id: doc.id.clone(),
@@ -223,7 +256,8 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
                 snippet: index::snippet(doc, &all_terms, q.lang),
                 url: doc.url.clone(),
                 department: doc.department.clone(),
-                score,
+                score: scored.score,
+                coverage: scored.coverage,
             }
         })
         .collect();
@@ -237,9 +271,10 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
 }
 
 /// Best score first; among equals, by kind then id, so the order is stable.
-fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, f32)]) {
+fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, index::Scored)]) {
     matched.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
+        b.1.score
+            .total_cmp(&a.1.score)
             .then_with(|| {
                 ix.docs[a.0]
                     .kind
@@ -275,6 +310,7 @@ mod tests {
             kind: DocKind::Procedure,
             audience: Audience::Public,
             title: Text::ja_only(title),
+            summary: Text::default(),
             body: Text::ja_only(body),
             keywords: vec![],
             url: format!("/p/{id}"),
@@ -356,5 +392,65 @@ mod tests {
         }
         assert_eq!(top(&ix, "ぴよぴよ"), None);
         assert_eq!(top(&ix, "xyz"), None);
+    }
+
+    fn ids(ix: &TenantIndex, q: &str) -> Vec<(String, f32)> {
+        run(
+            ix,
+            &[],
+            &SearchQuery {
+                text: q.into(),
+                ..Default::default()
+            },
+        )
+        .hits
+        .into_iter()
+        .map(|h| (h.id, h.coverage))
+        .collect()
+    }
+
+    #[test]
+    fn title_beats_summary_beats_body() {
+        // A source's summary is also in its body (see `Doc::summary`).
+        let mut in_summary = doc(
+            "summary",
+            "届出の案内",
+            "犬を飼い始めたときの届出です。ほかの手続です。",
+        );
+        in_summary.summary = Text::ja_only("犬を飼い始めたときの届出です。");
+        let ix = TenantIndex::build(vec![
+            doc("body", "届出の案内", "本文の終わりに犬の話があります。"),
+            in_summary,
+            doc("title", "犬の登録", "飼い主の届出です。"),
+        ]);
+        let got: Vec<String> = ids(&ix, "犬").into_iter().map(|(id, _)| id).collect();
+        assert_eq!(got, ["title", "summary", "body"]);
+    }
+
+    #[test]
+    fn popular_pages_rank_higher_among_equals() {
+        let docs = || {
+            vec![
+                doc("a", "犬の登録", "犬を登録します。"),
+                doc("b", "犬の登録", "犬を登録します。"),
+            ]
+        };
+        let first = |ix: &TenantIndex| ids(ix, "犬の登録")[0].0.clone();
+        assert_eq!(first(&TenantIndex::build(docs())), "a");
+        let counts = [("b".to_string(), 40u64), ("a".to_string(), 2)].into();
+        assert_eq!(
+            first(&TenantIndex::build(docs()).with_popularity(&counts)),
+            "b"
+        );
+    }
+
+    #[test]
+    fn hits_say_how_much_of_the_question_they_matched() {
+        let ix = corpus();
+        let hits = ids(&ix, "住民票の写しを郵送で");
+        assert_eq!(hits[0].0, "juminhyo");
+        // 住民票 and 写 matched, 郵送 did not.
+        assert!((hits[0].1 - 2.0 / 3.0).abs() < 1e-6, "{hits:?}");
+        assert_eq!(ids(&ix, "住民票")[0].1, 1.0);
     }
 }

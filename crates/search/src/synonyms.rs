@@ -293,25 +293,32 @@ pub async fn seed(db: &Db, tenant: &str, groups: &[Vec<String>], actor: &str) ->
     Ok(())
 }
 
-/// The folded terms of each group, for [`expand`].
+/// The words of each group's terms ([`crate::query::words`], joined by
+/// spaces), for [`expand`]: 亡くなった and 亡くなりました are the same
+/// term, 住民票の写し is 住民票 写.
 pub fn folded(groups: &[Group]) -> Vec<Vec<String>> {
     groups
         .iter()
         .map(|g| {
-            g.terms
-                .iter()
-                .map(|t| text::fold(t).replace(' ', ""))
-                .collect()
+            let mut out: Vec<String> = Vec::new();
+            for t in &g.terms {
+                let w = crate::query::words(t).join(" ");
+                if !w.is_empty() && !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+            out
         })
         .collect()
 }
 
-/// The query as typed (weight 1) and rewritten with synonyms (weight
-/// 0.9), folded. Longer terms win over terms inside them (マイナンバー
-/// カード is not also rewritten as マイナ…), and each occurrence is
-/// replaced by every other term of its group.
+/// The query's words as typed (weight 1) and rewritten with synonyms
+/// (weight 0.9), each variant its words joined by spaces. Longer terms win
+/// over terms inside them (マイナンバーカード is not also rewritten as
+/// マイナ…), and each occurrence is replaced by every other term of its
+/// group.
 pub fn expand(groups: &[Vec<String>], query: &str) -> Vec<(String, f32)> {
-    let q = text::fold(query);
+    let q = crate::query::words(query).join(" ");
     let mut out = vec![(q.clone(), 1.0)];
     // (start, end, group) of each match, longest terms first.
     let mut found: Vec<(usize, usize, usize)> = Vec::new();
@@ -382,6 +389,25 @@ mod tests {
             .iter()
             .all(|(q, _)| !q.contains("まいなんばーかーどんばー")));
         assert!(v.iter().any(|(q, _)| q == "まいな"));
+    }
+
+    #[test]
+    fn groups_match_any_conjugation_of_a_verb() {
+        let g = folded(&[Group {
+            id: "1".into(),
+            terms: vec!["亡くなった".into(), "死亡".into(), "おくやみ".into()],
+            updated_at: 0,
+            updated_by: String::new(),
+        }]);
+        let v = expand(&g, "母が亡くなりました。何をすればいいですか");
+        assert_eq!(v[0], ("母 亡".to_string(), 1.0));
+        assert!(
+            v.iter().any(|(q, w)| q == "母 おくやみ" && *w < 1.0),
+            "{v:?}"
+        );
+        // 死亡 is not rewritten through the 亡 inside it.
+        let v = expand(&g, "死亡届");
+        assert!(v.iter().all(|(q, _)| !q.contains("死おくやみ")), "{v:?}");
     }
 
     #[test]

@@ -305,13 +305,14 @@ pub const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_se
 fn search_state(b: &Base) -> search::routes::SearchState {
     search::routes::SearchState {
         db: b.db.clone(),
-        search: search::Search::new(
+        search: search::Search::with_popularity(
             b.db.clone(),
             vec![
                 Arc::new(catalogue::search_docs::ProcedureDocs),
                 Arc::new(navi::search_docs::NaviDocs),
                 Arc::new(guide::search_docs::FaqDocs),
             ],
+            Some(Arc::new(cases::popularity::ApplicationCounts)),
         ),
         session: b.session,
     }
