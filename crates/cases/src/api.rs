@@ -215,6 +215,7 @@ async fn submit_answers(
             submitted_at: None,
             resident,
             counter_identity: None,
+            identity_check: None,
         },
     )
     .await?;
@@ -335,7 +336,7 @@ pub(crate) async fn resident_view(
     let events = applications::events(db, tenant, receipt)
         .await?
         .into_iter()
-        .filter(|e| e.kind != "comment" && e.kind != "assign")
+        .filter(|e| !matches!(e.kind.as_str(), "comment" | "assign" | "identity_checked"))
         .collect();
     Ok((app, events))
 }
@@ -573,6 +574,10 @@ pub async fn case(
         if let Some(c) = crate::visits::identity_check(&db, &staff.tenant, vid).await? {
             v["identity_check"] = crate::visits::identity_json(&c, lang);
         }
+    }
+    // A case entered at the counter: the check the clerk did for it.
+    if let Some(c) = crate::identity_checks::of_case(&db, &staff.tenant, &id).await? {
+        v["identity_check"] = crate::visits::identity_json(&c, lang);
     }
     Ok(Json(v))
 }

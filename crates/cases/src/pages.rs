@@ -423,6 +423,7 @@ pub async fn submit_post(
             submitted_at: None,
             resident: who.0.as_ref(),
             counter_identity: None,
+            identity_check: None,
         },
     )
     .await;
