@@ -60,15 +60,22 @@ async fn current_draft(
         .map(|d| (token, d)))
 }
 
+/// The procedure of an online application. A counter-only one is
+/// refused with the reason (come to the counter), as the API refuses it.
 async fn online_procedure(
     db: &Db,
     tenant: &str,
     id: &str,
+    lang: Lang,
 ) -> AppResult<(TenantProfile, StoredProcedure)> {
     let t = kernel::tenant::load(db, tenant).await?;
     let s = store::get(db, tenant, id).await?;
     if !s.procedure.channels.online() {
-        return Err(AppError::NotFound("procedure"));
+        return Err(AppError::BadRequest(i18n::tf(
+            lang,
+            "intake.not_online",
+            &[("procedure", s.procedure.name.get(lang))],
+        )));
     }
     Ok((t, s))
 }
@@ -154,7 +161,7 @@ pub async fn apply_form(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&db, &tenant, &id, lang).await?;
     if !intake::identity_met(s.procedure.identity_level, who.0.as_ref()) {
         return Ok(sign_in_first(&tenant, &id, &s));
     }
@@ -217,7 +224,7 @@ pub async fn apply_post(
     who: MaybeResident,
     mp: Multipart,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&st.db, &tenant, &id, lang).await?;
     let posted = read_multipart(mp).await?;
     let (token, mut draft, new_cookie) = match current_draft(&st.db, &tenant, &id, &headers).await?
     {
@@ -345,7 +352,7 @@ pub async fn check_page(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&db, &tenant, &id, lang).await?;
     let form_path = format!("/t/{tenant}/procedures/{id}/apply");
     let Some((_, draft)) = current_draft(&db, &tenant, &id, &headers).await? else {
         return Ok(Redirect::to(&form_path).into_response());
@@ -388,7 +395,7 @@ pub async fn submit_post(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (_, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let (_, s) = online_procedure(&st.db, &tenant, &id, lang).await?;
     let draft = current_draft(&st.db, &tenant, &id, &headers).await?;
     let Some((_, draft)) = draft else {
         // A second click after success: the draft is gone, but its token
