@@ -172,14 +172,20 @@ async fn catalogue(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    // Counter-only procedures cannot be applied for online.
+    // Counter-only procedures cannot be applied for online: the page says
+    // to come to the counter.
     let r = app
         .client()
         .get(app.url("/t/122289/procedures/konin/apply"))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("「婚姻届」はオンラインでは申請できません。担当課の窓口でお手続きください。"));
 }
 
 async fn apply_and_track(app: &TestApp) {

@@ -8,6 +8,7 @@ mod assisted;
 mod case_lookup;
 mod case_workflow;
 mod chat;
+mod counter_only;
 mod counter;
 mod faq;
 mod languages;
