@@ -906,7 +906,9 @@ async fn audit_creates(
                 format!("application:{}", r.as_str()),
             )
             .detail(match &a.identity_check {
-                None => serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()}),
+                None => {
+                    serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()})
+                }
                 Some(c) => serde_json::json!({
                     "procedure": a.procedure_id,
                     "channel": a.channel.as_str(),

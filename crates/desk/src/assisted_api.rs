@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::assisted::{self, Entry, Signature};
-use crate::id_check::CheckedDocument;
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry};
+use crate::id_check::CheckedDocument;
 use crate::state::DeskState;
 use catalogue::form::{FormDef, RawInput};
 

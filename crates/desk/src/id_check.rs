@@ -63,7 +63,10 @@ impl CheckedDocument {
                 ),
             ));
         } else if let Some(d) = doc.filter(|d| d.needs_note() && note.is_empty()) {
-            errors.push(field(NOTE_FIELD, i18n::t(lang, d.note_missing_key()).into()));
+            errors.push(field(
+                NOTE_FIELD,
+                i18n::t(lang, d.note_missing_key()).into(),
+            ));
         }
         match doc {
             Some(document) if errors.is_empty() => Ok(CheckedDocument { document, note }),
@@ -108,7 +111,11 @@ mod tests {
             [DOCUMENT_FIELD]
         );
         assert_eq!(
-            fields(CheckedDocument::parse("health_insurance_plus_one", "", Lang::Ja)),
+            fields(CheckedDocument::parse(
+                "health_insurance_plus_one",
+                "",
+                Lang::Ja
+            )),
             [NOTE_FIELD]
         );
         assert_eq!(

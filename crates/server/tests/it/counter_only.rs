@@ -19,7 +19,11 @@ const PROCEDURES: [(&str, &str, &str); 7] = [
     ("rikon", "離婚届", "離婚届"),
     ("shibo", "死亡届・火葬許可申請", "死亡届"),
     ("inkan-toroku", "印鑑登録の申請", "印鑑の登録"),
-    ("inkan-shomei", "印鑑登録証明書の交付申請", "印鑑登録証明書の請求"),
+    (
+        "inkan-shomei",
+        "印鑑登録証明書の交付申請",
+        "印鑑登録証明書の請求",
+    ),
 ];
 
 async fn body(r: reqwest::Response) -> Value {
@@ -284,8 +288,9 @@ async fn identity_check_required_and_recorded(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("<a href=\"#field-identity_document\">「本人確認書類」を選んでください。</a>")
-            && html.contains("id=\"identity_document-error\""),
+        html.contains(
+            "<a href=\"#field-identity_document\">「本人確認書類」を選んでください。</a>"
+        ) && html.contains("id=\"identity_document-error\""),
         "{html}"
     );
     // Other without its name: the note is named, the choice kept.
@@ -302,8 +307,9 @@ async fn identity_check_required_and_recorded(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("「本人確認書類」が「その他」のときは、「確認メモ」に書類の名前を入力してください。")
-            && html.contains("name=\"identity_document\" value=\"other\" checked>"),
+        html.contains(
+            "「本人確認書類」が「その他」のときは、「確認メモ」に書類の名前を入力してください。"
+        ) && html.contains("name=\"identity_document\" value=\"other\" checked>"),
         "{html}"
     );
     assert_eq!(written(app, &id).await, before, "nothing written");
