@@ -146,6 +146,26 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    // A counter procedure without a form (the paper one is used) is not
+    // filled in here.
+    let admin = app.staff(T, "dx-admin").await;
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/paper-only")))
+        .json(&json!({"procedure": {
+            "id": "paper-only",
+            "name": {"ja": "紙の届出"},
+            "description": {"ja": "窓口の届書で受け付けます。"},
+            "department": "madoguchi",
+            "channels": "counter",
+            "identity_level": "none",
+            "fee_yen": 0,
+            "processing_time": {"ja": "即日"},
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
     // Bad choices write nothing.
     let entries = || app.count("SELECT COUNT(*) FROM assisted_entries");
     for (b, field) in [
@@ -159,8 +179,7 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
             json!({"procedure_id": "juminhyo-copy", "ticket_id": "nope"}),
             "ticket_id",
         ),
-        // Counter only, but without a form to fill in (the paper one is used).
-        (json!({"procedure_id": "tenko"}), "procedure_id"),
+        (json!({"procedure_id": "paper-only"}), "procedure_id"),
     ] {
         let r = clerk
             .post(app.url(&api("/assisted-entries")))
