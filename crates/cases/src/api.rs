@@ -227,11 +227,17 @@ pub struct StaffSubmitBody {
     channel: String,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
+    /// The identity document the clerk checked (required).
+    #[serde(default)]
+    identity_document: String,
+    #[serde(default)]
+    identity_note: String,
 }
 
 /// An application entered by a clerk at the counter: `counter` (the
 /// resident filled in a paper form) or `proxy` (the clerk entered it for the
-/// resident, 書かない窓口). Counted by channel in the KPIs.
+/// resident, 書かない窓口), with the identity document the clerk checked
+/// (stored with the case). Counted by channel in the KPIs.
 pub async fn staff_submit(
     State(st): State<CasesState>,
     staff: Clerk,
@@ -253,18 +259,34 @@ pub async fn staff_submit(
             }]))
         }
     };
-    submit_answers(
-        &st,
-        &tenant,
-        &p,
-        &b.answers,
-        channel,
-        &key,
-        staff.actor(),
+    // The clerk checked who the resident is: which document, never a default.
+    let checked = crate::identity_checks::CheckedDocument::parse(
+        &b.identity_document,
+        &b.identity_note,
         Lang::Ja,
-        None,
     )
-    .await
+    .map_err(AppError::Validation)?;
+    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, Lang::Ja)?;
+    let s = intake::submit(
+        &st.committer,
+        Intake {
+            tenant: &tenant,
+            procedure: &p,
+            input: &input,
+            channel,
+            idempotency_key: &key,
+            draft_id: None,
+            new_attachments,
+            actor: staff.actor(),
+            lang: Lang::Ja,
+            submitted_at: None,
+            resident: None,
+            counter_identity: None,
+            identity_check: Some(checked.recorded_by(&staff, kernel::clock::now_ms())),
+        },
+    )
+    .await?;
+    Ok(submitted_response(&st.links, &tenant, &s))
 }
 
 #[derive(Deserialize)]

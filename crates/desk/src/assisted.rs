@@ -23,7 +23,7 @@ use cases::intake::{self, CounterIdentity, Intake};
 use catalogue::form::{self, FieldType, FormDef, RawInput};
 use catalogue::model::{Channel, StoredProcedure};
 
-use crate::id_check::CheckedDocument;
+use cases::identity_checks::CheckedDocument;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 
 use crate::assisted::{self, Entry, Signature};
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry};
-use crate::id_check::CheckedDocument;
 use crate::state::DeskState;
+use cases::identity_checks::CheckedDocument;
 use catalogue::form::{FormDef, RawInput};
 
 pub async fn registry_search(

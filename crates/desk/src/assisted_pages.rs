@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use crate::assisted::{self, Entry, Signature, Status};
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry, ticket_display};
-use crate::id_check::{CheckedDocument, DOCUMENT_FIELD, NOTE_FIELD};
 use crate::state::DeskState;
+use cases::identity_checks::{CheckedDocument, DOCUMENT_FIELD, NOTE_FIELD};
 use cases::visits::IdDocument;
 use catalogue::form::{self, RawInput};
 use catalogue::model::StoredProcedure;

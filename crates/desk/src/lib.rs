@@ -7,7 +7,6 @@
 
 pub mod assisted;
 pub mod entries;
-pub mod id_check;
 pub mod print;
 pub mod register;
 pub mod routes;

@@ -29,7 +29,7 @@ use catalogue::model::Channel;
 use navi::plan::PlannedItem;
 
 /// The longest note kept with an identity check.
-pub const MAX_NOTE_CHARS: usize = 200;
+pub const MAX_NOTE_CHARS: usize = cases::identity_checks::MAX_NOTE_CHARS;
 
 /// A visit as a clerk's form or an API client sent it, before checking.
 #[derive(Clone, Debug, Default)]
