@@ -1,7 +1,7 @@
 // 書かない窓口 (四街道市): a clerk finds the resident in the register and
 // fills in 住民票の写し for her; the resident checks it on the second
 // screen, reads her My Number card there and signs with the pointer on the
-// signature pad; the clerk files it.
+// signature pad; the clerk files it with the identity document checked.
 //
 // - axe-core (WCAG 2.0/2.1 A and AA) finds nothing, in Japanese and in
 //   English, on the clerk's start page with search results, the entry page
@@ -107,8 +107,14 @@ for (const lang of ['ja', 'en']) {
       assert.ok(await resident.page.locator('.notice--success').count() === 1, 'signed');
       await expectNoAxeViolations(assert, resident.page, `second screen signed (${lang})`);
 
-      // The clerk files it.
+      // The clerk files it, with the identity document checked (none is
+      // chosen beforehand: without one, 422).
       await page.goto(url(`${entry}?lang=${lang}`));
+      assert.equal(await page.locator('input[name="identity_document"]:checked').count(), 0);
+      const refused = await submitVia(page, `form[action$="/submit"] button[type="submit"]`);
+      assert.equal(refused.status(), 422);
+      await expectNoAxeViolations(assert, page, `entry filed without the identity document (${lang})`);
+      await page.check('input[name="identity_document"][value="my_number_card"]');
       await submitVia(page, `form[action$="/submit"] button[type="submit"]`);
       const text = await page.textContent('main');
       assert.match(text, /\d{4}-\d{4}-\d{4}/, 'a receipt number');
@@ -154,6 +160,7 @@ test('second screen: keyboard to the signature pad, and a no-JavaScript fallback
   assert.equal(pdf.headers()['content-type'], 'application/pdf');
   await page.goto(url(entry));
   await submitVia(page, `form[action$="/paper"] button[type="submit"]`);
+  await page.check('input[name="identity_document"][value="drivers_license"]');
   await submitVia(page, `form[action$="/submit"] button[type="submit"]`);
   assert.match(await page.textContent('main'), /\d{4}-\d{4}-\d{4}/);
 });

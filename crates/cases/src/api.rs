@@ -219,6 +219,7 @@ async fn submit_answers(
             resident,
             counter_identity: None,
             today: &today,
+            identity_check: None,
         },
     )
     .await?;
@@ -230,11 +231,17 @@ pub struct StaffSubmitBody {
     channel: String,
     #[serde(default)]
     answers: serde_json::Map<String, Value>,
+    /// The identity document the clerk checked (required).
+    #[serde(default)]
+    identity_document: String,
+    #[serde(default)]
+    identity_note: String,
 }
 
 /// An application entered by a clerk at the counter: `counter` (the
 /// resident filled in a paper form) or `proxy` (the clerk entered it for the
-/// resident, 書かない窓口). Counted by channel in the KPIs.
+/// resident, 書かない窓口), with the identity document the clerk checked
+/// (stored with the case). Counted by channel in the KPIs.
 pub async fn staff_submit(
     State(st): State<CasesState>,
     staff: Clerk,
@@ -256,18 +263,36 @@ pub async fn staff_submit(
             }]))
         }
     };
-    submit_answers(
-        &st,
-        &tenant,
-        &p,
-        &b.answers,
-        channel,
-        &key,
-        staff.actor(),
+    // The clerk checked who the resident is: which document, never a default.
+    let checked = crate::identity_checks::CheckedDocument::parse(
+        &b.identity_document,
+        &b.identity_note,
         Lang::Ja,
-        None,
     )
-    .await
+    .map_err(AppError::Validation)?;
+    let (input, new_attachments) = api_input(&p.procedure, &b.answers, st.limits, Lang::Ja)?;
+    let today = st.cache.today(&st.db, &tenant).await?;
+    let s = intake::submit(
+        &st.committer,
+        Intake {
+            tenant: &tenant,
+            procedure: &p,
+            input: &input,
+            channel,
+            idempotency_key: &key,
+            draft_id: None,
+            new_attachments,
+            actor: staff.actor(),
+            lang: Lang::Ja,
+            submitted_at: None,
+            resident: None,
+            counter_identity: None,
+            today: &today,
+            identity_check: Some(checked.recorded_by(&staff, kernel::clock::now_ms())),
+        },
+    )
+    .await?;
+    Ok(submitted_response(&st.links, &tenant, &s))
 }
 
 #[derive(Deserialize)]
@@ -339,7 +364,7 @@ pub(crate) async fn resident_view(
     let events = applications::events(db, tenant, receipt)
         .await?
         .into_iter()
-        .filter(|e| e.kind != "comment" && e.kind != "assign")
+        .filter(|e| !matches!(e.kind.as_str(), "comment" | "assign" | "identity_checked"))
         .collect();
     Ok((app, events))
 }
@@ -577,6 +602,10 @@ pub async fn case(
         if let Some(c) = crate::visits::identity_check(&db, &staff.tenant, vid).await? {
             v["identity_check"] = crate::visits::identity_json(&c, lang);
         }
+    }
+    // A case entered at the counter: the check the clerk did for it.
+    if let Some(c) = crate::identity_checks::of_case(&db, &staff.tenant, &id).await? {
+        v["identity_check"] = crate::visits::identity_json(&c, lang);
     }
     Ok(Json(v))
 }

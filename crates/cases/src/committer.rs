@@ -76,6 +76,9 @@ pub struct NewApplication {
     pub submitted_at: i64,
     /// The life-event visit this case was opened for (回らない窓口).
     pub visit_id: Option<String>,
+    /// The identity check a clerk did for this case alone (書かない窓口),
+    /// stored with it and in its history; a visit's case has the visit's.
+    pub identity_check: Option<NewIdentityCheck>,
 }
 
 impl NewApplication {
@@ -121,11 +124,12 @@ impl Submitted {
     }
 }
 
-/// The identity check (本人確認) done once for a visit.
+/// The identity check (本人確認) done once for a visit, or for one case
+/// entered at the counter.
 #[derive(Clone, Debug)]
 pub struct NewIdentityCheck {
-    /// `my_number_card`, `drivers_license`, `passport`, `residence_card`
-    /// or `other`.
+    /// An [`crate::visits::IdDocument`] code (`my_number_card`,
+    /// `drivers_license`, … `other`).
     pub document: String,
     pub note: String,
     pub checked_by: String,
@@ -523,6 +527,7 @@ async fn write_applications(
         insert_cases(tx, db, chunk).await?;
         insert_keys(tx, chunk).await?;
         insert_first_events(tx, chunk).await?;
+        insert_identity_checks(tx, chunk).await?;
         queue_mails(tx, mail, chunk).await?;
     }
     // 3. Attachments: new ones inserted, a draft's stored ones re-owned.
@@ -753,6 +758,42 @@ async fn insert_first_events(tx: &mut Tx, chunk: &[Create<'_>]) -> Result<(), sq
     Ok(())
 }
 
+/// The identity check of each case entered at the counter, and its line
+/// in the case's history (second event: checked by the clerk, after the
+/// submission).
+async fn insert_identity_checks(tx: &mut Tx, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
+    for (a, r, _) in chunk {
+        let Some(c) = &a.identity_check else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO case_identity_checks (tenant, application_id, document, note, checked_by, checked_by_name, checked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(a.tenant.as_str())
+        .bind(r.as_str())
+        .bind(c.document.as_str())
+        .bind(c.note.as_str())
+        .bind(c.checked_by.as_str())
+        .bind(c.checked_by_name.as_str())
+        .bind(c.checked_at)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO application_events (tenant, application_id, seq, kind, from_status, to_status, actor, body, at)
+             VALUES ($1, $2, 2, 'identity_checked', NULL, NULL, $3, $4, $5)",
+        )
+        .bind(a.tenant.as_str())
+        .bind(r.as_str())
+        .bind(format!("staff:{}", c.checked_by))
+        .bind(c.document.as_str())
+        .bind(c.checked_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The receipt e-mail of each case with an address, into the outbox.
 async fn queue_mails(tx: &mut Tx, mail: &MailFn, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
     let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
@@ -864,7 +905,18 @@ async fn audit_creates(
                 "application.submit",
                 format!("application:{}", r.as_str()),
             )
-            .detail(serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()}))
+            .detail(match &a.identity_check {
+                None => {
+                    serde_json::json!({"procedure": a.procedure_id, "channel": a.channel.as_str()})
+                }
+                Some(c) => serde_json::json!({
+                    "procedure": a.procedure_id,
+                    "channel": a.channel.as_str(),
+                    "identity_document": c.document,
+                    "identity_checked_by": c.checked_by,
+                    "identity_checked_at": c.checked_at,
+                }),
+            })
         })
         .collect();
     let at = creates

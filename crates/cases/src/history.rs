@@ -80,6 +80,11 @@ pub async fn rows(db: &Db, tenant: &str, events: &[Event], lang: Lang) -> AppRes
                 actor_name(db, tenant, &format!("staff:{}", e.body), &mut names, lang).await?
             };
             i18n::tf(lang, "staff.case.event_assignee", &[("name", &who)])
+        } else if e.kind == "identity_checked" {
+            // The document's name (its code is what is stored).
+            crate::visits::IdDocument::parse(&e.body)
+                .map(|d| i18n::t(lang, &d.label_key()).to_string())
+                .unwrap_or_else(|| e.body.clone())
         } else {
             e.body.clone()
         };

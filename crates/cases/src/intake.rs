@@ -5,7 +5,7 @@ use kernel::i18n::Lang;
 use kernel::{AppError, AppResult};
 
 use crate::applications;
-use crate::committer::{Committer, NewApplication, NewAttachment, Submitted};
+use crate::committer::{Committer, NewApplication, NewAttachment, NewIdentityCheck, Submitted};
 use catalogue::form::{self, RawInput};
 use catalogue::model::{Channel, IdentityLevel, StoredProcedure};
 use kernel::resident::{Level, Resident};
@@ -40,6 +40,9 @@ pub struct Intake<'a> {
     /// Today in Japan and the municipality's office calendar, for the
     /// form's date rules.
     pub today: &'a catalogue::rules::Today,
+    /// At the counter: the identity document the clerk checked for this
+    /// case (stored with it; never taken for an online submission).
+    pub identity_check: Option<NewIdentityCheck>,
 }
 
 /// The identity behind a counter or proxy submission.
@@ -128,6 +131,7 @@ pub async fn submit(committer: &Committer, i: Intake<'_>) -> AppResult<Submitted
             },
             submitted_at: i.submitted_at.unwrap_or_else(kernel::clock::now_ms),
             visit_id: None,
+            identity_check: i.identity_check.filter(|_| i.channel != Channel::Online),
         })
         .await
 }

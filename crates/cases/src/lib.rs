@@ -8,6 +8,7 @@
 
 pub mod applications;
 pub mod committer;
+pub mod identity_checks;
 pub mod intake;
 pub mod kpi;
 pub mod lookup;

@@ -61,15 +61,22 @@ async fn current_draft(
         .map(|d| (token, d)))
 }
 
+/// The procedure of an online application. A counter-only one is
+/// refused with the reason (come to the counter), as the API refuses it.
 async fn online_procedure(
     db: &Db,
     tenant: &str,
     id: &str,
+    lang: Lang,
 ) -> AppResult<(TenantProfile, StoredProcedure)> {
     let t = kernel::tenant::load(db, tenant).await?;
     let s = store::get(db, tenant, id).await?;
     if !s.procedure.channels.online() {
-        return Err(AppError::NotFound("procedure"));
+        return Err(AppError::BadRequest(i18n::tf(
+            lang,
+            "intake.not_online",
+            &[("procedure", s.procedure.name.get(lang))],
+        )));
     }
     Ok((t, s))
 }
@@ -155,7 +162,7 @@ pub async fn apply_form(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&db, &tenant, &id, lang).await?;
     if !intake::identity_met(s.procedure.identity_level, who.0.as_ref()) {
         return Ok(sign_in_first(&tenant, &id, &s));
     }
@@ -218,7 +225,7 @@ pub async fn apply_post(
     who: MaybeResident,
     mp: Multipart,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&st.db, &tenant, &id, lang).await?;
     let posted = read_multipart(mp).await?;
     let (token, mut draft, new_cookie) = match current_draft(&st.db, &tenant, &id, &headers).await?
     {
@@ -360,7 +367,7 @@ pub async fn check_page(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&db, &tenant, &id, lang).await?;
     let form_path = format!("/t/{tenant}/procedures/{id}/apply");
     let Some((_, draft)) = current_draft(&db, &tenant, &id, &headers).await? else {
         return Ok(Redirect::to(&form_path).into_response());
@@ -404,7 +411,7 @@ pub async fn submit_post(
     lang: Lang,
     who: MaybeResident,
 ) -> AppResult<Response> {
-    let (t, s) = online_procedure(&st.db, &tenant, &id).await?;
+    let (t, s) = online_procedure(&st.db, &tenant, &id, lang).await?;
     let today = Today::now(&t.calendar);
     let draft = current_draft(&st.db, &tenant, &id, &headers).await?;
     let Some((_, draft)) = draft else {
@@ -441,6 +448,7 @@ pub async fn submit_post(
             resident: who.0.as_ref(),
             counter_identity: None,
             today: &today,
+            identity_check: None,
         },
     )
     .await;

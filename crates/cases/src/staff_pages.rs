@@ -198,6 +198,8 @@ struct CaseDetail {
     errors: Vec<FieldError>,
     /// The visit this case was opened at, with its shared identity check.
     visit: Option<VisitPanel>,
+    /// The identity check the clerk did for this case at the counter.
+    counter_check: Option<String>,
 }
 
 struct VisitPanel {
@@ -261,8 +263,12 @@ async fn render_case_with(
     let (actions, separated) = crate::separation::available(db, staff, &app).await?;
     let page = case_frame(&t, staff, &app, lang);
     let visit = visit_panel(db, &t, &app, lang).await?;
+    let counter_check = crate::identity_checks::of_case(db, &staff.tenant, id)
+        .await?
+        .map(|c| crate::visits::identity_summary(&c, lang));
     let html = CaseDetail {
         visit,
+        counter_check,
         page,
         id: app.id.clone(),
         procedure: p.name.get(lang).to_string(),

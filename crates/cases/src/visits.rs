@@ -15,7 +15,9 @@ use sqlx::Row;
 
 use crate::status::Status;
 
-/// The identity document a clerk looked at (本人確認書類).
+/// The identity document a clerk looked at (本人確認書類): one official
+/// photo document, or a health-insurance card (資格確認書) with one more
+/// document, or another document named in the note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdDocument {
@@ -23,15 +25,21 @@ pub enum IdDocument {
     DriversLicense,
     Passport,
     ResidenceCard,
+    /// 特別永住者証明書.
+    SpecialPermanentResidentCertificate,
+    /// 健康保険証（資格確認書）＋もう1点 (the second named in the note).
+    HealthInsurancePlusOne,
     Other,
 }
 
 impl IdDocument {
-    pub const ALL: [IdDocument; 5] = [
+    pub const ALL: [IdDocument; 7] = [
         IdDocument::MyNumberCard,
         IdDocument::DriversLicense,
         IdDocument::Passport,
         IdDocument::ResidenceCard,
+        IdDocument::SpecialPermanentResidentCertificate,
+        IdDocument::HealthInsurancePlusOne,
         IdDocument::Other,
     ];
 
@@ -41,7 +49,24 @@ impl IdDocument {
             IdDocument::DriversLicense => "drivers_license",
             IdDocument::Passport => "passport",
             IdDocument::ResidenceCard => "residence_card",
+            IdDocument::SpecialPermanentResidentCertificate => {
+                "special_permanent_resident_certificate"
+            }
+            IdDocument::HealthInsurancePlusOne => "health_insurance_plus_one",
             IdDocument::Other => "other",
+        }
+    }
+
+    /// The note must name a document: the other one, or the second one.
+    pub fn needs_note(self) -> bool {
+        matches!(self, IdDocument::Other | IdDocument::HealthInsurancePlusOne)
+    }
+
+    /// The i18n key of the message when the note is missing.
+    pub fn note_missing_key(self) -> &'static str {
+        match self {
+            IdDocument::HealthInsurancePlusOne => "visit.error.note_for_second",
+            _ => "visit.error.note_for_other",
         }
     }
 
@@ -104,7 +129,7 @@ impl Visit {
     }
 }
 
-fn document_of(s: &str) -> AppResult<IdDocument> {
+pub(crate) fn document_of(s: &str) -> AppResult<IdDocument> {
     IdDocument::parse(s)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored identity document {s}")))
 }

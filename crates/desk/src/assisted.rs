@@ -18,10 +18,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use cases::applications;
-use cases::committer::Committer;
+use cases::committer::{Committer, NewIdentityCheck};
 use cases::intake::{self, CounterIdentity, Intake};
 use catalogue::form::{self, FieldType, FormDef, RawInput};
 use catalogue::model::{Channel, StoredProcedure};
+
+use cases::identity_checks::CheckedDocument;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -513,24 +515,34 @@ pub async fn cancel(db: &Db, clerk: &Clerk, e: &Entry, version: i64) -> AppResul
     .await
 }
 
+/// What the clerk files: the entry at a version, and the identity
+/// document they checked (chosen on the confirm step, never a default).
+pub struct Filing<'a> {
+    pub id: &'a str,
+    pub version: i64,
+    pub checked: &'a CheckedDocument,
+}
+
 /// Files the signed entry as a case with channel `proxy` (書かない窓口),
-/// through the same intake as every channel. Submitting twice gives the
-/// same case (the entry is the idempotency key).
+/// through the same intake as every channel, with the identity check the
+/// clerk did (document, the clerk, now) stored with the case. Submitting
+/// twice gives the same case (the entry is the idempotency key).
 pub async fn submit(
     db: &Db,
     committer: &Committer,
     clerk: &Clerk,
     p: &StoredProcedure,
-    id: &str,
-    version: i64,
+    f: Filing<'_>,
     lang: Lang,
 ) -> AppResult<kernel::ids::ReceiptNumber> {
-    let e = get(db, &clerk.tenant, id).await?;
-    if let Some(receipt) = claim_for_filing(db, &e, version).await? {
+    let e = get(db, &clerk.tenant, f.id).await?;
+    if let Some(receipt) = claim_for_filing(db, &e, f.version).await? {
         return Ok(receipt);
     }
     let proc_ = counter_procedure(p);
     let today = catalogue::rules::Today::of_tenant(db, &clerk.tenant).await?;
+    // A card read on the second screen verified the resident's data;
+    // otherwise the clerk's document check is what identifies them.
     let identity = CounterIdentity {
         level: if e.verified.level.is_empty() {
             "counter".into()
@@ -539,6 +551,7 @@ pub async fn submit(
         },
         ..e.verified.clone()
     };
+    let check = f.checked.recorded_by(clerk, kernel::clock::now_ms());
     let submitted = intake::submit(
         committer,
         Intake {
@@ -556,11 +569,12 @@ pub async fn submit(
             resident: None,
             counter_identity: Some(identity),
             today: &today,
+            identity_check: Some(check.clone()),
         },
     )
     .await;
     match submitted {
-        Ok(s) => mark_filed(db, clerk, &e, s.receipt()).await,
+        Ok(s) => mark_filed(db, clerk, &e, s.receipt(), &check).await,
         Err(err) => {
             // Not filed: back to signed, to correct and try again.
             sqlx::query(
@@ -613,6 +627,7 @@ async fn mark_filed(
     clerk: &Clerk,
     e: &Entry,
     receipt: &kernel::ids::ReceiptNumber,
+    check: &NewIdentityCheck,
 ) -> AppResult<kernel::ids::ReceiptNumber> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
@@ -631,7 +646,12 @@ async fn mark_filed(
         "assisted.submit",
         format!("assisted:{}", e.id),
     )
-    .detail(serde_json::json!({"application": receipt.as_str()}));
+    .detail(serde_json::json!({
+        "application": receipt.as_str(),
+        "identity_document": check.document,
+        "identity_checked_by": check.checked_by,
+        "identity_checked_at": check.checked_at,
+    }));
     kernel::audit::append(&mut tx, &e.tenant, now, &[entry]).await?;
     tx.commit().await?;
     Ok(receipt.clone())

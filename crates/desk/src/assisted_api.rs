@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::assisted::{self, Entry, Signature};
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry};
 use crate::state::DeskState;
+use cases::identity_checks::CheckedDocument;
 use catalogue::form::{FormDef, RawInput};
 
 pub async fn registry_search(
@@ -168,8 +169,13 @@ pub async fn save(
 }
 
 #[derive(Deserialize)]
-pub struct VersionBody {
+pub struct ActionBody {
     version: i64,
+    /// For submit: the identity document the clerk checked.
+    #[serde(default)]
+    identity_document: String,
+    #[serde(default)]
+    identity_note: String,
 }
 
 pub async fn action(
@@ -177,7 +183,7 @@ pub async fn action(
     clerk: Clerk,
     Path((_t, id, action)): Path<(String, String, String)>,
     lang: Lang,
-    JsonBody(b): JsonBody<VersionBody>,
+    JsonBody(b): JsonBody<ActionBody>,
 ) -> AppResult<Response> {
     let (e, p) = load_for_staff(&st, &clerk, &id).await?;
     let form = &p.procedure.form;
@@ -185,8 +191,15 @@ pub async fn action(
         "paper-signature" => assisted::sign_on_paper(&st.db, &clerk, &e, b.version).await?,
         "cancel" => assisted::cancel(&st.db, &clerk, &e, b.version).await?,
         "submit" => {
-            let r =
-                assisted::submit(&st.db, &st.committer, &clerk, &p, &id, b.version, lang).await?;
+            // Checked before anything changes: a missing choice is 422.
+            let checked = CheckedDocument::parse(&b.identity_document, &b.identity_note, lang)
+                .map_err(AppError::Validation)?;
+            let filing = assisted::Filing {
+                id: &id,
+                version: b.version,
+                checked: &checked,
+            };
+            let r = assisted::submit(&st.db, &st.committer, &clerk, &p, filing, lang).await?;
             return Ok((
                 StatusCode::CREATED,
                 Json(json!({

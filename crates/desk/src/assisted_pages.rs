@@ -20,6 +20,8 @@ use serde::Deserialize;
 use crate::assisted::{self, Entry, Signature, Status};
 use crate::entries::{confirm_path, entry_token, load_for_staff, start_entry, ticket_display};
 use crate::state::DeskState;
+use cases::identity_checks::{CheckedDocument, DOCUMENT_FIELD, NOTE_FIELD};
+use cases::visits::IdDocument;
 use catalogue::form::{self, RawInput};
 use catalogue::model::StoredProcedure;
 use catalogue::rules::Today;
@@ -288,6 +290,40 @@ struct EntryPage {
     /// Why the form is shown again with what was typed (e.g. changed on
     /// another screen meanwhile).
     notice: String,
+    /// The identity documents to choose from on filing (none chosen
+    /// unless the clerk chose one and the page is shown again).
+    documents: Vec<DocumentChoice>,
+    identity_note: String,
+    check_errors: kernel::web::FormErrors,
+}
+
+/// One identity document on the confirm step.
+struct DocumentChoice {
+    value: &'static str,
+    label: String,
+    checked: bool,
+}
+
+/// What a page shown again keeps: the clerk's input, its errors, why.
+#[derive(Default)]
+struct Again<'a> {
+    input: Option<RawInput>,
+    errors: Vec<FieldError>,
+    notice: Option<&'a str>,
+    /// The identity document and note the clerk chose when filing.
+    document: String,
+    note: String,
+}
+
+fn document_choices(chosen: &str, lang: Lang) -> Vec<DocumentChoice> {
+    IdDocument::ALL
+        .iter()
+        .map(|d| DocumentChoice {
+            value: d.as_str(),
+            label: i18n::t(lang, &d.label_key()).to_string(),
+            checked: d.as_str() == chosen,
+        })
+        .collect()
 }
 
 /// What the entry's pages show about it.
@@ -358,10 +394,15 @@ async fn entry_page(
     clerk: &Clerk,
     id: &str,
     lang: Lang,
-    input: Option<RawInput>,
-    errors: Vec<FieldError>,
-    notice: Option<&str>,
+    again: Again<'_>,
 ) -> AppResult<Response> {
+    let Again {
+        input,
+        errors,
+        notice,
+        document,
+        note,
+    } = again;
     let t = kernel::tenant::load(&st.db, &clerk.tenant).await?;
     let (e, p) = load_for_staff(st, clerk, id).await?;
     kernel::audit::record(
@@ -412,10 +453,19 @@ async fn entry_page(
             rows: rows(&e, &p, lang, &Today::now(&t.calendar)),
             has_files: form.fields.len() != p.procedure.form.fields.len(),
             fields,
-            errors,
             confirm_qr: kernel::web::qr_svg(&url, 160)?,
             confirm_url: url,
             notice: notice.unwrap_or_default().to_string(),
+            documents: document_choices(&document, lang),
+            identity_note: note,
+            check_errors: kernel::web::FormErrors(
+                errors
+                    .iter()
+                    .filter(|e| e.field == DOCUMENT_FIELD || e.field == NOTE_FIELD)
+                    .cloned()
+                    .collect(),
+            ),
+            errors,
         },
     ))
 }
@@ -426,7 +476,7 @@ pub async fn entry_get(
     Path((_t, id)): Path<(String, String)>,
     lang: Lang,
 ) -> AppResult<Response> {
-    entry_page(&st, &clerk, &id, lang, None, Vec::new(), None).await
+    entry_page(&st, &clerk, &id, lang, Again::default()).await
 }
 
 fn version_of(f: &BTreeMap<String, String>) -> AppResult<i64> {
@@ -470,21 +520,24 @@ pub async fn entry_save(
         Ok(Ok(_)) => Ok(
             Redirect::to(&format!("/t/{}/staff/assist/{id}#confirm", clerk.tenant)).into_response(),
         ),
-        Ok(Err((_, errors))) => entry_page(&st, &clerk, &id, lang, Some(input), errors, None).await,
+        Ok(Err((_, errors))) => {
+            let again = Again {
+                input: Some(input),
+                errors,
+                ..Again::default()
+            };
+            entry_page(&st, &clerk, &id, lang, again).await
+        }
         // Changed meanwhile (e.g. the resident read the card): what was
         // typed is shown again, with the reason, to save once more.
         Err(AppError::Conflict(code)) => {
             let message = i18n::t(lang, &format!("error.conflict.{code}"));
-            entry_page(
-                &st,
-                &clerk,
-                &id,
-                lang,
-                Some(input),
-                Vec::new(),
-                Some(message),
-            )
-            .await
+            let again = Again {
+                input: Some(input),
+                notice: Some(message),
+                ..Again::default()
+            };
+            entry_page(&st, &clerk, &id, lang, again).await
         }
         Err(e) => Err(e),
     }
@@ -503,7 +556,28 @@ pub async fn entry_action(
         "paper" => assisted::sign_on_paper(&st.db, &clerk, &e, version).await?,
         "cancel" => assisted::cancel(&st.db, &clerk, &e, version).await?,
         "submit" => {
-            assisted::submit(&st.db, &st.committer, &clerk, &p, &id, version, lang).await?;
+            let document = f.get(DOCUMENT_FIELD).cloned().unwrap_or_default();
+            let note = f.get(NOTE_FIELD).cloned().unwrap_or_default();
+            // No document chosen (or no note where one is needed): the
+            // page again with the reason, and nothing filed.
+            let checked = match CheckedDocument::parse(&document, &note, lang) {
+                Ok(c) => c,
+                Err(errors) => {
+                    let again = Again {
+                        errors,
+                        document,
+                        note,
+                        ..Again::default()
+                    };
+                    return entry_page(&st, &clerk, &id, lang, again).await;
+                }
+            };
+            let filing = assisted::Filing {
+                id: &id,
+                version,
+                checked: &checked,
+            };
+            assisted::submit(&st.db, &st.committer, &clerk, &p, filing, lang).await?;
         }
         _ => return Err(AppError::NotFound("page")),
     }

@@ -29,7 +29,7 @@ use catalogue::model::Channel;
 use navi::plan::PlannedItem;
 
 /// The longest note kept with an identity check.
-pub const MAX_NOTE_CHARS: usize = 200;
+pub const MAX_NOTE_CHARS: usize = cases::identity_checks::MAX_NOTE_CHARS;
 
 /// A visit as a clerk's form or an API client sent it, before checking.
 #[derive(Clone, Debug, Default)]
@@ -310,8 +310,8 @@ impl Checker {
                 &[("max", &MAX_NOTE_CHARS.to_string())],
             );
             self.push(Field::Note, m);
-        } else if document == Some(IdDocument::Other) && note.is_empty() {
-            let m = self.t("visit.error.note_for_other");
+        } else if let Some(d) = document.filter(|d| d.needs_note() && note.is_empty()) {
+            let m = self.t(d.note_missing_key());
             self.push(Field::Note, m);
         }
         note
@@ -387,6 +387,7 @@ pub async fn open(
                     resident_subject: None,
                     submitted_at: now,
                     visit_id: Some(id.clone()),
+                    identity_check: None,
                 },
             }
         })

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_search"),
     migration!(9, "0009_life_events_edited"),
     migration!(10, "0010_resident_applications"),
+    migration!(11, "0011_case_identity_checks"),
     migration!(13, "0013_search_low_confidence"),
 ];
 

@@ -569,6 +569,7 @@ impl DemoSubmission {
                 submitted_at: Some(self.at),
                 resident: resident.as_ref(),
                 counter_identity: None,
+                identity_check: None,
             },
         )
         .await

@@ -172,14 +172,20 @@ async fn catalogue(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    // Counter-only procedures cannot be applied for online.
+    // Counter-only procedures cannot be applied for online: the page says
+    // to come to the counter.
     let r = app
         .client()
         .get(app.url("/t/122289/procedures/konin/apply"))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(r.status(), 400);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("「婚姻届」はオンラインでは申請できません。担当課の窓口でお手続きください。"));
 }
 
 async fn apply_and_track(app: &TestApp) {
@@ -1342,47 +1348,55 @@ async fn kpi_figures(app: &TestApp) {
             .unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
-    // Counter: 1 for a counter-only procedure (婚姻届), proxy: 1.
-    let counter_only = body(
-        app.client()
-            .get(app.url("/api/v1/t/242021/procedures"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| {
-            p["channels"] == "counter"
-                && p["form"]["fields"].as_array().is_none_or(|f| f.is_empty())
-        })
-        .expect("a counter-only procedure without a form")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    for (ch, key) in [
-        ("counter", "test-key-kpi-counter-01"),
-        ("proxy", "test-key-kpi-proxy-001"),
-    ] {
-        let r = clerk
+    // Counter: 1 for a counter-only procedure (印鑑登録証明書, its paper form
+    // entered by the clerk), proxy: 1; each with the identity document the
+    // clerk checked, which is required (422, nothing written, without it).
+    let counter_only = "inkan-shomei";
+    let answers = json!({
+        "applicant": {"name": "伊藤 結衣", "kana": "イトウ ユイ"},
+        "birth_date": "1990-04-01",
+        "address": "三重県四日市市諏訪町1番5号",
+        "copies": 1,
+        "who": "self",
+    });
+    let entered = |ch: &'static str, key: &'static str, document: &'static str| {
+        clerk
             .post(app.url(&format!(
                 "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
             )))
             .header("Idempotency-Key", key)
-            .json(&json!({"channel": ch, "answers": {}}))
+            .json(&json!({"channel": ch, "answers": answers, "identity_document": document}))
             .send()
-            .await
-            .unwrap();
+    };
+    let r = entered("counter", "test-key-kpi-nodoc-01", "")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e = body(r).await;
+    assert_eq!(e["error"]["fields"][0]["field"], "identity_document", "{e}");
+    assert_eq!(
+        e["error"]["fields"][0]["message"],
+        "「本人確認書類」を選んでください。"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM applications").await, 3);
+    for (ch, key) in [
+        ("counter", "test-key-kpi-counter-01"),
+        ("proxy", "test-key-kpi-proxy-001"),
+    ] {
+        let r = entered(ch, key, "residence_card").await.unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM case_identity_checks WHERE tenant = '242021' AND document = 'residence_card' AND checked_by = 'clerk'")
+            .await,
+        2
+    );
     let r = clerk
         .post(app.url(&format!(
             "/api/v1/t/242021/staff/procedures/{counter_only}/applications"
         )))
         .header("Idempotency-Key", "test-key-kpi-bad-00001")
-        .json(&json!({"channel": "online", "answers": {}}))
+        .json(&json!({"channel": "online", "answers": answers, "identity_document": "passport"}))
         .send()
         .await
         .unwrap();

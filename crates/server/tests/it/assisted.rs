@@ -46,6 +46,21 @@ async fn act(
         .unwrap()
 }
 
+/// Files a signed entry with the identity document the clerk checked.
+async fn file(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    version: &Value,
+    document: &str,
+) -> reqwest::Response {
+    c.post(app.url(&api(&format!("/assisted-entries/{id}/submit"))))
+        .json(&json!({"version": version, "identity_document": document}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The path of the second screen from an entry's `confirm_url`.
 fn second_screen(e: &Value) -> String {
     let url = e["confirm_url"].as_str().unwrap();
@@ -131,6 +146,26 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    // A counter procedure without a form (the paper one is used) is not
+    // filled in here.
+    let admin = app.staff(T, "dx-admin").await;
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/procedures/paper-only")))
+        .json(&json!({"procedure": {
+            "id": "paper-only",
+            "name": {"ja": "紙の届出"},
+            "description": {"ja": "窓口の届書で受け付けます。"},
+            "department": "madoguchi",
+            "channels": "counter",
+            "identity_level": "none",
+            "fee_yen": 0,
+            "processing_time": {"ja": "即日"},
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
     // Bad choices write nothing.
     let entries = || app.count("SELECT COUNT(*) FROM assisted_entries");
     for (b, field) in [
@@ -144,7 +179,7 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
             json!({"procedure_id": "juminhyo-copy", "ticket_id": "nope"}),
             "ticket_id",
         ),
-        (json!({"procedure_id": "shussei"}), "procedure_id"),
+        (json!({"procedure_id": "paper-only"}), "procedure_id"),
     ] {
         let r = clerk
             .post(app.url(&api("/assisted-entries")))
@@ -225,7 +260,7 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
     assert_eq!(e["status"], "confirming");
 
     // Not signed yet: not filed.
-    let r = act(app, &clerk, &id, "submit", &e["version"]).await;
+    let r = file(app, &clerk, &id, &e["version"], "drivers_license").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(
         body(r).await["error"]["code"],
@@ -334,12 +369,12 @@ async fn registry_prefill_sign_on_screen(app: &TestApp) {
     }
 
     // Filed as proxy; a second submit gives the same case.
-    let r = act(app, &clerk, &id, "submit", &e["version"]).await;
+    let r = file(app, &clerk, &id, &e["version"], "drivers_license").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let done = body(r).await;
     assert_eq!(done["channel"], "proxy");
     let case_id = done["application_id"].as_str().unwrap().to_string();
-    let again = body(act(app, &clerk, &id, "submit", &e["version"]).await).await;
+    let again = body(file(app, &clerk, &id, &e["version"], "drivers_license").await).await;
     assert_eq!(again["application_id"], case_id.as_str());
     assert_eq!(
         app.count("SELECT COUNT(*) FROM applications WHERE channel = 'proxy'")
@@ -555,7 +590,7 @@ async fn card_on_second_screen_and_paper(app: &TestApp) {
             .status(),
         StatusCode::CONFLICT
     );
-    let done = body(act(app, &clerk, &id, "submit", &e["version"]).await).await;
+    let done = body(file(app, &clerk, &id, &e["version"], "my_number_card").await).await;
     let case = body(
         clerk
             .get(app.url(&api(&format!(

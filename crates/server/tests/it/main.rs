@@ -9,6 +9,7 @@ mod case_lookup;
 mod case_workflow;
 mod chat;
 mod counter;
+mod counter_only;
 mod faq;
 mod form_rules;
 mod furigana;
