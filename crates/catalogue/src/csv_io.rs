@@ -219,16 +219,8 @@ impl Row<'_> {
                 "手数料は0以上の整数（円）で入力してください。".to_string(),
             )
         })?;
-        let form: FormDef = if self.get("form_json").is_empty() {
-            FormDef::default()
-        } else {
-            serde_json::from_str(self.get("form_json")).map_err(|e| {
-                (
-                    "form_json",
-                    format!("フォーム定義のJSONが正しくありません: {e}"),
-                )
-            })?
-        };
+        let form: FormDef = crate::form_json::parse(self.get("form_json"))
+            .map_err(|es| ("form_json", format!("フォーム定義のJSON: {}", es.join(" "))))?;
         Ok(Procedure {
             id: self.get("id").to_string(),
             name,

@@ -354,20 +354,12 @@ impl ProcedureFields {
                 "「手数料」は0以上の整数（円）で入力してください。",
             );
         }
-        let form: Result<FormDef, _> = if self.form_json.trim().is_empty() {
-            Ok(FormDef::default())
-        } else {
-            serde_json::from_str(&self.form_json)
-        };
-        if let Err(e) = &form {
-            errors.push(FieldError {
+        let form = crate::form_json::parse(&self.form_json);
+        if let Err(es) = &form {
+            errors.extend(es.iter().map(|e| FieldError {
                 field: "form_json".into(),
-                message: format!(
-                    "「申請フォーム（JSON）」の{}行目{}列目: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            });
+                message: format!("「申請フォーム（JSON）」{e}"),
+            }));
         }
         if !errors.is_empty() {
             return Err(errors);
