@@ -136,14 +136,23 @@ fn field(at: &str, v: &Value, errs: &mut Vec<String>) {
             "max_length" | "max_bytes" => unsigned(&at, v, u64::MAX, errs),
             "min" | "max" => {
                 if v.as_i64().is_none() {
-                    errs.push(format!("{at}: 整数にしてください（いまは{}）。", kind_of(v)));
+                    errs.push(format!(
+                        "{at}: 整数にしてください（いまは{}）。",
+                        kind_of(v)
+                    ));
                 }
             }
             "options" => each(&at, v, errs, |at, o, errs| {
-                object(at, o, &["value", "label"], errs, |at, key, v, errs| match key {
-                    "value" => string(at, v, errs),
-                    _ => text(at, v, errs),
-                })
+                object(
+                    at,
+                    o,
+                    &["value", "label"],
+                    errs,
+                    |at, key, v, errs| match key {
+                        "value" => string(at, v, errs),
+                        _ => text(at, v, errs),
+                    },
+                )
             }),
             "accept" => each(&at, v, errs, string),
             "show_if" => object(&at, v, &["field", "equals"], errs, |at, _, v, errs| {
@@ -213,7 +222,12 @@ fn object(
     }
 }
 
-fn each(at: &str, v: &Value, errs: &mut Vec<String>, item: impl Fn(&str, &Value, &mut Vec<String>)) {
+fn each(
+    at: &str,
+    v: &Value,
+    errs: &mut Vec<String>,
+    item: impl Fn(&str, &Value, &mut Vec<String>),
+) {
     match v.as_array() {
         Some(items) => {
             for (i, x) in items.iter().enumerate() {

@@ -16,7 +16,6 @@ use kernel::web::{Choice, VersionLine};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::csv_io;
-use crate::form::FormDef;
 use crate::model::{Channels, IdentityLevel, Procedure, LIFE_EVENTS};
 use crate::store;
 
@@ -358,7 +357,7 @@ impl ProcedureFields {
         if let Err(es) = &form {
             errors.extend(es.iter().map(|e| FieldError {
                 field: "form_json".into(),
-                message: format!("「申請フォーム（JSON）」{e}"),
+                message: format!("「申請フォーム（JSON）」の{e}"),
             }));
         }
         if !errors.is_empty() {
@@ -645,15 +644,17 @@ async fn save_from_form(
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
+    // Another department's procedure is refused before anything typed is
+    // read: `403`, not a page of its mistakes.
+    if !is_new {
+        let existing = store::get(db, &staff.tenant, &v.id).await?;
+        staff.require_department(&existing.procedure.department)?;
+    }
     let p = match v.parse() {
         Ok(p) => p,
         Err(errors) => return edit_page(db, staff, lang, v, version, is_new, errors, false).await,
     };
     staff.require_department(&p.department)?;
-    if !is_new {
-        let existing = store::get(db, &staff.tenant, &p.id).await?;
-        staff.require_department(&existing.procedure.department)?;
-    }
     match store::save(
         db,
         &staff.tenant,

@@ -10,6 +10,7 @@ mod case_workflow;
 mod chat;
 mod counter;
 mod faq;
+mod form_json;
 mod form_rules;
 mod languages;
 mod locales;
