@@ -44,6 +44,12 @@ pub fn parse(text: &str) -> Result<FormDef, Vec<String>> {
         return Ok(FormDef::default());
     }
     let value: Value = serde_json::from_str(text).map_err(|e| vec![syntax(&e)])?;
+    read(value)
+}
+
+/// Reads a form definition already parsed as JSON (inside a procedure of
+/// a JSON import), with the same messages as [`parse`].
+pub fn read(value: Value) -> Result<FormDef, Vec<String>> {
     let mut errs = Vec::new();
     shape(&value, &mut errs);
     if !errs.is_empty() {
@@ -55,7 +61,8 @@ pub fn parse(text: &str) -> Result<FormDef, Vec<String>> {
         .map_err(|_| vec!["フォームの定義を読み取れませんでした。形を確かめてください。".into()])
 }
 
-fn syntax(e: &serde_json::Error) -> String {
+/// A JSON syntax mistake: its line and column, what to look for.
+pub fn syntax(e: &serde_json::Error) -> String {
     let what = match e.classify() {
         serde_json::error::Category::Eof => {
             "途中で終わっています。閉じる } や ] 、\" が足りないか確かめてください。"
