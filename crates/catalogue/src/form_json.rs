@@ -141,14 +141,7 @@ fn field(at: &str, v: &Value, errs: &mut Vec<String>) {
             "label" | "hint" => text(&at, v, errs),
             "required" => boolean(&at, v, errs),
             "max_length" | "max_bytes" => unsigned(&at, v, u64::MAX, errs),
-            "min" | "max" => {
-                if v.as_i64().is_none() {
-                    errs.push(format!(
-                        "{at}: 整数にしてください（いまは{}）。",
-                        kind_of(v)
-                    ));
-                }
-            }
+            "min" | "max" => integer(&at, v, errs),
             "options" => each(&at, v, errs, |at, o, errs| {
                 object(
                     at,
@@ -252,6 +245,15 @@ fn string(at: &str, v: &Value, errs: &mut Vec<String>) {
     if !v.is_string() {
         errs.push(format!(
             "{at}: 文字列（\"…\"）にしてください（いまは{}）。",
+            kind_of(v)
+        ));
+    }
+}
+
+fn integer(at: &str, v: &Value, errs: &mut Vec<String>) {
+    if v.as_i64().is_none() {
+        errs.push(format!(
+            "{at}: 整数にしてください（いまは{}）。",
             kind_of(v)
         ));
     }
