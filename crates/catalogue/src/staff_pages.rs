@@ -506,6 +506,15 @@ impl EditPage {
             .collect()
     }
 
+    /// A field's messages one by one (the form JSON may have many).
+    fn errors_of(&self, field: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
     fn error(&self, field: &str) -> String {
         self.errors
             .iter()

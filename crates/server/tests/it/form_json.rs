@@ -85,7 +85,11 @@ async fn mistakes_are_japanese_and_nothing_is_saved(app: &TestApp) {
     let expected = format!(
         "「申請フォーム（JSON）」のfields[3].type: &#34;banana&#34; は使えません。使える種類: {TYPES}"
     );
-    assert!(html.contains(&expected), "{html}");
+    assert!(html.contains(&format!("<li>{expected}</li>")), "{html}");
+    assert!(
+        html.contains("aria-describedby=\"field-form_json-hint field-form_json-error\""),
+        "the messages describe the box"
+    );
     assert!(!html.contains("unknown variant"), "no parser English");
     assert!(
         html.contains("&#34;type&#34;: &#34;banana&#34;"),
