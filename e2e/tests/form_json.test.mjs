@@ -1,5 +1,5 @@
-// The staff procedure editor's form JSON (四街道市), without JavaScript, by
-// keyboard alone, at 375 px: a form with an unknown field type and a
+// The staff procedure editor's form JSON (四街道市), by keyboard alone at
+// 375 px, and without JavaScript: a form with an unknown field type and a
 // missing Japanese label is typed into the box and saved with Enter; the
 // page comes back 422 with each mistake in Japanese, naming its place and
 // what is allowed, as a list the box is described by; axe finds nothing,
@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, url, expectNoAxeViolations, expectNoHorizontalScroll, staffSignIn, YOTSUKAIDO,
+  launch, newPage, url, submitVia, expectNoAxeViolations, expectNoHorizontalScroll, staffSignIn, YOTSUKAIDO,
 } from '../lib.mjs';
 
 const T = YOTSUKAIDO;
@@ -30,14 +30,18 @@ async function tabTo(page, selector, max = 300) {
   assert.fail(`Tab never reached ${selector}`);
 }
 
-test('form JSON mistakes in Japanese, no JavaScript, keyboard only, 375 px, axe', async () => {
-  const { page } = await newPage(browser, {
-    javaScriptEnabled: false,
-    viewport: { width: 375, height: 800 },
-  });
+const BAD = '{"fields": [{"name": "a", "type": "text", "label": {"ja": "あ"}},'
+  + ' {"name": "b", "type": "banana", "label": {"en": "B"}}]}';
+const MESSAGES = [
+  '「申請フォーム（JSON）」のfields[1].label: 日本語（ja）の文言が必要です。',
+  '「申請フォーム（JSON）」のfields[1].type: "banana" は使えません。使える種類: text, textarea, number, choice, checkbox, date, email, file, person_name, postal_code, phone, my_number, corporate_number, local_gov_code, fiscal_year, yen',
+];
+const EDIT = () => url(`/t/${T}/staff/catalogue/juminhyo-copy`);
+
+test('form JSON mistakes in Japanese, keyboard only, 375 px, axe', async () => {
+  const { page } = await newPage(browser, { viewport: { width: 375, height: 800 } });
   await staffSignIn(page, T, 'dx-admin');
-  const edit = url(`/t/${T}/staff/catalogue/juminhyo-copy`);
-  await page.goto(edit);
+  await page.goto(EDIT());
   const original = await page.inputValue('#field-form_json');
   assert.ok(original.includes('"person_name"'), 'the form as it is');
   await expectNoAxeViolations(assert, page, 'procedure editor');
@@ -46,21 +50,14 @@ test('form JSON mistakes in Japanese, no JavaScript, keyboard only, 375 px, axe'
   await tabTo(page, '#field-form_json');
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
-  await page.keyboard.type(
-    '{"fields": [{"name": "a", "type": "text", "label": {"ja": "あ"}},'
-    + ' {"name": "b", "type": "banana", "label": {"en": "B"}}]}',
-  );
+  await page.keyboard.type(BAD);
   await tabTo(page, 'form.form button[type="submit"]');
   const [response] = await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
     page.keyboard.press('Enter'),
   ]);
   assert.equal(response.status(), 422);
-  const messages = await page.locator('#field-form_json-error li').allTextContents();
-  assert.deepEqual(messages, [
-    '「申請フォーム（JSON）」のfields[1].label: 日本語（ja）の文言が必要です。',
-    '「申請フォーム（JSON）」のfields[1].type: "banana" は使えません。使える種類: text, textarea, number, choice, checkbox, date, email, file, person_name, postal_code, phone, my_number, corporate_number, local_gov_code, fiscal_year, yen',
-  ]);
+  assert.deepEqual(await page.locator('#field-form_json-error li').allTextContents(), MESSAGES);
   assert.equal(
     await page.getAttribute('#field-form_json', 'aria-describedby'),
     'field-form_json-hint field-form_json-error',
@@ -70,6 +67,16 @@ test('form JSON mistakes in Japanese, no JavaScript, keyboard only, 375 px, axe'
   await expectNoAxeViolations(assert, page, 'procedure editor with form JSON mistakes');
   await expectNoHorizontalScroll(page, 'procedure editor with mistakes at 375 px');
 
-  await page.goto(edit);
+  await page.goto(EDIT());
   assert.equal(await page.inputValue('#field-form_json'), original, 'nothing saved');
+});
+
+test('form JSON mistakes without JavaScript', async () => {
+  const { page } = await newPage(browser, { javaScriptEnabled: false });
+  await staffSignIn(page, T, 'dx-admin');
+  await page.goto(EDIT());
+  await page.fill('#field-form_json', BAD);
+  const response = await submitVia(page, 'form.form button[type="submit"]');
+  assert.equal(response.status(), 422);
+  assert.deepEqual(await page.locator('#field-form_json-error li').allTextContents(), MESSAGES);
 });
