@@ -219,16 +219,8 @@ impl Row<'_> {
                 "手数料は0以上の整数（円）で入力してください。".to_string(),
             )
         })?;
-        let form: FormDef = if self.get("form_json").is_empty() {
-            FormDef::default()
-        } else {
-            serde_json::from_str(self.get("form_json")).map_err(|e| {
-                (
-                    "form_json",
-                    format!("フォーム定義のJSONが正しくありません: {e}"),
-                )
-            })?
-        };
+        let form: FormDef = crate::form_json::parse(self.get("form_json"))
+            .map_err(|es| ("form_json", format!("フォーム定義のJSON: {}", es.join(" "))))?;
         Ok(Procedure {
             id: self.get("id").to_string(),
             name,
@@ -281,13 +273,49 @@ impl Row<'_> {
     }
 }
 
+/// Reads procedures exported as JSON. Mistakes come back in Japanese:
+/// a syntax mistake by line and column, a form's by its place
+/// (`[2].form: fields[3].type: …`), any other by the procedure.
 pub fn from_json(input: &str) -> Result<Vec<Procedure>, Vec<FieldError>> {
-    serde_json::from_str(input).map_err(|e| {
-        vec![FieldError {
-            field: "json".into(),
-            message: format!("JSONの{}行目{}列目: {e}", e.line(), e.column()),
-        }]
-    })
+    let error = |message: String| FieldError {
+        field: "json".into(),
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_str(input)
+        .map_err(|e| vec![error(format!("JSONの{}", crate::form_json::syntax(&e)))])?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(vec![error(
+            "JSONの全体は手続の配列（[ … ]）にしてください。".into(),
+        )]);
+    };
+    let mut errors = Vec::new();
+    let mut procedures = Vec::new();
+    for (i, mut item) in items.into_iter().enumerate() {
+        let form = item.as_object_mut().and_then(|m| m.remove("form"));
+        let form = match form.map(crate::form_json::read).transpose() {
+            Ok(f) => f.unwrap_or_default(),
+            Err(es) => {
+                errors.extend(es.into_iter().map(|e| error(format!("[{i}].form: {e}"))));
+                continue;
+            }
+        };
+        let id = item
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        match serde_json::from_value::<Procedure>(item) {
+            Ok(p) => procedures.push(Procedure { form, ..p }),
+            Err(_) => errors.push(error(format!(
+                "[{i}]（{id}）: 手続の項目の形が正しくありません。書き出したJSONと見比べて、id, name, department, channels, identity_level などを確かめてください。"
+            ))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(procedures)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -350,6 +378,44 @@ mod tests {
         assert_eq!(
             errs[0].message,
             "2行目「same_person_may_approve」: true か false を入力してください。"
+        );
+    }
+
+    #[test]
+    fn json_import_reads_the_export_and_names_mistakes_in_japanese() {
+        let items: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
+                .unwrap();
+        let json = serde_json::to_string(&items).unwrap();
+        assert_eq!(from_json(&json).unwrap(), items);
+
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v[0]["form"]["fields"][1]["type"] = "banana".into();
+        v[2]["channels"] = "pigeon".into();
+        let messages: Vec<String> = from_json(&v.to_string())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(messages.len(), 2);
+        assert!(
+            messages[0].starts_with(
+                "[0].form: fields[1].type: \"banana\" は使えません。使える種類: text, "
+            ),
+            "{}",
+            messages[0]
+        );
+        assert_eq!(
+            messages[1],
+            format!("[2]（{}）: 手続の項目の形が正しくありません。書き出したJSONと見比べて、id, name, department, channels, identity_level などを確かめてください。", items[2].id)
+        );
+        assert_eq!(
+            from_json("[{").unwrap_err()[0].message,
+            "JSONの1行目2列目: 途中で終わっています。閉じる } や ] 、\" が足りないか確かめてください。"
+        );
+        assert_eq!(
+            from_json("{}").unwrap_err()[0].message,
+            "JSONの全体は手続の配列（[ … ]）にしてください。"
         );
     }
 }

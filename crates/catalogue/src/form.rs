@@ -35,6 +35,26 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Every type, in the order offered to staff.
+    pub const ALL: [FieldType; 16] = [
+        FieldType::Text,
+        FieldType::Textarea,
+        FieldType::Number,
+        FieldType::Choice,
+        FieldType::Checkbox,
+        FieldType::Date,
+        FieldType::Email,
+        FieldType::File,
+        FieldType::PersonName,
+        FieldType::PostalCode,
+        FieldType::Phone,
+        FieldType::MyNumber,
+        FieldType::CorporateNumber,
+        FieldType::LocalGovCode,
+        FieldType::FiscalYear,
+        FieldType::Yen,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FieldType::Text => "text",
@@ -121,6 +141,17 @@ pub enum Claim {
 }
 
 impl Claim {
+    pub const ALL: [Claim; 4] = [Claim::Name, Claim::Address, Claim::Birthdate, Claim::Gender];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Claim::Name => "name",
+            Claim::Address => "address",
+            Claim::Birthdate => "birthdate",
+            Claim::Gender => "gender",
+        }
+    }
+
     /// The claim's value for a field, when it can fill one. A partial
     /// birth date (the year alone, or no year) fills nothing: the resident
     /// types the date, as without a sign-in.

@@ -5,6 +5,7 @@
 
 pub mod csv_io;
 pub mod form;
+pub mod form_json;
 pub mod model;
 pub mod routes;
 pub mod rules;

@@ -16,7 +16,6 @@ use kernel::web::{Choice, VersionLine};
 use kernel::{AppError, AppResult, Db, FieldError};
 
 use crate::csv_io;
-use crate::form::FormDef;
 use crate::model::{Channels, IdentityLevel, Procedure, LIFE_EVENTS};
 use crate::store;
 
@@ -354,20 +353,12 @@ impl ProcedureFields {
                 "「手数料」は0以上の整数（円）で入力してください。",
             );
         }
-        let form: Result<FormDef, _> = if self.form_json.trim().is_empty() {
-            Ok(FormDef::default())
-        } else {
-            serde_json::from_str(&self.form_json)
-        };
-        if let Err(e) = &form {
-            errors.push(FieldError {
+        let form = crate::form_json::parse(&self.form_json);
+        if let Err(es) = &form {
+            errors.extend(es.iter().map(|e| FieldError {
                 field: "form_json".into(),
-                message: format!(
-                    "「申請フォーム（JSON）」の{}行目{}列目: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            });
+                message: format!("「申請フォーム（JSON）」の{e}"),
+            }));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -515,6 +506,15 @@ impl EditPage {
             .collect()
     }
 
+    /// A field's messages one by one (the form JSON may have many).
+    fn errors_of(&self, field: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
     fn error(&self, field: &str) -> String {
         self.errors
             .iter()
@@ -653,15 +653,17 @@ async fn save_from_form(
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
+    // Another department's procedure is refused before anything typed is
+    // read: `403`, not a page of its mistakes.
+    if !is_new {
+        let existing = store::get(db, &staff.tenant, &v.id).await?;
+        staff.require_department(&existing.procedure.department)?;
+    }
     let p = match v.parse() {
         Ok(p) => p,
         Err(errors) => return edit_page(db, staff, lang, v, version, is_new, errors, false).await,
     };
     staff.require_department(&p.department)?;
-    if !is_new {
-        let existing = store::get(db, &staff.tenant, &p.id).await?;
-        staff.require_department(&existing.procedure.department)?;
-    }
     match store::save(
         db,
         &staff.tenant,
