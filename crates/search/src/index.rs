@@ -68,15 +68,18 @@ pub struct Term {
     pub folded: String,
     /// Only digits: may add to a score, never makes a match on its own.
     numeric: bool,
+    /// Characters of `folded`, for the title bonus.
+    chars: f32,
     surface: Vec<Gram>,
     reading: Vec<Gram>,
 }
 
-/// What a document can score for a query, known before the terms' title
-/// bonus is applied (that bonus needs the document's title grams, so it
-/// is only worked out for documents that can still make the top): the
-/// score is at least `lo` (every bonus 1) and at most `hi` (every bonus
-/// 2, twice `lo`). 0 for no match.
+/// What a document can score for a query, known before it is known
+/// which terms are in its title (that needs the title's grams, so it is
+/// only worked out for documents that can still make the top): the score
+/// is at least `lo` (no term in the title) and at most `hi` (every
+/// matched term in the title, with the bonus its length gives). 0 for no
+/// match.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Bound {
     pub lo: f32,
@@ -101,6 +104,8 @@ pub struct Scratch {
     matched_terms: Vec<u8>,
     matched_words: Vec<u8>,
     total: Vec<f32>,
+    /// `total` as if every term were in the title.
+    total_hi: Vec<f32>,
     touched: Vec<u32>,
     /// Documents that matched a term, in the order found.
     hit_docs: Vec<u32>,
@@ -118,6 +123,7 @@ impl Scratch {
             matched_terms: vec![0; docs],
             matched_words: vec![0; docs],
             total: vec![0.0; docs],
+            total_hi: vec![0.0; docs],
             touched: Vec::new(),
             hit_docs: Vec::new(),
             exact: vec![false; docs],
@@ -356,6 +362,7 @@ impl TenantIndex {
             matched_terms,
             matched_words,
             total,
+            total_hi,
             touched,
             hit_docs,
             ..
@@ -380,6 +387,7 @@ impl TenantIndex {
                     hit_docs.push(d as u32);
                 }
                 total[d] += best;
+                total_hi[d] += best * self.title_bonus(d, term);
                 matched_terms[d] += 1;
                 if !term.numeric {
                     matched_words[d] += 1;
@@ -405,6 +413,7 @@ impl TenantIndex {
             matched_terms,
             matched_words,
             total,
+            total_hi,
             hit_docs,
             exact,
             ..
@@ -428,12 +437,13 @@ impl TenantIndex {
                 matched_words[d]
             };
             if got >= need {
-                // The same operations as `doc_score` with every title
-                // bonus 1 (lo) or 2 (hi): rounding is monotonic, so the
-                // score computed there lies between the two.
-                let mut lo = weight * total[d] * (matched_terms[d] as f32 / nterms) * self.prior[d];
-                let mut hi =
-                    weight * (total[d] * 2.0) * (matched_terms[d] as f32 / nterms) * self.prior[d];
+                // The same operations as `doc_score` with no term in the
+                // title (lo) or all of them (hi): each term adds `best`
+                // or `best * bonus` there, and rounding is monotonic, so
+                // the score computed there lies between the two.
+                let share = matched_terms[d] as f32 / nterms;
+                let mut lo = weight * total[d] * share * self.prior[d];
+                let mut hi = weight * total_hi[d] * share * self.prior[d];
                 if exact[d] {
                     lo *= 2.0;
                     hi *= 2.0;
@@ -443,6 +453,7 @@ impl TenantIndex {
                 b.hi = b.hi.max(hi);
             }
             total[d] = 0.0;
+            total_hi[d] = 0.0;
             matched_terms[d] = 0;
             matched_words[d] = 0;
         }
@@ -530,7 +541,7 @@ impl TenantIndex {
     /// (マイナンバーカード in マイナンバーカードの交付申請 over the same
     /// word in a long title): 1.25 to 2.
     fn title_bonus(&self, d: usize, term: &Term) -> f32 {
-        let share = term.folded.chars().count() as f32 / self.title_chars[d];
+        let share = term.chars / self.title_chars[d];
         1.25 + 0.75 * share.min(1.0)
     }
 
@@ -765,6 +776,7 @@ pub fn terms_of(words: &[String]) -> Vec<Term> {
             };
             Term {
                 numeric: t.chars().all(|c| c.is_ascii_digit()),
+                chars: t.chars().count() as f32,
                 folded: t,
                 surface: distinct(surface),
                 reading,
