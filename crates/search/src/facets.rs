@@ -10,8 +10,9 @@ pub struct Facets {
     life_events: Vec<String>,
     /// Each document's department (`NONE` for none).
     doc_department: Vec<u32>,
-    /// Each document's life events.
-    doc_life_events: Vec<Vec<u32>>,
+    /// Each document's life events: `life_event_values[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    life_event_values: Vec<u32>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -60,20 +61,20 @@ impl Facets {
                     .map_or(NONE, |v| number(&mut departments, &mut seen_d, v))
             })
             .collect();
-        let doc_life_events = docs
-            .iter()
-            .map(|d| {
-                d.life_events
-                    .iter()
-                    .map(|v| number(&mut life_events, &mut seen_e, v))
-                    .collect()
-            })
-            .collect();
+        let mut starts = vec![0];
+        let mut life_event_values = Vec::new();
+        for d in docs {
+            for v in &d.life_events {
+                life_event_values.push(number(&mut life_events, &mut seen_e, v));
+            }
+            starts.push(life_event_values.len() as u32);
+        }
         Facets {
             departments,
             life_events,
             doc_department,
-            doc_life_events,
+            starts,
+            life_event_values,
         }
     }
 
@@ -97,7 +98,7 @@ impl Facets {
         if dep != NONE {
             departments.n[dep as usize] += 1;
         }
-        for &e in &self.doc_life_events[d] {
+        for &e in self.events(d) {
             life_events.n[e as usize] += 1;
         }
     }
@@ -121,6 +122,10 @@ impl Facets {
     }
 
     pub fn has_life_event(&self, d: usize, f: &Filter) -> bool {
-        f.0.is_some_and(|v| self.doc_life_events[d].contains(&v))
+        f.0.is_some_and(|v| self.events(d).contains(&v))
+    }
+
+    fn events(&self, d: usize) -> &[u32] {
+        &self.life_event_values[self.starts[d] as usize..self.starts[d + 1] as usize]
     }
 }

@@ -206,8 +206,7 @@ impl Search {
 /// (`offset + limit`) is scored exactly ([`crate::topk`]).
 pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
     let variants = synonyms::expand(groups, &q.text);
-    let mut bounds = vec![index::Bound::default(); ix.len()];
-    let mut scratch = index::Scratch::new(ix.len());
+    let (mut scratch, mut bounds) = ix.buffers();
     // The terms of every variant, the query as typed first.
     let mut scored = Vec::with_capacity(variants.len());
     for (v, weight) in &variants {
@@ -222,7 +221,9 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
     let dep = q.department.as_deref().map(|v| facets.department_filter(v));
     let le = q.life_event.as_deref().map(|v| facets.life_event_filter(v));
     let mut matched: Vec<(usize, index::Bound)> = Vec::new();
-    for (d, &b) in bounds.iter().enumerate() {
+    for (d, b) in bounds.iter_mut().enumerate() {
+        // Cleared for the next query as it is read.
+        let b = std::mem::take(b);
         if b.hi <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
             continue;
         }
@@ -233,6 +234,7 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
             matched.push((d, b));
         }
     }
+    ix.give_back((scratch, bounds));
     let total = matched.len();
     let top = topk::top(ix, &scored, matched, q.offset.saturating_add(q.limit));
     let all_terms: Vec<index::Term> = scored.into_iter().flat_map(|(t, _)| t).collect();
