@@ -110,11 +110,21 @@ pub struct Filter(Option<u32>);
 
 impl Facets {
     pub fn department_filter(&self, want: &str) -> Filter {
-        Filter(self.departments.iter().position(|v| v == want).map(|i| i as u32))
+        Filter(
+            self.departments
+                .iter()
+                .position(|v| v == want)
+                .map(|i| i as u32),
+        )
     }
 
     pub fn life_event_filter(&self, want: &str) -> Filter {
-        Filter(self.life_events.iter().position(|v| v == want).map(|i| i as u32))
+        Filter(
+            self.life_events
+                .iter()
+                .position(|v| v == want)
+                .map(|i| i as u32),
+        )
     }
 
     pub fn has_department(&self, d: usize, f: &Filter) -> bool {

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use kernel::i18n::Lang;
 
-use crate::text::{self, Gram};
 use crate::facets::Facets;
+use crate::text::{self, Gram};
 use crate::{Audience, Doc, DocKind};
 
 /// Fields of a document, each with its own weight (the order of
@@ -340,12 +340,7 @@ impl TenantIndex {
     /// Clean per-document buffers for a query: a finished query's, or new.
     pub fn buffers(&self) -> (Scratch, Vec<Bound>) {
         let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        spare.unwrap_or_else(|| {
-            (
-                Scratch::new(self.len()),
-                vec![Bound::default(); self.len()],
-            )
-        })
+        spare.unwrap_or_else(|| (Scratch::new(self.len()), vec![Bound::default(); self.len()]))
     }
 
     /// Keeps a query's buffers for the next; every entry of `bounds` must
@@ -585,7 +580,13 @@ impl TenantIndex {
     /// score of each matching document, 0 for the others. Exhaustive:
     /// the reference the pruned path ([`crate::topk`]) is tested against.
     #[cfg(test)]
-    pub(crate) fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
+    pub(crate) fn score(
+        &self,
+        terms: &[Term],
+        weight: f32,
+        scratch: &mut Scratch,
+        scores: &mut [Scored],
+    ) {
         for term in terms {
             self.score_term(term, scratch);
         }

@@ -73,10 +73,37 @@ mod tests {
     use crate::{run, synonyms, Audience, Doc, DocKind, SearchQuery};
 
     const WORDS: &[&str] = &[
-        "住民票", "印鑑登録", "戸籍謄本", "マイナンバーカード", "児童手当", "国民健康保険",
-        "粗大ごみ", "犬", "転入届", "証明書", "保育園", "予防接種", "がん検診", "ふるさと納税",
-        "避難所", "空き家", "補助金", "手数料", "請求", "申請", "交付", "更新", "郵送", "窓口",
-        "コンビニ", "じゅうみんひょう", "こせき", "Residence", "certificate", "2024", "14",
+        "住民票",
+        "印鑑登録",
+        "戸籍謄本",
+        "マイナンバーカード",
+        "児童手当",
+        "国民健康保険",
+        "粗大ごみ",
+        "犬",
+        "転入届",
+        "証明書",
+        "保育園",
+        "予防接種",
+        "がん検診",
+        "ふるさと納税",
+        "避難所",
+        "空き家",
+        "補助金",
+        "手数料",
+        "請求",
+        "申請",
+        "交付",
+        "更新",
+        "郵送",
+        "窓口",
+        "コンビニ",
+        "じゅうみんひょう",
+        "こせき",
+        "Residence",
+        "certificate",
+        "2024",
+        "14",
     ];
     const GLUE: &[&str] = &["の", "を", "は", "、", "。", " ", "について", "します"];
 
@@ -159,7 +186,16 @@ mod tests {
 
     /// Every document scored, every match sorted: the search before
     /// pruning.
-    fn exhaustive(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> (Vec<(String, f32, f32)>, usize, Vec<(String, usize)>, Vec<(String, usize)>) {
+    fn exhaustive(
+        ix: &TenantIndex,
+        groups: &[Vec<String>],
+        q: &SearchQuery,
+    ) -> (
+        Vec<(String, f32, f32)>,
+        usize,
+        Vec<(String, usize)>,
+        Vec<(String, usize)>,
+    ) {
         let mut scores = vec![Scored::default(); ix.len()];
         let mut scratch = Scratch::new(ix.len());
         for (v, weight) in synonyms::expand(groups, &q.text) {
@@ -180,8 +216,12 @@ mod tests {
             for le in &doc.life_events {
                 *les.entry(le.clone()).or_default() += 1;
             }
-            if q.department.as_ref().is_none_or(|w| doc.department.as_ref() == Some(w))
-                && q.life_event.as_ref().is_none_or(|w| doc.life_events.contains(w))
+            if q.department
+                .as_ref()
+                .is_none_or(|w| doc.department.as_ref() == Some(w))
+                && q.life_event
+                    .as_ref()
+                    .is_none_or(|w| doc.life_events.contains(w))
             {
                 matched.push((d, s));
             }
