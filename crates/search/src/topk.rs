@@ -127,7 +127,7 @@ mod tests {
                     s.push_str(self.pick(GLUE));
                 }
                 let w = self.pick(WORDS);
-                if self.next() % 8 == 0 {
+                if self.next().is_multiple_of(8) {
                     // A typo: one character replaced.
                     let chars: Vec<char> = w.chars().collect();
                     let at = self.next() % chars.len();
@@ -153,7 +153,7 @@ mod tests {
             .map(|i| Doc {
                 id: format!("d{}-{i}", rng.next() % 1000),
                 kind: DocKind::ALL[rng.next() % 4],
-                audience: if rng.next() % 7 == 0 {
+                audience: if rng.next().is_multiple_of(7) {
                     Audience::Staff
                 } else {
                     Audience::Public
@@ -169,7 +169,8 @@ mod tests {
                     .map(|_| rng.pick(WORDS).to_string())
                     .collect(),
                 url: format!("/p/{i}"),
-                department: (rng.next() % 5 != 0).then(|| format!("dep{}", rng.next() % 6)),
+                department: (!rng.next().is_multiple_of(5))
+                    .then(|| format!("dep{}", rng.next() % 6)),
                 life_events: (0..rng.next() % 3)
                     .map(|_| format!("le{}", rng.next() % 4))
                     .collect(),
@@ -177,25 +178,24 @@ mod tests {
             .collect::<Vec<_>>();
         let mut counts: HashMap<String, u64> = HashMap::new();
         for d in &docs {
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 counts.insert(d.id.clone(), (rng.next() % 50) as u64);
             }
         }
         TenantIndex::build(docs).with_popularity(&counts)
     }
 
-    /// Every document scored, every match sorted: the search before
-    /// pruning.
-    fn exhaustive(
-        ix: &TenantIndex,
-        groups: &[Vec<String>],
-        q: &SearchQuery,
-    ) -> (
+    /// Hits (id, score, coverage), total, department and life-event counts.
+    type Outcome = (
         Vec<(String, f32, f32)>,
         usize,
         Vec<(String, usize)>,
         Vec<(String, usize)>,
-    ) {
+    );
+
+    /// Every document scored, every match sorted: the search before
+    /// pruning.
+    fn exhaustive(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> Outcome {
         let mut scores = vec![Scored::default(); ix.len()];
         let mut scratch = Scratch::new(ix.len());
         for (v, weight) in synonyms::expand(groups, &q.text) {
@@ -257,23 +257,25 @@ mod tests {
             let ix = corpus(&mut rng, [40, 300, 2000][round % 3]);
             for _ in 0..150 {
                 let mut text = rng.phrase(4);
-                if rng.next() % 5 == 0 {
+                if rng.next().is_multiple_of(5) {
                     text.push_str("マイナ");
                 }
                 let q = SearchQuery {
                     text,
-                    audience: if rng.next() % 3 == 0 {
+                    audience: if rng.next().is_multiple_of(3) {
                         Audience::Staff
                     } else {
                         Audience::Public
                     },
-                    kinds: if rng.next() % 4 == 0 {
+                    kinds: if rng.next().is_multiple_of(4) {
                         vec![DocKind::Faq, DocKind::Procedure]
                     } else {
                         vec![]
                     },
-                    department: (rng.next() % 4 == 0).then(|| format!("dep{}", rng.next() % 7)),
-                    life_event: (rng.next() % 6 == 0).then(|| format!("le{}", rng.next() % 5)),
+                    department: (rng.next().is_multiple_of(4))
+                        .then(|| format!("dep{}", rng.next() % 7)),
+                    life_event: (rng.next().is_multiple_of(6))
+                        .then(|| format!("le{}", rng.next() % 5)),
                     limit: [1, 5, 20, 50][rng.next() % 4],
                     offset: [0, 0, 3, 20][rng.next() % 4],
                     ..Default::default()
