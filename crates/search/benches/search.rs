@@ -5,6 +5,7 @@
 //!
 //!     cargo bench -p search --bench search            # 10,000 documents
 //!     DOCS=50000 cargo bench -p search --bench search
+//!     DETAIL=1 cargo bench -p search --bench search   # and the slowest queries
 
 use std::time::Instant;
 
@@ -169,6 +170,7 @@ fn main() {
     }]);
     let rounds = 40;
     let mut times = Vec::with_capacity(QUERIES.len() * rounds);
+    let mut per_query = vec![Vec::with_capacity(rounds); QUERIES.len()];
     let mut found = 0usize;
     for round in 0..rounds {
         for (i, q) in QUERIES.iter().enumerate() {
@@ -179,8 +181,25 @@ fn main() {
             };
             let t = Instant::now();
             let r = search::run(&ix, &groups, &query);
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            times.push(ms);
+            per_query[i].push((ms, r.total));
             found += r.total;
+        }
+    }
+    if std::env::var_os("DETAIL").is_some() {
+        // The slowest queries by their median time.
+        let mut med: Vec<(f64, &str, usize)> = per_query
+            .iter_mut()
+            .zip(QUERIES)
+            .map(|(t, q)| {
+                t.sort_by(|a, b| a.0.total_cmp(&b.0));
+                (t[t.len() / 2].0, *q, t[t.len() / 2].1)
+            })
+            .collect();
+        med.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (ms, q, total) in med.iter().take(8) {
+            println!("  {ms:.2} ms median, {total} hits: {q}");
         }
     }
     times.sort_by(f64::total_cmp);

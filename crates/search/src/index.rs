@@ -8,9 +8,11 @@
 //! Documents matching more terms, in the title, rank first.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use kernel::i18n::Lang;
 
+use crate::facets::Facets;
 use crate::text::{self, Gram};
 use crate::{Audience, Doc, DocKind};
 
@@ -67,8 +69,22 @@ pub struct Term {
     pub folded: String,
     /// Only digits: may add to a score, never makes a match on its own.
     numeric: bool,
+    /// Characters of `folded`, for the title bonus.
+    chars: f32,
     surface: Vec<Gram>,
     reading: Vec<Gram>,
+}
+
+/// What a document can score for a query, known before it is known
+/// which terms are in its title (that needs the title's grams, so it is
+/// only worked out for documents that can still make the top): the score
+/// is at least `lo` (no term in the title) and at most `hi` (every
+/// matched term in the title, with the bonus its length gives). 0 for no
+/// match.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bound {
+    pub lo: f32,
+    pub hi: f32,
 }
 
 /// A document's score for a query, and the share of the query's words it
@@ -89,9 +105,13 @@ pub struct Scratch {
     matched_terms: Vec<u8>,
     matched_words: Vec<u8>,
     total: Vec<f32>,
+    /// `total` as if every term were in the title.
+    total_hi: Vec<f32>,
     touched: Vec<u32>,
     /// Documents that matched a term, in the order found.
     hit_docs: Vec<u32>,
+    /// The documents whose title is the whole query (for one variant).
+    exact: Vec<bool>,
 }
 
 impl Scratch {
@@ -104,8 +124,10 @@ impl Scratch {
             matched_terms: vec![0; docs],
             matched_words: vec![0; docs],
             total: vec![0.0; docs],
+            total_hi: vec![0.0; docs],
             touched: Vec::new(),
             hit_docs: Vec::new(),
+            exact: vec![false; docs],
         }
     }
 }
@@ -118,8 +140,19 @@ pub struct TenantIndex {
     /// Characters of the folded Japanese title (at least 1).
     title_chars: Vec<f32>,
     /// Each language's title as query words ([`crate::query::words`],
-    /// joined), for the exact-title bonus.
-    title_keys: Vec<Vec<String>>,
+    /// joined), and the documents with that title, for the exact-title
+    /// bonus.
+    exact_titles: HashMap<String, Vec<u32>>,
+    /// Facet values (departments, life events) numbered, and each
+    /// document's values, so matches are counted without strings.
+    pub(crate) facets: Facets,
+    /// Each document's kind and whether it is public, apart from the
+    /// documents so that filtering every match stays in cache.
+    access: Vec<(DocKind, bool)>,
+    /// Per-document buffers of finished queries, clean, for the next
+    /// ones (allocating and zeroing them is a millisecond at 100,000
+    /// documents).
+    spare: Mutex<Vec<(Scratch, Vec<Bound>)>>,
     /// Per gram (`| READING` for the reading fields), the documents that
     /// have it, in document order.
     postings: HashMap<Gram, Vec<Impact>>,
@@ -185,7 +218,7 @@ impl TenantIndex {
         let mut postings: HashMap<Gram, Vec<Posting>> = HashMap::new();
         let mut df: HashMap<Gram, u32> = HashMap::new();
         let mut lens = Vec::with_capacity(docs.len());
-        let mut title_keys = Vec::with_capacity(docs.len());
+        let mut title_keys: Vec<Vec<String>> = Vec::with_capacity(docs.len());
         let mut title_chars = Vec::with_capacity(docs.len());
         let mut title_grams = Vec::with_capacity(docs.len());
         let mut sums = [0f64; FIELDS];
@@ -260,9 +293,26 @@ impl TenantIndex {
         let n = docs.len().max(1) as f64;
         let avg = sums.map(|s| (s / n).max(1.0) as f32);
         let postings = impacts(postings, &lens, &avg);
+        let mut exact_titles: HashMap<String, Vec<u32>> = HashMap::new();
+        for (d, keys) in title_keys.into_iter().enumerate() {
+            for k in keys {
+                let docs = exact_titles.entry(k).or_default();
+                if docs.last() != Some(&(d as u32)) {
+                    docs.push(d as u32);
+                }
+            }
+        }
+        let facets = Facets::of(&docs);
+        let access = docs
+            .iter()
+            .map(|d| (d.kind, d.audience == Audience::Public))
+            .collect();
         TenantIndex {
+            spare: Mutex::new(Vec::new()),
+            access,
             docs,
-            title_keys,
+            exact_titles,
+            facets,
             title_chars,
             title_grams,
             postings,
@@ -287,6 +337,23 @@ impl TenantIndex {
         self
     }
 
+    /// Clean per-document buffers for a query: a finished query's, or new.
+    pub fn buffers(&self) -> (Scratch, Vec<Bound>) {
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        spare.unwrap_or_else(|| (Scratch::new(self.len()), vec![Bound::default(); self.len()]))
+    }
+
+    /// Keeps a query's buffers for the next; every entry of `bounds` must
+    /// be back to zero (the scratch is after [`Self::bound`]).
+    pub fn give_back(&self, buffers: (Scratch, Vec<Bound>)) {
+        debug_assert!(buffers.1.iter().all(|b| *b == Bound::default()));
+        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        // As many as queries ran at once, within reason.
+        if spare.len() < 4 {
+            spare.push(buffers);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.docs.len()
     }
@@ -301,9 +368,225 @@ impl TenantIndex {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
+    /// Bounds every document's score for one query (one synonym
+    /// variant), keeping the highest over variants in `bounds`. Every
+    /// posting of the query's grams is read once (a match is a share of
+    /// each term's grams, and the total and facets count every match);
+    /// the title bonus, the only costly part, is left to
+    /// [`Self::doc_score`] for the documents that can still make the top.
+    pub fn bound(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, bounds: &mut [Bound]) {
+        for term in terms {
+            self.bound_term(term, scratch);
+        }
+        self.combine_bounds(terms, weight, scratch, bounds);
+    }
+
+    /// Adds one term's score without its title bonus to every document
+    /// it matches well enough, and leaves the per-term accumulators
+    /// clear.
+    fn bound_term(&self, term: &Term, scratch: &mut Scratch) {
+        let Scratch {
+            acc_s,
+            acc_r,
+            mask_s,
+            mask_r,
+            matched_terms,
+            matched_words,
+            total,
+            total_hi,
+            touched,
+            hit_docs,
+            ..
+        } = scratch;
+        touched.clear();
+        self.accumulate(&term.surface, false, acc_s, mask_s, touched);
+        self.accumulate(&term.reading, true, acc_r, mask_r, touched);
+        let need_s = required(term.surface.len());
+        let need_r = required(term.reading.len());
+        // A document touched by both the surface and the reading is
+        // listed twice: the first visit clears its masks, so the second
+        // finds nothing.
+        for &d in touched.iter() {
+            let d = d as usize;
+            let best = term_best(
+                term,
+                (mask_s[d].count_ones() as usize, acc_s[d], need_s),
+                (mask_r[d].count_ones() as usize, acc_r[d], need_r),
+            );
+            if best > 0.0 {
+                if matched_terms[d] == 0 {
+                    hit_docs.push(d as u32);
+                }
+                total[d] += best;
+                total_hi[d] += best * self.title_bonus(d, term);
+                matched_terms[d] += 1;
+                if !term.numeric {
+                    matched_words[d] += 1;
+                }
+            }
+            acc_s[d] = 0.0;
+            acc_r[d] = 0.0;
+            mask_s[d] = 0;
+            mask_r[d] = 0;
+        }
+    }
+
+    /// Turns the terms' sums into each document's bounds for the query,
+    /// keeping the highest over variants, and clears the per-query state.
+    fn combine_bounds(
+        &self,
+        terms: &[Term],
+        weight: f32,
+        scratch: &mut Scratch,
+        bounds: &mut [Bound],
+    ) {
+        let Scratch {
+            matched_terms,
+            matched_words,
+            total,
+            total_hi,
+            hit_docs,
+            exact,
+            ..
+        } = scratch;
+        let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
+        let exact_docs: &[u32] = if whole.is_empty() {
+            &[]
+        } else {
+            self.exact_titles.get(&whole).map_or(&[], Vec::as_slice)
+        };
+        for &d in exact_docs {
+            exact[d as usize] = true;
+        }
+        let nterms = terms.len().max(1) as f32;
+        let (words, need) = need_words(terms);
+        for d in hit_docs.drain(..) {
+            let d = d as usize;
+            let got = if words == 0 {
+                matched_terms[d].min(1)
+            } else {
+                matched_words[d]
+            };
+            if got >= need {
+                // The same operations as `doc_score` with no term in the
+                // title (lo) or all of them (hi): each term adds `best`
+                // or `best * bonus` there, and rounding is monotonic, so
+                // the score computed there lies between the two.
+                let share = matched_terms[d] as f32 / nterms;
+                let mut lo = weight * total[d] * share * self.prior[d];
+                let mut hi = weight * total_hi[d] * share * self.prior[d];
+                if exact[d] {
+                    lo *= 2.0;
+                    hi *= 2.0;
+                }
+                let b = &mut bounds[d];
+                b.lo = b.lo.max(lo);
+                b.hi = b.hi.max(hi);
+            }
+            total[d] = 0.0;
+            total_hi[d] = 0.0;
+            matched_terms[d] = 0;
+            matched_words[d] = 0;
+        }
+        for &d in exact_docs {
+            exact[d as usize] = false;
+        }
+    }
+
+    /// One document's exact score for a query's variants (terms and
+    /// weight each), the best over variants as the exhaustive scoring
+    /// keeps it: the same additions in the same order, so the same score.
+    pub fn doc_score(&self, variants: &[(Vec<Term>, f32)], d: usize) -> Scored {
+        let mut out = Scored::default();
+        for (terms, weight) in variants {
+            let mut total = 0f32;
+            let mut matched_terms = 0u8;
+            let mut matched_words = 0u8;
+            for term in terms {
+                let (hit_s, acc_s) = self.gather(&term.surface, false, d);
+                let (hit_r, acc_r) = self.gather(&term.reading, true, d);
+                let mut best = term_best(
+                    term,
+                    (hit_s, acc_s, required(term.surface.len())),
+                    (hit_r, acc_r, required(term.reading.len())),
+                );
+                if best > 0.0 {
+                    if self.in_title(d, term) {
+                        best *= self.title_bonus(d, term);
+                    }
+                    total += best;
+                    matched_terms += 1;
+                    if !term.numeric {
+                        matched_words += 1;
+                    }
+                }
+            }
+            let (words, need) = need_words(terms);
+            let got = if words == 0 {
+                matched_terms.min(1)
+            } else {
+                matched_words
+            };
+            if matched_terms == 0 || got < need {
+                continue;
+            }
+            let nterms = terms.len().max(1) as f32;
+            let mut s = weight * total * (matched_terms as f32 / nterms) * self.prior[d];
+            let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
+            if !whole.is_empty()
+                && self
+                    .exact_titles
+                    .get(&whole)
+                    .is_some_and(|ds| ds.binary_search(&(d as u32)).is_ok())
+            {
+                s *= 2.0;
+            }
+            if s > out.score {
+                out = Scored {
+                    score: s,
+                    coverage: got as f32 / words.max(1) as f32,
+                };
+            }
+        }
+        out
+    }
+
+    /// How many of the grams one document has, and their summed weight
+    /// (added in the grams' order, as [`Self::accumulate`] does).
+    fn gather(&self, grams: &[Gram], reading: bool, d: usize) -> (usize, f32) {
+        let bit = if reading { READING } else { 0 };
+        let (mut hits, mut acc) = (0, 0f32);
+        for &g in grams {
+            let Some(list) = self.postings.get(&(g | bit)) else {
+                continue;
+            };
+            if let Ok(i) = list.binary_search_by_key(&(d as u32), |p| p.doc) {
+                acc += self.idf(g) * list[i].w;
+                hits += 1;
+            }
+        }
+        (hits, acc)
+    }
+
+    /// The more of its title the term is, the more the page is about it
+    /// (マイナンバーカード in マイナンバーカードの交付申請 over the same
+    /// word in a long title): 1.25 to 2.
+    fn title_bonus(&self, d: usize, term: &Term) -> f32 {
+        let share = term.chars / self.title_chars[d];
+        1.25 + 0.75 * share.min(1.0)
+    }
+
     /// Scores every document for one query (one synonym variant): the
-    /// score of each matching document, 0 for the others.
-    pub fn score(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
+    /// score of each matching document, 0 for the others. Exhaustive:
+    /// the reference the pruned path ([`crate::topk`]) is tested against.
+    #[cfg(test)]
+    pub(crate) fn score(
+        &self,
+        terms: &[Term],
+        weight: f32,
+        scratch: &mut Scratch,
+        scores: &mut [Scored],
+    ) {
         for term in terms {
             self.score_term(term, scratch);
         }
@@ -313,6 +596,7 @@ impl TenantIndex {
     /// Adds one term's score to every document it matches well enough
     /// (enough of its n-grams, by surface or by reading), and leaves the
     /// per-term accumulators clear.
+    #[cfg(test)]
     fn score_term(&self, term: &Term, scratch: &mut Scratch) {
         let Scratch {
             acc_s,
@@ -324,6 +608,7 @@ impl TenantIndex {
             total,
             touched,
             hit_docs,
+            ..
         } = scratch;
         touched.clear();
         self.accumulate(&term.surface, false, acc_s, mask_s, touched);
@@ -372,6 +657,7 @@ impl TenantIndex {
 
     /// Turns the terms' sums into each document's score for the query,
     /// keeping the best over variants, and clears the per-query state.
+    #[cfg(test)]
     fn combine(&self, terms: &[Term], weight: f32, scratch: &mut Scratch, scores: &mut [Scored]) {
         let Scratch {
             matched_terms,
@@ -381,7 +667,11 @@ impl TenantIndex {
             ..
         } = scratch;
         let whole: String = terms.iter().map(|t| t.folded.as_str()).collect();
-        let exact = |d: usize| self.title_keys[d].contains(&whole);
+        let exact = |d: usize| {
+            self.exact_titles
+                .get(&whole)
+                .is_some_and(|ds| ds.contains(&(d as u32)))
+        };
         let nterms = terms.len().max(1) as f32;
         // A document must match at least half of the query's words (terms
         // that are not just digits), or a digit-only query's terms.
@@ -455,10 +745,37 @@ impl TenantIndex {
 
     /// Whether a document passes the audience and kind filters.
     pub fn visible(&self, d: usize, audience: Audience, kinds: &[DocKind]) -> bool {
-        let doc = &self.docs[d];
-        (audience == Audience::Staff || doc.audience == Audience::Public)
-            && (kinds.is_empty() || kinds.contains(&doc.kind))
+        let (kind, public) = self.access[d];
+        (audience == Audience::Staff || public) && (kinds.is_empty() || kinds.contains(&kind))
     }
+}
+
+/// A term's score in a document before its title bonus: the better of
+/// surface and reading among those with enough grams (hits, summed
+/// weight, grams needed each), scaled by the share of grams found.
+fn term_best(term: &Term, s: (usize, f32, usize), r: (usize, f32, usize)) -> f32 {
+    let mut best = 0f32;
+    if s.0 > 0 && s.0 >= s.2 {
+        let cov = s.0 as f32 / term.surface.len() as f32;
+        best = best.max(s.1 * cov * cov);
+    }
+    if r.0 > 0 && r.0 >= r.2 {
+        let cov = r.0 as f32 / term.reading.len() as f32;
+        best = best.max(r.1 * cov * cov);
+    }
+    best
+}
+
+/// The query's words (terms that are not just digits) and how many a
+/// document must match: half of them, or one term of a digit-only query.
+fn need_words(terms: &[Term]) -> (usize, u8) {
+    let words = terms.iter().filter(|t| !t.numeric).count();
+    let need = if words == 0 {
+        1
+    } else {
+        words.div_ceil(2) as u8
+    };
+    (words, need)
 }
 
 /// How many of a term's grams must match: all for short terms, then most.
@@ -495,6 +812,7 @@ pub fn terms_of(words: &[String]) -> Vec<Term> {
             };
             Term {
                 numeric: t.chars().all(|c| c.is_ascii_digit()),
+                chars: t.chars().count() as f32,
                 folded: t,
                 surface: distinct(surface),
                 reading,

@@ -10,6 +10,7 @@
 //! Synonyms are per tenant and managed by staff; queries that find nothing
 //! are logged (digits masked) for staff, ranked by frequency.
 
+mod facets;
 mod index;
 pub mod misses;
 pub mod query;
@@ -17,6 +18,7 @@ pub mod routes;
 mod service;
 pub mod synonyms;
 pub mod text;
+mod topk;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1,6 +1,6 @@
 //! The search service: one index per tenant, built from the sources.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use kernel::{AppResult, Db};
 use serde::Serialize;
 
 use crate::index::{self, TenantIndex};
-use crate::{synonyms, Audience, DocKind, DocSource, Popularity};
+use crate::{synonyms, topk, Audience, DocKind, DocSource, Popularity};
 
 /// An index older than this is rebuilt in the background on its next use,
 /// so servers that did not see a change themselves converge.
@@ -202,48 +202,43 @@ impl Search {
 }
 
 /// Runs a query on an index (no I/O; the benchmark calls this directly).
+/// Every match is counted (total, facets); only the requested page's top
+/// (`offset + limit`) is scored exactly ([`crate::topk`]).
 pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchResults {
     let variants = synonyms::expand(groups, &q.text);
-    let mut scores = vec![index::Scored::default(); ix.len()];
-    let mut scratch = index::Scratch::new(ix.len());
-    // The terms of every variant, the query as typed first: scored here,
-    // then looked for in the snippets.
-    let mut all_terms = Vec::new();
+    let (mut scratch, mut bounds) = ix.buffers();
+    // The terms of every variant, the query as typed first.
+    let mut scored = Vec::with_capacity(variants.len());
     for (v, weight) in &variants {
         let words: Vec<String> = v.split(' ').map(str::to_string).collect();
         let terms = index::terms_of(&words);
-        ix.score(&terms, *weight, &mut scratch, &mut scores);
-        all_terms.extend(terms);
+        ix.bound(&terms, *weight, &mut scratch, &mut bounds);
+        scored.push((terms, *weight));
     }
-    let mut departments: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut life_events: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut matched: Vec<(usize, index::Scored)> = Vec::new();
-    for (d, &s) in scores.iter().enumerate() {
-        if s.score <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
+    let facets = &ix.facets;
+    let mut departments = facets.departments();
+    let mut life_events = facets.life_events();
+    let dep = q.department.as_deref().map(|v| facets.department_filter(v));
+    let le = q.life_event.as_deref().map(|v| facets.life_event_filter(v));
+    let mut matched: Vec<(usize, index::Bound)> = Vec::new();
+    for (d, b) in bounds.iter_mut().enumerate() {
+        // Cleared for the next query as it is read.
+        let b = std::mem::take(b);
+        if b.hi <= 0.0 || !ix.visible(d, q.audience, &q.kinds) {
             continue;
         }
-        let doc = &ix.docs[d];
-        if let Some(dep) = &doc.department {
-            *departments.entry(dep).or_default() += 1;
-        }
-        for le in &doc.life_events {
-            *life_events.entry(le).or_default() += 1;
-        }
-        let dep_ok = q
-            .department
-            .as_ref()
-            .is_none_or(|want| doc.department.as_ref() == Some(want));
-        let le_ok = q
-            .life_event
-            .as_ref()
-            .is_none_or(|want| doc.life_events.contains(want));
+        facets.count(d, &mut departments, &mut life_events);
+        let dep_ok = dep.as_ref().is_none_or(|f| facets.has_department(d, f));
+        let le_ok = le.as_ref().is_none_or(|f| facets.has_life_event(d, f));
         if dep_ok && le_ok {
-            matched.push((d, s));
+            matched.push((d, b));
         }
     }
-    sort_hits(ix, &mut matched);
+    ix.give_back((scratch, bounds));
     let total = matched.len();
-    let hits = matched
+    let top = topk::top(ix, &scored, matched, q.offset.saturating_add(q.limit));
+    let all_terms: Vec<index::Term> = scored.into_iter().flat_map(|(t, _)| t).collect();
+    let hits = top
         .into_iter()
         .skip(q.offset)
         .take(q.limit)
@@ -264,36 +259,10 @@ pub fn run(ix: &TenantIndex, groups: &[Vec<String>], q: &SearchQuery) -> SearchR
     SearchResults {
         hits,
         total,
-        departments: by_count(departments),
-        life_events: by_count(life_events),
+        departments: departments.by_count(),
+        life_events: life_events.by_count(),
         expanded: variants.into_iter().skip(1).map(|(v, _)| v).collect(),
     }
-}
-
-/// Best score first; among equals, by kind then id, so the order is stable.
-fn sort_hits(ix: &TenantIndex, matched: &mut [(usize, index::Scored)]) {
-    matched.sort_by(|a, b| {
-        b.1.score
-            .total_cmp(&a.1.score)
-            .then_with(|| {
-                ix.docs[a.0]
-                    .kind
-                    .code()
-                    .cmp(ix.docs[b.0].kind.code())
-                    .reverse()
-            })
-            .then_with(|| ix.docs[a.0].id.cmp(&ix.docs[b.0].id))
-    });
-}
-
-/// A facet's values, the most frequent first (ties by name).
-fn by_count(counts: BTreeMap<&str, usize>) -> Vec<(String, usize)> {
-    let mut v: Vec<(String, usize)> = counts
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v
 }
 
 /// The ranking over a small corpus, end to end (index → query).
