@@ -20,6 +20,7 @@ mod low_confidence;
 mod navi;
 mod navi_editor;
 mod oidc;
+mod okuyami;
 mod questions;
 mod search;
 mod security;
