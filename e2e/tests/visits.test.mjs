@@ -169,15 +169,24 @@ test('keyboard only: a おくやみ visit from the chooser to 受付', async () 
   await enter();
   assert.equal(new URL(page.url()).searchParams.get('life_event'), 'death');
 
-  // Questions: Space answers はい, ArrowDown moves to いいえ.
-  await tabTo('#field-q_deceased_nhi');
-  await page.keyboard.press('Space');
-  assert.ok(await checked('#field-q_deceased_nhi'), 'はい');
-  await tabTo('#field-q_deceased_over_65');
-  await page.keyboard.press('Space');
-  await tabTo('#field-q_had_moped');
-  await page.keyboard.press('ArrowDown');
-  assert.ok(await checked('#field-q_had_moped-no'), 'いいえ');
+  // Questions: Space answers はい; ArrowDown from the unanswered group
+  // answers いいえ. Every question needs an answer.
+  const yes = ['deceased_nhi', 'deceased_over_65'];
+  const questions = [
+    'deceased_head', 'deceased_nhi', 'deceased_koki', 'deceased_over_65', 'deceased_pension',
+    'deceased_nenkin_1go', 'has_child_under_18', 'spouse_dependent', 'received_jido_teate',
+    'had_inkan', 'had_mynumber_card', 'owned_property', 'had_techo', 'had_dog', 'had_moped',
+  ];
+  for (const q of questions) {
+    await tabTo(`#field-q_${q}`);
+    if (yes.includes(q)) {
+      await page.keyboard.press('Space');
+      assert.ok(await checked(`#field-q_${q}`), `${q}: はい`);
+    } else {
+      await page.keyboard.press('ArrowDown');
+      assert.ok(await checked(`#field-q_${q}-no`), `${q}: いいえ`);
+    }
+  }
 
   // The resident, typed (日永 茂 as the person reporting the death).
   await tabTo('#field-name');
@@ -192,7 +201,11 @@ test('keyboard only: a おくやみ visit from the chooser to 受付', async () 
   await tabTo('form[action$="/staff/visits/preview"] button[type="submit"]');
   await enter();
   assert.equal(new URL(page.url()).pathname, `/t/${T}/staff/visits/preview`, 'the review');
-  assert.equal(await page.locator('ol[data-visit-plan] > li').count(), 4, '死亡届, 国保, 葬祭費, 介護保険');
+  assert.equal(
+    await page.locator('ol[data-visit-plan] > li').count(),
+    6,
+    '死亡届, 戸籍の証明, 住民票の写し, 国保, 葬祭費, 介護保険',
+  );
 
   await tabTo(`form[action="/t/${T}/staff/visits"] button[type="submit"]`);
   await enter();
