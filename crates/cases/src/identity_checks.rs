@@ -11,10 +11,9 @@ use kernel::auth::Staff;
 use kernel::db::Db;
 use kernel::i18n::{self, Lang};
 use kernel::{AppResult, FieldError};
-use sqlx::Row;
 
 use crate::committer::NewIdentityCheck;
-use crate::visits::{document_of, IdDocument, IdentityCheck};
+use crate::visits::{check_of_row, IdDocument, IdentityCheck};
 
 /// The longest note on an identity check.
 pub const MAX_NOTE_CHARS: usize = 200;
@@ -33,16 +32,7 @@ pub async fn of_case(
     .bind(application_id)
     .fetch_optional(db.read())
     .await?;
-    r.map(|r| {
-        Ok(IdentityCheck {
-            document: document_of(&r.get::<String, _>(0))?,
-            note: r.get(1),
-            checked_by: r.get(2),
-            checked_by_name: r.get(3),
-            checked_at: r.get(4),
-        })
-    })
-    .transpose()
+    r.as_ref().map(check_of_row).transpose()
 }
 
 /// The form and API field of the document.

@@ -129,9 +129,21 @@ impl Visit {
     }
 }
 
-pub(crate) fn document_of(s: &str) -> AppResult<IdDocument> {
+fn document_of(s: &str) -> AppResult<IdDocument> {
     IdDocument::parse(s)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored identity document {s}")))
+}
+
+/// An identity check as both of its tables store it (a visit's, a case's):
+/// `document, note, checked_by, checked_by_name, checked_at`.
+pub(crate) fn check_of_row(r: &sqlx::any::AnyRow) -> AppResult<IdentityCheck> {
+    Ok(IdentityCheck {
+        document: document_of(&r.get::<String, _>(0))?,
+        note: r.get(1),
+        checked_by: r.get(2),
+        checked_by_name: r.get(3),
+        checked_at: r.get(4),
+    })
 }
 
 /// The identity check of a visit, if the visit exists.
@@ -148,16 +160,7 @@ pub async fn identity_check(
     .bind(visit_id)
     .fetch_optional(db.read())
     .await?;
-    r.map(|r| {
-        Ok(IdentityCheck {
-            document: document_of(&r.get::<String, _>(0))?,
-            note: r.get(1),
-            checked_by: r.get(2),
-            checked_by_name: r.get(3),
-            checked_at: r.get(4),
-        })
-    })
-    .transpose()
+    r.as_ref().map(check_of_row).transpose()
 }
 
 /// The life event of a visit (its code).
