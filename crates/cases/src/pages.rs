@@ -633,6 +633,9 @@ pub async fn correct_post(
     }
     let mut input = applications::answers_to_raw(&p.form, &app.answers);
     input.values = posted.answers();
+    // As on the first sending: without script, an emptied address is
+    // filled from its postal code and the form comes back to be checked.
+    let filled = form::fill_addresses(&p.form, &mut input, lang);
     let upload_errors = store_uploads(
         &st.db,
         &tenant,
@@ -644,10 +647,18 @@ pub async fn correct_post(
         lang,
     )
     .await?;
-    let result = if upload_errors.is_empty() {
+    let result = if upload_errors.is_empty() && filled.is_empty() {
         applications::resubmit(&st.db, &tenant, &receipt, version, &p.form, &input, lang).await
     } else {
-        Err(AppError::Validation(upload_errors))
+        let today = Today::now(&t.calendar);
+        let mut errors = form::validate(&p.form, &input, lang, &today)
+            .err()
+            .unwrap_or_default();
+        for u in filled.into_iter().chain(upload_errors) {
+            errors.retain(|x| x.field != u.field);
+            errors.push(u);
+        }
+        Err(AppError::Validation(errors))
     };
     match result {
         Ok(()) => Ok(Redirect::to(&st.links.case_path(&tenant, &receipt)).into_response()),

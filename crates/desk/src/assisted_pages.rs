@@ -516,11 +516,29 @@ pub async fn entry_save(
             input.values.insert(name.clone(), v.clone());
         }
     }
+    // Without script the address is not filled as the clerk types: an
+    // empty address is filled from the postal code here and the entry
+    // comes back for the 番地 to be added and checked.
+    let filled = form::fill_addresses(&assisted::counter_form(&p.procedure.form), &mut input, lang);
     match assisted::save(&st.db, &clerk, &p, &id, version, input.clone(), lang).await {
-        Ok(Ok(_)) => Ok(
-            Redirect::to(&format!("/t/{}/staff/assist/{id}#confirm", clerk.tenant)).into_response(),
-        ),
-        Ok(Err((_, errors))) => {
+        Ok(Ok(_)) if filled.is_empty() => Ok(Redirect::to(&format!(
+            "/t/{}/staff/assist/{id}#confirm",
+            clerk.tenant
+        ))
+        .into_response()),
+        Ok(Ok(_)) => {
+            let again = Again {
+                input: Some(input),
+                errors: filled,
+                ..Again::default()
+            };
+            entry_page(&st, &clerk, &id, lang, again).await
+        }
+        Ok(Err((_, mut errors))) => {
+            for u in filled {
+                errors.retain(|x| x.field != u.field);
+                errors.push(u);
+            }
             let again = Again {
                 input: Some(input),
                 errors,

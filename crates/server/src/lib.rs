@@ -147,7 +147,10 @@ impl App {
         // The catalogue's cache re-indexes a tenant whenever its
         // procedures change.
         cache.follow_with(search.search.clone());
-        tokio::task::spawn_blocking(jp::reading::warm_up);
+        tokio::task::spawn_blocking(|| {
+            jp::reading::warm_up();
+            jp::postal_data::warm_up();
+        });
         let committer = Committer::start(b.db.clone(), receipt_mail(b.links.clone()));
         let cases = CasesState {
             db: b.db.clone(),

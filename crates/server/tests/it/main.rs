@@ -3,6 +3,7 @@
 //! server on port 0 with a fresh database (`testkit`), most on SQLite and
 //! on PostgreSQL.
 
+mod address_fill;
 mod api;
 mod assisted;
 mod case_lookup;
