@@ -1,34 +1,50 @@
 //! The catalogue as a spreadsheet: CSV with one procedure per row (what
 //! cities keep their ~2,400 procedures in), and JSON (an array of
-//! procedures, lossless). Localised columns end in `_ja` / `_en`; lists are
-//! separated by newlines inside the cell; the form is JSON in its cell.
+//! procedures). Both keep every language: a localised column is named for
+//! its text and language (`name_ja`, `name_en`, `name_pt-BR` …, one per
+//! language of [`Lang::ALL`]); lists are separated by newlines inside the
+//! cell, each language's lines paired with the Japanese by position; the
+//! form is JSON in its cell.
 
-use kernel::i18n::Text;
+use kernel::i18n::{Lang, Text};
 use kernel::FieldError;
 
 use crate::form::FormDef;
 use crate::model::{Channels, IdentityLevel, Procedure};
 
-pub const COLUMNS: [&str; 18] = [
-    "id",
-    "department",
-    "name_ja",
-    "name_en",
-    "description_ja",
-    "description_en",
-    "life_events",
-    "channels",
-    "identity_level",
-    "fee_yen",
-    "documents_ja",
-    "documents_en",
-    "processing_time_ja",
-    "processing_time_en",
-    "legal_basis",
-    "form_json",
-    "same_person_may_approve",
-    "notes",
-];
+/// The texts with a column per language.
+const LOCALISED: [&str; 4] = ["name", "description", "documents", "processing_time"];
+
+/// The header row: every column, in order.
+pub fn columns() -> Vec<String> {
+    let each = |base: &str| {
+        Lang::ALL
+            .iter()
+            .map(move |l| format!("{base}_{}", l.code()))
+            .collect::<Vec<_>>()
+    };
+    let mut c: Vec<String> = vec!["id".into(), "department".into()];
+    c.extend(each(LOCALISED[0]));
+    c.extend(each(LOCALISED[1]));
+    c.extend(
+        ["life_events", "channels", "identity_level", "fee_yen"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    c.extend(each(LOCALISED[2]));
+    c.extend(each(LOCALISED[3]));
+    c.extend(
+        [
+            "legal_basis",
+            "form_json",
+            "same_person_may_approve",
+            "notes",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    c
+}
 
 /// Spreadsheets run a cell starting with `=`, `+`, `-`, `@` as a formula:
 /// such cells are written with a leading `'` (which Excel hides) and read
@@ -49,40 +65,11 @@ fn unguard(cell: &str) -> &str {
 }
 
 pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
+    let columns = columns();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
+    w.write_record(&columns)?;
     for p in items {
-        let docs = |lang: &str| {
-            p.documents
-                .iter()
-                .map(|d| d.get_exact(lang).unwrap_or_default().to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let record = [
-            p.id.as_str(),
-            &p.department,
-            p.name.ja(),
-            p.name.get_exact("en").unwrap_or_default(),
-            p.description.ja(),
-            p.description.get_exact("en").unwrap_or_default(),
-            &p.life_events.join("\n"),
-            p.channels.as_str(),
-            p.identity_level.as_str(),
-            &p.fee_yen.to_string(),
-            &docs("ja"),
-            &docs("en"),
-            p.processing_time.ja(),
-            p.processing_time.get_exact("en").unwrap_or_default(),
-            &p.legal_basis,
-            &serde_json::to_string(&p.form)?,
-            if p.same_person_may_approve {
-                "true"
-            } else {
-                "false"
-            },
-            "",
-        ];
+        let record: Vec<String> = columns.iter().map(|c| cell(p, c)).collect();
         w.write_record(record.iter().map(|c| guard(c).into_owned()))?;
     }
     // A BOM so that Excel opens the UTF-8 file with the right encoding.
@@ -91,12 +78,45 @@ pub fn to_csv(items: &[Procedure]) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn text(ja: &str, en: &str) -> Option<Text> {
-    if ja.trim().is_empty() {
-        None
-    } else {
-        Some(Text::new(jp::nfc(ja.trim()), jp::nfc(en.trim())))
+/// The cell of `column` for `p`.
+fn cell(p: &Procedure, column: &str) -> String {
+    let exact = |t: &Text, lang: &str| t.get_exact(lang).unwrap_or_default().to_string();
+    if let Some((base, lang)) = localised(column) {
+        return match base {
+            "name" => exact(&p.name, lang),
+            "description" => exact(&p.description, lang),
+            "processing_time" => exact(&p.processing_time, lang),
+            _ => p
+                .documents
+                .iter()
+                .map(|d| exact(d, lang))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
     }
+    match column {
+        "id" => p.id.clone(),
+        "department" => p.department.clone(),
+        "life_events" => p.life_events.join("\n"),
+        "channels" => p.channels.as_str().to_string(),
+        "identity_level" => p.identity_level.as_str().to_string(),
+        "fee_yen" => p.fee_yen.to_string(),
+        "legal_basis" => p.legal_basis.clone(),
+        "form_json" => serde_json::to_string(&p.form).unwrap_or_default(),
+        "same_person_may_approve" => p.same_person_may_approve.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `name_pt-BR` → (`name`, `pt-BR`), for the localised columns only.
+fn localised(column: &str) -> Option<(&'static str, &str)> {
+    LOCALISED.iter().find_map(|base| {
+        let lang = column.strip_prefix(base)?.strip_prefix('_')?;
+        Lang::ALL
+            .iter()
+            .any(|l| l.code() == lang)
+            .then_some((*base, lang))
+    })
 }
 
 fn lines(s: &str) -> Vec<&str> {
@@ -196,7 +216,7 @@ impl Row<'_> {
 
     /// The row as a procedure, or the first column that is wrong and why.
     fn procedure(&self) -> Result<Procedure, (&'static str, String)> {
-        let name = text(self.get("name_ja"), self.get("name_en")).ok_or((
+        let name = self.text("name").ok_or((
             "name_ja",
             "手続名（日本語）を入力してください。".to_string(),
         ))?;
@@ -224,7 +244,8 @@ impl Row<'_> {
         Ok(Procedure {
             id: self.get("id").to_string(),
             name,
-            description: text(self.get("description_ja"), self.get("description_en"))
+            description: self
+                .text("description")
                 .unwrap_or_else(|| Text::ja_only("")),
             department: self.get("department").to_string(),
             life_events: lines(self.get("life_events"))
@@ -235,11 +256,9 @@ impl Row<'_> {
             identity_level,
             fee_yen,
             documents: self.documents(),
-            processing_time: text(
-                self.get("processing_time_ja"),
-                self.get("processing_time_en"),
-            )
-            .unwrap_or_else(|| Text::ja_only("")),
+            processing_time: self
+                .text("processing_time")
+                .unwrap_or_else(|| Text::ja_only("")),
             legal_basis: self.get("legal_basis").to_string(),
             form,
             same_person_may_approve: self.flag("same_person_may_approve")?,
@@ -255,20 +274,46 @@ impl Row<'_> {
         }
     }
 
-    /// English lines pair with Japanese lines by position, empty ones
-    /// included (a document without a translation exports an empty line).
+    /// The text of `base` in every language the row has a column for;
+    /// none without its Japanese.
+    fn text(&self, base: &str) -> Option<Text> {
+        let ja = self.get(&format!("{base}_ja"));
+        if ja.is_empty() {
+            return None;
+        }
+        let mut t = Text::ja_only(jp::nfc(ja));
+        for l in Lang::ALL.iter().filter(|l| **l != Lang::Ja) {
+            t.set(l.code(), jp::nfc(self.get(&format!("{base}_{}", l.code()))));
+        }
+        Some(t)
+    }
+
+    /// Each language's lines pair with the Japanese lines by position,
+    /// empty ones included (a document without a translation exports an
+    /// empty line).
     fn documents(&self) -> Vec<Text> {
-        let docs_en: Vec<&str> = self
-            .raw("documents_en")
-            .split('\n')
-            .map(str::trim)
+        let lines_of = |lang: &str| -> Vec<&str> {
+            self.raw(&format!("documents_{lang}"))
+                .split('\n')
+                .map(str::trim)
+                .collect()
+        };
+        let others: Vec<(&str, Vec<&str>)> = Lang::ALL
+            .iter()
+            .filter(|l| **l != Lang::Ja)
+            .map(|l| (l.code(), lines_of(l.code())))
             .collect();
-        self.raw("documents_ja")
-            .split('\n')
-            .map(str::trim)
+        lines_of("ja")
+            .into_iter()
             .enumerate()
             .filter(|(_, ja)| !ja.is_empty())
-            .map(|(i, ja)| Text::new(ja, docs_en.get(i).copied().unwrap_or_default()))
+            .map(|(i, ja)| {
+                let mut t = Text::ja_only(jp::nfc(ja));
+                for (code, lines) in &others {
+                    t.set(code, jp::nfc(lines.get(i).copied().unwrap_or_default()));
+                }
+                t
+            })
             .collect()
     }
 }

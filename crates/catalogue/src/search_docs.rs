@@ -20,7 +20,9 @@ fn procedure_doc(t: &TenantProfile, p: &Procedure, life_events: Vec<String>) -> 
         keywords.push(p.legal_basis.clone());
     }
     if let Some(d) = t.department(&p.department) {
-        keywords.extend(d.name.values().map(str::to_string));
+        // The department's name as the city writes it: its translations
+        // would only lengthen the field a Japanese question is weighed on.
+        keywords.push(d.name.ja().to_string());
     }
     Doc {
         id: format!("procedure:{}", p.id),

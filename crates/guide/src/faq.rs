@@ -123,6 +123,7 @@ impl FaqEntry {
                 };
                 let field = format!("{name}_{}", l.code());
                 let label = format!("{label}（{}）", l.native_name());
+                let max = l.length_limit(max);
                 let max_s = max.to_string();
                 let len = v.chars().count().to_string();
                 if l == Lang::Ja && v.trim().is_empty() {

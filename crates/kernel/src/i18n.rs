@@ -53,6 +53,19 @@ impl Lang {
         }
     }
 
+    /// A length limit set in Japanese characters, for a text in this
+    /// language: the same for the languages written in kanji and kana,
+    /// twice it for Korean, three times it for those spelled out in letters
+    /// (a Japanese sentence of 100 characters is about 250 in Portuguese
+    /// or Vietnamese).
+    pub fn length_limit(self, japanese: usize) -> usize {
+        match self {
+            Lang::Ja | Lang::JaEasy | Lang::ZhHans => japanese,
+            Lang::Ko => japanese * 2,
+            Lang::En | Lang::PtBr | Lang::Vi => japanese * 3,
+        }
+    }
+
     /// The BCP 47 tag for `lang=` attributes. Easy Japanese is Japanese.
     pub fn html_lang(self) -> &'static str {
         match self {
@@ -209,6 +222,14 @@ impl Text {
             .values()
             .map(String::as_str)
             .filter(|s| !s.is_empty())
+    }
+
+    /// Every non-empty text with its language code, Japanese included.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(l, v)| (l.as_str(), v.as_str()))
+            .filter(|(_, v)| !v.is_empty())
     }
 
     pub fn get_exact(&self, lang: &str) -> Option<&str> {

@@ -303,6 +303,7 @@ fn check_texts(
         let name = format!("{label}（{}）", lang_label(lang));
         let v = value.trim();
         let chars = v.chars().count();
+        let max = Lang::parse(lang).map_or(max, |l| l.length_limit(max));
         if chars > max {
             out.push(Problem::new(
                 format!("{form}_{lang}"),
@@ -953,7 +954,9 @@ mod tests {
         );
         check(&set("i0_note_ja", "a\u{7}b"), "i0_note_ja", "制御文字");
         let long: &'static str = Box::leak("あ".repeat(101).into_boxed_str());
-        check(&set("name_en", long), "name_en", "100文字以内");
+        check(&set("name_ja", long), "name_ja", "100文字以内");
+        let long: &'static str = Box::leak("a".repeat(301).into_boxed_str());
+        check(&set("name_en", long), "name_en", "300文字以内");
         let mut f = good();
         f.push(("q1_code".into(), "has_children".into()));
         f.push(("q1_text_ja".into(), "もう一度".into()));

@@ -25,14 +25,36 @@ enum Field {
     Summary = 1,
     Keywords = 2,
     Body = 3,
-    TitleReading = 4,
-    SummaryReading = 5,
-    BodyReading = 6,
+    /// The title in the other languages (English, Portuguese …).
+    TitleTranslated = 4,
+    /// The summary and body in the other languages.
+    BodyTranslated = 5,
+    TitleReading = 6,
+    SummaryReading = 7,
+    BodyReading = 8,
 }
-const FIELDS: usize = 7;
+const FIELDS: usize = 9;
 /// Title > summary > body, as written and as read (the summary is also
-/// part of the body: its words count 1.5 times).
-const WEIGHT: [f32; FIELDS] = [6.0, 0.5, 2.0, 1.0, 5.0, 0.4, 0.8];
+/// part of the body: its words count 1.5 times). Translations have fields
+/// of their own, weighed low: a question in another language matches only
+/// them, so their weight against each other (title four times the body)
+/// ranks it, while a Japanese question is ranked on the Japanese texts as
+/// the city wrote them, hardly moved by the hanzi of the Chinese
+/// translation that it shares grams with.
+const WEIGHT: [f32; FIELDS] = [6.0, 0.5, 2.0, 1.0, 0.4, 0.1, 5.0, 0.4, 0.8];
+/// The languages of the main fields: Japanese and easy Japanese.
+const JAPANESE: [&str; 2] = ["ja", "ja-x-easy"];
+
+/// The texts of `t` in Japanese, or in the other languages, joined.
+fn joined(texts: &[&kernel::i18n::Text], japanese: bool) -> String {
+    texts
+        .iter()
+        .flat_map(|t| t.iter())
+        .filter(|(l, _)| JAPANESE.contains(l) == japanese)
+        .map(|(_, v)| v)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 /// The most a page's popularity adds to its score (the most used page of
 /// the tenant gets all of it).
 const POPULARITY_BOOST: f32 = 0.15;
@@ -224,14 +246,13 @@ impl TenantIndex {
         let mut sums = [0f64; FIELDS];
         let mut buf = Vec::new();
         for (i, d) in docs.iter().enumerate() {
-            let title_all = d.title.values().collect::<Vec<_>>().join(" ");
-            let body_all = d.body.values().collect::<Vec<_>>().join(" ");
-            let summary_all = d.summary.values().collect::<Vec<_>>().join(" ");
             let fields: [String; FIELDS] = [
-                text::fold(&title_all),
-                text::fold(&summary_all),
+                text::fold(&joined(&[&d.title], true)),
+                text::fold(&joined(&[&d.summary], true)),
                 text::fold(&d.keywords.join(" ")),
-                text::fold(&body_all),
+                text::fold(&joined(&[&d.body], true)),
+                text::fold(&joined(&[&d.title], false)),
+                text::fold(&joined(&[&d.summary, &d.body], false)),
                 text::reading(d.title.ja()),
                 text::reading(d.summary.ja()),
                 text::reading(d.body.ja()),
@@ -274,6 +295,7 @@ impl TenantIndex {
             lens.push(doc_len);
             let mut tg = Vec::new();
             text::grams_of_folded(&fields[Field::Title as usize], &mut tg);
+            text::grams_of_folded(&fields[Field::TitleTranslated as usize], &mut tg);
             text::grams_of_folded(&fields[Field::TitleReading as usize], &mut tg);
             title_grams.push(distinct(tg));
             title_chars.push(

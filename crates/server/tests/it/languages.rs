@@ -153,10 +153,15 @@ async fn every_page_in_every_language(app: &TestApp) {
     };
     let ja = first_field_message("ja").await;
     let mut seen = vec![ja.clone()];
-    for code in ["vi", "zh-CN", "pt", "ko-KR"] {
+    for (code, label) in [
+        ("vi", "Họ tên người tham gia"),
+        ("zh-CN", "参加者姓名"),
+        ("pt", "Nome do participante"),
+        ("ko-KR", "참가자 성명"),
+    ] {
         let m = first_field_message(code).await;
-        // The form has no translation into these: its label in Japanese.
-        assert!(m.contains("参加者氏名"), "{code}: the field is named: {m}");
+        // The field is named by its label in that language.
+        assert!(m.contains(label), "{code}: the field is named: {m}");
         assert!(!seen.contains(&m), "{code}: its own language: {m}");
         seen.push(m);
     }
@@ -431,8 +436,15 @@ async fn display_preferences(app: &TestApp) {
     assert!(!staff.contains("<ruby>"));
     let (_, api) = get(&c, app, &format!("/api/v1/t/{T}/procedures/juminhyo-copy")).await;
     assert!(!api.contains("<ruby>") && api.contains("住民票"));
-    // Chinese text is not Japanese: no readings over hanzi.
-    let (_, zh) = get(&c, app, &format!("/t/{T}?lang=zh-Hans")).await;
+    // Chinese text is not Japanese: no readings over hanzi. (A procedure
+    // with no Chinese translation, whose Japanese stands in.)
+    let untranslated = procedure_with_vietnamese(app).await;
+    let (_, zh) = get(
+        &c,
+        app,
+        &format!("/t/{T}/procedures/{untranslated}?lang=zh-Hans"),
+    )
+    .await;
     let size = kernel::i18n::t(Lang::ZhHans, "prefs.size");
     assert!(
         zh.contains(&format!(">{size}</span>")),

@@ -529,7 +529,8 @@ async fn bad_input_changes_nothing(app: &TestApp) {
             "name_ja",
             "「名称（日本語）」を入力してください",
         ),
-        (vec![("name_en", huge.as_str())], "name_en", "100文字以内"),
+        (vec![("name_en", huge.as_str())], "name_en", "300文字以内"),
+        (vec![("name_ja", huge.as_str())], "name_ja", "100文字以内"),
         (vec![("q0_code", "Parent NHI!")], "q0_code", "英小文字"),
         (vec![("q1_code", "parent_nhi")], "q1_code", "重複"),
         (
