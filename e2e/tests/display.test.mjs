@@ -19,7 +19,7 @@ import {
 
 const T = YOTSUKAIDO;
 const OUT = fileURLToPath(new URL('../test-results/display/', import.meta.url));
-const NAVI_ANSWERS = 'has_my_number_card=no&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes';
+const NAVI_ANSWERS = 'has_my_number_card=no&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes&becomes_nenkin_1go=yes&koki_from_other_pref=no&care_certified=no&child_medical=yes&single_parent=no&needs_daycare=yes&has_dog=yes&has_techo=no&has_moped=no';
 
 /**
  * A representative set of a municipality's pages: [name, path, a resident

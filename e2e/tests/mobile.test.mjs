@@ -48,7 +48,7 @@ const PAGES = [
   ['chat', (t) => `/t/${t}/chat`],
   ['navi', (t) => `/t/${t}/navi`],
   ['navi-questions', (t) => `/t/${t}/navi/moving-in`],
-  ['navi-result', (t) => `/t/${t}/navi/moving-in/result`, false, 'has_my_number_card=no&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes'],
+  ['navi-result', (t) => `/t/${t}/navi/moving-in/result`, false, 'has_my_number_card=no&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes&becomes_nenkin_1go=yes&koki_from_other_pref=no&care_certified=no&child_medical=yes&single_parent=no&needs_daycare=yes&has_dog=yes&has_techo=no&has_moped=no'],
   ['kiosk', (t) => `/t/${t}/counter`],
   ['board', (t) => `/t/${t}/counter/board`],
   ['congestion', (t) => `/t/${t}/counter/congestion`],

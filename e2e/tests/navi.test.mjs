@@ -44,9 +44,14 @@ test('navigator by keyboard alone, and without JavaScript', async () => {
   const active = await page.evaluate(() => document.activeElement?.getAttribute('name'));
   assert.equal(active, 'public_servant', 'Tab reaches the next question');
   await page.keyboard.press('Space');
-  for (let i = 0; i < 10; i++) {
+  // Each following question the same way (Tab to it, Space for 「はい」),
+  // then on to the button.
+  for (let i = 0; i < 20; i++) {
     await page.keyboard.press('Tab');
     if (await page.evaluate(() => document.activeElement?.tagName === 'BUTTON')) break;
+    if (await page.evaluate(() => document.activeElement?.getAttribute('type') === 'radio')) {
+      await page.keyboard.press('Space');
+    }
   }
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.match(new URL(page.url()).pathname, /\/navi\/birth\/result$/);

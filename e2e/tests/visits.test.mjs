@@ -81,6 +81,9 @@ for (const lang of ['ja', 'en']) {
       for (const [q, a] of [
         ['has_my_number_card', 'yes'], ['joins_nhi', 'no'], ['has_children', 'yes'],
         ['public_servant', 'no'], ['school_children', 'no'], ['registers_seal', 'no'],
+        ['becomes_nenkin_1go', 'no'], ['koki_from_other_pref', 'no'], ['care_certified', 'no'],
+        ['child_medical', 'yes'], ['single_parent', 'no'], ['needs_daycare', 'no'],
+        ['has_dog', 'no'], ['has_techo', 'no'], ['has_moped', 'no'],
       ]) {
         await page.check(`input[name="q_${q}"][value="${a}"]`);
       }

@@ -64,7 +64,14 @@ async fn counter_only_refused_online_and_open_at_the_desk(app: &TestApp) {
         for id in NAMED {
             assert!(counter_only.iter().any(|(x, _)| x == id), "{t}: {id}");
         }
-        assert_eq!(counter_only.len(), 28, "{t}: every counter-only procedure");
+        // 28 of each before the 転入・転出・出生・婚姻 navigators added theirs
+        // (13 in 四街道市 with its 子ども医療費助成, 12 in 四日市市).
+        let expected = if t == "122289" { 41 } else { 40 };
+        assert_eq!(
+            counter_only.len(),
+            expected,
+            "{t}: every counter-only procedure"
+        );
         for (id, name) in &counter_only {
             let (id, name) = (id.as_str(), name.as_str());
             let message = format!(

@@ -16,6 +16,7 @@ mod form_json;
 mod form_rules;
 mod furigana;
 mod languages;
+mod life_events;
 mod locales;
 mod low_confidence;
 mod navi;

@@ -83,7 +83,7 @@ async fn navigator_outcomes(app: &TestApp) {
     // 転入届 with 14 days; nothing stored about the resident.
     let visits_before = app.count("SELECT COUNT(*) FROM visits").await;
     let body: Value = c
-        .get(app.url("/api/v1/t/122289/navi/moving-in?has_my_number_card=yes&joins_nhi=no&has_children=yes&public_servant=no&school_children=no&registers_seal=no"))
+        .get(app.url("/api/v1/t/122289/navi/moving-in?has_my_number_card=yes&joins_nhi=no&has_children=yes&public_servant=no&school_children=no&registers_seal=no&becomes_nenkin_1go=no&koki_from_other_pref=no&care_certified=no&child_medical=no&single_parent=no&needs_daycare=no&has_dog=no&has_techo=no&has_moped=no"))
         .send()
         .await
         .unwrap()

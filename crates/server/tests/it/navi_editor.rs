@@ -67,9 +67,16 @@ async fn live_bundle(app: &TestApp, c: &reqwest::Client, code: &str) -> Value {
 
 /// The procedure ids the resident navigator lists with every answer yes
 /// (or no).
+/// The live list with the named questions answered `yes` (or `no`) and
+/// every other question of the bundle answered `no`.
 async fn listed(app: &TestApp, code: &str, questions: &[&str], yes: bool) -> Vec<String> {
     let a = if yes { "yes" } else { "no" };
-    let qs: Vec<String> = questions.iter().map(|q| format!("{q}={a}")).collect();
+    let mut qs: Vec<String> = questions.iter().map(|q| format!("{q}={a}")).collect();
+    for other in BIRTH_OTHERS {
+        if code == "birth" {
+            qs.push(format!("{other}=no"));
+        }
+    }
     let v = json_of(
         app.client()
             .get(app.url(&format!("/api/v1/t/{T}/navi/{code}?{}", qs.join("&"))))
@@ -85,6 +92,16 @@ async fn listed(app: &TestApp, code: &str, questions: &[&str], yes: bool) -> Vec
         .map(|p| p["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The birth navigator's questions besides 国保 and 公務員, answered `no`
+/// in these tests.
+const BIRTH_OTHERS: [&str; 4] = [
+    "low_birth_weight",
+    "single_parent",
+    "needs_daycare",
+    "baby_card",
+];
+const BIRTH_OTHERS_NO: &str = "&low_birth_weight=no&single_parent=no&needs_daycare=no&baby_card=no";
 
 async fn post_form(
     app: &TestApp,
@@ -168,8 +185,27 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     let q = ["parent_nhi", "public_servant"];
     let yes_before = listed(app, "birth", &q, true).await;
     let no_before = listed(app, "birth", &q, false).await;
-    assert_eq!(yes_before, ["shussei", "kokuho-shikaku"]);
-    assert_eq!(no_before, ["shussei", "jido-teate"]);
+    assert_eq!(
+        yes_before,
+        [
+            "shussei",
+            "kokuho-shikaku",
+            "kodomo-iryo",
+            "shussan-ikuji",
+            "ninpu-shien-kyufu",
+            "akachan-homon"
+        ]
+    );
+    assert_eq!(
+        no_before,
+        [
+            "shussei",
+            "jido-teate",
+            "kodomo-iryo",
+            "ninpu-shien-kyufu",
+            "akachan-homon"
+        ]
+    );
 
     // Whole-form operations change the form, save nothing.
     let bundle = live_bundle(app, &c, "birth").await;
@@ -183,7 +219,7 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("name=\"q2_code\""));
+    assert!(r.text().await.unwrap().contains("name=\"q6_code\""));
     let r = post_form(
         app,
         &c,
@@ -231,7 +267,7 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     );
     let r = c
         .get(app.url(&format!(
-            "/t/{T}/staff/navi/birth/preview/result?parent_nhi=no&public_servant=no"
+            "/t/{T}/staff/navi/birth/preview/result?parent_nhi=no&public_servant=no{BIRTH_OTHERS_NO}"
         )))
         .send()
         .await
@@ -247,7 +283,7 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     let live_html = app
         .client()
         .get(app.url(&format!(
-            "/t/{T}/navi/birth/result?parent_nhi=no&public_servant=no"
+            "/t/{T}/navi/birth/result?parent_nhi=no&public_servant=no{BIRTH_OTHERS_NO}"
         )))
         .send()
         .await
@@ -276,9 +312,25 @@ async fn edit_preview_publish_restore(app: &TestApp) {
     );
     assert_eq!(
         listed(app, "birth", &q, false).await,
-        ["shussei", "kokuho-shikaku", "jido-teate"]
+        [
+            "shussei",
+            "kokuho-shikaku",
+            "jido-teate",
+            "kodomo-iryo",
+            "ninpu-shien-kyufu",
+            "akachan-homon"
+        ]
     );
-    assert_eq!(listed(app, "birth", &q, true).await, ["shussei"]);
+    assert_eq!(
+        listed(app, "birth", &q, true).await,
+        [
+            "shussei",
+            "kodomo-iryo",
+            "shussan-ikuji",
+            "ninpu-shien-kyufu",
+            "akachan-homon"
+        ]
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM navi_drafts").await, 0);
     // The one-stop desk reads the same bundle.
     let events = json_of(

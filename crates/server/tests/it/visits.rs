@@ -25,6 +25,15 @@ fn moving_in(has_children: bool, joins_nhi: bool) -> Value {
             "public_servant": false,
             "school_children": has_children,
             "registers_seal": false,
+            "becomes_nenkin_1go": false,
+            "koki_from_other_pref": false,
+            "care_certified": false,
+            "child_medical": false,
+            "single_parent": false,
+            "needs_daycare": false,
+            "has_dog": false,
+            "has_techo": false,
+            "has_moped": false,
         },
         "resident": {"name": "転入 太郎", "kana": "てんにゅう たろう"},
         "identity_check": {"document": "drivers_license", "note": ""},
@@ -620,6 +629,10 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
             ("search_kana", "ヨツカイドウ".to_string()),
             ("q_parent_nhi", "yes".to_string()),
             ("q_public_servant", "no".to_string()),
+            ("q_low_birth_weight", "no".to_string()),
+            ("q_single_parent", "no".to_string()),
+            ("q_needs_daycare", "no".to_string()),
+            ("q_baby_card", "no".to_string()),
             ("registry_id", "1000102".to_string()),
             ("name", String::new()),
             ("kana", String::new()),
@@ -639,7 +652,7 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
     let html = r.text().await.unwrap();
     assert!(html.contains("受付内容の確認"));
     assert!(html.contains("四街道\u{3000}花子（ヨツカイドウ\u{3000}ハナコ）"));
-    assert!(html.contains("開始する手続（3件）"));
+    assert!(html.contains("開始する手続（7件）"));
     let (a, b, c) = (
         html.find("出生届").unwrap(),
         html.find("国民健康保険の加入・脱退の届出").unwrap(),
@@ -683,7 +696,7 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
         location = l;
     }
     assert_eq!(counts(app).await[0], before[0] + 1);
-    assert_eq!(counts(app).await[3], before[3] + 3);
+    assert_eq!(counts(app).await[3], before[3] + 7);
     assert!(location.starts_with(&format!("/t/{T}/staff/visits/")) && location.ends_with("?new=1"));
     let id = location
         .trim_start_matches(&format!("/t/{T}/staff/visits/"))
@@ -691,7 +704,7 @@ async fn html_intake_and_routing_sheet(app: &TestApp) {
         .to_string();
     let (status, html) = get_html(app, &clerk, &location).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("受付しました（3件の手続）"));
+    assert!(html.contains("受付しました（7件の手続）"));
     assert!(html.contains("1000102"), "the register id");
     assert!(html.contains("マイナンバーカード") && html.contains("窓口 担当"));
     // The routing sheet.
