@@ -2,8 +2,10 @@
 //! cities keep their ~2,400 procedures in), and JSON (an array of
 //! procedures, lossless). Localised columns end in `_ja` / `_en`; lists are
 //! separated by newlines inside the cell; the form is JSON in its cell.
+//! The other languages of those columns are not in the sheet: importing
+//! one keeps them from the stored catalogue ([`keep_translations`]).
 
-use kernel::i18n::Text;
+use kernel::i18n::{Lang, Text};
 use kernel::FieldError;
 
 use crate::form::FormDef;
@@ -101,6 +103,43 @@ fn text(ja: &str, en: &str) -> Option<Text> {
 
 fn lines(s: &str) -> Vec<&str> {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// The languages the sheet's localised columns carry.
+const SHEET_LANGS: [Lang; 2] = [Lang::Ja, Lang::En];
+
+/// A sheet carries only the Japanese and English of a procedure's name,
+/// description, documents and processing time; the other translations of
+/// the same procedure in `stored` are kept wherever the sheet leaves the
+/// Japanese as it was (a changed Japanese leaves them behind: they
+/// translated the old text). Call it on what [`from_csv`] read before
+/// importing it, or an export edited in Excel and imported again loses
+/// every translation but English.
+pub fn keep_translations(items: &mut [Procedure], stored: &[Procedure]) {
+    for p in items {
+        let Some(old) = stored.iter().find(|s| s.id == p.id) else {
+            continue;
+        };
+        keep(&mut p.name, &old.name);
+        keep(&mut p.description, &old.description);
+        keep(&mut p.processing_time, &old.processing_time);
+        for d in &mut p.documents {
+            if let Some(o) = old.documents.iter().find(|o| o.ja() == d.ja()) {
+                keep(d, o);
+            }
+        }
+    }
+}
+
+fn keep(new: &mut Text, old: &Text) {
+    if new.ja() != old.ja() {
+        return;
+    }
+    for lang in Lang::ALL.into_iter().filter(|l| !SHEET_LANGS.contains(l)) {
+        if let (None, Some(v)) = (new.get_exact(lang.code()), old.get_exact(lang.code())) {
+            new.set(lang.code(), v);
+        }
+    }
 }
 
 /// Parses a CSV export (or a spreadsheet saved as CSV). Every problem is
@@ -328,8 +367,40 @@ mod tests {
             serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
                 .unwrap();
         let csv = to_csv(&items).unwrap();
-        let back = from_csv(&csv).unwrap();
+        let mut back = from_csv(&csv).unwrap();
+        // The sheet has Japanese and English; easy Japanese comes back
+        // from the stored catalogue.
+        assert!(items[0].name.has(Lang::JaEasy));
+        assert!(!back[0].name.has(Lang::JaEasy));
+        keep_translations(&mut back, &items);
         assert_eq!(back, items);
+    }
+
+    #[test]
+    fn an_edited_sheet_keeps_the_translations_of_unchanged_japanese() {
+        let stored: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
+                .unwrap();
+        let mut items = from_csv(&to_csv(&stored).unwrap()).unwrap();
+        // Japanese of the name changed, English of the description changed,
+        // the documents reordered.
+        items[0].name = Text::new("住民票の写しの請求", "Copy of the residence record");
+        items[0].description.set("en", "Changed in Excel.");
+        items[0].documents.reverse();
+        keep_translations(&mut items, &stored);
+        assert!(
+            !items[0].name.has(Lang::JaEasy),
+            "old easy Japanese dropped"
+        );
+        assert_eq!(items[0].description.get(Lang::En), "Changed in Excel.");
+        assert_eq!(
+            items[0].description.get_exact("ja-x-easy"),
+            stored[0].description.get_exact("ja-x-easy")
+        );
+        assert!(items[0].description.has(Lang::JaEasy));
+        let last = items[0].documents.len() - 1;
+        assert_eq!(items[0].documents[last], stored[0].documents[0]);
+        assert_eq!(items[1..], stored[1..]);
     }
 
     #[test]
@@ -341,7 +412,9 @@ mod tests {
         items[0].documents = vec![Text::new("本人確認書類", ""), Text::new("印鑑", "Seal")];
         let csv = to_csv(&items).unwrap();
         assert!(csv.contains("'=HYPERLINK"));
-        assert_eq!(from_csv(&csv).unwrap(), items);
+        let mut back = from_csv(&csv).unwrap();
+        keep_translations(&mut back, &items);
+        assert_eq!(back, items);
     }
 
     #[test]
@@ -371,7 +444,9 @@ mod tests {
         assert!(!items[0].same_person_may_approve, "off by default");
         items[0].same_person_may_approve = true;
         let csv = to_csv(&items).unwrap();
-        assert_eq!(from_csv(&csv).unwrap(), items);
+        let mut back = from_csv(&csv).unwrap();
+        keep_translations(&mut back, &items);
+        assert_eq!(back, items);
         let csv = "id,department,name_ja,channels,identity_level,fee_yen,processing_time_ja,same_person_may_approve\n\
                    a,shimin,住民票,online,none,300,即日,はい\n";
         let errs = from_csv(csv).unwrap_err();
