@@ -120,6 +120,10 @@ const TERMS: &[(&str, &str)] = &[
     ("婚姻届", "the name of the marriage notification form"),
     ("離婚届", "the name of the divorce notification form"),
     (
+        "離婚",
+        "divorce: the life event; no common word without 離 and 婚",
+    ),
+    (
         "歳",
         "the counter of ages (18歳, 65歳 …) on forms and cards",
     ),
@@ -478,6 +482,68 @@ fn every_easy_text_keeps_the_rules() {
         }
     }
     assert!(checked >= 1000, "{checked} easy texts");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The easy-Japanese UI texts of the pages in scope (the portal, the
+/// procedure pages and forms, 手続きナビ, the FAQ, the counter pages, the
+/// status lookup), by key prefix of `locales/ja-x-easy.toml`.
+const UI_PREFIXES: [&str; 16] = [
+    "portal.",
+    "home.",
+    "list.",
+    "procedure.",
+    "detail.",
+    "apply.",
+    "form.hint.",
+    "life_event.",
+    "navi.",
+    "faq.category.",
+    "counter.kiosk.",
+    "counter.board.",
+    "counter.ticket.",
+    "counter.congestion.",
+    "lookup.",
+    "content.",
+];
+
+/// The UI texts those pages show keep the same rules. A `{placeholder}`
+/// counts as four characters; the CSV column names of the open data
+/// (`counter.congestion.csv.*`) and 手続きナビ's error messages to the
+/// editor are left out.
+#[test]
+fn the_ui_texts_of_those_pages_keep_the_rules() {
+    let kanji = kanji_list();
+    let names: Vec<String> = TERMS.iter().map(|(t, _)| t.to_string()).collect();
+    let src = kernel::i18n::SOURCES
+        .iter()
+        .find(|(l, _)| *l == Lang::JaEasy)
+        .unwrap()
+        .1;
+    let catalog = kernel::i18n::parse_catalog(src).unwrap();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (key, value) in &catalog {
+        if !UI_PREFIXES.iter().any(|p| key.starts_with(p))
+            || key.starts_with("counter.congestion.csv.")
+            || key.starts_with("navi.error.")
+        {
+            continue;
+        }
+        checked += 1;
+        let mut text = String::new();
+        let mut rest = value.as_str();
+        while let Some(at) = rest.find('{') {
+            text.push_str(&rest[..at]);
+            text.push_str("〇〇〇〇");
+            rest = rest[at..].find('}').map_or("", |e| &rest[at + e + 1..]);
+        }
+        text.push_str(rest);
+        for p in problems(&text, &names, &kanji) {
+            wrong.push(format!("{key}: {p}"));
+        }
+    }
+    assert!(checked >= 150, "{checked} UI texts");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
