@@ -154,6 +154,23 @@ const TERMS: &[(&str, &str)] = &[
     ),
     ("粗大ごみ", "the name of the collection and its tickets"),
     ("口座振替", "the name of the direct debit on bank forms"),
+    ("鑑札", "the dog's licence tag, by its official name"),
+    (
+        "死亡診断書",
+        "the doctor's certificate on the death notification form",
+    ),
+    (
+        "離職票",
+        "the certificate of leaving a job from the employment office",
+    ),
+    (
+        "教科用図書給与証明書",
+        "the school's certificate of textbooks given, for a transfer",
+    ),
+    (
+        "基礎年金番号",
+        "the pension number printed on the pension book",
+    ),
     (
         "引越しワンストップサービス",
         "the national service's name in マイナポータル",
@@ -368,15 +385,30 @@ fn scope(city: &City) -> Vec<(String, &Map<String, Value>)> {
     // navigator's result) and the life events with all their questions,
     // hints and deadlines (手続きナビ).
     let mut out = all_texts(&city.tenant, "tenant.json#");
+    let in_navi: Vec<&str> = city.tenant["life_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["items"].as_array().unwrap())
+        .map(|i| i["procedure"].as_str().unwrap())
+        .collect();
     for p in city.procedures.as_array().unwrap() {
         let id = p["id"].as_str().unwrap();
         if MOST_USED.contains(&id) {
             // Every text of a most-used procedure.
             out.extend(all_texts(p, &format!("procedures.json#{id}")));
-        } else {
-            // The name of every other one (the portal's cards, the list,
-            // the navigator's result).
-            out.extend(all_texts(&p["name"], &format!("procedures.json#{id}/name")));
+            continue;
+        }
+        // The name of every other one (the portal's cards, the list,
+        // the navigator's result)…
+        out.extend(all_texts(&p["name"], &format!("procedures.json#{id}/name")));
+        // …and the documents of those a life event names (the navigator's
+        // result lists them).
+        if in_navi.contains(&id) {
+            out.extend(all_texts(
+                &p["documents"],
+                &format!("procedures.json#{id}/documents"),
+            ));
         }
     }
     for (i, e) in faq_top(&city.faq) {
@@ -697,6 +729,28 @@ async fn pages_in_easy_japanese_show_the_easy_texts(app: &TestApp) {
             .unwrap()
         {
             assert!(seen.contains(easy_of(&q["text"])), "{code}: {}", q["code"]);
+        }
+        // 手続きナビ's result for a death with every answer yes: each
+        // procedure with its deadline, place and documents.
+        let death = &city.tenant["life_events"][3];
+        assert_eq!(death["code"], "death");
+        let answers: Vec<String> = death["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| format!("{}=yes", q["code"].as_str().unwrap()))
+            .collect();
+        let path = format!(
+            "/t/{code}/navi/death/result?{}&lang=ja-x-easy",
+            answers.join("&")
+        );
+        let html = page(&c, app, &path).await;
+        assert!(!html.contains("class=\"ja-only\""), "{code}: {html}");
+        let seen = visible(&html);
+        for item in death["items"].as_array().unwrap() {
+            if let Some(d) = item.get("deadline") {
+                assert!(seen.contains(easy_of(d)), "{code}: {}", item["procedure"]);
+            }
         }
         // The FAQ's first entry.
         let (_, e) = faq_top(&city.faq)[0];
