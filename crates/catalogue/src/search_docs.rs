@@ -20,7 +20,7 @@ fn procedure_doc(t: &TenantProfile, p: &Procedure, life_events: Vec<String>) -> 
         keywords.push(p.legal_basis.clone());
     }
     if let Some(d) = t.department(&p.department) {
-        keywords.extend(d.name.values().map(str::to_string));
+        keywords.push(search::indexed(&d.name));
     }
     Doc {
         id: format!("procedure:{}", p.id),

@@ -27,7 +27,7 @@ use std::pin::Pin;
 use kernel::i18n::Text;
 use serde::{Deserialize, Serialize};
 
-pub use index::TenantIndex;
+pub use index::{indexed, TenantIndex};
 pub use misses::{record_miss, MissReason};
 pub use service::{run, Hit, Search, SearchQuery, SearchResults};
 
