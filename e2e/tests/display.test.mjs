@@ -7,6 +7,9 @@
 // without sideways scrolling in Japanese, easy Japanese (furigana) and
 // Vietnamese (measured by expectNoHorizontalScroll in e2e/lib.mjs; with
 // E2E_SCREENSHOTS=1 each page leaves a screenshot in e2e/test-results/display/).
+// In easy Japanese the content of those pages (and of 四日市市's portal, a
+// procedure, 手続きナビ and the FAQ) is easy Japanese: nothing is marked
+// 「ふつうの にほんご」.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,6 +92,10 @@ for (const [label, settings, lang] of [
         if ((settings.mdg_furigana === 'on' && lang === 'ja') || lang === 'ja-x-easy') {
           assert.ok(await page.locator('main ruby rt').count() > 0, `${what}: furigana shown`);
         }
+        if (lang === 'ja-x-easy') {
+          // Its content is in easy Japanese: nothing marked 「ふつうの にほんご」.
+          assert.equal(await page.locator('.ja-only').count(), 0, `${what}: content in easy Japanese`);
+        }
         if (settings.mdg_contrast === 'high') {
           assert.match(await page.getAttribute('html', 'class'), /contrast-high/);
           const { violations } = await axeEnhancedContrast(page);
@@ -99,6 +106,40 @@ for (const [label, settings, lang] of [
     }
   });
 }
+
+test('easy Japanese content of 四日市市: portal, a procedure, 手続きナビ, FAQ; nothing marked, axe-clean', async () => {
+  const { page, context } = await newPage(browser);
+  try {
+    const answers = 'has_my_number_card=yes&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes';
+    for (const [what, path] of [
+      ['portal', `/t/${YOKKAICHI}`],
+      ['procedure', `/t/${YOKKAICHI}/procedures/tennyu`],
+      ['navi questions', `/t/${YOKKAICHI}/navi/moving-in`],
+      ['navi result', `/t/${YOKKAICHI}/navi/moving-in/result?${answers}`],
+      ['FAQ', `/t/${YOKKAICHI}/faq`],
+    ]) {
+      const sep = path.includes('?') ? '&' : '?';
+      const response = await page.goto(url(`${path}${sep}lang=ja-x-easy`));
+      assert.equal(response.status(), 200, what);
+      assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+      if (what !== 'FAQ') {
+        // (The FAQ list also shows the entries after the first 20.)
+        assert.equal(await page.locator('.ja-only').count(), 0, `${what}: content in easy Japanese`);
+      }
+      await expectNoAxeViolations(assert, page, `easy Japanese ${YOKKAICHI} ${what}`);
+    }
+    // The procedure's heading is its easy name.
+    await page.goto(url(`/t/${YOKKAICHI}/procedures/tennyu?lang=ja-x-easy`));
+    const h1 = await page.$eval('h1', (h) => {
+      const c = h.cloneNode(true);
+      c.querySelectorAll('rt, rp').forEach((x) => x.remove());
+      return c.textContent;
+    });
+    assert.equal(h1, '転入届（ほかの 市から ひっこして きた）');
+  } finally {
+    await context.close();
+  }
+});
 
 test('furigana: ruby for 住民票 on the detail page, text only', async () => {
   const { page, context } = await withSettings({ mdg_furigana: 'on' });

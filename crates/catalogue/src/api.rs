@@ -172,15 +172,18 @@ pub async fn import_catalogue(
         )
     })?;
     let items = match q.format.as_deref().unwrap_or("json") {
-        "csv" => csv_io::from_csv(text),
-        "json" => csv_io::from_json(text),
+        "csv" => {
+            let items = csv_io::from_csv(text).map_err(AppError::Validation)?;
+            store::with_kept_translations(&db, &staff.tenant, items, &csv_io::sheet_languages(text))
+                .await?
+        }
+        "json" => csv_io::from_json(text).map_err(AppError::Validation)?,
         other => {
             return Err(AppError::BadRequest(format!(
                 "形式「{other}」には対応していません（csv または json）。"
             )))
         }
-    }
-    .map_err(AppError::Validation)?;
+    };
     let report = store::import(
         &db,
         &staff.tenant,

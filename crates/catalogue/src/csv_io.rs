@@ -5,6 +5,9 @@
 //! language of [`Lang::ALL`]); lists are separated by newlines inside the
 //! cell, each language's lines paired with the Japanese by position; the
 //! form is JSON in its cell.
+//! A sheet without some language's columns (one exported before they
+//! existed) keeps that language from the stored catalogue
+//! ([`keep_translations`]).
 
 use kernel::i18n::{Lang, Text};
 use kernel::FieldError;
@@ -121,6 +124,56 @@ fn localised(column: &str) -> Option<(&'static str, &str)> {
 
 fn lines(s: &str) -> Vec<&str> {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// The languages the sheet's localised columns carry.
+/// The languages a sheet has columns for (`name_<code>`), Japanese
+/// included.
+pub fn sheet_languages(input: &str) -> Vec<Lang> {
+    let input = input.strip_prefix('\u{FEFF}').unwrap_or(input);
+    let header = input.lines().next().unwrap_or_default();
+    Lang::ALL
+        .into_iter()
+        .filter(|l| {
+            header
+                .split(',')
+                .any(|h| h.trim().trim_matches('"') == format!("name_{}", l.code()))
+        })
+        .collect()
+}
+
+/// The translations of a procedure's name, description, documents and
+/// processing time in the languages the sheet has no columns for
+/// (`carried` are those it has) are kept from the same procedure in
+/// `stored` wherever the sheet leaves the Japanese as it was (a changed
+/// Japanese leaves them behind: they translated the old text). Call it on
+/// what [`from_csv`] read before importing it, or a sheet made before a
+/// language had columns loses that language's translations.
+pub fn keep_translations(items: &mut [Procedure], stored: &[Procedure], carried: &[Lang]) {
+    for p in items {
+        let Some(old) = stored.iter().find(|s| s.id == p.id) else {
+            continue;
+        };
+        keep(&mut p.name, &old.name, carried);
+        keep(&mut p.description, &old.description, carried);
+        keep(&mut p.processing_time, &old.processing_time, carried);
+        for d in &mut p.documents {
+            if let Some(o) = old.documents.iter().find(|o| o.ja() == d.ja()) {
+                keep(d, o, carried);
+            }
+        }
+    }
+}
+
+fn keep(new: &mut Text, old: &Text, carried: &[Lang]) {
+    if new.ja() != old.ja() {
+        return;
+    }
+    for lang in Lang::ALL.into_iter().filter(|l| !carried.contains(l)) {
+        if let (None, Some(v)) = (new.get_exact(lang.code()), old.get_exact(lang.code())) {
+            new.set(lang.code(), v);
+        }
+    }
 }
 
 /// Parses a CSV export (or a spreadsheet saved as CSV). Every problem is
@@ -372,9 +425,67 @@ mod tests {
         let items: Vec<Procedure> =
             serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
                 .unwrap();
+        assert!(items[0].name.has(Lang::JaEasy) && items[0].name.has(Lang::Ko));
         let csv = to_csv(&items).unwrap();
-        let back = from_csv(&csv).unwrap();
-        assert_eq!(back, items);
+        assert_eq!(sheet_languages(&csv), Lang::ALL.to_vec());
+        assert_eq!(from_csv(&csv).unwrap(), items);
+    }
+
+    /// The sheet with only the columns `keep` names (a sheet made before
+    /// the other languages had columns).
+    fn only_columns(csv: &str, keep: impl Fn(&str) -> bool) -> String {
+        let mut r = csv::Reader::from_reader(csv.trim_start_matches('\u{FEFF}').as_bytes());
+        let headers = r.headers().unwrap().clone();
+        let cols: Vec<usize> = (0..headers.len()).filter(|i| keep(&headers[*i])).collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(cols.iter().map(|i| &headers[*i])).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            w.write_record(cols.iter().map(|i| &rec[*i])).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_older_sheet_keeps_the_translations_it_has_no_columns_for() {
+        let stored: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
+                .unwrap();
+        let old = only_columns(&to_csv(&stored).unwrap(), |h| {
+            !["name_", "description_", "documents_", "processing_time_"]
+                .iter()
+                .any(|b| h.starts_with(b))
+                || h.ends_with("_ja")
+                || h.ends_with("_en")
+        });
+        let carried = sheet_languages(&old);
+        assert_eq!(carried, vec![Lang::Ja, Lang::En]);
+        let mut items = from_csv(&old).unwrap();
+        // Japanese of the name changed, English of the description changed,
+        // the documents reordered.
+        items[0].name = Text::new("住民票の写しの請求", "Copy of the residence record");
+        items[0].description.set("en", "Changed in Excel.");
+        items[0].documents.reverse();
+        keep_translations(&mut items, &stored, &carried);
+        assert!(
+            !items[0].name.has(Lang::JaEasy) && !items[0].name.has(Lang::Vi),
+            "the translations of the old Japanese are dropped"
+        );
+        assert_eq!(items[0].description.get(Lang::En), "Changed in Excel.");
+        assert_eq!(
+            items[0].description.get_exact("vi"),
+            stored[0].description.get_exact("vi")
+        );
+        assert!(items[0].description.has(Lang::JaEasy));
+        let last = items[0].documents.len() - 1;
+        assert_eq!(items[0].documents[last], stored[0].documents[0]);
+        assert_eq!(items[1..], stored[1..]);
+        // A sheet with every language's columns is taken as it says: an
+        // emptied Korean cell removes the Korean.
+        let mut items = from_csv(&to_csv(&stored).unwrap()).unwrap();
+        items[0].name.set("ko", "");
+        keep_translations(&mut items, &stored, &Lang::ALL);
+        assert!(!items[0].name.has(Lang::Ko));
     }
 
     #[test]

@@ -139,7 +139,19 @@ pub async fn import_post(
         Ok(text) if filename.to_lowercase().ends_with(".json") => csv_io::from_json(text),
         Ok(text) => csv_io::from_csv(text),
     };
+    let sheet = !filename.to_lowercase().ends_with(".json");
+    let carried = std::str::from_utf8(bytes)
+        .map(csv_io::sheet_languages)
+        .unwrap_or_default();
     let result = match parsed {
+        Ok(items) if sheet => {
+            match store::with_kept_translations(&db, &staff.tenant, items, &carried).await {
+                Ok(items) => {
+                    store::import(&db, &staff.tenant, &items, &staff.actor(), dry_run).await
+                }
+                Err(e) => Err(e),
+            }
+        }
         Ok(items) => store::import(&db, &staff.tenant, &items, &staff.actor(), dry_run).await,
         Err(e) => Err(AppError::Validation(e)),
     };

@@ -298,6 +298,25 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
+/// A sheet's procedures (read by [`crate::csv_io::from_csv`]) with the
+/// translations in languages the sheet has no columns for (`carried` are
+/// those it has, [`crate::csv_io::sheet_languages`]) kept from the tenant's catalogue
+/// ([`crate::csv_io::keep_translations`]), ready for [`import`].
+pub async fn with_kept_translations(
+    db: &Db,
+    tenant: &str,
+    mut items: Vec<Procedure>,
+    carried: &[kernel::i18n::Lang],
+) -> AppResult<Vec<Procedure>> {
+    let stored: Vec<Procedure> = list(db, tenant)
+        .await?
+        .into_iter()
+        .map(|s| s.procedure)
+        .collect();
+    crate::csv_io::keep_translations(&mut items, &stored, carried);
+    Ok(items)
+}
+
 /// Imports many procedures all-or-nothing: every one is checked first; any
 /// error leaves the catalogue untouched and names the row and field.
 pub async fn import(

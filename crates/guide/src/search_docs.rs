@@ -46,6 +46,7 @@ impl DocSource for FaqDocs {
                         },
                         keywords: Lang::ALL
                             .iter()
+                            .filter(|l| **l != Lang::JaEasy)
                             .map(|l| {
                                 i18n::t(*l, &format!("faq.category.{}", s.entry.category))
                                     .to_string()

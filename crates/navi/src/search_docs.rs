@@ -42,6 +42,7 @@ impl DocSource for NaviDocs {
                     body: Text::join(&parts, " "),
                     keywords: kernel::i18n::Lang::ALL
                         .iter()
+                        .filter(|l| **l != kernel::i18n::Lang::JaEasy)
                         .map(|l| kernel::i18n::t(*l, "navi.title").to_string())
                         .collect(),
                     url: format!("/t/{tenant}/navi/{}", b.code),

@@ -42,15 +42,17 @@ const FIELDS: usize = 9;
 /// the city wrote them, hardly moved by the hanzi of the Chinese
 /// translation that it shares grams with.
 const WEIGHT: [f32; FIELDS] = [6.0, 0.5, 2.0, 1.0, 0.4, 0.1, 5.0, 0.4, 0.8];
-/// The languages of the main fields: Japanese and easy Japanese.
-const JAPANESE: [&str; 2] = ["ja", "ja-x-easy"];
-
-/// The texts of `t` in Japanese, or in the other languages, joined.
+/// The texts in Japanese (`japanese`), or in the other languages, joined.
+/// やさしい日本語 is in neither: it restates the Japanese in the most common
+/// words (ひっこし, もらう, 人, 紙 …) shared by many pages and so blurs which
+/// page answers (the question set lost 4 of its first answers with it);
+/// the Japanese and its readings already match what a reader of easy
+/// Japanese types, in kana or in kanji.
 fn joined(texts: &[&kernel::i18n::Text], japanese: bool) -> String {
     texts
         .iter()
         .flat_map(|t| t.iter())
-        .filter(|(l, _)| JAPANESE.contains(l) == japanese)
+        .filter(|(l, _)| *l != Lang::JaEasy.code() && (*l == Lang::Ja.code()) == japanese)
         .map(|(_, v)| v)
         .collect::<Vec<_>>()
         .join(" ")

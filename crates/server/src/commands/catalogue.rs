@@ -25,7 +25,17 @@ pub async fn import(file: Option<&Path>, a: Import) -> anyhow::Result<()> {
     } else {
         catalogue::csv_io::from_json(&text)
     };
-    let items = parsed.map_err(|errs| anyhow::anyhow!(messages(&errs)))?;
+    let mut items = parsed.map_err(|errs| anyhow::anyhow!(messages(&errs)))?;
+    if is_csv(&a.path) {
+        items = catalogue::store::with_kept_translations(
+            &app.db,
+            &a.tenant,
+            items,
+            &catalogue::csv_io::sheet_languages(&text),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     match catalogue::store::import(&app.db, &a.tenant, &items, "system:cli", a.dry_run).await {
         Ok(r) => {
             println!(

@@ -11,6 +11,7 @@ mod case_workflow;
 mod chat;
 mod counter;
 mod counter_only;
+mod easy_japanese;
 mod faq;
 mod form_json;
 mod form_rules;
