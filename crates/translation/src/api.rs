@@ -16,7 +16,8 @@ pub async fn list(
     staff: DeptAdmin,
     Query(q): Query<OverviewQuery>,
 ) -> AppResult<Json<Overview>> {
-    let filter = Filter::parse(q.lang(), q.state()).map_err(|e| AppError::Validation(vec![e]))?;
+    let filter =
+        Filter::parse(q.language(), q.state()).map_err(|e| AppError::Validation(vec![e]))?;
     let entries = st.sources.entries(&st.db, &staff.tenant).await?;
     let marks = crate::marks::of_tenant(&st.db, &staff.tenant).await?;
     Ok(Json(overview::build(&entries, &marks, filter)))

@@ -15,8 +15,8 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// From the query's `lang` and `state` ("" is all), or the Japanese
-    /// message naming the field that is wrong.
+    /// From the query's `language` and `state` ("" is all), or the
+    /// Japanese message naming the field that is wrong.
     pub fn parse(lang: &str, state: &str) -> Result<Self, kernel::FieldError> {
         let lang = match lang.trim() {
             "" => None,
@@ -24,7 +24,7 @@ impl Filter {
                 Lang::parse(s)
                     .filter(|l| LANGS.contains(l))
                     .ok_or_else(|| kernel::FieldError {
-                        field: "lang".into(),
+                        field: "language".into(),
                         message: "「言語」は一覧の中から選んでください（日本語以外の6言語）。"
                             .into(),
                     })?,

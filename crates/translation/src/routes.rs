@@ -20,7 +20,7 @@ pub fn router(state: TranslationState) -> Router {
         )
         .route("/api/v1/t/{tenant}/staff/translations", get(api::list))
         .route(
-            "/api/v1/t/{tenant}/staff/translations/{kind}/{id}/{lang}/review",
+            "/api/v1/t/{tenant}/staff/translations/{kind}/{entry}/{lang}/review",
             put(api::review).delete(api::unreview),
         )
         .with_state(state)

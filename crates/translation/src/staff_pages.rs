@@ -20,15 +20,16 @@ use crate::state::TranslationState;
 
 #[derive(Deserialize, Default)]
 pub struct OverviewQuery {
+    /// The language to show (not `lang`, which is the page's own language).
     #[serde(default)]
-    lang: String,
+    language: String,
     #[serde(default)]
     state: String,
 }
 
 impl OverviewQuery {
-    pub fn lang(&self) -> &str {
-        &self.lang
+    pub fn language(&self) -> &str {
+        &self.language
     }
     pub fn state(&self) -> &str {
         &self.state
@@ -69,7 +70,7 @@ pub async fn overview(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     let base = format!("/t/{}/staff/translations", staff.tenant);
-    let (filter, errors) = match Filter::parse(&q.lang, &q.state) {
+    let (filter, errors) = match Filter::parse(&q.language, &q.state) {
         Ok(f) => (f, Vec::new()),
         Err(e) => (Filter::default(), vec![e]),
     };
@@ -109,8 +110,8 @@ pub async fn overview(
             i18n::t(lang, &format!("translation.state.{}", s.as_str())),
         )
     }));
-    let query =
-        serde_urlencoded::to_string([("lang", &q.lang), ("state", &q.state)]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([("language", &q.language), ("state", &q.state)])
+        .unwrap_or_default();
     Ok(render_status(
         status,
         &OverviewPage {
@@ -176,8 +177,9 @@ pub(crate) async fn target(
     lang: &str,
 ) -> AppResult<(Entry, Lang)> {
     let kind = EntryKind::parse(kind).ok_or(AppError::NotFound("translation_entry"))?;
+    // Japanese is the source, not a translation.
     let lang = Lang::parse(lang)
-        .filter(|l| l.code() == lang)
+        .filter(|l| l.code() == lang && LANGS.contains(l))
         .ok_or(AppError::NotFound("translation_entry"))?;
     let entry = st.sources.find(&st.db, &staff.tenant, kind, id).await?;
     if let Owner::Department(d) = &entry.owner {
