@@ -479,9 +479,65 @@ async fn only_content_editors_of_the_city(app: &TestApp) {
     );
 }
 
+/// The FAQ and 手続ナビ editors (here through their API, which the pages
+/// share) make a changed language a staff translation too, and the FAQ
+/// editor page shows the badge.
+async fn faq_and_navigator_saves_make_it_staff(app: &TestApp) {
+    let admin = app.staff(T, "dx-admin").await;
+    let (_, list) = get_json(&admin, app, &format!("/api/v1/t/{T}/staff/faq")).await;
+    let first = &list["items"][0];
+    let id = first["id"].as_i64().unwrap().to_string();
+    let before = line(app, &admin, "faq", &id, "en").await;
+    assert_eq!(before["origin"], "machine_assisted");
+    let (_, html) = get_text(&admin, app, &format!("/t/{T}/staff/faq/{id}")).await;
+    assert!(html.contains("機械支援翻訳・未確認"), "FAQ editor badge");
+    let mut entry = first["entry"].clone();
+    entry["answer"]["en"] = json!("Edited by staff.");
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/faq/{id}")))
+        .json(&json!({"version": first["version"], "entry": entry}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let after = line(app, &admin, "faq", &id, "en").await;
+    assert_eq!(
+        (&after["origin"], &after["review"]),
+        (&json!("staff"), &Value::Null)
+    );
+
+    let code = "birth";
+    let (s, v) = get_json(&admin, app, &format!("/api/v1/t/{T}/staff/navi/{code}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        line(app, &admin, "life_event", code, "en").await["origin"],
+        "machine_assisted"
+    );
+    let (_, html) = get_text(&admin, app, &format!("/t/{T}/staff/navi/{code}")).await;
+    assert!(
+        html.contains("機械支援翻訳・未確認"),
+        "navigator editor badge"
+    );
+    let mut bundle = v["bundle"].clone();
+    bundle["name"]["en"] = json!("Having a baby (edited)");
+    let r = admin
+        .put(app.url(&format!("/api/v1/t/{T}/staff/navi/{code}")))
+        .json(&json!({"bundle": bundle, "version": v["version"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let after = line(app, &admin, "life_event", code, "en").await;
+    assert_eq!(
+        (&after["origin"], &after["review"]),
+        (&json!("staff"), &Value::Null)
+    );
+}
+
 testkit::on_both_backends!(
     demo_translation_is_reviewed_by_the_signed_in_staff,
     saving_in_the_editor_makes_it_a_staff_translation,
     overview_lists_what_lacks_a_language,
     only_content_editors_of_the_city,
+    faq_and_navigator_saves_make_it_staff,
 );
