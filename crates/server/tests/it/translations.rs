@@ -3,8 +3,9 @@
 //! signed-in member of staff (and an audit entry), and undoing it works;
 //! saving a translation in the procedure editor makes it a staff
 //! translation again unreviewed; the overview lists what lacks a language
-//! and not what has it; only content editors may open or review, and a
-//! city's staff never see or mark another city's.
+//! and not what has it; the FAQ and 手続ナビ editors do the same and show
+//! the badge; only content editors may open or review, and a city's staff
+//! never see or mark another city's.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
