@@ -88,11 +88,19 @@ pub async fn save_procedure(
         }]));
     }
     staff.require_department(&b.procedure.department)?;
-    if let Ok(existing) = store::get(&db, &tenant, &id).await {
+    let existing = store::get(&db, &tenant, &id).await.ok();
+    if let Some(existing) = &existing {
         staff.require_department(&existing.procedure.department)?;
     }
     let (outcome, version) =
         store::save(&db, &tenant, &b.procedure, b.version, &staff.actor()).await?;
+    crate::translations::saved(
+        &db,
+        &tenant,
+        existing.as_ref().map(|e| &e.procedure),
+        &b.procedure,
+    )
+    .await?;
     cache.changed(&tenant).await;
     let status = if outcome == store::SaveOutcome::Created {
         StatusCode::CREATED

@@ -12,6 +12,7 @@ pub mod rules;
 pub mod search_docs;
 pub mod state;
 pub mod store;
+pub mod translations;
 pub mod view;
 
 mod api;

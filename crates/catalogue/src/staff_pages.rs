@@ -449,9 +449,19 @@ struct EditPage {
     events: Vec<Choice>,
     history: Vec<VersionLine>,
     saved: bool,
+    /// Each language's translation state and review (not for a new one).
+    translation: Option<translation::view::ReviewPanel>,
 }
 
 impl EditPage {
+    /// The translation state of `lang`, beside its fields.
+    fn badge(&self, lang: &Lang) -> &str {
+        self.translation
+            .as_ref()
+            .map(|t| t.badge(lang))
+            .unwrap_or_default()
+    }
+
     fn text_fields(&self) -> Vec<TextInput> {
         let v = &self.v;
         let input = |name: &str, key: &str, value: &str, multiline: bool| TextInput {
@@ -549,10 +559,20 @@ async fn edit_page(
     saved: bool,
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(db, &staff.tenant).await?;
-    let history = if is_new {
-        Vec::new()
+    let (history, translation) = if is_new {
+        (Vec::new(), None)
     } else {
-        store::history(db, &staff.tenant, &v.id).await?
+        let stored = store::get(db, &staff.tenant, &v.id).await?;
+        let entry = crate::translations::entry(&staff.tenant, &stored.procedure);
+        let panel = translation::view::panel(
+            db,
+            staff,
+            lang,
+            &entry,
+            format!("/t/{}/staff/catalogue/{}", staff.tenant, v.id),
+        )
+        .await?;
+        (store::history(db, &staff.tenant, &v.id).await?, Some(panel))
     };
     let title = if is_new {
         i18n::t(lang, "staff.edit.new_title").to_string()
@@ -606,6 +626,7 @@ async fn edit_page(
             version,
             errors,
             saved,
+            translation,
         },
     ))
 }
@@ -667,10 +688,13 @@ async fn save_from_form(
         .unwrap_or(0);
     // Another department's procedure is refused before anything typed is
     // read: `403`, not a page of its mistakes.
-    if !is_new {
+    let existing = if is_new {
+        None
+    } else {
         let existing = store::get(db, &staff.tenant, &v.id).await?;
         staff.require_department(&existing.procedure.department)?;
-    }
+        Some(existing.procedure)
+    };
     let p = match v.parse() {
         Ok(p) => p,
         Err(errors) => return edit_page(db, staff, lang, v, version, is_new, errors, false).await,
@@ -685,11 +709,14 @@ async fn save_from_form(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/t/{}/staff/catalogue/{}?saved=1",
-            staff.tenant, p.id
-        ))
-        .into_response()),
+        Ok(_) => {
+            crate::translations::saved(db, &staff.tenant, existing.as_ref(), &p).await?;
+            Ok(Redirect::to(&format!(
+                "/t/{}/staff/catalogue/{}?saved=1",
+                staff.tenant, p.id
+            ))
+            .into_response())
+        }
         Err(AppError::Validation(errors)) => {
             edit_page(db, staff, lang, v, version, is_new, errors, false).await
         }
@@ -750,6 +777,7 @@ pub async fn restore_procedure(
     let old = store::get_version(&db, &staff.tenant, &id, version).await?;
     staff.require_department(&old.department)?;
     store::restore(&db, &staff.tenant, &id, version, current, &staff.actor()).await?;
+    crate::translations::saved(&db, &staff.tenant, Some(&existing.procedure), &old).await?;
     cache.changed(&staff.tenant).await;
     Ok(Redirect::to(&format!("/t/{}/staff/catalogue/{id}?saved=1", staff.tenant)).into_response())
 }

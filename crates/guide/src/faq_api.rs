@@ -158,6 +158,7 @@ pub async fn staff_create(
     own_tenant(&staff, &tenant)?;
     staff.require_department(&e.department)?;
     let id = faq::create(&st.db, &tenant, &e, &staff.actor(), lang).await?;
+    crate::translations::saved(&st.db, &tenant, id, None, &e).await?;
     st.refresh(&tenant).await;
     Ok((
         StatusCode::CREATED,
@@ -202,6 +203,7 @@ pub async fn staff_save(
         lang,
     )
     .await?;
+    crate::translations::saved(&st.db, &tenant, id, Some(&existing.entry), &b.entry).await?;
     st.refresh(&tenant).await;
     Ok(Json(json!({"id": id, "version": version})))
 }
@@ -238,6 +240,7 @@ pub async fn staff_restore(
         lang,
     )
     .await?;
+    crate::translations::saved(&st.db, &tenant, id, Some(&existing.entry), &old).await?;
     st.refresh(&tenant).await;
     Ok(Json(json!({"id": id, "version": version})))
 }

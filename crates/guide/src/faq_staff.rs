@@ -184,9 +184,19 @@ struct EditPage {
     errors: FormErrors,
     history: Vec<VersionLine>,
     saved: bool,
+    /// Each language's translation state and review (not for a new one).
+    translation: Option<translation::view::ReviewPanel>,
 }
 
 impl EditPage {
+    /// The translation state of the language `code`, beside its fields.
+    fn badge(&self, code: &str) -> &str {
+        match (&self.translation, Lang::parse(code)) {
+            (Some(t), Some(l)) => t.badge(&l),
+            _ => "",
+        }
+    }
+
     fn action(&self) -> String {
         match self.id {
             Some(id) => format!("/t/{}/staff/faq/{id}", self.page.tenant_code()),
@@ -232,9 +242,21 @@ async fn edit_page(
 ) -> AppResult<Response> {
     let t = kernel::tenant::load(db, &staff.tenant).await?;
     let catalogue = catalogue::store::list(db, &staff.tenant).await?;
-    let history = match id {
-        Some(id) => faq::history(db, &staff.tenant, id).await?,
-        None => Vec::new(),
+    let (history, translation) = match id {
+        Some(id) => {
+            let stored = faq::get(db, &staff.tenant, id).await?;
+            let entry = crate::translations::entry(&staff.tenant, id, &stored.entry);
+            let panel = translation::view::panel(
+                db,
+                staff,
+                lang,
+                &entry,
+                format!("/t/{}/staff/faq/{id}", staff.tenant),
+            )
+            .await?;
+            (faq::history(db, &staff.tenant, id).await?, Some(panel))
+        }
+        None => (Vec::new(), None),
     };
     let page = editor_frame(lang, &t, staff, id).with_errors(!errors.is_empty());
     let lang_fields = |l: Lang| LangFields {
@@ -287,6 +309,7 @@ async fn edit_page(
             v,
             errors,
             saved,
+            translation,
             page,
         },
     ))
@@ -351,6 +374,7 @@ pub async fn create(
     staff.require_department(&e.department)?;
     match faq::create(&st.db, &staff.tenant, &e, &staff.actor(), lang).await {
         Ok(id) => {
+            crate::translations::saved(&st.db, &staff.tenant, id, None, &e).await?;
             st.refresh(&staff.tenant).await;
             Ok(
                 Redirect::to(&format!("/t/{}/staff/faq/{id}?saved=1", staff.tenant))
@@ -405,6 +429,8 @@ pub async fn save(
     .await
     {
         Ok(_) => {
+            crate::translations::saved(&st.db, &staff.tenant, id, Some(&existing.entry), &e)
+                .await?;
             st.refresh(&staff.tenant).await;
             Ok(
                 Redirect::to(&format!("/t/{}/staff/faq/{id}?saved=1", staff.tenant))
@@ -451,7 +477,10 @@ pub async fn restore(
     )
     .await
     {
-        Ok(_) => {}
+        Ok(_) => {
+            crate::translations::saved(&st.db, &staff.tenant, id, Some(&existing.entry), &old)
+                .await?
+        }
         Err(AppError::Conflict(what)) => {
             let errors = conflict_error(lang, what);
             return edit_page(

@@ -9,6 +9,7 @@ pub mod llm;
 pub mod routes;
 pub mod search_docs;
 pub mod state;
+pub mod translations;
 pub mod view;
 
 mod chat_api;

@@ -139,6 +139,9 @@ struct EditPage {
     history: Vec<HistoryRow>,
     preview: String,
     code_value: String,
+    /// The published questionnaire's translation state per language and
+    /// its review (none before it is published).
+    translation: Option<translation::view::ReviewPanel>,
 }
 
 struct EditorState<'a> {
@@ -169,6 +172,19 @@ async fn editor(
             store::live_version(db, tenant, &code).await?,
             store::versions(db, tenant, &code).await?,
         )
+    };
+    let translation = match ws.profile.life_event(&code).filter(|_| !s.is_new) {
+        Some(live) => Some(
+            translation::view::panel(
+                db,
+                staff,
+                lang,
+                &translation::source::life_event_entry(tenant, live),
+                format!("/t/{tenant}/staff/navi/{code}"),
+            )
+            .await?,
+        ),
+        None => None,
     };
     let action = if s.is_new {
         format!("/t/{tenant}/staff/navi/new")
@@ -224,6 +240,7 @@ async fn editor(
         code_value: code,
         action,
         errors,
+        translation,
         page,
     };
     Ok(render_status(s.status, &page_html))

@@ -286,6 +286,18 @@ pub async fn publish(
     );
     audit::append(&mut tx, tenant, now, &[entry]).await?;
     tx.commit().await?;
+    // The languages whose texts changed are now staff translations,
+    // unreviewed (翻訳の状況).
+    let before = live
+        .as_ref()
+        .map(|b| translation::source::life_event_entry(tenant, b));
+    translation::marks::staff_saved(
+        db,
+        tenant,
+        before.as_ref(),
+        &translation::source::life_event_entry(tenant, bundle),
+    )
+    .await?;
     let outcome = if live.is_none() {
         Outcome::Created
     } else {

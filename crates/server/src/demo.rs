@@ -119,6 +119,8 @@ pub struct DemoReport {
     pub tenants: usize,
     pub procedures_created: usize,
     pub faq_created: usize,
+    /// Translations marked as machine-assisted, unreviewed.
+    pub translations_marked: u64,
     pub applications_created: usize,
     pub applications_existing: usize,
     pub tickets_created: u64,
@@ -215,6 +217,14 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         search::synonyms::seed(&app.db, &code, &groups, "system:demo")
             .await
             .map_err(|e| anyhow::anyhow!("synonyms of {code}: {e:?}"))?;
+        // The demo's translations (en, ja-x-easy, pt-BR, vi, zh-Hans, ko)
+        // were written with machine assistance: marked so, unreviewed,
+        // where staff have not saved or reviewed them since.
+        let entries = app.translation.sources.entries(&app.db, &code).await?;
+        report.translations_marked +=
+            translation::marks::seed_machine_assisted(&app.db, &code, &entries, "system:demo")
+                .await
+                .map_err(|e| anyhow::anyhow!("translation marks of {code}: {e:?}"))?;
         app.search.search.refresh(&code).await?;
         report.tenants += 1;
     }

@@ -42,6 +42,7 @@ pub struct App {
     pub counter: counter::CounterState,
     pub search: search::routes::SearchState,
     pub guide: guide::GuideState,
+    pub translation: translation::TranslationState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -183,6 +184,7 @@ impl App {
             identity: identity_state(&config, &b).await?,
             counter: counter_state(&config, &b),
             guide: guide_state(&b, &search)?,
+            translation: translation_state(&b),
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -244,6 +246,7 @@ impl App {
             .merge(counter::router(self.counter.clone()))
             .merge(search::routes::router(self.search.clone()))
             .merge(guide::router(self.guide.clone()))
+            .merge(translation::router(self.translation.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
@@ -387,6 +390,20 @@ fn counter_state(config: &Config, b: &Base) -> counter::CounterState {
         issuer: counter::queue::Issuer::start(b.db.clone()),
         public_url: counter::PublicUrl::new(&config.public_url),
         forecasts: Default::default(),
+    }
+}
+
+/// 翻訳の状況 and its sources of entries: the city's own texts (with its
+/// counters, departments and 手続ナビ), the procedures and the FAQ.
+fn translation_state(b: &Base) -> translation::TranslationState {
+    translation::TranslationState {
+        db: b.db.clone(),
+        session: b.session,
+        sources: translation::state::Sources::new(vec![
+            Arc::new(translation::source::TenantTexts),
+            Arc::new(catalogue::translations::ProcedureTexts),
+            Arc::new(guide::translations::FaqTexts),
+        ]),
     }
 }
 

@@ -80,6 +80,34 @@ fn navi_editor_paths() -> Value {
     })
 }
 
+/// 翻訳の状況: the state of each entry's translation per language, and
+/// its review (content editors: department and system administrators).
+fn translation_paths() -> Value {
+    let langs = json!(["ja-x-easy", "en", "pt-BR", "vi", "zh-Hans", "ko"]);
+    let filter = json!([
+        {"$ref": "#/components/parameters/tenant"},
+        {"name": "language", "in": "query", "required": false, "description": "Only this language (empty: all six languages besides Japanese)", "schema": {"type": "string", "enum": ["", "ja-x-easy", "en", "pt-BR", "vi", "zh-Hans", "ko"]}},
+        {"name": "state", "in": "query", "required": false, "description": "Only this state: missing (at least one of the entry's texts lacks the language), machine_assisted (unreviewed), unreviewed (a staff translation), reviewed", "schema": {"type": "string", "enum": ["", "missing", "machine_assisted", "unreviewed", "reviewed"]}}
+    ]);
+    let target = json!([
+        {"$ref": "#/components/parameters/tenant"},
+        {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["city", "department", "counter", "procedure", "life_event", "faq"]}},
+        {"name": "entry", "in": "path", "required": true, "description": "The entry's id (a procedure id, an FAQ number, a life event's or counter's or department's code, the tenant code for the city)", "schema": {"type": "string"}},
+        {"name": "lang", "in": "path", "required": true, "schema": {"type": "string", "enum": langs}}
+    ]);
+    let line = "the translation's line: kind, id, title, lang, state, missing_fields, fields, origin (machine_assisted, staff or null), review {by, by_name, at} or null, edit_url";
+    let mut list = staff(op("翻訳の状況: every entry of the tenant (the city's texts, departments, counters, procedures, 手続ナビ questionnaires, FAQ) × the six languages besides Japanese: counts per language and state (over every entry) and the lines the filter keeps. 422 names the query field that is not one of its values.", "translations", &[], None, json!({"200": {"description": "counts [{lang, missing, machine_assisted, unreviewed, reviewed}], entries, lines [line]"}, "422": {"$ref": "#/components/responses/Error"}})));
+    list["parameters"] = filter;
+    let mut review = staff(op(&format!("Mark the translation reviewed by the signed-in member of staff (never a typed-in name); audited (translation.review). 422 when the entry has no text in the language. Answers {line}."), "translations", &[], None, json!({"200": {"description": "The translation's line, reviewed"}, "422": {"$ref": "#/components/responses/Error"}})));
+    review["parameters"] = target.clone();
+    let mut unreview = staff(op(&format!("Undo the review (unreviewed again); audited (translation.unreview). 422 when it is not reviewed. Answers {line}."), "translations", &[], None, json!({"200": {"description": "The translation's line, unreviewed"}, "422": {"$ref": "#/components/responses/Error"}})));
+    unreview["parameters"] = target;
+    json!({
+        "/api/v1/t/{tenant}/staff/translations": {"get": list},
+        "/api/v1/t/{tenant}/staff/translations/{kind}/{entry}/{lang}/review": {"put": review, "delete": unreview}
+    })
+}
+
 /// FAQ, staff knowledge and the chatbot (迷わない窓口).
 fn guide_paths() -> Value {
     let text = text_schema(
@@ -128,7 +156,7 @@ pub fn spec() -> Value {
 
 fn add_paths(spec: &mut Value) {
     if let Some(paths) = spec["paths"].as_object_mut() {
-        for extra in [visit_paths(), navi_editor_paths()] {
+        for extra in [visit_paths(), navi_editor_paths(), translation_paths()] {
             if let Value::Object(more) = extra {
                 paths.extend(more);
             }

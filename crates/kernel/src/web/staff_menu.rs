@@ -21,7 +21,7 @@ fn anyone(_: &Staff) -> bool {
 
 /// The menu, in its order. `may_open` mirrors the proof each page's
 /// handler extracts (`CaseWorker` for cases, `Clerk` for the counter …).
-const ENTRIES: [Entry; 11] = [
+const ENTRIES: [Entry; 12] = [
     Entry {
         path: "cases",
         label_key: "layout.nav.cases",
@@ -50,6 +50,11 @@ const ENTRIES: [Entry; 11] = [
     Entry {
         path: "navi",
         label_key: "layout.nav.navi",
+        may_open: DeptAdmin::holds,
+    },
+    Entry {
+        path: "translations",
+        label_key: "layout.nav.translations",
         may_open: DeptAdmin::holds,
     },
     Entry {
@@ -157,6 +162,8 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 12);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 13);
+        assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
+        assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));
     }
 }

@@ -45,8 +45,8 @@ pub async fn demo(
     let app = App::start(c).await?;
     let r = demo::load(&app, applications).await?;
     println!(
-        "Demo data: {} municipalities, {} procedures new, {} FAQ entries new, {} applications new ({} already there), {} counter tickets of past days new",
-        r.tenants, r.procedures_created, r.faq_created, r.applications_created, r.applications_existing, r.tickets_created
+        "Demo data: {} municipalities, {} procedures new, {} FAQ entries new, {} applications new ({} already there), {} counter tickets of past days new, {} translations newly marked machine-assisted (unreviewed)",
+        r.tenants, r.procedures_created, r.faq_created, r.applications_created, r.applications_existing, r.tickets_created, r.translations_marked
     );
     if no_serve {
         return Ok(());

@@ -150,6 +150,12 @@ fn dynamic_keys() -> BTreeSet<String> {
         "channel.",
         &mut Channel::ALL.iter().map(|s| s.as_str().into()),
     );
+    add(
+        "translation.kind.",
+        &mut translation::EntryKind::ALL
+            .iter()
+            .map(|s| s.as_str().into()),
+    );
     let channels = ["online", "both", "counter"];
     assert!(channels
         .iter()

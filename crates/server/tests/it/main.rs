@@ -31,4 +31,5 @@ mod sign_in_bounds;
 mod staff_start;
 mod statuses;
 mod structure;
+mod translations;
 mod visits;

@@ -9,13 +9,14 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 12] = [
+const PAGES: [&str; 13] = [
     "cases",
     "visits",
     "counter",
     "assist",
     "catalogue",
     "navi",
+    "translations",
     "faq",
     "knowledge",
     "kpi",
@@ -137,6 +138,7 @@ async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp
                 "assist",
                 "catalogue",
                 "navi",
+                "translations",
                 "faq",
                 "knowledge",
                 "kpi",
