@@ -3,6 +3,8 @@
 //! form, validation, JSON Schema), and the pages residents find procedures
 //! on: the municipality's home page, the list and each procedure's page.
 
+pub mod builder;
+pub mod builder_store;
 pub mod csv_io;
 pub mod form;
 pub mod form_json;
@@ -15,6 +17,8 @@ pub mod store;
 pub mod view;
 
 mod api;
+mod builder_pages;
+mod builder_view;
 mod pages;
 mod staff_pages;
 

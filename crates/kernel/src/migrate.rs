@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_resident_applications"),
     migration!(11, "0011_case_identity_checks"),
     migration!(13, "0013_search_low_confidence"),
+    migration!(15, "0015_form_builder"),
 ];
 
 impl Migration {

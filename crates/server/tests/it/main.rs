@@ -11,6 +11,7 @@ mod chat;
 mod counter;
 mod counter_only;
 mod faq;
+mod form_builder;
 mod form_json;
 mod form_rules;
 mod furigana;
