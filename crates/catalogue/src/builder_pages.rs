@@ -22,6 +22,7 @@ use crate::builder_view::{self, Control, TranslationGroup};
 use crate::form::{FieldType, FormDef, RawInput};
 use crate::model::StoredProcedure;
 use crate::store;
+use crate::templates;
 use crate::view::{self, FieldView};
 
 /// The procedure (of the staff member's department), its draft, and the
@@ -139,6 +140,10 @@ struct BuilderPage {
     notice: String,
     json: String,
     history: Vec<VersionLine>,
+    /// This procedure's form as shared (its template's line), if it is.
+    shared: Option<String>,
+    template_name: String,
+    template_description: String,
 }
 
 impl BuilderPage {
@@ -202,6 +207,7 @@ async fn builder_page(
             by: h.saved_by,
         })
         .collect();
+    let shared = templates::get(db, &staff.tenant, e.id()).await?;
     let draft = e.draft.as_ref().map(|d| {
         i18n::tf(
             lang,
@@ -230,6 +236,21 @@ async fn builder_page(
             notice,
             json: json.unwrap_or_else(|| serde_json::to_string_pretty(form).unwrap_or_default()),
             history,
+            shared: shared.as_ref().map(|t| {
+                i18n::tf(
+                    lang,
+                    "staff.builder.shared_status",
+                    &[
+                        ("name", &t.name),
+                        ("at", &kernel::clock::format_in(lang, t.shared_at)),
+                    ],
+                )
+            }),
+            template_name: shared.as_ref().map_or_else(
+                || e.live.procedure.name.ja().to_string(),
+                |t| t.name.clone(),
+            ),
+            template_description: shared.map(|t| t.description).unwrap_or_default(),
         },
     ))
 }
@@ -248,6 +269,9 @@ fn notice(lang: Lang, done: Option<&str>) -> String {
         Some("undone") => "staff.builder.done.undone",
         Some("discarded") => "staff.builder.done.discarded",
         Some("imported") => "staff.builder.done.imported",
+        Some("template") => "staff.builder.done.template",
+        Some("shared") => "staff.builder.done.shared",
+        Some("unshared") => "staff.builder.done.unshared",
         _ => return String::new(),
     };
     i18n::t(lang, key).to_string()
@@ -789,5 +813,167 @@ pub async fn publish(
             .await
         }
         Err(e) => Err(e),
+    }
+}
+
+// ----------------------------------------------------------- templates
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(rename = "fb-template-name", default)]
+    name: String,
+    #[serde(rename = "fb-template-description", default)]
+    description: String,
+}
+
+/// Shares the procedure's published form (not the draft) as a template.
+pub async fn share(
+    State(db): State<Db>,
+    staff: DeptAdmin,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(f): Form<ShareForm>,
+) -> AppResult<Response> {
+    let e = Editing::load(&db, &staff, &id).await?;
+    match templates::read(&f.name, &f.description) {
+        Ok(typed) => {
+            let form = &e.live.procedure.form;
+            templates::share(&db, &staff.tenant, &id, typed, form, &staff.actor()).await?;
+            Ok(done(&staff, &id, "shared"))
+        }
+        Err(errors) => {
+            builder_page(
+                &db,
+                &staff,
+                lang,
+                &e,
+                errors,
+                String::new(),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn unshare(
+    State(db): State<Db>,
+    staff: DeptAdmin,
+    Path((_t, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let _ = Editing::load(&db, &staff, &id).await?;
+    templates::unshare(&db, &staff.tenant, &id, &staff.actor()).await?;
+    Ok(done(&staff, &id, "unshared"))
+}
+
+struct TemplateRow {
+    source: String,
+    source_city: String,
+    procedure_id: String,
+    name: String,
+    description: String,
+    fields: usize,
+    shared_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_form_templates.html")]
+struct TemplatesPage {
+    page: Page,
+    action: String,
+    back: String,
+    rows: Vec<TemplateRow>,
+}
+
+/// Every city's shared templates, to start this procedure's draft from.
+pub async fn template_list(
+    State(db): State<Db>,
+    staff: DeptAdmin,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+) -> AppResult<Response> {
+    let e = Editing::load(&db, &staff, &id).await?;
+    let mut cities: std::collections::BTreeMap<String, String> = Default::default();
+    let mut rows = Vec::new();
+    for t in templates::list(&db).await? {
+        if !cities.contains_key(&t.tenant) {
+            let name = kernel::tenant::load(&db, &t.tenant)
+                .await?
+                .name
+                .get(lang)
+                .to_string();
+            cities.insert(t.tenant.clone(), name);
+        }
+        rows.push(TemplateRow {
+            source_city: cities.get(&t.tenant).cloned().unwrap_or_default(),
+            source: t.tenant,
+            procedure_id: t.procedure_id,
+            name: t.name,
+            description: t.description,
+            fields: t.form.fields.len(),
+            shared_at: kernel::clock::format_in(lang, t.shared_at),
+        });
+    }
+    let base = base_path(&staff, &id);
+    let name = e.live.procedure.name.get(lang).to_string();
+    let page = frame(
+        &db,
+        &staff,
+        lang,
+        i18n::tf(lang, "staff.builder.templates_title", &[("name", &name)]),
+        format!("{base}/templates"),
+        &e,
+        false,
+    )
+    .await?
+    .crumb(i18n::t(lang, "staff.builder.crumb"), base.clone());
+    Ok(render_status(
+        StatusCode::OK,
+        &TemplatesPage {
+            page,
+            action: format!("{base}/templates/use"),
+            back: base,
+            rows,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct UseForm {
+    source: String,
+    template: String,
+}
+
+/// Starts (or replaces) the draft with a shared template's form.
+pub async fn use_template(
+    State(db): State<Db>,
+    staff: DeptAdmin,
+    Path((_t, id)): Path<(String, String)>,
+    lang: Lang,
+    Form(u): Form<UseForm>,
+) -> AppResult<Response> {
+    let e = Editing::load(&db, &staff, &id).await?;
+    let t = templates::get(&db, &u.source, &u.template)
+        .await?
+        .ok_or(AppError::NotFound("form_template"))?;
+    match builder::checked(t.form) {
+        Ok(after) => {
+            e.keep(&db, &staff, &after, "template").await?;
+            Ok(done(&staff, &id, "template"))
+        }
+        Err(errors) => {
+            builder_page(
+                &db,
+                &staff,
+                lang,
+                &e,
+                errors,
+                String::new(),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }

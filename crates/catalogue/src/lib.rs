@@ -14,6 +14,7 @@ pub mod rules;
 pub mod search_docs;
 pub mod state;
 pub mod store;
+pub mod templates;
 pub mod view;
 
 mod api;

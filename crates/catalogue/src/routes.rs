@@ -72,6 +72,10 @@ fn form_builder() -> Router<CatalogueState> {
         .route(&at("/preview"), get(fb::preview))
         .route(&at("/preview-field"), post(fb::preview_field))
         .route(&at("/publish"), post(fb::publish))
+        .route(&at("/share"), post(fb::share))
+        .route(&at("/unshare"), post(fb::unshare))
+        .route(&at("/templates"), get(fb::template_list))
+        .route(&at("/templates/use"), post(fb::use_template))
 }
 
 fn json_api() -> Router<CatalogueState> {

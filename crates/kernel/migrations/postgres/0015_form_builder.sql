@@ -17,3 +17,18 @@ CREATE TABLE form_drafts (
     saved_by      TEXT NOT NULL,
     PRIMARY KEY (tenant, procedure_id)
 );
+
+-- テンプレート共有: a procedure's published form shared by its city for
+-- other cities' staff to start a draft from. Only the form definition is
+-- kept (no applications, no personal data). Listed across tenants on
+-- purpose: the one table read without a tenant filter.
+CREATE TABLE form_templates (
+    tenant        TEXT NOT NULL REFERENCES tenants(tenant),
+    procedure_id  TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    shared_at     BIGINT NOT NULL,
+    shared_by     TEXT NOT NULL,
+    PRIMARY KEY (tenant, procedure_id)
+);

@@ -381,8 +381,99 @@ async fn only_the_department_of_the_tenant(app: &TestApp) {
     assert_eq!(draft_fields(app).await, 1, "the draft is still there");
 }
 
+/// テンプレート共有: 四街道市 shares a form, 四日市市 starts a draft of its
+/// own procedure from it; unsharing takes it off the list. Both audited.
+async fn templates_travel_between_cities(app: &TestApp) {
+    let a = app.staff(T, "dx-admin").await;
+    let count = |sql: String| async move { app.count(&sql).await };
+    let shared = || format!("SELECT COUNT(*) FROM form_templates WHERE tenant = '{T}'");
+    let audited = |action: &str| {
+        format!("SELECT COUNT(*) FROM audit_log WHERE tenant = '{T}' AND action = '{action}'")
+    };
+    let (status, _, html) = post(
+        app,
+        &a,
+        &format!("{}/share", base()),
+        &[("fb-template-name", " "), ("fb-template-description", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("「テンプレート名」を入力してください。"));
+    assert_eq!(count(shared()).await, 0);
+    let (status, location, _) = post(
+        app,
+        &a,
+        &format!("{}/share", base()),
+        &[
+            ("fb-template-name", "市民の声（意見募集）"),
+            ("fb-template-description", "分野・ご意見・回答の希望"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{}?done=shared", base()));
+    assert_eq!(count(shared()).await, 1);
+    assert_eq!(count(audited("form_template.share")).await, 1);
+
+    // 四日市市's administrator sees it with its source and uses it.
+    let b = app.staff("242021", "dx-admin").await;
+    let b_base = "/t/242021/staff/catalogue/juminhyo-copy/form";
+    let b_version =
+        "SELECT version FROM procedures WHERE tenant = '242021' AND id = 'juminhyo-copy'";
+    let v_before = count(b_version.to_string()).await;
+    let (status, html) = get(&b, app, &format!("{b_base}/templates")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("市民の声（意見募集）"));
+    assert!(html.contains("提供：四街道市"), "{html}");
+    let token = app.csrf(&b, b_base).await;
+    let use_it = |token: String| {
+        b.post(app.url(&format!("{b_base}/templates/use")))
+            .form(&[
+                ("_csrf", token),
+                ("source", T.to_string()),
+                ("template", P.to_string()),
+            ])
+            .send()
+    };
+    let r = use_it(token.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&b, app, b_base).await;
+    assert!(
+        html.contains("<code>reply_email</code>"),
+        "the template's fields in B's draft"
+    );
+    assert_eq!(
+        count(b_version.to_string()).await,
+        v_before,
+        "B's live form untouched"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM form_drafts WHERE tenant = '242021' AND procedure_id = 'juminhyo-copy'".into()).await,
+        1
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) FROM form_drafts WHERE tenant = '{T}'"
+        ))
+        .await,
+        0,
+        "nothing written in A"
+    );
+
+    // Unshared: gone from the list, and using it is 404.
+    let (status, _, _) = post(app, &a, &format!("{}/unshare", base()), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(count(audited("form_template.unshare")).await, 1);
+    let (_, html) = get(&b, app, &format!("{b_base}/templates")).await;
+    assert!(!html.contains("市民の声（意見募集）"));
+    assert!(html.contains("共有されたテンプレートはまだありません。"));
+    let r = use_it(token).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
 testkit::on_both_backends!(
     build_publish_and_submit,
     discard_leaves_the_live_form,
     only_the_department_of_the_tenant,
+    templates_travel_between_cities,
 );
