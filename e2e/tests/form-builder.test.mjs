@@ -4,6 +4,7 @@
 //   errors, editing), the delete confirmation and the preview, in Japanese
 //   and English, and none of them scrolls sideways at 375 px.
 // - With JavaScript, the preview of a field follows what is typed.
+// - A form shared as a template is listed with its city (then unshared).
 // - Keyboard only and without JavaScript: the form of よめーる登録 is
 //   emptied through the JSON box, three fields are added (a choice, a
 //   field shown only for one of its values, a checkbox), the draft is
@@ -93,6 +94,16 @@ for (const lang of ['ja', 'en']) {
     await check('delete confirmation');
     await page.goto(url(`${BUILDER.replace(P, 'shimin-no-koe')}/preview`));
     await check('preview');
+    // Shared as a template, listed, then no longer shared.
+    await page.goto(url(BUILDER.replace(P, 'shimin-no-koe')));
+    await page.fill('#field-fb-template-name', `市民の声 ${lang}`);
+    await submitVia(page, 'form[action$="/form/share"] button');
+    assert.match(await page.textContent('#shared-status'), new RegExp(`市民の声 ${lang}`));
+    await page.goto(url(`${BUILDER.replace(P, 'shimin-no-koe')}/templates`));
+    assert.match(await page.textContent('main'), /提供：四街道市|From Yotsukaido/);
+    await check('shared templates');
+    await page.goto(url(BUILDER.replace(P, 'shimin-no-koe')));
+    await submitVia(page, 'form[action$="/form/unshare"] button');
     await context.close();
   });
 }
