@@ -322,17 +322,59 @@ async fn build_publish_and_submit(app: &TestApp) {
     assert_eq!(live(app).await, (v0 + 2, names0));
 }
 
-async fn discard_leaves_the_live_form(app: &TestApp) {
+async fn conflict_and_discard_leave_the_live_form(app: &TestApp) {
     let admin = app.staff(T, "dx-admin").await;
     let before = live(app).await;
     let (status, _, _) = post(app, &admin, &format!("{}/add", base()), &choice_field()).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(draft_fields(app).await, 1);
+    // Someone saves the procedure in its editor meanwhile: publishing the
+    // draft over that version is a conflict, never an overwrite.
+    let p: Value = app
+        .client()
+        .get(app.url(&format!("/api/v1/t/{T}/procedures/{P}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let form = p
+        .get("form")
+        .or_else(|| p["procedure"].get("form"))
+        .unwrap()
+        .to_string();
+    let version = before.0.to_string();
+    let (status, _, _) = post(
+        app,
+        &admin,
+        &format!("/t/{T}/staff/catalogue/{P}"),
+        &[
+            ("version", version.as_str()),
+            ("name_ja", "市民の声（ご意見・ご提案）"),
+            ("description_ja", "市政へのご意見をお寄せください。"),
+            ("processing_time_ja", "即日"),
+            ("department", "seisaku"),
+            ("channels", "online"),
+            ("identity_level", "none"),
+            ("fee_yen", "0"),
+            ("form_json", form.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, html) = post(app, &admin, &format!("{}/publish", base()), &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains(
+        "この手続は他の職員が先に更新しました。最新の内容を確認してから保存してください。"
+    ));
+    assert_eq!(draft_fields(app).await, 1, "the draft is kept");
+    assert_eq!(live(app).await, (before.0 + 1, before.1.clone()));
     let (status, location, _) = post(app, &admin, &format!("{}/discard", base()), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("{}?done=discarded", base()));
     assert_eq!(draft_fields(app).await, 0);
-    assert_eq!(live(app).await, before);
+    assert_eq!(live(app).await, (before.0 + 1, before.1));
 }
 
 async fn only_the_department_of_the_tenant(app: &TestApp) {
@@ -473,7 +515,7 @@ async fn templates_travel_between_cities(app: &TestApp) {
 
 testkit::on_both_backends!(
     build_publish_and_submit,
-    discard_leaves_the_live_form,
+    conflict_and_discard_leave_the_live_form,
     only_the_department_of_the_tenant,
     templates_travel_between_cities,
 );
