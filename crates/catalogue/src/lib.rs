@@ -3,6 +3,8 @@
 //! form, validation, JSON Schema), and the pages residents find procedures
 //! on: the municipality's home page, the list and each procedure's page.
 
+pub mod builder;
+pub mod builder_store;
 pub mod csv_io;
 pub mod form;
 pub mod form_json;
@@ -13,9 +15,12 @@ pub mod search_docs;
 pub mod state;
 pub mod store;
 pub mod translations;
+pub mod templates;
 pub mod view;
 
 mod api;
+mod builder_pages;
+mod builder_view;
 mod pages;
 mod staff_pages;
 

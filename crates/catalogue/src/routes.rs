@@ -5,7 +5,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::CatalogueState;
-use crate::{api, pages, staff_pages};
+use crate::{api, builder_pages as fb, pages, staff_pages};
 
 pub fn router(state: CatalogueState) -> Router {
     Router::new()
@@ -49,6 +49,33 @@ fn staff() -> Router<CatalogueState> {
             "/t/{tenant}/staff/catalogue/{id}/restore",
             post(staff_pages::restore_procedure),
         )
+        .merge(form_builder())
+}
+
+/// フォームビルダー: a procedure's form built field by field, previewed
+/// and published as a new version.
+fn form_builder() -> Router<CatalogueState> {
+    const F: &str = "/t/{tenant}/staff/catalogue/{id}/form";
+    let at = |p: &str| format!("{F}{p}");
+    Router::new()
+        .route(F, get(fb::builder))
+        .route(&at("/add"), get(fb::add_form).post(fb::add))
+        .route(&at("/fields/{name}"), get(fb::edit_form).post(fb::edit))
+        .route(&at("/fields/{name}/move"), post(fb::move_field))
+        .route(
+            &at("/fields/{name}/delete"),
+            get(fb::delete_form).post(fb::delete),
+        )
+        .route(&at("/undo"), post(fb::undo))
+        .route(&at("/discard"), post(fb::discard))
+        .route(&at("/json"), post(fb::import_json))
+        .route(&at("/preview"), get(fb::preview))
+        .route(&at("/preview-field"), post(fb::preview_field))
+        .route(&at("/publish"), post(fb::publish))
+        .route(&at("/share"), post(fb::share))
+        .route(&at("/unshare"), post(fb::unshare))
+        .route(&at("/templates"), get(fb::template_list))
+        .route(&at("/templates/use"), post(fb::use_template))
 }
 
 fn json_api() -> Router<CatalogueState> {

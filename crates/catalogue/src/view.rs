@@ -220,7 +220,7 @@ impl Control {
 }
 
 /// When a conditional field applies, in words: 「〇〇」が「△△」のとき.
-fn condition_text(form: &FormDef, f: &Field, lang: Lang) -> String {
+pub fn condition_text(form: &FormDef, f: &Field, lang: Lang) -> String {
     let Some((c, parent)) = f
         .show_if
         .as_ref()

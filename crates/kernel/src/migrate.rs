@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_case_identity_checks"),
     migration!(13, "0013_search_low_confidence"),
     migration!(14, "0014_translation_marks"),
+    migration!(15, "0015_form_builder"),
 ];
 
 impl Migration {

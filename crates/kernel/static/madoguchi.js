@@ -299,3 +299,36 @@
   if (!(seconds > 0) || !to || to.charAt(0) !== '/' || to.charAt(1) === '/') { return; }
   window.setTimeout(function () { window.location.assign(to); }, seconds * 1000);
 })();
+
+// Form builder (フォームビルダー): the preview of the field being edited
+// follows what staff type. The field's form is posted to the server, which
+// renders the field as residents will see it (nothing is saved). Without
+// JavaScript the preview shows the field as the page was loaded.
+(function () {
+  var form = document.querySelector('form[data-builder-form]');
+  var region = document.getElementById('live-preview');
+  if (!form || !region || !window.fetch || !window.FormData || !window.URLSearchParams) return;
+  var url = form.getAttribute('data-preview-url');
+  var timer = null;
+  var asked = 0;
+  function refresh() {
+    var mine = ++asked;
+    fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(new FormData(form)).toString()
+    })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html !== null && mine === asked) region.innerHTML = html;
+      })
+      .catch(function () { /* offline for a moment: the next change asks again */ });
+  }
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  }
+  form.addEventListener('input', later);
+  form.addEventListener('change', later);
+})();

@@ -173,6 +173,12 @@ fn dynamic_keys() -> BTreeSet<String> {
         &mut levels.iter().map(|s| s.to_string()),
     );
     add(
+        "staff.builder.type.",
+        &mut catalogue::form::FieldType::ALL
+            .iter()
+            .map(|k| k.as_str().into()),
+    );
+    add(
         "life_event.",
         &mut LIFE_EVENTS.iter().map(|s| s.to_string()),
     );

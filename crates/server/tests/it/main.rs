@@ -13,6 +13,7 @@ mod counter;
 mod counter_only;
 mod easy_japanese;
 mod faq;
+mod form_builder;
 mod form_json;
 mod form_rules;
 mod furigana;
