@@ -14,8 +14,8 @@ pub mod rules;
 pub mod search_docs;
 pub mod state;
 pub mod store;
-pub mod translations;
 pub mod templates;
+pub mod translations;
 pub mod view;
 
 mod api;

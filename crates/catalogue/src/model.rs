@@ -182,6 +182,37 @@ impl Procedure {
                 ));
             }
         }
+        // A text is stored only with its Japanese (it cannot be read back
+        // without it).
+        for (field, text, message) in [
+            (
+                "name_ja",
+                &self.name,
+                "「手続名（日本語）」を入力してください。",
+            ),
+            (
+                "description_ja",
+                &self.description,
+                "「説明（日本語）」を入力してください。",
+            ),
+            (
+                "processing_time_ja",
+                &self.processing_time,
+                "「処理期間（日本語）」を入力してください（例：即日）。",
+            ),
+        ] {
+            if text.ja().trim().is_empty() {
+                errs.push((field.into(), message.into()));
+            }
+        }
+        for (i, d) in self.documents.iter().enumerate() {
+            if d.ja().trim().is_empty() {
+                errs.push((
+                    "documents_ja".into(),
+                    format!("「必要なもの」の{}行目（日本語）が空です。", i + 1),
+                ));
+            }
+        }
         if self.name.ja().chars().count() > 200 {
             errs.push((
                 "name_ja".into(),
@@ -225,6 +256,31 @@ impl Procedure {
 mod tests {
     use super::*;
     use kernel::i18n::{keys, Lang};
+
+    /// Every text must have its Japanese to be stored: one without it
+    /// could not be read back (a page showing it would fail).
+    #[test]
+    fn texts_without_japanese_are_refused_by_name() {
+        let mut items: Vec<Procedure> =
+            serde_json::from_str(include_str!("../../../data/demo/122289/procedures.json"))
+                .unwrap();
+        let mut p = items.remove(0);
+        let depts = vec![p.department.clone()];
+        assert_eq!(p.check(&depts), Ok(()));
+        p.description = Text::ja_only("");
+        p.processing_time = Text::ja_only(" ");
+        p.documents.push(Text::ja_only(""));
+        let fields: Vec<String> = p
+            .check(&depts)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            fields,
+            ["description_ja", "processing_time_ja", "documents_ja"]
+        );
+    }
 
     /// Keys built at run time from the catalogue's enums and data must
     /// exist in every language.

@@ -340,6 +340,9 @@ impl ProcedureFields {
         if self.name_ja.trim().is_empty() {
             err("name_ja", "「手続名（日本語）」を入力してください。");
         }
+        if self.description_ja.trim().is_empty() {
+            err("description_ja", "「説明（日本語）」を入力してください。");
+        }
         if self.processing_time_ja.trim().is_empty() {
             err(
                 "processing_time_ja",
