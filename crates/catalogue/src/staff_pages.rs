@@ -454,6 +454,10 @@ struct EditPage {
     saved: bool,
     /// Each language's translation state and review (not for a new one).
     translation: Option<translation::view::ReviewPanel>,
+    /// Whether the member of staff may change this procedure (its
+    /// department's administrator or a system administrator); others see
+    /// it without the save, builder and restore controls.
+    may_edit: bool,
 }
 
 impl EditPage {
@@ -603,6 +607,9 @@ async fn edit_page(
         &EditPage {
             page,
             is_new,
+            may_edit: staff.roles.contains(&Role::SystemAdmin)
+                || (<DeptAdmin as kernel::auth::Proof>::holds(staff)
+                    && staff.department == v.department),
             departments: Choice::select(
                 t.departments
                     .iter()

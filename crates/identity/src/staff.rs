@@ -555,7 +555,7 @@ pub async fn api_sign_in(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let b: ApiSignIn = kernel::web::parse_json(&body)?;
-    kernel::tenant::load(&db, &tenant).await?;
+    kernel::tenant::require(&db, &tenant).await?;
     let mut errors = FormErrors::default();
     if b.id.trim().is_empty() {
         errors.push("id", i18n::t(lang, "staff.sign_in.id_required"));

@@ -599,6 +599,18 @@ pub async fn calendar(db: &Db, code: &str) -> AppResult<jp::OfficeCalendar> {
 }
 
 /// Loads a tenant's whole profile, or `NotFound`.
+/// `404 tenant` unless the municipality is served here: the check of a
+/// path that needs no more of the profile (a sign-in, before its password
+/// check), without reading and parsing the whole profile.
+pub async fn require(db: &Db, code: &str) -> AppResult<()> {
+    sqlx::query("SELECT 1 FROM tenants WHERE tenant = $1")
+        .bind(code)
+        .fetch_optional(db.read())
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound("tenant"))
+}
+
 pub async fn load(db: &Db, code: &str) -> AppResult<TenantProfile> {
     let row = sqlx::query("SELECT profile FROM tenants WHERE tenant = $1")
         .bind(code)

@@ -394,7 +394,33 @@ async fn only_the_department_of_the_tenant(app: &TestApp) {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
+        // The procedure's page offers them no control they may not use:
+        // it says who may change it, without the builder, save or restore.
+        let page = format!("/t/{T}/staff/catalogue/juminhyo-copy");
+        let (status, html) = get(&c, app, &page).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert!(
+            html.contains("この手続を変更できるのは、担当課の管理者とシステム管理者です。")
+                && !html.contains(&format!("{page}/form\""))
+                && !html.contains("保存する</button>")
+                && !html.contains("/restore\""),
+            "{who}: {html}"
+        );
     }
+    // The department's own administrator has them.
+    let (status, html) = get(
+        &admin,
+        app,
+        &format!("/t/{T}/staff/catalogue/juminhyo-copy"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("この手続を変更できるのは")
+            && html.contains("/t/122289/staff/catalogue/juminhyo-copy/form\"")
+            && html.contains("保存する</button>"),
+        "{html}"
+    );
     // Another city's administrator is not signed in to this city: sent
     // to its sign-in, nothing done.
     let other = app.staff("242021", "dx-admin").await;

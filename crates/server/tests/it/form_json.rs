@@ -62,6 +62,7 @@ async fn post(
             ("version", &version.to_string()),
             ("id", id),
             ("name_ja", "テスト手続"),
+            ("description_ja", "テスト用の手続です。"),
             ("processing_time_ja", "即日"),
             ("department", department),
             ("channels", "counter"),
