@@ -110,12 +110,11 @@ for (const [label, settings, lang] of [
 test('easy Japanese content of 四日市市: portal, a procedure, 手続きナビ, FAQ; nothing marked, axe-clean', async () => {
   const { page, context } = await newPage(browser);
   try {
-    const answers = 'has_my_number_card=yes&joins_nhi=yes&has_children=yes&public_servant=no&school_children=yes&registers_seal=yes';
     for (const [what, path] of [
       ['portal', `/t/${YOKKAICHI}`],
       ['procedure', `/t/${YOKKAICHI}/procedures/tennyu`],
       ['navi questions', `/t/${YOKKAICHI}/navi/moving-in`],
-      ['navi result', `/t/${YOKKAICHI}/navi/moving-in/result?${answers}`],
+      ['navi result', `/t/${YOKKAICHI}/navi/moving-in/result?${NAVI_ANSWERS}`],
       ['FAQ', `/t/${YOKKAICHI}/faq`],
     ]) {
       const sep = path.includes('?') ? '&' : '?';
