@@ -607,9 +607,8 @@ async fn edit_page(
         &EditPage {
             page,
             is_new,
-            may_edit: staff.roles.contains(&Role::SystemAdmin)
-                || (<DeptAdmin as kernel::auth::Proof>::holds(staff)
-                    && staff.department == v.department),
+            may_edit: <DeptAdmin as kernel::auth::Proof>::check(staff.clone())
+                .is_ok_and(|admin| admin.may_edit(&v.department)),
             departments: Choice::select(
                 t.departments
                     .iter()
