@@ -21,6 +21,8 @@ pub struct TestApp {
 }
 
 enum Cleanup {
+    /// A second server's: the owner of the database removes it.
+    Peer,
     File(PathBuf),
     Database { admin_url: String, name: String },
 }
@@ -140,6 +142,32 @@ impl TestApp {
         })
     }
 
+    /// A second server of the same deployment, over the same database and
+    /// keys, on a port of its own, with its own caches, limiters, event
+    /// listeners and job workers. It runs in this test's process but
+    /// shares nothing with the first server except the database. Drop
+    /// peers before [`TestApp::cleanup`].
+    pub async fn peer(&self) -> TestApp {
+        let mut config = (*self.app.config).clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        config.bind = addr.to_string();
+        config.public_url = format!("http://{addr}");
+        let app = App::start(config).await.expect("start peer");
+        let serving = app.clone();
+        tokio::spawn(async move {
+            let _ = server::serve(serving, listener).await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            app,
+            backend: self.backend,
+            cleanup: Cleanup::Peer,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -249,6 +277,7 @@ impl TestApp {
     pub async fn cleanup(self) {
         self.app.db.close().await;
         match self.cleanup {
+            Cleanup::Peer => {}
             Cleanup::File(p) => {
                 for ext in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
