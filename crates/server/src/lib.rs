@@ -392,7 +392,7 @@ fn counter_state(config: &Config, b: &Base) -> counter::CounterState {
     counter::CounterState {
         db: b.db.clone(),
         session: b.session,
-        events: counter::Events::start(b.db.clone()),
+        events: counter::Events::start(b.db.clone(), b.events.clone()),
         issuer: counter::queue::Issuer::start(b.db.clone()),
         public_url: counter::PublicUrl::new(&config.public_url),
         forecasts: Default::default(),

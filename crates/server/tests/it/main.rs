@@ -12,6 +12,7 @@ mod chat;
 mod counter;
 mod counter_only;
 mod easy_japanese;
+mod events;
 mod faq;
 mod form_builder;
 mod form_json;
