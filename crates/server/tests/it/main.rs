@@ -6,6 +6,7 @@
 mod address_fill;
 mod api;
 mod assisted;
+mod caches;
 mod case_lookup;
 mod case_workflow;
 mod chat;
