@@ -1,11 +1,15 @@
 // 10,000 display-board viewers on Server-Sent Events: how long each call
 // takes to reach every viewer. Node's own http client, no packages.
 //
-//   node bench/board_sse.mjs <base-url> [viewers] [calls]
+//   node bench/board_sse.mjs <base-url>[,<base-url>…] [viewers] [calls]
+//
+// With several servers (bench/board_fanout.sh), viewers are spread over
+// them in turn and the clerk calls through the first.
 import http from 'node:http';
 import crypto from 'node:crypto';
 
-const base = process.argv[2];
+const bases = process.argv[2].split(',');
+const base = bases[0];
 const viewers = Number(process.argv[3] || 10000);
 const calls = Number(process.argv[4] || 5);
 const T = '122289';
@@ -41,9 +45,9 @@ const arrivals = [];
 let connected = 0;
 let closed = 0;
 const refused = {};
-function openViewer() {
+function openViewer(i) {
   return new Promise((resolve) => {
-    const req = http.get(base + `/t/${T}/counter/board/events`, { agent: false }, (res) => {
+    const req = http.get(bases[i % bases.length] + `/t/${T}/counter/board/events`, { agent: false }, (res) => {
       if (res.statusCode !== 200) refused[res.statusCode] = (refused[res.statusCode] || 0) + 1;
       let first = true;
       // Raw bytes, searched without decoding (the client must cost less
@@ -72,11 +76,11 @@ function openViewer() {
 
 const opened = [];
 for (let i = 0; i < viewers; i++) {
-  opened.push(openViewer());
+  opened.push(openViewer(i));
   if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
 }
 await Promise.all(opened);
-console.log(`viewers connected: ${connected}${Object.keys(refused).length ? ' refused: ' + JSON.stringify(refused) : ''}`);
+console.log(`viewers connected: ${connected} over ${bases.length} server(s)${Object.keys(refused).length ? ' refused: ' + JSON.stringify(refused) : ''}`);
 
 // A clerk signs in (demo account, second factor from the demo secret).
 const step = Math.floor(Date.now() / 30000);

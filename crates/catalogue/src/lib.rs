@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod builder_store;
 pub mod csv_io;
+pub mod events;
 pub mod form;
 pub mod form_json;
 pub mod model;

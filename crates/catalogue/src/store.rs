@@ -398,10 +398,12 @@ pub async fn online_counts(db: &Db, tenant: &str) -> AppResult<(i64, i64)> {
 
 /// A short-lived in-memory copy of procedures for the submission path, so a
 /// burst of submissions does not re-read and re-parse the same procedure
-/// thousands of times a second. Entries live for [`Cache::TTL_MS`]; saves in
-/// this process evict at once, and a save in another process (several
-/// servers on one PostgreSQL) is seen within the TTL. A submission records
-/// the version it was validated against, so it stays consistent either way.
+/// thousands of times a second. Entries live for [`Cache::TTL_MS`]; a save
+/// evicts them at once here and, through the deployment's events
+/// ([`crate::events::CHANGED`]), on every other server (a profile loaded
+/// again, `kernel::tenant::CHANGED`, evicts the office calendar). A
+/// submission records the version it was validated against, so it stays
+/// consistent either way.
 type CacheMap = std::collections::HashMap<(String, String), (i64, std::sync::Arc<StoredProcedure>)>;
 
 type CalendarMap = std::collections::HashMap<String, (i64, jp::OfficeCalendar)>;
@@ -413,6 +415,8 @@ pub struct Cache {
     calendars: std::sync::RwLock<CalendarMap>,
     /// The search index to refresh when the catalogue changes.
     search: std::sync::OnceLock<search::Search>,
+    /// The deployment's events, once connected ([`Cache::follow_events`]).
+    bus: std::sync::OnceLock<kernel::events::Bus>,
 }
 
 impl Cache {
@@ -470,16 +474,59 @@ impl Cache {
         let _ = self.search.set(search);
     }
 
+    /// Connects the deployment's events: changes here are announced, and
+    /// changes on other servers evict what this one keeps.
+    pub fn follow_events(self: &std::sync::Arc<Self>, bus: kernel::events::Bus) {
+        let _ = self.bus.set(bus.clone());
+        for topic in [crate::events::CHANGED, kernel::tenant::CHANGED] {
+            let mut rx = bus.subscribe(topic);
+            let cache = std::sync::Arc::downgrade(self);
+            tokio::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    let tenant = match rx.recv().await {
+                        Ok(e) => Some(e.tenant.clone()),
+                        // Missed some: evict everything.
+                        Err(RecvError::Lagged(_)) => None,
+                        Err(RecvError::Closed) => return,
+                    };
+                    let Some(cache) = cache.upgrade() else { return };
+                    cache.evict(tenant.as_deref());
+                }
+            });
+        }
+    }
+
+    /// Drops the tenant's procedures and calendar (every tenant's: None).
+    fn evict(&self, tenant: Option<&str>) {
+        if let Ok(mut map) = self.entries.write() {
+            map.retain(|(t, _), _| tenant.is_some_and(|x| x != t));
+        }
+        if let Ok(mut map) = self.calendars.write() {
+            map.retain(|t, _| tenant.is_some_and(|x| x != t));
+        }
+    }
+
     /// The search, once connected.
     pub fn search(&self) -> Option<&search::Search> {
         self.search.get()
     }
 
-    /// After a catalogue change in `tenant`: drops the cached procedures and
-    /// re-indexes the tenant for search.
+    /// After a catalogue change in `tenant`: drops the cached procedures,
+    /// tells every other server to, and re-indexes the tenant for search
+    /// (on this server; the index following changes everywhere is the
+    /// search's own).
     pub async fn changed(&self, tenant: &str) {
         if let Ok(mut map) = self.entries.write() {
             map.retain(|(t, _), _| t != tenant);
+        }
+        if let Some(bus) = self.bus.get() {
+            if let Err(e) = bus
+                .publish_now(tenant, crate::events::CHANGED, serde_json::json!({}))
+                .await
+            {
+                tracing::warn!(error = %e, tenant, "catalogue change not announced; other servers see it within their cache's second");
+            }
         }
         if let Some(s) = self.search.get() {
             s.refresh_quietly(tenant).await;

@@ -18,8 +18,7 @@ use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::events::BoardEvent;
-use crate::events::Events;
+use crate::events::{BoardEvent, Events};
 use crate::queue::{self, Status, Ticket};
 use crate::state::CounterState;
 use crate::view::{counter_name, CounterLine};
@@ -28,12 +27,7 @@ use crate::view::{counter_name, CounterLine};
 /// chime), the recomputed board at the next refresh.
 async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppResult<()> {
     if let Some(t) = called {
-        let json = json!({
-            "counters": [],
-            "called": {"display": t.display, "counter": t.counter},
-            "at": kernel::clock::now_ms(),
-        });
-        events.publish(tenant, BoardEvent::board(&json));
+        events.called(tenant, &t.display, &t.counter).await?;
     }
     events.changed(tenant);
     Ok(())
@@ -269,18 +263,27 @@ pub async fn board_signage(
     Ok(render(&BoardSignage { page, rows, at }))
 }
 
-/// The board's live feed: the current state at once, then every change.
+/// The board's live feed: the current state at once (or, for a viewer
+/// that reconnects with `Last-Event-ID`, the frames it missed), then
+/// every change.
 pub async fn board_events(
     State(st): State<CounterState>,
     Path(tenant): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    // Subscribe before reading the state, so no change falls in between.
-    // The state comes from memory: a crowd connecting at once costs one
-    // board computation (the tenant is checked by that computation).
+    // Subscribe before reading the state, so no change falls in between
+    // (frames already sent first are skipped by their id). The state
+    // comes from memory: a crowd connecting at once costs one board
+    // computation (the tenant is checked by that computation).
     let rx = st.events.subscribe(&tenant);
-    let first = st.events.snapshot(&st.db, &tenant).await?;
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let start = st.events.start_for(&tenant, last).await?;
     let stream = BoardStream {
-        first: Some(first),
+        first: start.frames.into(),
+        after: start.after,
         rx: Some(rx),
         pending: None,
         keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
@@ -309,11 +312,14 @@ type Recv = std::pin::Pin<
     >,
 >;
 
-/// Frames of `board` events: the state when the viewer connects, then each
-/// change (the frames are shared, not copied, among viewers). A viewer
-/// that falls behind skips to the newest state.
+/// Frames of `board` events: the state when the viewer connects (or the
+/// frames it missed), then each change with a later id (the frames are
+/// shared, not copied, among viewers). A viewer that falls behind skips
+/// to the newest state.
 pub struct BoardStream {
-    first: Option<axum::body::Bytes>,
+    first: std::collections::VecDeque<axum::body::Bytes>,
+    /// Live frames up to this id were sent first.
+    after: i64,
     rx: Option<tokio::sync::broadcast::Receiver<BoardEvent>>,
     pending: Option<Recv>,
     keep_alive: std::pin::Pin<Box<tokio::time::Sleep>>,
@@ -328,7 +334,7 @@ impl futures_core::Stream for BoardStream {
     ) -> std::task::Poll<Option<Self::Item>> {
         use std::task::Poll;
         use tokio::sync::broadcast::error::RecvError;
-        if let Some(first) = self.first.take() {
+        if let Some(first) = self.first.pop_front() {
             return Poll::Ready(Some(Ok(first)));
         }
         loop {
@@ -349,7 +355,11 @@ impl futures_core::Stream for BoardStream {
                     self.pending = None;
                     self.rx = Some(rx);
                     match r {
+                        Ok(ev) if ev.id.is_some_and(|id| id <= self.after) => continue,
                         Ok(ev) => {
+                            if let Some(id) = ev.id {
+                                self.after = id;
+                            }
                             let next = tokio::time::Instant::now() + KEEP_ALIVE;
                             self.keep_alive.as_mut().reset(next);
                             return Poll::Ready(Some(Ok(ev.frame)));

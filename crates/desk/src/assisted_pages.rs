@@ -736,8 +736,7 @@ fn card_cookie(st: &DeskState, tenant: &str, value: &str, max_age: u32) -> Heade
 async fn end_sign_in(st: &DeskState, headers: &HeaderMap) -> AppResult<Option<HeaderValue>> {
     match kernel::auth::cookie(headers, resident::RESIDENT_COOKIE) {
         Some(v) => {
-            resident::sign_out(&st.db, v).await?;
-            st.residents.forget(v);
+            resident::sign_out(&st.db, &st.residents, v).await?;
             Ok(Some(resident::clear_cookie_header()))
         }
         None => Ok(None),

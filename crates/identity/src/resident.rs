@@ -540,8 +540,7 @@ pub async fn sign_out(
 ) -> AppResult<Response> {
     if let Some(v) = kernel::auth::cookie(&headers, resident::RESIDENT_COOKIE) {
         if v.split_once('.').is_some_and(|(t, _)| t == tenant) {
-            resident::sign_out(&db, v).await?;
-            cache.forget(v);
+            resident::sign_out(&db, &cache, v).await?;
         }
     }
     Ok((

@@ -196,16 +196,56 @@ pub fn clear_cookie_header() -> axum::http::HeaderValue {
 
 /// Sessions recently read, so that a resident's requests do not each cost
 /// a database round trip and a decryption. An entry is trusted for
-/// [`CACHE_MS`]; signing out here removes it at once (on other servers of
-/// a deployment it lapses within that time).
+/// [`CACHE_MS`]; signing out removes it at once here and, through the
+/// deployment's events ([`SIGNED_OUT`]), on every other server.
 #[derive(Clone, Default)]
 pub struct ResidentCache {
     entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Resident)>>>,
+    bus: Option<crate::events::Bus>,
 }
 
 pub const CACHE_MS: i64 = 10_000;
 
+/// The bus topic of a resident session ended (body: the session's token
+/// hash, as `resident_sessions` keeps it; never the token).
+pub const SIGNED_OUT: &str = "resident.signed_out";
+
 impl ResidentCache {
+    /// A cache that publishes sign-outs and drops the sessions other
+    /// servers end.
+    pub fn following(bus: crate::events::Bus) -> Self {
+        let cache = ResidentCache {
+            entries: Default::default(),
+            bus: Some(bus.clone()),
+        };
+        let mut rx = bus.subscribe(SIGNED_OUT);
+        let entries = std::sync::Arc::downgrade(&cache.entries);
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let key = match rx.recv().await {
+                    Ok(e) => match e.body["session"].as_str() {
+                        Some(hash) => format!("{}|{hash}", e.tenant),
+                        None => continue,
+                    },
+                    // Missed some: drop everything (it is only a cache).
+                    Err(RecvError::Lagged(_)) => String::new(),
+                    Err(RecvError::Closed) => return,
+                };
+                let Some(entries) = entries.upgrade() else {
+                    return;
+                };
+                let mut map = entries.lock().unwrap_or_else(|p| p.into_inner());
+                if key.is_empty() {
+                    map.clear();
+                } else {
+                    map.remove(&key);
+                }
+            }
+        });
+        cache
+    }
+
     fn get(&self, key: &str, now: i64) -> Option<Resident> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key)
@@ -221,24 +261,36 @@ impl ResidentCache {
         map.insert(key, (now, r));
     }
 
-    pub fn forget(&self, cookie_value: &str) {
-        if let Some((tenant, token)) = cookie_value.split_once('.') {
-            let key = format!("{tenant}|{}", ids::hash_token(token));
-            self.entries
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
-        }
+    fn forget_key(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
-pub async fn sign_out(db: &Db, cookie_value: &str) -> AppResult<()> {
+/// Ends the session of this cookie: deleted, forgotten here, and (in the
+/// same transaction) announced to every server.
+pub async fn sign_out(db: &Db, cache: &ResidentCache, cookie_value: &str) -> AppResult<()> {
     if let Some((tenant, token)) = cookie_value.split_once('.') {
+        let hash = ids::hash_token(token);
+        let mut tx = db.begin().await?;
         sqlx::query("DELETE FROM resident_sessions WHERE tenant = $1 AND token_hash = $2")
             .bind(tenant)
-            .bind(ids::hash_token(token))
-            .execute(db.write())
+            .bind(&hash)
+            .execute(&mut *tx)
             .await?;
+        if let Some(bus) = &cache.bus {
+            bus.publish(
+                &mut tx,
+                tenant,
+                SIGNED_OUT,
+                serde_json::json!({ "session": hash }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        cache.forget_key(&format!("{tenant}|{hash}"));
     }
     Ok(())
 }
@@ -311,7 +363,8 @@ async fn load_uncached(
     if now - row.get::<i64, _>("created_at") > ABSOLUTE_MS
         || now - row.get::<i64, _>("last_seen") > IDLE_MS
     {
-        sign_out(db, value).await?;
+        // Expired: no server trusts it past its limits either.
+        sign_out(db, &ResidentCache::default(), value).await?;
         return Ok(None);
     }
     if now - row.get::<i64, _>("last_seen") > 60_000 {

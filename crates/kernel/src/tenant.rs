@@ -467,9 +467,15 @@ pub async fn upsert(db: &Db, profile: &TenantProfile) -> AppResult<()> {
         .execute(&mut *tx)
         .await?;
     }
+    // Every server drops what it keeps of the profile (the office
+    // calendar of the date rules).
+    crate::events::publish_in(&mut tx, code, CHANGED, serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(())
 }
+
+/// The bus topic of a changed municipality profile (`kernel::events`).
+pub const CHANGED: &str = "tenant.changed";
 
 /// Marks a profile whose life-event bundles staff edited in the back
 /// office: loading tenant.json again keeps the stored bundles.

@@ -135,7 +135,7 @@ impl Base {
             db,
             vault,
             session,
-            residents: Default::default(),
+            residents: kernel::resident::ResidentCache::following(events.clone()),
             links,
             secure,
             events,
@@ -153,6 +153,8 @@ impl App {
         // The catalogue's cache re-indexes a tenant whenever its
         // procedures change.
         cache.follow_with(search.search.clone());
+        // Changes on other servers evict this server's copies.
+        cache.follow_events(b.events.clone());
         tokio::task::spawn_blocking(|| {
             jp::reading::warm_up();
             jp::postal_data::warm_up();
@@ -392,7 +394,7 @@ fn counter_state(config: &Config, b: &Base) -> counter::CounterState {
     counter::CounterState {
         db: b.db.clone(),
         session: b.session,
-        events: counter::Events::start(b.db.clone()),
+        events: counter::Events::start(b.db.clone(), b.events.clone()),
         issuer: counter::queue::Issuer::start(b.db.clone()),
         public_url: counter::PublicUrl::new(&config.public_url),
         forecasts: Default::default(),

@@ -67,22 +67,10 @@ impl Bus {
         topic: &str,
         body: serde_json::Value,
     ) -> AppResult<i64> {
-        if body.to_string().len() > MAX_BODY_BYTES {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "event body of {topic} over {MAX_BODY_BYTES} bytes"
-            )));
-        }
-        let id = store::insert(tx, tenant, topic, &body, crate::clock::now_ms()).await?;
-        match self.db.backend() {
-            Backend::Postgres => {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(listen::CHANNEL)
-                    .bind(format!("{tenant}:{id}"))
-                    .execute(&mut **tx)
-                    .await?;
-            }
+        let id = publish_in(tx, tenant, topic, body).await?;
+        if self.db.backend() == Backend::Sqlite {
             // The dispatcher looks until the row is visible (committed).
-            Backend::Sqlite => self.dispatch.want(tenant, id),
+            self.dispatch.want(tenant, id);
         }
         Ok(id)
     }
@@ -142,6 +130,32 @@ fn spawn_pruner(db: Db) {
             }
         }
     });
+}
+
+/// Writes an event in `tx` without a [`Bus`] (a command such as
+/// `madoguchi tenant load` that runs beside the servers): on PostgreSQL
+/// every server's listener delivers it after commit; on SQLite only a
+/// bus's own publishes are delivered live (one process serves).
+pub async fn publish_in(
+    tx: &mut Tx,
+    tenant: &str,
+    topic: &str,
+    body: serde_json::Value,
+) -> AppResult<i64> {
+    if body.to_string().len() > MAX_BODY_BYTES {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "event body of {topic} over {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    let id = store::insert(tx, tenant, topic, &body, crate::clock::now_ms()).await?;
+    if crate::db::backend_of(tx) == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(listen::CHANNEL)
+            .bind(format!("{tenant}:{id}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
 }
 
 /// Deletes events published before `before` (ms since the epoch); the

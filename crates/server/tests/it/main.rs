@@ -6,12 +6,14 @@
 mod address_fill;
 mod api;
 mod assisted;
+mod caches;
 mod case_lookup;
 mod case_workflow;
 mod chat;
 mod counter;
 mod counter_only;
 mod easy_japanese;
+mod events;
 mod faq;
 mod form_builder;
 mod form_json;
