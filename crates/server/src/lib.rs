@@ -190,9 +190,12 @@ impl App {
                 secure: b.secure,
                 max_body_bytes: config.max_body_bytes,
             },
+            // Counted in the database on PostgreSQL (every server), in
+            // memory on SQLite (one process).
             limiter: kernel::ratelimit::RateLimiter::new(
                 config.rate_limits,
                 &config.trusted_proxies,
+                &b.db,
             ),
             search,
             db: b.db,
@@ -205,7 +208,8 @@ impl App {
     /// Housekeeping: expired drafts (and their uploads), unfinished
     /// assisted entries, sessions past their limits and unfinished
     /// sign-ins are deleted every ten minutes, so nothing personal
-    /// outlives its promise.
+    /// outlives its promise; so are runs of failures by key
+    /// (`lockout_counts`) neither locked nor touched for a day.
     fn spawn_housekeeping(&self) {
         let db = self.db.clone();
         let session = self.identity.session;
@@ -223,6 +227,10 @@ impl App {
                 }
                 if let Err(e) = identity::purge(&db, session).await {
                     tracing::warn!(error = %e, "purge of expired sessions failed");
+                }
+                let now = kernel::clock::now_ms();
+                if let Err(e) = kernel::auth::lockout::purge_counts(&db, now).await {
+                    tracing::warn!(error = %e, "purge of old failure counts failed");
                 }
             }
         });

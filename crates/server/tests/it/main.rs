@@ -28,6 +28,7 @@ mod okuyami;
 mod questions;
 mod search;
 mod security;
+mod shared_limits;
 mod sign_in_bounds;
 mod staff_start;
 mod statuses;
