@@ -27,9 +27,9 @@ use std::pin::Pin;
 use kernel::i18n::Text;
 use serde::{Deserialize, Serialize};
 
-pub use index::TenantIndex;
+pub use index::{Analysed, TenantIndex};
 pub use misses::{record_miss, MissReason};
-pub use service::{run, Hit, Search, SearchQuery, SearchResults};
+pub use service::{run, Hit, Search, SearchQuery, SearchResults, Update};
 
 /// What a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ pub enum Audience {
 }
 
 /// A page the search can find.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Doc {
     /// Unique in the tenant: `faq:42`, `procedure:juminhyo`, `navi:moving-in`.
     pub id: String,
