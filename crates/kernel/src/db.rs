@@ -42,6 +42,9 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    /// The URL it was opened with: the event listener opens a connection
+    /// of its own (`kernel::events`).
+    url: std::sync::Arc<str>,
     /// Keys for special personal information written through this handle
     /// ([`Db::seal_json`], [`Db::open_json`]).
     vault: Option<crate::crypto::Vault>,
@@ -102,6 +105,7 @@ impl Db {
                     read,
                     write,
                     backend,
+                    url: url.as_str().into(),
                     vault: None,
                     pepper: None,
                 })
@@ -116,6 +120,7 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    url: url.into(),
                     vault: None,
                     pepper: None,
                 })
@@ -125,6 +130,16 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database URL (with its password, if any: never log it).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// True once [`Db::close`] was called: background work stops.
+    pub fn is_closed(&self) -> bool {
+        self.write.is_closed()
     }
 
     /// This handle seals マイナンバー with `vault`.

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod i18n;
 pub mod ids;
 pub mod migrate;

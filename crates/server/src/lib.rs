@@ -43,6 +43,8 @@ pub struct App {
     pub search: search::routes::SearchState,
     pub guide: guide::GuideState,
     pub translation: translation::TranslationState,
+    /// The event channel across servers (`kernel::events`).
+    pub events: kernel::events::Bus,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -100,6 +102,7 @@ struct Base {
     residents: kernel::resident::ResidentCache,
     links: Links,
     secure: bool,
+    events: kernel::events::Bus,
 }
 
 impl Base {
@@ -127,6 +130,7 @@ impl Base {
                 .await?
                 .into(),
         };
+        let events = kernel::events::Bus::start(db.clone()).await?;
         Ok(Self {
             db,
             vault,
@@ -134,6 +138,7 @@ impl Base {
             residents: Default::default(),
             links,
             secure,
+            events,
         })
     }
 }
@@ -198,6 +203,7 @@ impl App {
                 &b.db,
             ),
             search,
+            events: b.events,
             db: b.db,
             config: Arc::new(config),
         };
