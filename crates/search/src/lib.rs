@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use index::{Analysed, TenantIndex};
 pub use misses::{record_miss, MissReason};
-pub use service::{run, Hit, Search, SearchQuery, SearchResults, Update};
+pub use service::{run, Hit, Search, SearchQuery, SearchResults, Update, CHANGED};
 
 /// What a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -40,7 +40,17 @@ struct Inner {
     building: tokio::sync::Mutex<()>,
     /// Tenants with a change not yet applied ([`Search::changed_elsewhere`]).
     pending: Mutex<HashSet<String>>,
+    /// The change feed, once followed ([`Search::follow`]).
+    feed: std::sync::OnceLock<kernel::events::Bus>,
+    /// This server's mark on the changes it publishes (it has applied
+    /// them already).
+    origin: String,
 }
+
+/// The topic of the change feed: a tenant's searchable content changed
+/// (a procedure, an FAQ entry, a life event, a synonym: every
+/// [`DocSource`]). The body names only the server that applied it.
+pub const CHANGED: &str = "search.changed";
 
 #[derive(Clone)]
 pub struct Search {
@@ -134,6 +144,8 @@ impl Search {
                 built: RwLock::new(HashMap::new()),
                 building: tokio::sync::Mutex::new(()),
                 pending: Mutex::new(HashSet::new()),
+                feed: std::sync::OnceLock::new(),
+                origin: kernel::ids::token(),
             }),
         }
     }
@@ -214,12 +226,56 @@ impl Search {
         Ok(update)
     }
 
-    /// Refreshes, logging instead of failing (after a change that is
-    /// already committed, the change must not be reported as failed).
+    /// After a committed content change: updates this server's index
+    /// (so the change is searchable here when the request answers) and
+    /// tells every other server through the change feed ([`CHANGED`]).
+    /// Failures are logged, never reported: the change itself is
+    /// committed.
     pub async fn refresh_quietly(&self, tenant: &str) {
         if let Err(e) = self.refresh(tenant).await {
             tracing::error!(tenant, error = %e, "search index refresh failed");
         }
+        if let Some(bus) = self.inner.feed.get() {
+            let body = serde_json::json!({ "origin": self.inner.origin });
+            if let Err(e) = bus.publish_now(tenant, CHANGED, body).await {
+                tracing::error!(tenant, error = %e, "search change not published");
+            }
+        }
+    }
+
+    /// Follows the change feed: every change published by another server
+    /// updates this server's index of that tenant
+    /// ([`Search::changed_elsewhere`]). If this server's subscription fell
+    /// behind (events skipped), every tenant it has an index of is
+    /// brought up to date. Call once, at start.
+    pub fn follow(&self, bus: kernel::events::Bus) {
+        let mut rx = bus.subscribe(CHANGED);
+        if self.inner.feed.set(bus).is_err() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        if event.body["origin"].as_str() != Some(me.inner.origin.as_str()) {
+                            me.changed_elsewhere(&event.tenant);
+                        }
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            skipped = n,
+                            "search change feed lagged: updating every index"
+                        );
+                        for t in me.built_tenants() {
+                            me.changed_elsewhere(&t);
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// A change made on another server (from the change feed): the

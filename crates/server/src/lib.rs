@@ -153,6 +153,8 @@ impl App {
         // The catalogue's cache re-indexes a tenant whenever its
         // procedures change.
         cache.follow_with(search.search.clone());
+        // Every server's index follows the changes made on any server.
+        search.search.follow(b.events.clone());
         tokio::task::spawn_blocking(|| {
             jp::reading::warm_up();
             jp::postal_data::warm_up();

@@ -27,6 +27,7 @@ mod oidc;
 mod okuyami;
 mod questions;
 mod search;
+mod search_feed;
 mod security;
 mod shared_limits;
 mod sign_in_bounds;
