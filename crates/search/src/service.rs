@@ -575,6 +575,69 @@ mod tests {
         );
     }
 
+    /// An index assembled from kept analyses, with one document changed,
+    /// one added and one removed, ranks and scores exactly as a full build
+    /// of the same documents.
+    #[test]
+    fn an_assembled_index_is_the_full_build() {
+        use crate::index::Analysed;
+        use std::sync::Arc;
+        let before = corpus();
+        let kept: std::collections::HashMap<String, Arc<Analysed>> = before
+            .docs
+            .iter()
+            .map(|d| (d.id.clone(), Arc::new(Analysed::of(d))))
+            .collect();
+        let mut docs: Vec<Doc> = before
+            .docs
+            .iter()
+            .filter(|d| d.id != "gomi")
+            .cloned()
+            .collect();
+        docs[0].body = Text::ja_only("住民票の写しはコンビニでも取れます。");
+        docs.push(doc("inu", "犬の登録", "犬を飼い始めたら登録してください。"));
+        let entries: Vec<(Doc, Arc<Analysed>)> = docs
+            .iter()
+            .map(|d| {
+                let same = before.docs.iter().any(|b| b == d);
+                let a = match kept.get(&d.id) {
+                    Some(a) if same => a.clone(),
+                    _ => Arc::new(Analysed::of(d)),
+                };
+                (d.clone(), a)
+            })
+            .collect();
+        let assembled = TenantIndex::assemble(entries);
+        let full = TenantIndex::build(docs);
+        for q in [
+            "住民票",
+            "コンビニ",
+            "犬",
+            "ごみ",
+            "請求",
+            "いんかん",
+            "マイナンバーカード",
+        ] {
+            let scores = |ix: &TenantIndex| {
+                run(
+                    ix,
+                    &[],
+                    &SearchQuery {
+                        text: q.into(),
+                        ..Default::default()
+                    },
+                )
+                .hits
+                .into_iter()
+                .map(|h| (h.id, h.score.to_bits(), h.coverage.to_bits()))
+                .collect::<Vec<_>>()
+            };
+            assert_eq!(scores(&assembled), scores(&full), "{q}");
+        }
+        assert_eq!(ids(&assembled, "コンビニ")[0].0, "juminhyo");
+        assert!(ids(&assembled, "ごみ").is_empty());
+    }
+
     #[test]
     fn hits_say_how_much_of_the_question_they_matched() {
         let ix = corpus();
