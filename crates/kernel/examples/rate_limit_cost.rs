@@ -21,7 +21,11 @@ async fn run(l: &RateLimiter, label: &str) {
     let t = Instant::now();
     for i in 0..N {
         let ip = IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8]);
-        limits_hit(l.check(Kind::Submit, "122289", ip, kernel::clock::now_ms()).await.unwrap());
+        limits_hit(
+            l.check(Kind::Submit, "122289", ip, kernel::clock::now_ms())
+                .await
+                .unwrap(),
+        );
     }
     let one = t.elapsed().as_secs_f64() * 1e6 / N as f64;
     let t = Instant::now();
@@ -31,7 +35,10 @@ async fn run(l: &RateLimiter, label: &str) {
         tasks.push(tokio::spawn(async move {
             for i in 0..N / 64 {
                 let ip = IpAddr::from([10, 1, w as u8, (i % 250) as u8]);
-                let r = l.check(Kind::Submit, "122289", ip, kernel::clock::now_ms()).await.unwrap();
+                let r = l
+                    .check(Kind::Submit, "122289", ip, kernel::clock::now_ms())
+                    .await
+                    .unwrap();
                 assert_eq!(r, Ok(()));
             }
         }));
@@ -40,7 +47,9 @@ async fn run(l: &RateLimiter, label: &str) {
         t.await.unwrap();
     }
     let rate = N as f64 / t.elapsed().as_secs_f64();
-    println!("{label}: {one:.1} µs per request one after another; {rate:.0} requests/s with 64 at once");
+    println!(
+        "{label}: {one:.1} µs per request one after another; {rate:.0} requests/s with 64 at once"
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -69,14 +78,26 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for round in 1..=2 {
-        run(&RateLimiter::new(limits, &[], &lite), &format!("memory (SQLite), run {round}")).await;
-        run(&RateLimiter::new(limits, &[], &pg), &format!("rate_windows (PostgreSQL), run {round}")).await;
+        run(
+            &RateLimiter::new(limits, &[], &lite),
+            &format!("memory (SQLite), run {round}"),
+        )
+        .await;
+        run(
+            &RateLimiter::new(limits, &[], &pg),
+            &format!("rate_windows (PostgreSQL), run {round}"),
+        )
+        .await;
     }
     pg.close().await;
     lite.close().await;
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
     }
-    sqlx::Executor::execute(&mut conn, format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await?;
+    sqlx::Executor::execute(
+        &mut conn,
+        format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+    )
+    .await?;
     Ok(())
 }
