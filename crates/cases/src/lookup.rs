@@ -11,7 +11,7 @@
 //! audited with the kind of factor used, never its value.
 
 use kernel::audit::{self, AuditEntry};
-use kernel::auth::lockout::{LockoutPolicy, UnknownIds};
+use kernel::auth::lockout::{Failures, LockoutPolicy};
 use kernel::i18n::{self, Lang};
 use kernel::ids::ReceiptNumber;
 use kernel::{clock, AppError, AppResult, Db, FieldError};
@@ -199,20 +199,20 @@ pub fn actor(who: &kernel::resident::MaybeResident) -> String {
         .unwrap_or_else(|| "anonymous".into())
 }
 
-/// Failed lookups per receipt number, counted in this process (like the
-/// staff ids that do not exist), and the policy of the staff lockout.
+/// Failed lookups per receipt number, counted in the database like the
+/// staff ids that do not exist (so on every server alike), and the policy
+/// of the staff lockout.
 #[derive(Clone, Debug)]
 pub struct Lookups {
-    failures: UnknownIds,
     policy: LockoutPolicy,
 }
 
+/// The scope of receipt numbers' counts in `lockout_counts`.
+const FAILURES: Failures = Failures::new("lookup");
+
 impl Lookups {
     pub fn new(policy: LockoutPolicy) -> Self {
-        Self {
-            failures: UnknownIds::default(),
-            policy,
-        }
+        Self { policy }
     }
 }
 
@@ -234,10 +234,13 @@ pub async fn look_up(
     q: &LookupQuery,
     actor: String,
 ) -> AppResult<Outcome> {
-    let key = format!("{tenant}|{}", q.receipt.as_str());
+    let key = q.receipt.as_str();
     let now = clock::now_ms();
-    let Some(attempt) = lookups.failures.reserve(key.clone(), lookups.policy, now) else {
-        let until = lookups.failures.locked_until(&key, now);
+    let Some(attempt) = FAILURES
+        .reserve(db, tenant, key, lookups.policy, now)
+        .await?
+    else {
+        let until = FAILURES.locked_until(db, tenant, key, now).await?;
         audit_lookup(db, tenant, actor, q, "refused", false).await?;
         let secs = u64::try_from((until - now).max(1_000)).unwrap_or(1) / 1_000;
         return Ok(Outcome::Refused(secs.max(1)));
@@ -254,7 +257,7 @@ pub async fn look_up(
     Ok(match found {
         Some(app) => {
             // A success ends the run of failures, and lifts the lock it set.
-            lookups.failures.succeed(&key, attempt, now);
+            FAILURES.succeed(db, tenant, key, attempt, now).await?;
             Outcome::Found(Box::new(app))
         }
         None => Outcome::NoMatch,

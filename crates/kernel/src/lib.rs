@@ -23,6 +23,8 @@ pub mod resident;
 pub mod ruby;
 pub mod secrets;
 pub mod tenant;
+#[cfg(test)]
+mod test_db;
 pub mod totp;
 pub mod web;
 

@@ -156,6 +156,93 @@ impl Scratch {
     }
 }
 
+/// What one document contributes to its tenant's index, worked out from
+/// the document alone (the costly part of a build: folding, readings by
+/// the morphological analyser, grams), kept so that a change re-analyses
+/// only the documents that changed ([`TenantIndex::assemble`]).
+#[derive(Debug)]
+pub struct Analysed {
+    /// (gram, field, term frequency), per field in gram order.
+    postings: Vec<(Gram, u8, u8)>,
+    /// The distinct grams of every field (each counts once in `df`).
+    distinct: Vec<Gram>,
+    /// Grams per field (the BM25 length).
+    lens: [u16; FIELDS],
+    /// Grams per field with the kanji unigrams (for the average lengths).
+    field_grams: [usize; FIELDS],
+    title_grams: Vec<Gram>,
+    title_chars: f32,
+    title_keys: Vec<String>,
+}
+
+impl Analysed {
+    pub fn of(d: &Doc) -> Self {
+        let fields: [String; FIELDS] = [
+            text::fold(&joined(&[&d.title], true)),
+            text::fold(&joined(&[&d.summary], true)),
+            text::fold(&d.keywords.join(" ")),
+            text::fold(&joined(&[&d.body], true)),
+            text::fold(&joined(&[&d.title], false)),
+            text::fold(&joined(&[&d.summary, &d.body], false)),
+            text::reading(d.title.ja()),
+            text::reading(d.summary.ja()),
+            text::reading(d.body.ja()),
+        ];
+        let mut lens = [0u16; FIELDS];
+        let mut field_grams = [0usize; FIELDS];
+        let mut postings = Vec::new();
+        let mut seen: Vec<Gram> = Vec::new();
+        let mut buf = Vec::new();
+        for (f, folded) in fields.iter().enumerate() {
+            buf.clear();
+            text::grams_of_folded(folded, &mut buf);
+            lens[f] = buf.len().min(u16::MAX as usize) as u16;
+            if f <= Field::Body as usize {
+                buf.extend(
+                    folded
+                        .chars()
+                        .filter(|c| jp::reading::is_kanji(*c))
+                        .map(text::unigram),
+                );
+            }
+            field_grams[f] = buf.len();
+            buf.sort_unstable();
+            let mut j = 0;
+            while j < buf.len() {
+                let g = buf[j];
+                let mut k = j;
+                while k < buf.len() && buf[k] == g {
+                    k += 1;
+                }
+                postings.push((g, f as u8, (k - j).min(255) as u8));
+                seen.push(g);
+                j = k;
+            }
+        }
+        let mut tg = Vec::new();
+        text::grams_of_folded(&fields[Field::Title as usize], &mut tg);
+        text::grams_of_folded(&fields[Field::TitleTranslated as usize], &mut tg);
+        text::grams_of_folded(&fields[Field::TitleReading as usize], &mut tg);
+        Analysed {
+            postings,
+            distinct: distinct(seen),
+            lens,
+            field_grams,
+            title_grams: distinct(tg),
+            title_chars: text::fold(d.title.ja())
+                .replace(' ', "")
+                .chars()
+                .count()
+                .max(1) as f32,
+            title_keys: d
+                .title
+                .values()
+                .map(|t| crate::query::words(t).concat())
+                .collect(),
+        }
+    }
+}
+
 pub struct TenantIndex {
     pub docs: Vec<Doc>,
     /// The distinct grams of each title, as written (every language) and
@@ -238,94 +325,61 @@ fn distinct(mut v: Vec<Gram>) -> Vec<Gram> {
 }
 
 impl TenantIndex {
+    /// Builds the index of `docs`, analysing every one.
     pub fn build(docs: Vec<Doc>) -> Self {
+        let docs = docs
+            .into_iter()
+            .map(|d| {
+                let a = std::sync::Arc::new(Analysed::of(&d));
+                (d, a)
+            })
+            .collect();
+        Self::assemble(docs)
+    }
+
+    /// Builds the index of documents already analysed ([`Analysed::of`]):
+    /// the per-document work (folding, readings, grams) is not redone;
+    /// what depends on the whole set is worked out afresh, so the result
+    /// is the same index [`TenantIndex::build`] makes of the same
+    /// documents: the postings of each gram, the document frequencies,
+    /// the average field lengths and with them every BM25 impact, the
+    /// exact titles and the facets. A linear pass over the analyses.
+    pub fn assemble(docs: Vec<(Doc, std::sync::Arc<Analysed>)>) -> Self {
         let mut postings: HashMap<Gram, Vec<Posting>> = HashMap::new();
         let mut df: HashMap<Gram, u32> = HashMap::new();
         let mut lens = Vec::with_capacity(docs.len());
-        let mut title_keys: Vec<Vec<String>> = Vec::with_capacity(docs.len());
         let mut title_chars = Vec::with_capacity(docs.len());
         let mut title_grams = Vec::with_capacity(docs.len());
+        let mut exact_titles: HashMap<String, Vec<u32>> = HashMap::new();
         let mut sums = [0f64; FIELDS];
-        let mut buf = Vec::new();
-        for (i, d) in docs.iter().enumerate() {
-            let fields: [String; FIELDS] = [
-                text::fold(&joined(&[&d.title], true)),
-                text::fold(&joined(&[&d.summary], true)),
-                text::fold(&d.keywords.join(" ")),
-                text::fold(&joined(&[&d.body], true)),
-                text::fold(&joined(&[&d.title], false)),
-                text::fold(&joined(&[&d.summary, &d.body], false)),
-                text::reading(d.title.ja()),
-                text::reading(d.summary.ja()),
-                text::reading(d.body.ja()),
-            ];
-            let mut doc_len = [0u16; FIELDS];
-            let mut seen: Vec<Gram> = Vec::new();
-            for (f, folded) in fields.iter().enumerate() {
-                buf.clear();
-                text::grams_of_folded(folded, &mut buf);
-                doc_len[f] = buf.len().min(u16::MAX as usize) as u16;
-                if f <= Field::Body as usize {
-                    buf.extend(
-                        folded
-                            .chars()
-                            .filter(|c| jp::reading::is_kanji(*c))
-                            .map(text::unigram),
-                    );
-                }
-                sums[f] += buf.len() as f64;
-                buf.sort_unstable();
-                let mut j = 0;
-                while j < buf.len() {
-                    let g = buf[j];
-                    let mut k = j;
-                    while k < buf.len() && buf[k] == g {
-                        k += 1;
-                    }
-                    postings.entry(g).or_default().push(Posting {
-                        doc: i as u32,
-                        field: f as u8,
-                        tf: (k - j).min(255) as u8,
-                    });
-                    seen.push(g);
-                    j = k;
-                }
+        for (i, (_, a)) in docs.iter().enumerate() {
+            for (f, n) in a.field_grams.iter().enumerate() {
+                sums[f] += *n as f64;
             }
-            for g in distinct(seen) {
+            for &(g, field, tf) in &a.postings {
+                postings.entry(g).or_default().push(Posting {
+                    doc: i as u32,
+                    field,
+                    tf,
+                });
+            }
+            for &g in &a.distinct {
                 *df.entry(g).or_default() += 1;
             }
-            lens.push(doc_len);
-            let mut tg = Vec::new();
-            text::grams_of_folded(&fields[Field::Title as usize], &mut tg);
-            text::grams_of_folded(&fields[Field::TitleTranslated as usize], &mut tg);
-            text::grams_of_folded(&fields[Field::TitleReading as usize], &mut tg);
-            title_grams.push(distinct(tg));
-            title_chars.push(
-                text::fold(d.title.ja())
-                    .replace(' ', "")
-                    .chars()
-                    .count()
-                    .max(1) as f32,
-            );
-            title_keys.push(
-                d.title
-                    .values()
-                    .map(|t| crate::query::words(t).concat())
-                    .collect(),
-            );
+            lens.push(a.lens);
+            title_grams.push(a.title_grams.clone());
+            title_chars.push(a.title_chars);
+            for k in &a.title_keys {
+                let ds = exact_titles.entry(k.clone()).or_default();
+                if ds.last() != Some(&(i as u32)) {
+                    ds.push(i as u32);
+                }
+            }
         }
         let n = docs.len().max(1) as f64;
         let avg = sums.map(|s| (s / n).max(1.0) as f32);
         let postings = impacts(postings, &lens, &avg);
-        let mut exact_titles: HashMap<String, Vec<u32>> = HashMap::new();
-        for (d, keys) in title_keys.into_iter().enumerate() {
-            for k in keys {
-                let docs = exact_titles.entry(k).or_default();
-                if docs.last() != Some(&(d as u32)) {
-                    docs.push(d as u32);
-                }
-            }
-        }
+        let docs: Vec<Doc> = docs.into_iter().map(|(d, _)| d).collect();
         let facets = Facets::of(&docs);
         let access = docs
             .iter()
@@ -345,9 +399,6 @@ impl TenantIndex {
         }
     }
 
-    /// Sets each document's popularity from its use count (documents not
-    /// named count 0): the factor grows with the logarithm of the count,
-    /// relative to the most used document.
     pub fn with_popularity(mut self, counts: &std::collections::HashMap<String, u64>) -> Self {
         let max = counts.values().copied().max().unwrap_or(0);
         if max == 0 {

@@ -1,9 +1,10 @@
 //! 迷わない窓口: one search over procedures, FAQ and navigator pages.
 //!
 //! Content crates describe their pages as [`Doc`]s through a [`DocSource`];
-//! [`Search`] keeps one in-memory index per tenant, rebuilt from the
-//! sources when content changes ([`Search::refresh`]) and at least every
-//! few minutes (so several server processes converge). Japanese works
+//! [`Search`] keeps one in-memory index per tenant, built from the
+//! sources once and then updated from changes ([`Search::refresh`]) made
+//! on this server or, through the change feed ([`CHANGED`] on the events
+//! bus), on any other; an update analyses only the changed documents. Japanese works
 //! without a word list: text is folded (width, kana, small kana), cut into
 //! character bigrams and also indexed by reading (`jp::reading`), so
 //! じゅうみんひょう finds 住民票 and a typo costs only a little score.
@@ -27,9 +28,9 @@ use std::pin::Pin;
 use kernel::i18n::Text;
 use serde::{Deserialize, Serialize};
 
-pub use index::TenantIndex;
+pub use index::{Analysed, TenantIndex};
 pub use misses::{record_miss, MissReason};
-pub use service::{run, Hit, Search, SearchQuery, SearchResults};
+pub use service::{run, Hit, Search, SearchQuery, SearchResults, Update, CHANGED};
 
 /// What a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,7 +74,7 @@ pub enum Audience {
 }
 
 /// A page the search can find.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Doc {
     /// Unique in the tenant: `faq:42`, `procedure:juminhyo`, `navi:moving-in`.
     pub id: String,

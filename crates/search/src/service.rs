@@ -1,26 +1,34 @@
-//! The search service: one index per tenant, built from the sources.
+//! The search service: one index per tenant, built from the sources
+//! once, then kept up to date from changes ([`Search::refresh`]): the
+//! sources are read again, and only the documents that changed are
+//! analysed again; the index is assembled from the kept analyses
+//! ([`TenantIndex::assemble`]).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 
 use kernel::i18n::{Lang, Text};
 use kernel::{AppResult, Db};
 use serde::Serialize;
 
-use crate::index::{self, TenantIndex};
+use crate::index::{self, Analysed, TenantIndex};
 use crate::{synonyms, topk, Audience, DocKind, DocSource, Popularity};
-
-/// An index older than this is rebuilt in the background on its next use,
-/// so servers that did not see a change themselves converge.
-const MAX_AGE: Duration = Duration::from_secs(300);
 
 struct Built {
     index: TenantIndex,
+    /// Each document's analysis, in the order of `index.docs`.
+    analyses: Vec<Arc<Analysed>>,
     synonyms: Vec<Vec<String>>,
-    at: Instant,
-    rebuilding: AtomicBool,
+    update: Update,
+}
+
+/// What the last build or update of a tenant's index did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Update {
+    /// Documents in the index.
+    pub documents: usize,
+    /// Documents analysed (new or changed since the previous index).
+    pub analysed: usize,
 }
 
 struct Inner {
@@ -30,7 +38,19 @@ struct Inner {
     built: RwLock<HashMap<String, Arc<Built>>>,
     /// One build at a time per process (builds are CPU work on 2 cores).
     building: tokio::sync::Mutex<()>,
+    /// Tenants with a change not yet applied ([`Search::changed_elsewhere`]).
+    pending: Mutex<HashSet<String>>,
+    /// The change feed, once followed ([`Search::follow`]).
+    feed: std::sync::OnceLock<kernel::events::Bus>,
+    /// This server's mark on the changes it publishes (it has applied
+    /// them already).
+    origin: String,
 }
+
+/// The topic of the change feed: a tenant's searchable content changed
+/// (a procedure, an FAQ entry, a life event, a synonym: every
+/// [`DocSource`]). The body names only the server that applied it.
+pub const CHANGED: &str = "search.changed";
 
 #[derive(Clone)]
 pub struct Search {
@@ -123,15 +143,24 @@ impl Search {
                 popularity,
                 built: RwLock::new(HashMap::new()),
                 building: tokio::sync::Mutex::new(()),
+                pending: Mutex::new(HashSet::new()),
+                feed: std::sync::OnceLock::new(),
+                origin: kernel::ids::token(),
             }),
         }
     }
 
-    /// Rebuilds the tenant's index from every source and its synonyms.
-    /// Call after committing a content change; searches meanwhile use the
-    /// previous index.
-    pub async fn refresh(&self, tenant: &str) -> AppResult<()> {
+    /// Brings the tenant's index up to date with every source and its
+    /// synonyms: the sources are read again; a document equal to the one
+    /// indexed keeps its analysis, a new or changed one is analysed; the
+    /// index is assembled from them. Call after committing a content
+    /// change; searches meanwhile use the previous index.
+    pub async fn refresh(&self, tenant: &str) -> AppResult<Update> {
         let _one = self.inner.building.lock().await;
+        self.refresh_locked(tenant).await
+    }
+
+    async fn refresh_locked(&self, tenant: &str) -> AppResult<Update> {
         let mut docs = Vec::new();
         for s in &self.inner.sources {
             docs.extend(s.docs(&self.inner.db, tenant).await?);
@@ -141,30 +170,163 @@ impl Search {
             Some(p) => p.counts(&self.inner.db, tenant).await?,
             None => HashMap::new(),
         };
-        let index =
-            tokio::task::spawn_blocking(move || TenantIndex::build(docs).with_popularity(&counts))
-                .await
-                .map_err(anyhow::Error::from)?;
+        let previous = self.current(tenant);
+        let (index, analyses, update) = tokio::task::spawn_blocking(move || {
+            let kept: HashMap<&str, usize> = previous
+                .as_ref()
+                .map(|b| {
+                    b.index
+                        .docs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| (d.id.as_str(), i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut analysed = 0;
+            let entries: Vec<_> = docs
+                .into_iter()
+                .map(|d| {
+                    let same = kept.get(d.id.as_str()).and_then(|&i| {
+                        let b = previous.as_ref()?;
+                        (b.index.docs[i] == d).then(|| b.analyses[i].clone())
+                    });
+                    let a = same.unwrap_or_else(|| {
+                        analysed += 1;
+                        Arc::new(Analysed::of(&d))
+                    });
+                    (d, a)
+                })
+                .collect();
+            let analyses: Vec<Arc<Analysed>> = entries.iter().map(|(_, a)| a.clone()).collect();
+            let update = Update {
+                documents: entries.len(),
+                analysed,
+            };
+            (
+                TenantIndex::assemble(entries).with_popularity(&counts),
+                analyses,
+                update,
+            )
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+        tracing::debug!(tenant, ?update, "search index updated");
         let built = Arc::new(Built {
             index,
+            analyses,
             synonyms: groups,
-            at: Instant::now(),
-            rebuilding: AtomicBool::new(false),
+            update,
         });
         self.inner
             .built
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(tenant.to_string(), built);
-        Ok(())
+        Ok(update)
     }
 
-    /// Refreshes, logging instead of failing (after a change that is
-    /// already committed, the change must not be reported as failed).
+    /// After a committed content change: updates this server's index
+    /// (so the change is searchable here when the request answers) and
+    /// tells every other server through the change feed ([`CHANGED`]).
+    /// Failures are logged, never reported: the change itself is
+    /// committed.
     pub async fn refresh_quietly(&self, tenant: &str) {
         if let Err(e) = self.refresh(tenant).await {
             tracing::error!(tenant, error = %e, "search index refresh failed");
         }
+        if let Some(bus) = self.inner.feed.get() {
+            let body = serde_json::json!({ "origin": self.inner.origin });
+            if let Err(e) = bus.publish_now(tenant, CHANGED, body).await {
+                tracing::error!(tenant, error = %e, "search change not published");
+            }
+        }
+    }
+
+    /// Follows the change feed: every change published by another server
+    /// updates this server's index of that tenant
+    /// ([`Search::changed_elsewhere`]). If this server's subscription fell
+    /// behind (events skipped), every tenant it has an index of is
+    /// brought up to date. Call once, at start.
+    pub fn follow(&self, bus: kernel::events::Bus) {
+        let mut rx = bus.subscribe(CHANGED);
+        if self.inner.feed.set(bus).is_err() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        if event.body["origin"].as_str() != Some(me.inner.origin.as_str()) {
+                            me.changed_elsewhere(&event.tenant);
+                        }
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            skipped = n,
+                            "search change feed lagged: updating every index"
+                        );
+                        for t in me.built_tenants() {
+                            me.changed_elsewhere(&t);
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// A change made on another server (from the change feed): the
+    /// tenant's index, if this server has built it, is updated in the
+    /// background. Changes that arrive while an update waits or runs are
+    /// applied together by the next one (the pending mark is taken off
+    /// before the sources are read). A tenant not built yet is built from
+    /// the database on its first search, changes included.
+    pub fn changed_elsewhere(&self, tenant: &str) {
+        if self.current(tenant).is_none() {
+            return;
+        }
+        let fresh = self
+            .inner
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant.to_string());
+        if !fresh {
+            return;
+        }
+        let me = self.clone();
+        let tenant = tenant.to_string();
+        tokio::spawn(async move {
+            let _one = me.inner.building.lock().await;
+            me.inner
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&tenant);
+            if let Err(e) = me.refresh_locked(&tenant).await {
+                tracing::error!(tenant, error = %e, "search index update from the change feed failed");
+            }
+        });
+    }
+
+    /// Every tenant this server has an index of (to catch up after the
+    /// feed was interrupted).
+    pub fn built_tenants(&self) -> Vec<String> {
+        self.inner
+            .built
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// What the last build or update of the tenant's index did.
+    pub fn last_update(&self, tenant: &str) -> Option<Update> {
+        self.current(tenant).map(|b| b.update)
     }
 
     fn current(&self, tenant: &str) -> Option<Arc<Built>> {
@@ -178,14 +340,14 @@ impl Search {
 
     async fn index(&self, tenant: &str) -> AppResult<Arc<Built>> {
         if let Some(b) = self.current(tenant) {
-            if b.at.elapsed() > MAX_AGE && !b.rebuilding.swap(true, Ordering::AcqRel) {
-                let me = self.clone();
-                let t = tenant.to_string();
-                tokio::spawn(async move { me.refresh_quietly(&t).await });
-            }
             return Ok(b);
         }
-        self.refresh(tenant).await?;
+        let _one = self.inner.building.lock().await;
+        // Built while this one waited.
+        if let Some(b) = self.current(tenant) {
+            return Ok(b);
+        }
+        self.refresh_locked(tenant).await?;
         self.current(tenant)
             .ok_or_else(|| anyhow::anyhow!("index vanished").into())
     }
@@ -411,6 +573,69 @@ mod tests {
             first(&TenantIndex::build(docs()).with_popularity(&counts)),
             "b"
         );
+    }
+
+    /// An index assembled from kept analyses, with one document changed,
+    /// one added and one removed, ranks and scores exactly as a full build
+    /// of the same documents.
+    #[test]
+    fn an_assembled_index_is_the_full_build() {
+        use crate::index::Analysed;
+        use std::sync::Arc;
+        let before = corpus();
+        let kept: std::collections::HashMap<String, Arc<Analysed>> = before
+            .docs
+            .iter()
+            .map(|d| (d.id.clone(), Arc::new(Analysed::of(d))))
+            .collect();
+        let mut docs: Vec<Doc> = before
+            .docs
+            .iter()
+            .filter(|d| d.id != "gomi")
+            .cloned()
+            .collect();
+        docs[0].body = Text::ja_only("住民票の写しはコンビニでも取れます。");
+        docs.push(doc("inu", "犬の登録", "犬を飼い始めたら登録してください。"));
+        let entries: Vec<(Doc, Arc<Analysed>)> = docs
+            .iter()
+            .map(|d| {
+                let same = before.docs.iter().any(|b| b == d);
+                let a = match kept.get(&d.id) {
+                    Some(a) if same => a.clone(),
+                    _ => Arc::new(Analysed::of(d)),
+                };
+                (d.clone(), a)
+            })
+            .collect();
+        let assembled = TenantIndex::assemble(entries);
+        let full = TenantIndex::build(docs);
+        for q in [
+            "住民票",
+            "コンビニ",
+            "犬",
+            "ごみ",
+            "請求",
+            "いんかん",
+            "マイナンバーカード",
+        ] {
+            let scores = |ix: &TenantIndex| {
+                run(
+                    ix,
+                    &[],
+                    &SearchQuery {
+                        text: q.into(),
+                        ..Default::default()
+                    },
+                )
+                .hits
+                .into_iter()
+                .map(|h| (h.id, h.score.to_bits(), h.coverage.to_bits()))
+                .collect::<Vec<_>>()
+            };
+            assert_eq!(scores(&assembled), scores(&full), "{q}");
+        }
+        assert_eq!(ids(&assembled, "コンビニ")[0].0, "juminhyo");
+        assert!(ids(&assembled, "ごみ").is_empty());
     }
 
     #[test]

@@ -155,6 +155,8 @@ impl App {
         cache.follow_with(search.search.clone());
         // Changes on other servers evict this server's copies.
         cache.follow_events(b.events.clone());
+        // Every server's index follows the changes made on any server.
+        search.search.follow(b.events.clone());
         tokio::task::spawn_blocking(|| {
             jp::reading::warm_up();
             jp::postal_data::warm_up();
@@ -197,9 +199,12 @@ impl App {
                 secure: b.secure,
                 max_body_bytes: config.max_body_bytes,
             },
+            // Counted in the database on PostgreSQL (every server), in
+            // memory on SQLite (one process).
             limiter: kernel::ratelimit::RateLimiter::new(
                 config.rate_limits,
                 &config.trusted_proxies,
+                &b.db,
             ),
             search,
             events: b.events,
@@ -213,7 +218,8 @@ impl App {
     /// Housekeeping: expired drafts (and their uploads), unfinished
     /// assisted entries, sessions past their limits and unfinished
     /// sign-ins are deleted every ten minutes, so nothing personal
-    /// outlives its promise.
+    /// outlives its promise; so are runs of failures by key
+    /// (`lockout_counts`) neither locked nor touched for a day.
     fn spawn_housekeeping(&self) {
         let db = self.db.clone();
         let session = self.identity.session;
@@ -231,6 +237,10 @@ impl App {
                 }
                 if let Err(e) = identity::purge(&db, session).await {
                     tracing::warn!(error = %e, "purge of expired sessions failed");
+                }
+                let now = kernel::clock::now_ms();
+                if let Err(e) = kernel::auth::lockout::purge_counts(&db, now).await {
+                    tracing::warn!(error = %e, "purge of old failure counts failed");
                 }
             }
         });

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::lockout::{self, Attempt, LockoutPolicy, UnknownIds};
+use super::lockout::{self, Attempt, LockoutPolicy, UNKNOWN_STAFF};
 pub use super::password_check::hash_password;
 use super::password_check::PasswordGate;
 use super::session::{self, PendingStaff, Stage};
@@ -21,9 +21,6 @@ use crate::{clock, ids, totp};
 pub struct Accounts {
     pub vault: Vault,
     pub lockout: LockoutPolicy,
-    /// Failures for ids that do not exist, counted like real ones so that
-    /// the lockout does not tell which ids exist.
-    pub unknown: UnknownIds,
     /// Bounds the password checks running at once.
     pub gate: PasswordGate,
 }
@@ -33,7 +30,6 @@ impl Accounts {
         Self {
             vault,
             lockout,
-            unknown: UnknownIds::default(),
             gate,
         }
     }
@@ -284,7 +280,12 @@ async fn unknown_id(
 ) -> AppResult<PasswordOutcome> {
     let now = clock::now_ms();
     let (target, key) = lockout::unknown_target(tenant, id);
-    let attempt = accounts.unknown.reserve(key.clone(), accounts.lockout, now);
+    // Failures for ids that do not exist count like real ones (in the
+    // database, across servers) so that the lockout does not tell which
+    // ids exist.
+    let attempt = UNKNOWN_STAFF
+        .reserve(db, tenant, &key, accounts.lockout, now)
+        .await?;
     permit.spend(password).await?;
     let Some(attempt) = attempt else {
         audit::record(
@@ -294,7 +295,7 @@ async fn unknown_id(
         )
         .await?;
         return Ok(PasswordOutcome::Locked {
-            until: accounts.unknown.locked_until(&key, now),
+            until: UNKNOWN_STAFF.locked_until(db, tenant, &key, now).await?,
         });
     };
     Ok(

@@ -6,8 +6,11 @@
 //! reaches the limit locks the account the moment it is reserved. So no
 //! more than the limit are ever checked, however many arrive at once: the
 //! rest find the account locked. If that last attempt succeeds, it lifts
-//! the lock it set. Ids that do not exist get the same treatment in
-//! memory, so that the lockout tells nothing about which ids exist.
+//! the lock it set. Ids that do not exist get the same treatment in the
+//! database ([`Failures`], table `lockout_counts`), so that the lockout
+//! tells nothing about which ids exist. Every count is in the database:
+//! a guessing run spread over several servers stops at the same count as
+//! against one.
 
 use sqlx::Row;
 
@@ -143,127 +146,261 @@ pub async fn locked_until(db: &Db, tenant: &str, id: &str) -> AppResult<i64> {
 
 /// Audit target for an id that does not exist: never the typed text
 /// (people type passwords into the id field), only a short hash; and the
-/// key of its count in [`UnknownIds`].
+/// key of its count in [`UNKNOWN_STAFF`].
 pub fn unknown_target(tenant: &str, id: &str) -> (String, String) {
     let h = ids::hash_token(&format!("{tenant}|{id}"));
     (format!("staff:unknown-{}", &h[..12]), h)
 }
 
-/// (lock end, failures) per hashed unknown id, counted in this process.
-/// Also counts other failures by key that have no row to count in, such
-/// as lookups of a receipt number (`cases::lookup`), with
-/// [`UnknownIds::succeed`] for an attempt that succeeded.
-#[derive(Clone, Debug, Default)]
-pub struct UnknownIds(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
-);
+/// Failures in a row counted by key in the database (`lockout_counts`),
+/// for what has no row of its own to count in: staff ids that do not
+/// exist (by [`unknown_target`]'s hash) and receipt numbers looked up in
+/// 申請状況の確認 (`cases::lookup`). Counted like [`reserve`] counts a
+/// staff row, in one atomic statement, so every server of a deployment
+/// sees one count; [`Failures::succeed`] ends a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failures {
+    scope: &'static str,
+}
 
-impl UnknownIds {
+/// Unknown staff ids.
+pub const UNKNOWN_STAFF: Failures = Failures::new("staff");
+
+/// How long a run of failures that did not lock is remembered.
+const FORGET_MS: i64 = 24 * 3_600_000;
+
+impl Failures {
+    pub const fn new(scope: &'static str) -> Self {
+        Self { scope }
+    }
+
     /// Reserves an attempt like [`reserve`]: `None` while locked. An
     /// unknown id never succeeds, so its attempts are never released.
-    pub fn reserve(&self, key: String, policy: LockoutPolicy, now: i64) -> Option<Attempt> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (until, n)| *until > now || *n > 0);
-            if map.len() > 100_000 {
-                map.clear();
+    pub async fn reserve(
+        &self,
+        db: &Db,
+        tenant: &str,
+        key: &str,
+        policy: LockoutPolicy,
+        now: i64,
+    ) -> AppResult<Option<Attempt>> {
+        // The first failure inserts; a later one counts only while the key
+        // is not locked (no row comes back while it is). The failure that
+        // reaches the threshold sets the lock and starts the count afresh.
+        let row = sqlx::query(
+            "INSERT INTO lockout_counts AS c (tenant, scope, key, failures, locked_until, updated_at)
+             VALUES ($1, $2, $3,
+                     CASE WHEN 1 >= $5 THEN 0 ELSE 1 END,
+                     CASE WHEN 1 >= $5 THEN $6 ELSE 0 END, $4)
+             ON CONFLICT (tenant, scope, key) DO UPDATE SET
+               failures = CASE WHEN c.failures + 1 >= $5 THEN 0 ELSE c.failures + 1 END,
+               locked_until = CASE WHEN c.failures + 1 >= $5 THEN $6 ELSE c.locked_until END,
+               updated_at = $4
+             WHERE c.locked_until <= $4
+             RETURNING locked_until",
+        )
+        .bind(tenant)
+        .bind(self.scope)
+        .bind(key)
+        .bind(now)
+        .bind(policy.threshold)
+        .bind(now + policy.lock_ms)
+        .fetch_optional(db.write())
+        .await?;
+        Ok(row.map(|r| {
+            let until: i64 = r.get(0);
+            Attempt {
+                locks_until: (until > now).then_some(until),
             }
-        }
-        let slot = map.entry(key).or_insert((0, 0));
-        if slot.0 > now {
-            return None;
-        }
-        slot.1 += 1;
-        if slot.1 >= policy.threshold {
-            *slot = (now + policy.lock_ms, 0);
-            return Some(Attempt {
-                locks_until: Some(slot.0),
-            });
-        }
-        Some(Attempt { locks_until: None })
+        }))
     }
 
     /// A reserved attempt succeeded: the run of failures ends (as a
     /// completed sign-in ends it, [`complete`]), and the lock it set, if
     /// it was the last one allowed, is lifted; a lock another attempt set
     /// meanwhile stays.
-    pub fn succeed(&self, key: &str, attempt: Attempt, now: i64) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(slot) = map.get_mut(key) else {
-            return;
-        };
-        let mine = attempt.locks_until.is_some_and(|until| slot.0 == until);
-        if mine || slot.0 <= now {
-            map.remove(key);
-        }
+    pub async fn succeed(
+        &self,
+        db: &Db,
+        tenant: &str,
+        key: &str,
+        attempt: Attempt,
+        now: i64,
+    ) -> AppResult<()> {
+        sqlx::query(
+            "DELETE FROM lockout_counts WHERE tenant = $1 AND scope = $2 AND key = $3
+               AND (locked_until <= $4 OR locked_until = $5)",
+        )
+        .bind(tenant)
+        .bind(self.scope)
+        .bind(key)
+        .bind(now)
+        .bind(attempt.locks_until.unwrap_or(-1))
+        .execute(db.write())
+        .await?;
+        Ok(())
     }
 
-    pub fn locked_until(&self, key: &str, now: i64) -> i64 {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .map(|(until, _)| *until)
-            .filter(|u| *u > now)
-            .unwrap_or(0)
+    /// When the key unlocks (0 if it is not locked).
+    pub async fn locked_until(&self, db: &Db, tenant: &str, key: &str, now: i64) -> AppResult<i64> {
+        Ok(sqlx::query(
+            "SELECT locked_until FROM lockout_counts WHERE tenant = $1 AND scope = $2 AND key = $3",
+        )
+        .bind(tenant)
+        .bind(self.scope)
+        .bind(key)
+        .fetch_optional(db.read())
+        .await?
+        .map(|r| r.get::<i64, _>(0))
+        .filter(|u| *u > now)
+        .unwrap_or(0))
     }
+}
+
+/// Deletes counts that are neither locked nor touched for a day (every
+/// scope): a run of failures that did not reach the threshold in a day
+/// is forgotten. Called by housekeeping; returns the rows deleted.
+pub async fn purge_counts(db: &Db, now: i64) -> AppResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM lockout_counts WHERE locked_until <= $1 AND updated_at < $2")
+            .bind(now)
+            .bind(now - FORGET_MS)
+            .execute(db.write())
+            .await?
+            .rows_affected(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_db::TestDb;
 
-    #[test]
-    fn unknown_ids_lock_at_the_threshold_reservation() {
-        let ids = UnknownIds::default();
+    const K: Failures = Failures::new("test");
+
+    async fn lock_at_the_threshold_reservation(db: &Db) {
         let policy = LockoutPolicy {
             threshold: 3,
             lock_ms: 1000,
         };
-        let k = || "k".to_string();
+        let reserve = |now| K.reserve(db, "122289", "k", policy, now);
+        let open = Some(Attempt { locks_until: None });
+        assert_eq!(reserve(10).await.unwrap(), open);
+        assert_eq!(reserve(10).await.unwrap(), open);
         assert_eq!(
-            ids.reserve(k(), policy, 10),
-            Some(Attempt { locks_until: None })
-        );
-        assert_eq!(
-            ids.reserve(k(), policy, 10),
-            Some(Attempt { locks_until: None })
-        );
-        assert_eq!(
-            ids.reserve(k(), policy, 10),
+            reserve(10).await.unwrap(),
             Some(Attempt {
                 locks_until: Some(1010)
             })
         );
-        assert_eq!(ids.reserve(k(), policy, 11), None);
-        assert_eq!(ids.locked_until("k", 11), 1010);
-        assert_eq!(ids.locked_until("k", 1010), 0);
+        assert_eq!(reserve(11).await.unwrap(), None);
+        assert_eq!(K.locked_until(db, "122289", "k", 11).await.unwrap(), 1010);
+        assert_eq!(K.locked_until(db, "122289", "k", 1010).await.unwrap(), 0);
+        // Another tenant, another scope: counts of their own.
         assert_eq!(
-            ids.reserve(k(), policy, 1010),
-            Some(Attempt { locks_until: None })
+            K.reserve(db, "242021", "k", policy, 11).await.unwrap(),
+            open
+        );
+        assert_eq!(
+            UNKNOWN_STAFF
+                .reserve(db, "122289", "k", policy, 11)
+                .await
+                .unwrap(),
+            open
+        );
+        assert_eq!(reserve(1010).await.unwrap(), open);
+        // Threshold 1: the first failure locks.
+        let once = LockoutPolicy {
+            threshold: 1,
+            lock_ms: 5,
+        };
+        assert_eq!(
+            K.reserve(db, "122289", "one", once, 20).await.unwrap(),
+            Some(Attempt {
+                locks_until: Some(25)
+            })
         );
     }
 
-    #[test]
-    fn a_success_ends_the_run() {
-        let ids = UnknownIds::default();
+    async fn a_success_ends_the_run(db: &Db) {
         let policy = LockoutPolicy {
             threshold: 2,
             lock_ms: 1000,
         };
-        let k = || "k".to_string();
-        ids.reserve(k(), policy, 10).unwrap();
-        let ok = ids.reserve(k(), policy, 10).unwrap();
+        let reserve = |now| K.reserve(db, "122289", "s", policy, now);
+        reserve(10).await.unwrap().unwrap();
+        let ok = reserve(10).await.unwrap().unwrap();
         assert_eq!(ok.locks_until, Some(1010));
         // The last attempt allowed succeeded: its lock is lifted, the run ends.
-        ids.succeed("k", ok, 10);
-        assert_eq!(ids.locked_until("k", 11), 0);
+        K.succeed(db, "122289", "s", ok, 10).await.unwrap();
+        assert_eq!(K.locked_until(db, "122289", "s", 11).await.unwrap(), 0);
         assert_eq!(
-            ids.reserve(k(), policy, 11),
+            reserve(11).await.unwrap(),
             Some(Attempt { locks_until: None })
         );
-        let ok = ids.reserve(k(), policy, 11).unwrap();
+        let ok = reserve(11).await.unwrap().unwrap();
         // Another attempt locked it meanwhile: a success does not lift that.
         let other = Attempt { locks_until: None };
-        ids.succeed("k", other, 12);
-        assert_eq!(ids.locked_until("k", 12), ok.locks_until.unwrap());
+        K.succeed(db, "122289", "s", other, 12).await.unwrap();
+        assert_eq!(
+            K.locked_until(db, "122289", "s", 12).await.unwrap(),
+            ok.locks_until.unwrap()
+        );
+        // A day later the unlocked, untouched counts are forgotten; the
+        // locked one stays until it ends.
+        let long = LockoutPolicy {
+            threshold: 1,
+            lock_ms: 3 * FORGET_MS,
+        };
+        K.reserve(db, "122289", "long", long, 12).await.unwrap();
+        // Every other count of these tests: no lock left, a day untouched.
+        assert_eq!(purge_counts(db, 1011 + FORGET_MS).await.unwrap(), 5);
+        assert_eq!(
+            K.locked_until(db, "122289", "long", 1011 + FORGET_MS)
+                .await
+                .unwrap(),
+            12 + 3 * FORGET_MS
+        );
+    }
+
+    /// A run of parallel failures over two connections stops at the threshold.
+    async fn parallel_failures(db: &Db) {
+        let policy = LockoutPolicy {
+            threshold: 5,
+            lock_ms: 60_000,
+        };
+        let now = 100;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                K.reserve(&db, "122289", "p", policy, now).await.unwrap()
+            }));
+        }
+        let mut let_through = 0;
+        for t in tasks {
+            let_through += usize::from(t.await.unwrap().is_some());
+        }
+        assert_eq!(let_through, 5);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failures_by_key_on_sqlite() {
+        let t = TestDb::sqlite().await;
+        lock_at_the_threshold_reservation(&t.db).await;
+        a_success_ends_the_run(&t.db).await;
+        parallel_failures(&t.db).await;
+        t.drop_now().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failures_by_key_on_postgres() {
+        let Some(t) = TestDb::postgres().await else {
+            return;
+        };
+        lock_at_the_threshold_reservation(&t.db).await;
+        a_success_ends_the_run(&t.db).await;
+        parallel_failures(&t.db).await;
+        t.drop_now().await;
     }
 }
