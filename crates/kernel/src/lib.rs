@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod jobs;
 pub mod migrate;
 pub mod password;
 pub mod prefs;

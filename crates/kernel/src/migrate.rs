@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_search_low_confidence"),
     migration!(14, "0014_translation_marks"),
     migration!(15, "0015_form_builder"),
+    migration!(17, "0017_jobs"),
 ];
 
 impl Migration {
