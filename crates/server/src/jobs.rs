@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use kernel::auth::SessionPolicy;
-use kernel::jobs::{Every, JobContext, JobError, JobSpec, Registry, Runner, RunnerOptions, Schedule};
+use kernel::jobs::{
+    Every, JobContext, JobError, JobSpec, Registry, Runner, RunnerOptions, Schedule,
+};
 use kernel::Db;
 
 /// How often housekeeping runs (the README and docs/SECURITY.md say so).
@@ -55,7 +57,11 @@ pub fn registry(session: SessionPolicy) -> Registry {
 
 /// Starts this server's workers, and queues housekeeping as it starts
 /// (one job per kind however many servers start at once: a dedupe key).
-pub async fn start(db: &Db, session: SessionPolicy, options: RunnerOptions) -> anyhow::Result<Runner> {
+pub async fn start(
+    db: &Db,
+    session: SessionPolicy,
+    options: RunnerOptions,
+) -> anyhow::Result<Runner> {
     let runner = Runner::start(db.clone(), registry(session), options).await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(

@@ -84,8 +84,10 @@ pub async fn act(db: &Db, admin: &SystemAdmin, id: &str, action: Action) -> AppR
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new(admin.actor(), action.audit_action(), format!("job:{id}"))
-            .detail(serde_json::json!({"kind": before.kind, "from": before.state}))],
+        &[
+            AuditEntry::new(admin.actor(), action.audit_action(), format!("job:{id}"))
+                .detail(serde_json::json!({"kind": before.kind, "from": before.state})),
+        ],
     )
     .await?;
     tx.commit().await?;

@@ -57,9 +57,7 @@ impl From<anyhow::Error> for JobError {
 }
 
 pub type HandlerFn = Arc<
-    dyn Fn(JobContext, serde_json::Value) -> BoxFuture<'static, Result<(), JobError>>
-        + Send
-        + Sync,
+    dyn Fn(JobContext, serde_json::Value) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync,
 >;
 
 /// How often a kind is tried and how long it waits between tries: the
@@ -119,7 +117,12 @@ impl Registry {
         self.handle_with(kind, RetryPolicy::default(), handler)
     }
 
-    pub fn handle_with<F, Fut>(mut self, kind: &'static str, policy: RetryPolicy, handler: F) -> Self
+    pub fn handle_with<F, Fut>(
+        mut self,
+        kind: &'static str,
+        policy: RetryPolicy,
+        handler: F,
+    ) -> Self
     where
         F: Fn(JobContext, serde_json::Value) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), JobError>> + Send + 'static,
@@ -182,7 +185,11 @@ struct Inner {
 
 impl Runner {
     /// Registers the schedules and starts the workers and the scheduler.
-    pub async fn start(db: Db, registry: Registry, options: RunnerOptions) -> anyhow::Result<Runner> {
+    pub async fn start(
+        db: Db,
+        registry: Registry,
+        options: RunnerOptions,
+    ) -> anyhow::Result<Runner> {
         schedule::register(&db, &registry.schedules, crate::clock::now_ms()).await?;
         let runner = Runner {
             inner: Arc::new(Inner {
@@ -224,8 +231,10 @@ impl Runner {
         };
         if claimed.attempt > kind.policy.max_attempts {
             // Claimed again after its last attempt's worker died.
-            let error = "作業中のサーバーが停止し、最後の試行が完了しませんでした（worker stopped）";
-            self.failed(&claimed, &kind.policy, error.to_string()).await?;
+            let error =
+                "作業中のサーバーが停止し、最後の試行が完了しませんでした（worker stopped）";
+            self.failed(&claimed, &kind.policy, error.to_string())
+                .await?;
             return Ok(true);
         }
         let outcome = self.execute(&claimed, &kind).await;

@@ -125,7 +125,8 @@ pub async fn tick(db: &Db, schedules: &[Schedule], now: i64) -> Result<usize, sq
         .rows_affected()
             == 1;
         if won {
-            let spec = JobSpec::new("", s.kind, s.payload.clone()).dedupe(format!("{}@{slot}", s.name));
+            let spec =
+                JobSpec::new("", s.kind, s.payload.clone()).dedupe(format!("{}@{slot}", s.name));
             store::insert(&mut tx, &spec, now).await?;
             enqueued += 1;
         }
