@@ -102,6 +102,5 @@ test('job queue without JavaScript: retry and cancel', async () => {
   response = await submitVia(page, `form[action="/t/${T}/staff/jobs/${id}/cancel"] button`);
   assert.equal(response.status(), 200);
   assert.match(await page.textContent('[role="status"]'), /取り消しました/);
-  await expectNoAxeViolations(assert, page, 'jobs without JavaScript');
   await context.close();
 });
