@@ -118,8 +118,10 @@ echo "e2e: server healthy"
 status=0
 # shellcheck disable=SC2086 # E2E_ARGS is a list of words
 # The TOTP steps staff sign-ins have used (the server refuses a code twice),
-# shared by the test files of this run only.
-MADOGUCHI_BIN="$BIN" BASE_URL="$BASE_URL" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} ${E2E_FILES:-e2e/tests/} </dev/null || status=$?
+# shared by the test files of this run only. E2E_DATABASE: the server's
+# SQLite file, for a test that needs rows no page makes (jobs.test.mjs puts
+# a failed job in the queue).
+MADOGUCHI_BIN="$BIN" BASE_URL="$BASE_URL" E2E_DATABASE="$WORK/e2e.db" E2E_TOTP_STATE="$WORK/totp-steps.json" node --test --test-concurrency=1 ${E2E_ARGS:-} ${E2E_FILES:-e2e/tests/} </dev/null || status=$?
 
 if [ "$status" -ne 0 ]; then
   echo "e2e: tests failed (exit $status); last lines of the server log ($LOG):" >&2

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit_pages;
+pub mod jobs_pages;
 pub mod oidc;
 pub mod resident;
 pub mod staff;
@@ -119,6 +120,24 @@ pub fn router(state: IdentityState) -> Router {
         .route("/t/{tenant}/sign-out", post(resident::sign_out))
         .route("/t/{tenant}/account", get(resident::account))
         .route("/auth/oidc/jwks.json", get(resident::jwks))
+        .route("/t/{tenant}/staff/jobs", get(jobs_pages::jobs_page))
+        .route(
+            "/t/{tenant}/staff/jobs/{id}/retry",
+            post(jobs_pages::retry_post),
+        )
+        .route(
+            "/t/{tenant}/staff/jobs/{id}/cancel",
+            post(jobs_pages::cancel_post),
+        )
+        .route("/api/v1/t/{tenant}/staff/jobs", get(jobs_pages::jobs_api))
+        .route(
+            "/api/v1/t/{tenant}/staff/jobs/{id}/retry",
+            post(jobs_pages::retry_api),
+        )
+        .route(
+            "/api/v1/t/{tenant}/staff/jobs/{id}/cancel",
+            post(jobs_pages::cancel_api),
+        )
         .route("/t/{tenant}/staff/audit", get(audit_pages::audit_page))
         .route(
             "/api/v1/t/{tenant}/staff/audit",

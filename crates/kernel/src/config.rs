@@ -58,6 +58,9 @@ pub struct Config {
     /// TrueType font embedded in printed documents (PDF); Japanese
     /// needs one with kanji, e.g. IPAex Gothic.
     pub pdf_font: String,
+    /// Job workers on this server (`kernel::jobs`); 0 runs none (a server
+    /// that only serves requests while others work the queue).
+    pub job_workers: usize,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -253,6 +256,7 @@ pub const ENV_VARS: &[&str] = &[
     "MADOGUCHI_DEV_IDENTITY_PROVIDER",
     "MADOGUCHI_DEMO_REGISTRY",
     "MADOGUCHI_PDF_FONT",
+    "MADOGUCHI_JOB_WORKERS",
     "MADOGUCHI_NEW_PASSWORD",
 ];
 
@@ -283,6 +287,7 @@ impl Default for Config {
             dev_identity_provider: false,
             demo_registry: false,
             pdf_font: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf".into(),
+            job_workers: 2,
         }
     }
 }
@@ -355,6 +360,7 @@ impl Config {
             &mut self.staff_idle_minutes,
         )?;
         set_num(get, "MADOGUCHI_POOL_SIZE", &mut self.pool_size)?;
+        set_num(get, "MADOGUCHI_JOB_WORKERS", &mut self.job_workers)?;
         set_num(get, "MADOGUCHI_PASSWORD_CHECKS", &mut self.password_checks)?;
         set_num(
             get,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod i18n;
 pub mod ids;
+pub mod jobs;
 pub mod migrate;
 pub mod password;
 pub mod prefs;

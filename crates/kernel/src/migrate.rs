@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_translation_marks"),
     migration!(15, "0015_form_builder"),
     migration!(16, "0016_events"),
+    migration!(17, "0017_jobs"),
     migration!(18, "0018_shared_limits"),
 ];
 

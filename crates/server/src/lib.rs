@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod demo;
+pub mod jobs;
 pub mod openapi;
 pub mod rekey;
 pub mod tenant_path;
@@ -45,6 +46,8 @@ pub struct App {
     pub translation: translation::TranslationState,
     /// The event channel across servers (`kernel::events`).
     pub events: kernel::events::Bus,
+    /// This server's job workers (`kernel::jobs`).
+    pub jobs: kernel::jobs::Runner,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -145,7 +148,8 @@ impl Base {
 
 impl App {
     /// Connects, migrates, builds every capability and starts the
-    /// background work (the committer, the counter's events, housekeeping).
+    /// background work (the committer, the counter's events, the job
+    /// workers with housekeeping).
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let b = Base::connect(&config).await?;
         let cache: Arc<catalogue::Cache> = Default::default();
@@ -176,7 +180,17 @@ impl App {
             // Failed lookups of a receipt number count like failed sign-ins.
             lookups: cases::lookup::Lookups::new(lockout_policy(&config)),
         };
+        let jobs = jobs::start(
+            &b.db,
+            b.session,
+            kernel::jobs::RunnerOptions {
+                workers: config.job_workers,
+                ..Default::default()
+            },
+        )
+        .await?;
         let app = Self {
+            jobs,
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -211,39 +225,7 @@ impl App {
             db: b.db,
             config: Arc::new(config),
         };
-        app.spawn_housekeeping();
         Ok(app)
-    }
-
-    /// Housekeeping: expired drafts (and their uploads), unfinished
-    /// assisted entries, sessions past their limits and unfinished
-    /// sign-ins are deleted every ten minutes, so nothing personal
-    /// outlives its promise; so are runs of failures by key
-    /// (`lockout_counts`) neither locked nor touched for a day.
-    fn spawn_housekeeping(&self) {
-        let db = self.db.clone();
-        let session = self.identity.session;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
-            loop {
-                tick.tick().await;
-                match cases::applications::purge_expired(&db).await {
-                    Ok(n) if n > 0 => tracing::info!(drafts = n, "expired drafts deleted"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "purge of expired drafts failed"),
-                }
-                if let Err(e) = desk::assisted::purge(&db).await {
-                    tracing::warn!(error = %e, "purge of unfinished assisted entries failed");
-                }
-                if let Err(e) = identity::purge(&db, session).await {
-                    tracing::warn!(error = %e, "purge of expired sessions failed");
-                }
-                let now = kernel::clock::now_ms();
-                if let Err(e) = kernel::auth::lockout::purge_counts(&db, now).await {
-                    tracing::warn!(error = %e, "purge of old failure counts failed");
-                }
-            }
-        });
     }
 
     pub fn router(&self) -> Router {
@@ -322,8 +304,7 @@ impl App {
     }
 }
 
-/// How often housekeeping runs (the README and docs/SECURITY.md say so).
-pub const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+pub use jobs::HOUSEKEEPING_EVERY;
 
 /// One search over the catalogue, the navigator and the FAQ.
 fn search_state(b: &Base) -> search::routes::SearchState {

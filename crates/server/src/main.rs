@@ -112,6 +112,43 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// The job queue: list, retry or cancel jobs, chiefly the deployment's
+    /// own (housekeeping), which no municipality's page shows.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// The jobs in one state (default: failed, the dead letter).
+    List {
+        /// 全国地方公共団体コード; empty (the default): the deployment's jobs.
+        #[arg(long, default_value = "")]
+        tenant: String,
+        /// queued, running, done, failed or cancelled.
+        #[arg(long, default_value = "failed")]
+        state: String,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Queue a failed job again (再実行).
+    Retry {
+        id: String,
+        #[arg(long, default_value = "")]
+        tenant: String,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Cancel a queued job (取消).
+    Cancel {
+        id: String,
+        #[arg(long, default_value = "")]
+        tenant: String,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -239,6 +276,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             staff::add(file, a).await
         }
         Command::CheckConfig => check_config::run(file).await,
+        Command::Jobs { action } => match action {
+            JobsCommand::List {
+                tenant,
+                state,
+                database_url,
+            } => jobs::list(file, tenant, state, database_url).await,
+            JobsCommand::Retry {
+                id,
+                tenant,
+                database_url,
+            } => jobs::act(file, tenant, id, true, database_url).await,
+            JobsCommand::Cancel {
+                id,
+                tenant,
+                database_url,
+            } => jobs::act(file, tenant, id, false, database_url).await,
+        },
     }
 }
 

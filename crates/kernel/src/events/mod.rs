@@ -13,7 +13,8 @@
 //!
 //! A viewer that reconnects, to any server, asks for the events after the
 //! last id it saw ([`Bus::since`]). Rows older than [`KEEP`] are deleted
-//! by every server's pruner ([`PRUNE_EVERY`]; the delete is idempotent).
+//! by [`prune`], which the deployment runs as a scheduled job
+//! (`server::jobs`, once per deployment).
 
 mod dispatch;
 mod event;
@@ -31,8 +32,6 @@ pub use event::{Event, CHANNEL_CAPACITY};
 
 /// How long events are kept for viewers that reconnect.
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
-/// How often each server deletes events older than [`KEEP`].
-pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// The largest body accepted (bodies hold ids, not documents).
 pub const MAX_BODY_BYTES: usize = 4000;
 
@@ -45,7 +44,7 @@ pub struct Bus {
 }
 
 impl Bus {
-    /// Starts delivery (on PostgreSQL the listener) and the pruner.
+    /// Starts delivery (on PostgreSQL the listener).
     /// Events published before the start are not delivered live.
     pub async fn start(db: Db) -> anyhow::Result<Bus> {
         let hub: Arc<event::Hub> = Default::default();
@@ -54,7 +53,6 @@ impl Bus {
         if db.backend() == Backend::Postgres {
             listen::start(db.clone(), dispatch.clone());
         }
-        spawn_pruner(db.clone());
         Ok(Bus { db, hub, dispatch })
     }
 
@@ -113,25 +111,6 @@ impl Bus {
     }
 }
 
-fn spawn_pruner(db: Db) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PRUNE_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if db.is_closed() {
-                return;
-            }
-            let before = crate::clock::now_ms() - KEEP.as_millis() as i64;
-            match store::prune(&db, before).await {
-                Ok(n) if n > 0 => tracing::info!(events = n, "old events deleted"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "events: pruning failed"),
-            }
-        }
-    });
-}
-
 /// Writes an event in `tx` without a [`Bus`] (a command such as
 /// `madoguchi tenant load` that runs beside the servers): on PostgreSQL
 /// every server's listener delivers it after commit; on SQLite only a
@@ -158,8 +137,7 @@ pub async fn publish_in(
     Ok(id)
 }
 
-/// Deletes events published before `before` (ms since the epoch); the
-/// pruner's step, public for operators and tests.
+/// Deletes events published before `before` (ms since the epoch).
 pub async fn prune(db: &Db, before: i64) -> AppResult<u64> {
     store::prune(db, before).await
 }

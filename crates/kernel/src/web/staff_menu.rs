@@ -84,18 +84,26 @@ const ENTRIES: [Entry; 12] = [
     },
 ];
 
-/// Staff administration: the system admin's own entry, last in the menu.
-const ADMIN: Entry = Entry {
-    path: "admin",
-    label_key: "layout.nav.staff_admin",
-    may_open: SystemAdmin::holds,
-};
+/// The system admin's own entries, last in the menu: staff
+/// administration and the job queue.
+const ADMIN: [Entry; 2] = [
+    Entry {
+        path: "admin",
+        label_key: "layout.nav.staff_admin",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "jobs",
+        label_key: "layout.nav.jobs",
+        may_open: SystemAdmin::holds,
+    },
+];
 
 /// The menu links `staff` may follow, in the page's language.
 pub fn menu(staff: &Staff, lang: Lang) -> Vec<Link> {
     ENTRIES
         .iter()
-        .chain(std::iter::once(&ADMIN))
+        .chain(ADMIN.iter())
         .filter(|e| (e.may_open)(staff))
         .map(|e| Link {
             label: i18n::t(lang, e.label_key).to_string(),
@@ -162,7 +170,12 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 13);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 14);
+        assert_eq!(
+            paths(&[Role::SystemAdmin]).last().map(String::as_str),
+            Some("jobs")
+        );
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"jobs".to_string()));
         assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
         assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));
     }

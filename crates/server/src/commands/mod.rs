@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod check_config;
+pub mod jobs;
 pub mod keys;
 pub mod serve;
 pub mod staff;

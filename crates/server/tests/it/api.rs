@@ -1689,10 +1689,11 @@ async fn tenant_isolation_matrix(app: &TestApp) {
     );
 }
 
-/// Drafts are kept 30 days after their last save; the housekeeping each
-/// server runs at start (and then every `HOUSEKEEPING_EVERY`) deletes the
-/// expired ones with their uploads and keeps the others. A second server
-/// started on the same database does it as it starts.
+/// Drafts are kept 30 days after their last save; the housekeeping job
+/// queued as each server starts (and scheduled once per deployment every
+/// `HOUSEKEEPING_EVERY`) deletes the expired ones with their uploads and
+/// keeps the others. A second server started on the same database queues
+/// it as it starts.
 async fn expired_drafts_are_purged(app: &TestApp) {
     create_test_procedure(app).await;
     let new_draft = |answers: Value| async move {

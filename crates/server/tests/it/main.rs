@@ -19,6 +19,7 @@ mod form_builder;
 mod form_json;
 mod form_rules;
 mod furigana;
+mod jobs;
 mod languages;
 mod life_events;
 mod locales;

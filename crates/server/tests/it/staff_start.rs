@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 13] = [
+const PAGES: [&str; 14] = [
     "cases",
     "visits",
     "counter",
@@ -23,6 +23,7 @@ const PAGES: [&str; 13] = [
     "search",
     "audit",
     "admin",
+    "jobs",
 ];
 
 /// Posts a form with the page's CSRF token.

@@ -1,0 +1,100 @@
+//! The background work of a deployment as jobs of the one queue
+//! (`kernel::jobs`): housekeeping (expired drafts, unfinished 書かない窓口
+//! entries, sessions and sign-ins past their limits, runs of failures by
+//! key neither locked nor touched for a day, live events past
+//! `kernel::events::KEEP`) as scheduled jobs,
+//! once per deployment every [`HOUSEKEEPING_EVERY`], and once more as each
+//! server starts. The mail outbox is not a job yet: its delivery (issue 17)
+//! will register its kind here.
+
+use std::time::Duration;
+
+use kernel::auth::SessionPolicy;
+use kernel::jobs::{
+    Every, JobContext, JobError, JobSpec, Registry, Runner, RunnerOptions, Schedule,
+};
+use kernel::Db;
+
+/// How often housekeeping runs (the README and docs/SECURITY.md say so).
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// Expired drafts and their uploads (`cases`).
+pub const PURGE_DRAFTS: &str = "housekeeping.drafts";
+/// Unfinished 書かない窓口 entries (`desk`).
+pub const PURGE_ASSISTED: &str = "housekeeping.assisted_entries";
+/// Staff and resident sessions past their limits, unfinished sign-ins (`identity`).
+pub const PURGE_SESSIONS: &str = "housekeeping.sessions";
+
+/// Runs of failed sign-ins and lookups by key (`lockout_counts`) neither
+/// locked nor touched for a day (`kernel::auth::lockout`).
+pub const PURGE_LOCKOUT_COUNTS: &str = "housekeeping.lockout_counts";
+/// Live events older than `kernel::events::KEEP`.
+pub const PURGE_EVENTS: &str = "housekeeping.events";
+
+const HOUSEKEEPING: [&str; 5] = [
+    PURGE_DRAFTS,
+    PURGE_ASSISTED,
+    PURGE_SESSIONS,
+    PURGE_LOCKOUT_COUNTS,
+    PURGE_EVENTS,
+];
+
+/// The kinds every server runs and the deployment's schedules.
+pub fn registry(session: SessionPolicy) -> Registry {
+    let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
+    let mut r = Registry::new()
+        .handle(PURGE_DRAFTS, |ctx: JobContext, _| async move {
+            let n = cases::applications::purge_expired(&ctx.db).await?;
+            if n > 0 {
+                tracing::info!(drafts = n, "expired drafts deleted");
+            }
+            Ok::<(), JobError>(())
+        })
+        .handle(PURGE_ASSISTED, |ctx: JobContext, _| async move {
+            desk::assisted::purge(&ctx.db).await?;
+            Ok(())
+        })
+        .handle(PURGE_SESSIONS, move |ctx: JobContext, _| async move {
+            identity::purge(&ctx.db, session).await?;
+            Ok(())
+        })
+        .handle(PURGE_LOCKOUT_COUNTS, |ctx: JobContext, _| async move {
+            kernel::auth::lockout::purge_counts(&ctx.db, kernel::clock::now_ms()).await?;
+            Ok(())
+        })
+        .handle(PURGE_EVENTS, |ctx: JobContext, _| async move {
+            let before = kernel::clock::now_ms() - kernel::events::KEEP.as_millis() as i64;
+            let n = kernel::events::prune(&ctx.db, before).await?;
+            if n > 0 {
+                tracing::info!(events = n, "old events deleted");
+            }
+            Ok(())
+        });
+    for kind in HOUSEKEEPING {
+        r = r.schedule(Schedule {
+            name: kind,
+            every: Every::Minutes(minutes),
+            kind,
+            payload: serde_json::Value::Null,
+        });
+    }
+    r
+}
+
+/// Starts this server's workers, and queues housekeeping as it starts
+/// (one job per kind however many servers start at once: a dedupe key).
+pub async fn start(
+    db: &Db,
+    session: SessionPolicy,
+    options: RunnerOptions,
+) -> anyhow::Result<Runner> {
+    let runner = Runner::start(db.clone(), registry(session), options).await?;
+    for kind in HOUSEKEEPING {
+        kernel::jobs::enqueue_now(
+            db,
+            JobSpec::new("", kind, serde_json::Value::Null).dedupe("start"),
+        )
+        .await?;
+    }
+    Ok(runner)
+}
