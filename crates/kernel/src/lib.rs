@@ -20,6 +20,7 @@ pub mod readings;
 pub mod registry;
 pub mod resident;
 pub mod ruby;
+pub mod schema;
 pub mod secrets;
 pub mod tenant;
 pub mod totp;

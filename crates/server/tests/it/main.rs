@@ -9,6 +9,7 @@ mod assisted;
 mod case_lookup;
 mod case_workflow;
 mod chat;
+mod citus_schema;
 mod counter;
 mod counter_only;
 mod easy_japanese;
