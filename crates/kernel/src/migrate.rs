@@ -147,7 +147,7 @@ async fn run_locked(
             .await
             .with_context(|| {
                 format!(
-                    "マイグレーション {} を適用できません（テーブルを所有するロールで madoguchi migrate を実行してください）",
+                    "マイグレーション {} を適用できません（アプリケーション用のロールで接続しているときは、テーブルを所有するロールで madoguchi migrate を実行してください）",
                     m.name
                 )
             })?;

@@ -148,7 +148,8 @@ pub mod citus {
     }
 }
 
-fn replace_database(url: &str, name: &str) -> String {
+/// `url` with its database replaced by `name`.
+pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

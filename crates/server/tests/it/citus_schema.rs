@@ -472,6 +472,46 @@ async fn the_application_role_may_only_append_to_the_audit_log() {
     d.drop().await;
 }
 
+/// A server signed in as the application's role migrates nothing: on a
+/// database without the schema it stops, saying to migrate as the owner
+/// (PostgreSQL 15 and later give no role CREATE on the public schema
+/// unless granted).
+#[tokio::test]
+async fn the_application_role_does_not_migrate() {
+    // Makes sure the application's login role exists.
+    let Some(d) = TestDatabase::create().await else {
+        return;
+    };
+    let admin = testkit::postgres_admin_url().unwrap();
+    let name = format!("mdg_test_empty_{}", std::process::id());
+    let mut conn = connect(&admin).await;
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = testkit::with_login(
+        &testkit::replace_database(&admin, &name),
+        testkit::APP_LOGIN,
+        testkit::APP_LOGIN,
+    );
+    let db = kernel::Db::connect(&url, 1).await.unwrap();
+    let e = kernel::migrate::run(&db).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "madoguchi_migrations を作成できません（テーブルを所有するロールで madoguchi migrate を実行してください）"
+    );
+    let cause = e
+        .downcast_ref::<sqlx::Error>()
+        .and_then(|e| e.as_database_error());
+    assert_eq!(cause.and_then(|c| c.code()).as_deref(), Some("42501"));
+    db.close().await;
+    sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    d.drop().await;
+}
+
 /// SQLite keeps its triggers (one process, no roles).
 #[tokio::test]
 async fn sqlite_keeps_the_audit_log_append_only_by_triggers() {
