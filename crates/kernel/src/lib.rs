@@ -22,6 +22,7 @@ pub mod readings;
 pub mod registry;
 pub mod resident;
 pub mod ruby;
+pub mod schema;
 pub mod secrets;
 pub mod tenant;
 #[cfg(test)]

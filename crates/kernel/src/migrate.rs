@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_events"),
     migration!(17, "0017_jobs"),
     migration!(18, "0018_shared_limits"),
+    migration!(19, "0019_citus_ready"),
 ];
 
 impl Migration {
@@ -55,6 +56,25 @@ impl Migration {
     fn checksum(&self, backend: Backend) -> String {
         hex::encode(Sha256::digest(self.sql(backend).as_bytes()))
     }
+}
+
+/// Whether the record of applied migrations exists (SQLite: always
+/// answered by `CREATE TABLE IF NOT EXISTS`, which needs no privilege).
+async fn record_exists(conn: &mut sqlx::AnyConnection, backend: Backend) -> anyhow::Result<bool> {
+    use sqlx::Row;
+    Ok(match backend {
+        Backend::Sqlite => false,
+        Backend::Postgres => {
+            sqlx::query(
+                "SELECT COUNT(*) FROM pg_class
+                 WHERE relname = 'madoguchi_migrations' AND relnamespace = current_schema()::regnamespace",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+            .get::<i64, _>(0)
+                > 0
+        }
+    })
 }
 
 #[derive(Debug, Default)]
@@ -87,17 +107,24 @@ async fn run_locked(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
 ) -> anyhow::Result<MigrateReport> {
+    use anyhow::Context;
     use sqlx::{Connection, Row};
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS madoguchi_migrations (
-            version BIGINT PRIMARY KEY,
-            name TEXT NOT NULL,
-            checksum TEXT NOT NULL,
-            applied_at BIGINT NOT NULL
-        )",
-    )
-    .execute(&mut *conn)
-    .await?;
+    // On PostgreSQL the application may serve as a role that cannot
+    // create tables (madoguchi_app, migration 0019): with every migration
+    // applied it only reads the record.
+    if !record_exists(conn, backend).await? {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS madoguchi_migrations (
+                version BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )",
+        )
+        .execute(&mut *conn)
+        .await
+        .context("madoguchi_migrations を作成できません（テーブルを所有するロールで madoguchi migrate を実行してください）")?;
+    }
     let applied: Vec<(i64, String)> =
         sqlx::query("SELECT version, checksum FROM madoguchi_migrations ORDER BY version")
             .fetch_all(&mut *conn)
@@ -118,7 +145,15 @@ async fn run_locked(
             continue;
         }
         let mut tx = conn.begin().await?;
-        sqlx::raw_sql(m.sql(backend)).execute(&mut *tx).await?;
+        sqlx::raw_sql(m.sql(backend))
+            .execute(&mut *tx)
+            .await
+            .with_context(|| {
+                format!(
+                    "マイグレーション {} を適用できません（アプリケーション用のロールで接続しているときは、テーブルを所有するロールで madoguchi migrate を実行してください）",
+                    m.name
+                )
+            })?;
         sqlx::query("INSERT INTO madoguchi_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(m.version)
             .bind(m.name)

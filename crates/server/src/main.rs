@@ -45,10 +45,18 @@ impl ServeArgs {
 enum Command {
     /// Migrate the database and serve.
     Serve(ServeArgs),
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations and exit. Run it as the role that
+    /// owns the tables; servers may then run as a member of madoguchi_app.
     Migrate {
         #[arg(long)]
         database_url: Option<String>,
+        /// Then print the Citus calls that distribute the schema by
+        /// municipality (PostgreSQL; run on the coordinator).
+        #[arg(long)]
+        citus: bool,
+        /// With --citus: run the calls (each table not distributed yet).
+        #[arg(long, requires = "citus")]
+        apply: bool,
     },
     /// Migrate, load the demo municipalities (四街道市, 四日市市) and serve.
     Demo {
@@ -204,7 +212,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let file = cli.config.as_deref();
     match cli.command {
         Command::Serve(a) => serve::serve_command(file, a.place()).await,
-        Command::Migrate { database_url } => serve::migrate(file, database_url).await,
+        Command::Migrate {
+            database_url,
+            citus,
+            apply,
+        } => {
+            let citus = match (citus, apply) {
+                (false, _) => None,
+                (true, false) => Some(serve::Citus::Print),
+                (true, true) => Some(serve::Citus::Apply),
+            };
+            serve::migrate(file, database_url, citus).await
+        }
         Command::Demo {
             serve: a,
             applications,

@@ -38,9 +38,15 @@ fn random_suffix() -> String {
 
 /// The PostgreSQL server URL for tests (a maintenance database such as
 /// `postgres://postgres@127.0.0.1:5433/postgres`), from
-/// `MADOGUCHI_TEST_POSTGRES_URL`. Outside CI the PostgreSQL variant of a
-/// test is skipped, loudly, when it is not set; in CI it is required.
+/// `MADOGUCHI_TEST_POSTGRES_URL`, or a Citus coordinator's from
+/// `MADOGUCHI_TEST_CITUS_URL` (which wins: the PostgreSQL variant of every
+/// test then runs on Citus, see [`citus`]). Outside CI the PostgreSQL
+/// variant of a test is skipped, loudly, when neither is set; in CI it is
+/// required.
 pub fn postgres_admin_url() -> Option<String> {
+    if let Some(u) = citus_admin_url() {
+        return Some(u);
+    }
     match std::env::var("MADOGUCHI_TEST_POSTGRES_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
@@ -53,7 +59,97 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-fn replace_database(url: &str, name: &str) -> String {
+/// A Citus coordinator's maintenance database from
+/// `MADOGUCHI_TEST_CITUS_URL`, when set.
+pub fn citus_admin_url() -> Option<String> {
+    std::env::var("MADOGUCHI_TEST_CITUS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The login role PostgreSQL tests serve as: a member of `madoguchi_app`
+/// (migration 0019), as a deployment's servers are, so that every test
+/// also proves the application needs no more than that role's grants.
+pub const APP_LOGIN: &str = "madoguchi_test_app";
+
+/// The `user:password@host:port` part of a URL, split.
+fn authority(url: &str) -> (&str, &str, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let host = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+    (scheme, host, &rest[end..])
+}
+
+/// `url` signed in as `user` with `password`.
+pub fn with_login(url: &str, user: &str, password: &str) -> String {
+    let (scheme, host, rest) = authority(url);
+    format!("{scheme}://{user}:{password}@{host}{rest}")
+}
+
+/// Makes a fresh test database ready as a deployment's is: migrated by the
+/// owner (the maintenance URL's role), distributed on Citus when `citus`,
+/// and the application's login role present. Returns the URL the servers
+/// use (signed in as [`APP_LOGIN`]).
+pub async fn prepare_postgres(owner_url: &str, citus: bool) -> anyhow::Result<String> {
+    let db = kernel::Db::connect(owner_url, 2).await?;
+    if citus {
+        citus::prepare(&db, owner_url).await?;
+    }
+    kernel::migrate::run(&db).await?;
+    if citus {
+        kernel::schema::distribute(&db).await?;
+    }
+    // Roles belong to the cluster: made once, by whichever test is first.
+    sqlx::raw_sql(&format!(
+        "DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_LOGIN}') THEN
+                CREATE ROLE {APP_LOGIN} LOGIN PASSWORD '{APP_LOGIN}' IN ROLE madoguchi_app;
+            END IF;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$"
+    ))
+    .execute(db.write())
+    .await?;
+    db.close().await;
+    Ok(with_login(owner_url, APP_LOGIN, APP_LOGIN))
+}
+
+/// A Citus coordinator for the tests (`MADOGUCHI_TEST_CITUS_URL`). Each
+/// test database is a single-node Citus cluster: the coordinator holds the
+/// shards itself, so distribution, co-location and Citus's refusals are
+/// the same as on a cluster with workers, without a worker per test
+/// database. Citus is not in Debian's packages; docs/SCALING.md "Citus"
+/// says how to install it.
+pub mod citus {
+    /// Creates the Citus extension in the new database and makes its
+    /// coordinator (host and port of `url`, as the coordinator itself
+    /// reaches them) a node that holds shards.
+    pub async fn prepare(db: &kernel::Db, url: &str) -> anyhow::Result<()> {
+        let (_, host, _) = super::authority(url);
+        let (name, port) = match host.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<i64>()?),
+            None => (host, 5432),
+        };
+        sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS citus")
+            .execute(db.write())
+            .await?;
+        sqlx::query("SELECT citus_set_coordinator_host($1, $2::int)")
+            .bind(name)
+            .bind(port)
+            .execute(db.write())
+            .await?;
+        sqlx::query("SELECT citus_set_node_property($1, $2::int, 'shouldhaveshards', true)")
+            .bind(name)
+            .bind(port)
+            .execute(db.write())
+            .await?;
+        Ok(())
+    }
+}
+
+/// `url` with its database replaced by `name`.
+pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
@@ -68,6 +164,56 @@ fn replace_database(url: &str, name: &str) -> String {
         out.push_str(q);
     }
     out
+}
+
+/// A fresh, migrated PostgreSQL (or Citus) database of its own, for tests
+/// that talk to the database rather than to a server.
+pub struct TestDatabase {
+    /// Signed in as the role that owns the tables (the maintenance URL's).
+    pub owner_url: String,
+    /// Signed in as the application's role ([`APP_LOGIN`]).
+    pub app_url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// `None` (the test is skipped, loudly) when no PostgreSQL is set.
+    pub async fn create() -> Option<Self> {
+        let admin_url = postgres_admin_url()?;
+        let name = format!("mdg_test_{}", random_suffix());
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("connect to the PostgreSQL test server");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let owner_url = replace_database(&admin_url, &name);
+        let app_url = prepare_postgres(&owner_url, citus_admin_url().is_some())
+            .await
+            .expect("migrate the test database");
+        Some(Self {
+            owner_url,
+            app_url,
+            admin_url,
+            name,
+        })
+    }
+
+    pub async fn drop(self) {
+        drop_database(&self.admin_url, &self.name).await;
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await {
+        let _ = sqlx::Executor::execute(
+            &mut conn,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+        )
+        .await;
+    }
 }
 
 impl TestApp {
@@ -85,18 +231,13 @@ impl TestApp {
                 (format!("sqlite://{}", path.display()), Cleanup::File(path))
             }
             Backend::Postgres => {
-                let admin_url = postgres_admin_url()?;
-                let name = format!("mdg_test_{}", random_suffix());
-                sqlx::any::install_default_drivers();
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-                    .await
-                    .expect("connect to the PostgreSQL test server");
-                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create test database");
+                let d = TestDatabase::create().await?;
                 (
-                    replace_database(&admin_url, &name),
-                    Cleanup::Database { admin_url, name },
+                    d.app_url.clone(),
+                    Cleanup::Database {
+                        admin_url: d.admin_url,
+                        name: d.name,
+                    },
                 )
             }
         };
@@ -286,17 +427,7 @@ impl TestApp {
                     let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
                 }
             }
-            Cleanup::Database { admin_url, name } => {
-                if let Ok(mut conn) =
-                    <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await
-                {
-                    let _ = sqlx::Executor::execute(
-                        &mut conn,
-                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
-                    )
-                    .await;
-                }
-            }
+            Cleanup::Database { admin_url, name } => drop_database(&admin_url, &name).await,
         }
     }
 }

@@ -18,12 +18,54 @@ pub async fn serve_command(file: Option<&Path>, place: Place) -> anyhow::Result<
     serve(App::start(c).await?, false).await
 }
 
-pub async fn migrate(file: Option<&Path>, database_url: Option<String>) -> anyhow::Result<()> {
+/// What `migrate --citus` does after migrating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Citus {
+    /// Print the calls (SQL, one per line; a comment per table that stays
+    /// on the coordinator).
+    Print,
+    /// Run them.
+    Apply,
+}
+
+pub async fn migrate(
+    file: Option<&Path>,
+    database_url: Option<String>,
+    citus: Option<Citus>,
+) -> anyhow::Result<()> {
     let c = load_config(file, None, database_url)?;
     init_logging(&c.log);
     let db = kernel::Db::connect(&c.database_url, 2).await?;
+    if citus.is_some() && db.backend() != kernel::db::Backend::Postgres {
+        anyhow::bail!(
+            "--citus は PostgreSQL（Citus のコーディネーター）のデータベースにだけ使えます"
+        );
+    }
     let r = kernel::migrate::run(&db).await?;
-    println!("applied: {:?}; already applied: {}", r.applied, r.already);
+    match citus {
+        None => println!("applied: {:?}; already applied: {}", r.applied, r.already),
+        // Only SQL on standard output, so that it can be piped to psql.
+        Some(Citus::Print) => {
+            let tables = kernel::schema::postgres_tables(&db).await?;
+            let plan = kernel::schema::citus_plan(&tables).map_err(|t| {
+                anyhow::anyhow!(
+                    "Citus での配置が決まっていないテーブルがあります（kernel::schema::TABLES）: {}",
+                    t.join(", ")
+                )
+            })?;
+            eprintln!("applied: {:?}; already applied: {}", r.applied, r.already);
+            println!("-- madoguchi: distribute the schema by municipality (run on the Citus coordinator)");
+            for step in plan {
+                println!("{}", step.line());
+            }
+        }
+        Some(Citus::Apply) => {
+            eprintln!("applied: {:?}; already applied: {}", r.applied, r.already);
+            for call in kernel::schema::distribute(&db).await? {
+                println!("{call};");
+            }
+        }
+    }
     Ok(())
 }
 

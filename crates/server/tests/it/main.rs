@@ -10,6 +10,7 @@ mod caches;
 mod case_lookup;
 mod case_workflow;
 mod chat;
+mod citus_schema;
 mod counter;
 mod counter_only;
 mod easy_japanese;

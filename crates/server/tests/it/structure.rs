@@ -9,16 +9,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 // ------------------------------------------------------------------ modules
 
 /// A crate's modules: path segments (`["web", "page"]`) → source text.
-type Modules = BTreeMap<Vec<String>, String>;
+pub(crate) type Modules = BTreeMap<Vec<String>, String>;
 
-fn modules_of(src: &Path) -> Modules {
+pub(crate) fn modules_of(src: &Path) -> Modules {
     let mut out = Modules::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -210,7 +210,7 @@ fn name(m: &[String]) -> String {
     }
 }
 
-fn crates() -> Vec<(String, PathBuf)> {
+pub(crate) fn crates() -> Vec<(String, PathBuf)> {
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("crates"))
         .unwrap()
         .map(|e| e.unwrap().path())
