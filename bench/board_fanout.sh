@@ -16,8 +16,14 @@ CALLS=${2:-10}
 MISSED=${3:-1000}
 ADMIN=${MADOGUCHI_BENCH_POSTGRES_URL:-${MADOGUCHI_TEST_POSTGRES_URL:?set MADOGUCHI_BENCH_POSTGRES_URL (a PostgreSQL maintenance database)}}
 ulimit -n "$(ulimit -Hn)"
-cargo build --release --locked -p server --bin madoguchi
-BIN=target/release/madoguchi
+# MADOGUCHI_BIN: a binary already built (e.g. a smoke run of the script
+# with target/debug/madoguchi); figures come from the release build.
+if [ -n "${MADOGUCHI_BIN:-}" ]; then
+  BIN=$MADOGUCHI_BIN
+else
+  cargo build --release --locked -p server --bin madoguchi
+  BIN=target/release/madoguchi
+fi
 TMP=$(mktemp -d /tmp/madoguchi-fanout-bench.XXXXXX)
 NAME="mdg_bench_$(date +%s)"
 psql -q "$ADMIN" -c "CREATE DATABASE $NAME"

@@ -174,16 +174,21 @@ impl Events {
         &self,
         tenant: &str,
     ) -> kernel::AppResult<(BoardEvent, serde_json::Value)> {
-        let id = self.bus.head(tenant).await?;
-        let at = kernel::clock::now_ms();
-        let board = crate::queue::board(&self.db, tenant, at).await?;
-        let json = counts_body(&board, at);
-        let ev = BoardEvent::board(id, &json);
+        let (ev, json) = self.board_now(tenant).await?;
         self.snapshots
             .lock()
             .await
             .insert(tenant.to_string(), (std::time::Instant::now(), ev.clone()));
         Ok((ev, json))
+    }
+
+    /// The whole board now (not kept).
+    async fn board_now(&self, tenant: &str) -> kernel::AppResult<(BoardEvent, serde_json::Value)> {
+        let id = self.bus.head(tenant).await?;
+        let at = kernel::clock::now_ms();
+        let board = crate::queue::board(&self.db, tenant, at).await?;
+        let json = counts_body(&board, at);
+        Ok((BoardEvent::board(id, &json), json))
     }
 
     /// Recomputes the board and publishes its counts to every server.
@@ -233,21 +238,23 @@ impl Events {
     /// once costs no database work); an old one is recomputed at the next
     /// refresh.
     pub async fn snapshot(&self, tenant: &str) -> kernel::AppResult<BoardEvent> {
-        {
-            let map = self.snapshots.lock().await;
-            if let Some((at, ev)) = map.get(tenant) {
-                if at.elapsed() >= REFRESH {
-                    self.stale
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(tenant.to_string());
-                }
-                return Ok(ev.clone());
+        // The lock is held while the first board is computed: a crowd
+        // connecting at once waits for that one computation.
+        let mut map = self.snapshots.lock().await;
+        if let Some((at, ev)) = map.get(tenant) {
+            if at.elapsed() >= REFRESH {
+                self.stale
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(tenant.to_string());
             }
+            return Ok(ev.clone());
         }
         // Checked when computing, not for every viewer.
         kernel::tenant::load(&self.db, tenant).await?;
-        Ok(self.compute_snapshot(tenant).await?.0)
+        let (ev, _) = self.board_now(tenant).await?;
+        map.insert(tenant.to_string(), (std::time::Instant::now(), ev.clone()));
+        Ok(ev)
     }
 
     /// What a viewer gets first: with `Last-Event-ID` (of this
