@@ -108,9 +108,7 @@ pub const TABLES: &[Table] = &[
     // The event channel (kernel::events): every read is per tenant.
     distributed("events"),
     distributed("event_heads"),
-    // Limits that hold across servers (kernel::ratelimit, auth::lockout):
-    // a client's own windows, across municipalities, have tenant ''.
-    distributed("rate_windows"),
+    // Runs of failures by key (auth::lockout): every statement is per tenant.
     distributed("lockout_counts"),
     // The job queue (kernel::jobs).
     local(
@@ -120,6 +118,10 @@ pub const TABLES: &[Table] = &[
     local(
         "job_schedules",
         "deployment-wide schedules claimed once per deployment with the job queue, beside it",
+    ),
+    local(
+        "rate_windows",
+        "one statement counts a client's window (tenant '') and a municipality's window, rows Citus would place on different shards",
     ),
     local(
         "madoguchi_migrations",
