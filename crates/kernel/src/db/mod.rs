@@ -19,6 +19,10 @@ mod primary;
 
 use std::time::Duration;
 
+/// How long a request waits for a connection when the URL names several
+/// hosts (see [`Db::connect`]).
+const MULTI_HOST_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
@@ -124,12 +128,22 @@ impl Db {
     }
 
     async fn connect_postgres(url: &str, pool_size: u32) -> anyhow::Result<Self> {
-        let options = AnyPoolOptions::new()
-            .max_connections(pool_size)
-            .acquire_timeout(Duration::from_secs(30));
+        let options = AnyPoolOptions::new().max_connections(pool_size);
         let (pool, primary) = match hosts::parse(url).map_err(anyhow::Error::msg)? {
-            hosts::Target::Single(url) => (options.connect(&url).await?, None),
+            hosts::Target::Single(url) => (
+                options
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&url)
+                    .await?,
+                None,
+            ),
             hosts::Target::ReadWrite(list) => {
+                // While the primary is away a new connection is retried
+                // with a backoff of up to a fifth of this: short, so that a
+                // request goes to the new primary within a second of the
+                // move, and a request that cannot wait is a 503 the client
+                // retries, not a 30-second hang.
+                let options = options.acquire_timeout(MULTI_HOST_ACQUIRE_TIMEOUT);
                 let p = std::sync::Arc::new(primary::Primary::new(list)?);
                 let first = p.find(Duration::from_secs(30)).await?;
                 let (on_connect, on_acquire, on_release) = (p.clone(), p.clone(), p.clone());
