@@ -110,6 +110,13 @@ impl Primary {
         opened < self.stale_before.load(Ordering::Acquire)
     }
 
+    /// Every connection opened until now is stale.
+    fn moved(&self) {
+        self.stale_before
+            .store(self.base.elapsed().as_nanos() as u64, Ordering::Release);
+        self.moves.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Asks the watcher to check now (a new connection landed on a
     /// read-only server).
     pub fn suspect(&self) {
@@ -153,10 +160,8 @@ impl Primary {
                 }
                 tokio::time::sleep(SCAN_EVERY).await;
             };
-            self.stale_before
-                .store(self.base.elapsed().as_nanos() as u64, Ordering::Release);
             pool.set_connect_options(opts);
-            self.moves.fetch_add(1, Ordering::Relaxed);
+            self.moved();
             tracing::warn!(
                 from = %from,
                 to = %self.current_label(),
@@ -203,5 +208,52 @@ pub async fn check_writable(c: &mut AnyConnection) -> Result<(), sqlx::Error> {
             "connected to a read-only server (standby); waiting for the primary".into(),
         )),
         Err(e) => Err(sqlx::Error::Protocol(format!("primary check failed: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dead_host() -> Host {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Host {
+            label: format!("127.0.0.1:{port}"),
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        }
+    }
+
+    #[test]
+    fn connections_opened_before_a_move_are_stale_and_later_ones_are_not() {
+        sqlx::any::install_default_drivers();
+        let p = Primary::new(vec![dead_host()]).unwrap();
+        assert!(!p.is_stale(Duration::from_secs(3600)), "no move yet");
+        std::thread::sleep(Duration::from_millis(20));
+        p.moved();
+        assert_eq!(p.moves(), 1);
+        // Opened 10 ms before the move (it is 20 ms after the start).
+        assert!(p.is_stale(Duration::from_millis(10)));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!p.is_stale(Duration::from_millis(5)), "opened after the move");
+        assert!(p.is_stale(Duration::from_millis(30)), "opened before the move");
+    }
+
+    #[tokio::test]
+    async fn no_writable_host_is_an_error_naming_each_host() {
+        sqlx::any::install_default_drivers();
+        let (a, b) = (dead_host(), dead_host());
+        let p = Primary::new(vec![a.clone(), b.clone()]).unwrap();
+        let e = p.find(Duration::ZERO).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("書き込みのできる PostgreSQL が見つかりません: "),
+            "{e}"
+        );
+        assert!(e.contains(&format!("{}: 接続できません（", a.label)), "{e}");
+        assert!(e.contains(&format!("、{}: 接続できません（", b.label)), "{e}");
     }
 }
