@@ -455,11 +455,12 @@ impl Config {
                 ),
             });
         }
-        let backend =
-            crate::db::Backend::of_url(&self.database_url).map_err(|message| ConfigError::Invalid {
+        let backend = crate::db::Backend::of_url(&self.database_url).map_err(|message| {
+            ConfigError::Invalid {
                 key: "database_url",
                 message,
-            })?;
+            }
+        })?;
         if backend == crate::db::Backend::Postgres {
             crate::db::hosts::parse(&self.database_url).map_err(|message| {
                 ConfigError::Invalid {

@@ -240,8 +240,10 @@ impl IntoResponse for AppError {
         // that is away, not a fault of the program.
         let this = match self {
             AppError::Internal(e)
-                if e.chain()
-                    .any(|c| c.downcast_ref::<sqlx::Error>().is_some_and(is_connection_error)) =>
+                if e.chain().any(|c| {
+                    c.downcast_ref::<sqlx::Error>()
+                        .is_some_and(is_connection_error)
+                }) =>
             {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::DatabaseUnavailable

@@ -24,7 +24,10 @@ enum Cleanup {
     /// A second server's: the owner of the database removes it.
     Peer,
     File(PathBuf),
-    Database { admin_url: String, name: String },
+    Database {
+        admin_url: String,
+        name: String,
+    },
 }
 
 fn random_suffix() -> String {

@@ -69,7 +69,9 @@ pub fn parse(url: &str) -> Result<Target, String> {
         if attrs.is_none() {
             return Ok(Target::Single(url.to_string()));
         }
-        return Ok(Target::Single(join(scheme, userinfo, hostlist, path, &params)));
+        return Ok(Target::Single(join(
+            scheme, userinfo, hostlist, path, &params,
+        )));
     }
     if !read_write {
         return Err(
@@ -79,7 +81,8 @@ pub fn parse(url: &str) -> Result<Target, String> {
     }
     let mut out = Vec::with_capacity(hosts.len());
     for (i, h) in hosts.iter().enumerate() {
-        let (host, port) = host_port(h).map_err(|m| format!("接続先の {} 番目のホスト{m}", i + 1))?;
+        let (host, port) =
+            host_port(h).map_err(|m| format!("接続先の {} 番目のホスト{m}", i + 1))?;
         let hp = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
@@ -133,7 +136,11 @@ fn host_port(s: &str) -> Result<(&str, u16), String> {
         None => 5432,
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 => n,
-            _ => return Err(format!("「{s}」のポート「{p}」は 1〜65535 の数ではありません")),
+            _ => {
+                return Err(format!(
+                    "「{s}」のポート「{p}」は 1〜65535 の数ではありません"
+                ))
+            }
         },
     };
     Ok((host, port))

@@ -90,7 +90,9 @@ impl Primary {
                         *self.current.lock().expect("lock") = i;
                         return Ok(opts.clone());
                     }
-                    Ok(Role::ReadOnly) => seen.push(format!("{}: 読み取り専用（スタンバイ）", host.label)),
+                    Ok(Role::ReadOnly) => {
+                        seen.push(format!("{}: 読み取り専用（スタンバイ）", host.label))
+                    }
                     Err(e) => seen.push(format!("{}: 接続できません（{e}）", host.label)),
                 }
             }
@@ -239,8 +241,14 @@ mod tests {
         // Opened 10 ms before the move (it is 20 ms after the start).
         assert!(p.is_stale(Duration::from_millis(10)));
         std::thread::sleep(Duration::from_millis(20));
-        assert!(!p.is_stale(Duration::from_millis(5)), "opened after the move");
-        assert!(p.is_stale(Duration::from_millis(30)), "opened before the move");
+        assert!(
+            !p.is_stale(Duration::from_millis(5)),
+            "opened after the move"
+        );
+        assert!(
+            p.is_stale(Duration::from_millis(30)),
+            "opened before the move"
+        );
     }
 
     #[tokio::test]
@@ -254,6 +262,9 @@ mod tests {
             "{e}"
         );
         assert!(e.contains(&format!("{}: 接続できません（", a.label)), "{e}");
-        assert!(e.contains(&format!("、{}: 接続できません（", b.label)), "{e}");
+        assert!(
+            e.contains(&format!("、{}: 接続できません（", b.label)),
+            "{e}"
+        );
     }
 }
