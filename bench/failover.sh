@@ -5,6 +5,8 @@
 #
 #   bench/failover.sh [duration of each submissions run, default 20s] [connections, default 256] [failover runs, default 3]
 #
+# MADOGUCHI_BIN=path uses that binary instead of building the release one.
+#
 # 1. Submissions (bench/submit.lua, as bench/submit.sh) with the standby
 #    synchronous (pg_auto_failover's default: synchronous_standby_names
 #    'ANY 1 (…)', every commit waits for the standby's WAL flush), then, in
@@ -21,8 +23,13 @@ DURATION=${1:-20s}
 CONNS=${2:-256}
 RUNS=${3:-3}
 command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-cargo build --release --locked -p server --bin madoguchi
-BIN=$ROOT/target/release/madoguchi
+if [ -n "${MADOGUCHI_BIN:-}" ]; then
+  BIN=$MADOGUCHI_BIN
+else
+  cargo build --release --locked -p server --bin madoguchi
+  BIN=$ROOT/target/release/madoguchi
+fi
+echo "binary: $BIN"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 TMP=$(mktemp -d /tmp/madoguchi-bench-failover.XXXXXX)

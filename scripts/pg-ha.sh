@@ -153,7 +153,8 @@ wait)
   ;;
 quorum)
   DIR=$2
-  autoctl set node replication-quorum "$3" --pgdata "$DIR/node2" >/dev/null
+  autoctl set node replication-quorum "$3" --pgdata "$DIR/node2" >"$DIR/quorum.log" 2>&1 \
+    || { cat "$DIR/quorum.log" >&2; exit 1; }
   want=$([ "$3" = true ] && echo nonempty || echo empty)
   for _ in $(seq 1 150); do
     s=$("$0" sync "$DIR" 2>/dev/null || true)
