@@ -276,3 +276,35 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_is_away_is_a_503_with_retry_after_also_through_anyhow() {
+        let direct: AppError = sqlx::Error::PoolTimedOut.into();
+        assert!(matches!(direct, AppError::DatabaseUnavailable));
+        let wrapped = AppError::Internal(
+            anyhow::Error::from(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            )))
+            .context("committing a batch"),
+        );
+        for e in [direct, wrapped] {
+            let r = e.into_response();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "2");
+            assert_eq!(
+                r.extensions().get::<ErrorInfo>().unwrap().code,
+                "MDG-503-database"
+            );
+        }
+        // A wrong statement is still the program's fault.
+        let bad: AppError = sqlx::Error::RowNotFound.into();
+        assert_eq!(
+            bad.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
