@@ -284,7 +284,7 @@ async fn process_visit(db: &Db, mail: &MailFn, visit: &NewVisit) -> AppResult<Vi
         match commit_visit(db, mail, visit).await {
             Ok(r) => return r,
             Err(e) if is_unique_violation(&e) => last = Some(e),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(AppError::from(e)),
         }
     }
     Err(AppError::Internal(
@@ -446,8 +446,10 @@ async fn process(db: &Db, mail: &MailFn, jobs: Vec<AppJob>) {
                             result = Err(AppError::Internal(e.into()));
                             continue;
                         }
+                        // A database that is away is a 503 (the client
+                        // retries with the same key), not a 500.
                         Err(e) => {
-                            result = Err(AppError::Internal(e.into()));
+                            result = Err(AppError::from(e));
                             break;
                         }
                     }

@@ -461,10 +461,20 @@ impl Config {
                 ),
             });
         }
-        crate::db::Backend::of_url(&self.database_url).map_err(|message| ConfigError::Invalid {
-            key: "database_url",
-            message,
+        let backend = crate::db::Backend::of_url(&self.database_url).map_err(|message| {
+            ConfigError::Invalid {
+                key: "database_url",
+                message,
+            }
         })?;
+        if backend == crate::db::Backend::Postgres {
+            crate::db::hosts::parse(&self.database_url).map_err(|message| {
+                ConfigError::Invalid {
+                    key: "database_url",
+                    message,
+                }
+            })?;
+        }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 key: "public_url",
@@ -641,6 +651,24 @@ mod tests {
             .is_err());
         c.database_url = "mysql://x".into();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn a_multi_host_database_url_is_checked_at_start() {
+        let mut c = Config {
+            database_url: "postgres://db1:5432,db2:5432/city?target_session_attrs=read-write"
+                .into(),
+            mode: Mode::Production,
+            public_url: "https://madoguchi.example.jp".into(),
+            encryption_keys: vec![crate::crypto::Vault::generate_spec("k1")],
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        c.database_url = "postgres://db1:5432,db2:x/city?target_session_attrs=read-write".into();
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "設定 database_url が正しくありません: 接続先の 2 番目のホスト「db2:x」のポート「x」は 1〜65535 の数ではありません"
+        );
     }
 
     #[test]

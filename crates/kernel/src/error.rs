@@ -64,6 +64,12 @@ pub enum AppError {
     /// the message says what an administrator must do.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The database cannot be reached or does not accept writes (a
+    /// primary lost, a failover in progress): nothing was done, or the
+    /// outcome is unknown and a retry with the same idempotency key tells
+    /// (503 with `Retry-After`).
+    #[error("database unavailable")]
+    DatabaseUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -74,9 +80,37 @@ pub type AppResult<T> = Result<T, AppError>;
 /// milliseconds, so the queue empties within a second or two.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
+/// `Retry-After` of [`AppError::DatabaseUnavailable`]: a failover takes a
+/// few seconds.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        if is_connection_error(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            AppError::DatabaseUnavailable
+        } else {
+            AppError::Internal(e.into())
+        }
+    }
+}
+
+/// True if the error says the database is not there or does not take
+/// writes now, rather than that the statement is wrong: the connection
+/// failed or broke, the pool waited in vain, the server is shutting down
+/// or starting (SQLSTATE 57P01–57P03), a connection exception (class 08),
+/// or a write reached a read-only server (25006, a demoted primary).
+pub fn is_connection_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
     }
 }
 
@@ -102,7 +136,9 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Csrf | AppError::IdentityRequired(_) => StatusCode::FORBIDDEN,
-            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy | AppError::DatabaseUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +159,7 @@ impl AppError {
             AppError::IdentityRequired(level) => format!("MDG-403-identity-{level}"),
             AppError::Unavailable(_) => "MDG-503".into(),
             AppError::Busy => "MDG-503-busy".into(),
+            AppError::DatabaseUnavailable => "MDG-503-database".into(),
             AppError::Internal(_) => "MDG-500".into(),
         }
     }
@@ -142,6 +179,7 @@ impl AppError {
             AppError::IdentityRequired(level) => format!("error.identity_required.{level}"),
             AppError::Unavailable(_) => "error.unavailable".into(),
             AppError::Busy => "error.busy".into(),
+            AppError::DatabaseUnavailable => "error.database_unavailable".into(),
             AppError::Internal(_) => "error.internal".into(),
         }
     }
@@ -198,7 +236,21 @@ impl ErrorInfo {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let incident = match &self {
+        // A database error that came through `anyhow` is still a database
+        // that is away, not a fault of the program.
+        let this = match self {
+            AppError::Internal(e)
+                if e.chain().any(|c| {
+                    c.downcast_ref::<sqlx::Error>()
+                        .is_some_and(is_connection_error)
+                }) =>
+            {
+                tracing::warn!(error = %e, "database unavailable");
+                AppError::DatabaseUnavailable
+            }
+            other => other,
+        };
+        let incident = match &this {
             AppError::Internal(e) => {
                 let id = crate::ids::short_id();
                 tracing::error!(incident = %id, error = ?e, "internal error");
@@ -206,12 +258,13 @@ impl IntoResponse for AppError {
             }
             _ => None,
         };
-        let retry_after = match &self {
+        let retry_after = match &this {
             AppError::TooManyRequests(s) => Some(*s),
             AppError::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            AppError::DatabaseUnavailable => Some(DATABASE_RETRY_AFTER_SECS),
             _ => None,
         };
-        let info = self.info(incident);
+        let info = this.info(incident);
         let mut resp = (info.status, axum::Json(info.body())).into_response();
         if let Some(s) = retry_after {
             resp.headers_mut().insert(
@@ -221,5 +274,37 @@ impl IntoResponse for AppError {
         }
         resp.extensions_mut().insert(info);
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_is_away_is_a_503_with_retry_after_also_through_anyhow() {
+        let direct: AppError = sqlx::Error::PoolTimedOut.into();
+        assert!(matches!(direct, AppError::DatabaseUnavailable));
+        let wrapped = AppError::Internal(
+            anyhow::Error::from(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            )))
+            .context("committing a batch"),
+        );
+        for e in [direct, wrapped] {
+            let r = e.into_response();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "2");
+            assert_eq!(
+                r.extensions().get::<ErrorInfo>().unwrap().code,
+                "MDG-503-database"
+            );
+        }
+        // A wrong statement is still the program's fault.
+        let bad: AppError = sqlx::Error::RowNotFound.into();
+        assert_eq!(
+            bad.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

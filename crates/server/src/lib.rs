@@ -465,8 +465,19 @@ async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Nex
 
 async fn healthz(State(db): State<Db>) -> Response {
     match db.ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ok", "database": db.backend().name()}))
+        Ok(()) => match db.primary_host() {
+            // A multi-host URL: how many times this server followed the
+            // primary to another host (the hosts themselves are in the log,
+            // not on this public page).
+            Some(_) => Json(serde_json::json!({
+                "status": "ok",
+                "database": db.backend().name(),
+                "primary_moves": db.primary_moves(),
+            }))
             .into_response(),
+            None => Json(serde_json::json!({"status": "ok", "database": db.backend().name()}))
+                .into_response(),
+        },
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (

@@ -47,7 +47,9 @@ pub(crate) fn start(db: Db, dispatch: Dispatch) {
             if db.is_closed() {
                 return;
             }
-            match connect(db.url()).await {
+            // With a multi-host URL, the current primary (a standby refuses
+            // LISTEN: the next try, after the pool has moved, finds the new one).
+            match connect(&db.current_url()).await {
                 Ok(mut listener) => {
                     backoff = BACKOFF_FIRST;
                     // Listening again: whatever was committed while we

@@ -6,8 +6,22 @@
 //! SQLite allows one writer at a time, so writes go through a pool with a
 //! single connection (no `SQLITE_BUSY` between our own writers) while reads
 //! use a pool of their own. On PostgreSQL both are the same pool.
+//!
+//! On PostgreSQL the URL may name several hosts with
+//! `target_session_attrs=read-write` (a primary and its standbys): the pool
+//! connects to the one that accepts writes and follows it after a failover
+//! ([`primary`]). Reads go to the primary too: a standby may not yet have
+//! applied what this server has just committed (synchronous commit waits
+//! for the standby to have the WAL on disk, not to have replayed it).
+
+pub mod hosts;
+mod primary;
 
 use std::time::Duration;
+
+/// How long a request waits for a connection when the URL names several
+/// hosts (see [`Db::connect`]).
+const MULTI_HOST_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
@@ -50,6 +64,8 @@ pub struct Db {
     vault: Option<crate::crypto::Vault>,
     /// Secret for keyed hashes of requests that may hold personal data.
     pepper: Option<std::sync::Arc<Vec<u8>>>,
+    /// The writable server among several (multi-host URL), if so given.
+    primary: Option<std::sync::Arc<primary::Primary>>,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -108,24 +124,78 @@ impl Db {
                     url: url.as_str().into(),
                     vault: None,
                     pepper: None,
+                    primary: None,
                 })
             }
-            Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(pool_size)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect(url)
-                    .await?;
-                Ok(Self {
-                    read: pool.clone(),
-                    write: pool,
-                    backend,
-                    url: url.into(),
-                    vault: None,
-                    pepper: None,
-                })
-            }
+            Backend::Postgres => Self::connect_postgres(url, pool_size).await,
         }
+    }
+
+    async fn connect_postgres(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let options = AnyPoolOptions::new().max_connections(pool_size);
+        let (pool, primary) = match hosts::parse(url).map_err(anyhow::Error::msg)? {
+            hosts::Target::Single(url) => (
+                options
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&url)
+                    .await?,
+                None,
+            ),
+            hosts::Target::ReadWrite(list) => {
+                // While the primary is away a new connection is retried
+                // with a backoff of up to a fifth of this: short, so that a
+                // request goes to the new primary within a second of the
+                // move, and a request that cannot wait is a 503 the client
+                // retries, not a 30-second hang.
+                let options = options.acquire_timeout(MULTI_HOST_ACQUIRE_TIMEOUT);
+                let p = std::sync::Arc::new(primary::Primary::new(list)?);
+                let first = p.find(Duration::from_secs(30)).await?;
+                let (on_connect, on_acquire, on_release) = (p.clone(), p.clone(), p.clone());
+                let pool = options
+                    .after_connect(move |c, _| {
+                        let p = on_connect.clone();
+                        Box::pin(async move {
+                            let r = primary::check_writable(c).await;
+                            if r.is_err() {
+                                p.suspect();
+                            }
+                            r
+                        })
+                    })
+                    .before_acquire(move |_, meta| {
+                        let stale = on_acquire.is_stale(meta.age);
+                        Box::pin(async move { Ok(!stale) })
+                    })
+                    .after_release(move |_, meta| {
+                        let stale = on_release.is_stale(meta.age);
+                        Box::pin(async move { Ok(!stale) })
+                    })
+                    .connect_with(first)
+                    .await?;
+                tracing::info!(primary = %p.current_label(), "database: connected to the writable server");
+                tokio::spawn(p.clone().watch(pool.clone()));
+                (pool, Some(p))
+            }
+        };
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+            backend: Backend::Postgres,
+            url: url.into(),
+            vault: None,
+            pepper: None,
+            primary,
+        })
+    }
+
+    /// `host:port` of the primary when the URL named several hosts.
+    pub fn primary_host(&self) -> Option<&str> {
+        self.primary.as_deref().map(|p| p.current_label())
+    }
+
+    /// How many times the pool followed the primary to another server.
+    pub fn primary_moves(&self) -> u64 {
+        self.primary.as_ref().map_or(0, |p| p.moves())
     }
 
     pub fn backend(&self) -> Backend {
@@ -135,6 +205,16 @@ impl Db {
     /// The database URL (with its password, if any: never log it).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The URL of the one server a connection of its own (the event
+    /// listener) should open now: with a multi-host URL, the current
+    /// primary's (after a failover, the new one's).
+    pub fn current_url(&self) -> String {
+        match &self.primary {
+            Some(p) => p.current_url().to_string(),
+            None => self.url.to_string(),
+        }
     }
 
     /// True once [`Db::close`] was called: background work stops.
