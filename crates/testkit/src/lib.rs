@@ -1,6 +1,9 @@
 //! Test kit: start a real madoguchi server on port 0 with a fresh database
 //! (a new SQLite file, or a new PostgreSQL database) and talk to it over
-//! HTTP like a browser or an API client would.
+//! HTTP like a browser or an API client would. [`cluster`] starts several
+//! real server processes over one PostgreSQL database.
+
+pub mod cluster;
 
 use std::path::PathBuf;
 
@@ -24,7 +27,10 @@ enum Cleanup {
     /// A second server's: the owner of the database removes it.
     Peer,
     File(PathBuf),
-    Database { admin_url: String, name: String },
+    Database {
+        admin_url: String,
+        name: String,
+    },
 }
 
 fn random_suffix() -> String {

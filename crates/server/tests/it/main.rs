@@ -9,6 +9,7 @@ mod assisted;
 mod case_lookup;
 mod case_workflow;
 mod chat;
+mod cluster;
 mod counter;
 mod counter_only;
 mod easy_japanese;
