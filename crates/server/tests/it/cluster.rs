@@ -305,6 +305,7 @@ async fn killing_a_server_under_submission_load_loses_no_acknowledged_submission
     .await;
 
     // Started again on its port: the balancer's health check takes it back.
+    let restarting = Instant::now();
     cl.restart(1).await;
     let restarted_at = Instant::now();
     wait_for(&record, "server 1 answering after its restart", |r| {
@@ -331,12 +332,14 @@ async fn killing_a_server_under_submission_load_loses_no_acknowledged_submission
     eprintln!(
         "cluster: {} submissions acknowledged ({} replayed after a failed attempt); \
          server 0 after the kill: {} of {} answered 2xx; {} attempts on server 1 failed \
-         (in flight at the kill, or sent before the balancer took it out)",
+         (in flight at the kill, or sent before the balancer took it out); \
+         server 1 healthy {} ms after its restart began",
         record.acks.len(),
         replayed,
         acks_on(&record, 0, killed_at),
         sent_to_0_after_kill,
-        failed_on_1
+        failed_on_1,
+        restarted_at.duration_since(restarting).as_millis()
     );
     for (s, at, what) in &record.failures {
         eprintln!(
