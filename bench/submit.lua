@@ -15,7 +15,11 @@ function init(args)
   counter = 0
   created = 0
   cookie = os.getenv("MDG_RESIDENT_COOKIE") or ""
-  prefix = string.format("bench-%d-%d-%d-", os.time(), math.random(1, 1000000000), tid)
+  -- math.random is not seeded: two wrk processes started in the same
+  -- second would make the same keys unless each is given its own
+  -- MDG_KEY_PREFIX (bench/submit_servers.sh does).
+  prefix = string.format("bench-%s%d-%d-%d-", os.getenv("MDG_KEY_PREFIX") or "", os.time(),
+    math.random(1, 1000000000), tid)
   body = '{"answers":{"applicant":{"name":"山田 太郎","kana":"やまだ たろう"},' ..
          '"scope":"individual","copies":"1","purpose":"employment","delivery":"counter"}}'
 end

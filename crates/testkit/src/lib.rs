@@ -1,6 +1,9 @@
 //! Test kit: start a real madoguchi server on port 0 with a fresh database
 //! (a new SQLite file, or a new PostgreSQL database) and talk to it over
-//! HTTP like a browser or an API client would.
+//! HTTP like a browser or an API client would. [`cluster`] starts several
+//! real server processes over one PostgreSQL database.
+
+pub mod cluster;
 
 use std::path::PathBuf;
 

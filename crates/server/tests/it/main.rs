@@ -11,6 +11,7 @@ mod case_lookup;
 mod case_workflow;
 mod chat;
 mod citus_schema;
+mod cluster;
 mod counter;
 mod counter_only;
 mod easy_japanese;
