@@ -292,6 +292,9 @@ pub async fn board_events(
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
+            // A reverse proxy (nginx) passes the frames on as they come
+            // instead of buffering the response.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
         ],
         axum::body::Body::from_stream(stream),
     )

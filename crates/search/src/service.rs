@@ -29,6 +29,9 @@ pub struct Update {
     pub documents: usize,
     /// Documents analysed (new or changed since the previous index).
     pub analysed: usize,
+    /// The use counts the ranking reflects, summed over documents
+    /// ([`Popularity`]; 0 without one).
+    pub uses: u64,
 }
 
 struct Inner {
@@ -51,6 +54,10 @@ struct Inner {
 /// (a procedure, an FAQ entry, a life event, a synonym: every
 /// [`DocSource`]). The body names only the server that applied it.
 pub const CHANGED: &str = "search.changed";
+
+/// The origin of a change-feed event that no server made itself: every
+/// server, the publishing one included, applies it.
+const RANKING_ORIGIN: &str = "ranking";
 
 #[derive(Clone)]
 pub struct Search {
@@ -202,6 +209,7 @@ impl Search {
             let update = Update {
                 documents: entries.len(),
                 analysed,
+                uses: counts.values().sum(),
             };
             (
                 TenantIndex::assemble(entries).with_popularity(&counts),
@@ -241,6 +249,22 @@ impl Search {
                 tracing::error!(tenant, error = %e, "search change not published");
             }
         }
+    }
+
+    /// The use counts behind the ranking change without any content
+    /// changing (applications come in): every server that has an index of
+    /// the tenant updates it (this one included), through the change feed
+    /// when there is one. The deployment's scheduled job
+    /// `search.ranking` calls this for every tenant (`server::jobs`).
+    pub async fn ranking_changed(&self, tenant: &str) -> AppResult<()> {
+        match self.inner.feed.get() {
+            Some(bus) => {
+                let body = serde_json::json!({ "origin": RANKING_ORIGIN });
+                bus.publish_now(tenant, CHANGED, body).await?;
+            }
+            None => self.changed_elsewhere(tenant),
+        }
+        Ok(())
     }
 
     /// Follows the change feed: every change published by another server

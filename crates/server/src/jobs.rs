@@ -39,10 +39,25 @@ const HOUSEKEEPING: [&str; 5] = [
     PURGE_EVENTS,
 ];
 
+/// The search ranking brought up to date with the use counts
+/// (applications per procedure) on every server (`search::Search::ranking_changed`).
+pub const SEARCH_RANKING: &str = "search.ranking";
+/// How often: searches rank by counts at most this old.
+pub const SEARCH_RANKING_EVERY: Every = Every::Minutes(5);
+
 /// The kinds every server runs and the deployment's schedules.
-pub fn registry(session: SessionPolicy) -> Registry {
+pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
     let mut r = Registry::new()
+        .handle(SEARCH_RANKING, move |ctx: JobContext, _| {
+            let search = search.clone();
+            async move {
+                for t in kernel::tenant::list(&ctx.db).await? {
+                    search.ranking_changed(&t.code).await?;
+                }
+                Ok::<(), JobError>(())
+            }
+        })
         .handle(PURGE_DRAFTS, |ctx: JobContext, _| async move {
             let n = cases::applications::purge_expired(&ctx.db).await?;
             if n > 0 {
@@ -70,6 +85,12 @@ pub fn registry(session: SessionPolicy) -> Registry {
             }
             Ok(())
         });
+    r = r.schedule(Schedule {
+        name: SEARCH_RANKING,
+        every: SEARCH_RANKING_EVERY,
+        kind: SEARCH_RANKING,
+        payload: serde_json::Value::Null,
+    });
     for kind in HOUSEKEEPING {
         r = r.schedule(Schedule {
             name: kind,
@@ -86,9 +107,10 @@ pub fn registry(session: SessionPolicy) -> Registry {
 pub async fn start(
     db: &Db,
     session: SessionPolicy,
+    search: search::Search,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
-    let runner = Runner::start(db.clone(), registry(session), options).await?;
+    let runner = Runner::start(db.clone(), registry(session, search), options).await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(
             db,

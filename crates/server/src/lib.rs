@@ -183,6 +183,7 @@ impl App {
         let jobs = jobs::start(
             &b.db,
             b.session,
+            search.search.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()

@@ -278,6 +278,8 @@ async fn board_stream(app: &TestApp) {
         .to_str()
         .unwrap()
         .starts_with("text/event-stream"));
+    // Not buffered by a reverse proxy (docs/SCALING.md's nginx example).
+    assert_eq!(r.headers()["x-accel-buffering"], "no");
     let mut seen = String::new();
     while !seen.contains("event: board") {
         seen.push_str(&String::from_utf8_lossy(&r.chunk().await.unwrap().unwrap()));

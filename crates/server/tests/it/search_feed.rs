@@ -129,3 +129,67 @@ async fn a_change_on_one_server_is_searchable_on_the_other_within_two_seconds() 
     drop(b);
     a.cleanup().await;
 }
+
+/// Applications change the ranking's use counts without changing any
+/// document: the deployment's scheduled job `search.ranking` brings every
+/// server's index up to date with them (this one's and the other's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ranking_job_brings_use_counts_to_every_server() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let b = a.peer().await;
+    // Both servers build their index on a first search.
+    search_ids(&a, "住民票").await;
+    search_ids(&b, "住民票").await;
+    let before = |app: &TestApp| app.app.search.search.last_update(T).expect("built").uses;
+    assert_eq!((before(&a), before(&b)), (0, 0));
+
+    // Three applications, submitted on A.
+    let resident = a.resident(T, "my_number_card").await;
+    for i in 0..3 {
+        let r = resident
+            .post(a.url(&format!(
+                "/api/v1/t/{T}/procedures/juminhyo-copy/applications"
+            )))
+            .header("idempotency-key", format!("ranking-job-test-{i:04}"))
+            .json(&serde_json::json!({"answers": {
+                "applicant": {"name": "山田 太郎", "kana": "やまだ たろう"},
+                "scope": "individual", "copies": "1", "purpose": "employment",
+                "delivery": "counter"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+    // A submission changes no document: neither index counts them yet.
+    assert_eq!((before(&a), before(&b)), (0, 0));
+
+    // The scheduled job, run now (as its schedule would).
+    kernel::jobs::enqueue_now(
+        &a.app.db,
+        kernel::jobs::JobSpec::new("", server::jobs::SEARCH_RANKING, Value::Null),
+    )
+    .await
+    .unwrap()
+    .expect("queued");
+    let started = Instant::now();
+    while (before(&a), before(&b)) != (3, 3) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "use counts after the ranking job: A {}, B {}",
+            before(&a),
+            before(&b)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nothing was analysed again: only the ranking changed.
+    assert_eq!(b.app.search.search.last_update(T).unwrap().analysed, 0);
+    drop(b);
+    a.cleanup().await;
+}
