@@ -435,6 +435,19 @@ impl TestApp {
     }
 }
 
+/// The `name=value` pair of the cookie `name` that a response sets, to
+/// send back by hand (a client that is another server's, or none).
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
 /// The `_csrf` value of the first form in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find("name=\"_csrf\" value=\"")?;

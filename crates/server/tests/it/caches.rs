@@ -39,15 +39,7 @@ async fn resident_sign_out_on_a_ends_the_session_on_b_at_once() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mdg_resident="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let cookie = testkit::set_cookie(&r, "mdg_resident").unwrap();
     let on_b = || async {
         b.client()
             .get(b.url(&format!("/t/{T}/account")))

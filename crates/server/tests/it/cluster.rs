@@ -69,14 +69,7 @@ async fn sign_in_resident(c: &reqwest::Client, cl: &Cluster, page: usize, post: 
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "dev sign-in");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mdg_resident="))
-        .and_then(|v| v.split(';').next())
-        .expect("resident session cookie")
-        .to_string()
+    testkit::set_cookie(&r, "mdg_resident").expect("resident session cookie")
 }
 
 /// One submission to the server at `base`.

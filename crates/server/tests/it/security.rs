@@ -615,15 +615,7 @@ async fn identity_levels(app: &TestApp) {
         ],
     )
     .await;
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mdg_resident="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string();
+    let cookie = testkit::set_cookie(&r, "mdg_resident").unwrap();
     let replay = || async {
         app.client()
             .get(app.url(&format!("/t/{T}/account")))
