@@ -3,7 +3,8 @@
 //! [`BOARD`]), and every server turns the board events it receives into
 //! Server-Sent Events frames (`id:` is the event's id) for its viewers.
 //!
-//! - A call is published at once (number, counter, chime).
+//! - A call is written in the transaction that calls the number
+//!   ([`crate::call_event`]), and shown at once (number, counter, chime).
 //! - Counts: the server where a board changed recomputes it at most once
 //!   per [`REFRESH`] (a burst of tickets costs one computation) and
 //!   publishes it, in parts of [`CHUNK`] counters (each event stays small).
@@ -22,8 +23,7 @@ use axum::body::Bytes;
 use kernel::events::Bus;
 use tokio::sync::broadcast;
 
-/// The bus topic of board frames.
-pub const BOARD: &str = "counter.board";
+pub use crate::call_event::BOARD;
 /// Counters per counts event.
 pub const CHUNK: usize = 20;
 /// Frames replayed to a reconnecting viewer at most (more missed: it gets
@@ -145,7 +145,10 @@ impl Events {
                 }
                 for tenant in take(&e.dirty) {
                     if let Err(err) = e.publish_counts(&tenant).await {
+                        // Counts are state: tried again at the next
+                        // refresh (e.g. once the database is back).
                         tracing::warn!(error = %err, tenant, "board refresh failed");
+                        e.changed(&tenant);
                     }
                 }
                 let stale = take(&e.stale);
@@ -209,20 +212,10 @@ impl Events {
         Ok(())
     }
 
-    /// A number called: to every board of the tenant at once.
-    pub async fn called(
-        &self,
-        tenant: &str,
-        display: &str,
-        counter: &str,
-    ) -> kernel::AppResult<()> {
-        let body = serde_json::json!({
-            "counters": [],
-            "called": {"display": display, "counter": counter},
-            "at": kernel::clock::now_ms(),
-        });
-        self.bus.publish_now(tenant, BOARD, body).await?;
-        Ok(())
+    /// The deployment's bus, for the queue's calls
+    /// ([`crate::queue::call_next`] writes them in its transaction).
+    pub fn bus(&self) -> &Bus {
+        &self.bus
     }
 
     /// The board of `tenant` changed: viewers get it at the next refresh.

@@ -5,6 +5,7 @@
 //! The congestion page shows how busy each counter is and when it is
 //! usually quiet, with the history as open data ([`congestion`]).
 
+pub mod call_event;
 pub mod congestion;
 mod congestion_pages;
 pub mod events;

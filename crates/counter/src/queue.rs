@@ -13,6 +13,7 @@
 //! administrators at any); a ticket may be sent on to any open counter.
 
 use kernel::auth::{Clerk, Role, Staff};
+use kernel::events::Bus;
 use kernel::{AppError, AppResult, Db};
 use serde::Serialize;
 use sqlx::Row;
@@ -428,10 +429,12 @@ enum Bind {
 }
 
 /// Moves a ticket from one status to another if it is still as the clerk
-/// saw it; the ticket after the change.
+/// saw it; the ticket after the change. With `announce`, the ticket is
+/// called to the boards in the same transaction.
 #[allow(clippy::too_many_arguments)]
 async fn change(
     db: &Db,
+    announce: Option<&Bus>,
     who: &Clerk,
     id: &str,
     from: Status,
@@ -480,8 +483,27 @@ async fn change(
         )],
     )
     .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM tickets WHERE tenant = $1 AND id = $2"
+    ))
+    .bind(&who.tenant)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let ticket = row_to_ticket(&r);
+    if let Some(bus) = announce {
+        crate::call_event::publish(
+            bus,
+            &mut tx,
+            &who.tenant,
+            &ticket.display,
+            &ticket.counter,
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
-    get(db, &who.tenant, id).await
+    Ok(ticket)
 }
 
 /// The ticket a counter has called and not yet finished, if any.
@@ -498,8 +520,15 @@ pub async fn current(db: &Db, tenant: &str, counter: &str, now: i64) -> AppResul
     .map(|r| row_to_ticket(&r)))
 }
 
-/// Calls the next waiting ticket of a counter. `None` when nobody waits.
-pub async fn call_next(db: &Db, who: &Clerk, counter: &str, now: i64) -> AppResult<Option<Ticket>> {
+/// Calls the next waiting ticket of a counter and, in the same
+/// transaction, to every board (`bus`). `None` when nobody waits.
+pub async fn call_next(
+    db: &Db,
+    bus: &Bus,
+    who: &Clerk,
+    counter: &str,
+    now: i64,
+) -> AppResult<Option<Ticket>> {
     serving_counter(db, who, counter).await?;
     let day = day_of(now);
     // Another clerk may take the same ticket between the read and the
@@ -518,6 +547,7 @@ pub async fn call_next(db: &Db, who: &Clerk, counter: &str, now: i64) -> AppResu
         let id: String = next.get(0);
         match change(
             db,
+            Some(bus),
             who,
             &id,
             Status::Waiting,
@@ -549,10 +579,20 @@ async fn check_serves_ticket(db: &Db, who: &Clerk, id: &str) -> AppResult<()> {
     serving_counter(db, who, &t.counter).await.map(|_| ())
 }
 
-pub async fn recall(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> AppResult<Ticket> {
+/// Calls a called ticket again, to every board (`bus`) in the same
+/// transaction.
+pub async fn recall(
+    db: &Db,
+    bus: &Bus,
+    who: &Clerk,
+    id: &str,
+    version: i64,
+    now: i64,
+) -> AppResult<Ticket> {
     check_serves_ticket(db, who, id).await?;
     change(
         db,
+        Some(bus),
         who,
         id,
         Status::Called,
@@ -569,6 +609,7 @@ pub async fn absent(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> A
     check_serves_ticket(db, who, id).await?;
     change(
         db,
+        None,
         who,
         id,
         Status::Called,
@@ -585,6 +626,7 @@ pub async fn finish(db: &Db, who: &Clerk, id: &str, version: i64, now: i64) -> A
     check_serves_ticket(db, who, id).await?;
     change(
         db,
+        None,
         who,
         id,
         Status::Called,
@@ -612,6 +654,7 @@ pub async fn transfer(
     open_counter(db, &who.tenant, to, false).await?;
     change(
         db,
+        None,
         who,
         id,
         Status::Called,

@@ -18,20 +18,10 @@ use kernel::{AppError, AppResult, Db};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::events::{BoardEvent, Events};
+use crate::events::BoardEvent;
 use crate::queue::{self, Status, Ticket};
 use crate::state::CounterState;
 use crate::view::{counter_name, CounterLine};
-
-/// Tells every board of the tenant: a call at once (number, counter,
-/// chime), the recomputed board at the next refresh.
-async fn publish(events: &Events, tenant: &str, called: Option<&Ticket>) -> AppResult<()> {
-    if let Some(t) = called {
-        events.called(tenant, &t.display, &t.counter).await?;
-    }
-    events.changed(tenant);
-    Ok(())
-}
 
 // ---------------------------------------------------------------- kiosk
 
@@ -96,7 +86,7 @@ pub async fn issue_post(
         .issuer
         .issue(&st.db, &tenant, &f.counter, kernel::clock::now_ms())
         .await?;
-    publish(&st.events, &tenant, None).await?;
+    st.events.changed(&tenant);
     let mode = if f.kiosk.as_deref() == Some("1") {
         "&kiosk=1"
     } else {
@@ -478,8 +468,15 @@ pub async fn call_post(
     clerk: Clerk,
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let called = queue::call_next(&st.db, &clerk, &counter, kernel::clock::now_ms()).await?;
-    publish(&st.events, &tenant, called.as_ref()).await?;
+    let called = queue::call_next(
+        &st.db,
+        st.events.bus(),
+        &clerk,
+        &counter,
+        kernel::clock::now_ms(),
+    )
+    .await?;
+    st.events.changed(&tenant);
     let notice = if called.is_none() {
         "&notice=empty"
     } else {
@@ -508,7 +505,7 @@ pub async fn open_post(
         kernel::clock::now_ms(),
     )
     .await?;
-    publish(&st.events, &tenant, None).await?;
+    st.events.changed(&tenant);
     Ok(Redirect::to(&format!("/t/{tenant}/staff/counter?c={counter}")).into_response())
 }
 
@@ -529,14 +526,13 @@ async fn act(
 ) -> AppResult<Ticket> {
     let now = kernel::clock::now_ms();
     let t = match action {
-        "recall" => queue::recall(&st.db, clerk, id, f.version, now).await?,
+        "recall" => queue::recall(&st.db, st.events.bus(), clerk, id, f.version, now).await?,
         "absent" => queue::absent(&st.db, clerk, id, f.version, now).await?,
         "finish" => queue::finish(&st.db, clerk, id, f.version, now).await?,
         "transfer" => queue::transfer(&st.db, clerk, id, f.version, &f.to, now).await?,
         _ => return Err(AppError::NotFound("page")),
     };
-    let called = (action == "recall").then_some(&t);
-    publish(&st.events, &clerk.tenant, called).await?;
+    st.events.changed(&clerk.tenant);
     Ok(t)
 }
 
@@ -569,7 +565,7 @@ pub async fn issue_api(
         .issuer
         .issue(&st.db, &tenant, &counter, kernel::clock::now_ms())
         .await?;
-    publish(&st.events, &tenant, None).await?;
+    st.events.changed(&tenant);
     // The place in the queue is on the status link (counting it here
     // would cost every issue a scan of the queue).
     Ok((
@@ -598,8 +594,15 @@ pub async fn call_api(
     clerk: Clerk,
     Path((tenant, counter)): Path<(String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let called = queue::call_next(&st.db, &clerk, &counter, kernel::clock::now_ms()).await?;
-    publish(&st.events, &tenant, called.as_ref()).await?;
+    let called = queue::call_next(
+        &st.db,
+        st.events.bus(),
+        &clerk,
+        &counter,
+        kernel::clock::now_ms(),
+    )
+    .await?;
+    st.events.changed(&tenant);
     match called {
         Some(t) => Ok(Json(json!({ "ticket": t }))),
         None => Err(AppError::Conflict("queue_empty")),

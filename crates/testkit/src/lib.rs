@@ -421,6 +421,31 @@ impl TestApp {
             .get::<i64, _>(0)
     }
 
+    /// Runs statements as the role that owns the tables (a fault to
+    /// inject, such as a trigger; the application's own role may not).
+    /// Statements are separated by a line holding only `;;`.
+    pub async fn execute_as_owner(&self, sql: &str) {
+        let statements = sql.split("\n;;\n").map(str::trim).filter(|s| !s.is_empty());
+        match &self.cleanup {
+            Cleanup::Database { admin_url, name } => {
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(
+                    &replace_database(admin_url, name),
+                )
+                .await
+                .expect("connect as the owner");
+                for s in statements {
+                    sqlx::Executor::execute(&mut conn, s).await.expect(s);
+                }
+            }
+            Cleanup::File(_) => {
+                for s in statements {
+                    sqlx::query(s).execute(self.app.db.write()).await.expect(s);
+                }
+            }
+            Cleanup::Peer => panic!("execute_as_owner: ask the first server, not a peer"),
+        }
+    }
+
     pub async fn cleanup(self) {
         self.app.db.close().await;
         match self.cleanup {

@@ -211,6 +211,8 @@ fn next_arrival(rng: &mut Rng, desk: &Desk, day: time::Date, t: i64) -> Option<i
 
 struct Sim {
     db: Db,
+    /// Calls are written to the bus with the call (the boards' events).
+    bus: kernel::events::Bus,
     issuer: Issuer,
     rng: Rng,
     desks: Vec<Desk>,
@@ -237,7 +239,7 @@ impl Sim {
     /// Clerk `c` calls the next resident at `t`, if anyone waits.
     async fn call(&mut self, d: usize, c: usize, t: i64) {
         let code = self.desks[d].code;
-        let called = queue::call_next(&self.db, &self.clerks[d][c].clerk, code, t)
+        let called = queue::call_next(&self.db, &self.bus, &self.clerks[d][c].clerk, code, t)
             .await
             .expect("call");
         match called {
@@ -381,6 +383,7 @@ async fn estimates_against_simulated_days() {
         })
         .collect();
     let mut sim = Sim {
+        bus: kernel::events::Bus::start(db.clone()).await.expect("bus"),
         issuer: Issuer::start(db.clone()),
         db: db.clone(),
         rng: Rng(20_260_601),

@@ -476,10 +476,11 @@ async fn past_tickets(app: &TestApp, day: time::Date, tickets: &[(Clock, Option<
     }
     for (_, called) in tickets {
         if let Some(c) = called {
-            let t = counter::queue::call_next(db, &clerk, "c2", at(*c))
-                .await
-                .unwrap()
-                .unwrap();
+            let t =
+                counter::queue::call_next(db, app.app.counter.events.bus(), &clerk, "c2", at(*c))
+                    .await
+                    .unwrap()
+                    .unwrap();
             counter::queue::finish(db, &clerk, &t.id, t.version, at(*c) + 60_000)
                 .await
                 .unwrap();

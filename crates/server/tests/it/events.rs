@@ -245,7 +245,78 @@ async fn unknown_last_event_id_gets_the_board(app: &TestApp) {
     assert!(f.text.contains("\"counters\":[{"), "{f:?}");
 }
 
-testkit::on_both_backends!(unknown_last_event_id_gets_the_board);
+/// A call and its board event commit together: when the event cannot be
+/// written (injected: a trigger refuses board events), the call is
+/// refused and the ticket still waits; once events can be written again,
+/// the call commits with its event, there to replay for any viewer.
+async fn call_is_not_made_without_its_event(app: &TestApp) {
+    let clerk = app.staff(T, "clerk").await;
+    issue(app, "c1").await;
+    let called_before = app
+        .count(&format!(
+            "SELECT count(*) FROM tickets WHERE tenant = '{T}' AND status = 'called'"
+        ))
+        .await;
+    let events_before = app
+        .count(&format!(
+            "SELECT count(*) FROM events WHERE tenant = '{T}' AND body LIKE '%\"display\"%'"
+        ))
+        .await;
+    app.execute_as_owner(match app.backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_board BEFORE INSERT ON events WHEN NEW.topic = 'counter.board' \
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_board() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$\n;;\n\
+             CREATE TRIGGER refuse_board BEFORE INSERT ON events FOR EACH ROW \
+             WHEN (NEW.topic = 'counter.board') EXECUTE FUNCTION refuse_board()"
+        }
+    })
+    .await;
+    let r = clerk
+        .post(app.url(&format!("/api/v1/t/{T}/staff/counter/c1/call")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let called_now =
+        format!("SELECT count(*) FROM tickets WHERE tenant = '{T}' AND status = 'called'");
+    assert_eq!(
+        app.count(&called_now).await,
+        called_before,
+        "no call without its event"
+    );
+    app.execute_as_owner(match app.backend {
+        Backend::Sqlite => "DROP TRIGGER refuse_board",
+        Backend::Postgres => "DROP TRIGGER refuse_board ON events",
+    })
+    .await;
+    let display = call(app, &clerk, "c1").await;
+    assert_eq!(app.count(&called_now).await, called_before + 1);
+    let mut s = Sse::open(app, Some(0)).await;
+    let frames = s.until(&called(&display)).await;
+    assert_eq!(
+        frames
+            .iter()
+            .filter(|f| f.text.contains(&called(&display)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM events WHERE tenant = '{T}' AND body LIKE '%\"display\"%'"
+        ))
+        .await,
+        events_before + 1
+    );
+}
+
+testkit::on_both_backends!(
+    unknown_last_event_id_gets_the_board,
+    call_is_not_made_without_its_event
+);
 
 /// The listener connections of both servers are killed (as by a database
 /// restart) while calls are made through A: B's viewer gets every call.
