@@ -671,50 +671,22 @@ pub(crate) async fn queue_status_mail(
             &[("message", message)],
         ));
     }
-    sqlx::query(
-        "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0)",
-    )
-    .bind(&app.tenant)
-    .bind(ids::short_id())
-    .bind(format!("application.{}", to.as_str()))
-    .bind(email)
-    .bind(subject)
-    .bind(body)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let Ok(to_address) = jp::Email::parse(email) else {
+        // Stored before addresses were checked as they are now: no mail.
+        tracing::warn!(case = %app.id, "status mail not queued: the stored address does not parse");
+        return Ok(());
+    };
+    let mail = mail::outbox::NewMail::about_case(
+        &app.tenant,
+        format!("application.{}", to.as_str()),
+        to_address,
+        lang,
+        &app.id,
+        subject,
+        body,
+    );
+    mail::outbox::queue(tx, &[mail], now).await?;
     Ok(())
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct OutboxMail {
-    pub id: String,
-    pub kind: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub created_at: i64,
-}
-
-pub async fn outbox(db: &Db, tenant: &str) -> AppResult<Vec<OutboxMail>> {
-    let rows = sqlx::query(
-        "SELECT id, kind, recipient, subject, body, created_at FROM outbox WHERE tenant = $1 ORDER BY created_at, id",
-    )
-    .bind(tenant)
-    .fetch_all(db.read())
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| OutboxMail {
-            id: r.get(0),
-            kind: r.get(1),
-            recipient: r.get(2),
-            subject: r.get(3),
-            body: r.get(4),
-            created_at: r.get(5),
-        })
-        .collect())
 }
 
 // ------------------------------------------------ correction (補正) loop

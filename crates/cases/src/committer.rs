@@ -798,29 +798,34 @@ async fn insert_identity_checks(tx: &mut Tx, chunk: &[Create<'_>]) -> Result<(),
 
 /// The receipt e-mail of each case with an address, into the outbox.
 async fn queue_mails(tx: &mut Tx, mail: &MailFn, chunk: &[Create<'_>]) -> Result<(), sqlx::Error> {
-    let mails: Vec<_> = chunk.iter().filter(|(a, _, _)| a.email.is_some()).collect();
-    if mails.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, sent_at, attempts) VALUES {}",
-        values_placeholders(backend_of(tx), mails.len(), 9)
-    );
-    let mut q = sqlx::query(&sql);
-    for (a, r, _) in mails {
+    let mut mails = Vec::new();
+    let mut at = 0;
+    for (a, r, _) in chunk {
+        let Some(email) = &a.email else { continue };
+        let Ok(to) = jp::Email::parse(email) else {
+            // The form's e-mail field is checked before this; an address
+            // that still does not parse gets no mail, the case stands.
+            tracing::warn!(
+                receipt = r.as_str(),
+                "receipt mail not queued: the address does not parse"
+            );
+            continue;
+        };
         let (subject, body) = mail(a, r);
-        q = q
-            .bind(a.tenant.as_str())
-            .bind(kernel::ids::short_id())
-            .bind("application.received")
-            .bind(a.email.clone().unwrap_or_default())
-            .bind(subject)
-            .bind(body)
-            .bind(a.submitted_at)
-            .bind(None::<i64>)
-            .bind(0i64);
+        at = at.max(a.submitted_at);
+        mails.push(::mail::outbox::NewMail::about_case(
+            a.tenant.as_str(),
+            "application.received",
+            to,
+            a.lang,
+            r.as_str(),
+            subject,
+            body,
+        ));
     }
-    q.execute(&mut **tx).await?;
+    if !mails.is_empty() {
+        ::mail::outbox::queue(tx, &mails, at).await?;
+    }
     Ok(())
 }
 

@@ -33,6 +33,8 @@ pub enum Purpose {
     IdentityClaims,
     /// Uploaded documents (card copies, certificates).
     Attachment,
+    /// A resident's e-mail address kept for mail (subscribers).
+    MailAddress,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Purpose::TotpSecret => "totp_secret",
             Purpose::IdentityClaims => "identity_claims",
             Purpose::Attachment => "attachment",
+            Purpose::MailAddress => "mail_address",
         }
     }
 }

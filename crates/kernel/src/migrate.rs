@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_jobs"),
     migration!(18, "0018_shared_limits"),
     migration!(19, "0019_citus_ready"),
+    migration!(20, "0020_mail_outbox"),
 ];
 
 impl Migration {

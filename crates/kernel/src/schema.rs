@@ -110,6 +110,8 @@ pub const TABLES: &[Table] = &[
     distributed("event_heads"),
     // Runs of failures by key (auth::lockout): every statement is per tenant.
     distributed("lockout_counts"),
+    // Mail to residents (crate mail): every statement is per tenant.
+    distributed("mail_suppressions"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

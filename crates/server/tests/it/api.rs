@@ -300,6 +300,20 @@ async fn apply_and_track(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    let en_id = body(r).await["id"].as_str().unwrap().to_string();
+    // Queued for delivery in the applicant's language, about their case;
+    // the Japanese applicant's likewise.
+    for (case, lang) in [(&en_id, "en"), (&id, "ja")] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE tenant = '{T}' AND kind = 'application.received' \
+                 AND case_id = '{case}' AND lang = '{lang}' AND state = 'queued'"
+            ))
+            .await,
+            1,
+            "{lang}"
+        );
+    }
     let out = body(
         admin
             .get(app.url(&format!("/api/v1/t/{T}/staff/outbox")))
@@ -851,8 +865,11 @@ async fn correction_loop_and_approval(app: &TestApp) {
         .unwrap();
     assert!(html.contains("郵便番号をご確認ください。") && html.contains("/correct"));
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application.correction_requested'")
-            .await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'application.correction_requested' \
+             AND case_id = '{id}' AND state = 'queued'"
+        ))
+        .await,
         1
     );
     // A bad correction is refused and changes nothing.
