@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018_shared_limits"),
     migration!(19, "0019_citus_ready"),
     migration!(20, "0020_mail_outbox"),
+    migration!(21, "0021_mail_subscriptions"),
 ];
 
 impl Migration {

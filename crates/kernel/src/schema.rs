@@ -112,6 +112,11 @@ pub const TABLES: &[Table] = &[
     distributed("lockout_counts"),
     // Mail to residents (crate mail): every statement is per tenant.
     distributed("mail_suppressions"),
+    distributed("mail_categories"),
+    distributed("mail_subscribers"),
+    distributed("mail_subscriptions"),
+    distributed("mail_messages"),
+    distributed("mail_message_texts"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -4,4 +4,6 @@
 //! of `outbox` is written in the transaction of what it tells, so a mail
 //! is queued exactly when its cause commits.
 
+pub mod address;
+pub mod links;
 pub mod outbox;

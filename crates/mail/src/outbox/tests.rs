@@ -24,7 +24,11 @@ fn mail(i: usize) -> NewMail {
         tenant: "122289".into(),
         kind: "newsletter".into(),
         to: jp::Email::parse(&format!("r{i}@example.jp")).unwrap(),
-        lang: if i.is_multiple_of(2) { Lang::Ja } else { Lang::En },
+        lang: if i.is_multiple_of(2) {
+            Lang::Ja
+        } else {
+            Lang::En
+        },
         subject: format!("件名 {i}"),
         body: format!("本文 {i}"),
         body_html: Some(format!("<p>本文 {i}</p>")),
