@@ -14,6 +14,11 @@
 //! Both: a request whose `Origin` is another site, or whose
 //! `Sec-Fetch-Site` says `cross-site`, is refused.
 //!
+//! One exemption, for exactly one path shape: RFC 8058's one-click
+//! unsubscribe (`POST /t/{tenant}/mail/unsubscribe/{subscriber}/{token}`),
+//! which mail providers send with no cookie; the token in the path is the
+//! proof ([`is_one_click_unsubscribe`]).
+//!
 //! Links that start something (a GET, which no CSRF check guards) carry a
 //! [`link_token`] bound to one purpose: the same cookie, another HMAC, so a
 //! link token seen in a log or history is worth nothing for a form.
