@@ -158,7 +158,8 @@ fn cross_site(req: &Request) -> bool {
 /// `List-Unsubscribe=One-Click`). Exactly that shape, nothing under it.
 pub fn is_one_click_unsubscribe(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
-    let token_like = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let token_like =
+        |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
     matches!(
         parts.as_slice(),
         ["", "t", tenant, "mail", "unsubscribe", subscriber, token]

@@ -167,13 +167,17 @@ pub async fn open(
     let Some(s) = subscribers::get(db, tenant, id).await? else {
         return Ok(None);
     };
-    let address =
-        crate::address::open(vault, tenant, &s.sealed_address).map_err(kernel::AppError::Internal)?;
+    let address = crate::address::open(vault, tenant, &s.sealed_address)
+        .map_err(kernel::AppError::Internal)?;
     let suppressed = subscribers::suppressed(db, tenant, &s.address_hash).await?;
     audit::record(
         db,
         tenant,
-        AuditEntry::new(actor, "mail.subscriber.open", format!("mail_subscriber:{id}")),
+        AuditEntry::new(
+            actor,
+            "mail.subscriber.open",
+            format!("mail_subscriber:{id}"),
+        ),
     )
     .await?;
     Ok(Some((s, address, suppressed)))

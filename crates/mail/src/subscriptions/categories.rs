@@ -27,10 +27,20 @@ impl Category {
 /// The categories a demo municipality starts with: code, Japanese,
 /// easy Japanese, English.
 pub const DEFAULTS: [(&str, &str, &str, &str); 6] = [
-    ("bosai", "防災・防犯", "さいがい と はんざい の じょうほう", "Disaster and crime prevention"),
+    (
+        "bosai",
+        "防災・防犯",
+        "さいがい と はんざい の じょうほう",
+        "Disaster and crime prevention",
+    ),
     ("kosodate", "子育て", "こそだて", "Child-rearing"),
     ("event", "イベント", "イベント", "Events"),
-    ("shiseidayori", "市政だより", "しの おしらせ", "City newsletter"),
+    (
+        "shiseidayori",
+        "市政だより",
+        "しの おしらせ",
+        "City newsletter",
+    ),
     ("kenko", "健康", "けんこう", "Health"),
     ("senkyo", "選挙", "せんきょ", "Elections"),
 ];
@@ -70,7 +80,11 @@ pub async fn list(db: &Db, tenant: &str) -> AppResult<Vec<Category>> {
 
 /// The categories residents may choose now.
 pub async fn active(db: &Db, tenant: &str) -> AppResult<Vec<Category>> {
-    Ok(list(db, tenant).await?.into_iter().filter(|c| c.active).collect())
+    Ok(list(db, tenant)
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .collect())
 }
 
 pub async fn get(db: &Db, tenant: &str, code: &str) -> AppResult<Option<Category>> {
@@ -137,7 +151,13 @@ pub async fn add(db: &Db, tenant: &str, actor: &str, code: &str, names: &Text) -
 }
 
 /// New names. `false` if there is no such category.
-pub async fn rename(db: &Db, tenant: &str, actor: &str, code: &str, names: &Text) -> AppResult<bool> {
+pub async fn rename(
+    db: &Db,
+    tenant: &str,
+    actor: &str,
+    code: &str,
+    names: &Text,
+) -> AppResult<bool> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let r = sqlx::query(
@@ -166,7 +186,13 @@ pub async fn rename(db: &Db, tenant: &str, actor: &str, code: &str, names: &Text
 }
 
 /// Offered to residents or not. `false` if there is no such category.
-pub async fn set_active(db: &Db, tenant: &str, actor: &str, code: &str, on: bool) -> AppResult<bool> {
+pub async fn set_active(
+    db: &Db,
+    tenant: &str,
+    actor: &str,
+    code: &str,
+    on: bool,
+) -> AppResult<bool> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let r = sqlx::query(
@@ -186,7 +212,13 @@ pub async fn set_active(db: &Db, tenant: &str, actor: &str, code: &str, on: bool
     } else {
         "mail.category.deactivate"
     };
-    audit::append(&mut tx, tenant, now, &[AuditEntry::new(actor, action, code)]).await?;
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[AuditEntry::new(actor, action, code)],
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -224,8 +256,10 @@ pub async fn shift(db: &Db, tenant: &str, actor: &str, code: &str, up: bool) -> 
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new(actor, "mail.category.move", code)
-            .detail(serde_json::json!({"up": up}))],
+        &[
+            AuditEntry::new(actor, "mail.category.move", code)
+                .detail(serde_json::json!({"up": up})),
+        ],
     )
     .await?;
     tx.commit().await?;

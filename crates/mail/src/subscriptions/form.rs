@@ -32,7 +32,12 @@ pub fn language(lang: Lang, f: &Fields, errors: &mut FormErrors) -> Lang {
 }
 
 /// The chosen categories: at least one, each an active category.
-pub fn categories(lang: Lang, f: &Fields, offered: &[Category], errors: &mut FormErrors) -> Vec<String> {
+pub fn categories(
+    lang: Lang,
+    f: &Fields,
+    offered: &[Category],
+    errors: &mut FormErrors,
+) -> Vec<String> {
     let mut chosen: Vec<String> = f
         .iter()
         .filter(|(k, _)| k == "category")
@@ -40,13 +45,23 @@ pub fn categories(lang: Lang, f: &Fields, offered: &[Category], errors: &mut For
         .collect();
     chosen.sort();
     chosen.dedup();
-    if let Some(bad) = chosen.iter().find(|c| !offered.iter().any(|o| &o.code == *c)) {
+    if let Some(bad) = chosen
+        .iter()
+        .find(|c| !offered.iter().any(|o| &o.code == *c))
+    {
         errors.push(
             "category",
-            i18n::tf(lang, "mail.subscriptions.error.unknown_category", &[("value", bad)]),
+            i18n::tf(
+                lang,
+                "mail.subscriptions.error.unknown_category",
+                &[("value", bad)],
+            ),
         );
     } else if chosen.is_empty() {
-        errors.push("category", i18n::t(lang, "mail.subscriptions.error.categories"));
+        errors.push(
+            "category",
+            i18n::t(lang, "mail.subscriptions.error.categories"),
+        );
     }
     chosen
 }
@@ -88,7 +103,8 @@ mod tests {
         assert!(!one_click("text/plain", b"List-Unsubscribe=One-Click"));
         let body = b"--b\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n";
         assert!(one_click("multipart/form-data; boundary=b", body));
-        let other = b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nOne-Click\r\n--b--\r\n";
+        let other =
+            b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nOne-Click\r\n--b--\r\n";
         assert!(!one_click("multipart/form-data; boundary=b", other));
     }
 }

@@ -45,14 +45,20 @@ pub enum Outcome {
 /// after `today_ms`'s date in Japan.
 fn consent_date(s: &str, now_ms: i64) -> Option<i64> {
     let d = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
-    let days = i64::from(d.to_julian_day() - time::Date::from_julian_day(2_440_588).ok()?.to_julian_day());
+    let days =
+        i64::from(d.to_julian_day() - time::Date::from_julian_day(2_440_588).ok()?.to_julian_day());
     let at = days * DAY_MS - JST_MS;
     let today_start = (now_ms + JST_MS).div_euclid(DAY_MS) * DAY_MS - JST_MS;
     (at <= today_start).then_some(at)
 }
 
 /// Checks the text's rows against the municipality's categories.
-pub fn parse(lang: Lang, text: &str, categories: &[String], now_ms: i64) -> Result<Vec<Row>, Vec<String>> {
+pub fn parse(
+    lang: Lang,
+    text: &str,
+    categories: &[String],
+    now_ms: i64,
+) -> Result<Vec<Row>, Vec<String>> {
     let msg = |key: &str, args: &[(&str, &str)]| i18n::tf(lang, key, args);
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
@@ -68,14 +74,20 @@ pub fn parse(lang: Lang, text: &str, categories: &[String], now_ms: i64) -> Resu
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(msg("mail.subscriptions.import_error.unreadable", &[("line", &ln), ("detail", &e.to_string())]));
+                errors.push(msg(
+                    "mail.subscriptions.import_error.unreadable",
+                    &[("line", &ln), ("detail", &e.to_string())],
+                ));
                 continue;
             }
         };
         let cells: Vec<&str> = rec.iter().map(str::trim).collect();
         if line == 1 {
             if cells != HEADER {
-                errors.push(msg("mail.subscriptions.import_error.header", &[("header", &HEADER.join(","))]));
+                errors.push(msg(
+                    "mail.subscriptions.import_error.header",
+                    &[("header", &HEADER.join(","))],
+                ));
             }
             continue;
         }
@@ -83,17 +95,26 @@ pub fn parse(lang: Lang, text: &str, categories: &[String], now_ms: i64) -> Resu
             continue;
         }
         if rows.len() + errors.len() >= MAX_ROWS {
-            errors.push(msg("mail.subscriptions.import_error.too_many", &[("max", &MAX_ROWS.to_string())]));
+            errors.push(msg(
+                "mail.subscriptions.import_error.too_many",
+                &[("max", &MAX_ROWS.to_string())],
+            ));
             break;
         }
         if cells.len() != 4 {
-            errors.push(msg("mail.subscriptions.import_error.columns", &[("line", &ln), ("count", &cells.len().to_string())]));
+            errors.push(msg(
+                "mail.subscriptions.import_error.columns",
+                &[("line", &ln), ("count", &cells.len().to_string())],
+            ));
             continue;
         }
         let mut ok = true;
         let address = Email::parse(cells[0]).ok();
         if address.is_none() {
-            errors.push(msg("mail.subscriptions.import_error.address", &[("line", &ln), ("value", cells[0])]));
+            errors.push(msg(
+                "mail.subscriptions.import_error.address",
+                &[("line", &ln), ("value", cells[0])],
+            ));
             ok = false;
         }
         let cats: Vec<String> = cells[1]
@@ -103,8 +124,13 @@ pub fn parse(lang: Lang, text: &str, categories: &[String], now_ms: i64) -> Resu
             .map(str::to_string)
             .collect();
         if cats.is_empty() || cats.iter().any(|c| !categories.contains(c)) {
-            errors.push(msg("mail.subscriptions.import_error.categories",
-                &[("line", &ln), ("value", cells[1]), ("known", &categories.join(";"))],
+            errors.push(msg(
+                "mail.subscriptions.import_error.categories",
+                &[
+                    ("line", &ln),
+                    ("value", cells[1]),
+                    ("known", &categories.join(";")),
+                ],
             ));
             ok = false;
         }
@@ -114,26 +140,39 @@ pub fn parse(lang: Lang, text: &str, categories: &[String], now_ms: i64) -> Resu
             Lang::parse(cells[2])
         };
         if row_lang.is_none() {
-            errors.push(msg("mail.subscriptions.import_error.language", &[("line", &ln), ("value", cells[2])]));
+            errors.push(msg(
+                "mail.subscriptions.import_error.language",
+                &[("line", &ln), ("value", cells[2])],
+            ));
             ok = false;
         }
         let consent = consent_date(cells[3], now_ms);
         if consent.is_none() {
-            errors.push(msg("mail.subscriptions.import_error.consent_date", &[("line", &ln), ("value", cells[3])]));
+            errors.push(msg(
+                "mail.subscriptions.import_error.consent_date",
+                &[("line", &ln), ("value", cells[3])],
+            ));
             ok = false;
         }
         if let Some(a) = &address {
             let key = a.as_str().to_lowercase();
             if let Some(first) = seen.get(&key) {
-                errors.push(msg("mail.subscriptions.import_error.duplicate",
-                    &[("line", &ln), ("value", cells[0]), ("first", &first.to_string())],
+                errors.push(msg(
+                    "mail.subscriptions.import_error.duplicate",
+                    &[
+                        ("line", &ln),
+                        ("value", cells[0]),
+                        ("first", &first.to_string()),
+                    ],
                 ));
                 ok = false;
             } else {
                 seen.insert(key, line);
             }
         }
-        if let (true, Some(address), Some(lang), Some(consent_at)) = (ok, address, row_lang, consent) {
+        if let (true, Some(address), Some(lang), Some(consent_at)) =
+            (ok, address, row_lang, consent)
+        {
             let mut categories = cats;
             categories.sort();
             categories.dedup();
@@ -197,12 +236,23 @@ pub async fn import(
         .collect();
     let mut errors = Vec::new();
     for (r, h) in rows.iter().zip(&hashes) {
-        let args = [("line", r.line.to_string()), ("value", r.address.as_str().to_string())];
+        let args = [
+            ("line", r.line.to_string()),
+            ("value", r.address.as_str().to_string()),
+        ];
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         if listed.contains(h) {
-            errors.push(i18n::tf(lang, "mail.subscriptions.import_error.listed", &args));
+            errors.push(i18n::tf(
+                lang,
+                "mail.subscriptions.import_error.listed",
+                &args,
+            ));
         } else if suppressed.contains(h) {
-            errors.push(i18n::tf(lang, "mail.subscriptions.import_error.suppressed", &args));
+            errors.push(i18n::tf(
+                lang,
+                "mail.subscriptions.import_error.suppressed",
+                &args,
+            ));
         }
     }
     if !errors.is_empty() {
@@ -244,8 +294,10 @@ pub async fn import(
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new(actor, "mail.subscribers.import", "mail_subscribers")
-            .detail(serde_json::json!({"rows": rows.len()}))],
+        &[
+            AuditEntry::new(actor, "mail.subscribers.import", "mail_subscribers")
+                .detail(serde_json::json!({"rows": rows.len()})),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -297,13 +349,32 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.len(), 6, "{e:?}");
-        assert!(e[0].starts_with("2行目") && e[0].contains("not-an-address"), "{}", e[0]);
-        assert!(e[1].starts_with("3行目") && e[1].contains("sports"), "{}", e[1]);
+        assert!(
+            e[0].starts_with("2行目") && e[0].contains("not-an-address"),
+            "{}",
+            e[0]
+        );
+        assert!(
+            e[1].starts_with("3行目") && e[1].contains("sports"),
+            "{}",
+            e[1]
+        );
         assert!(e[2].starts_with("4行目") && e[2].contains("xx"), "{}", e[2]);
-        assert!(e[3].starts_with("5行目") && e[3].contains("yesterday"), "{}", e[3]);
-        assert!(e[4].starts_with("6行目") && e[4].contains("5行目"), "{}", e[4]);
+        assert!(
+            e[3].starts_with("5行目") && e[3].contains("yesterday"),
+            "{}",
+            e[3]
+        );
+        assert!(
+            e[4].starts_with("6行目") && e[4].contains("5行目"),
+            "{}",
+            e[4]
+        );
         assert!(e[5].starts_with("7行目"), "{}", e[5]);
         let e = parse(Lang::Ja, "mail,cats\n", &cats(), NOW).unwrap_err();
-        assert!(e[0].contains("address,categories,language,consent_date"), "{e:?}");
+        assert!(
+            e[0].contains("address,categories,language,consent_date"),
+            "{e:?}"
+        );
     }
 }

@@ -78,7 +78,13 @@ fn language_choices(current: Lang) -> Vec<Choice> {
         .collect()
 }
 
-async fn page_of(st: &SubscriptionsState, lang: Lang, tenant: &str, key: &str, path: &str) -> AppResult<Page> {
+async fn page_of(
+    st: &SubscriptionsState,
+    lang: Lang,
+    tenant: &str,
+    key: &str,
+    path: &str,
+) -> AppResult<Page> {
     let t = kernel::tenant::load(&st.db, tenant).await?;
     Ok(tenant_page(lang, &t, i18n::t(lang, key), path).crumb(
         t.name.get(lang).to_string(),
@@ -91,7 +97,14 @@ pub async fn sign_up_get(
     lang: Lang,
     Path(tenant): Path<String>,
 ) -> AppResult<Response> {
-    let page = page_of(&st, lang, &tenant, "mail.subscriptions.sign_up.title", &format!("/t/{tenant}/mail")).await?;
+    let page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.sign_up.title",
+        &format!("/t/{tenant}/mail"),
+    )
+    .await?;
     let offered = categories::active(&st.db, &tenant).await?;
     Ok(render_status(
         StatusCode::OK,
@@ -112,7 +125,14 @@ pub async fn sign_up_post(
     Form(f): Form<Fields>,
 ) -> AppResult<Response> {
     let path = format!("/t/{tenant}/mail");
-    let page = page_of(&st, lang, &tenant, "mail.subscriptions.sign_up.title", &path).await?;
+    let page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.sign_up.title",
+        &path,
+    )
+    .await?;
     let offered = categories::active(&st.db, &tenant).await?;
     let mut errors = FormErrors::default();
     let raw_address = form::field(&f, "address").to_string();
@@ -192,7 +212,14 @@ pub async fn confirm_get(
     Path((tenant, token)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let path = format!("/t/{tenant}/mail/confirm/{token}");
-    let page = page_of(&st, lang, &tenant, "mail.subscriptions.confirm.title", &path).await?;
+    let page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.confirm.title",
+        &path,
+    )
+    .await?;
     match subscribers::check_token(&st.db, &tenant, &token).await? {
         Confirmed::Done(_) => Ok(message(
             StatusCode::OK,
@@ -238,7 +265,14 @@ pub async fn confirm_post(
     Path((tenant, token)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let path = format!("/t/{tenant}/mail/confirm/{token}");
-    let mut page = page_of(&st, lang, &tenant, "mail.subscriptions.confirm.title", &path).await?;
+    let mut page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.confirm.title",
+        &path,
+    )
+    .await?;
     match subscribers::confirm(&st.db, &tenant, &token).await? {
         Confirmed::Done(id) => {
             page.title = i18n::t(lang, "mail.subscriptions.confirmed.title").to_string();
@@ -248,7 +282,10 @@ pub async fn confirm_post(
                 vec![i18n::t(lang, "mail.subscriptions.confirmed.body").to_string()],
                 Some(kernel::web::Link {
                     label: i18n::t(lang, "mail.subscriptions.preferences.link").to_string(),
-                    href: kernel::web::with_lang(&link_path(&st, &tenant, "preferences", &id), lang),
+                    href: kernel::web::with_lang(
+                        &link_path(&st, &tenant, "preferences", &id),
+                        lang,
+                    ),
                 }),
                 None,
             ))
@@ -259,12 +296,20 @@ pub async fn confirm_post(
 
 /// `/t/{t}/mail/{what}/{subscriber}/{token}` (the path of a mail link).
 fn link_path(st: &SubscriptionsState, tenant: &str, what: &str, id: &str) -> String {
-    format!("/t/{tenant}/mail/{what}/{id}/{}", st.links.token(tenant, id))
+    format!(
+        "/t/{tenant}/mail/{what}/{id}/{}",
+        st.links.token(tenant, id)
+    )
 }
 
 /// The subscriber a link names, if its token is theirs; else 404 (a
 /// wrong token and an unknown subscriber look the same).
-async fn linked(st: &SubscriptionsState, tenant: &str, id: &str, token: &str) -> AppResult<Subscriber> {
+async fn linked(
+    st: &SubscriptionsState,
+    tenant: &str,
+    id: &str,
+    token: &str,
+) -> AppResult<Subscriber> {
     if !st.links.verify(tenant, id, token) {
         return Err(AppError::NotFound("page"));
     }
@@ -292,7 +337,17 @@ pub async fn preferences_get(
     Path((tenant, id, token)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
     let s = linked(&st, &tenant, &id, &token).await?;
-    preferences_page(&st, lang, &tenant, &s, &s.categories, s.lang, FormErrors::default(), String::new()).await
+    preferences_page(
+        &st,
+        lang,
+        &tenant,
+        &s,
+        &s.categories,
+        s.lang,
+        FormErrors::default(),
+        String::new(),
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -307,9 +362,15 @@ async fn preferences_page(
     notice: String,
 ) -> AppResult<Response> {
     let action = link_path(st, tenant, "preferences", &s.id);
-    let page = page_of(st, lang, tenant, "mail.subscriptions.preferences.title", &action)
-        .await?
-        .with_errors(!errors.is_empty());
+    let page = page_of(
+        st,
+        lang,
+        tenant,
+        "mail.subscriptions.preferences.title",
+        &action,
+    )
+    .await?
+    .with_errors(!errors.is_empty());
     let offered = categories::active(&st.db, tenant).await?;
     Ok(render_status(
         errors.status(),
@@ -338,7 +399,17 @@ pub async fn preferences_post(
     let chosen = form::categories(lang, &f, &offered, &mut errors);
     let chosen_lang = form::language(lang, &f, &mut errors);
     if !errors.is_empty() {
-        return preferences_page(&st, lang, &tenant, &s, &chosen, chosen_lang, errors, String::new()).await;
+        return preferences_page(
+            &st,
+            lang,
+            &tenant,
+            &s,
+            &chosen,
+            chosen_lang,
+            errors,
+            String::new(),
+        )
+        .await;
     }
     subscribers::update(&st.db, &tenant, &id, &chosen, chosen_lang).await?;
     let s = linked(&st, &tenant, &id, &token).await?;
@@ -362,7 +433,14 @@ pub async fn unsubscribe_get(
 ) -> AppResult<Response> {
     let s = linked(&st, &tenant, &id, &token).await?;
     let action = link_path(&st, &tenant, "unsubscribe", &id);
-    let page = page_of(&st, lang, &tenant, "mail.subscriptions.unsubscribe.title", &action).await?;
+    let page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.unsubscribe.title",
+        &action,
+    )
+    .await?;
     if s.state == SubState::Unsubscribed {
         return Ok(unsubscribed(&st, lang, &tenant, &id, page));
     }
@@ -379,7 +457,13 @@ pub async fn unsubscribe_get(
     ))
 }
 
-fn unsubscribed(st: &SubscriptionsState, lang: Lang, tenant: &str, id: &str, mut page: Page) -> Response {
+fn unsubscribed(
+    st: &SubscriptionsState,
+    lang: Lang,
+    tenant: &str,
+    id: &str,
+    mut page: Page,
+) -> Response {
     page.title = i18n::t(lang, "mail.subscriptions.unsubscribed.title").to_string();
     message(
         StatusCode::OK,
@@ -415,6 +499,13 @@ pub async fn unsubscribe_post(
         ));
     }
     subscribers::unsubscribe(&st.db, &tenant, &id).await?;
-    let page = page_of(&st, lang, &tenant, "mail.subscriptions.unsubscribed.title", &link_path(&st, &tenant, "unsubscribe", &id)).await?;
+    let page = page_of(
+        &st,
+        lang,
+        &tenant,
+        "mail.subscriptions.unsubscribed.title",
+        &link_path(&st, &tenant, "unsubscribe", &id),
+    )
+    .await?;
     Ok(unsubscribed(&st, lang, &tenant, &id, page))
 }

@@ -25,7 +25,13 @@ fn actor(staff: &SystemAdmin) -> String {
     format!("staff:{}", staff.id)
 }
 
-async fn frame(st: &SubscriptionsState, staff: &SystemAdmin, lang: Lang, key: &str, path: String) -> AppResult<Page> {
+async fn frame(
+    st: &SubscriptionsState,
+    staff: &SystemAdmin,
+    lang: Lang,
+    key: &str,
+    path: String,
+) -> AppResult<Page> {
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     Ok(staff_page(lang, &t, staff, i18n::t(lang, key), path))
 }
@@ -96,9 +102,15 @@ async fn categories_page(
     code: String,
     names: Option<&Text>,
 ) -> AppResult<Response> {
-    let page = frame(st, staff, lang, "mail.subscriptions.staff.categories_title", format!("/t/{}/staff/mail/categories", staff.tenant))
-        .await?
-        .with_errors(!errors.is_empty());
+    let page = frame(
+        st,
+        staff,
+        lang,
+        "mail.subscriptions.staff.categories_title",
+        format!("/t/{}/staff/mail/categories", staff.tenant),
+    )
+    .await?
+    .with_errors(!errors.is_empty());
     let counts = admin::category_counts(&st.db, &staff.tenant, lang).await?;
     let all = categories::list(&st.db, &staff.tenant).await?;
     let n = all.len();
@@ -107,7 +119,11 @@ async fn categories_page(
         .enumerate()
         .map(|(i, c)| CategoryLine {
             name: c.name(lang).to_string(),
-            subscribers: counts.iter().find(|x| x.code == c.code).map(|x| x.subscribers).unwrap_or(0),
+            subscribers: counts
+                .iter()
+                .find(|x| x.code == c.code)
+                .map(|x| x.subscribers)
+                .unwrap_or(0),
             c,
             first: i == 0,
             last: i + 1 == n,
@@ -131,7 +147,17 @@ pub async fn categories_get(
     staff: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
-    categories_page(&st, &staff, lang, StatusCode::OK, FormErrors::default(), String::new(), String::new(), None).await
+    categories_page(
+        &st,
+        &staff,
+        lang,
+        StatusCode::OK,
+        FormErrors::default(),
+        String::new(),
+        String::new(),
+        None,
+    )
+    .await
 }
 
 pub async fn category_add(
@@ -146,11 +172,30 @@ pub async fn category_add(
         errors.push("code", i18n::t(lang, "mail.subscriptions.error.code"));
     }
     let names = names_from(lang, &f, &mut errors);
-    if errors.is_empty() && !categories::add(&st.db, &staff.tenant, &actor(&staff), &code, &names).await? {
-        errors.push("code", i18n::tf(lang, "mail.subscriptions.error.code_taken", &[("code", &code)]));
+    if errors.is_empty()
+        && !categories::add(&st.db, &staff.tenant, &actor(&staff), &code, &names).await?
+    {
+        errors.push(
+            "code",
+            i18n::tf(
+                lang,
+                "mail.subscriptions.error.code_taken",
+                &[("code", &code)],
+            ),
+        );
     }
     if !errors.is_empty() {
-        return categories_page(&st, &staff, lang, StatusCode::UNPROCESSABLE_ENTITY, errors, String::new(), code, Some(&names)).await;
+        return categories_page(
+            &st,
+            &staff,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            String::new(),
+            code,
+            Some(&names),
+        )
+        .await;
     }
     Ok(Redirect::to(&format!("/t/{}/staff/mail/categories", staff.tenant)).into_response())
 }
@@ -164,15 +209,28 @@ struct CategoryPage {
     names: Vec<NameField>,
 }
 
-async fn category_page(st: &SubscriptionsState, staff: &SystemAdmin, lang: Lang, code: &str, errors: FormErrors, names: &Text) -> AppResult<Response> {
+async fn category_page(
+    st: &SubscriptionsState,
+    staff: &SystemAdmin,
+    lang: Lang,
+    code: &str,
+    errors: FormErrors,
+    names: &Text,
+) -> AppResult<Response> {
     let path = format!("/t/{}/staff/mail/categories/{code}", staff.tenant);
-    let page = frame(st, staff, lang, "mail.subscriptions.staff.category_title", path)
-        .await?
-        .crumb(
-            i18n::t(lang, "mail.subscriptions.staff.categories_title"),
-            format!("/t/{}/staff/mail/categories", staff.tenant),
-        )
-        .with_errors(!errors.is_empty());
+    let page = frame(
+        st,
+        staff,
+        lang,
+        "mail.subscriptions.staff.category_title",
+        path,
+    )
+    .await?
+    .crumb(
+        i18n::t(lang, "mail.subscriptions.staff.categories_title"),
+        format!("/t/{}/staff/mail/categories", staff.tenant),
+    )
+    .with_errors(!errors.is_empty());
     Ok(render_status(
         errors.status(),
         &CategoryPage {
@@ -266,7 +324,9 @@ pub async fn category_delete(
     Path((_t, code)): Path<(String, String)>,
 ) -> AppResult<Response> {
     match categories::delete(&st.db, &staff.tenant, &actor(&staff), &code).await? {
-        Delete::Deleted => Ok(Redirect::to(&format!("/t/{}/staff/mail/categories", staff.tenant)).into_response()),
+        Delete::Deleted => {
+            Ok(Redirect::to(&format!("/t/{}/staff/mail/categories", staff.tenant)).into_response())
+        }
         Delete::NotFound => Err(AppError::NotFound("page")),
         Delete::InUse => {
             categories_page(
@@ -335,7 +395,14 @@ pub async fn subscribers_get(
     staff: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
-    let page = frame(&st, &staff, lang, "mail.subscriptions.staff.subscribers_title", format!("/t/{}/staff/mail/subscribers", staff.tenant)).await?;
+    let page = frame(
+        &st,
+        &staff,
+        lang,
+        "mail.subscriptions.staff.subscribers_title",
+        format!("/t/{}/staff/mail/subscribers", staff.tenant),
+    )
+    .await?;
     let counts = admin::category_counts(&st.db, &staff.tenant, lang).await?;
     let states = admin::state_counts(&st.db, &staff.tenant)
         .await?
@@ -345,7 +412,10 @@ pub async fn subscribers_get(
             (s, label)
         })
         .collect();
-    let names: Vec<(String, String)> = counts.iter().map(|c| (c.code.clone(), c.name.clone())).collect();
+    let names: Vec<(String, String)> = counts
+        .iter()
+        .map(|c| (c.code.clone(), c.name.clone()))
+        .collect();
     let lines = admin::list(&st.db, &st.vault, &staff.tenant, &actor(&staff))
         .await?
         .into_iter()
@@ -360,7 +430,13 @@ pub async fn subscribers_get(
             categories: l
                 .categories
                 .iter()
-                .map(|c| names.iter().find(|(k, _)| k == c).map(|(_, n)| n.as_str()).unwrap_or(c))
+                .map(|c| {
+                    names
+                        .iter()
+                        .find(|(k, _)| k == c)
+                        .map(|(_, n)| n.as_str())
+                        .unwrap_or(c)
+                })
                 .collect::<Vec<_>>()
                 .join("、"),
             l,
@@ -409,15 +485,22 @@ pub async fn subscriber_get(
     lang: Lang,
     Path((_t, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (s, address, suppressed) = admin::open(&st.db, &st.vault, &staff.tenant, &actor(&staff), &id)
-        .await?
-        .ok_or(AppError::NotFound("page"))?;
-    let page = frame(&st, &staff, lang, "mail.subscriptions.staff.subscriber_title", format!("/t/{}/staff/mail/subscribers/{id}", staff.tenant))
-        .await?
-        .crumb(
-            i18n::t(lang, "mail.subscriptions.staff.subscribers_title"),
-            format!("/t/{}/staff/mail/subscribers", staff.tenant),
-        );
+    let (s, address, suppressed) =
+        admin::open(&st.db, &st.vault, &staff.tenant, &actor(&staff), &id)
+            .await?
+            .ok_or(AppError::NotFound("page"))?;
+    let page = frame(
+        &st,
+        &staff,
+        lang,
+        "mail.subscriptions.staff.subscriber_title",
+        format!("/t/{}/staff/mail/subscribers/{id}", staff.tenant),
+    )
+    .await?
+    .crumb(
+        i18n::t(lang, "mail.subscriptions.staff.subscribers_title"),
+        format!("/t/{}/staff/mail/subscribers", staff.tenant),
+    );
     let all = categories::list(&st.db, &staff.tenant).await?;
     Ok(render_status(
         StatusCode::OK,
@@ -434,7 +517,12 @@ pub async fn subscriber_get(
             categories: s
                 .categories
                 .iter()
-                .map(|c| all.iter().find(|x| &x.code == c).map(|x| x.name(lang).to_string()).unwrap_or_else(|| c.clone()))
+                .map(|c| {
+                    all.iter()
+                        .find(|x| &x.code == c)
+                        .map(|x| x.name(lang).to_string())
+                        .unwrap_or_else(|| c.clone())
+                })
                 .collect(),
             suppressed,
             id,
@@ -454,18 +542,40 @@ struct ImportPage {
     header: String,
 }
 
-async fn import_page(st: &SubscriptionsState, staff: &SystemAdmin, lang: Lang, status: StatusCode, problems: Vec<String>, notice: String, csv: String, dry_run: bool) -> AppResult<Response> {
+async fn import_page(
+    st: &SubscriptionsState,
+    staff: &SystemAdmin,
+    lang: Lang,
+    status: StatusCode,
+    problems: Vec<String>,
+    notice: String,
+    csv: String,
+    dry_run: bool,
+) -> AppResult<Response> {
     let mut errors = FormErrors::default();
     if !problems.is_empty() {
-        errors.push("csv", i18n::tf(lang, "mail.subscriptions.import.refused", &[("count", &problems.len().to_string())]));
+        errors.push(
+            "csv",
+            i18n::tf(
+                lang,
+                "mail.subscriptions.import.refused",
+                &[("count", &problems.len().to_string())],
+            ),
+        );
     }
-    let page = frame(st, staff, lang, "mail.subscriptions.staff.import_title", format!("/t/{}/staff/mail/subscribers/import", staff.tenant))
-        .await?
-        .crumb(
-            i18n::t(lang, "mail.subscriptions.staff.subscribers_title"),
-            format!("/t/{}/staff/mail/subscribers", staff.tenant),
-        )
-        .with_errors(!errors.is_empty());
+    let page = frame(
+        st,
+        staff,
+        lang,
+        "mail.subscriptions.staff.import_title",
+        format!("/t/{}/staff/mail/subscribers/import", staff.tenant),
+    )
+    .await?
+    .crumb(
+        i18n::t(lang, "mail.subscriptions.staff.subscribers_title"),
+        format!("/t/{}/staff/mail/subscribers", staff.tenant),
+    )
+    .with_errors(!errors.is_empty());
     Ok(render_status(
         status,
         &ImportPage {
@@ -485,7 +595,17 @@ pub async fn import_get(
     staff: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
-    import_page(&st, &staff, lang, StatusCode::OK, Vec::new(), String::new(), String::new(), true).await
+    import_page(
+        &st,
+        &staff,
+        lang,
+        StatusCode::OK,
+        Vec::new(),
+        String::new(),
+        String::new(),
+        true,
+    )
+    .await
 }
 
 pub async fn import_post(
@@ -496,9 +616,29 @@ pub async fn import_post(
 ) -> AppResult<Response> {
     let csv = field(&f, "csv").to_string();
     let dry_run = field(&f, "dry_run") == "1";
-    match import::import(&st.db, &st.vault, &staff.tenant, &actor(&staff), lang, &csv, dry_run).await? {
+    match import::import(
+        &st.db,
+        &st.vault,
+        &staff.tenant,
+        &actor(&staff),
+        lang,
+        &csv,
+        dry_run,
+    )
+    .await?
+    {
         Outcome::Refused(problems) => {
-            import_page(&st, &staff, lang, StatusCode::UNPROCESSABLE_ENTITY, problems, String::new(), csv, dry_run).await
+            import_page(
+                &st,
+                &staff,
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problems,
+                String::new(),
+                csv,
+                dry_run,
+            )
+            .await
         }
         Outcome::Ok { rows } => {
             let key = if dry_run {
@@ -509,7 +649,17 @@ pub async fn import_post(
             let notice = i18n::tf(lang, key, &[("count", &rows.to_string())]);
             // After a dry run the text stays, ready to import.
             let keep = if dry_run { csv } else { String::new() };
-            import_page(&st, &staff, lang, StatusCode::OK, Vec::new(), notice, keep, false).await
+            import_page(
+                &st,
+                &staff,
+                lang,
+                StatusCode::OK,
+                Vec::new(),
+                notice,
+                keep,
+                false,
+            )
+            .await
         }
     }
 }

@@ -123,13 +123,11 @@ pub async fn get(db: &Db, tenant: &str, id: &str) -> AppResult<Option<Subscriber
 }
 
 async fn by_hash(tx: &mut Tx, tenant: &str, hash: &str) -> AppResult<Option<Subscriber>> {
-    let row = sqlx::query(&format!(
-        "{SELECT} WHERE tenant = $1 AND address_hash = $2"
-    ))
-    .bind(tenant)
-    .bind(hash)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = sqlx::query(&format!("{SELECT} WHERE tenant = $1 AND address_hash = $2"))
+        .bind(tenant)
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await?;
     Ok(row.as_ref().map(from_row))
 }
 
@@ -389,7 +387,11 @@ pub async fn confirm(db: &Db, tenant: &str, token: &str) -> AppResult<Confirmed>
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new("resident", "mail.subscriber.confirm", format!("mail_subscriber:{id}"))],
+        &[AuditEntry::new(
+            "resident",
+            "mail.subscriber.confirm",
+            format!("mail_subscriber:{id}"),
+        )],
     )
     .await?;
     tx.commit().await?;
@@ -427,10 +429,12 @@ pub async fn update(
         &mut tx,
         tenant,
         now,
-        &[
-            AuditEntry::new("resident", "mail.subscriber.update", format!("mail_subscriber:{id}"))
-                .detail(serde_json::json!({"categories": categories, "lang": lang.code()})),
-        ],
+        &[AuditEntry::new(
+            "resident",
+            "mail.subscriber.update",
+            format!("mail_subscriber:{id}"),
+        )
+        .detail(serde_json::json!({"categories": categories, "lang": lang.code()}))],
     )
     .await?;
     tx.commit().await?;

@@ -51,7 +51,13 @@ async fn post(
     .await
 }
 
-async fn sign_up(c: &reqwest::Client, app: &TestApp, address: &str, cats: &[&str], lang: &str) -> (StatusCode, String) {
+async fn sign_up(
+    c: &reqwest::Client,
+    app: &TestApp,
+    address: &str,
+    cats: &[&str],
+    lang: &str,
+) -> (StatusCode, String) {
     let page = format!("/t/{T}/mail");
     let mut f = vec![("address", address), ("language", lang)];
     for c in cats {
@@ -106,7 +112,14 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     let c = app.client();
     let (s, html) = get(&c, app, &format!("/t/{T}/mail")).await;
     assert_eq!(s, StatusCode::OK);
-    for name in ["防災・防犯", "子育て", "イベント", "市政だより", "健康", "選挙"] {
+    for name in [
+        "防災・防犯",
+        "子育て",
+        "イベント",
+        "市政だより",
+        "健康",
+        "選挙",
+    ] {
         assert!(html.contains(name), "{name} offered");
     }
 
@@ -120,7 +133,11 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("分類「sports」はありません"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'")
+            .await,
+        0
+    );
 
     // Signed up: pending, the confirmation queued in English.
     let (s, first_answer) = sign_up(&c, app, "Taro@Example.jp", &["bosai", "kosodate"], "en").await;
@@ -141,7 +158,11 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     let confirm = link_in_last_mail(app, "subscription.confirm", "confirm").await;
     let token = confirm.rsplit('/').next().unwrap().to_string();
     // Only the token's SHA-256 is stored; the address is sealed.
-    let r = one(app, "SELECT confirm_token_hash, address FROM mail_subscribers").await;
+    let r = one(
+        app,
+        "SELECT confirm_token_hash, address FROM mail_subscribers",
+    )
+    .await;
     assert_eq!(r.get::<String, _>(0), kernel::ids::hash_token(&token));
     assert!(!r.get::<String, _>(1).to_lowercase().contains("taro"));
 
@@ -153,7 +174,11 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     let (s, html) = post(&c, app, &confirm, &confirm, &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("登録が完了しました"));
-    let r = one(app, "SELECT state, consent_source, consent_at, confirm_token_hash FROM mail_subscribers").await;
+    let r = one(
+        app,
+        "SELECT state, consent_source, consent_at, confirm_token_hash FROM mail_subscribers",
+    )
+    .await;
     assert_eq!(r.get::<String, _>(0), "active");
     assert_eq!(r.get::<String, _>(1), "web");
     assert!(r.get::<Option<i64>, _>(2).is_some());
@@ -175,14 +200,35 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     let (s, again) = sign_up(&c, app, "taro@example.jp", &["senkyo"], "ja").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again, first_answer, "same answer either way");
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.confirm'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.existing'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.confirm'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.existing'")
+            .await,
+        1
+    );
     assert_eq!(categories_of(app, &id).await, ["bosai", "kosodate"]);
     let prefs = link_in_last_mail(app, "subscription.existing", "preferences").await;
-    assert_eq!(prefs, format!("/t/{T}/mail/preferences/{id}/{}", app.app.subscriptions.links.token(T, &id)));
-    let r = one(app, "SELECT unsubscribe_url, lang FROM outbox WHERE kind = 'subscription.existing'").await;
+    assert_eq!(
+        prefs,
+        format!(
+            "/t/{T}/mail/preferences/{id}/{}",
+            app.app.subscriptions.links.token(T, &id)
+        )
+    );
+    let r = one(
+        app,
+        "SELECT unsubscribe_url, lang FROM outbox WHERE kind = 'subscription.existing'",
+    )
+    .await;
     let unsubscribe = r.get::<Option<String>, _>(0).unwrap();
-    assert_eq!(unsubscribe, app.url(&prefs.replace("/preferences/", "/unsubscribe/")));
+    assert_eq!(
+        unsubscribe,
+        app.url(&prefs.replace("/preferences/", "/unsubscribe/"))
+    );
     assert_eq!(r.get::<String, _>(1), "en", "in the subscriber's language");
 
     // Preferences: a wrong token or another city is 404.
@@ -199,11 +245,27 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("受け取るお知らせの分類を1つ以上選んでください"));
     assert_eq!(categories_of(app, &id).await, ["bosai", "kosodate"]);
-    let (s, html) = post(&c, app, &prefs, &prefs, &[("category", "event"), ("category", "kenko"), ("language", "ja-x-easy")]).await;
+    let (s, html) = post(
+        &c,
+        app,
+        &prefs,
+        &prefs,
+        &[
+            ("category", "event"),
+            ("category", "kenko"),
+            ("language", "ja-x-easy"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("設定を保存しました"));
     assert_eq!(categories_of(app, &id).await, ["event", "kenko"]);
-    assert_eq!(one(app, "SELECT lang FROM mail_subscribers").await.get::<String, _>(0), "ja-x-easy");
+    assert_eq!(
+        one(app, "SELECT lang FROM mail_subscribers")
+            .await
+            .get::<String, _>(0),
+        "ja-x-easy"
+    );
 
     // One-click unsubscribe: GET asks; a POST from a mail provider has no
     // cookie and no CSRF token.
@@ -270,7 +332,8 @@ async fn expired_link_says_so(app: &TestApp) {
     let (s, _) = sign_up(&c, app, "hanako@example.jp", &["event"], "ja").await;
     assert_eq!(s, StatusCode::OK);
     let confirm = link_in_last_mail(app, "subscription.confirm", "confirm").await;
-    app.execute_as_owner("UPDATE mail_subscribers SET confirm_expires_at = 1").await;
+    app.execute_as_owner("UPDATE mail_subscribers SET confirm_expires_at = 1")
+        .await;
     let (s, html) = get(&c, app, &confirm).await;
     assert_eq!(s, StatusCode::GONE);
     assert!(html.contains("有効期限"));
@@ -303,10 +366,25 @@ async fn suppressed_address_is_told_what_to_do(app: &TestApp) {
     assert!(html.contains("このアドレスにはメールを送れません"));
     assert!(html.contains("アドレスに誤りがないか確かめて"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'")
+            .await,
+        0
+    );
     // Another city's suppression is its own.
     let other = format!("/t/242021/mail");
-    let (s, html) = post(&c, app, &other, &other, &[("address", "gone@example.jp"), ("category", "bosai"), ("language", "ja")]).await;
+    let (s, html) = post(
+        &c,
+        app,
+        &other,
+        &other,
+        &[
+            ("address", "gone@example.jp"),
+            ("category", "bosai"),
+            ("language", "ja"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("確認のメールを送りました"));
 }
@@ -317,70 +395,177 @@ async fn staff_edit_categories(app: &TestApp) {
     for id in ["clerk", "kodomo", "security"] {
         let c = app.staff(T, id).await;
         assert_eq!(get(&c, app, &base).await.0, StatusCode::FORBIDDEN, "{id}");
-        assert_eq!(get(&c, app, &format!("/t/{T}/staff/mail/subscribers")).await.0, StatusCode::FORBIDDEN, "{id}");
+        assert_eq!(
+            get(&c, app, &format!("/t/{T}/staff/mail/subscribers"))
+                .await
+                .0,
+            StatusCode::FORBIDDEN,
+            "{id}"
+        );
     }
     let admin = app.staff(T, "dx-admin").await;
     let (s, html) = get(&admin, app, &base).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("防災・防犯"));
-    assert!(html.contains(&format!("href=\"/t/{T}/staff/mail/subscribers\"")), "in the menu");
+    assert!(
+        html.contains(&format!("href=\"/t/{T}/staff/mail/subscribers\"")),
+        "in the menu"
+    );
 
     // Bad input: named, nothing added.
-    let (s, html) = post(&admin, app, &base, &base, &[("code", "Sports!"), ("name_ja", "")]).await;
+    let (s, html) = post(
+        &admin,
+        app,
+        &base,
+        &base,
+        &[("code", "Sports!"), ("name_ja", "")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("コードは半角の英小文字"));
     assert!(html.contains("日本語の名前を1〜40文字で入力してください"));
-    let (s, html) = post(&admin, app, &base, &base, &[("code", "bosai"), ("name_ja", "防災2")]).await;
+    let (s, html) = post(
+        &admin,
+        app,
+        &base,
+        &base,
+        &[("code", "bosai"), ("name_ja", "防災2")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("コード「bosai」の分類は既にあります"));
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}'")).await, 6);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}'"
+        ))
+        .await,
+        6
+    );
 
-    let (s, _) = post(&admin, app, &base, &base, &[("code", "sports"), ("name_ja", "スポーツ"), ("name_en", "Sports")]).await;
+    let (s, _) = post(
+        &admin,
+        app,
+        &base,
+        &base,
+        &[
+            ("code", "sports"),
+            ("name_ja", "スポーツ"),
+            ("name_en", "Sports"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let public = app.client();
     let (_, html) = get(&public, app, &format!("/t/{T}/mail?lang=en")).await;
     assert!(html.contains("Sports"));
     // Renamed in another language.
     let edit = format!("{base}/sports");
-    let (s, _) = post(&admin, app, &edit, &edit, &[("name_ja", "スポーツ・運動"), ("name_en", "Sport and exercise")]).await;
+    let (s, _) = post(
+        &admin,
+        app,
+        &edit,
+        &edit,
+        &[
+            ("name_ja", "スポーツ・運動"),
+            ("name_en", "Sport and exercise"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = get(&public, app, &format!("/t/{T}/mail?lang=en")).await;
     assert!(html.contains("Sport and exercise"));
     // Moved up: before 選挙 now.
-    let (s, _) = post(&admin, app, &base, &format!("{base}/sports/move"), &[("direction", "up")]).await;
+    let (s, _) = post(
+        &admin,
+        app,
+        &base,
+        &format!("{base}/sports/move"),
+        &[("direction", "up")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = get(&public, app, &format!("/t/{T}/mail?lang=ja")).await;
     assert!(html.find("スポーツ・運動").unwrap() < html.find("選挙").unwrap());
     assert!(html.find("健康").unwrap() < html.find("スポーツ・運動").unwrap());
-    let (s, _) = post(&admin, app, &base, &format!("{base}/sports/move"), &[("direction", "sideways")]).await;
+    let (s, _) = post(
+        &admin,
+        app,
+        &base,
+        &format!("{base}/sports/move"),
+        &[("direction", "sideways")],
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // Deactivated: not offered; a sign-up naming it is refused.
-    let (s, _) = post(&admin, app, &base, &format!("{base}/senkyo/active"), &[("active", "0")]).await;
+    let (s, _) = post(
+        &admin,
+        app,
+        &base,
+        &format!("{base}/senkyo/active"),
+        &[("active", "0")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = get(&public, app, &format!("/t/{T}/mail?lang=ja")).await;
     assert!(!html.contains("選挙"));
-    assert_eq!(sign_up(&public, app, "a@example.jp", &["senkyo"], "ja").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        sign_up(&public, app, "a@example.jp", &["senkyo"], "ja")
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // A category someone subscribes to is never deleted.
-    assert_eq!(sign_up(&public, app, "a@example.jp", &["kenko"], "ja").await.0, StatusCode::OK);
+    assert_eq!(
+        sign_up(&public, app, "a@example.jp", &["kenko"], "ja")
+            .await
+            .0,
+        StatusCode::OK
+    );
     let (s, html) = post(&admin, app, &base, &format!("{base}/kenko/delete"), &[]).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(html.contains("分類「kenko」は登録者かメッセージがあるため削除できません"));
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}' AND code = 'kenko'")).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}' AND code = 'kenko'"
+        ))
+        .await,
+        1
+    );
     let (s, _) = post(&admin, app, &base, &format!("{base}/sports/delete"), &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}' AND code = 'sports'")).await, 0);
-    assert_eq!(post(&admin, app, &base, &format!("{base}/nothing/delete"), &[]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_categories WHERE tenant = '{T}' AND code = 'sports'"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        post(&admin, app, &base, &format!("{base}/nothing/delete"), &[])
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     assert!(
         app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE tenant = '{T}' AND action LIKE 'mail.category.%' AND actor = 'staff:dx-admin'")).await >= 5
     );
     // The other city's categories are untouched.
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_categories WHERE tenant = '242021' AND active = 1").await, 6);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_categories WHERE tenant = '242021' AND active = 1")
+            .await,
+        6
+    );
 }
 
 async fn staff_list_is_masked_and_audited(app: &TestApp) {
     let public = app.client();
-    assert_eq!(sign_up(&public, app, "jiro@example.jp", &["bosai"], "ja").await.0, StatusCode::OK);
+    assert_eq!(
+        sign_up(&public, app, "jiro@example.jp", &["bosai"], "ja")
+            .await
+            .0,
+        StatusCode::OK
+    );
     let id = subscriber_state(app).await[0].0.clone();
     let vault = app.app.db.vault().unwrap();
     let hash = mail::address::hash(vault, T, &jp::Email::parse("jiro@example.jp").unwrap());
@@ -395,7 +580,10 @@ async fn staff_list_is_masked_and_audited(app: &TestApp) {
     assert!(html.contains("j•••@example.jp"));
     assert!(!html.contains("jiro@"));
     assert!(html.contains("確認待ち"));
-    assert!(html.contains("<strong>停止中</strong>"), "suppression shown");
+    assert!(
+        html.contains("<strong>停止中</strong>"),
+        "suppression shown"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'mail.subscribers.list' AND actor = 'staff:dx-admin'").await,
         1
@@ -407,12 +595,23 @@ async fn staff_list_is_masked_and_audited(app: &TestApp) {
         app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'mail.subscriber.open' AND target = 'mail_subscriber:{id}' AND actor = 'staff:dx-admin'")).await,
         1
     );
-    assert_eq!(get(&admin, app, &format!("{list}/nobody")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&admin, app, &format!("{list}/nobody")).await.0,
+        StatusCode::NOT_FOUND
+    );
     // Another city's administrator sees neither the list nor the subscriber
     // (not signed in for this city: sent to its sign-in).
     let other = app.staff("242021", "dx-admin").await;
-    assert_eq!(get(&other, app, &format!("{list}/{id}")).await.0, StatusCode::SEE_OTHER);
-    let (s, html) = get(&other, app, &format!("/t/242021/staff/mail/subscribers/{id}")).await;
+    assert_eq!(
+        get(&other, app, &format!("{list}/{id}")).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (s, html) = get(
+        &other,
+        app,
+        &format!("/t/242021/staff/mail/subscribers/{id}"),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(!html.contains("jiro"));
     let (_, html) = get(&other, app, "/t/242021/staff/mail/subscribers").await;
@@ -423,7 +622,14 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     let admin = app.staff(T, "dx-admin").await;
     let page = format!("/t/{T}/staff/mail/subscribers/import");
     let good = "address,categories,language,consent_date\nichiro@example.jp,bosai;kosodate,en,2019-04-01\njiro@example.jp,event,,2020-10-15\n";
-    let (s, html) = post(&admin, app, &page, &page, &[("csv", good), ("dry_run", "1")]).await;
+    let (s, html) = post(
+        &admin,
+        app,
+        &page,
+        &page,
+        &[("csv", good), ("dry_run", "1")],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("誤りはありません。2件を取り込めます"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 0);
@@ -432,7 +638,9 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     let (s, html) = post(&admin, app, &page, &page, &[("csv", &bad)]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("4件の誤りがあるため、何も取り込んでいません"));
-    assert!(html.contains("4行目：address（メールアドレス）「saburo@example」の形式が正しくありません"));
+    assert!(
+        html.contains("4行目：address（メールアドレス）「saburo@example」の形式が正しくありません")
+    );
     assert!(html.contains("5行目：categories（分類）「golf」"));
     assert!(html.contains("6行目：consent_date（同意日）「2099-01-01」"));
     assert!(html.contains("6行目：address「ichiro@example.jp」は2行目と同じアドレスです"));
@@ -441,40 +649,77 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     let (s, html) = post(&admin, app, &page, &page, &[("csv", good)]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("2件を取り込みました"));
-    let r = one(app, "SELECT state, consent_source, consent_at, lang FROM mail_subscribers WHERE lang = 'en'").await;
+    let r = one(
+        app,
+        "SELECT state, consent_source, consent_at, lang FROM mail_subscribers WHERE lang = 'en'",
+    )
+    .await;
     assert_eq!(r.get::<String, _>(0), "active");
     assert_eq!(r.get::<String, _>(1), "import");
     // 2019-04-01 00:00 in Japan.
     assert_eq!(r.get::<Option<i64>, _>(2), Some(1_554_044_400_000));
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscriptions").await, 3);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'").await, 0, "no mails");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_subscriptions").await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'")
+            .await,
+        0,
+        "no mails"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'mail.subscribers.import' AND actor = 'staff:dx-admin'").await,
         1
     );
     // The counts per category.
     let (_, html) = get(&admin, app, &format!("/t/{T}/staff/mail/subscribers")).await;
-    assert!(html.contains("<tr data-count=\"bosai\"><th scope=\"row\">防災・防犯</th><td>1</td></tr>"), "{html}");
-    assert!(html.contains("<tr data-state-count=\"active\"><th scope=\"row\">配信中</th><td>2</td></tr>"));
+    assert!(
+        html.contains("<tr data-count=\"bosai\"><th scope=\"row\">防災・防犯</th><td>1</td></tr>"),
+        "{html}"
+    );
+    assert!(html
+        .contains("<tr data-state-count=\"active\"><th scope=\"row\">配信中</th><td>2</td></tr>"));
 
     // Again: already listed, nothing changes (an unsubscribed address too).
     let (s, html) = post(&admin, app, &page, &page, &[("csv", good)]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("2行目：address「ichiro@example.jp」は既に登録されています"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 2);
-    let (s, html) = post(&admin, app, &page, &page, &[("csv", "address,categories\n")]).await;
+    let (s, html) = post(
+        &admin,
+        app,
+        &page,
+        &page,
+        &[("csv", "address,categories\n")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("1行目：見出しを address,categories,language,consent_date にしてください"));
+    assert!(
+        html.contains("1行目：見出しを address,categories,language,consent_date にしてください")
+    );
 }
 
 async fn purge_after_retention(app: &TestApp) {
     let c = app.client();
-    for a in ["old@example.jp", "recent@example.jp", "never@example.jp", "kept@example.jp"] {
-        assert_eq!(sign_up(&c, app, a, &["bosai"], "ja").await.0, StatusCode::OK);
+    for a in [
+        "old@example.jp",
+        "recent@example.jp",
+        "never@example.jp",
+        "kept@example.jp",
+    ] {
+        assert_eq!(
+            sign_up(&c, app, a, &["bosai"], "ja").await.0,
+            StatusCode::OK
+        );
     }
     let now = kernel::clock::now_ms();
     let day = 86_400_000i64;
-    let ids: Vec<String> = subscriber_state(app).await.into_iter().map(|(i, _)| i).collect();
+    let ids: Vec<String> = subscriber_state(app)
+        .await
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
     let row_of = |a: &str| {
         let vault = app.app.db.vault().unwrap();
         mail::address::hash(vault, T, &jp::Email::parse(a).unwrap())
@@ -495,11 +740,18 @@ async fn purge_after_retention(app: &TestApp) {
     ))
     .await;
     assert_eq!(ids.len(), 4);
-    let n = mail::subscriptions::admin::purge(&app.app.db, now).await.unwrap();
+    let n = mail::subscriptions::admin::purge(&app.app.db, now)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 2);
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM mail_subscribers WHERE address_hash IN ('{}', '{}')", row_of("recent@example.jp"), row_of("kept@example.jp"))).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_subscribers WHERE address_hash IN ('{}', '{}')",
+            row_of("recent@example.jp"),
+            row_of("kept@example.jp")
+        ))
+        .await,
         2
     );
     assert_eq!(
@@ -509,7 +761,8 @@ async fn purge_after_retention(app: &TestApp) {
     );
     // The job of that name is registered and scheduled.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM job_schedules WHERE name = 'mail.subscribers.purge'").await,
+        app.count("SELECT COUNT(*) FROM job_schedules WHERE name = 'mail.subscribers.purge'")
+            .await,
         1
     );
 }
