@@ -338,7 +338,7 @@ mod tests {
         )));
         for p in [
             format!("/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}/x"),
-            format!("/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b"),
+            "/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b".to_string(),
             format!("/t/122289/mail/preferences/0a1b2c3d4e5f6a7b/{t}"),
             format!("/t/122289/staff/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}"),
             format!("/t/12228/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}"),

@@ -92,16 +92,29 @@ struct CategoriesPage {
     names: Vec<NameField>,
 }
 
+/// What the categories page shows besides the categories: the add form
+/// as sent (with its errors) and a notice.
+#[derive(Default)]
+struct CategoriesView {
+    errors: FormErrors,
+    notice: String,
+    code: String,
+    names: Option<Text>,
+}
+
 async fn categories_page(
     st: &SubscriptionsState,
     staff: &SystemAdmin,
     lang: Lang,
     status: StatusCode,
-    errors: FormErrors,
-    notice: String,
-    code: String,
-    names: Option<&Text>,
+    v: CategoriesView,
 ) -> AppResult<Response> {
+    let CategoriesView {
+        errors,
+        notice,
+        code,
+        names,
+    } = v;
     let page = frame(
         st,
         staff,
@@ -137,7 +150,7 @@ async fn categories_page(
             notice,
             lines,
             code,
-            names: name_fields(names),
+            names: name_fields(names.as_ref()),
         },
     ))
 }
@@ -147,17 +160,7 @@ pub async fn categories_get(
     staff: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
-    categories_page(
-        &st,
-        &staff,
-        lang,
-        StatusCode::OK,
-        FormErrors::default(),
-        String::new(),
-        String::new(),
-        None,
-    )
-    .await
+    categories_page(&st, &staff, lang, StatusCode::OK, CategoriesView::default()).await
 }
 
 pub async fn category_add(
@@ -190,10 +193,12 @@ pub async fn category_add(
             &staff,
             lang,
             StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            String::new(),
-            code,
-            Some(&names),
+            CategoriesView {
+                errors,
+                code,
+                names: Some(names),
+                ..Default::default()
+            },
         )
         .await;
     }
@@ -334,10 +339,10 @@ pub async fn category_delete(
                 &staff,
                 lang,
                 StatusCode::CONFLICT,
-                FormErrors::default(),
-                i18n::tf(lang, "mail.subscriptions.staff.in_use", &[("code", &code)]),
-                String::new(),
-                None,
+                CategoriesView {
+                    notice: i18n::tf(lang, "mail.subscriptions.staff.in_use", &[("code", &code)]),
+                    ..Default::default()
+                },
             )
             .await
         }
@@ -542,16 +547,28 @@ struct ImportPage {
     header: String,
 }
 
+/// What the import page shows: the mistakes or the notice of a run, and
+/// the form as it stays.
+struct ImportView {
+    problems: Vec<String>,
+    notice: String,
+    csv: String,
+    dry_run: bool,
+}
+
 async fn import_page(
     st: &SubscriptionsState,
     staff: &SystemAdmin,
     lang: Lang,
     status: StatusCode,
-    problems: Vec<String>,
-    notice: String,
-    csv: String,
-    dry_run: bool,
+    v: ImportView,
 ) -> AppResult<Response> {
+    let ImportView {
+        problems,
+        notice,
+        csv,
+        dry_run,
+    } = v;
     let mut errors = FormErrors::default();
     if !problems.is_empty() {
         errors.push(
@@ -600,10 +617,12 @@ pub async fn import_get(
         &staff,
         lang,
         StatusCode::OK,
-        Vec::new(),
-        String::new(),
-        String::new(),
-        true,
+        ImportView {
+            problems: Vec::new(),
+            notice: String::new(),
+            csv: String::new(),
+            dry_run: true,
+        },
     )
     .await
 }
@@ -633,10 +652,12 @@ pub async fn import_post(
                 &staff,
                 lang,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                problems,
-                String::new(),
-                csv,
-                dry_run,
+                ImportView {
+                    problems,
+                    notice: String::new(),
+                    csv,
+                    dry_run,
+                },
             )
             .await
         }
@@ -654,10 +675,12 @@ pub async fn import_post(
                 &staff,
                 lang,
                 StatusCode::OK,
-                Vec::new(),
-                notice,
-                keep,
-                false,
+                ImportView {
+                    problems: Vec::new(),
+                    notice,
+                    csv: keep,
+                    dry_run: false,
+                },
             )
             .await
         }

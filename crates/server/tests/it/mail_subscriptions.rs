@@ -372,12 +372,12 @@ async fn suppressed_address_is_told_what_to_do(app: &TestApp) {
         0
     );
     // Another city's suppression is its own.
-    let other = format!("/t/242021/mail");
+    let other = "/t/242021/mail";
     let (s, html) = post(
         &c,
         app,
-        &other,
-        &other,
+        other,
+        other,
         &[
             ("address", "gone@example.jp"),
             ("category", "bosai"),
