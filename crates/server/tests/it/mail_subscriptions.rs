@@ -767,7 +767,69 @@ async fn purge_after_retention(app: &TestApp) {
     );
 }
 
+/// Key rotation: subscribers' addresses re-sealed and re-hashed with the
+/// new key, a suppression of a known address re-hashed; afterwards the
+/// old key is not needed.
+async fn rekey_reseals_and_rehashes(app: &TestApp) {
+    let admin = app.staff(T, "dx-admin").await;
+    let page = format!("/t/{T}/staff/mail/subscribers/import");
+    let csv = "address,categories,language,consent_date\nkana@example.jp,bosai,ja,2020-01-01\n";
+    assert_eq!(
+        post(&admin, app, &page, &page, &[("csv", csv)]).await.0,
+        StatusCode::OK
+    );
+    let old = app.app.db.vault().unwrap().clone();
+    let address = jp::Email::parse("kana@example.jp").unwrap();
+    let old_hash = mail::address::hash(&old, T, &address);
+    app.execute_as_owner(&format!(
+        "INSERT INTO mail_suppressions (tenant, address_hash, reason, detail, at) VALUES ('{T}', '{old_hash}', 'bounce', '550', 1)"
+    ))
+    .await;
+    let new_spec = kernel::crypto::Vault::generate_spec("test2");
+    let mut specs = vec![new_spec.clone()];
+    specs.extend(app.app.config.encryption_keys.iter().cloned());
+    let rotated = kernel::crypto::Vault::from_specs(&specs).unwrap();
+    let r = mail::subscriptions::admin::rekey(&app.app.db, &rotated)
+        .await
+        .unwrap();
+    assert_eq!((r.subscribers, r.suppressions), (1, 1));
+    let only_new = kernel::crypto::Vault::from_specs(&[new_spec]).unwrap();
+    let row = one(
+        app,
+        &format!("SELECT address, address_hash FROM mail_subscribers WHERE tenant = '{T}'"),
+    )
+    .await;
+    let sealed: String = row.get(0);
+    assert_eq!(
+        mail::address::open(&only_new, T, &sealed).unwrap().as_str(),
+        "kana@example.jp"
+    );
+    let new_hash = mail::address::hash(&only_new, T, &address);
+    assert_ne!(new_hash, old_hash);
+    assert_eq!(row.get::<String, _>(1), new_hash);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_suppressions WHERE address_hash = '{new_hash}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_suppressions WHERE address_hash = '{old_hash}'"
+        ))
+        .await,
+        0
+    );
+    // Again: nothing left to move.
+    let r = mail::subscriptions::admin::rekey(&app.app.db, &rotated)
+        .await
+        .unwrap();
+    assert_eq!((r.subscribers, r.suppressions), (1, 0));
+}
+
 testkit::on_both_backends!(
+    rekey_reseals_and_rehashes,
     sign_up_confirm_preferences_unsubscribe,
     expired_link_says_so,
     suppressed_address_is_told_what_to_do,
