@@ -24,6 +24,10 @@ use crate::outbox::{self, NewMail};
 pub const CONFIRM_VALID_HOURS: i64 = 24;
 const CONFIRM_VALID_MS: i64 = CONFIRM_VALID_HOURS * 3_600_000;
 
+/// A sign-up of the same address within this time sends no second mail
+/// (the answer is the same): nobody can make the city flood an inbox.
+pub const RESEND_AFTER_MS: i64 = 10 * 60_000;
+
 /// `mail_subscribers.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,6 +66,8 @@ pub struct Subscriber {
     pub state: SubState,
     pub consent_at: Option<i64>,
     pub consent_source: String,
+    /// When the confirmation link sent last stops working.
+    pub confirm_expires_at: Option<i64>,
     pub categories: Vec<String>,
 }
 
@@ -83,7 +89,7 @@ pub enum SignedUp {
     Suppressed,
 }
 
-const SELECT: &str = "SELECT id, address, address_hash, lang, state, consent_at, consent_source FROM mail_subscribers";
+const SELECT: &str = "SELECT id, address, address_hash, lang, state, consent_at, consent_source, confirm_expires_at FROM mail_subscribers";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Subscriber {
     Subscriber {
@@ -94,6 +100,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Subscriber {
         state: SubState::parse(&r.get::<String, _>(4)).unwrap_or(SubState::Pending),
         consent_at: r.get(5),
         consent_source: r.get(6),
+        confirm_expires_at: r.get(7),
         categories: Vec::new(),
     }
 }
@@ -196,6 +203,11 @@ pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppRe
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let existing = by_hash(&mut tx, tenant, &hash).await?;
+    if let Some(sub) = &existing {
+        if mailed_lately(&mut tx, tenant, sub, now).await? {
+            return Ok(SignedUp::Mailed);
+        }
+    }
     let mail = match existing {
         Some(sub) if sub.state == SubState::Active => {
             let lang = sub.lang;
@@ -292,6 +304,25 @@ pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppRe
     outbox::queue(&mut tx, &[mail], now).await?;
     tx.commit().await?;
     Ok(SignedUp::Mailed)
+}
+
+/// Whether `sub` was sent a confirmation, or (active) a mail about
+/// signing up again, in the last [`RESEND_AFTER_MS`].
+async fn mailed_lately(tx: &mut Tx, tenant: &str, sub: &Subscriber, now: i64) -> AppResult<bool> {
+    if sub.state != SubState::Active {
+        return Ok(sub
+            .confirm_expires_at
+            .is_some_and(|end| end - CONFIRM_VALID_MS > now - RESEND_AFTER_MS));
+    }
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE tenant = $1 AND subscriber = $2 AND kind = 'subscription.existing' AND created_at > $3",
+    )
+    .bind(tenant)
+    .bind(&sub.id)
+    .bind(now - RESEND_AFTER_MS)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
 }
 
 #[allow(clippy::too_many_arguments)]

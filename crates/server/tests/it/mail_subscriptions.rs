@@ -211,6 +211,14 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
         1
     );
     assert_eq!(categories_of(app, &id).await, ["bosai", "kosodate"]);
+    // Once more within ten minutes: the same answer, no second mail.
+    let (s, third) = sign_up(&c, app, "taro@example.jp", &["bosai"], "ja").await;
+    assert_eq!((s, third), (StatusCode::OK, first_answer.clone()));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'subscription.%'")
+            .await,
+        2
+    );
     let prefs = link_in_last_mail(app, "subscription.existing", "preferences").await;
     assert_eq!(
         prefs,
@@ -332,6 +340,15 @@ async fn expired_link_says_so(app: &TestApp) {
     let (s, _) = sign_up(&c, app, "hanako@example.jp", &["event"], "ja").await;
     assert_eq!(s, StatusCode::OK);
     let confirm = link_in_last_mail(app, "subscription.confirm", "confirm").await;
+    // Again at once: no second mail, the first link still works.
+    let (s, _) = sign_up(&c, app, "hanako@example.jp", &["event"], "ja").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.confirm'")
+            .await,
+        1
+    );
+    assert_eq!(get(&c, app, &confirm).await.0, StatusCode::OK);
     app.execute_as_owner("UPDATE mail_subscribers SET confirm_expires_at = 1")
         .await;
     let (s, html) = get(&c, app, &confirm).await;
