@@ -5,12 +5,14 @@
 // categories on the preferences page, looks at the unsubscribe page and
 // unsubscribes from everything. axe finds nothing on any of these pages
 // and nothing scrolls sideways. Without JavaScript the same forms work.
+// The system administrator's pages (categories, the audited subscriber
+// list, one subscriber, the import with a dry run) pass axe at 375 px too.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  launch, newPage, url, expectNoAxeViolations, YOTSUKAIDO,
+  launch, newPage, url, expectNoAxeViolations, staffSignIn, YOTSUKAIDO,
 } from '../lib.mjs';
 
 const T = YOTSUKAIDO;
@@ -148,4 +150,34 @@ test('without JavaScript: sign-up and confirmation work', async () => {
   ]);
   assert.equal(response.status(), 200);
   assert.equal(await page.textContent('h1'), '登録が完了しました');
+});
+
+test('staff: categories, subscribers and import at 375 px; axe', async () => {
+  const { page } = await newPage(browser, { viewport: { width: 375, height: 800 } });
+  await staffSignIn(page, T, 'dx-admin');
+  let response = await page.goto(url(`/t/${T}/staff/mail/categories`));
+  assert.equal(response.status(), 200);
+  assert.ok((await page.textContent('main')).includes('防災・防犯'));
+  await expectNoAxeViolations(assert, page, 'staff categories');
+  response = await page.goto(url(`/t/${T}/staff/mail/categories/bosai`));
+  assert.equal(response.status(), 200);
+  await expectNoAxeViolations(assert, page, 'staff category names');
+  response = await page.goto(url(`/t/${T}/staff/mail/subscribers`));
+  assert.equal(response.status(), 200);
+  await expectNoAxeViolations(assert, page, 'staff subscribers');
+  // The residents of the tests above are listed, masked.
+  const first = page.locator('tr[data-subscriber] a').first();
+  assert.ok(await first.count() > 0, 'subscribers listed');
+  assert.ok((await first.textContent()).includes('•••@example.jp'));
+  const [opened] = await Promise.all([page.waitForNavigation(), first.click()]);
+  assert.equal(opened.status(), 200);
+  assert.ok((await page.textContent('[data-address]')).includes('@example.jp'));
+  await expectNoAxeViolations(assert, page, 'staff subscriber');
+  response = await page.goto(url(`/t/${T}/staff/mail/subscribers/import`));
+  assert.equal(response.status(), 200);
+  await page.fill('#field-csv', 'address,categories,language,consent_date\nnot-an-address,bosai,ja,2020-01-01\n');
+  const [r] = await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  assert.equal(r.status(), 422);
+  assert.ok((await page.textContent('[data-problems]')).includes('2行目'));
+  await expectNoAxeViolations(assert, page, 'staff import with mistakes');
 });
