@@ -150,6 +150,15 @@ impl Vault {
         .to_vec()
     }
 
+    /// [`Vault::derive`] with every configured key, the active one
+    /// first: to find values keyed before a rotation.
+    pub fn derive_each(&self, label: &str) -> Vec<Vec<u8>> {
+        self.keys
+            .iter()
+            .map(|k| hmac_sha256(&k.raw, format!("madoguchi|derive|{label}").as_bytes()).to_vec())
+            .collect()
+    }
+
     pub fn active_key_id(&self) -> &str {
         &self.keys[0].id
     }

@@ -14,6 +14,11 @@
 //! Both: a request whose `Origin` is another site, or whose
 //! `Sec-Fetch-Site` says `cross-site`, is refused.
 //!
+//! One exemption, for exactly one path shape: RFC 8058's one-click
+//! unsubscribe (`POST /t/{tenant}/mail/unsubscribe/{subscriber}/{token}`),
+//! which mail providers send with no cookie; the token in the path is the
+//! proof ([`is_one_click_unsubscribe`]).
+//!
 //! Links that start something (a GET, which no CSRF check guards) carry a
 //! [`link_token`] bound to one purpose: the same cookie, another HMAC, so a
 //! link token seen in a log or history is worth nothing for a form.
@@ -147,6 +152,24 @@ fn cross_site(req: &Request) -> bool {
     }
 }
 
+/// RFC 8058's one-click unsubscribe, `POST /t/{tenant}/mail/unsubscribe/{subscriber}/{token}`:
+/// a mail provider sends it with no cookie and no form token; the token in
+/// the path is the proof (checked by its handler, which also requires
+/// `List-Unsubscribe=One-Click`). Exactly that shape, nothing under it.
+pub fn is_one_click_unsubscribe(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let token_like =
+        |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    matches!(
+        parts.as_slice(),
+        ["", "t", tenant, "mail", "unsubscribe", subscriber, token]
+            if tenant.len() == 6
+                && tenant.bytes().all(|b| b.is_ascii_digit())
+                && token_like(subscriber)
+                && token_like(token)
+    )
+}
+
 fn content_type(req: &Request) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
@@ -239,6 +262,8 @@ pub async fn protect(State(cfg): State<CsrfConfig>, req: Request, next: Next) ->
                 return AppError::Csrf.into_response();
             }
             req
+        } else if is_one_click_unsubscribe(req.uri().path()) {
+            req
         } else {
             if fresh {
                 return AppError::Csrf.into_response();
@@ -303,6 +328,26 @@ mod tests {
             None
         );
         assert_eq!(field_in_body("text/plain", b"_csrf=x"), None);
+    }
+
+    #[test]
+    fn only_the_one_click_unsubscribe_path_is_exempt() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert!(is_one_click_unsubscribe(&format!(
+            "/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}"
+        )));
+        for p in [
+            format!("/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}/x"),
+            "/t/122289/mail/unsubscribe/0a1b2c3d4e5f6a7b".to_string(),
+            format!("/t/122289/mail/preferences/0a1b2c3d4e5f6a7b/{t}"),
+            format!("/t/122289/staff/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}"),
+            format!("/t/12228/mail/unsubscribe/0a1b2c3d4e5f6a7b/{t}"),
+            format!("/t/122289/mail/unsubscribe/../{t}"),
+            format!("/t/122289/mail/unsubscribe//{t}"),
+            format!("/api/v1/t/122289/mail/unsubscribe/a/{t}"),
+        ] {
+            assert!(!is_one_click_unsubscribe(&p), "{p}");
+        }
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub fn classify<'a>(method: &Method, path: &'a str) -> Option<(Kind, &'a str)> {
     } else if tail.ends_with("/apply/submit")
         // The chatbot may call a paid language model: limited like a submission.
         || tail == "chat"
+        // A mail subscription's sign-up sends a mail.
+        || tail == "mail"
         || tail.starts_with("procedures/") && tail.ends_with("/applications")
         || tail.starts_with("staff/procedures/") && tail.ends_with("/applications")
     {
@@ -367,6 +369,12 @@ mod tests {
             Some((Kind::Lookup, "242021"))
         );
         assert_eq!(classify(&Method::GET, "/t/122289/status"), None);
+        // A mail subscription's sign-up sends a mail: limited like a submission.
+        assert_eq!(
+            classify(&post, "/t/122289/mail"),
+            Some((Kind::Submit, "122289"))
+        );
+        assert_eq!(classify(&post, "/t/122289/mail/preferences/a/b"), None);
         assert_eq!(classify(&Method::GET, "/t/122289/staff/sign-in"), None);
         assert_eq!(classify(&post, "/t/122289/staff/cases/x/action"), None);
     }

@@ -16,9 +16,17 @@ fn canonical(address: &Email) -> String {
 
 /// The keyed hash (hex) of `address` in `tenant`.
 pub fn hash(vault: &Vault, tenant: &str, address: &Email) -> String {
-    let key = vault.derive("mail-address");
+    hash_with(&vault.derive(HASH_LABEL), tenant, address)
+}
+
+/// The label of the hash key derived from an encryption key
+/// (`Vault::derive_each` finds the hashes made before a rotation).
+pub const HASH_LABEL: &str = "mail-address";
+
+/// The keyed hash with a given hash key.
+pub fn hash_with(key: &[u8], tenant: &str, address: &Email) -> String {
     hex::encode(kernel::crypto::hmac_sha256(
-        &key,
+        key,
         format!("{tenant}|{}", canonical(address)).as_bytes(),
     ))
 }

@@ -7,3 +7,4 @@
 pub mod address;
 pub mod links;
 pub mod outbox;
+pub mod subscriptions;

@@ -124,6 +124,8 @@ pub struct DemoReport {
     pub applications_created: usize,
     pub applications_existing: usize,
     pub tickets_created: u64,
+    /// Mail categories (防災・防犯, 子育て …) added where a city had none.
+    pub mail_categories_created: u64,
 }
 
 /// The marker of a database the demo made (in `deployment_secrets`).
@@ -213,6 +215,10 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
         if applications_per_tenant > 0 {
             report.tickets_created += counter_history(app, &profile).await?;
         }
+        report.mail_categories_created +=
+            mail::subscriptions::categories::seed_defaults(&app.db, &code, "system:demo")
+                .await
+                .map_err(|e| anyhow::anyhow!("mail categories of {code}: {e:?}"))?;
         let groups: Vec<Vec<String>> = serde_json::from_str(d.synonyms)?;
         search::synonyms::seed(&app.db, &code, &groups, "system:demo")
             .await

@@ -45,6 +45,14 @@ pub const SEARCH_RANKING: &str = "search.ranking";
 /// How often: searches rank by counts at most this old.
 pub const SEARCH_RANKING_EVERY: Every = Every::Minutes(5);
 
+/// When unsubscribed mail addresses past their retention period
+/// (`mail::subscriptions::admin::UNSUBSCRIBED_RETENTION_DAYS`) and
+/// sign-ups never confirmed are deleted: every night.
+pub const MAIL_SUBSCRIBERS_PURGE_AT: Every = Every::DailyAt {
+    hour: 3,
+    minute: 30,
+};
+
 /// The kinds every server runs and the deployment's schedules.
 pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
@@ -77,6 +85,19 @@ pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
             kernel::auth::lockout::purge_counts(&ctx.db, kernel::clock::now_ms()).await?;
             Ok(())
         })
+        .handle(
+            mail::subscriptions::PURGE_JOB,
+            |ctx: JobContext, _| async move {
+                let n = mail::subscriptions::admin::purge(&ctx.db, kernel::clock::now_ms()).await?;
+                if n > 0 {
+                    tracing::info!(
+                        subscribers = n,
+                        "unsubscribed and unconfirmed mail subscribers deleted"
+                    );
+                }
+                Ok(())
+            },
+        )
         .handle(PURGE_EVENTS, |ctx: JobContext, _| async move {
             let before = kernel::clock::now_ms() - kernel::events::KEEP.as_millis() as i64;
             let n = kernel::events::prune(&ctx.db, before).await?;
@@ -85,6 +106,12 @@ pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
             }
             Ok(())
         });
+    r = r.schedule(Schedule {
+        name: mail::subscriptions::PURGE_JOB,
+        every: MAIL_SUBSCRIBERS_PURGE_AT,
+        kind: mail::subscriptions::PURGE_JOB,
+        payload: serde_json::Value::Null,
+    });
     r = r.schedule(Schedule {
         name: SEARCH_RANKING,
         every: SEARCH_RANKING_EVERY,

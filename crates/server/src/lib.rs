@@ -44,6 +44,8 @@ pub struct App {
     pub search: search::routes::SearchState,
     pub guide: guide::GuideState,
     pub translation: translation::TranslationState,
+    /// よめーる: subscriptions to the municipality's mail.
+    pub subscriptions: mail::subscriptions::SubscriptionsState,
     /// The event channel across servers (`kernel::events`).
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
@@ -209,6 +211,13 @@ impl App {
             counter: counter_state(&config, &b),
             guide: guide_state(&b, &search)?,
             translation: translation_state(&b),
+            subscriptions: mail::subscriptions::SubscriptionsState {
+                db: b.db.clone(),
+                session: b.session,
+                vault: b.vault.clone(),
+                links: mail::links::LinkKey::load(&b.db).await?,
+                public_url: mail::subscriptions::PublicUrl(config.public_url.as_str().into()),
+            },
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -248,6 +257,7 @@ impl App {
             .merge(search::routes::router(self.search.clone()))
             .merge(guide::router(self.guide.clone()))
             .merge(translation::router(self.translation.clone()))
+            .merge(mail::subscriptions::router(self.subscriptions.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal

@@ -14,13 +14,20 @@ pub struct RekeyReport {
     pub assisted_entries: u64,
     pub staff: u64,
     pub attachments: u64,
+    /// Mail subscribers' addresses (re-sealed and re-hashed).
+    pub mail_subscribers: u64,
+    /// Suppressed mail addresses re-hashed.
+    pub mail_suppressions: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
     let db = &app.db;
     let vault = db.vault()?.clone();
     let cases = cases::rekey::rekey(db).await?;
+    let mail = mail::subscriptions::admin::rekey(db, &vault).await?;
     let report = RekeyReport {
+        mail_subscribers: mail.subscribers,
+        mail_suppressions: mail.suppressions,
         applications: cases.applications,
         drafts: cases.drafts,
         attachments: cases.attachments,

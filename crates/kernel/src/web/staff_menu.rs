@@ -85,11 +85,22 @@ const ENTRIES: [Entry; 12] = [
 ];
 
 /// The system admin's own entries, last in the menu: staff
-/// administration and the job queue.
-const ADMIN: [Entry; 2] = [
+/// administration, the mail categories and subscribers (personal data),
+/// and the job queue.
+const ADMIN: [Entry; 4] = [
     Entry {
         path: "admin",
         label_key: "layout.nav.staff_admin",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "mail/categories",
+        label_key: "mail.subscriptions.nav.categories",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "mail/subscribers",
+        label_key: "mail.subscriptions.nav.subscribers",
         may_open: SystemAdmin::holds,
     },
     Entry {
@@ -170,7 +181,9 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 14);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 16);
+        assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(
             paths(&[Role::SystemAdmin]).last().map(String::as_str),
             Some("jobs")

@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 14] = [
+const PAGES: [&str; 16] = [
     "cases",
     "visits",
     "counter",
@@ -23,6 +23,8 @@ const PAGES: [&str; 14] = [
     "search",
     "audit",
     "admin",
+    "mail/categories",
+    "mail/subscribers",
     "jobs",
 ];
 
