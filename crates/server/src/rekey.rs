@@ -14,6 +14,8 @@ pub struct RekeyReport {
     pub assisted_entries: u64,
     pub staff: u64,
     pub attachments: u64,
+    /// LINE channels (their secret and access token).
+    pub line_channels: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -26,6 +28,7 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
         attachments: cases.attachments,
         assisted_entries: desk::assisted::rekey(db).await?,
         staff: kernel::auth::account::rekey_totp_secrets(db, &vault).await?,
+        line_channels: mail::channels::line::channel::rekey(db).await?,
     };
     // Resident sessions, sign-ins in flight and second-factor enrolments in
     // progress live for hours at most: ended rather than re-sealed.

@@ -22,13 +22,14 @@ pub async fn rekey(file: Option<&Path>, database_url: Option<String>) -> anyhow:
     let app = App::start(c).await?;
     let r = server::rekey::run(&app).await?;
     println!(
-        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments",
+        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments, {} LINE channels",
         app.identity.vault.active_key_id(),
         r.applications,
         r.drafts,
         r.assisted_entries,
         r.staff,
-        r.attachments
+        r.attachments,
+        r.line_channels
     );
     Ok(())
 }
