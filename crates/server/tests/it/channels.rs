@@ -93,6 +93,42 @@ async fn message(app: &TestApp, m: Msg<'_>) {
 
 // ------------------------------------------------------------------ feeds
 
+/// What an independent parser read from `body` (scripts/check-feeds.py:
+/// feedparser for `atom`, icalendar for `ics`, from PyPI), as JSON. The
+/// interpreter is `MADOGUCHI_FEED_PYTHON` (scripts/test sets it) or the
+/// virtualenv it makes under target/; `None` when neither is there,
+/// except on CI, where it is required.
+fn parsed(kind: &str, body: &str) -> Option<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var("MADOGUCHI_FEED_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target/feeds-venv/bin/python"));
+    if !python.exists() {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+            panic!("no feed parsers at {}: run scripts/test, which installs them", python.display());
+        }
+        eprintln!("SKIPPED the parser check: no {} (scripts/test installs it)", python.display());
+        return None;
+    }
+    let file = std::env::temp_dir().join(format!("madoguchi-feed-{}.{kind}", kernel::ids::short_id()));
+    std::fs::write(&file, body).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(root.join("scripts/check-feeds.py"))
+        .arg(kind)
+        .arg(&file)
+        .output()
+        .expect("run scripts/check-feeds.py");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "the parser refused the {kind} feed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
 /// 2026-12-10 01:00 UTC (10:00 in Japan) and an hour after.
 const SENT1: i64 = 1_796_864_400_000;
 const SENT2: i64 = SENT1 + 3_600_000;
@@ -228,6 +264,36 @@ async fn atom_feed_is_exact(app: &TestApp) {
         base = app.base
     );
     assert_eq!(body, expected);
+    // feedparser reads the same.
+    if let Some(v) = parsed("atom", &body) {
+        assert_eq!(
+            v,
+            json!({
+                "id": self_url,
+                "title": "四街道市 防災・防犯のお知らせ",
+                "language": "ja",
+                "updated": "2026-12-10T02:00:00Z",
+                "author": "四街道市",
+                "links": [["alternate", format!("{}/t/{T}/mail", app.base)], ["self", self_url]],
+                "entries": [
+                    {
+                        "id": format!("tag:{host},2026-12-10:madoguchi/{T}/mail/m2"),
+                        "title": "訓練のお知らせ",
+                        "updated": "2026-12-10T02:00:00Z",
+                        "published": "2026-12-10T02:00:00Z",
+                        "content": [["text/plain", "ja", "防災訓練を行います。"]],
+                    },
+                    {
+                        "id": format!("tag:{host},2026-12-10:madoguchi/{T}/mail/m1"),
+                        "title": "避難所の開設",
+                        "updated": "2026-12-10T01:00:00Z",
+                        "published": "2026-12-10T01:00:00Z",
+                        "content": [["text/plain", "ja", "台風に備え、<公民館>を開けます。\n持ち物 & 注意"]],
+                    },
+                ],
+            })
+        );
+    }
 
     // In English: the English text where there is one, Japanese elsewhere;
     // the same entry ids.
@@ -313,6 +379,27 @@ async fn ical_feed_is_exact(app: &TestApp) {
         .map(|l| mail::channels::ical::fold(l))
         .collect();
     assert_eq!(body, expected);
+    // icalendar reads the same, the times in Japan's zone.
+    if let Some(v) = parsed("ics", &body) {
+        assert_eq!(
+            v,
+            json!({
+                "version": "2.0",
+                "prodid": "-//madoguchi//mail events//JA",
+                "timezones": ["Asia/Tokyo"],
+                "events": [{
+                    "uid": format!("ev1-{T}@127.0.0.1"),
+                    "dtstamp": "2026-12-10T01:00:00+00:00",
+                    "dtstart": "2026-12-20T10:00:00+09:00",
+                    "dtstart_tzid": "Asia/Tokyo",
+                    "dtend": "2026-12-20T12:00:00+09:00",
+                    "summary": "市民まつり",
+                    "location": "四街道市文化センター, 大ホール; 2階",
+                    "description": description,
+                }],
+            })
+        );
+    }
     // Every physical line ends in CRLF and holds at most 75 octets; the
     // long description was folded.
     assert!(body.ends_with("\r\n"));
