@@ -132,37 +132,31 @@ fn check(
     inner: &Inner,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Value, Vec<String>), Response> {
+) -> Result<(Value, Vec<String>), (StatusCode, &'static str)> {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if auth != format!("Bearer {}", inner.token) {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Authentication failed. Confirm that the access token in the authorization header is valid.",
-        ));
+        return Err((StatusCode::UNAUTHORIZED, "Authentication failed. Confirm that the access token in the authorization header is valid."));
     }
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("application/json") {
-        return Err(error(
+        return Err((
             StatusCode::BAD_REQUEST,
             "The content type is not application/json",
         ));
     }
     let v: Value = serde_json::from_slice(body)
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "The request body has 1 error(s)"))?;
+        .map_err(|_| (StatusCode::BAD_REQUEST, "The request body has 1 error(s)"))?;
     let Some(messages) = v.get("messages").and_then(Value::as_array) else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "messages: must be specified",
-        ));
+        return Err((StatusCode::BAD_REQUEST, "messages: must be specified"));
     };
     if messages.is_empty() || messages.len() > 5 {
-        return Err(error(
+        return Err((
             StatusCode::BAD_REQUEST,
             "messages: size must be between 1 and 5",
         ));
@@ -170,20 +164,20 @@ fn check(
     let mut texts = Vec::new();
     for m in messages {
         if m.get("type").and_then(Value::as_str) != Some("text") {
-            return Err(error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 "messages[].type: must be text here",
             ));
         }
         let Some(text) = m.get("text").and_then(Value::as_str) else {
-            return Err(error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 "messages[].text: must be specified",
             ));
         };
         let n = text.encode_utf16().count();
         if n == 0 || n > 5000 {
-            return Err(error(
+            return Err((
                 StatusCode::BAD_REQUEST,
                 "messages[].text: length must be between 1 and 5000",
             ));
@@ -207,7 +201,7 @@ async fn push(State(s): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Byte
 fn push_inner(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     let (v, texts) = match check(inner, headers, body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err((status, message)) => return error(status, message),
     };
     let Some(to) = v
         .get("to")
@@ -267,7 +261,7 @@ async fn reply(State(s): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Byt
 fn reply_inner(inner: &mut Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     let (v, texts) = match check(inner, headers, body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err((status, message)) => return error(status, message),
     };
     let Some(token) = v
         .get("replyToken")

@@ -107,12 +107,19 @@ fn parsed(kind: &str, body: &str) -> Option<Value> {
         .unwrap_or_else(|| root.join("target/feeds-venv/bin/python"));
     if !python.exists() {
         if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
-            panic!("no feed parsers at {}: run scripts/test, which installs them", python.display());
+            panic!(
+                "no feed parsers at {}: run scripts/test, which installs them",
+                python.display()
+            );
         }
-        eprintln!("SKIPPED the parser check: no {} (scripts/test installs it)", python.display());
+        eprintln!(
+            "SKIPPED the parser check: no {} (scripts/test installs it)",
+            python.display()
+        );
         return None;
     }
-    let file = std::env::temp_dir().join(format!("madoguchi-feed-{}.{kind}", kernel::ids::short_id()));
+    let file =
+        std::env::temp_dir().join(format!("madoguchi-feed-{}.{kind}", kernel::ids::short_id()));
     std::fs::write(&file, body).unwrap();
     let out = std::process::Command::new(&python)
         .arg(root.join("scripts/check-feeds.py"))

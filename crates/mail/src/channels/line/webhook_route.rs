@@ -64,6 +64,7 @@ pub async fn webhook_post(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChannelBody {
     pub channel_secret: String,
     pub access_token: String,
