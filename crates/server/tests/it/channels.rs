@@ -1036,6 +1036,28 @@ async fn channel_settings_are_for_the_administrator(backend: Backend) {
     app.cleanup().await;
 }
 
+/// `madoguchi rekey`'s part: the channel sealed with the old key is
+/// sealed again with the new one, and opens without the old key.
+async fn rekey_reseals_the_channel(backend: Backend) {
+    let Some((app, _line)) = spawn(backend).await else { return };
+    set_channel(&app, TOKEN).await;
+    let old = app.app.config.encryption_keys[0].clone();
+    let new = kernel::crypto::Vault::generate_spec("k2");
+    let both = kernel::crypto::Vault::from_specs(&[new.clone(), old]).unwrap();
+    let db = app.app.db.clone().with_vault(both);
+    assert_eq!(mail::channels::line::channel::rekey(&db).await.unwrap(), 1);
+    let only_new = app
+        .app
+        .db
+        .clone()
+        .with_vault(kernel::crypto::Vault::from_specs(&[new]).unwrap());
+    let ch = mail::channels::line::channel::load(&only_new, T).await.unwrap().unwrap();
+    assert_eq!((ch.secret.as_str(), ch.access_token.as_str()), (SECRET, TOKEN));
+    // The old key alone opens it no more.
+    assert!(mail::channels::line::channel::load(&app.app.db, T).await.is_err());
+    app.cleanup().await;
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1082,4 +1104,5 @@ both!(
     refused_push_is_not_retried,
     unfollow_unlinks,
     channel_settings_are_for_the_administrator,
+    rekey_reseals_the_channel,
 );
