@@ -970,6 +970,60 @@ async fn unfollow_unlinks(backend: Backend) {
     // Following again starts over: pending, nothing pushed until confirmed.
     deliver(&app, vec![event("follow", "f3", USER2, Some("f3"))]).await;
     assert_eq!(user_state(&app, USER2).await, "pending");
+    // 30 days after an unfollow the user and their pushes are deleted by
+    // the sweep; a week after, the webhook event ids.
+    let day = 86_400_000;
+    let now = kernel::clock::now_ms();
+    exec(
+        &app,
+        &format!(
+            "UPDATE line_users SET unfollowed_at = {} WHERE user_id = '{USER}'",
+            now - 30 * day - 1000
+        ),
+    )
+    .await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE line_webhook_events SET at = {} WHERE event_id = 'f1'",
+            now - 7 * day - 1000
+        ),
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM line_pushes WHERE user_id = '{USER}'"
+        ))
+        .await,
+        1
+    );
+    sweep(&app).await;
+    until(&app, "USER deleted", async || {
+        user_state(&app, USER).await == "none"
+    })
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM line_pushes WHERE user_id = '{USER}'"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM line_webhook_events WHERE event_id = 'f1'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM line_webhook_events WHERE event_id = 'u2'")
+            .await,
+        1
+    );
+    assert_eq!(
+        user_state(&app, USER2).await,
+        "pending",
+        "unfollowed then followed again: kept"
+    );
     app.cleanup().await;
 }
 
@@ -1039,7 +1093,9 @@ async fn channel_settings_are_for_the_administrator(backend: Backend) {
 /// `madoguchi rekey`'s part: the channel sealed with the old key is
 /// sealed again with the new one, and opens without the old key.
 async fn rekey_reseals_the_channel(backend: Backend) {
-    let Some((app, _line)) = spawn(backend).await else { return };
+    let Some((app, _line)) = spawn(backend).await else {
+        return;
+    };
     set_channel(&app, TOKEN).await;
     let old = app.app.config.encryption_keys[0].clone();
     let new = kernel::crypto::Vault::generate_spec("k2");
@@ -1051,10 +1107,18 @@ async fn rekey_reseals_the_channel(backend: Backend) {
         .db
         .clone()
         .with_vault(kernel::crypto::Vault::from_specs(&[new]).unwrap());
-    let ch = mail::channels::line::channel::load(&only_new, T).await.unwrap().unwrap();
-    assert_eq!((ch.secret.as_str(), ch.access_token.as_str()), (SECRET, TOKEN));
+    let ch = mail::channels::line::channel::load(&only_new, T)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (ch.secret.as_str(), ch.access_token.as_str()),
+        (SECRET, TOKEN)
+    );
     // The old key alone opens it no more.
-    assert!(mail::channels::line::channel::load(&app.app.db, T).await.is_err());
+    assert!(mail::channels::line::channel::load(&app.app.db, T)
+        .await
+        .is_err());
     app.cleanup().await;
 }
 

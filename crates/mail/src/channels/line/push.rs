@@ -7,7 +7,8 @@
 //! once on any other 4xx. A scheduled sweep (the same kind, no push id)
 //! finds messages sent since the account was set up and queues their
 //! pushes once (`line_messages`); `queue_pushes` can also be called in the
-//! transaction that marks a message sent.
+//! transaction that marks a message sent. The sweep also deletes LINE
+//! users unfollowed 30 days ago and webhook event ids of last week.
 
 use kernel::db::Tx;
 use kernel::i18n::Lang;
@@ -27,6 +28,13 @@ pub const RETRY: RetryPolicy = RetryPolicy {
     base_ms: 10_000,
     cap_ms: 1_800_000,
 };
+
+/// How long an unfollowed LINE user (and their pushes) is kept before
+/// the sweep deletes them.
+pub const UNFOLLOWED_KEEP_MS: i64 = 30 * 86_400_000;
+/// How long a handled webhook event id is remembered (LINE redelivers a
+/// failed webhook for a shorter time than this).
+pub const WEBHOOK_EVENTS_KEEP_MS: i64 = 7 * 86_400_000;
 
 /// A job's payload: one push, or (none) the sweep.
 #[derive(Debug, Default, Deserialize)]
@@ -85,8 +93,39 @@ pub async fn queue_pushes(tx: &mut Tx, tenant: &str, message: &str, now: i64) ->
     Ok(users.len())
 }
 
+/// Deletes what is kept no longer in `tenant`: LINE users unfollowed
+/// more than [`UNFOLLOWED_KEEP_MS`] ago with their pushes, and webhook
+/// event ids older than [`WEBHOOK_EVENTS_KEEP_MS`]; the users deleted.
+pub async fn purge(db: &Db, tenant: &str, now: i64) -> AppResult<u64> {
+    let before = now - UNFOLLOWED_KEEP_MS;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "DELETE FROM line_pushes WHERE tenant = $1 AND user_id IN (SELECT user_id FROM line_users \
+         WHERE tenant = $1 AND state = 'unfollowed' AND unfollowed_at < $2)",
+    )
+    .bind(tenant)
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    let users = sqlx::query(
+        "DELETE FROM line_users WHERE tenant = $1 AND state = 'unfollowed' AND unfollowed_at < $2",
+    )
+    .bind(tenant)
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM line_webhook_events WHERE tenant = $1 AND at < $2")
+        .bind(tenant)
+        .bind(now - WEBHOOK_EVENTS_KEEP_MS)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(users.rows_affected())
+}
+
 /// Queues the pushes of every message sent since its municipality set up
-/// LINE and not queued yet; the number of messages.
+/// LINE and not queued yet, and deletes what is kept no longer
+/// ([`purge`]); the number of messages.
 pub async fn sweep(db: &Db, now: i64) -> AppResult<usize> {
     let channels = sqlx::query("SELECT tenant, created_at FROM line_channels ORDER BY tenant")
         .fetch_all(db.read())
@@ -94,6 +133,10 @@ pub async fn sweep(db: &Db, now: i64) -> AppResult<usize> {
     let mut n = 0;
     for c in &channels {
         let tenant: String = c.get("tenant");
+        let gone = purge(db, &tenant, now).await?;
+        if gone > 0 {
+            tracing::info!(tenant, users = gone, "unfollowed LINE users deleted");
+        }
         let due = sqlx::query(
             "SELECT m.id FROM mail_messages m WHERE m.tenant = $1 AND m.state = 'sent' \
              AND m.sent_at >= $2 AND NOT EXISTS (SELECT 1 FROM line_messages l \
