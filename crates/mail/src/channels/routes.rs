@@ -3,7 +3,7 @@
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::line::{link_pages, webhook_route};
+use super::line::{link_pages, staff_pages, webhook_route};
 use super::{feed_pages, ChannelsState};
 
 pub fn router(state: ChannelsState) -> Router {
@@ -16,6 +16,10 @@ pub fn router(state: ChannelsState) -> Router {
         .route(
             "/t/{tenant}/line/link/{token}",
             get(link_pages::link_page).post(link_pages::link_post),
+        )
+        .route(
+            "/t/{tenant}/staff/line",
+            get(staff_pages::line_page).post(staff_pages::line_post),
         )
         .route(
             "/api/v1/t/{tenant}/staff/line/channel",

@@ -1090,6 +1090,117 @@ async fn channel_settings_are_for_the_administrator(backend: Backend) {
     app.cleanup().await;
 }
 
+/// The administrator's page: set up by its form (mistakes named, nothing
+/// saved), the webhook URL, counts of users and where pushes stand;
+/// another role is refused.
+async fn staff_page_sets_up_and_shows_pushes(backend: Backend) {
+    let Some((app, line)) = spawn(backend).await else {
+        return;
+    };
+    let path = format!("/t/{T}/staff/line");
+    let clerk = app.staff(T, "clerk").await;
+    assert_eq!(
+        clerk.get(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.staff(T, "dx-admin").await;
+    let html = admin
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("まだ設定されていません。"));
+    assert!(html.contains(&format!("<code>{}/t/{T}/line/webhook</code>", app.base)));
+    assert!(
+        html.contains(&format!("href=\"/t/{T}/staff/line\"")),
+        "in the menu"
+    );
+    let csrf = testkit::csrf_in(&html).unwrap();
+    let r = admin
+        .post(app.url(&path))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("channel_secret", "xyz"),
+            ("access_token", TOKEN),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("チャネルシークレット：LINE Developers コンソールに表示される32文字"));
+    assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"field-channel_secret-error\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM line_channels").await, 0);
+    let r = admin
+        .post(app.url(&path))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("channel_secret", SECRET),
+            ("access_token", TOKEN),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("LINEのチャネルを保存しました。") && html.contains("設定済みです。"));
+    assert!(
+        !html.contains(SECRET) && !html.contains(TOKEN),
+        "never shown again"
+    );
+    // A linked user and a sent message: the counts and the push's state.
+    categories(&app, T).await;
+    link_user(&app, &line, USER, "f1", &["bousai"]).await;
+    deliver(&app, vec![event("follow", "f2", USER2, Some("f2"))]).await;
+    message(
+        &app,
+        Msg {
+            tenant: T,
+            id: "m1",
+            category: "bousai",
+            state: "sent",
+            sent_at: Some(kernel::clock::now_ms()),
+            event: None,
+            texts: &[("ja", "避難所の開設", "本文")],
+        },
+    )
+    .await;
+    sweep(&app).await;
+    until(&app, "m1 sent", async || {
+        push_row(&app, "m1", USER).await.0 == "sent"
+    })
+    .await;
+    let html = admin
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("連携済み 1 人、確認待ち 1 人、友だち解除 0 人"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<tr><td>避難所の開設<br><code>m1</code></td><td>1</td><td>0</td><td>0</td></tr>"
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant = '{T}' AND action = 'line.channel.set'"
+        ))
+        .await,
+        1
+    );
+    app.cleanup().await;
+}
+
 /// `madoguchi rekey`'s part: the channel sealed with the old key is
 /// sealed again with the new one, and opens without the old key.
 async fn rekey_reseals_the_channel(backend: Backend) {
@@ -1169,4 +1280,5 @@ both!(
     unfollow_unlinks,
     channel_settings_are_for_the_administrator,
     rekey_reseals_the_channel,
+    staff_page_sets_up_and_shows_pushes,
 );
