@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  launch, newPage, url, submitVia, expectNoAxeViolations, expectNoHorizontalScroll, YOTSUKAIDO,
+  launch, newPage, url, submitVia, expectNoAxeViolations, expectNoHorizontalScroll, staffSignIn, YOTSUKAIDO,
 } from '../lib.mjs';
 
 const T = YOTSUKAIDO;
@@ -117,5 +117,21 @@ test('LINE link page with its mistake passes axe', async () => {
   const response = await submitVia(page, `form[action="${path}"] button[type="submit"]`);
   assert.equal(response.status(), 422);
   await expectNoAxeViolations(assert, page, 'line link with an error');
+  await context.close();
+});
+
+test('the administrator LINE page at 375 px: a mistake named, axe', async () => {
+  const { page, context } = await newPage(browser, { viewport: { width: 375, height: 800 } });
+  await staffSignIn(page, T, 'dx-admin');
+  let response = await page.goto(url(`/t/${T}/staff/line`));
+  assert.equal(response.status(), 200);
+  assert.equal(await page.textContent('h1'), 'LINE公式アカウント');
+  await expectNoAxeViolations(assert, page, 'staff line');
+  await page.fill('#field-channel_secret', 'short');
+  response = await submitVia(page, `form[action="/t/${T}/staff/line"] button[type="submit"]`);
+  assert.equal(response.status(), 422);
+  assert.match(await page.textContent('.error-summary'), /チャネルシークレット：/);
+  await expectNoAxeViolations(assert, page, 'staff line with mistakes');
+  await expectNoHorizontalScroll(page, 'staff line at 375 px');
   await context.close();
 });
