@@ -61,6 +61,9 @@ pub struct Config {
     /// Job workers on this server (`kernel::jobs`); 0 runs none (a server
     /// that only serves requests while others work the queue).
     pub job_workers: usize,
+    /// The LINE Messaging API (`mail::channels::line`): its base URL, the
+    /// real one unless a test points it at a stand-in.
+    pub line_api_url: String,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -257,6 +260,7 @@ pub const ENV_VARS: &[&str] = &[
     "MADOGUCHI_DEMO_REGISTRY",
     "MADOGUCHI_PDF_FONT",
     "MADOGUCHI_JOB_WORKERS",
+    "MADOGUCHI_LINE_API_URL",
     "MADOGUCHI_NEW_PASSWORD",
 ];
 
@@ -288,6 +292,7 @@ impl Default for Config {
             demo_registry: false,
             pdf_font: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf".into(),
             job_workers: 2,
+            line_api_url: "https://api.line.me".into(),
         }
     }
 }
@@ -343,6 +348,7 @@ impl Config {
             ("MADOGUCHI_PUBLIC_URL", &mut self.public_url),
             ("MADOGUCHI_LOG", &mut self.log),
             ("MADOGUCHI_PDF_FONT", &mut self.pdf_font),
+            ("MADOGUCHI_LINE_API_URL", &mut self.line_api_url),
         ] {
             if let Some(v) = get(key) {
                 *slot = v;
@@ -478,6 +484,13 @@ impl Config {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 key: "public_url",
+                message: "http:// または https:// で始まる URL を指定してください".into(),
+            });
+        }
+        if !(self.line_api_url.starts_with("http://") || self.line_api_url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "line_api_url",
                 message: "http:// または https:// で始まる URL を指定してください".into(),
             });
         }

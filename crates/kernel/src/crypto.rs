@@ -35,6 +35,8 @@ pub enum Purpose {
     Attachment,
     /// A resident's e-mail address kept for mail (subscribers).
     MailAddress,
+    /// A LINE official account's channel secret and access token.
+    LineChannel,
 }
 
 impl Purpose {
@@ -45,6 +47,7 @@ impl Purpose {
             Purpose::IdentityClaims => "identity_claims",
             Purpose::Attachment => "attachment",
             Purpose::MailAddress => "mail_address",
+            Purpose::LineChannel => "line_channel",
         }
     }
 }

@@ -117,6 +117,12 @@ pub const TABLES: &[Table] = &[
     distributed("mail_subscriptions"),
     distributed("mail_messages"),
     distributed("mail_message_texts"),
+    distributed("line_channels"),
+    distributed("line_users"),
+    distributed("line_subscriptions"),
+    distributed("line_webhook_events"),
+    distributed("line_pushes"),
+    distributed("line_messages"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -5,6 +5,7 @@
 //! is queued exactly when its cause commits.
 
 pub mod address;
+pub mod channels;
 pub mod links;
 pub mod outbox;
 pub mod subscriptions;

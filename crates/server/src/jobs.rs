@@ -52,11 +52,24 @@ pub const MAIL_SUBSCRIBERS_PURGE_AT: Every = Every::DailyAt {
     hour: 3,
     minute: 30,
 };
+/// LINE pushes of sent messages (`mail::channels::line::push`): one job
+/// per push, and the sweep that queues them, scheduled this often.
+pub const LINE_SWEEP_EVERY: Every = Every::Minutes(1);
 
 /// The kinds every server runs and the deployment's schedules.
-pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
+pub fn registry(
+    session: SessionPolicy,
+    search: search::Search,
+    line: mail::channels::line::api::LineApi,
+) -> Registry {
+    use mail::channels::line::push;
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
     let mut r = Registry::new()
+        .handle_with(
+            push::LINE_PUSH,
+            push::RETRY,
+            move |ctx: JobContext, payload| push::run(ctx, line.clone(), payload),
+        )
         .handle(SEARCH_RANKING, move |ctx: JobContext, _| {
             let search = search.clone();
             async move {
@@ -113,6 +126,12 @@ pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
         payload: serde_json::Value::Null,
     });
     r = r.schedule(Schedule {
+        name: push::LINE_PUSH,
+        every: LINE_SWEEP_EVERY,
+        kind: push::LINE_PUSH,
+        payload: serde_json::Value::Null,
+    });
+    r = r.schedule(Schedule {
         name: SEARCH_RANKING,
         every: SEARCH_RANKING_EVERY,
         kind: SEARCH_RANKING,
@@ -135,9 +154,10 @@ pub async fn start(
     db: &Db,
     session: SessionPolicy,
     search: search::Search,
+    line: mail::channels::line::api::LineApi,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
-    let runner = Runner::start(db.clone(), registry(session, search), options).await?;
+    let runner = Runner::start(db.clone(), registry(session, search, line), options).await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(
             db,

@@ -46,6 +46,8 @@ pub struct App {
     pub translation: translation::TranslationState,
     /// よめーる: subscriptions to the municipality's mail.
     pub subscriptions: mail::subscriptions::SubscriptionsState,
+    /// Feeds and LINE (`mail::channels`).
+    pub channels: mail::channels::ChannelsState,
     /// The event channel across servers (`kernel::events`).
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
@@ -182,10 +184,17 @@ impl App {
             // Failed lookups of a receipt number count like failed sign-ins.
             lookups: cases::lookup::Lookups::new(lockout_policy(&config)),
         };
+        let channels = mail::channels::ChannelsState {
+            db: b.db.clone(),
+            session: b.session,
+            public_url: mail::channels::PublicUrl::new(&config.public_url),
+            line: mail::channels::line::api::LineApi::new(&config.line_api_url)?,
+        };
         let jobs = jobs::start(
             &b.db,
             b.session,
             search.search.clone(),
+            channels.line.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()
@@ -218,6 +227,7 @@ impl App {
                 links: mail::links::LinkKey::load(&b.db).await?,
                 public_url: mail::subscriptions::PublicUrl(config.public_url.as_str().into()),
             },
+            channels,
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -258,6 +268,7 @@ impl App {
             .merge(guide::router(self.guide.clone()))
             .merge(translation::router(self.translation.clone()))
             .merge(mail::subscriptions::router(self.subscriptions.clone()))
+            .merge(mail::channels::router(self.channels.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal

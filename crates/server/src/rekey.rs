@@ -18,6 +18,8 @@ pub struct RekeyReport {
     pub mail_subscribers: u64,
     /// Suppressed mail addresses re-hashed.
     pub mail_suppressions: u64,
+    /// LINE channels (their secret and access token).
+    pub line_channels: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -33,6 +35,7 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
         attachments: cases.attachments,
         assisted_entries: desk::assisted::rekey(db).await?,
         staff: kernel::auth::account::rekey_totp_secrets(db, &vault).await?,
+        line_channels: mail::channels::line::channel::rekey(db).await?,
     };
     // Resident sessions, sign-ins in flight and second-factor enrolments in
     // progress live for hours at most: ended rather than re-sealed.

@@ -86,8 +86,8 @@ const ENTRIES: [Entry; 12] = [
 
 /// The system admin's own entries, last in the menu: staff
 /// administration, the mail categories and subscribers (personal data),
-/// and the job queue.
-const ADMIN: [Entry; 4] = [
+/// the job queue and the LINE account.
+const ADMIN: [Entry; 5] = [
     Entry {
         path: "admin",
         label_key: "layout.nav.staff_admin",
@@ -106,6 +106,11 @@ const ADMIN: [Entry; 4] = [
     Entry {
         path: "jobs",
         label_key: "layout.nav.jobs",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "line",
+        label_key: "mail.channels.staff.nav",
         may_open: SystemAdmin::holds,
     },
 ];
@@ -181,13 +186,14 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 16);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 17);
         assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(
             paths(&[Role::SystemAdmin]).last().map(String::as_str),
-            Some("jobs")
+            Some("line")
         );
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"line".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"jobs".to_string()));
         assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
         assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));

@@ -45,4 +45,5 @@ fn print(c: &Config) {
     println!("dev_identity_provider = {}", c.dev_identity_provider);
     println!("demo_registry = {}", c.demo_registry);
     println!("pdf_font = {}", c.pdf_font);
+    println!("line_api_url = {}", c.line_api_url);
 }

@@ -9,6 +9,7 @@ mod assisted;
 mod caches;
 mod case_lookup;
 mod case_workflow;
+mod channels;
 mod chat;
 mod citus_schema;
 mod cluster;

@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 16] = [
+const PAGES: [&str; 17] = [
     "cases",
     "visits",
     "counter",
@@ -26,6 +26,7 @@ const PAGES: [&str; 16] = [
     "mail/categories",
     "mail/subscribers",
     "jobs",
+    "line",
 ];
 
 /// Posts a form with the page's CSRF token.
