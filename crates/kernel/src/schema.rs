@@ -117,6 +117,8 @@ pub const TABLES: &[Table] = &[
     distributed("mail_subscriptions"),
     distributed("mail_messages"),
     distributed("mail_message_texts"),
+    distributed("mail_newsletter_settings"),
+    distributed("mail_staff_addresses"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

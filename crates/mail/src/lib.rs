@@ -6,4 +6,5 @@
 
 pub mod address;
 pub mod links;
+pub mod newsletters;
 pub mod outbox;

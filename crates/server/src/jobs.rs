@@ -46,9 +46,20 @@ pub const SEARCH_RANKING: &str = "search.ranking";
 pub const SEARCH_RANKING_EVERY: Every = Every::Minutes(5);
 
 /// The kinds every server runs and the deployment's schedules.
-pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
+pub fn registry(
+    session: SessionPolicy,
+    search: search::Search,
+    newsletters: mail::newsletters::send::Sender,
+) -> Registry {
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
     let mut r = Registry::new()
+        .handle(mail::newsletters::SEND, move |ctx: JobContext, payload| {
+            let sender = newsletters.clone();
+            async move {
+                mail::newsletters::run_send_job(&ctx.db, &sender, &ctx.tenant, &payload).await?;
+                Ok::<(), JobError>(())
+            }
+        })
         .handle(SEARCH_RANKING, move |ctx: JobContext, _| {
             let search = search.clone();
             async move {
@@ -108,9 +119,10 @@ pub async fn start(
     db: &Db,
     session: SessionPolicy,
     search: search::Search,
+    newsletters: mail::newsletters::send::Sender,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
-    let runner = Runner::start(db.clone(), registry(session, search), options).await?;
+    let runner = Runner::start(db.clone(), registry(session, search, newsletters), options).await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(
             db,

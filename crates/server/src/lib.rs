@@ -44,6 +44,8 @@ pub struct App {
     pub search: search::routes::SearchState,
     pub guide: guide::GuideState,
     pub translation: translation::TranslationState,
+    /// 配信: newsletters to subscribers (`mail::newsletters`).
+    pub newsletters: mail::newsletters::NewsletterState,
     /// The event channel across servers (`kernel::events`).
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
@@ -180,10 +182,19 @@ impl App {
             // Failed lookups of a receipt number count like failed sign-ins.
             lookups: cases::lookup::Lookups::new(lockout_policy(&config)),
         };
+        let newsletters = mail::newsletters::NewsletterState {
+            db: b.db.clone(),
+            session: b.session,
+            sender: mail::newsletters::send::Sender {
+                public_url: b.links.public_url.clone(),
+                links: mail::links::LinkKey::load(&b.db).await?,
+            },
+        };
         let jobs = jobs::start(
             &b.db,
             b.session,
             search.search.clone(),
+            newsletters.sender.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()
@@ -209,6 +220,7 @@ impl App {
             counter: counter_state(&config, &b),
             guide: guide_state(&b, &search)?,
             translation: translation_state(&b),
+            newsletters,
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -248,6 +260,7 @@ impl App {
             .merge(search::routes::router(self.search.clone()))
             .merge(guide::router(self.guide.clone()))
             .merge(translation::router(self.translation.clone()))
+            .merge(mail::newsletters::router(self.newsletters.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
