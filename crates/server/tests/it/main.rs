@@ -28,6 +28,7 @@ mod locales;
 mod low_confidence;
 mod navi;
 mod navi_editor;
+mod newsletters;
 mod oidc;
 mod okuyami;
 mod questions;
