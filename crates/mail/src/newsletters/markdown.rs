@@ -150,8 +150,14 @@ mod tests {
         let html = to_html("<script>alert(1)</script>\n\n本文 <b onclick=\"x()\">太字</b>");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b "), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
-        assert!(html.contains("&lt;b onclick=&quot;x()&quot;&gt;太字&lt;/b&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;b onclick=&quot;x()&quot;&gt;太字&lt;/b&gt;"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -211,10 +211,7 @@ impl ComposeForm {
             urgent: m.urgent.then(|| "on".to_string()),
             scheduled_at: m.scheduled_at.map(local_input).unwrap_or_default(),
             event_start: ev.map(|e| local_input(e.start)).unwrap_or_default(),
-            event_end: ev
-                .and_then(|e| e.end)
-                .map(local_input)
-                .unwrap_or_default(),
+            event_end: ev.and_then(|e| e.end).map(local_input).unwrap_or_default(),
             event_place: ev.map(|e| e.place.clone()).unwrap_or_default(),
             subject_ja: s(Lang::Ja),
             body_ja: b(Lang::Ja),
@@ -237,7 +234,8 @@ impl ComposeForm {
             e.push("category", "その分類はありません。一覧から選んでください。");
         }
         let urgent = self.urgent.as_deref().is_some_and(|v| !v.is_empty());
-        let scheduled_at = match local_time("scheduled_at", "配信日時", &self.scheduled_at, &mut e) {
+        let scheduled_at = match local_time("scheduled_at", "配信日時", &self.scheduled_at, &mut e)
+        {
             Some(t) if t <= now && !urgent => {
                 e.push(
                     "scheduled_at",
@@ -270,12 +268,18 @@ impl ComposeForm {
                 place: place.clone(),
             }),
             (None, Some(_)) => {
-                e.push("event_start", "催しの終了日時があるときは、開始日時も入力してください。");
+                e.push(
+                    "event_start",
+                    "催しの終了日時があるときは、開始日時も入力してください。",
+                );
                 None
             }
             (None, None) => {
                 if !place.is_empty() && self.event_start.trim().is_empty() {
-                    e.push("event_start", "催しの場所があるときは、開始日時も入力してください。");
+                    e.push(
+                        "event_start",
+                        "催しの場所があるときは、開始日時も入力してください。",
+                    );
                 }
                 None
             }
@@ -318,14 +322,23 @@ impl ComposeForm {
         if subject.is_empty() {
             e.push(&sf, format!("{name}の件名を入力してください。"));
         } else if subject.chars().any(char::is_control) {
-            e.push(&sf, format!("{name}の件名は1行で入力してください（改行は使えません）。"));
+            e.push(
+                &sf,
+                format!("{name}の件名は1行で入力してください（改行は使えません）。"),
+            );
         } else if subject.chars().count() > SUBJECT_MAX {
-            e.push(&sf, format!("{name}の件名は{SUBJECT_MAX}文字以内で入力してください。"));
+            e.push(
+                &sf,
+                format!("{name}の件名は{SUBJECT_MAX}文字以内で入力してください。"),
+            );
         }
         if body.is_empty() {
             e.push(&bf, format!("{name}の本文を入力してください。"));
         } else if body.chars().count() > BODY_MAX {
-            e.push(&bf, format!("{name}の本文は{BODY_MAX}文字以内で入力してください。"));
+            e.push(
+                &bf,
+                format!("{name}の本文は{BODY_MAX}文字以内で入力してください。"),
+            );
         }
         (e.len() == before).then(|| MessageText {
             lang,
@@ -441,10 +454,7 @@ mod tests {
         f.event_end = "2026-12-08T10:00".into();
         let e = f.parse(0, &cats).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["category", "event_start", "subject_ja", "body_en"]
-        );
+        assert_eq!(fields, ["category", "event_start", "subject_ja", "body_en"]);
     }
 
     #[test]

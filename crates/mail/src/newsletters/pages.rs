@@ -27,7 +27,13 @@ fn base(tenant: &str) -> String {
     format!("/t/{tenant}/staff/mail/messages")
 }
 
-async fn page(st: &NewsletterState, staff: &DeptAdmin, lang: Lang, title: String, path: String) -> AppResult<Page> {
+async fn page(
+    st: &NewsletterState,
+    staff: &DeptAdmin,
+    lang: Lang,
+    title: String,
+    path: String,
+) -> AppResult<Page> {
     let t = kernel::tenant::load(&st.db, &staff.tenant).await?;
     Ok(kernel::web::staff_page(lang, &t, staff, title, path))
 }
@@ -73,9 +79,15 @@ async fn list_page(
     address_input: Option<String>,
     notice: &'static str,
 ) -> AppResult<Response> {
-    let page = page(st, staff, lang, i18n::t(lang, "mail.newsletters.title").into(), base(&staff.tenant))
-        .await?
-        .with_errors(!errors.is_empty());
+    let page = page(
+        st,
+        staff,
+        lang,
+        i18n::t(lang, "mail.newsletters.title").into(),
+        base(&staff.tenant),
+    )
+    .await?
+    .with_errors(!errors.is_empty());
     let cats = store::categories(&st.db, &staff.tenant).await?;
     let rows = store::list(&st.db, &staff.tenant)
         .await?
@@ -136,7 +148,16 @@ pub async fn list(
     lang: Lang,
     axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> AppResult<Response> {
-    list_page(&st, &staff, lang, FormErrors::default(), None, None, notice_key(&q.saved)).await
+    list_page(
+        &st,
+        &staff,
+        lang,
+        FormErrors::default(),
+        None,
+        None,
+        notice_key(&q.saved),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -232,13 +253,19 @@ async fn edit_page(
             i18n::t(lang, "mail.newsletters.edit_title"),
             format!("{}/{id}", base(&staff.tenant)),
         ),
-        None => (i18n::t(lang, "mail.newsletters.new_title"), base(&staff.tenant)),
+        None => (
+            i18n::t(lang, "mail.newsletters.new_title"),
+            base(&staff.tenant),
+        ),
     };
     let page = page(st, staff, lang, title.into(), format!("{action}/edit"))
         .await?
         .crumb(i18n::t(lang, "mail.newsletters.title"), base(&staff.tenant))
         .with_errors(!errors.is_empty());
-    let mut categories = vec![Choice::new("", i18n::t(lang, "mail.newsletters.choose_category"))];
+    let mut categories = vec![Choice::new(
+        "",
+        i18n::t(lang, "mail.newsletters.choose_category"),
+    )];
     categories.extend(
         store::categories(&st.db, &staff.tenant)
             .await?
@@ -274,8 +301,21 @@ async fn edit_page(
     ))
 }
 
-pub async fn new_form(State(st): State<NewsletterState>, staff: DeptAdmin, lang: Lang) -> AppResult<Response> {
-    edit_page(&st, &staff, lang, None, ComposeForm::default(), FormErrors::default(), StatusCode::OK).await
+pub async fn new_form(
+    State(st): State<NewsletterState>,
+    staff: DeptAdmin,
+    lang: Lang,
+) -> AppResult<Response> {
+    edit_page(
+        &st,
+        &staff,
+        lang,
+        None,
+        ComposeForm::default(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn category_codes(st: &NewsletterState, tenant: &str) -> AppResult<Vec<String>> {
@@ -298,7 +338,18 @@ pub async fn create(
             let id = store::create(&st.db, &staff, &d, now).await?;
             Ok(Redirect::to(&format!("{}/{id}", base(&staff.tenant))).into_response())
         }
-        Err(e) => edit_page(&st, &staff, lang, None, f, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            edit_page(
+                &st,
+                &staff,
+                lang,
+                None,
+                f,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
 
@@ -310,9 +361,26 @@ pub async fn edit_form(
 ) -> AppResult<Response> {
     let m = store::get(&st.db, &staff.tenant, &id).await?;
     if !m.state.is_open() {
-        return show_page(&st, &staff, lang, &m, refused(lang, Refused::WrongState), Refused::WrongState.status()).await;
+        return show_page(
+            &st,
+            &staff,
+            lang,
+            &m,
+            refused(lang, Refused::WrongState),
+            Refused::WrongState.status(),
+        )
+        .await;
     }
-    edit_page(&st, &staff, lang, Some(&id), ComposeForm::of(&m), FormErrors::default(), StatusCode::OK).await
+    edit_page(
+        &st,
+        &staff,
+        lang,
+        Some(&id),
+        ComposeForm::of(&m),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn version_of(raw: &str) -> i64 {
@@ -331,7 +399,16 @@ pub async fn update(
         Ok(d) => d,
         Err(e) => {
             store::get(&st.db, &staff.tenant, &id).await?;
-            return edit_page(&st, &staff, lang, Some(&id), f, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return edit_page(
+                &st,
+                &staff,
+                lang,
+                Some(&id),
+                f,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     match store::update(&st.db, &staff, &id, version_of(&f.version), &d, now).await? {
@@ -419,7 +496,10 @@ async fn show_page_with(
     let cats = store::categories(&st.db, &staff.tenant).await?;
     let t = |k: &str| i18n::t(lang, k);
     let mut details = vec![
-        LabelValue::new(t("mail.newsletters.field.category"), category_name(&cats, &m.category)),
+        LabelValue::new(
+            t("mail.newsletters.field.category"),
+            category_name(&cats, &m.category),
+        ),
         LabelValue::new(t("mail.newsletters.field.author"), m.author.clone()),
         LabelValue::new(
             t("mail.newsletters.field.scheduled_at"),
@@ -429,7 +509,10 @@ async fn show_page_with(
         ),
     ];
     if let Some(a) = &m.approver {
-        details.push(LabelValue::new(t("mail.newsletters.field.approver"), a.clone()));
+        details.push(LabelValue::new(
+            t("mail.newsletters.field.approver"),
+            a.clone(),
+        ));
     }
     if let Some(ev) = &m.event {
         let mut when = format_in(lang, ev.start);
@@ -438,7 +521,10 @@ async fn show_page_with(
         }
         details.push(LabelValue::new(t("mail.newsletters.field.event"), when));
         if !ev.place.is_empty() {
-            details.push(LabelValue::new(t("mail.newsletters.field.event_place"), ev.place.clone()));
+            details.push(LabelValue::new(
+                t("mail.newsletters.field.event_place"),
+                ev.place.clone(),
+            ));
         }
     }
     let previews = m
@@ -462,7 +548,7 @@ async fn show_page_with(
         None
     };
     let recipients_now = if m.state.is_open() {
-        send::audience_count(st.db.read(), &staff.tenant, &m.category).await?
+        send::audience_count(&st.db, &staff.tenant, &m.category).await?
     } else {
         m.recipients.unwrap_or_default()
     };
@@ -513,7 +599,16 @@ pub async fn show(
         "test" => "mail.newsletters.done.test",
         _ => "",
     };
-    show_page_with(&st, &staff, lang, &m, FormErrors::default(), StatusCode::OK, notice).await
+    show_page_with(
+        &st,
+        &staff,
+        lang,
+        &m,
+        FormErrors::default(),
+        StatusCode::OK,
+        notice,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -532,7 +627,9 @@ async fn after(
     outcome: Result<&str, Refused>,
 ) -> AppResult<Response> {
     match outcome {
-        Ok(done) => Ok(Redirect::to(&format!("{}/{id}?done={done}", base(&staff.tenant))).into_response()),
+        Ok(done) => {
+            Ok(Redirect::to(&format!("{}/{id}?done={done}", base(&staff.tenant))).into_response())
+        }
         Err(r) => {
             let m = store::get(&st.db, &staff.tenant, id).await?;
             show_page(st, staff, lang, &m, refused(lang, r), r.status()).await
@@ -548,9 +645,18 @@ pub async fn submit(
     Form(f): Form<StepForm>,
 ) -> AppResult<Response> {
     let m = store::get(&st.db, &staff.tenant, &id).await?;
-    let recipients = send::audience_count(st.db.read(), &staff.tenant, &m.category).await?;
+    let recipients = send::audience_count(&st.db, &staff.tenant, &m.category).await?;
     let threshold = settings::threshold(st.db.read(), &staff.tenant).await?;
-    let r = store::submit(&st.db, &staff, &id, version_of(&f.version), recipients, threshold, now_ms()).await?;
+    let r = store::submit(
+        &st.db,
+        &staff,
+        &id,
+        version_of(&f.version),
+        recipients,
+        threshold,
+        now_ms(),
+    )
+    .await?;
     let outcome = r.map(|s| match s {
         Submitted::Approved => "submitted",
         Submitted::AwaitingApproval => "awaiting",

@@ -31,22 +31,71 @@ pub struct Sender {
 /// Rows queued per statement batch (bounded memory for any audience).
 const BATCH: usize = 5_000;
 
-/// The active subscribers of `category`, less the suppressed addresses.
-const AUDIENCE: &str = "FROM mail_subscribers s JOIN mail_subscriptions c ON c.tenant = s.tenant AND c.subscriber = s.id \
-     WHERE s.tenant = $1 AND c.category = $2 AND s.state = 'active' \
-     AND NOT EXISTS (SELECT 1 FROM mail_suppressions x WHERE x.tenant = s.tenant AND x.address_hash = s.address_hash)";
+/// One resident a message reaches.
+struct Reader {
+    id: String,
+    /// Sealed (`mail::address`); empty when only counted.
+    address: String,
+    lang: String,
+}
+
+/// The active subscribers of `category` whose address is not
+/// suppressed, by id. Three single-table reads joined here rather than
+/// one SQL join: a join's plan depends on the statistics, and right
+/// after a large import (none yet) PostgreSQL chose a nested loop that
+/// took minutes for 100,000 subscribers; these reads cost the same
+/// whatever the statistics say.
+async fn audience(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &str,
+    category: &str,
+    addresses: bool,
+) -> AppResult<Vec<Reader>> {
+    use std::collections::HashSet;
+    let subscribed: HashSet<String> = sqlx::query(
+        "SELECT subscriber FROM mail_subscriptions WHERE tenant = $1 AND category = $2",
+    )
+    .bind(tenant)
+    .bind(category)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    let suppressed: HashSet<String> =
+        sqlx::query("SELECT address_hash FROM mail_suppressions WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let sql = if addresses {
+        "SELECT id, address_hash, lang, address FROM mail_subscribers WHERE tenant = $1 AND state = 'active'"
+    } else {
+        "SELECT id, address_hash, lang FROM mail_subscribers WHERE tenant = $1 AND state = 'active'"
+    };
+    let rows = sqlx::query(sql).bind(tenant).fetch_all(&mut *tx).await?;
+    let mut out: Vec<Reader> = rows
+        .iter()
+        .filter(|r| {
+            subscribed.contains(&r.get::<String, _>(0))
+                && !suppressed.contains(&r.get::<String, _>(1))
+        })
+        .map(|r| Reader {
+            id: r.get(0),
+            lang: r.get(2),
+            address: if addresses { r.get(3) } else { String::new() },
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
 
 /// How many residents a message of `category` reaches now.
-pub async fn audience_count<'e, E>(ex: E, tenant: &str, category: &str) -> AppResult<i64>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let row = sqlx::query(&format!("SELECT COUNT(*) {AUDIENCE}"))
-        .bind(tenant)
-        .bind(category)
-        .fetch_one(ex)
-        .await?;
-    Ok(row.get(0))
+pub async fn audience_count(db: &Db, tenant: &str, category: &str) -> AppResult<i64> {
+    let mut conn = db.read().acquire().await?;
+    Ok(audience(&mut conn, tenant, category, false).await?.len() as i64)
 }
 
 /// A language version ready to personalise.
@@ -65,7 +114,11 @@ const URL_MARK: &str = "\u{1}URL\u{1}";
 fn render(t: &MessageText, urgent: bool) -> Rendered {
     let lang = t.lang;
     let subject = if urgent {
-        format!("{}{}", i18n::t(lang, "mail.newsletters.urgent_prefix"), t.subject)
+        format!(
+            "{}{}",
+            i18n::t(lang, "mail.newsletters.urgent_prefix"),
+            t.subject
+        )
     } else {
         t.subject.clone()
     };
@@ -84,7 +137,8 @@ fn render(t: &MessageText, urgent: bool) -> Rendered {
 impl Rendered {
     /// The text and HTML bodies with the footer linking `url`.
     fn bodies(&self, url: &str) -> (String, String) {
-        let mut text = String::with_capacity(self.text.len() + self.footer.0.len() + url.len() + 16);
+        let mut text =
+            String::with_capacity(self.text.len() + self.footer.0.len() + url.len() + 16);
         text.push_str(&self.text);
         text.push_str("\n\n-- \n");
         text.push_str(&self.footer.0);
@@ -144,7 +198,8 @@ pub async fn send(
     let category: String = row.get(0);
     let urgent = row.get::<i64, _>(1) != 0;
     let approver: Option<String> = row.get(2);
-    let count = audience_count(&mut *tx, tenant, &category).await?;
+    let readers = audience(&mut tx, tenant, &category, true).await?;
+    let count = readers.len() as i64;
     let threshold = super::settings::threshold(&mut *tx, tenant).await?;
     if approver.is_none() && count > threshold {
         sqlx::query("UPDATE mail_messages SET state = $1, sent_at = NULL, approved_at = NULL WHERE tenant = $2 AND id = $3")
@@ -157,8 +212,10 @@ pub async fn send(
             &mut tx,
             tenant,
             now,
-            &[AuditEntry::new("system:newsletter", "mail.newsletter.needs_approval", id)
-                .detail(json!({"recipients": count, "threshold": threshold}))],
+            &[
+                AuditEntry::new("system:newsletter", "mail.newsletter.needs_approval", id)
+                    .detail(json!({"recipients": count, "threshold": threshold})),
+            ],
         )
         .await?;
         tx.commit().await?;
@@ -167,21 +224,18 @@ pub async fn send(
     let texts = super::store::texts(&mut *tx, tenant, id).await?;
     let rendered: Vec<Rendered> = texts.iter().map(|t| render(t, urgent)).collect();
     let available: Vec<Lang> = rendered.iter().map(|r| r.lang).collect();
-    let readers = sqlx::query(&format!("SELECT s.id, s.address, s.lang {AUDIENCE} ORDER BY s.id"))
-        .bind(tenant)
-        .bind(category.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
     let mut queued = 0i64;
     for chunk in readers.chunks(BATCH) {
         let mut mails = Vec::with_capacity(chunk.len());
         for r in chunk {
-            let subscriber: String = r.get(0);
-            let to = crate::address::open(vault, tenant, &r.get::<String, _>(1))?;
-            let reader = Lang::parse(&r.get::<String, _>(2)).unwrap_or(Lang::Ja);
+            let subscriber = r.id.clone();
+            let to = crate::address::open(vault, tenant, &r.address)?;
+            let reader = Lang::parse(&r.lang).unwrap_or(Lang::Ja);
             let lang = choose(reader, &available);
             let Some(v) = rendered.iter().find(|x| x.lang == lang) else {
-                return Err(AppError::Internal(anyhow::anyhow!("message {id} has no Japanese text")));
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "message {id} has no Japanese text"
+                )));
             };
             let (prefs, unsubscribe) = subscriber_links(sender, tenant, &subscriber);
             let (body, html) = v.bodies(&prefs);
@@ -212,8 +266,10 @@ pub async fn send(
         &mut tx,
         tenant,
         now,
-        &[AuditEntry::new("system:newsletter", "mail.newsletter.send", id)
-            .detail(json!({"recipients": queued, "version": version}))],
+        &[
+            AuditEntry::new("system:newsletter", "mail.newsletter.send", id)
+                .detail(json!({"recipients": queued, "version": version})),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -269,7 +325,11 @@ pub async fn test_send(
                 kind: super::TEST_KIND.to_string(),
                 to: to.clone(),
                 lang: t.lang,
-                subject: format!("{}{}", i18n::t(t.lang, "mail.newsletters.test_prefix"), r.subject),
+                subject: format!(
+                    "{}{}",
+                    i18n::t(t.lang, "mail.newsletters.test_prefix"),
+                    r.subject
+                ),
                 body,
                 body_html: Some(html),
                 case_id: None,
@@ -285,8 +345,11 @@ pub async fn test_send(
         &mut tx,
         &staff.tenant,
         now,
-        &[AuditEntry::new(staff.actor(), "mail.newsletter.test_send", id)
-            .detail(json!({"languages": m.langs().iter().map(|l| l.code()).collect::<Vec<_>>()}))],
+        &[
+            AuditEntry::new(staff.actor(), "mail.newsletter.test_send", id).detail(
+                json!({"languages": m.langs().iter().map(|l| l.code()).collect::<Vec<_>>()}),
+            ),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -354,7 +417,10 @@ mod tests {
         let (text, html) = r.bodies("https://m.example.jp/t/122289/mail/preferences/s1/abc");
         assert!(text.starts_with("**開設**しました\n\n-- \n"), "{text}");
         assert!(text.contains("https://m.example.jp/t/122289/mail/preferences/s1/abc"));
-        assert!(html.starts_with("<p><strong>開設</strong>しました</p>"), "{html}");
+        assert!(
+            html.starts_with("<p><strong>開設</strong>しました</p>"),
+            "{html}"
+        );
         assert!(html.contains("<a href=\"https://m.example.jp/t/122289/mail/preferences/s1/abc\">"));
     }
 
@@ -365,8 +431,16 @@ mod tests {
             links: LinkKey::from_bytes(vec![1; 32]),
         };
         let (p, u) = subscriber_links(&s, "122289", "s1");
-        assert_eq!(p, links::preferences_url(&s.public_url, &s.links, "122289", "s1"));
-        assert_eq!(u, links::unsubscribe_url(&s.public_url, &s.links, "122289", "s1"));
-        assert!(s.links.verify("122289", "s1", p.rsplit('/').next().unwrap()));
+        assert_eq!(
+            p,
+            links::preferences_url(&s.public_url, &s.links, "122289", "s1")
+        );
+        assert_eq!(
+            u,
+            links::unsubscribe_url(&s.public_url, &s.links, "122289", "s1")
+        );
+        assert!(s
+            .links
+            .verify("122289", "s1", p.rsplit('/').next().unwrap()));
     }
 }

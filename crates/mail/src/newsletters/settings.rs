@@ -20,10 +20,11 @@ pub async fn threshold<'e, E>(ex: E, tenant: &str) -> AppResult<i64>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT approval_threshold FROM mail_newsletter_settings WHERE tenant = $1")
-        .bind(tenant)
-        .fetch_optional(ex)
-        .await?;
+    let row =
+        sqlx::query("SELECT approval_threshold FROM mail_newsletter_settings WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(ex)
+            .await?;
     Ok(row.map_or(DEFAULT_THRESHOLD, |r| r.get(0)))
 }
 
@@ -45,8 +46,10 @@ pub async fn set_threshold(db: &Db, admin: &SystemAdmin, value: i64, now: i64) -
         &mut tx,
         &admin.tenant,
         now,
-        &[AuditEntry::new(admin.actor(), "mail.newsletter.threshold", &admin.tenant)
-            .detail(json!({"from": before, "to": value}))],
+        &[
+            AuditEntry::new(admin.actor(), "mail.newsletter.threshold", &admin.tenant)
+                .detail(json!({"from": before, "to": value})),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -74,14 +77,19 @@ pub fn parse_threshold(raw: &str) -> Result<i64, String> {
 
 /// The member of staff's own address, if they set one.
 pub async fn my_address(db: &Db, staff: &Staff) -> AppResult<Option<Email>> {
-    let row = sqlx::query("SELECT address FROM mail_staff_addresses WHERE tenant = $1 AND staff = $2")
-        .bind(staff.tenant.as_str())
-        .bind(staff.id.as_str())
-        .fetch_optional(db.read())
-        .await?;
+    let row =
+        sqlx::query("SELECT address FROM mail_staff_addresses WHERE tenant = $1 AND staff = $2")
+            .bind(staff.tenant.as_str())
+            .bind(staff.id.as_str())
+            .fetch_optional(db.read())
+            .await?;
     let Some(row) = row else { return Ok(None) };
     let vault = db.vault()?;
-    Ok(Some(crate::address::open(vault, &staff.tenant, &row.get::<String, _>(0))?))
+    Ok(Some(crate::address::open(
+        vault,
+        &staff.tenant,
+        &row.get::<String, _>(0),
+    )?))
 }
 
 /// Sets the member of staff's own address (sealed), audited.
@@ -102,7 +110,11 @@ pub async fn set_my_address(db: &Db, staff: &Staff, address: &Email, now: i64) -
         &mut tx,
         &staff.tenant,
         now,
-        &[AuditEntry::new(staff.actor(), "mail.newsletter.test_address", staff.actor())],
+        &[AuditEntry::new(
+            staff.actor(),
+            "mail.newsletter.test_address",
+            staff.actor(),
+        )],
     )
     .await?;
     tx.commit().await?;

@@ -105,9 +105,11 @@ pub async fn create(db: &Db, staff: &Staff, d: &Draft, now: i64) -> AppResult<St
         &mut tx,
         &staff.tenant,
         now,
-        &[AuditEntry::new(staff.actor(), "mail.newsletter.create", &id).detail(json!({
-            "category": d.category, "urgent": d.urgent, "langs": langs_of(d)
-        }))],
+        &[
+            AuditEntry::new(staff.actor(), "mail.newsletter.create", &id).detail(json!({
+                "category": d.category, "urgent": d.urgent, "langs": langs_of(d)
+            })),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -198,7 +200,13 @@ async fn guard(
 /// The send job of a message that may go, at its time (now when urgent
 /// or unscheduled). Its key names the version: an edit afterwards makes
 /// the job find another version and do nothing.
-async fn queue_send(tx: &mut Tx, tenant: &str, m: &MessageRow, version: i64, now: i64) -> AppResult<()> {
+async fn queue_send(
+    tx: &mut Tx,
+    tenant: &str,
+    m: &MessageRow,
+    version: i64,
+    now: i64,
+) -> AppResult<()> {
     let at = if m.urgent {
         now
     } else {
@@ -241,7 +249,11 @@ pub async fn submit(
     now: i64,
 ) -> Step<Submitted> {
     let mut tx = db.begin().await?;
-    if let Err(r) = guard(&mut tx, &staff.tenant, id, version, |s| s == MessageState::Draft).await? {
+    if let Err(r) = guard(&mut tx, &staff.tenant, id, version, |s| {
+        s == MessageState::Draft
+    })
+    .await?
+    {
         return Ok(Err(r));
     }
     let outcome = if recipients > threshold {
@@ -277,9 +289,11 @@ pub async fn submit(
         &mut tx,
         &staff.tenant,
         now,
-        &[AuditEntry::new(staff.actor(), "mail.newsletter.submit", id).detail(json!({
-            "recipients": recipients, "threshold": threshold, "state": state.as_str()
-        }))],
+        &[
+            AuditEntry::new(staff.actor(), "mail.newsletter.submit", id).detail(json!({
+                "recipients": recipients, "threshold": threshold, "state": state.as_str()
+            })),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -322,8 +336,10 @@ pub async fn approve(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) -
         &mut tx,
         &staff.tenant,
         now,
-        &[AuditEntry::new(staff.actor(), "mail.newsletter.approve", id)
-            .detail(json!({"author": author, "urgent": m.urgent}))],
+        &[
+            AuditEntry::new(staff.actor(), "mail.newsletter.approve", id)
+                .detail(json!({"author": author, "urgent": m.urgent})),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -356,7 +372,8 @@ pub async fn cancel(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) ->
     Ok(Ok(()))
 }
 
-const MESSAGE_COLUMNS: &str = "id, category, urgent, state, scheduled_at, author, approver, approved_at, recipients, \
+const MESSAGE_COLUMNS: &str =
+    "id, category, urgent, state, scheduled_at, author, approver, approved_at, recipients, \
      event_start, event_end, event_place, created_at, updated_at, sent_at, version";
 
 fn message_of(r: &sqlx::any::AnyRow) -> AppResult<Message> {

@@ -110,11 +110,19 @@ async fn scalar(app: &TestApp, sql: &str) -> String {
 }
 
 async fn state_of(app: &TestApp, id: &str) -> String {
-    scalar(app, &format!("SELECT state FROM mail_messages WHERE tenant = '{T}' AND id = '{id}'")).await
+    scalar(
+        app,
+        &format!("SELECT state FROM mail_messages WHERE tenant = '{T}' AND id = '{id}'"),
+    )
+    .await
 }
 
 async fn version_of(app: &TestApp, id: &str) -> String {
-    scalar(app, &format!("SELECT version FROM mail_messages WHERE tenant = '{T}' AND id = '{id}'")).await
+    scalar(
+        app,
+        &format!("SELECT version FROM mail_messages WHERE tenant = '{T}' AND id = '{id}'"),
+    )
+    .await
 }
 
 async fn text(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -159,8 +167,20 @@ async fn compose(c: &reqwest::Client, app: &TestApp, form: &[(&str, &str)]) -> S
     loc.rsplit('/').next().unwrap().to_string()
 }
 
-async fn step(c: &reqwest::Client, app: &TestApp, id: &str, what: &str, version: &str) -> (StatusCode, String, String) {
-    post(c, app, &format!("{BASE}/{id}/{what}"), &[("version", version)]).await
+async fn step(
+    c: &reqwest::Client,
+    app: &TestApp,
+    id: &str,
+    what: &str,
+    version: &str,
+) -> (StatusCode, String, String) {
+    post(
+        c,
+        app,
+        &format!("{BASE}/{id}/{what}"),
+        &[("version", version)],
+    )
+    .await
 }
 
 /// Waits for the send job to leave `approved`.
@@ -223,11 +243,17 @@ async fn compose_names_every_mistake_and_stores_nothing(app: &TestApp) {
     }
     assert!(html.contains("Only a subject"), "what was typed is kept");
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_messages").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_message_texts").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_message_texts").await,
+        0
+    );
 
     // Event end before its start.
     let mut f = BASIC.to_vec();
-    f.extend([("event_start", "2030-05-01T10:00"), ("event_end", "2030-05-01T09:00")]);
+    f.extend([
+        ("event_start", "2030-05-01T10:00"),
+        ("event_end", "2030-05-01T09:00"),
+    ]);
     let (s, _, html) = post(&c, app, BASE, &f).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("催しの終了日時は開始日時より後にしてください。"));
@@ -236,7 +262,10 @@ async fn compose_names_every_mistake_and_stores_nothing(app: &TestApp) {
     // Only content editors; a clerk is refused.
     let clerk = app.staff(T, "clerk").await;
     assert_eq!(text(&clerk, app, BASE).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(text(&clerk, app, &format!("{BASE}/new")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        text(&clerk, app, &format!("{BASE}/new")).await.0,
+        StatusCode::FORBIDDEN
+    );
 
     // A good one, with an event, in three languages.
     let mut f = BASIC.to_vec();
@@ -252,11 +281,18 @@ async fn compose_names_every_mistake_and_stores_nothing(app: &TestApp) {
     let id = compose(&c, app, &f).await;
     assert_eq!(state_of(app, &id).await, "draft");
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM mail_message_texts WHERE tenant = '{T}' AND message = '{id}'")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM mail_message_texts WHERE tenant = '{T}' AND message = '{id}'"
+        ))
+        .await,
         3
     );
     assert_eq!(
-        scalar(app, &format!("SELECT event_start FROM mail_messages WHERE id = '{id}'")).await,
+        scalar(
+            app,
+            &format!("SELECT event_start FROM mail_messages WHERE id = '{id}'")
+        )
+        .await,
         // 2030-05-01 10:00 JST
         "1903827600000"
     );
@@ -294,11 +330,20 @@ async fn preview_renders_markdown_safely(app: &TestApp) {
         "{preview}"
     );
     assert!(!preview.contains("javascript:"), "{preview}");
-    assert!(preview.contains("押して"), "the refused link keeps its text");
+    assert!(
+        preview.contains("押して"),
+        "the refused link keeps its text"
+    );
     assert!(!preview.contains("<script"), "{preview}");
-    assert!(preview.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{preview}");
+    assert!(
+        preview.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{preview}"
+    );
     assert!(!preview.contains("<img"), "{preview}");
-    assert!(!preview.contains("tracker.example"), "no remote images: {preview}");
+    assert!(
+        !preview.contains("tracker.example"),
+        "no remote images: {preview}"
+    );
     assert!(!html.contains("<b>太字</b>"), "the subject is escaped");
     // The text version shows the body as written (escaped).
     let plain = html
@@ -306,7 +351,10 @@ async fn preview_renders_markdown_safely(app: &TestApp) {
         .nth(1)
         .and_then(|p| p.split("</pre>").next())
         .expect("text preview");
-    assert!(plain.contains("**大切** なお知らせ &#60;script&#62;"), "{plain}");
+    assert!(
+        plain.contains("**大切** なお知らせ &#60;script&#62;"),
+        "{plain}"
+    );
     assert!(!plain.contains("<script"), "{plain}");
 }
 
@@ -320,7 +368,10 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     let id = compose(&author, app, &f).await;
     let (s, html) = text(&author, app, &format!("{BASE}/{id}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("<dd id=\"recipients\">101</dd>"), "recipients now");
+    assert!(
+        html.contains("<dd id=\"recipients\">101</dd>"),
+        "recipients now"
+    );
     assert!(html.contains("作成者とは別の職員の承認が必要です"));
 
     // Submitted: 101 > 100, so it waits, urgent or not.
@@ -340,7 +391,10 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     assert_eq!(version_of(app, &id).await, v);
     // Nor can someone who may not write messages.
     let approver = app.staff(T, "approver").await;
-    assert_eq!(step(&approver, app, &id, "approve", &v).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        step(&approver, app, &id, "approve", &v).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(state_of(app, &id).await, "awaiting_approval");
 
     // A stale version: 409, nothing changes.
@@ -349,14 +403,24 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(html.contains("ほかの人が先にこのメッセージを変更しました。"));
     assert_eq!(state_of(app, &id).await, "awaiting_approval");
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE campaign = '{id}'")).await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign = '{id}'"
+        ))
+        .await,
+        0
+    );
 
     // Another administrator approves: urgent, so it goes at once.
     let (s, loc, _) = step(&admin, app, &id, "approve", &v).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.ends_with("?done=approved"), "{loc}");
     assert_eq!(
-        scalar(app, &format!("SELECT approver FROM mail_messages WHERE id = '{id}'")).await,
+        scalar(
+            app,
+            &format!("SELECT approver FROM mail_messages WHERE id = '{id}'")
+        )
+        .await,
         "dx-admin"
     );
     assert_eq!(audits(app, "mail.newsletter.approve", &id).await, 1);
@@ -372,7 +436,10 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     assert_eq!(audits(app, "mail.newsletter.send", &id).await, 1);
     // Approving again: it is no longer waiting.
     let v = version_of(app, &id).await;
-    assert_eq!(step(&admin, app, &id, "approve", &v).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        step(&admin, app, &id, "approve", &v).await.0,
+        StatusCode::CONFLICT
+    );
 }
 
 async fn small_audience_goes_without_a_second_person(app: &TestApp) {
@@ -383,7 +450,14 @@ async fn small_audience_goes_without_a_second_person(app: &TestApp) {
     let mut f = BASIC.to_vec();
     f.push(("scheduled_at", "2099-01-01T09:00"));
     let later = compose(&author, app, &f).await;
-    let (s, loc, _) = step(&author, app, &later, "submit", &version_of(app, &later).await).await;
+    let (s, loc, _) = step(
+        &author,
+        app,
+        &later,
+        "submit",
+        &version_of(app, &later).await,
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.ends_with("?done=submitted"), "{loc}");
     assert_eq!(state_of(app, &later).await, "approved");
@@ -397,16 +471,35 @@ async fn small_audience_goes_without_a_second_person(app: &TestApp) {
     );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(state_of(app, &later).await, "approved");
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE campaign = '{later}'")).await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign = '{later}'"
+        ))
+        .await,
+        0
+    );
 
     // Unscheduled: goes now, by the author alone.
     let now = compose(&author, app, &BASIC).await;
     step(&author, app, &now, "submit", &version_of(app, &now).await).await;
     assert_eq!(sent(app, &now).await, "sent");
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE campaign = '{now}'")).await, 3);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign = '{now}'"
+        ))
+        .await,
+        3
+    );
 
     // Cancelled before its time: its job finds nothing to do.
-    let (s, _, _) = step(&author, app, &later, "cancel", &version_of(app, &later).await).await;
+    let (s, _, _) = step(
+        &author,
+        app,
+        &later,
+        "cancel",
+        &version_of(app, &later).await,
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(state_of(app, &later).await, "cancelled");
     assert_eq!(audits(app, "mail.newsletter.cancel", &later).await, 1);
@@ -420,21 +513,75 @@ async fn audience_and_language_choice(app: &TestApp) {
         app,
         T,
         &[
-            Sub { id: "ja1", address: "ja1@example.jp", lang: "ja", state: "active", categories: &[CAT] },
-            Sub { id: "en1", address: "en1@example.jp", lang: "en", state: "active", categories: &[CAT, "kosodate"] },
-            Sub { id: "vi1", address: "vi1@example.jp", lang: "vi", state: "active", categories: &[CAT] },
-            Sub { id: "ez1", address: "ez1@example.jp", lang: "ja-x-easy", state: "active", categories: &[CAT] },
-            Sub { id: "un1", address: "un1@example.jp", lang: "ja", state: "unsubscribed", categories: &[CAT] },
-            Sub { id: "pe1", address: "pe1@example.jp", lang: "ja", state: "pending", categories: &[CAT] },
-            Sub { id: "bo1", address: "Bounced@Example.jp", lang: "ja", state: "active", categories: &[CAT] },
-            Sub { id: "ko1", address: "ko1@example.jp", lang: "ja", state: "active", categories: &["kosodate"] },
+            Sub {
+                id: "ja1",
+                address: "ja1@example.jp",
+                lang: "ja",
+                state: "active",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "en1",
+                address: "en1@example.jp",
+                lang: "en",
+                state: "active",
+                categories: &[CAT, "kosodate"],
+            },
+            Sub {
+                id: "vi1",
+                address: "vi1@example.jp",
+                lang: "vi",
+                state: "active",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "ez1",
+                address: "ez1@example.jp",
+                lang: "ja-x-easy",
+                state: "active",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "un1",
+                address: "un1@example.jp",
+                lang: "ja",
+                state: "unsubscribed",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "pe1",
+                address: "pe1@example.jp",
+                lang: "ja",
+                state: "pending",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "bo1",
+                address: "Bounced@Example.jp",
+                lang: "ja",
+                state: "active",
+                categories: &[CAT],
+            },
+            Sub {
+                id: "ko1",
+                address: "ko1@example.jp",
+                lang: "ja",
+                state: "active",
+                categories: &["kosodate"],
+            },
         ],
     )
     .await;
     subscribers(
         app,
         "242021",
-        &[Sub { id: "yk1", address: "yk1@example.jp", lang: "ja", state: "active", categories: &[CAT] }],
+        &[Sub {
+            id: "yk1",
+            address: "yk1@example.jp",
+            lang: "ja",
+            state: "active",
+            categories: &[CAT],
+        }],
     )
     .await;
     suppress(app, T, "bounced@example.jp").await;
@@ -449,11 +596,18 @@ async fn audience_and_language_choice(app: &TestApp) {
     ]);
     let id = compose(&author, app, &f).await;
     let (_, html) = text(&author, app, &format!("{BASE}/{id}")).await;
-    assert!(html.contains("<dd id=\"recipients\">4</dd>"), "four recipients");
+    assert!(
+        html.contains("<dd id=\"recipients\">4</dd>"),
+        "four recipients"
+    );
     step(&author, app, &id, "submit", &version_of(app, &id).await).await;
     assert_eq!(sent(app, &id).await, "sent");
     assert_eq!(
-        scalar(app, &format!("SELECT recipients FROM mail_messages WHERE id = '{id}'")).await,
+        scalar(
+            app,
+            &format!("SELECT recipients FROM mail_messages WHERE id = '{id}'")
+        )
+        .await,
         "4"
     );
 
@@ -472,10 +626,30 @@ async fn audience_and_language_choice(app: &TestApp) {
     assert_eq!(
         got,
         [
-            ("en1".into(), "en1@example.jp".into(), "en".into(), "Shelters open".into()),
-            ("ez1".into(), "ez1@example.jp".into(), "ja-x-easy".into(), "ひなんじょを あけました".into()),
-            ("ja1".into(), "ja1@example.jp".into(), "ja".into(), "避難所を開設しました".into()),
-            ("vi1".into(), "vi1@example.jp".into(), "ja-x-easy".into(), "ひなんじょを あけました".into()),
+            (
+                "en1".into(),
+                "en1@example.jp".into(),
+                "en".into(),
+                "Shelters open".into()
+            ),
+            (
+                "ez1".into(),
+                "ez1@example.jp".into(),
+                "ja-x-easy".into(),
+                "ひなんじょを あけました".into()
+            ),
+            (
+                "ja1".into(),
+                "ja1@example.jp".into(),
+                "ja".into(),
+                "避難所を開設しました".into()
+            ),
+            (
+                "vi1".into(),
+                "vi1@example.jp".into(),
+                "ja-x-easy".into(),
+                "ひなんじょを あけました".into()
+            ),
         ]
     );
     let key = mail::links::LinkKey::load(&app.app.db).await.unwrap();
@@ -488,18 +662,31 @@ async fn audience_and_language_choice(app: &TestApp) {
         assert_eq!(r.get::<String, _>(8), "queued");
         assert_eq!(r.get::<String, _>(9), T);
         let prefs = mail::links::preferences_url(&app.url(""), &key, T, &sub);
-        assert_eq!(unsubscribe, mail::links::unsubscribe_url(&app.url(""), &key, T, &sub));
+        assert_eq!(
+            unsubscribe,
+            mail::links::unsubscribe_url(&app.url(""), &key, T, &sub)
+        );
         assert!(body.contains(&prefs), "{body}");
         assert!(html.contains(&format!("<a href=\"{prefs}\">")), "{html}");
     }
     let en_html: String = rows[0].get(5);
-    assert!(en_html.starts_with("<p>A <strong>typhoon</strong> is coming.</p>"), "{en_html}");
+    assert!(
+        en_html.starts_with("<p>A <strong>typhoon</strong> is coming.</p>"),
+        "{en_html}"
+    );
     // Nothing for the other city.
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE tenant = '242021'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE tenant = '242021'")
+            .await,
+        0
+    );
 
     // Progress: all four waiting for delivery; the page refreshes itself.
     let (_, html) = text(&author, app, &format!("{BASE}/{id}")).await;
-    assert!(html.contains("<dd data-count=\"pending\">4</dd>"), "pending");
+    assert!(
+        html.contains("<dd data-count=\"pending\">4</dd>"),
+        "pending"
+    );
     assert!(html.contains("<dd data-count=\"sent\">0</dd>"));
     assert!(html.contains("http-equiv=\"refresh\""));
     // Delivered (as the sender records it): the final report, no refresh.
@@ -536,7 +723,15 @@ async fn sent_once_however_often_the_job_runs(app: &TestApp) {
     let runs = (0..2).map(|_| {
         let (sender, db, id) = (sender.clone(), db.clone(), id.clone());
         tokio::spawn(async move {
-            mail::newsletters::send::send(&db, &sender, T, &id, approved_version, kernel::clock::now_ms()).await
+            mail::newsletters::send::send(
+                &db,
+                &sender,
+                T,
+                &id,
+                approved_version,
+                kernel::clock::now_ms(),
+            )
+            .await
         })
     });
     for r in runs.collect::<Vec<_>>() {
@@ -546,13 +741,29 @@ async fn sent_once_however_often_the_job_runs(app: &TestApp) {
     }
     assert_eq!(sent(app, &id).await, "sent");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let again = mail::newsletters::send::send(&db, &sender, T, &id, approved_version, kernel::clock::now_ms())
-        .await
-        .unwrap();
+    let again = mail::newsletters::send::send(
+        &db,
+        &sender,
+        T,
+        &id,
+        approved_version,
+        kernel::clock::now_ms(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again, mail::newsletters::send::Sent::Skipped);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM outbox WHERE campaign = '{id}'")).await, 20);
     assert_eq!(
-        app.count(&format!("SELECT COUNT(DISTINCT subscriber) FROM outbox WHERE campaign = '{id}'")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign = '{id}'"
+        ))
+        .await,
+        20
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(DISTINCT subscriber) FROM outbox WHERE campaign = '{id}'"
+        ))
+        .await,
         20
     );
     assert_eq!(audits(app, "mail.newsletter.send", &id).await, 1);
@@ -579,7 +790,13 @@ async fn edits_are_optimistic_and_clear_approval(app: &TestApp) {
     assert!(html.contains("value=\"件名を直しました\""));
     assert_eq!(state_of(app, &id).await, "awaiting_approval");
     assert_eq!(
-        scalar(app, &format!("SELECT subject FROM mail_message_texts WHERE message = '{id}' AND lang = 'ja'")).await,
+        scalar(
+            app,
+            &format!(
+                "SELECT subject FROM mail_message_texts WHERE message = '{id}' AND lang = 'ja'"
+            )
+        )
+        .await,
         "避難所を開設しました"
     );
     // From the current version: saved, a draft again (to approve anew).
@@ -595,7 +812,13 @@ async fn edits_are_optimistic_and_clear_approval(app: &TestApp) {
         (current.parse::<i64>().unwrap() + 1).to_string()
     );
     assert_eq!(
-        scalar(app, &format!("SELECT subject FROM mail_message_texts WHERE message = '{id}' AND lang = 'ja'")).await,
+        scalar(
+            app,
+            &format!(
+                "SELECT subject FROM mail_message_texts WHERE message = '{id}' AND lang = 'ja'"
+            )
+        )
+        .await,
         "件名を直しました"
     );
     assert_eq!(audits(app, "mail.newsletter.update", &id).await, 1);
@@ -605,7 +828,12 @@ async fn edits_are_optimistic_and_clear_approval(app: &TestApp) {
         &author,
         app,
         &format!("{BASE}/{id}"),
-        &[("category", CAT), ("subject_ja", ""), ("body_ja", "x"), ("version", before.as_str())],
+        &[
+            ("category", CAT),
+            ("subject_ja", ""),
+            ("body_ja", "x"),
+            ("version", before.as_str()),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -632,15 +860,31 @@ async fn test_send_goes_to_the_authors_own_address(app: &TestApp) {
     assert!(html.contains("テスト送信の宛先が登録されていません。"));
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
     // A bad address: 422, nothing stored.
-    let (s, _, html) = post(&author, app, &format!("{BASE}/my-address"), &[("address", "not an address")]).await;
+    let (s, _, html) = post(
+        &author,
+        app,
+        &format!("{BASE}/my-address"),
+        &[("address", "not an address")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("テスト送信の宛先には、メールアドレス"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_staff_addresses").await, 0);
-    let (s, _, _) = post(&author, app, &format!("{BASE}/my-address"), &[("address", "kodomo@city.example.jp")]).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_staff_addresses").await,
+        0
+    );
+    let (s, _, _) = post(
+        &author,
+        app,
+        &format!("{BASE}/my-address"),
+        &[("address", "kodomo@city.example.jp")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // Sealed at rest.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM mail_staff_addresses WHERE address LIKE '%kodomo%'").await,
+        app.count("SELECT COUNT(*) FROM mail_staff_addresses WHERE address LIKE '%kodomo%'")
+            .await,
         0
     );
     let (s, loc, _) = post(&author, app, &format!("{BASE}/{id}/test"), &[]).await;
@@ -670,15 +914,43 @@ async fn threshold_is_the_system_administrators(app: &TestApp) {
     let dept = app.staff(T, "kodomo").await;
     let admin = app.staff(T, "dx-admin").await;
     let (_, html) = text(&dept, app, BASE).await;
-    assert!(html.contains("宛先が100人を超える"), "the default, documented");
-    assert!(!html.contains("name=\"threshold\""), "no form for a department admin");
-    let (s, _, _) = post(&dept, app, &format!("{BASE}/settings"), &[("threshold", "3")]).await;
+    assert!(
+        html.contains("宛先が100人を超える"),
+        "the default, documented"
+    );
+    assert!(
+        !html.contains("name=\"threshold\""),
+        "no form for a department admin"
+    );
+    let (s, _, _) = post(
+        &dept,
+        app,
+        &format!("{BASE}/settings"),
+        &[("threshold", "3")],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, html) = post(&admin, app, &format!("{BASE}/settings"), &[("threshold", "-5")]).await;
+    let (s, _, html) = post(
+        &admin,
+        app,
+        &format!("{BASE}/settings"),
+        &[("threshold", "-5")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("承認が必要になる宛先の数は0から"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_newsletter_settings").await, 0);
-    let (s, _, _) = post(&admin, app, &format!("{BASE}/settings"), &[("threshold", "3")]).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_newsletter_settings")
+            .await,
+        0
+    );
+    let (s, _, _) = post(
+        &admin,
+        app,
+        &format!("{BASE}/settings"),
+        &[("threshold", "3")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(audits(app, "mail.newsletter.threshold", T).await, 1);
     // Five recipients now need a second person.
