@@ -98,11 +98,7 @@ pub fn to_html(body: &str) -> String {
                 TagEnd::Emphasis => out.push_str("</em>"),
                 TagEnd::Strong => out.push_str("</strong>"),
                 TagEnd::Strikethrough => out.push_str("</s>"),
-                TagEnd::Link => {
-                    if links.pop().unwrap_or(false) {
-                        out.push_str("</a>");
-                    }
-                }
+                TagEnd::Link if links.pop().unwrap_or(false) => out.push_str("</a>"),
                 _ => {}
             },
             Event::Text(t) => out.push_str(&escape(&t)),
