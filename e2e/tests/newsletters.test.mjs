@@ -114,7 +114,8 @@ test('compose, preview and approval by another person, by keyboard at 375 px, ax
   const previews = page.locator('[data-preview="html"]');
   assert.equal(await previews.count(), 2);
   assert.equal(await previews.first().locator('strong').textContent(), '大切');
-  assert.equal(await previews.first().locator('a').getAttribute('href'), 'https://www.city.yotsukaido.chiba.jp/');
+  assert.equal(await previews.first().locator('a').first().getAttribute('href'), 'https://www.city.yotsukaido.chiba.jp/');
+  assert.match(await previews.first().locator('a').last().getAttribute('href'), new RegExp(`/t/${T}/mail$`), 'the footer link');
   assert.equal(await page.locator('.mail-preview script').count(), 0);
   assert.match(await previews.first().textContent(), /<script>window.__x = 1<\/script>/);
   assert.equal(await page.evaluate('window.__x'), undefined);

@@ -16,7 +16,6 @@ use kernel::web::{render_status, Choice, FormErrors, LabelValue, Page};
 use kernel::AppResult;
 use serde::Deserialize;
 
-use super::markdown;
 use super::model::{field_suffix, ComposeForm, Message, MessageState, LANGS};
 use super::send::{self, Progress, TestRefused};
 use super::settings;
@@ -530,12 +529,15 @@ async fn show_page_with(
     let previews = m
         .texts
         .iter()
-        .map(|x| Preview {
-            name: x.lang.native_name().to_string(),
-            html_lang: x.lang.html_lang(),
-            subject: x.subject.clone(),
-            text: x.body.clone(),
-            html: markdown::to_html(&x.body),
+        .map(|x| {
+            let (subject, text, html) = send::as_received(&st.sender, &staff.tenant, x, m.urgent);
+            Preview {
+                name: x.lang.native_name().to_string(),
+                html_lang: x.lang.html_lang(),
+                subject,
+                text,
+                html,
+            }
         })
         .collect();
     let progress = if m.state == MessageState::Sent {

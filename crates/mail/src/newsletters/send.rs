@@ -288,6 +288,28 @@ pub fn subscriber_links(sender: &Sender, tenant: &str, subscriber: &str) -> (Str
     )
 }
 
+/// A language version as a resident receives it: subject, text and HTML
+/// bodies with the footer (linking the sign-up page, where a
+/// subscriber's mail links their own preferences page). The preview and
+/// the test send show exactly this.
+pub fn as_received(
+    sender: &Sender,
+    tenant: &str,
+    t: &MessageText,
+    urgent: bool,
+) -> (String, String, String) {
+    let r = render(t, urgent);
+    let (text, html) = r.bodies(&signup_url(sender, tenant));
+    (r.subject, text, html)
+}
+
+fn signup_url(sender: &Sender, tenant: &str) -> String {
+    format!(
+        "{}/t/{tenant}/mail",
+        sender.public_url.trim_end_matches('/')
+    )
+}
+
 /// Why a test send could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestRefused {
@@ -309,26 +331,19 @@ pub async fn test_send(
     let Some(to) = super::settings::my_address(db, staff).await? else {
         return Ok(Err(TestRefused::NoAddress));
     };
-    let signup = format!(
-        "{}/t/{}/mail",
-        sender.public_url.trim_end_matches('/'),
-        staff.tenant
-    );
     let mails: Vec<NewMail> = m
         .texts
         .iter()
         .map(|t| {
-            let r = render(t, m.urgent);
-            let (body, html) = r.bodies(&signup);
+            let (subject, body, html) = as_received(sender, &staff.tenant, t, m.urgent);
             NewMail {
                 tenant: staff.tenant.clone(),
                 kind: super::TEST_KIND.to_string(),
                 to: to.clone(),
                 lang: t.lang,
                 subject: format!(
-                    "{}{}",
-                    i18n::t(t.lang, "mail.newsletters.test_prefix"),
-                    r.subject
+                    "{}{subject}",
+                    i18n::t(t.lang, "mail.newsletters.test_prefix")
                 ),
                 body,
                 body_html: Some(html),
