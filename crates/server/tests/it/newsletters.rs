@@ -363,8 +363,10 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     many(app, 101).await;
     let author = app.staff(T, "kodomo").await;
     let admin = app.staff(T, "dx-admin").await;
+    // 緊急, and scheduled for much later: the schedule is skipped, the
+    // approval is not.
     let mut f = BASIC.to_vec();
-    f.push(("urgent", "on"));
+    f.extend([("urgent", "on"), ("scheduled_at", "2099-01-01T09:00")]);
     let id = compose(&author, app, &f).await;
     let (s, html) = text(&author, app, &format!("{BASE}/{id}")).await;
     assert_eq!(s, StatusCode::OK);
@@ -411,7 +413,7 @@ async fn approval_needs_a_second_person(app: &TestApp) {
         0
     );
 
-    // Another administrator approves: urgent, so it goes at once.
+    // Another administrator approves: urgent, so it goes at once, not in 2099.
     let (s, loc, _) = step(&admin, app, &id, "approve", &v).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.ends_with("?done=approved"), "{loc}");
