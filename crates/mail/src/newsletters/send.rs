@@ -155,6 +155,51 @@ impl Rendered {
     }
 }
 
+/// What the rows of one send are made from.
+struct Build {
+    vault: kernel::crypto::Vault,
+    sender: Sender,
+    tenant: String,
+    id: String,
+    rendered: Vec<Rendered>,
+}
+
+impl Build {
+    /// The personalised rows of `chunk`.
+    fn batch(&self, chunk: &[Reader]) -> AppResult<Vec<NewMail>> {
+        let tenant = self.tenant.as_str();
+        let available: Vec<Lang> = self.rendered.iter().map(|r| r.lang).collect();
+        let mut mails = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let to = crate::address::open(&self.vault, tenant, &r.address)?;
+            let reader = Lang::parse(&r.lang).unwrap_or(Lang::Ja);
+            let lang = choose(reader, &available);
+            let Some(v) = self.rendered.iter().find(|x| x.lang == lang) else {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "message {} has no Japanese text",
+                    self.id
+                )));
+            };
+            let (prefs, unsubscribe) = subscriber_links(&self.sender, tenant, &r.id);
+            let (body, html) = v.bodies(&prefs);
+            mails.push(NewMail {
+                tenant: tenant.to_string(),
+                kind: super::KIND.to_string(),
+                to,
+                lang,
+                subject: v.subject.clone(),
+                body,
+                body_html: Some(html),
+                case_id: None,
+                campaign: Some(self.id.clone()),
+                subscriber: Some(r.id.clone()),
+                unsubscribe_url: Some(unsubscribe),
+            });
+        }
+        Ok(mails)
+    }
+}
+
 /// What a send job did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sent {
@@ -223,39 +268,33 @@ pub async fn send(
     }
     let texts = super::store::texts(&mut *tx, tenant, id).await?;
     let rendered: Vec<Rendered> = texts.iter().map(|t| render(t, urgent)).collect();
-    let available: Vec<Lang> = rendered.iter().map(|r| r.lang).collect();
-    let mut queued = 0i64;
-    for chunk in readers.chunks(BATCH) {
-        let mut mails = Vec::with_capacity(chunk.len());
-        for r in chunk {
-            let subscriber = r.id.clone();
-            let to = crate::address::open(vault, tenant, &r.address)?;
-            let reader = Lang::parse(&r.lang).unwrap_or(Lang::Ja);
-            let lang = choose(reader, &available);
-            let Some(v) = rendered.iter().find(|x| x.lang == lang) else {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "message {id} has no Japanese text"
-                )));
-            };
-            let (prefs, unsubscribe) = subscriber_links(sender, tenant, &subscriber);
-            let (body, html) = v.bodies(&prefs);
-            mails.push(NewMail {
-                tenant: tenant.to_string(),
-                kind: super::KIND.to_string(),
-                to,
-                lang,
-                subject: v.subject.clone(),
-                body,
-                body_html: Some(html),
-                case_id: None,
-                campaign: Some(id.to_string()),
-                subscriber: Some(subscriber),
-                unsubscribe_url: Some(unsubscribe),
-            });
+    // The rows of the next batch are built on a blocking thread while the
+    // batch before is inserted (opening addresses and writing bodies is
+    // half the work).
+    let (batches, mut ready) = tokio::sync::mpsc::channel::<AppResult<Vec<NewMail>>>(2);
+    let build = Build {
+        vault: vault.clone(),
+        sender: sender.clone(),
+        tenant: tenant.to_string(),
+        id: id.to_string(),
+        rendered,
+    };
+    let builder = tokio::task::spawn_blocking(move || {
+        for chunk in readers.chunks(BATCH) {
+            if batches.blocking_send(build.batch(chunk)).is_err() {
+                break;
+            }
         }
+    });
+    let mut queued = 0i64;
+    while let Some(mails) = ready.recv().await {
+        let mails = mails?;
         outbox::queue(&mut tx, &mails, now).await?;
         queued += mails.len() as i64;
     }
+    builder
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("newsletter rows: {e}")))?;
     sqlx::query("UPDATE mail_messages SET recipients = $1 WHERE tenant = $2 AND id = $3")
         .bind(queued)
         .bind(tenant)
