@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_citus_ready"),
     migration!(20, "0020_mail_outbox"),
     migration!(21, "0021_mail_subscriptions"),
+    migration!(24, "0024_mail_newsletters"),
     migration!(25, "0025_mail_channels"),
 ];
 

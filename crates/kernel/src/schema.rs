@@ -123,6 +123,8 @@ pub const TABLES: &[Table] = &[
     distributed("line_webhook_events"),
     distributed("line_pushes"),
     distributed("line_messages"),
+    distributed("mail_newsletter_settings"),
+    distributed("mail_staff_addresses"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

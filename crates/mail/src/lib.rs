@@ -7,5 +7,6 @@
 pub mod address;
 pub mod channels;
 pub mod links;
+pub mod newsletters;
 pub mod outbox;
 pub mod subscriptions;

@@ -61,6 +61,7 @@ pub fn registry(
     session: SessionPolicy,
     search: search::Search,
     line: mail::channels::line::api::LineApi,
+    newsletters: mail::newsletters::send::Sender,
 ) -> Registry {
     use mail::channels::line::push;
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
@@ -70,6 +71,13 @@ pub fn registry(
             push::RETRY,
             move |ctx: JobContext, payload| push::run(ctx, line.clone(), payload),
         )
+        .handle(mail::newsletters::SEND, move |ctx: JobContext, payload| {
+            let sender = newsletters.clone();
+            async move {
+                mail::newsletters::run_send_job(&ctx.db, &sender, &ctx.tenant, &payload).await?;
+                Ok::<(), JobError>(())
+            }
+        })
         .handle(SEARCH_RANKING, move |ctx: JobContext, _| {
             let search = search.clone();
             async move {
@@ -155,9 +163,15 @@ pub async fn start(
     session: SessionPolicy,
     search: search::Search,
     line: mail::channels::line::api::LineApi,
+    newsletters: mail::newsletters::send::Sender,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
-    let runner = Runner::start(db.clone(), registry(session, search, line), options).await?;
+    let runner = Runner::start(
+        db.clone(),
+        registry(session, search, line, newsletters),
+        options,
+    )
+    .await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(
             db,

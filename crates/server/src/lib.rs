@@ -48,6 +48,8 @@ pub struct App {
     pub subscriptions: mail::subscriptions::SubscriptionsState,
     /// Feeds and LINE (`mail::channels`).
     pub channels: mail::channels::ChannelsState,
+    /// 配信: newsletters to subscribers (`mail::newsletters`).
+    pub newsletters: mail::newsletters::NewsletterState,
     /// The event channel across servers (`kernel::events`).
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
@@ -190,11 +192,20 @@ impl App {
             public_url: mail::channels::PublicUrl::new(&config.public_url),
             line: mail::channels::line::api::LineApi::new(&config.line_api_url)?,
         };
+        let newsletters = mail::newsletters::NewsletterState {
+            db: b.db.clone(),
+            session: b.session,
+            sender: mail::newsletters::send::Sender {
+                public_url: b.links.public_url.clone(),
+                links: mail::links::LinkKey::load(&b.db).await?,
+            },
+        };
         let jobs = jobs::start(
             &b.db,
             b.session,
             search.search.clone(),
             channels.line.clone(),
+            newsletters.sender.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()
@@ -228,6 +239,7 @@ impl App {
                 public_url: mail::subscriptions::PublicUrl(config.public_url.as_str().into()),
             },
             channels,
+            newsletters,
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -269,6 +281,7 @@ impl App {
             .merge(translation::router(self.translation.clone()))
             .merge(mail::subscriptions::router(self.subscriptions.clone()))
             .merge(mail::channels::router(self.channels.clone()))
+            .merge(mail::newsletters::router(self.newsletters.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal

@@ -21,7 +21,7 @@ fn anyone(_: &Staff) -> bool {
 
 /// The menu, in its order. `may_open` mirrors the proof each page's
 /// handler extracts (`CaseWorker` for cases, `Clerk` for the counter …).
-const ENTRIES: [Entry; 12] = [
+const ENTRIES: [Entry; 13] = [
     Entry {
         path: "cases",
         label_key: "layout.nav.cases",
@@ -55,6 +55,11 @@ const ENTRIES: [Entry; 12] = [
     Entry {
         path: "translations",
         label_key: "layout.nav.translations",
+        may_open: DeptAdmin::holds,
+    },
+    Entry {
+        path: "mail/messages",
+        label_key: "mail.newsletters.nav",
         may_open: DeptAdmin::holds,
     },
     Entry {
@@ -186,7 +191,7 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 17);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 18);
         assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(
@@ -197,5 +202,7 @@ mod tests {
         assert!(!paths(&[Role::DeptAdmin]).contains(&"jobs".to_string()));
         assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
         assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));
+        assert!(paths(&[Role::DeptAdmin]).contains(&"mail/messages".to_string()));
+        assert!(!paths(&[Role::Reviewer, Role::Approver]).contains(&"mail/messages".to_string()));
     }
 }

@@ -30,6 +30,7 @@ mod low_confidence;
 mod mail_subscriptions;
 mod navi;
 mod navi_editor;
+mod newsletters;
 mod oidc;
 mod okuyami;
 mod questions;

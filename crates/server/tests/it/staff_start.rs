@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 17] = [
+const PAGES: [&str; 18] = [
     "cases",
     "visits",
     "counter",
@@ -17,6 +17,7 @@ const PAGES: [&str; 17] = [
     "catalogue",
     "navi",
     "translations",
+    "mail/messages",
     "faq",
     "knowledge",
     "kpi",
@@ -143,6 +144,7 @@ async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp
                 "catalogue",
                 "navi",
                 "translations",
+                "mail/messages",
                 "faq",
                 "knowledge",
                 "kpi",
