@@ -36,6 +36,13 @@ async fn exec(app: &TestApp, sql: &str) {
 }
 
 async fn categories(app: &TestApp, tenant: &str) {
+    // Exactly these, in place of the demo's own
+    // (mail::subscriptions::categories::DEFAULTS).
+    exec(
+        app,
+        &format!("DELETE FROM mail_categories WHERE tenant = '{tenant}'"),
+    )
+    .await;
     exec(
         app,
         &format!(
@@ -95,12 +102,12 @@ async fn message(app: &TestApp, m: Msg<'_>) {
 
 /// What an independent parser read from `body` (scripts/check-feeds.py:
 /// feedparser for `atom`, icalendar for `ics`, from PyPI), as JSON. The
-/// interpreter is `MADOGUCHI_FEED_PYTHON` (scripts/test sets it) or the
+/// interpreter is `MADOGUCHI_TEST_FEED_PYTHON` (scripts/test sets it) or the
 /// virtualenv it makes under target/; `None` when neither is there,
 /// except on CI, where it is required.
 fn parsed(kind: &str, body: &str) -> Option<Value> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = std::env::var("MADOGUCHI_FEED_PYTHON")
+    let python = std::env::var("MADOGUCHI_TEST_FEED_PYTHON")
         .ok()
         .filter(|p| !p.is_empty())
         .map(std::path::PathBuf::from)

@@ -29,7 +29,11 @@ struct Sub<'a> {
 
 async fn category(app: &TestApp, tenant: &str, code: &str, name: &str) {
     sqlx::query(
-        "INSERT INTO mail_categories (tenant, code, name, names, position, active, created_at, updated_at) VALUES ($1, $2, $3, '{}', 1, 1, 0, 0)",
+        // The demo municipalities start with categories of their own
+        // (mail::subscriptions::categories::DEFAULTS): this one replaces
+        // any of the same code.
+        "INSERT INTO mail_categories (tenant, code, name, names, position, active, created_at, updated_at) VALUES ($1, $2, $3, '{}', 1, 1, 0, 0)
+         ON CONFLICT (tenant, code) DO UPDATE SET name = excluded.name, names = excluded.names, position = 1, active = 1",
     )
     .bind(tenant)
     .bind(code)
