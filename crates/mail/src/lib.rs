@@ -5,5 +5,6 @@
 //! is queued exactly when its cause commits.
 
 pub mod address;
+pub mod delivery;
 pub mod links;
 pub mod outbox;

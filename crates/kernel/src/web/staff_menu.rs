@@ -85,8 +85,8 @@ const ENTRIES: [Entry; 12] = [
 ];
 
 /// The system admin's own entries, last in the menu: staff
-/// administration and the job queue.
-const ADMIN: [Entry; 2] = [
+/// administration, the job queue and mail delivery.
+const ADMIN: [Entry; 3] = [
     Entry {
         path: "admin",
         label_key: "layout.nav.staff_admin",
@@ -95,6 +95,11 @@ const ADMIN: [Entry; 2] = [
     Entry {
         path: "jobs",
         label_key: "layout.nav.jobs",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "mail/outbox",
+        label_key: "mail.delivery.nav",
         may_open: SystemAdmin::holds,
     },
 ];
@@ -170,11 +175,12 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 14);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 15);
         assert_eq!(
             paths(&[Role::SystemAdmin]).last().map(String::as_str),
-            Some("jobs")
+            Some("mail/outbox")
         );
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/outbox".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"jobs".to_string()));
         assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
         assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));
