@@ -4,8 +4,9 @@
 //! key neither locked nor touched for a day, live events past
 //! `kernel::events::KEEP`) as scheduled jobs,
 //! once per deployment every [`HOUSEKEEPING_EVERY`], and once more as each
-//! server starts. The mail outbox is not a job yet: its delivery (issue 17)
-//! will register its kind here.
+//! server starts. Mail delivery (`mail::delivery::KIND`) runs per
+//! municipality when mail is queued, and for every municipality each
+//! minute (retries, leases run out, a mail server that came back).
 
 use std::time::Duration;
 
@@ -45,10 +46,27 @@ pub const SEARCH_RANKING: &str = "search.ranking";
 /// How often: searches rank by counts at most this old.
 pub const SEARCH_RANKING_EVERY: Every = Every::Minutes(5);
 
+/// How often every municipality's due mail is looked at.
+pub const MAIL_SWEEP_EVERY: Every = Every::Minutes(1);
+
 /// The kinds every server runs and the deployment's schedules.
-pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
+pub fn registry(
+    session: SessionPolicy,
+    search: search::Search,
+    mail: mail::delivery::Deliverer,
+) -> Registry {
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
     let mut r = Registry::new()
+        .handle(mail::delivery::KIND, move |ctx: JobContext, _| {
+            let mail = mail.clone();
+            async move {
+                let report = mail.run(&ctx.tenant).await?;
+                if report != mail::delivery::Report::default() {
+                    tracing::info!(tenant = %ctx.tenant, ?report, "mail delivered");
+                }
+                Ok::<(), JobError>(())
+            }
+        })
         .handle(SEARCH_RANKING, move |ctx: JobContext, _| {
             let search = search.clone();
             async move {
@@ -86,6 +104,12 @@ pub fn registry(session: SessionPolicy, search: search::Search) -> Registry {
             Ok(())
         });
     r = r.schedule(Schedule {
+        name: mail::delivery::KIND,
+        every: MAIL_SWEEP_EVERY,
+        kind: mail::delivery::KIND,
+        payload: serde_json::Value::Null,
+    });
+    r = r.schedule(Schedule {
         name: SEARCH_RANKING,
         every: SEARCH_RANKING_EVERY,
         kind: SEARCH_RANKING,
@@ -108,9 +132,10 @@ pub async fn start(
     db: &Db,
     session: SessionPolicy,
     search: search::Search,
+    mail: mail::delivery::Deliverer,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
-    let runner = Runner::start(db.clone(), registry(session, search), options).await?;
+    let runner = Runner::start(db.clone(), registry(session, search, mail), options).await?;
     for kind in HOUSEKEEPING {
         kernel::jobs::enqueue_now(
             db,

@@ -48,6 +48,8 @@ pub struct App {
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
     pub jobs: kernel::jobs::Runner,
+    /// Mail delivery: the sender and its staff pages (`mail::delivery`).
+    pub mail_delivery: mail::delivery::DeliveryState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -180,10 +182,17 @@ impl App {
             // Failed lookups of a receipt number count like failed sign-ins.
             lookups: cases::lookup::Lookups::new(lockout_policy(&config)),
         };
+        let mail_delivery = mail::delivery::DeliveryState {
+            db: b.db.clone(),
+            session: b.session,
+            deliverer: mail::delivery::Deliverer::new(b.db.clone(), &config)?,
+            from: mail::delivery::routes::From(config.mail.from.as_str().into()),
+        };
         let jobs = jobs::start(
             &b.db,
             b.session,
             search.search.clone(),
+            mail_delivery.deliverer.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()
@@ -192,6 +201,7 @@ impl App {
         .await?;
         let app = Self {
             jobs,
+            mail_delivery,
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -248,6 +258,7 @@ impl App {
             .merge(search::routes::router(self.search.clone()))
             .merge(guide::router(self.guide.clone()))
             .merge(translation::router(self.translation.clone()))
+            .merge(mail::delivery::router(self.mail_delivery.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
@@ -516,7 +527,8 @@ async fn portal(State(db): State<Db>, lang: Lang) -> Result<Response, AppError> 
     Ok(render(&Portal { page, tenants }))
 }
 
-/// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish.
+/// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish,
+/// and so do the mail hand-offs in flight.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = app.router();
     axum::serve(
@@ -525,6 +537,7 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    app.mail_delivery.deliverer.shutdown().await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! real server processes over one PostgreSQL database.
 
 pub mod cluster;
+pub mod smtp;
 
 use std::path::PathBuf;
 

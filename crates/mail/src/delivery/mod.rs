@@ -49,8 +49,9 @@ pub use routes::{router, DeliveryState};
 /// every municipality, the minutely sweep).
 pub const KIND: &str = "mail.deliver";
 
-/// Rows claimed at once.
-const BATCH: i64 = 500;
+/// Rows claimed at once per connection: a sender that dies leaves at
+/// most this many times `mail.connections` rows 'unknown'.
+const BATCH_PER_CONNECTION: i64 = 2;
 /// How long a claimed row is held before another run may call it lost.
 pub const LEASE_MS: i64 = 120_000;
 /// The longest wait between two attempts.
@@ -223,9 +224,15 @@ impl Deliverer {
                 self.follow_up(tenant, window_end).await?;
                 return Ok(report);
             }
-            let batch =
-                store::claim(db, tenant, &inner.domain, now, inner.lease_ms, budget.min(BATCH))
-                    .await?;
+            let batch = store::claim(
+                db,
+                tenant,
+                &inner.domain,
+                now,
+                inner.lease_ms,
+                budget.min(self.batch()),
+            )
+            .await?;
             if batch.is_empty() {
                 break;
             }
@@ -285,9 +292,13 @@ impl Deliverer {
             *e = (now, 0);
         }
         if per_minute == 0 {
-            return (BATCH, e.0 + 60_000);
+            return (self.batch(), e.0 + 60_000);
         }
         (i64::from(per_minute.saturating_sub(e.1)), e.0 + 60_000)
+    }
+
+    fn batch(&self) -> i64 {
+        (self.inner.connections as i64).saturating_mul(BATCH_PER_CONNECTION)
     }
 
     fn spend(&self, tenant: &str, n: u32) {
@@ -343,9 +354,12 @@ impl Deliverer {
             match transport::message(from, &row, inner.dkim.as_ref()) {
                 Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
                 Ok(msg) => {
-                    let (smtp, sem) = (smtp.clone(), sem.clone());
+                    let (smtp, sem, me) = (smtp.clone(), sem.clone(), self.clone());
                     set.spawn(async move {
                         let _permit = sem.acquire_owned().await;
+                        if me.inner.stopping.load(Ordering::SeqCst) {
+                            return (row, Outcome::NotStarted);
+                        }
                         let outcome = transport::send(&smtp, msg).await;
                         (row, outcome)
                     });
@@ -378,9 +392,15 @@ impl Deliverer {
             .collect();
         store::mark_sent(db, tenant, &sent, now).await?;
         report.sent += sent.len();
+        let released: Vec<String> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::NotStarted)
+            .map(|(r, _)| r.id.clone())
+            .collect();
+        store::release(db, tenant, &released).await?;
         for (row, outcome) in outcomes {
             match outcome {
-                Outcome::Sent => {}
+                Outcome::Sent | Outcome::NotStarted => {}
                 Outcome::Retry(e) if row.attempts < inner.max_attempts => {
                     let wait = inner
                         .retry_ms

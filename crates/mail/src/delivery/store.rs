@@ -213,6 +213,27 @@ pub async fn mark_retry(
     Ok(())
 }
 
+/// Rows claimed but never handed off (the sender is stopping) go back to
+/// the queue as they were.
+pub async fn release(db: &Db, tenant: &str, ids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE outbox SET state = 'queued', lease_until = NULL, attempts = attempts - 1 \
+             WHERE tenant = $1 AND state = 'sending' AND id IN ({list})"
+        );
+        let mut q = sqlx::query(&sql).bind(tenant);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        q.execute(db.write()).await?;
+    }
+    Ok(())
+}
+
 /// When the next queued row of `tenant` is due, if any.
 pub async fn next_due(db: &Db, tenant: &str) -> Result<Option<i64>, sqlx::Error> {
     let r = sqlx::query(

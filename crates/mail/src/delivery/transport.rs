@@ -147,6 +147,8 @@ pub enum Outcome {
     Bounced(String),
     /// Any other 5xx, or a message that cannot be made.
     Failed(String),
+    /// Never handed off: the sender was stopping (queued again as it was).
+    NotStarted,
 }
 
 /// Hands `msg` to the server.

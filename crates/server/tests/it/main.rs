@@ -25,6 +25,7 @@ mod jobs;
 mod languages;
 mod life_events;
 mod locales;
+mod mail_delivery;
 mod low_confidence;
 mod navi;
 mod navi_editor;
