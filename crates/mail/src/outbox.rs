@@ -59,6 +59,10 @@ impl State {
     }
 }
 
+/// The job kind that delivers a municipality's queued mail
+/// (`mail::delivery` handles it).
+pub const DELIVER: &str = "mail.deliver";
+
 /// A message to queue.
 #[derive(Clone, Debug)]
 pub struct NewMail {
@@ -151,143 +155,20 @@ pub async fn queue(tx: &mut Tx, mails: &[NewMail], now: i64) -> Result<Vec<Strin
         q.execute(&mut **tx).await?;
     }
     // Delivered by the job queue once `tx` commits: one job per tenant
-    // while one waits (`delivery::KIND`).
+    // while one waits ([`DELIVER`]).
     let mut tenants: Vec<&str> = mails.iter().map(|m| m.tenant.as_str()).collect();
     tenants.sort_unstable();
     tenants.dedup();
     for t in tenants {
         kernel::jobs::enqueue(
             tx,
-            kernel::jobs::JobSpec::new(t, crate::delivery::KIND, serde_json::Value::Null)
+            kernel::jobs::JobSpec::new(t, DELIVER, serde_json::Value::Null)
                 .dedupe("queued"),
         )
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("enqueue mail delivery: {e}")))?;
     }
     Ok(ids)
-}
-
-/// A message as staff see it: every link's token masked
-/// ([`crate::delivery::mask`]), never a working case access link.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct OutboxMail {
-    pub id: String,
-    pub kind: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub state: String,
-    pub lang: String,
-    pub case_id: Option<String>,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub message_id: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-}
-
-/// Which messages a listing shows.
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    pub state: Option<State>,
-    pub kind: Option<String>,
-    pub case_id: Option<String>,
-}
-
-/// At most this many messages in one listing (newest first).
-pub const LIST_LIMIT: i64 = 500;
-
-/// A tenant's messages, oldest first (the outbox API).
-pub async fn list(db: &kernel::Db, tenant: &str) -> kernel::AppResult<Vec<OutboxMail>> {
-    let mut v = list_filtered(db, tenant, &Filter::default()).await?;
-    v.reverse();
-    Ok(v)
-}
-
-/// A tenant's messages matching `filter`, newest first, at most
-/// [`LIST_LIMIT`].
-pub async fn list_filtered(
-    db: &kernel::Db,
-    tenant: &str,
-    filter: &Filter,
-) -> kernel::AppResult<Vec<OutboxMail>> {
-    use sqlx::Row;
-    let mut sql = String::from(
-        "SELECT id, kind, recipient, subject, body, state, lang, case_id, attempts, last_error, \
-         message_id, created_at, sent_at FROM outbox WHERE tenant = $1",
-    );
-    let mut n = 1;
-    for (col, on) in [
-        ("state", filter.state.is_some()),
-        ("kind", filter.kind.is_some()),
-        ("case_id", filter.case_id.is_some()),
-    ] {
-        if on {
-            n += 1;
-            sql.push_str(&format!(" AND {col} = ${n}"));
-        }
-    }
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {LIST_LIMIT}"));
-    let mut q = sqlx::query(&sql).bind(tenant);
-    if let Some(s) = filter.state {
-        q = q.bind(s.as_str());
-    }
-    if let Some(k) = &filter.kind {
-        q = q.bind(k.as_str());
-    }
-    if let Some(c) = &filter.case_id {
-        q = q.bind(c.as_str());
-    }
-    let rows = q.fetch_all(db.read()).await?;
-    Ok(rows
-        .iter()
-        .map(|r| OutboxMail {
-            id: r.get(0),
-            kind: r.get(1),
-            recipient: r.get(2),
-            subject: r.get(3),
-            body: crate::delivery::mask::links(&r.get::<String, _>(4)),
-            state: r.get(5),
-            lang: r.get(6),
-            case_id: r.get(7),
-            attempts: r.get(8),
-            last_error: r.get(9),
-            message_id: r.get(10),
-            created_at: r.get(11),
-            sent_at: r.get(12),
-        })
-        .collect())
-}
-
-/// How many of a tenant's messages are in each state (every state, in
-/// [`State::ALL`]'s order).
-pub async fn counts(db: &kernel::Db, tenant: &str) -> kernel::AppResult<Vec<(State, i64)>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT state, COUNT(*) FROM outbox WHERE tenant = $1 GROUP BY state")
-        .bind(tenant)
-        .fetch_all(db.read())
-        .await?;
-    let found: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    Ok(State::ALL
-        .into_iter()
-        .map(|s| {
-            let n = found
-                .iter()
-                .find(|(k, _)| k == s.as_str())
-                .map_or(0, |(_, n)| *n);
-            (s, n)
-        })
-        .collect())
-}
-
-/// The kinds of message a tenant has (for the listing's filter).
-pub async fn kinds(db: &kernel::Db, tenant: &str) -> kernel::AppResult<Vec<String>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT DISTINCT kind FROM outbox WHERE tenant = $1 ORDER BY kind")
-        .bind(tenant)
-        .fetch_all(db.read())
-        .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 #[cfg(test)]

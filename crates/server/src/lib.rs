@@ -186,7 +186,7 @@ impl App {
             db: b.db.clone(),
             session: b.session,
             deliverer: mail::delivery::Deliverer::new(b.db.clone(), &config)?,
-            from: mail::delivery::routes::From(config.mail.from.as_str().into()),
+            from: mail::delivery::SenderAddress(config.mail.from.as_str().into()),
         };
         let jobs = jobs::start(
             &b.db,

@@ -7,7 +7,7 @@ use kernel::auth::SystemAdmin;
 use kernel::{AppResult, Db};
 use serde_json::{json, Value};
 
-use super::pages::ListQuery;
+use super::listing::{self, ListQuery};
 use super::staff;
 
 pub async fn list(
@@ -17,7 +17,7 @@ pub async fn list(
 ) -> AppResult<Json<Value>> {
     let filter = q.filter()?;
     let items = staff::listing(&db, &admin, &filter).await?;
-    let counts: serde_json::Map<String, Value> = crate::outbox::counts(&db, &admin.tenant)
+    let counts: serde_json::Map<String, Value> = listing::counts(&db, &admin.tenant)
         .await?
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))

@@ -21,6 +21,7 @@
 //! once a test connection succeeds; every run tests again until one does.
 
 pub mod api;
+pub mod listing;
 pub mod mask;
 pub mod pages;
 pub mod routes;
@@ -47,7 +48,11 @@ pub use routes::{router, DeliveryState};
 
 /// The job kind that delivers a municipality's due mail (tenant `''`:
 /// every municipality, the minutely sweep).
-pub const KIND: &str = "mail.deliver";
+pub const KIND: &str = crate::outbox::DELIVER;
+
+/// The configured From address (each municipality's name before it).
+#[derive(Clone)]
+pub struct SenderAddress(pub Arc<str>);
 
 /// Rows claimed at once per connection: a sender that dies leaves at
 /// most this many times `mail.connections` rows 'unknown'.

@@ -7,46 +7,13 @@ use axum::response::Response;
 use kernel::auth::SystemAdmin;
 use kernel::i18n::{self, Lang};
 use kernel::web::{render, Page};
-use kernel::{AppError, AppResult, Db};
-use serde::Deserialize;
+use kernel::{AppResult, Db};
 
-use super::routes::From;
 use super::staff;
 use super::view::{state_label, Choice, CountLine, DemoMail, MailLine};
-use super::{Deliverer, Status};
-use crate::outbox::{self, Filter, State as MailState};
-
-/// The listing's filters (`?state=failed&kind=application.received`);
-/// empty values mean all.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub state: Option<String>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub case: Option<String>,
-}
-
-impl ListQuery {
-    pub fn filter(&self) -> AppResult<Filter> {
-        let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        let state = match some(&self.state) {
-            None => None,
-            Some(s) => Some(MailState::parse(&s).ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "配信状態（state）「{s}」はありません。queued・sending・sent・failed・bounced・unknown・demo・held のいずれかを指定してください"
-                ))
-            })?),
-        };
-        Ok(Filter {
-            state,
-            kind: some(&self.kind),
-            case_id: some(&self.case),
-        })
-    }
-}
+use super::listing::{self, Filter, ListQuery};
+use super::{Deliverer, SenderAddress, Status};
+use crate::outbox::State as MailState;
 
 #[derive(Template)]
 #[template(path = "delivery/outbox.html")]
@@ -83,8 +50,8 @@ async fn outbox_view(
     let filter = q.filter()?;
     let t = kernel::tenant::load(db, &admin.tenant).await?;
     let mails = staff::listing(db, admin, &filter).await?;
-    let counts = outbox::counts(db, &admin.tenant).await?;
-    let kinds = outbox::kinds(db, &admin.tenant).await?;
+    let counts = listing::counts(db, &admin.tenant).await?;
+    let kinds = listing::kinds(db, &admin.tenant).await?;
     let (status, status_ok) = status_text(lang, &deliverer.status());
     let page = kernel::web::staff_page(
         lang,
@@ -168,7 +135,7 @@ struct DemoPage {
 pub async fn demo_page(
     State(db): State<Db>,
     State(deliverer): State<Deliverer>,
-    State(from): State<From>,
+    State(from): State<SenderAddress>,
     admin: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {

@@ -7,7 +7,7 @@ use axum::Router;
 use kernel::auth::SessionPolicy;
 use kernel::Db;
 
-use super::{api, pages, Deliverer};
+use super::{api, pages, Deliverer, SenderAddress};
 
 /// What the delivery pages share.
 #[derive(Clone, FromRef)]
@@ -16,12 +16,8 @@ pub struct DeliveryState {
     pub session: SessionPolicy,
     pub deliverer: Deliverer,
     /// The From address (each municipality's name before it).
-    pub from: From,
+    pub from: SenderAddress,
 }
-
-/// The configured From address.
-#[derive(Clone)]
-pub struct From(pub std::sync::Arc<str>);
 
 pub fn router(state: DeliveryState) -> Router {
     Router::new()

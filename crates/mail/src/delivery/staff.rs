@@ -7,11 +7,11 @@ use kernel::auth::SystemAdmin;
 use kernel::jobs::JobSpec;
 use kernel::{AppError, AppResult, Db};
 
-use crate::outbox::{self, Filter, OutboxMail};
+use super::listing::{self, Filter, OutboxMail};
 
 /// The messages `filter` selects (links masked), with an audit entry.
 pub async fn listing(db: &Db, admin: &SystemAdmin, filter: &Filter) -> AppResult<Vec<OutboxMail>> {
-    let mails = outbox::list_filtered(db, &admin.tenant, filter).await?;
+    let mails = listing::list_filtered(db, &admin.tenant, filter).await?;
     audit::record(
         db,
         &admin.tenant,

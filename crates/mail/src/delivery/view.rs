@@ -2,7 +2,8 @@
 
 use kernel::i18n::{self, Lang};
 
-use crate::outbox::{OutboxMail, State};
+use super::listing::OutboxMail;
+use crate::outbox::State;
 
 /// The label of a delivery state in `lang`.
 pub fn state_label(lang: Lang, state: &str) -> String {

@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 14] = [
+const PAGES: [&str; 15] = [
     "cases",
     "visits",
     "counter",
@@ -24,6 +24,7 @@ const PAGES: [&str; 14] = [
     "audit",
     "admin",
     "jobs",
+    "mail/outbox",
 ];
 
 /// Posts a form with the page's CSRF token.
