@@ -176,6 +176,20 @@ async fn receipt_mail_arrives(backend: Backend) {
     assert_eq!(m.header("Message-ID"), Some(message_id.as_str()));
     assert!(message_id.ends_with("@city.example.jp>"), "{message_id}");
 
+    // The case's page shows its mail and where it stands (no address).
+    let reviewer = app.staff(T, "reviewer").await;
+    let case_page = reviewer
+        .get(app.url(&format!("/t/{T}/staff/cases/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(case_page.contains("この申請についてのメール"), "{case_page}");
+    assert!(case_page.contains("[Received] Your application: Mail test"));
+    assert!(case_page.contains(r#"<td data-state="sent">送信済み</td>"#));
+
     // 配信状況: the state, the receipt number, never the token.
     let out = body(
         admin
