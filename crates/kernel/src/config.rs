@@ -70,8 +70,8 @@ pub struct Config {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
-    /// `smtp://host:port` (STARTTLS if the server offers it),
-    /// `smtp://host:port?tls=required` (STARTTLS or nothing), `smtps://host:port`
+    /// `smtp://host:port` (plain text; `?tls=opportunistic`: STARTTLS when
+    /// offered; `?tls=required`: STARTTLS or nothing), `smtps://host:port`
     /// (TLS from the start), with `user:password@` for authentication.
     /// Unset: nothing is sent; in development mode mail goes to the demo
     /// mailbox instead.
@@ -712,6 +712,38 @@ mod tests {
         let known: std::collections::BTreeSet<String> =
             ENV_VARS.iter().map(|s| s.to_string()).collect();
         assert_eq!(documented(), known);
+    }
+
+    #[test]
+    fn mail_settings_from_file_and_environment_and_their_checks() {
+        let mut c = Config::from_toml(
+            "[mail]\nsmtp_url = \"smtps://u:p@mail.example.jp:465\"\nfrom = \"info@city.example.jp\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.mail.smtp_url.as_deref(), Some("smtps://u:p@mail.example.jp:465"));
+        c.apply_env(|k| match k {
+            "MADOGUCHI_SMTP_URL" => Some("smtp://127.0.0.1:2525".into()),
+            "MADOGUCHI_MAIL_PER_MINUTE" => Some("3000".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(c.mail.per_minute, 3000);
+        assert_eq!(c.mail.from, "info@city.example.jp");
+        c.mode = Mode::Development;
+        c.validate().unwrap();
+        let bad = |f: &dyn Fn(&mut MailConfig)| {
+            let mut c = Config {
+                mode: Mode::Development,
+                ..Config::default()
+            };
+            f(&mut c.mail);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(&|m| m.smtp_url = Some("http://x".into())).contains("mail.smtp_url"));
+        assert!(bad(&|m| m.from = "nobody".into()).contains("mail.from"));
+        assert!(bad(&|m| m.dkim_selector = Some("s".into())).contains("mail.dkim_*"));
+        assert!(Config::from_toml("[mail]\nsmtp = \"x\"\n").is_err(), "unknown keys refused");
     }
 
     #[test]

@@ -239,6 +239,41 @@ mod tests {
     }
 
     #[test]
+    fn signed_with_dkim_when_a_key_is_configured() {
+        let dir = std::env::temp_dir().join(format!("madoguchi-dkim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("dkim.key");
+        // An Ed25519 key: base64 of its 32 bytes.
+        std::fs::write(&file, "2oX8pJ0Gq9XqyQkK1m0Kc3vT0Cq8o3k9m0J6B6m3YhM=").unwrap();
+        let config = MailConfig {
+            dkim_key_file: Some(file.display().to_string()),
+            dkim_selector: Some("mdg".into()),
+            dkim_domain: Some("city.example.jp".into()),
+            ..MailConfig::default()
+        };
+        let dkim = dkim(&config).unwrap().expect("configured");
+        let m = message(
+            &from(),
+            &row(Some("https://m.example.jp/t/122289/mail/unsubscribe/s1/abc"), None),
+            Some(&dkim),
+        )
+        .unwrap();
+        let text = String::from_utf8(m.formatted()).unwrap();
+        let sig = text
+            .split("\r\n")
+            .find(|l| l.starts_with("DKIM-Signature:"))
+            .expect("signed");
+        assert!(sig.contains("d=city.example.jp") && sig.contains("s=mdg"), "{sig}");
+        assert!(
+            text.contains(" h=from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post;"),
+            "{text}"
+        );
+        // Not configured: no signature.
+        assert!(super::dkim(&MailConfig::default()).unwrap().is_none());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn domain_of_the_sender() {
         assert_eq!(domain_of("noreply@city.example.jp"), "city.example.jp");
         assert_eq!(domain_of("x"), "madoguchi.invalid");
