@@ -720,7 +720,10 @@ mod tests {
             "[mail]\nsmtp_url = \"smtps://u:p@mail.example.jp:465\"\nfrom = \"info@city.example.jp\"\n",
         )
         .unwrap();
-        assert_eq!(c.mail.smtp_url.as_deref(), Some("smtps://u:p@mail.example.jp:465"));
+        assert_eq!(
+            c.mail.smtp_url.as_deref(),
+            Some("smtps://u:p@mail.example.jp:465")
+        );
         c.apply_env(|k| match k {
             "MADOGUCHI_SMTP_URL" => Some("smtp://127.0.0.1:2525".into()),
             "MADOGUCHI_MAIL_PER_MINUTE" => Some("3000".into()),
@@ -743,7 +746,10 @@ mod tests {
         assert!(bad(&|m| m.smtp_url = Some("http://x".into())).contains("mail.smtp_url"));
         assert!(bad(&|m| m.from = "nobody".into()).contains("mail.from"));
         assert!(bad(&|m| m.dkim_selector = Some("s".into())).contains("mail.dkim_*"));
-        assert!(Config::from_toml("[mail]\nsmtp = \"x\"\n").is_err(), "unknown keys refused");
+        assert!(
+            Config::from_toml("[mail]\nsmtp = \"x\"\n").is_err(),
+            "unknown keys refused"
+        );
     }
 
     #[test]

@@ -162,8 +162,7 @@ pub async fn queue(tx: &mut Tx, mails: &[NewMail], now: i64) -> Result<Vec<Strin
     for t in tenants {
         kernel::jobs::enqueue(
             tx,
-            kernel::jobs::JobSpec::new(t, DELIVER, serde_json::Value::Null)
-                .dedupe("queued"),
+            kernel::jobs::JobSpec::new(t, DELIVER, serde_json::Value::Null).dedupe("queued"),
         )
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("enqueue mail delivery: {e}")))?;

@@ -50,9 +50,7 @@ fn python() -> Option<String> {
         return Some(p);
     }
     let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/smtp-venv/bin/python");
-    local
-        .exists()
-        .then(|| local.display().to_string())
+    local.exists().then(|| local.display().to_string())
 }
 
 impl SmtpServer {

@@ -99,7 +99,9 @@ pub async fn list_filtered(
             sql.push_str(&format!(" AND {col} = ${n}"));
         }
     }
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {LIST_LIMIT}"));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT {LIST_LIMIT}"
+    ));
     let mut q = sqlx::query(&sql).bind(tenant);
     if let Some(s) = filter.state {
         q = q.bind(s.as_str());

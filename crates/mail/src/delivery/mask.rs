@@ -31,7 +31,10 @@ fn find_url(s: &str) -> Option<usize> {
 }
 
 fn mask_url(url: &str) -> String {
-    let (head, path) = match url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j)) {
+    let (head, path) = match url
+        .find("://")
+        .and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j))
+    {
         Some(p) => url.split_at(p),
         None => return url.to_string(),
     };
@@ -62,12 +65,17 @@ mod tests {
         assert!(!masked.contains("abcdefabcdefabcdef"));
         assert!(!masked.contains("0011223344556677"));
         assert_eq!(masked.matches(MASK).count(), 2);
-        assert!(masked.contains(r#"href="https://m.example.jp/t/122289/mail/unsubscribe/s1/********">x</a>"#));
+        assert!(masked.contains(
+            r#"href="https://m.example.jp/t/122289/mail/unsubscribe/s1/********">x</a>"#
+        ));
     }
 
     #[test]
     fn text_without_links_is_unchanged() {
-        assert_eq!(links("受付番号 0123456789abcdefgh"), "受付番号 0123456789abcdefgh");
+        assert_eq!(
+            links("受付番号 0123456789abcdefgh"),
+            "受付番号 0123456789abcdefgh"
+        );
         assert_eq!(links("https://example.jp"), "https://example.jp");
     }
 }

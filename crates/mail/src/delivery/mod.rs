@@ -242,7 +242,8 @@ impl Deliverer {
                 break;
             }
             self.spend(tenant, batch.len() as u32);
-            self.hand_off(tenant, smtp, &from, batch, &mut report).await?;
+            self.hand_off(tenant, smtp, &from, batch, &mut report)
+                .await?;
         }
         if let Some(at) = store::next_due(db, tenant).await? {
             self.follow_up(tenant, at).await?;
@@ -435,4 +436,3 @@ impl Deliverer {
         Ok(())
     }
 }
-

@@ -9,9 +9,9 @@ use kernel::i18n::{self, Lang};
 use kernel::web::{render, Page};
 use kernel::{AppResult, Db};
 
+use super::listing::{self, Filter, ListQuery};
 use super::staff;
 use super::view::{state_label, Choice, CountLine, DemoMail, MailLine};
-use super::listing::{self, Filter, ListQuery};
 use super::{Deliverer, SenderAddress, Status};
 use crate::outbox::State as MailState;
 
@@ -31,9 +31,16 @@ struct OutboxPage {
 fn status_text(lang: Lang, s: &Status) -> (String, bool) {
     match s {
         Status::Demo => (i18n::t(lang, "mail.delivery.status_demo").to_string(), true),
-        Status::Ready => (i18n::t(lang, "mail.delivery.status_ready").to_string(), true),
+        Status::Ready => (
+            i18n::t(lang, "mail.delivery.status_ready").to_string(),
+            true,
+        ),
         Status::NotReady(reason) => (
-            i18n::tf(lang, "mail.delivery.status_not_ready", &[("reason", reason)]),
+            i18n::tf(
+                lang,
+                "mail.delivery.status_not_ready",
+                &[("reason", reason)],
+            ),
             false,
         ),
     }

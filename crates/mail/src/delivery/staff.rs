@@ -42,13 +42,16 @@ pub async fn resend(db: &Db, admin: &SystemAdmin, id: &str) -> AppResult<()> {
         &mut tx,
         &admin.tenant,
         now,
-        &[AuditEntry::new(admin.actor(), "mail.resend", format!("outbox:{id}"))],
+        &[AuditEntry::new(
+            admin.actor(),
+            "mail.resend",
+            format!("outbox:{id}"),
+        )],
     )
     .await?;
     kernel::jobs::enqueue(
         &mut tx,
-        JobSpec::new(admin.tenant.as_str(), super::KIND, serde_json::Value::Null)
-            .dedupe("queued"),
+        JobSpec::new(admin.tenant.as_str(), super::KIND, serde_json::Value::Null).dedupe("queued"),
     )
     .await?;
     tx.commit().await?;

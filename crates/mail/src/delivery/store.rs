@@ -263,10 +263,12 @@ pub async fn requeue(tx: &mut Tx, tenant: &str, id: &str, now: i64) -> Result<bo
 
 /// Whether `tenant` has message `id`.
 pub async fn exists(db: &Db, tenant: &str, id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM outbox WHERE tenant = $1 AND id = $2")
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(db.read())
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 FROM outbox WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(db.read())
+            .await?
+            .is_some(),
+    )
 }

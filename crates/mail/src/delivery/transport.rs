@@ -111,9 +111,10 @@ pub fn message(
         .message_id(Some(row.message_id.clone()))
         .date_now();
     let mut msg = match &row.body_html {
-        Some(html) => {
-            builder.multipart(MultiPart::alternative_plain_html(row.body.clone(), html.clone()))
-        }
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            row.body.clone(),
+            html.clone(),
+        )),
         None => builder
             .header(ContentType::TEXT_PLAIN)
             .body(row.body.clone()),
@@ -203,22 +204,33 @@ mod tests {
     fn a_message_has_its_headers() {
         let m = message(
             &from(),
-            &row(Some("https://m.example.jp/t/122289/mail/unsubscribe/s1/abc"), None),
+            &row(
+                Some("https://m.example.jp/t/122289/mail/unsubscribe/s1/abc"),
+                None,
+            ),
             None,
         )
         .unwrap();
         let text = String::from_utf8(m.formatted()).unwrap();
-        assert!(text.contains("Message-ID: <m1.122289@city.example.jp>\r\n"), "{text}");
+        assert!(
+            text.contains("Message-ID: <m1.122289@city.example.jp>\r\n"),
+            "{text}"
+        );
         assert!(text.contains("Auto-Submitted: auto-generated\r\n"));
         assert!(text.contains("Content-Language: ja\r\n"));
-        assert!(text
-            .contains("List-Unsubscribe: <https://m.example.jp/t/122289/mail/unsubscribe/s1/abc>\r\n"));
+        assert!(text.contains(
+            "List-Unsubscribe: <https://m.example.jp/t/122289/mail/unsubscribe/s1/abc>\r\n"
+        ));
         assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
         assert!(text.contains("To: taro@example.jp\r\n"));
         assert!(text.contains("noreply@city.example.jp"));
         // No unsubscribe URL, no RFC 8058 headers.
-        let plain = String::from_utf8(message(&from(), &row(None, None), None).unwrap().formatted())
-            .unwrap();
+        let plain = String::from_utf8(
+            message(&from(), &row(None, None), None)
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
         assert!(!plain.contains("List-Unsubscribe"));
     }
 
@@ -254,7 +266,10 @@ mod tests {
         let dkim = dkim(&config).unwrap().expect("configured");
         let m = message(
             &from(),
-            &row(Some("https://m.example.jp/t/122289/mail/unsubscribe/s1/abc"), None),
+            &row(
+                Some("https://m.example.jp/t/122289/mail/unsubscribe/s1/abc"),
+                None,
+            ),
             Some(&dkim),
         )
         .unwrap();
@@ -263,9 +278,14 @@ mod tests {
             .split("\r\n")
             .find(|l| l.starts_with("DKIM-Signature:"))
             .expect("signed");
-        assert!(sig.contains("d=city.example.jp") && sig.contains("s=mdg"), "{sig}");
         assert!(
-            text.contains(" h=from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post;"),
+            sig.contains("d=city.example.jp") && sig.contains("s=mdg"),
+            "{sig}"
+        );
+        assert!(
+            text.contains(
+                " h=from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post;"
+            ),
             "{text}"
         );
         // Not configured: no signature.

@@ -152,9 +152,7 @@ fn dynamic_keys() -> BTreeSet<String> {
     );
     add(
         "mail.delivery.state.",
-        &mut mail::outbox::State::ALL
-            .iter()
-            .map(|s| s.as_str().into()),
+        &mut mail::outbox::State::ALL.iter().map(|s| s.as_str().into()),
     );
     add(
         "translation.kind.",

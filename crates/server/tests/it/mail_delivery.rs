@@ -122,7 +122,12 @@ async fn receipt_mail_arrives(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
     let r = app
         .client()
         .post(app.url(&format!("/api/v1/t/{T}/procedures/mail-test/applications")))
@@ -151,17 +156,25 @@ async fn receipt_mail_arrives(backend: Backend) {
     assert_eq!(m.header("Content-Language"), Some("en"));
     assert_eq!(m.header("Auto-Submitted"), Some("auto-generated"));
     assert_eq!(m.header("From"), Some("四街道市 <noreply@city.example.jp>"));
-    assert!(m.header("List-Unsubscribe").is_none(), "no list, no unsubscribe");
+    assert!(
+        m.header("List-Unsubscribe").is_none(),
+        "no list, no unsubscribe"
+    );
     let text = m.text.as_deref().unwrap();
-    assert!(text.contains("We have received your application: Mail test."), "{text}");
+    assert!(
+        text.contains("We have received your application: Mail test."),
+        "{text}"
+    );
     // The resident's own mail has their working link.
     assert!(text.contains(&format!("/t/{T}/my/{id}/{token}")), "{text}");
-    let row = sqlx::query("SELECT state, message_id, sent_at FROM outbox WHERE tenant = $1 AND case_id = $2")
-        .bind(T)
-        .bind(&id)
-        .fetch_one(app.app.db.read())
-        .await
-        .unwrap();
+    let row = sqlx::query(
+        "SELECT state, message_id, sent_at FROM outbox WHERE tenant = $1 AND case_id = $2",
+    )
+    .bind(T)
+    .bind(&id)
+    .fetch_one(app.app.db.read())
+    .await
+    .unwrap();
     assert_eq!(
         wait_until(
             &app,
@@ -186,7 +199,10 @@ async fn receipt_mail_arrives(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(case_page.contains("この申請についてのメール"), "{case_page}");
+    assert!(
+        case_page.contains("この申請についてのメール"),
+        "{case_page}"
+    );
     assert!(case_page.contains("[Received] Your application: Mail test"));
     assert!(case_page.contains(r#"<td data-state="sent">送信済み</td>"#));
 
@@ -287,7 +303,8 @@ async fn hard_bounce_suppresses(backend: Backend) {
         &[mail_to(1, "gone@example.jp"), mail_to(2, "here@example.jp")],
     )
     .await;
-    let done = "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state IN ('sent', 'bounced')";
+    let done =
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state IN ('sent', 'bounced')";
     assert_eq!(wait_until(&app, done, 2, 15).await, 2);
     let s = states(&app).await;
     assert_eq!(s["gone@example.jp"], "bounced");
@@ -307,19 +324,21 @@ async fn hard_bounce_suppresses(backend: Backend) {
     // The server would accept it now; the suppressed address is still not written to.
     smtp.reject(&[]);
     queue(&app, &[mail_to(3, "gone@example.jp")]).await;
-    let refused = "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND subject = 'お知らせ 3' \
+    let refused =
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND subject = 'お知らせ 3' \
                    AND state = 'failed' AND last_error LIKE '%suppressed%'";
     assert_eq!(wait_until(&app, refused, 1, 15).await, 1);
     assert_eq!(arrivals(&smtp).get("gone@example.jp"), None);
     assert_eq!(smtp.received().len(), 1);
     // Resend of a failed mail is deliberate and audited; a sent one is 409.
     let admin = app.staff(T, "dx-admin").await;
-    let id: String = sqlx::query("SELECT id FROM outbox WHERE tenant = $1 AND subject = 'お知らせ 3'")
-        .bind(T)
-        .fetch_one(app.app.db.read())
-        .await
-        .unwrap()
-        .get(0);
+    let id: String =
+        sqlx::query("SELECT id FROM outbox WHERE tenant = $1 AND subject = 'お知らせ 3'")
+            .bind(T)
+            .fetch_one(app.app.db.read())
+            .await
+            .unwrap()
+            .get(0);
     let r = admin
         .post(app.url(&format!("/api/v1/t/{T}/staff/mail/outbox/{id}/resend")))
         .send()
@@ -363,7 +382,8 @@ fn deliverer(app: &TestApp) -> Deliverer {
 }
 
 async fn run_to_the_end(d: &Deliverer, app: &TestApp) {
-    let left = "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state IN ('queued', 'sending')";
+    let left =
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state IN ('queued', 'sending')";
     for _ in 0..20 {
         if app.count(left).await == 0 {
             return;
@@ -416,9 +436,15 @@ async fn sender_killed_mid_run(backend: Backend) {
         }
     }
     assert_eq!(sent + unknown, n);
-    assert_eq!(unknown as i64, sending, "exactly the rows in flight are unknown");
+    assert_eq!(
+        unknown as i64, sending,
+        "exactly the rows in flight are unknown"
+    );
     assert!(got.values().all(|c| *c == 1), "nobody twice: {got:?}");
-    eprintln!("killed mid-run: {sent} sent, {unknown} unknown, {} arrived", smtp.received().len());
+    eprintln!(
+        "killed mid-run: {sent} sent, {unknown} unknown, {} arrived",
+        smtp.received().len()
+    );
     app.cleanup().await;
 }
 
@@ -483,7 +509,11 @@ async fn demo_mailbox_without_a_mail_server() {
     assert!(html.contains("<h1>デモ用メールボックス</h1>"), "{html}");
     assert!(html.contains("ここにあるメールは実際には送信されていません"));
     assert!(html.contains("お知らせ 1") && html.contains("demo@example.jp"));
-    assert!(html.contains("四街道市 &lt;noreply@madoguchi.invalid&gt;") || html.contains("四街道市 &#60;noreply@madoguchi.invalid&#62;"), "{html}");
+    assert!(
+        html.contains("四街道市 &lt;noreply@madoguchi.invalid&gt;")
+            || html.contains("四街道市 &#60;noreply@madoguchi.invalid&#62;"),
+        "{html}"
+    );
     let status = admin
         .get(app.url(&format!("/t/{T}/staff/mail/outbox")))
         .send()
@@ -511,13 +541,17 @@ async fn production_without_a_mail_server_sends_nothing() {
     let mut config = (*app.app.config).clone();
     config.mode = kernel::config::Mode::Production;
     let d = Deliverer::new(app.app.db.clone(), &config).unwrap();
-    assert!(matches!(d.status(), mail::delivery::Status::NotReady(r) if r.contains("MADOGUCHI_SMTP_URL")));
+    assert!(
+        matches!(d.status(), mail::delivery::Status::NotReady(r) if r.contains("MADOGUCHI_SMTP_URL"))
+    );
     // A mail server that does not answer: not ready, with the reason.
     config.mail.smtp_url = Some("smtp://127.0.0.1:1".into());
     let down = Deliverer::new(app.app.db.clone(), &config).unwrap();
     let r = down.run(T).await.unwrap();
     assert_eq!(r, mail::delivery::Report::default());
-    assert!(matches!(down.status(), mail::delivery::Status::NotReady(r) if r.contains("接続できません")));
+    assert!(
+        matches!(down.status(), mail::delivery::Status::NotReady(r) if r.contains("接続できません"))
+    );
     app.cleanup().await;
 }
 
