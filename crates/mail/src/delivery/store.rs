@@ -53,21 +53,24 @@ pub async fn claim(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // The due rows are chosen once (a CTE), so a claim never holds more
+    // than `limit` rows whatever plan the database picks.
     let sql = format!(
-        "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1, \
-         message_id = COALESCE(message_id, '<' || id || '.' || tenant || '@' || $2 || '>') \
-         WHERE tenant = $3 AND id IN (SELECT id FROM outbox WHERE tenant = $3 \
-         AND state = 'queued' AND next_attempt_at <= $4 \
-         ORDER BY next_attempt_at, created_at LIMIT $5{lock}) \
+        "WITH due AS (SELECT id AS due_id FROM outbox WHERE tenant = $1 \
+         AND state = 'queued' AND next_attempt_at <= $2 \
+         ORDER BY next_attempt_at, created_at LIMIT $3{lock}) \
+         UPDATE outbox SET state = 'sending', lease_until = $4, attempts = attempts + 1, \
+         message_id = COALESCE(message_id, '<' || id || '.' || tenant || '@' || $5 || '>') \
+         FROM due WHERE tenant = $1 AND id = due.due_id \
          RETURNING id, kind, recipient, subject, body, body_html, unsubscribe_url, \
          message_id, attempts, lang"
     );
     let rows = sqlx::query(&sql)
-        .bind(now + lease_ms)
-        .bind(domain)
         .bind(tenant)
         .bind(now)
         .bind(limit)
+        .bind(now + lease_ms)
+        .bind(domain)
         .fetch_all(db.write())
         .await?;
     Ok(rows

@@ -415,6 +415,8 @@ async fn sender_killed_mid_run(backend: Backend) {
         .count("SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state = 'sending'")
         .await;
     assert!(sending > 0, "killed with hand-offs in flight");
+    // One batch at most: two rows per connection (16 by default).
+    assert!(sending <= 32, "{sending} rows in flight");
     // Restarted: the lease of the dead sender's rows runs out.
     let second = deliverer(&app);
     run_to_the_end(&second, &app).await;
