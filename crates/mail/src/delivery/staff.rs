@@ -26,8 +26,9 @@ pub async fn listing(db: &Db, admin: &SystemAdmin, filter: &Filter) -> AppResult
     Ok(mails)
 }
 
-/// Queues message `id` again (failed or unknown only: a resident may
-/// receive an unknown one twice, which staff decide knowingly).
+/// Queues message `id` again (failed, unknown or held only: a resident
+/// may receive an unknown one twice, which staff decide knowingly; a held
+/// one was written before delivery existed and is released).
 pub async fn resend(db: &Db, admin: &SystemAdmin, id: &str) -> AppResult<()> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;

@@ -248,13 +248,14 @@ pub async fn next_due(db: &Db, tenant: &str) -> Result<Option<i64>, sqlx::Error>
     r.try_get::<Option<i64>, _>(0)
 }
 
-/// A failed or unknown row queued again by staff (a deliberate resend);
+/// A failed, unknown or held row queued again by staff (a deliberate
+/// resend, or the release of a mail written before delivery existed);
 /// false if the row is in no such state.
 pub async fn requeue(tx: &mut Tx, tenant: &str, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = $1, \
          last_error = NULL, lease_until = NULL \
-         WHERE tenant = $2 AND id = $3 AND state IN ('failed', 'unknown')",
+         WHERE tenant = $2 AND id = $3 AND state IN ('failed', 'unknown', 'held')",
     )
     .bind(now)
     .bind(tenant)

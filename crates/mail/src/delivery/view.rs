@@ -27,7 +27,7 @@ pub struct MailLine {
     pub attempts: i64,
     pub error: String,
     pub created_at: String,
-    /// Failed and unknown messages may be sent again by staff.
+    /// Failed, unknown and held messages may be sent (again) by staff.
     pub resendable: bool,
 }
 
@@ -45,7 +45,10 @@ impl MailLine {
             attempts: m.attempts,
             error: m.last_error.clone().unwrap_or_default(),
             created_at: kernel::clock::format_in(lang, m.created_at),
-            resendable: matches!(State::parse(&m.state), Some(State::Failed | State::Unknown)),
+            resendable: matches!(
+                State::parse(&m.state),
+                Some(State::Failed | State::Unknown | State::Held)
+            ),
         }
     }
 }

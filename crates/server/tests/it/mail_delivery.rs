@@ -525,6 +525,30 @@ async fn demo_mailbox_without_a_mail_server() {
         .await
         .unwrap();
     assert!(status.contains("メールは送信されず、デモ用メールボックスに入ります"));
+    // A mail written before delivery existed ('held') is released by staff.
+    sqlx::query("UPDATE outbox SET state = 'held' WHERE tenant = $1 AND kind = 'test.notice'")
+        .bind(T)
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    let id: String =
+        sqlx::query("SELECT id FROM outbox WHERE tenant = $1 AND kind = 'test.notice'")
+            .bind(T)
+            .fetch_one(app.app.db.read())
+            .await
+            .unwrap()
+            .get(0);
+    let r = admin
+        .post(app.url(&format!("/api/v1/t/{T}/staff/mail/outbox/{id}/resend")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        wait_until(&app, demo, 1, 10).await,
+        1,
+        "released into the demo mailbox"
+    );
     let clerk = app.staff(T, "clerk").await;
     let r = clerk
         .get(app.url(&format!("/t/{T}/staff/mail/demo")))
