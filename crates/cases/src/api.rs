@@ -663,7 +663,7 @@ pub async fn case_assign(
 }
 
 pub async fn outbox(State(db): State<Db>, staff: SystemAdmin) -> AppResult<Json<Value>> {
-    let mails = mail::outbox::list(&db, &staff.tenant).await?;
+    let mails = mail::delivery::listing::list(&db, &staff.tenant).await?;
     audit::record(
         &db,
         &staff.tenant,

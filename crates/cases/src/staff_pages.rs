@@ -200,6 +200,33 @@ struct CaseDetail {
     visit: Option<VisitPanel>,
     /// The identity check the clerk did for this case at the counter.
     counter_check: Option<String>,
+    /// The mails about this case and where their delivery stands.
+    mails: Vec<CaseMail>,
+}
+
+/// A mail about the case, as its page lists it (no address, no body).
+struct CaseMail {
+    subject: String,
+    at: String,
+    state: String,
+    state_label: String,
+}
+
+async fn case_mails(db: &Db, tenant: &str, id: &str, lang: Lang) -> AppResult<Vec<CaseMail>> {
+    let filter = mail::delivery::listing::Filter {
+        case_id: Some(id.to_string()),
+        ..Default::default()
+    };
+    Ok(mail::delivery::listing::list_filtered(db, tenant, &filter)
+        .await?
+        .into_iter()
+        .map(|m| CaseMail {
+            subject: m.subject,
+            at: kernel::clock::format_in(lang, m.created_at),
+            state_label: mail::delivery::view::state_label(lang, &m.state),
+            state: m.state,
+        })
+        .collect())
 }
 
 struct VisitPanel {
@@ -266,7 +293,9 @@ async fn render_case_with(
     let counter_check = crate::identity_checks::of_case(db, &staff.tenant, id)
         .await?
         .map(|c| crate::visits::identity_summary(&c, lang));
+    let mails = case_mails(db, &staff.tenant, id, lang).await?;
     let html = CaseDetail {
+        mails,
         visit,
         counter_check,
         page,

@@ -64,6 +64,107 @@ pub struct Config {
     /// The LINE Messaging API (`mail::channels::line`): its base URL, the
     /// real one unless a test points it at a stand-in.
     pub line_api_url: String,
+    /// Mail delivery (`mail::delivery`): the SMTP server, From, DKIM,
+    /// throttling and retries.
+    pub mail: MailConfig,
+}
+
+/// Where and how mail to residents is delivered.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain text; `?tls=opportunistic`: STARTTLS when
+    /// offered; `?tls=required`: STARTTLS or nothing), `smtps://host:port`
+    /// (TLS from the start), with `user:password@` for authentication.
+    /// Unset: nothing is sent; in development mode mail goes to the demo
+    /// mailbox instead.
+    pub smtp_url: Option<String>,
+    /// The From address (each municipality's name is its display name).
+    pub from: String,
+    /// Messages per minute per municipality (0: no limit).
+    pub per_minute: u32,
+    /// Hand-offs at once (SMTP connections of this server).
+    pub connections: usize,
+    /// The first wait after a temporary failure, in seconds; doubled each
+    /// time, at most an hour.
+    pub retry_seconds: u64,
+    /// Attempts before a message counts as failed.
+    pub max_attempts: i64,
+    /// DKIM: the private key (PEM, RSA or Ed25519), its selector and domain.
+    pub dkim_key_file: Option<String>,
+    pub dkim_selector: Option<String>,
+    pub dkim_domain: Option<String>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "noreply@madoguchi.invalid".into(),
+            per_minute: 60_000,
+            connections: 16,
+            retry_seconds: 60,
+            max_attempts: 10,
+            dkim_key_file: None,
+            dkim_selector: None,
+            dkim_domain: None,
+        }
+    }
+}
+
+impl MailConfig {
+    fn apply_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for (key, slot) in [
+            ("MADOGUCHI_SMTP_URL", &mut self.smtp_url),
+            ("MADOGUCHI_DKIM_KEY_FILE", &mut self.dkim_key_file),
+            ("MADOGUCHI_DKIM_SELECTOR", &mut self.dkim_selector),
+            ("MADOGUCHI_DKIM_DOMAIN", &mut self.dkim_domain),
+        ] {
+            if let Some(v) = get(key) {
+                *slot = (!v.trim().is_empty()).then(|| v.trim().to_string());
+            }
+        }
+        if let Some(v) = get("MADOGUCHI_MAIL_FROM") {
+            self.from = v;
+        }
+        set_num(get, "MADOGUCHI_MAIL_PER_MINUTE", &mut self.per_minute)?;
+        set_num(get, "MADOGUCHI_MAIL_CONNECTIONS", &mut self.connections)?;
+        set_num(get, "MADOGUCHI_MAIL_RETRY_SECONDS", &mut self.retry_seconds)?;
+        set_num(get, "MADOGUCHI_MAIL_MAX_ATTEMPTS", &mut self.max_attempts)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid {
+                    key: "mail.smtp_url",
+                    message: "smtp:// または smtps:// で始まる URL を指定してください".into(),
+                });
+            }
+        }
+        let at = self.from.find('@');
+        if at.is_none_or(|i| i == 0 || i + 1 == self.from.len()) || self.from.contains(' ') {
+            return Err(ConfigError::Invalid {
+                key: "mail.from",
+                message: format!("「{}」はメールアドレスではありません", self.from),
+            });
+        }
+        if self.connections == 0 || self.max_attempts <= 0 {
+            return Err(ConfigError::Invalid {
+                key: "mail.connections / mail.max_attempts",
+                message: "1 以上を指定してください".into(),
+            });
+        }
+        let dkim = [&self.dkim_key_file, &self.dkim_selector, &self.dkim_domain];
+        if dkim.iter().any(|v| v.is_some()) && !dkim.iter().all(|v| v.is_some()) {
+            return Err(ConfigError::Invalid {
+                key: "mail.dkim_*",
+                message: "dkim_key_file・dkim_selector・dkim_domain の3つを揃えて指定してください"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -261,6 +362,15 @@ pub const ENV_VARS: &[&str] = &[
     "MADOGUCHI_PDF_FONT",
     "MADOGUCHI_JOB_WORKERS",
     "MADOGUCHI_LINE_API_URL",
+    "MADOGUCHI_SMTP_URL",
+    "MADOGUCHI_MAIL_FROM",
+    "MADOGUCHI_MAIL_PER_MINUTE",
+    "MADOGUCHI_MAIL_CONNECTIONS",
+    "MADOGUCHI_MAIL_RETRY_SECONDS",
+    "MADOGUCHI_MAIL_MAX_ATTEMPTS",
+    "MADOGUCHI_DKIM_KEY_FILE",
+    "MADOGUCHI_DKIM_SELECTOR",
+    "MADOGUCHI_DKIM_DOMAIN",
     "MADOGUCHI_NEW_PASSWORD",
 ];
 
@@ -293,6 +403,7 @@ impl Default for Config {
             pdf_font: "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf".into(),
             job_workers: 2,
             line_api_url: "https://api.line.me".into(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -394,6 +505,7 @@ impl Config {
         );
         set_flag(get, "MADOGUCHI_DEMO_REGISTRY", &mut self.demo_registry);
         self.rate_limits.apply_env(get)?;
+        self.mail.apply_env(get)?;
         self.apply_oidc_env(get)
     }
 
@@ -531,6 +643,7 @@ impl Config {
         if let Some(o) = &self.oidc {
             o.validate(self.mode)?;
         }
+        self.mail.validate()?;
         if self.mode == Mode::Production {
             self.validate_production()?;
         }
@@ -612,6 +725,44 @@ mod tests {
         let known: std::collections::BTreeSet<String> =
             ENV_VARS.iter().map(|s| s.to_string()).collect();
         assert_eq!(documented(), known);
+    }
+
+    #[test]
+    fn mail_settings_from_file_and_environment_and_their_checks() {
+        let mut c = Config::from_toml(
+            "[mail]\nsmtp_url = \"smtps://u:p@mail.example.jp:465\"\nfrom = \"info@city.example.jp\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.mail.smtp_url.as_deref(),
+            Some("smtps://u:p@mail.example.jp:465")
+        );
+        c.apply_env(|k| match k {
+            "MADOGUCHI_SMTP_URL" => Some("smtp://127.0.0.1:2525".into()),
+            "MADOGUCHI_MAIL_PER_MINUTE" => Some("3000".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(c.mail.per_minute, 3000);
+        assert_eq!(c.mail.from, "info@city.example.jp");
+        c.mode = Mode::Development;
+        c.validate().unwrap();
+        let bad = |f: &dyn Fn(&mut MailConfig)| {
+            let mut c = Config {
+                mode: Mode::Development,
+                ..Config::default()
+            };
+            f(&mut c.mail);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(&|m| m.smtp_url = Some("http://x".into())).contains("mail.smtp_url"));
+        assert!(bad(&|m| m.from = "nobody".into()).contains("mail.from"));
+        assert!(bad(&|m| m.dkim_selector = Some("s".into())).contains("mail.dkim_*"));
+        assert!(
+            Config::from_toml("[mail]\nsmtp = \"x\"\n").is_err(),
+            "unknown keys refused"
+        );
     }
 
     #[test]

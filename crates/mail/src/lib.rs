@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod channels;
+pub mod delivery;
 pub mod links;
 pub mod newsletters;
 pub mod outbox;

@@ -59,6 +59,10 @@ impl State {
     }
 }
 
+/// The job kind that delivers a municipality's queued mail
+/// (`mail::delivery` handles it).
+pub const DELIVER: &str = "mail.deliver";
+
 /// A message to queue.
 #[derive(Clone, Debug)]
 pub struct NewMail {
@@ -150,42 +154,20 @@ pub async fn queue(tx: &mut Tx, mails: &[NewMail], now: i64) -> Result<Vec<Strin
         }
         q.execute(&mut **tx).await?;
     }
+    // Delivered by the job queue once `tx` commits: one job per tenant
+    // while one waits ([`DELIVER`]).
+    let mut tenants: Vec<&str> = mails.iter().map(|m| m.tenant.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    for t in tenants {
+        kernel::jobs::enqueue(
+            tx,
+            kernel::jobs::JobSpec::new(t, DELIVER, serde_json::Value::Null).dedupe("queued"),
+        )
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("enqueue mail delivery: {e}")))?;
+    }
     Ok(ids)
-}
-
-/// A queued message as the outbox's staff listing shows it.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct OutboxMail {
-    pub id: String,
-    pub kind: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub state: String,
-    pub created_at: i64,
-}
-
-/// A tenant's messages, oldest first.
-pub async fn list(db: &kernel::Db, tenant: &str) -> kernel::AppResult<Vec<OutboxMail>> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT id, kind, recipient, subject, body, state, created_at FROM outbox WHERE tenant = $1 ORDER BY created_at, id",
-    )
-    .bind(tenant)
-    .fetch_all(db.read())
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| OutboxMail {
-            id: r.get(0),
-            kind: r.get(1),
-            recipient: r.get(2),
-            subject: r.get(3),
-            body: r.get(4),
-            state: r.get(5),
-            created_at: r.get(6),
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! key neither locked nor touched for a day, live events past
 //! `kernel::events::KEEP`) as scheduled jobs,
 //! once per deployment every [`HOUSEKEEPING_EVERY`], and once more as each
-//! server starts. The mail outbox is not a job yet: its delivery (issue 17)
-//! will register its kind here.
+//! server starts. Mail delivery (`mail::delivery::KIND`) runs per
+//! municipality when mail is queued, and for every municipality each
+//! minute (retries, leases run out, a mail server that came back).
 
 use std::time::Duration;
 
@@ -55,6 +56,8 @@ pub const MAIL_SUBSCRIBERS_PURGE_AT: Every = Every::DailyAt {
 /// LINE pushes of sent messages (`mail::channels::line::push`): one job
 /// per push, and the sweep that queues them, scheduled this often.
 pub const LINE_SWEEP_EVERY: Every = Every::Minutes(1);
+/// How often every municipality's due mail is looked at.
+pub const MAIL_SWEEP_EVERY: Every = Every::Minutes(1);
 
 /// The kinds every server runs and the deployment's schedules.
 pub fn registry(
@@ -62,6 +65,7 @@ pub fn registry(
     search: search::Search,
     line: mail::channels::line::api::LineApi,
     newsletters: mail::newsletters::send::Sender,
+    deliverer: mail::delivery::Deliverer,
 ) -> Registry {
     use mail::channels::line::push;
     let minutes = (HOUSEKEEPING_EVERY.as_secs() / 60) as u32;
@@ -75,6 +79,16 @@ pub fn registry(
             let sender = newsletters.clone();
             async move {
                 mail::newsletters::run_send_job(&ctx.db, &sender, &ctx.tenant, &payload).await?;
+                Ok::<(), JobError>(())
+            }
+        })
+        .handle(mail::delivery::KIND, move |ctx: JobContext, _| {
+            let deliverer = deliverer.clone();
+            async move {
+                let report = deliverer.run(&ctx.tenant).await?;
+                if report != mail::delivery::Report::default() {
+                    tracing::info!(tenant = %ctx.tenant, ?report, "mail delivered");
+                }
                 Ok::<(), JobError>(())
             }
         })
@@ -140,6 +154,12 @@ pub fn registry(
         payload: serde_json::Value::Null,
     });
     r = r.schedule(Schedule {
+        name: mail::delivery::KIND,
+        every: MAIL_SWEEP_EVERY,
+        kind: mail::delivery::KIND,
+        payload: serde_json::Value::Null,
+    });
+    r = r.schedule(Schedule {
         name: SEARCH_RANKING,
         every: SEARCH_RANKING_EVERY,
         kind: SEARCH_RANKING,
@@ -164,11 +184,12 @@ pub async fn start(
     search: search::Search,
     line: mail::channels::line::api::LineApi,
     newsletters: mail::newsletters::send::Sender,
+    deliverer: mail::delivery::Deliverer,
     options: RunnerOptions,
 ) -> anyhow::Result<Runner> {
     let runner = Runner::start(
         db.clone(),
-        registry(session, search, line, newsletters),
+        registry(session, search, line, newsletters, deliverer),
         options,
     )
     .await?;

@@ -54,6 +54,8 @@ pub struct App {
     pub events: kernel::events::Bus,
     /// This server's job workers (`kernel::jobs`).
     pub jobs: kernel::jobs::Runner,
+    /// Mail delivery: the sender and its staff pages (`mail::delivery`).
+    pub mail_delivery: mail::delivery::DeliveryState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -200,12 +202,19 @@ impl App {
                 links: mail::links::LinkKey::load(&b.db).await?,
             },
         };
+        let mail_delivery = mail::delivery::DeliveryState {
+            db: b.db.clone(),
+            session: b.session,
+            deliverer: mail::delivery::Deliverer::new(b.db.clone(), &config)?,
+            from: mail::delivery::SenderAddress(config.mail.from.as_str().into()),
+        };
         let jobs = jobs::start(
             &b.db,
             b.session,
             search.search.clone(),
             channels.line.clone(),
             newsletters.sender.clone(),
+            mail_delivery.deliverer.clone(),
             kernel::jobs::RunnerOptions {
                 workers: config.job_workers,
                 ..Default::default()
@@ -214,6 +223,7 @@ impl App {
         .await?;
         let app = Self {
             jobs,
+            mail_delivery,
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -282,6 +292,7 @@ impl App {
             .merge(mail::subscriptions::router(self.subscriptions.clone()))
             .merge(mail::channels::router(self.channels.clone()))
             .merge(mail::newsletters::router(self.newsletters.clone()))
+            .merge(mail::delivery::router(self.mail_delivery.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
@@ -550,7 +561,8 @@ async fn portal(State(db): State<Db>, lang: Lang) -> Result<Response, AppError> 
     Ok(render(&Portal { page, tenants }))
 }
 
-/// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish.
+/// Binds and serves until Ctrl-C / SIGTERM; in-flight requests finish,
+/// and so do the mail hand-offs in flight.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = app.router();
     axum::serve(
@@ -559,6 +571,7 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    app.mail_delivery.deliverer.shutdown().await;
     Ok(())
 }
 

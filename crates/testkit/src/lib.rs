@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod line_standin;
+pub mod smtp;
 
 use std::path::PathBuf;
 

@@ -91,8 +91,8 @@ const ENTRIES: [Entry; 13] = [
 
 /// The system admin's own entries, last in the menu: staff
 /// administration, the mail categories and subscribers (personal data),
-/// the job queue and the LINE account.
-const ADMIN: [Entry; 5] = [
+/// the job queue, the LINE account and mail delivery.
+const ADMIN: [Entry; 6] = [
     Entry {
         path: "admin",
         label_key: "layout.nav.staff_admin",
@@ -116,6 +116,11 @@ const ADMIN: [Entry; 5] = [
     Entry {
         path: "line",
         label_key: "mail.channels.staff.nav",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "mail/outbox",
+        label_key: "mail.delivery.nav",
         may_open: SystemAdmin::holds,
     },
 ];
@@ -191,14 +196,15 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 18);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 19);
         assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(
             paths(&[Role::SystemAdmin]).last().map(String::as_str),
-            Some("line")
+            Some("mail/outbox")
         );
         assert!(!paths(&[Role::DeptAdmin]).contains(&"line".to_string()));
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/outbox".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"jobs".to_string()));
         assert!(paths(&[Role::DeptAdmin]).contains(&"translations".to_string()));
         assert!(!paths(&[Role::Clerk]).contains(&"translations".to_string()));

@@ -151,6 +151,10 @@ fn dynamic_keys() -> BTreeSet<String> {
         &mut Channel::ALL.iter().map(|s| s.as_str().into()),
     );
     add(
+        "mail.delivery.state.",
+        &mut mail::outbox::State::ALL.iter().map(|s| s.as_str().into()),
+    );
+    add(
         "translation.kind.",
         &mut translation::EntryKind::ALL
             .iter()

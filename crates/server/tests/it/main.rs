@@ -27,6 +27,7 @@ mod languages;
 mod life_events;
 mod locales;
 mod low_confidence;
+mod mail_delivery;
 mod mail_subscriptions;
 mod navi;
 mod navi_editor;

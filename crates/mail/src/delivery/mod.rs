@@ -1,0 +1,438 @@
+//! 配信 (delivery): the outbox handed to a real SMTP server through the
+//! job queue (kind [`KIND`], enqueued by `outbox::queue` in the cause's
+//! transaction, and swept every minute for retries and leases).
+//!
+//! A run claims due rows of one municipality with a lease ('sending',
+//! committed before any hand-off), hands them to the server over
+//! `mail.connections` pooled connections, and records each outcome after
+//! it: 'sent'; a 4xx or connection error back to 'queued' with a doubling
+//! wait (`next_attempt_at`), 'failed' after `mail.max_attempts`; a 5xx
+//! about the mailbox 'bounced' with the address suppressed; any other 5xx
+//! 'failed'. Suppressed addresses are never handed off. A row found
+//! 'sending' after its lease ran out (its sender died mid-hand-off)
+//! becomes 'unknown' and is never sent again by itself: staff may resend
+//! it deliberately. Throttling is per municipality and per server
+//! (`mail.per_minute`). Graceful shutdown ([`Deliverer::shutdown`]) stops
+//! claiming and waits for the hand-offs in flight.
+//!
+//! With no SMTP server configured, development and demo mode keep every
+//! mail in the demo mailbox (state 'demo': nothing is sent); production
+//! sends nothing and keeps mail queued. A configured server is used only
+//! once a test connection succeeds; every run tests again until one does.
+
+pub mod api;
+pub mod listing;
+pub mod mask;
+pub mod pages;
+pub mod routes;
+pub mod staff;
+pub mod store;
+pub mod transport;
+pub mod view;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kernel::config::{Config, Mode};
+use kernel::jobs::JobSpec;
+use kernel::Db;
+use lettre::message::dkim::DkimConfig;
+use lettre::message::Mailbox;
+
+use crate::outbox::State;
+use store::Claimed;
+use transport::{Outcome, Smtp};
+
+pub use routes::{router, DeliveryState};
+
+/// The job kind that delivers a municipality's due mail (tenant `''`:
+/// every municipality, the minutely sweep).
+pub const KIND: &str = crate::outbox::DELIVER;
+
+/// The configured From address (each municipality's name before it).
+#[derive(Clone)]
+pub struct SenderAddress(pub Arc<str>);
+
+/// Rows claimed at once per connection: a sender that dies leaves at
+/// most this many times `mail.connections` rows 'unknown'.
+const BATCH_PER_CONNECTION: i64 = 2;
+/// How long a claimed row is held before another run may call it lost.
+pub const LEASE_MS: i64 = 120_000;
+/// The longest wait between two attempts.
+const RETRY_CAP_MS: i64 = 3_600_000;
+
+/// Where delivery stands on this server, as staff pages say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// No mail server: the demo mailbox (nothing is sent).
+    Demo,
+    /// The mail server answered the test connection.
+    Ready,
+    /// Nothing is sent, and why.
+    NotReady(String),
+}
+
+enum Route {
+    Demo,
+    Smtp(Smtp),
+    Off(String),
+}
+
+struct Inner {
+    db: Db,
+    route: Route,
+    dkim: Option<DkimConfig>,
+    from: String,
+    domain: String,
+    per_minute: u32,
+    connections: usize,
+    retry_ms: i64,
+    max_attempts: i64,
+    lease_ms: i64,
+    /// `None`: not tested yet; `Some(Ok)`: tested; `Some(Err)`: failed.
+    readiness: Mutex<Option<Result<(), String>>>,
+    stopping: AtomicBool,
+    /// A read guard per batch in flight; shutdown takes the write side.
+    inflight: tokio::sync::RwLock<()>,
+    /// Per municipality: the minute's start and the mails handed off in it.
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// This server's sender.
+#[derive(Clone)]
+pub struct Deliverer {
+    inner: Arc<Inner>,
+}
+
+/// What one run did (for the log and the tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub sent: usize,
+    pub retried: usize,
+    pub bounced: usize,
+    pub failed: usize,
+    pub demo: u64,
+    pub unknown: u64,
+}
+
+impl Deliverer {
+    /// The sender the configuration asks for (the SMTP server is tested
+    /// on the first run, not here: a server may start before its relay).
+    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        let m = &config.mail;
+        let route = match transport::smtp(m)? {
+            Some(s) => Route::Smtp(s),
+            None if config.mode == Mode::Development => Route::Demo,
+            None => Route::Off(
+                "メールサーバーが設定されていません（MADOGUCHI_SMTP_URL）。メールは送られず、配信待ちのまま残ります。"
+                    .into(),
+            ),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                route,
+                dkim: transport::dkim(m)?,
+                domain: transport::domain_of(&m.from),
+                from: m.from.clone(),
+                per_minute: m.per_minute,
+                connections: m.connections,
+                retry_ms: (m.retry_seconds as i64).saturating_mul(1000),
+                max_attempts: m.max_attempts,
+                lease_ms: LEASE_MS,
+                readiness: Mutex::new(None),
+                stopping: AtomicBool::new(false),
+                inflight: tokio::sync::RwLock::new(()),
+                windows: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The same sender with another lease (tests of a sender that dies).
+    pub fn with_lease(self, lease_ms: i64) -> Self {
+        let inner = Arc::into_inner(self.inner).expect("with_lease before the sender is shared");
+        Self {
+            inner: Arc::new(Inner { lease_ms, ..inner }),
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match &self.inner.route {
+            Route::Demo => Status::Demo,
+            Route::Off(reason) => Status::NotReady(reason.clone()),
+            Route::Smtp(_) => match &*self.inner.readiness.lock().expect("readiness") {
+                Some(Ok(())) => Status::Ready,
+                Some(Err(e)) => Status::NotReady(e.clone()),
+                None => Status::NotReady(
+                    "メールサーバーへの接続をまだ確認していません（次の配信で確認します）。".into(),
+                ),
+            },
+        }
+    }
+
+    /// Stops claiming and waits for the hand-offs in flight to be recorded.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        let _all = self.inner.inflight.write().await;
+    }
+
+    /// Delivers the due mail of `tenant` (`''`: of every municipality).
+    pub async fn run(&self, tenant: &str) -> anyhow::Result<Report> {
+        if !tenant.is_empty() {
+            return self.run_tenant(tenant).await;
+        }
+        let mut total = Report::default();
+        for t in kernel::tenant::list(&self.inner.db).await? {
+            let r = self.run_tenant(&t.code).await?;
+            total.sent += r.sent;
+            total.retried += r.retried;
+            total.bounced += r.bounced;
+            total.failed += r.failed;
+            total.demo += r.demo;
+            total.unknown += r.unknown;
+        }
+        Ok(total)
+    }
+
+    async fn run_tenant(&self, tenant: &str) -> anyhow::Result<Report> {
+        let inner = &self.inner;
+        let db = &inner.db;
+        let mut report = Report {
+            unknown: store::expire_leases(db, tenant, kernel::clock::now_ms()).await?,
+            ..Report::default()
+        };
+        let smtp = match &inner.route {
+            Route::Demo => {
+                report.demo =
+                    store::to_demo(db, tenant, &inner.domain, kernel::clock::now_ms()).await?;
+                return Ok(report);
+            }
+            Route::Off(_) => return Ok(report),
+            Route::Smtp(s) => s,
+        };
+        if !self.ready(smtp).await {
+            return Ok(report);
+        }
+        let from = self.from(tenant).await?;
+        loop {
+            if inner.stopping.load(Ordering::SeqCst) {
+                return Ok(report);
+            }
+            let _flight = inner.inflight.read().await;
+            if inner.stopping.load(Ordering::SeqCst) {
+                return Ok(report);
+            }
+            let now = kernel::clock::now_ms();
+            let (budget, window_end) = self.budget(tenant, now);
+            if budget == 0 {
+                self.follow_up(tenant, window_end).await?;
+                return Ok(report);
+            }
+            let batch = store::claim(
+                db,
+                tenant,
+                &inner.domain,
+                now,
+                inner.lease_ms,
+                budget.min(self.batch()),
+            )
+            .await?;
+            if batch.is_empty() {
+                break;
+            }
+            self.spend(tenant, batch.len() as u32);
+            self.hand_off(tenant, smtp, &from, batch, &mut report)
+                .await?;
+        }
+        if let Some(at) = store::next_due(db, tenant).await? {
+            self.follow_up(tenant, at).await?;
+        }
+        Ok(report)
+    }
+
+    /// Whether the SMTP server has passed a test connection (tested now
+    /// if it has not).
+    async fn ready(&self, smtp: &Smtp) -> bool {
+        if matches!(
+            *self.inner.readiness.lock().expect("readiness"),
+            Some(Ok(()))
+        ) {
+            return true;
+        }
+        let result = match smtp.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("メールサーバーが接続の確認に応じません。".to_string()),
+            Err(e) => Err(format!("メールサーバーに接続できません: {e}")),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "mail server not ready; nothing is sent");
+        }
+        let ok = result.is_ok();
+        *self.inner.readiness.lock().expect("readiness") = Some(result);
+        ok
+    }
+
+    /// The municipality's name as the sender's display name.
+    async fn from(&self, tenant: &str) -> anyhow::Result<Mailbox> {
+        let name = kernel::tenant::load(&self.inner.db, tenant)
+            .await
+            .ok()
+            .map(|t| t.name.get(kernel::i18n::Lang::Ja).to_string());
+        Ok(Mailbox::new(
+            name,
+            self.inner
+                .from
+                .parse()
+                .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
+        ))
+    }
+
+    /// Mails `tenant` may still hand off in this minute, and when the
+    /// minute ends.
+    fn budget(&self, tenant: &str, now: i64) -> (i64, i64) {
+        let per_minute = self.inner.per_minute;
+        let mut w = self.inner.windows.lock().expect("windows");
+        let e = w.entry(tenant.to_string()).or_insert((now, 0));
+        if now - e.0 >= 60_000 {
+            *e = (now, 0);
+        }
+        if per_minute == 0 {
+            return (self.batch(), e.0 + 60_000);
+        }
+        (i64::from(per_minute.saturating_sub(e.1)), e.0 + 60_000)
+    }
+
+    fn batch(&self) -> i64 {
+        (self.inner.connections as i64).saturating_mul(BATCH_PER_CONNECTION)
+    }
+
+    fn spend(&self, tenant: &str, n: u32) {
+        if let Some(e) = self.inner.windows.lock().expect("windows").get_mut(tenant) {
+            e.1 = e.1.saturating_add(n);
+        }
+    }
+
+    /// Another run of `tenant` at `at` (one per instant).
+    async fn follow_up(&self, tenant: &str, at: i64) -> anyhow::Result<()> {
+        if self.inner.stopping.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        kernel::jobs::enqueue_now(
+            &self.inner.db,
+            JobSpec::new(tenant, KIND, serde_json::Value::Null)
+                .dedupe(format!("at-{at}"))
+                .at(at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn hand_off(
+        &self,
+        tenant: &str,
+        smtp: &Smtp,
+        from: &Mailbox,
+        batch: Vec<Claimed>,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        let db = &inner.db;
+        let vault = db.vault()?;
+        let hash_of = |r: &Claimed| {
+            jp::Email::parse(&r.recipient)
+                .ok()
+                .map(|e| crate::address::hash(vault, tenant, &e))
+        };
+        let hashes: Vec<String> = batch.iter().filter_map(hash_of).collect();
+        let suppressed = store::suppressed(db, tenant, &hashes).await?;
+        let sem = Arc::new(tokio::sync::Semaphore::new(inner.connections));
+        let mut set = tokio::task::JoinSet::new();
+        let mut outcomes: Vec<(Claimed, Outcome)> = Vec::new();
+        for row in batch {
+            if hash_of(&row).is_some_and(|h| suppressed.contains(&h)) {
+                outcomes.push((
+                    row,
+                    Outcome::Failed("配信停止中のアドレスのため送信しません（suppressed）".into()),
+                ));
+                continue;
+            }
+            match transport::message(from, &row, inner.dkim.as_ref()) {
+                Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
+                Ok(msg) => {
+                    let (smtp, sem, me) = (smtp.clone(), sem.clone(), self.clone());
+                    set.spawn(async move {
+                        let _permit = sem.acquire_owned().await;
+                        if me.inner.stopping.load(Ordering::SeqCst) {
+                            return (row, Outcome::NotStarted);
+                        }
+                        let outcome = transport::send(&smtp, msg).await;
+                        (row, outcome)
+                    });
+                }
+            }
+        }
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(done) => outcomes.push(done),
+                // A panicked hand-off stays 'sending': 'unknown' later.
+                Err(e) => tracing::error!(error = %e, "mail hand-off task failed"),
+            }
+        }
+        self.record(tenant, outcomes, report).await
+    }
+
+    async fn record(
+        &self,
+        tenant: &str,
+        outcomes: Vec<(Claimed, Outcome)>,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        let db = &inner.db;
+        let now = kernel::clock::now_ms();
+        let sent: Vec<String> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Sent)
+            .map(|(r, _)| r.id.clone())
+            .collect();
+        store::mark_sent(db, tenant, &sent, now).await?;
+        report.sent += sent.len();
+        let released: Vec<String> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::NotStarted)
+            .map(|(r, _)| r.id.clone())
+            .collect();
+        store::release(db, tenant, &released).await?;
+        for (row, outcome) in outcomes {
+            match outcome {
+                Outcome::Sent | Outcome::NotStarted => {}
+                Outcome::Retry(e) if row.attempts < inner.max_attempts => {
+                    let wait = inner
+                        .retry_ms
+                        .saturating_mul(1 << (row.attempts - 1).clamp(0, 30))
+                        .min(RETRY_CAP_MS);
+                    store::mark_retry(db, tenant, &row.id, now + wait, &e).await?;
+                    report.retried += 1;
+                }
+                Outcome::Retry(e) | Outcome::Failed(e) => {
+                    let mut tx = db.begin().await?;
+                    store::mark_final(&mut tx, tenant, &row.id, State::Failed, &e).await?;
+                    tx.commit().await?;
+                    report.failed += 1;
+                }
+                Outcome::Bounced(e) => {
+                    let mut tx = db.begin().await?;
+                    store::mark_final(&mut tx, tenant, &row.id, State::Bounced, &e).await?;
+                    if let Ok(addr) = jp::Email::parse(&row.recipient) {
+                        let hash = crate::address::hash(db.vault()?, tenant, &addr);
+                        store::suppress(&mut tx, tenant, &hash, "bounce", &e, now).await?;
+                    }
+                    tx.commit().await?;
+                    report.bounced += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}

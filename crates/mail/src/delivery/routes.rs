@@ -1,0 +1,36 @@
+//! The delivery's routes: the system administrator's 配信状況 page and
+//! demo mailbox, and the outbox API.
+
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::Router;
+use kernel::auth::SessionPolicy;
+use kernel::Db;
+
+use super::{api, pages, Deliverer, SenderAddress};
+
+/// What the delivery pages share.
+#[derive(Clone, FromRef)]
+pub struct DeliveryState {
+    pub db: Db,
+    pub session: SessionPolicy,
+    pub deliverer: Deliverer,
+    /// The From address (each municipality's name before it).
+    pub from: SenderAddress,
+}
+
+pub fn router(state: DeliveryState) -> Router {
+    Router::new()
+        .route("/t/{tenant}/staff/mail/outbox", get(pages::outbox_page))
+        .route(
+            "/t/{tenant}/staff/mail/outbox/{id}/resend",
+            post(pages::resend_post),
+        )
+        .route("/t/{tenant}/staff/mail/demo", get(pages::demo_page))
+        .route("/api/v1/t/{tenant}/staff/mail/outbox", get(api::list))
+        .route(
+            "/api/v1/t/{tenant}/staff/mail/outbox/{id}/resend",
+            post(api::resend),
+        )
+        .with_state(state)
+}
