@@ -14,10 +14,12 @@
 //! Both: a request whose `Origin` is another site, or whose
 //! `Sec-Fetch-Site` says `cross-site`, is refused.
 //!
-//! One exemption, for exactly one path shape: RFC 8058's one-click
-//! unsubscribe (`POST /t/{tenant}/mail/unsubscribe/{subscriber}/{token}`),
-//! which mail providers send with no cookie; the token in the path is the
-//! proof ([`is_one_click_unsubscribe`]).
+//! Two exemptions, each for exactly one path shape whose request carries
+//! its own proof: RFC 8058's one-click unsubscribe
+//! (`POST /t/{tenant}/mail/unsubscribe/{subscriber}/{token}`), which mail
+//! providers send with no cookie, proved by the token in the path
+//! ([`is_one_click_unsubscribe`]); and the LINE webhook, proved by its
+//! signature ([`exempt`]).
 //!
 //! Links that start something (a GET, which no CSRF check guards) carry a
 //! [`link_token`] bound to one purpose: the same cookie, another HMAC, so a
@@ -129,9 +131,8 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// `Origin` names another host, or the browser says the request is cross-site.
-/// The one path shape whose POSTs come from another service with no
-/// cookie or token of ours: a LINE webhook (`/t/{tenant}/line/webhook`),
+/// A path shape whose POSTs come from another service with no cookie or
+/// token of ours: a LINE webhook (`/t/{tenant}/line/webhook`),
 /// proven instead by its `X-Line-Signature` (`mail::channels::line`).
 fn exempt(path: &str) -> bool {
     let mut parts = path.split('/');
@@ -148,6 +149,7 @@ fn exempt(path: &str) -> bool {
     )
 }
 
+/// `Origin` names another host, or the browser says the request is cross-site.
 fn cross_site(req: &Request) -> bool {
     let h = req.headers();
     if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {

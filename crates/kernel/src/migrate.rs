@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021_mail_subscriptions"),
     migration!(24, "0024_mail_newsletters"),
     migration!(25, "0025_mail_channels"),
+    migration!(26, "0026_mail_message_writers"),
 ];
 
 impl Migration {

@@ -110,7 +110,10 @@ pub const TABLES: &[Table] = &[
     distributed("event_heads"),
     // Runs of failures by key (auth::lockout): every statement is per tenant.
     distributed("lockout_counts"),
-    // Mail to residents (crate mail): every statement is per tenant.
+    // Mail to residents (crate mail): every request's statements are per
+    // tenant; the nightly purges, key rotation, the outbox text redaction and
+    // the LINE sweep run over every tenant in the background (a scan Citus
+    // sends to every shard, off the request path).
     distributed("mail_suppressions"),
     distributed("mail_categories"),
     distributed("mail_subscribers"),

@@ -170,5 +170,52 @@ pub async fn queue(tx: &mut Tx, mails: &[NewMail], now: i64) -> Result<Vec<Strin
     Ok(ids)
 }
 
+/// A subscriber stopped every mail: their newsletter messages not handed
+/// off yet are not sent (failed, "unsubscribed"); how many.
+pub async fn withdraw_for_subscriber(
+    tx: &mut Tx,
+    tenant: &str,
+    subscriber: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = $1, last_error = 'unsubscribed' \
+         WHERE tenant = $2 AND subscriber = $3 AND campaign IS NOT NULL AND state IN ($4, $5)",
+    )
+    .bind(State::Failed.as_str())
+    .bind(tenant)
+    .bind(subscriber)
+    .bind(State::Queued.as_str())
+    .bind(State::Held.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(kernel::db::rows_affected(&r))
+}
+
+/// How long a message's text, links and address are kept after it was
+/// queued once its delivery is final (sent, failed, bounced): staff can
+/// see what a resident received for a month; then only what it was,
+/// when, and how its delivery ended remain ([`redact`]).
+pub const KEEP_TEXT_DAYS: i64 = 30;
+
+/// Blanks the address, text, HTML and unsubscribe link of messages
+/// queued before `before` (ms) whose delivery is final: the links in
+/// them (a case's access link, a subscriber's preferences and one-click
+/// unsubscribe links, a confirmation link) do not outlive their use in
+/// the database. Rows still queued, held, unknown or in the demo mailbox
+/// keep theirs. How many.
+pub async fn redact(db: &kernel::Db, before: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET recipient = '', body = '', body_html = NULL, unsubscribe_url = NULL \
+         WHERE created_at < $1 AND state IN ($2, $3, $4) AND body <> ''",
+    )
+    .bind(before)
+    .bind(State::Sent.as_str())
+    .bind(State::Failed.as_str())
+    .bind(State::Bounced.as_str())
+    .execute(db.write())
+    .await?;
+    Ok(kernel::db::rows_affected(&r))
+}
+
 #[cfg(test)]
 mod tests;

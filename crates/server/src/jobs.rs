@@ -31,13 +31,17 @@ pub const PURGE_SESSIONS: &str = "housekeeping.sessions";
 pub const PURGE_LOCKOUT_COUNTS: &str = "housekeeping.lockout_counts";
 /// Live events older than `kernel::events::KEEP`.
 pub const PURGE_EVENTS: &str = "housekeeping.events";
+/// The text, links and address of mails delivered (or failed) more than
+/// `mail::outbox::KEEP_TEXT_DAYS` ago.
+pub const REDACT_MAIL: &str = "housekeeping.mail_text";
 
-const HOUSEKEEPING: [&str; 5] = [
+const HOUSEKEEPING: [&str; 6] = [
     PURGE_DRAFTS,
     PURGE_ASSISTED,
     PURGE_SESSIONS,
     PURGE_LOCKOUT_COUNTS,
     PURGE_EVENTS,
+    REDACT_MAIL,
 ];
 
 /// The search ranking brought up to date with the use counts
@@ -133,6 +137,14 @@ pub fn registry(
                 Ok(())
             },
         )
+        .handle(REDACT_MAIL, |ctx: JobContext, _| async move {
+            let before = kernel::clock::now_ms() - mail::outbox::KEEP_TEXT_DAYS * 86_400_000;
+            let n = mail::outbox::redact(&ctx.db, before).await?;
+            if n > 0 {
+                tracing::info!(mails = n, "text of old mails blanked");
+            }
+            Ok(())
+        })
         .handle(PURGE_EVENTS, |ctx: JobContext, _| async move {
             let before = kernel::clock::now_ms() - kernel::events::KEEP.as_millis() as i64;
             let n = kernel::events::prune(&ctx.db, before).await?;

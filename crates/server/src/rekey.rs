@@ -20,6 +20,8 @@ pub struct RekeyReport {
     pub mail_suppressions: u64,
     /// LINE channels (their secret and access token).
     pub line_channels: u64,
+    /// Staff members' own addresses for test sends of newsletters.
+    pub mail_staff_addresses: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -36,6 +38,7 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
         assisted_entries: desk::assisted::rekey(db).await?,
         staff: kernel::auth::account::rekey_totp_secrets(db, &vault).await?,
         line_channels: mail::channels::line::channel::rekey(db).await?,
+        mail_staff_addresses: mail::newsletters::settings::rekey(db).await?,
     };
     // Resident sessions, sign-ins in flight and second-factor enrolments in
     // progress live for hours at most: ended rather than re-sealed.

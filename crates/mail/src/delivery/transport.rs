@@ -164,7 +164,7 @@ fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
     let text: String = format!("{e}").chars().take(500).collect();
     if e.is_permanent() {
         let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-        if matches!(code.as_str(), "550" | "551" | "553") {
+        if is_bounce(&code, &text) {
             Outcome::Bounced(text)
         } else {
             Outcome::Failed(text)
@@ -174,9 +174,25 @@ fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
     }
 }
 
+/// A permanent refusal that says the mailbox does not exist (550, 551,
+/// 553), not a refusal by policy: an enhanced status 5.7.x (RFC 3463:
+/// spam, DMARC, relaying denied) fails that message but suppresses no
+/// address that may well work.
+fn is_bounce(code: &str, text: &str) -> bool {
+    matches!(code, "550" | "551" | "553") && !text.contains("5.7.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_mailbox_is_a_bounce() {
+        assert!(is_bounce("550", "permanent error (550): 5.1.1 <x@example.jp>: Recipient address rejected"));
+        assert!(is_bounce("553", "permanent error (553): mailbox name not allowed"));
+        assert!(!is_bounce("550", "permanent error (550): 5.7.1 Message rejected as spam"));
+        assert!(!is_bounce("554", "permanent error (554): transaction failed"));
+    }
 
     fn row(unsubscribe: Option<&str>, html: Option<&str>) -> Claimed {
         Claimed {

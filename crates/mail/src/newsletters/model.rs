@@ -127,10 +127,18 @@ pub struct Message {
     pub updated_at: i64,
     pub sent_at: Option<i64>,
     pub version: i64,
+    /// Who wrote it: the author, then each who edited or submitted it.
+    pub writers: Vec<String>,
     pub texts: Vec<MessageText>,
 }
 
 impl Message {
+    /// Whether `staff_id` wrote, edited or submitted it (and so may not
+    /// approve it).
+    pub fn written_by(&self, staff_id: &str) -> bool {
+        self.author == staff_id || self.writers.iter().any(|w| w == staff_id)
+    }
+
     /// The Japanese text (always there).
     pub fn ja(&self) -> Option<&MessageText> {
         self.texts.iter().find(|t| t.lang == Lang::Ja)

@@ -567,7 +567,7 @@ async fn show_page_with(
             previews,
             may_edit: m.state.is_open(),
             may_submit: m.state == MessageState::Draft,
-            may_approve: m.state == MessageState::AwaitingApproval && m.author != staff.id,
+            may_approve: m.state == MessageState::AwaitingApproval && !m.written_by(&staff.id),
             is_author: m.author == staff.id,
             recipients_now,
             threshold: settings::threshold(st.db.read(), &staff.tenant).await?,

@@ -92,6 +92,29 @@ pub async fn my_address(db: &Db, staff: &Staff) -> AppResult<Option<Email>> {
     )?))
 }
 
+/// Key rotation: every staff member's own address sealed again with the
+/// active key (`madoguchi rekey`); how many.
+pub async fn rekey(db: &Db) -> AppResult<u64> {
+    let vault = db.vault()?;
+    let rows = sqlx::query("SELECT tenant, staff, address FROM mail_staff_addresses")
+        .fetch_all(db.read())
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let (tenant, staff, sealed): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        let address = crate::address::open(vault, &tenant, &sealed)?;
+        sqlx::query("UPDATE mail_staff_addresses SET address = $1 WHERE tenant = $2 AND staff = $3 AND address = $4")
+            .bind(crate::address::seal(vault, &tenant, &address))
+            .bind(tenant.as_str())
+            .bind(staff.as_str())
+            .bind(sealed.as_str())
+            .execute(db.write())
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Sets the member of staff's own address (sealed), audited.
 pub async fn set_my_address(db: &Db, staff: &Staff, address: &Email, now: i64) -> AppResult<()> {
     let sealed = crate::address::seal(db.vault()?, &staff.tenant, address);

@@ -23,7 +23,8 @@ pub enum Refused {
     Stale,
     /// Not in a state where this step applies (409).
     WrongState,
-    /// The author may not approve their own message (403).
+    /// Whoever wrote, edited or submitted a message may not approve it
+    /// (403).
     OwnMessage,
 }
 
@@ -84,8 +85,8 @@ pub async fn create(db: &Db, staff: &Staff, d: &Draft, now: i64) -> AppResult<St
     let mut tx = db.begin().await?;
     let ev = d.event.as_ref();
     sqlx::query(
-        "INSERT INTO mail_messages (tenant, id, category, urgent, state, scheduled_at, author, approver, approved_at, recipients, event_start, event_end, event_place, created_at, updated_at, sent_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, $8, $9, $10, $11, $11, NULL, 1)",
+        "INSERT INTO mail_messages (tenant, id, category, urgent, state, scheduled_at, author, approver, approved_at, recipients, event_start, event_end, event_place, created_at, updated_at, sent_at, version, writers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, $8, $9, $10, $11, $11, NULL, 1, $7)",
     )
     .bind(staff.tenant.as_str())
     .bind(id.as_str())
@@ -133,7 +134,8 @@ pub async fn update(
     let ev = d.event.as_ref();
     sqlx::query(
         "UPDATE mail_messages SET category = $1, urgent = $2, state = $3, scheduled_at = $4, approver = NULL, approved_at = NULL, \
-         event_start = $5, event_end = $6, event_place = $7, updated_at = $8, version = version + 1 \
+         event_start = $5, event_end = $6, event_place = $7, updated_at = $8, version = version + 1, \
+         writers = writers || ',' || $12 \
          WHERE tenant = $9 AND id = $10 AND version = $11",
     )
     .bind(d.category.as_str())
@@ -147,6 +149,7 @@ pub async fn update(
     .bind(staff.tenant.as_str())
     .bind(id)
     .bind(version)
+    .bind(staff.id.as_str())
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM mail_message_texts WHERE tenant = $1 AND message = $2")
@@ -266,7 +269,8 @@ pub async fn submit(
         Submitted::AwaitingApproval => MessageState::AwaitingApproval,
     };
     let row = sqlx::query(
-        "UPDATE mail_messages SET state = $1, approved_at = $2, updated_at = $3, version = version + 1 \
+        "UPDATE mail_messages SET state = $1, approved_at = $2, updated_at = $3, version = version + 1, \
+         writers = writers || ',' || $6 \
          WHERE tenant = $4 AND id = $5 RETURNING urgent, scheduled_at, version",
     )
     .bind(state.as_str())
@@ -274,6 +278,7 @@ pub async fn submit(
     .bind(now)
     .bind(staff.tenant.as_str())
     .bind(id)
+    .bind(staff.id.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let m = MessageRow {
@@ -301,7 +306,8 @@ pub async fn submit(
 }
 
 /// Approves a message waiting for it: by anyone allowed to write
-/// messages but its author.
+/// messages who did not write this one (its author, and everyone who
+/// edited or submitted it: `writers`).
 pub async fn approve(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) -> Step<()> {
     let mut tx = db.begin().await?;
     let author = match guard(&mut tx, &staff.tenant, id, version, |s| {
@@ -312,7 +318,13 @@ pub async fn approve(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) -
         Ok((_, author)) => author,
         Err(r) => return Ok(Err(r)),
     };
-    if author == staff.id {
+    let writers: String = sqlx::query("SELECT writers FROM mail_messages WHERE tenant = $1 AND id = $2")
+        .bind(staff.tenant.as_str())
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+    if author == staff.id || wrote(&writers, &staff.id) {
         return Ok(Err(Refused::OwnMessage));
     }
     let row = sqlx::query(
@@ -374,7 +386,12 @@ pub async fn cancel(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) ->
 
 const MESSAGE_COLUMNS: &str =
     "id, category, urgent, state, scheduled_at, author, approver, approved_at, recipients, \
-     event_start, event_end, event_place, created_at, updated_at, sent_at, version";
+     event_start, event_end, event_place, created_at, updated_at, sent_at, version, writers";
+
+/// Whether `staff_id` is one of `writers` (comma-separated ids).
+fn wrote(writers: &str, staff_id: &str) -> bool {
+    writers.split(',').any(|w| w == staff_id)
+}
 
 fn message_of(r: &sqlx::any::AnyRow) -> AppResult<Message> {
     let state: String = r.get(3);
@@ -399,6 +416,12 @@ fn message_of(r: &sqlx::any::AnyRow) -> AppResult<Message> {
         updated_at: r.get(13),
         sent_at: r.get(14),
         version: r.get(15),
+        writers: r
+            .get::<String, _>(16)
+            .split(',')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect(),
         texts: Vec::new(),
     })
 }

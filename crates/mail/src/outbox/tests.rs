@@ -95,3 +95,43 @@ fn every_state_reads_back() {
     }
     assert_eq!(State::parse("delivered"), None);
 }
+
+#[tokio::test]
+async fn redact_blanks_only_old_final_messages() {
+    let (db, path) = temp_db().await;
+    let mails: Vec<NewMail> = (0..5).map(mail).collect();
+    let mut tx = db.begin().await.unwrap();
+    let old = queue(&mut tx, &mails[..4], 1_000).await.unwrap();
+    let new = queue(&mut tx, &mails[4..], 50_000).await.unwrap();
+    tx.commit().await.unwrap();
+    for (id, state) in old.iter().zip(["sent", "failed", "queued", "unknown"]) {
+        sqlx::query("UPDATE outbox SET state = $1 WHERE id = $2")
+            .bind(state)
+            .bind(id)
+            .execute(db.write())
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE outbox SET state = 'sent' WHERE id = $1")
+        .bind(&new[0])
+        .execute(db.write())
+        .await
+        .unwrap();
+    assert_eq!(super::redact(&db, 10_000).await.unwrap(), 2);
+    let rows = sqlx::query("SELECT id, recipient, body, body_html, unsubscribe_url, state FROM outbox")
+        .fetch_all(db.read())
+        .await
+        .unwrap();
+    for r in &rows {
+        let id: String = r.get(0);
+        let blank = id == old[0] || id == old[1];
+        assert_eq!(r.get::<String, _>(1).is_empty(), blank, "{id}");
+        assert_eq!(r.get::<String, _>(2).is_empty(), blank, "{id}");
+        assert_eq!(r.get::<Option<String>, _>(3).is_none(), blank, "{id}");
+        assert_eq!(r.get::<Option<String>, _>(4).is_none(), blank, "{id}");
+    }
+    // Again: nothing more to blank.
+    assert_eq!(super::redact(&db, 10_000).await.unwrap(), 0);
+    db.close().await;
+    let _ = std::fs::remove_file(path);
+}

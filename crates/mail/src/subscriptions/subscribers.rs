@@ -491,6 +491,8 @@ pub async fn unsubscribe(db: &Db, tenant: &str, id: &str) -> AppResult<()> {
         return Ok(());
     }
     set_categories(&mut tx, tenant, id, &[], now).await?;
+    // Newsletters queued for them and not handed off yet are not sent.
+    crate::outbox::withdraw_for_subscriber(&mut tx, tenant, id).await?;
     audit::append(
         &mut tx,
         tenant,

@@ -22,7 +22,7 @@ pub async fn rekey(file: Option<&Path>, database_url: Option<String>) -> anyhow:
     let app = App::start(c).await?;
     let r = server::rekey::run(&app).await?;
     println!(
-        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments, {} mail subscribers, {} mail suppressions re-hashed, {} LINE channels",
+        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments, {} mail subscribers, {} mail suppressions re-hashed, {} LINE channels, {} staff test addresses",
         app.identity.vault.active_key_id(),
         r.applications,
         r.drafts,
@@ -31,7 +31,8 @@ pub async fn rekey(file: Option<&Path>, database_url: Option<String>) -> anyhow:
         r.attachments,
         r.mail_subscribers,
         r.mail_suppressions,
-        r.line_channels
+        r.line_channels,
+        r.mail_staff_addresses
     );
     Ok(())
 }

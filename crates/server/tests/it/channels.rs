@@ -857,6 +857,39 @@ async fn push_delivered_once_after_429(backend: Backend) {
             .count(),
         1
     );
+
+    // Refused with 429 on the job's last attempt: the push ends failed
+    // with LINE's answer, not queued for ever.
+    message(
+        &app,
+        Msg {
+            tenant: T,
+            id: "m3",
+            category: "bousai",
+            state: "sent",
+            sent_at: Some(kernel::clock::now_ms()),
+            event: None,
+            texts: &[("ja", "第3報", "解除しました。")],
+        },
+    )
+    .await;
+    line.fail_next(&[Fault::TooMany, Fault::TooMany]);
+    sweep(&app).await;
+    until(&app, "m3 tried once", async || {
+        push_row(&app, "m3", USER).await.2 == 1
+    })
+    .await;
+    assert_eq!(push_row(&app, "m3", USER).await.0, "queued");
+    let id: String = sqlx::query_scalar("SELECT id FROM line_pushes WHERE tenant = $1 AND message = 'm3'")
+        .bind(T)
+        .fetch_one(app.app.db.read())
+        .await
+        .unwrap();
+    let api = mail::channels::line::api::LineApi::new(&line.base).unwrap();
+    let last = mail::channels::line::push::send(&app.app.db, &api, T, &id, true).await;
+    assert!(last.is_err(), "the job sees its last failure");
+    let (state, _, attempts) = push_row(&app, "m3", USER).await;
+    assert_eq!((state.as_str(), attempts), ("failed", 2));
     app.cleanup().await;
 }
 

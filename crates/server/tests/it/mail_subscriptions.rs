@@ -309,6 +309,21 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A newsletter queued for them and not handed off yet (due far ahead,
+    // so no sender takes it first), and one already sent.
+    for (mail_id, state) in [("nl-queued", "queued"), ("nl-sent", "sent")] {
+        sqlx::query(
+            "INSERT INTO outbox (tenant, id, kind, recipient, subject, body, created_at, attempts, state, campaign, subscriber, next_attempt_at) \
+             VALUES ($1, $2, 'newsletter', 'taro@example.jp', 's', 'b', 0, 0, $3, 'c1', $4, 9000000000000)",
+        )
+        .bind(T)
+        .bind(mail_id)
+        .bind(state)
+        .bind(id.as_str())
+        .execute(app.app.db.write())
+        .await
+        .unwrap();
+    }
     let r = provider
         .post(&unsubscribe)
         .form(&[("List-Unsubscribe", "One-Click")])
@@ -316,6 +331,17 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // The queued one is not sent; the sent one stays as it was.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE id = 'nl-queued' AND state = 'failed' AND last_error = 'unsubscribed'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE id = 'nl-sent' AND state = 'sent'")
+            .await,
+        1
+    );
     let r = one(app, "SELECT state, unsubscribed_at FROM mail_subscribers").await;
     assert_eq!(r.get::<String, _>(0), "unsubscribed");
     assert!(r.get::<Option<i64>, _>(1).is_some());

@@ -392,7 +392,7 @@ async fn approval_needs_a_second_person(app: &TestApp) {
     // The author cannot approve: 403, nothing changes.
     let (s, _, html) = step(&author, app, &id, "approve", &v).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert!(html.contains("作成者は自分のメッセージを承認できません。"));
+    assert!(html.contains("このメッセージを作成・編集・提出した人は承認できません。"));
     assert_eq!(state_of(app, &id).await, "awaiting_approval");
     assert_eq!(version_of(app, &id).await, v);
     // Nor can someone who may not write messages.
@@ -775,6 +775,67 @@ async fn sent_once_however_often_the_job_runs(app: &TestApp) {
     assert_eq!(audits(app, "mail.newsletter.send", &id).await, 1);
 }
 
+/// A second person is someone who did not write what they approve: an
+/// administrator who rewrote another's draft and submitted it may not
+/// approve it (403, nothing changes), nor may its author.
+async fn an_editor_cannot_approve_what_they_edited(app: &TestApp) {
+    category(app, T, CAT, "防災・防犯").await;
+    many(app, 101).await;
+    let author = app.staff(T, "kodomo").await;
+    let editor = app.staff(T, "dx-admin").await;
+    let id = compose(&author, app, &BASIC).await;
+    let mut f = BASIC.to_vec();
+    f[1] = ("subject_ja", "書き換えた件名");
+    let v = version_of(app, &id).await;
+    f.push(("version", v.as_str()));
+    let (s, _, _) = post(&editor, app, &format!("{BASE}/{id}"), &f).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let v = version_of(app, &id).await;
+    let (s, loc, _) = step(&editor, app, &id, "submit", &v).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(loc.ends_with("?done=awaiting"), "{loc}");
+    let v = version_of(app, &id).await;
+    for who in [&editor, &author] {
+        let (s, _, html) = step(who, app, &id, "approve", &v).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(html.contains("このメッセージを作成・編集・提出した人は承認できません。"));
+        assert_eq!(state_of(app, &id).await, "awaiting_approval");
+        assert_eq!(version_of(app, &id).await, v);
+    }
+    // The page offers no approval to either.
+    let (_, html) = text(&editor, app, &format!("{BASE}/{id}")).await;
+    assert!(!html.contains("/approve\""), "no approve form for the editor");
+    assert_eq!(
+        scalar(app, &format!("SELECT writers FROM mail_messages WHERE id = '{id}'")).await,
+        "kodomo,dx-admin,dx-admin"
+    );
+}
+
+/// `madoguchi rekey`'s part: a staff member's own address sealed with the
+/// old key is sealed again with the new one and opens without the old key.
+async fn rekey_reseals_staff_addresses(app: &TestApp) {
+    let author = app.staff(T, "kodomo").await;
+    let (s, _, _) = post(
+        &author,
+        app,
+        &format!("{BASE}/my-address"),
+        &[("address", "kodomo@city.example.jp")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let old = app.app.config.encryption_keys[0].clone();
+    let new = kernel::crypto::Vault::generate_spec("k2");
+    let both = kernel::crypto::Vault::from_specs(&[new.clone(), old]).unwrap();
+    let db = app.app.db.clone().with_vault(both);
+    assert_eq!(mail::newsletters::settings::rekey(&db).await.unwrap(), 1);
+    let only_new = kernel::crypto::Vault::from_specs(&[new]).unwrap();
+    let sealed = scalar(app, "SELECT address FROM mail_staff_addresses").await;
+    assert_eq!(
+        mail::address::open(&only_new, T, &sealed).unwrap().as_str(),
+        "kodomo@city.example.jp"
+    );
+}
+
 async fn edits_are_optimistic_and_clear_approval(app: &TestApp) {
     category(app, T, CAT, "防災・防犯").await;
     many(app, 101).await;
@@ -854,7 +915,7 @@ async fn edits_are_optimistic_and_clear_approval(app: &TestApp) {
     assert_eq!(state_of(app, &id).await, "cancelled");
 }
 
-async fn test_send_goes_to_the_authors_own_address(app: &TestApp) {
+async fn test_send_goes_to_the_senders_own_address(app: &TestApp) {
     category(app, T, CAT, "防災・防犯").await;
     let author = app.staff(T, "kodomo").await;
     let mut f = BASIC.to_vec();
@@ -991,11 +1052,13 @@ testkit::on_both_backends!(
     compose_names_every_mistake_and_stores_nothing,
     preview_renders_markdown_safely,
     approval_needs_a_second_person,
+    an_editor_cannot_approve_what_they_edited,
+    rekey_reseals_staff_addresses,
     small_audience_goes_without_a_second_person,
     audience_and_language_choice,
     sent_once_however_often_the_job_runs,
     edits_are_optimistic_and_clear_approval,
-    test_send_goes_to_the_authors_own_address,
+    test_send_goes_to_the_senders_own_address,
     threshold_is_the_system_administrators,
     another_city_sees_nothing,
 );

@@ -197,7 +197,16 @@ async fn finish(
 }
 
 /// Sends one push (the job's handler for a payload with `push`).
-pub async fn send(db: &Db, api: &LineApi, tenant: &str, id: &str) -> Result<(), JobError> {
+/// `last_attempt`: the job's attempts are used up, so a temporary
+/// failure now ends the push as failed (the staff page shows why)
+/// rather than leaving it queued for ever.
+pub async fn send(
+    db: &Db,
+    api: &LineApi,
+    tenant: &str,
+    id: &str,
+    last_attempt: bool,
+) -> Result<(), JobError> {
     let row = sqlx::query(
         "SELECT p.message, p.user_id, p.state, p.retry_key, u.state AS user_state, u.lang \
          FROM line_pushes p JOIN line_users u ON u.tenant = p.tenant AND u.user_id = p.user_id \
@@ -257,6 +266,10 @@ pub async fn send(db: &Db, api: &LineApi, tenant: &str, id: &str) -> Result<(), 
         Outcome::Refused(e) => {
             finish(db, tenant, id, "failed", Some(&e), kernel::clock::now_ms()).await?
         }
+        Outcome::Retry(e) if last_attempt => {
+            finish(db, tenant, id, "failed", Some(&e), kernel::clock::now_ms()).await?;
+            return Err(JobError(e));
+        }
         Outcome::Retry(e) => {
             sqlx::query("UPDATE line_pushes SET last_error = $3 WHERE tenant = $1 AND id = $2")
                 .bind(tenant)
@@ -278,7 +291,10 @@ pub async fn run(
 ) -> Result<(), JobError> {
     let p: Payload = serde_json::from_value(payload).unwrap_or_default();
     match p.push {
-        Some(id) => send(&ctx.db, &api, &ctx.tenant, &id).await,
+        Some(id) => {
+            let last_attempt = ctx.attempt >= RETRY.max_attempts;
+            send(&ctx.db, &api, &ctx.tenant, &id, last_attempt).await
+        }
         None => {
             let n = sweep(&ctx.db, kernel::clock::now_ms()).await?;
             if n > 0 {
