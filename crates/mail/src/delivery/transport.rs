@@ -188,10 +188,22 @@ mod tests {
 
     #[test]
     fn only_a_missing_mailbox_is_a_bounce() {
-        assert!(is_bounce("550", "permanent error (550): 5.1.1 <x@example.jp>: Recipient address rejected"));
-        assert!(is_bounce("553", "permanent error (553): mailbox name not allowed"));
-        assert!(!is_bounce("550", "permanent error (550): 5.7.1 Message rejected as spam"));
-        assert!(!is_bounce("554", "permanent error (554): transaction failed"));
+        assert!(is_bounce(
+            "550",
+            "permanent error (550): 5.1.1 <x@example.jp>: Recipient address rejected"
+        ));
+        assert!(is_bounce(
+            "553",
+            "permanent error (553): mailbox name not allowed"
+        ));
+        assert!(!is_bounce(
+            "550",
+            "permanent error (550): 5.7.1 Message rejected as spam"
+        ));
+        assert!(!is_bounce(
+            "554",
+            "permanent error (554): transaction failed"
+        ));
     }
 
     fn row(unsubscribe: Option<&str>, html: Option<&str>) -> Claimed {

@@ -318,12 +318,13 @@ pub async fn approve(db: &Db, staff: &Staff, id: &str, version: i64, now: i64) -
         Ok((_, author)) => author,
         Err(r) => return Ok(Err(r)),
     };
-    let writers: String = sqlx::query("SELECT writers FROM mail_messages WHERE tenant = $1 AND id = $2")
-        .bind(staff.tenant.as_str())
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
+    let writers: String =
+        sqlx::query("SELECT writers FROM mail_messages WHERE tenant = $1 AND id = $2")
+            .bind(staff.tenant.as_str())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
     if author == staff.id || wrote(&writers, &staff.id) {
         return Ok(Err(Refused::OwnMessage));
     }

@@ -118,10 +118,11 @@ async fn redact_blanks_only_old_final_messages() {
         .await
         .unwrap();
     assert_eq!(super::redact(&db, 10_000).await.unwrap(), 2);
-    let rows = sqlx::query("SELECT id, recipient, body, body_html, unsubscribe_url, state FROM outbox")
-        .fetch_all(db.read())
-        .await
-        .unwrap();
+    let rows =
+        sqlx::query("SELECT id, recipient, body, body_html, unsubscribe_url, state FROM outbox")
+            .fetch_all(db.read())
+            .await
+            .unwrap();
     for r in &rows {
         let id: String = r.get(0);
         let blank = id == old[0] || id == old[1];

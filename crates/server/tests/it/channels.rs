@@ -880,11 +880,12 @@ async fn push_delivered_once_after_429(backend: Backend) {
     })
     .await;
     assert_eq!(push_row(&app, "m3", USER).await.0, "queued");
-    let id: String = sqlx::query_scalar("SELECT id FROM line_pushes WHERE tenant = $1 AND message = 'm3'")
-        .bind(T)
-        .fetch_one(app.app.db.read())
-        .await
-        .unwrap();
+    let id: String =
+        sqlx::query_scalar("SELECT id FROM line_pushes WHERE tenant = $1 AND message = 'm3'")
+            .bind(T)
+            .fetch_one(app.app.db.read())
+            .await
+            .unwrap();
     let api = mail::channels::line::api::LineApi::new(&line.base).unwrap();
     let last = mail::channels::line::push::send(&app.app.db, &api, T, &id, true).await;
     assert!(last.is_err(), "the job sees its last failure");

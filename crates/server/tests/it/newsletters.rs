@@ -813,9 +813,16 @@ async fn an_editor_cannot_approve_what_they_edited(app: &TestApp) {
     }
     // The page offers no approval to either.
     let (_, html) = text(&editor, app, &format!("{BASE}/{id}")).await;
-    assert!(!html.contains("/approve\""), "no approve form for the editor");
+    assert!(
+        !html.contains("/approve\""),
+        "no approve form for the editor"
+    );
     assert_eq!(
-        scalar(app, &format!("SELECT writers FROM mail_messages WHERE id = '{id}'")).await,
+        scalar(
+            app,
+            &format!("SELECT writers FROM mail_messages WHERE id = '{id}'")
+        )
+        .await,
         "kodomo,dx-admin,dx-admin"
     );
 }
