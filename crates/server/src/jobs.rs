@@ -89,6 +89,13 @@ pub fn registry(
         .handle(mail::delivery::KIND, move |ctx: JobContext, _| {
             let deliverer = deliverer.clone();
             async move {
+                // A municipality's run (queued by `mail::outbox::queue`,
+                // one at a time by its dedupe key) lets go of the key
+                // before it claims: mail queued during the run gets a run
+                // of its own, not the once-a-minute sweep.
+                if !ctx.tenant.is_empty() {
+                    kernel::jobs::release_dedupe(&ctx.db, &ctx.tenant, &ctx.job_id).await?;
+                }
                 let report = deliverer.run(&ctx.tenant).await?;
                 if report != mail::delivery::Report::default() {
                     tracing::info!(tenant = %ctx.tenant, ?report, "mail delivered");

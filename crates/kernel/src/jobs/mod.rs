@@ -140,6 +140,21 @@ pub async fn enqueue(tx: &mut Tx, spec: JobSpec) -> AppResult<Option<JobId>> {
     Ok(id)
 }
 
+/// A running job lets go of its dedupe key: work enqueued under that key
+/// from now on gets a job of its own instead of being folded into this
+/// one, which may already have looked for its work (a delivery run that
+/// claimed the due mail before more was queued).
+pub async fn release_dedupe(db: &Db, tenant: &str, id: &JobId) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET dedupe_key = NULL WHERE tenant = $1 AND id = $2 AND state = 'running'",
+    )
+    .bind(tenant)
+    .bind(id.as_str())
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
 /// [`enqueue`] in a transaction of its own.
 pub async fn enqueue_now(db: &Db, spec: JobSpec) -> AppResult<Option<JobId>> {
     let mut tx = db.begin().await?;

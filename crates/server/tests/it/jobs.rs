@@ -324,6 +324,28 @@ async fn dedupe_keys(app: &TestApp) {
     assert!(again.is_some() && again != first);
 }
 
+/// A running job that lets go of its dedupe key (`release_dedupe`, as a
+/// mail delivery run does before it claims): work enqueued under the key
+/// meanwhile gets a job of its own; while it holds the key, none.
+async fn running_job_releases_its_dedupe_key(app: &TestApp) {
+    let spec = || JobSpec::new(T, COUNT, json!({})).dedupe("queued");
+    let first = enqueue_now(&app.app.db, spec()).await.unwrap().unwrap();
+    let now = kernel::clock::now_ms();
+    let running = store::claim(&app.app.db, &[COUNT], "w/1", now, 60_000)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert_eq!(running.id, first);
+    assert_eq!(enqueue_now(&app.app.db, spec()).await.unwrap(), None);
+    kernel::jobs::release_dedupe(&app.app.db, T, &first)
+        .await
+        .unwrap();
+    let second = enqueue_now(&app.app.db, spec()).await.unwrap();
+    assert!(second.is_some() && second.as_ref() != Some(&first));
+    // The new one holds the key while queued.
+    assert_eq!(enqueue_now(&app.app.db, spec()).await.unwrap(), None);
+}
+
 /// A worker that claimed a job and died: the job is claimed again once
 /// its lease runs out and done once; the dead worker's late outcome is
 /// refused (it no longer holds the lease), and a done job is never run
@@ -642,6 +664,7 @@ testkit::on_both_backends!(
     failing_job_backs_off_then_dead_letters,
     panicking_job_is_retried,
     dedupe_keys,
+    running_job_releases_its_dedupe_key,
     expired_lease_is_claimed_again_once,
     schedule_runs_once_per_slot,
     page_retries_and_cancels,
