@@ -37,6 +37,10 @@ pub enum Purpose {
     MailAddress,
     /// A LINE official account's channel secret and access token.
     LineChannel,
+    /// A payer's name and address on a public charge (公金).
+    Payer,
+    /// A bank account registered for 口座振替.
+    BankAccount,
 }
 
 impl Purpose {
@@ -48,6 +52,8 @@ impl Purpose {
             Purpose::Attachment => "attachment",
             Purpose::MailAddress => "mail_address",
             Purpose::LineChannel => "line_channel",
+            Purpose::Payer => "payer",
+            Purpose::BankAccount => "bank_account",
         }
     }
 }

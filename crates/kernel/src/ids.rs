@@ -38,7 +38,9 @@ const DAMM: [[u8; 10]; 10] = [
     [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
 ];
 
-fn damm(digits: &str) -> u8 {
+/// The Damm check digit of `digits` (ASCII digits only); a number whose
+/// last digit is its check digit gives 0.
+pub fn damm(digits: &str) -> u8 {
     digits
         .bytes()
         .fold(0u8, |i, b| DAMM[i as usize][(b - b'0') as usize])

@@ -128,6 +128,11 @@ pub const TABLES: &[Table] = &[
     distributed("line_messages"),
     distributed("mail_newsletter_settings"),
     distributed("mail_staff_addresses"),
+    // 公金 (crate payments): every statement is per tenant.
+    distributed("payment_charges"),
+    distributed("payment_receipts"),
+    distributed("payment_charge_events"),
+    distributed("payment_number_counters"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -24,6 +24,7 @@ use crate::error::{AppError, AppResult};
 pub use account::{sign_in_password, upsert_staff, PasswordOutcome};
 pub use proof::{
     Approver, CaseWorker, Clerk, DeptAdmin, Proof, Reviewer, SecurityOfficer, SystemAdmin,
+    Treasurer,
 };
 pub use session::{
     clear_session_cookie, session_cookie, sign_out, sign_out_everywhere, PendingStaff,
@@ -45,16 +46,19 @@ pub enum Role {
     SystemAdmin,
     /// セキュリティ責任者: reads the audit log, nothing else.
     SecurityOfficer,
+    /// 収納・会計: public charges, payment slips, reconciliation (公金).
+    Treasurer,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Clerk,
         Role::Reviewer,
         Role::Approver,
         Role::DeptAdmin,
         Role::SystemAdmin,
         Role::SecurityOfficer,
+        Role::Treasurer,
     ];
 
     pub fn parse(s: &str) -> Option<Role> {
@@ -69,6 +73,7 @@ impl Role {
             Role::DeptAdmin => "dept_admin",
             Role::SystemAdmin => "system_admin",
             Role::SecurityOfficer => "security_officer",
+            Role::Treasurer => "treasurer",
         }
     }
 
@@ -81,6 +86,7 @@ impl Role {
             Role::DeptAdmin => "role.dept_admin",
             Role::SystemAdmin => "role.system_admin",
             Role::SecurityOfficer => "role.security_officer",
+            Role::Treasurer => "role.treasurer",
         }
     }
 }

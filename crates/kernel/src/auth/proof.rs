@@ -110,6 +110,19 @@ proof!(
     Role::SecurityOfficer
 );
 
+proof!(
+    /// 収納・会計: public charges, payment slips, reconciliation, refunds.
+    Treasurer,
+    Role::Treasurer
+);
+
+impl Proof for Treasurer {
+    const ROLE: Role = Role::Treasurer;
+    fn staff(&self) -> &Staff {
+        &self.0
+    }
+}
+
 impl Proof for CaseWorker {
     const ROLE: Role = Role::Clerk;
     fn holds(staff: &Staff) -> bool {

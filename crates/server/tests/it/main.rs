@@ -34,6 +34,7 @@ mod navi_editor;
 mod newsletters;
 mod oidc;
 mod okuyami;
+mod payments_charges;
 mod questions;
 mod search;
 mod search_feed;
