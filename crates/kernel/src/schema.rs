@@ -118,6 +118,7 @@ pub const TABLES: &[Table] = &[
     distributed("mail_categories"),
     distributed("mail_subscribers"),
     distributed("mail_subscriptions"),
+    distributed("mail_pending_choices"),
     distributed("mail_messages"),
     distributed("mail_message_texts"),
     distributed("line_channels"),

@@ -7,6 +7,15 @@
 //! (緊急 skips the schedule, never the approval). The job [`SEND`]
 //! queues one personalised outbox row per recipient, once ([`send`]);
 //! the message's page shows the progress and the final report.
+//!
+//! A message's states (`mail_messages.state`, [`model::MessageState`]):
+//! draft, awaiting_approval, approved, sent, cancelled. There is no
+//! 'sending' state, though the comment of migration 0021 lists one
+//! (migrations are never edited once landed): the send job queues every
+//! recipient and marks the message sent in one transaction, and where
+//! each mail stands afterwards is its outbox row's state
+//! (`mail::delivery`, which does have a 'sending' state: a row claimed
+//! for a hand-off).
 
 pub mod markdown;
 pub mod model;

@@ -184,28 +184,32 @@ pub async fn open(
 }
 
 /// Deletes, in every municipality, unsubscribed addresses past the
-/// retention period and sign-ups never confirmed. How many.
+/// retention period and sign-ups never confirmed, with what they chose.
+/// An address with a confirmation link still usable is kept, whatever
+/// its age: it signed up again and may confirm today. How many.
 pub async fn purge(db: &Db, now: i64) -> AppResult<u64> {
     let unsubscribed_before = now - UNSUBSCRIBED_RETENTION_DAYS * DAY_MS;
     let pending_before = now - PENDING_KEEP_DAYS * DAY_MS;
     let mut tx = db.begin().await?;
-    let doomed = "(b.state = 'unsubscribed' AND b.unsubscribed_at < $1) OR (b.state = 'pending' AND b.created_at < $2)";
-    sqlx::query(&format!(
-        "DELETE FROM mail_subscriptions WHERE EXISTS (SELECT 1 FROM mail_subscribers b \
-         WHERE b.tenant = mail_subscriptions.tenant AND b.id = mail_subscriptions.subscriber AND ({doomed}))"
-    ))
-    .bind(unsubscribed_before)
-    .bind(pending_before)
-    .execute(&mut *tx)
-    .await?;
-    let r = sqlx::query(
-        "DELETE FROM mail_subscribers WHERE (state = 'unsubscribed' AND unsubscribed_at < $1) \
-         OR (state = 'pending' AND created_at < $2)",
-    )
-    .bind(unsubscribed_before)
-    .bind(pending_before)
-    .execute(&mut *tx)
-    .await?;
+    let doomed = "((b.state = 'unsubscribed' AND b.unsubscribed_at < $1) OR (b.state = 'pending' AND b.created_at < $2)) \
+                  AND (b.confirm_expires_at IS NULL OR b.confirm_expires_at < $3)";
+    for table in ["mail_subscriptions", "mail_pending_choices"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM mail_subscribers b \
+             WHERE b.tenant = {table}.tenant AND b.id = {table}.subscriber AND {doomed})"
+        ))
+        .bind(unsubscribed_before)
+        .bind(pending_before)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let r = sqlx::query(&format!("DELETE FROM mail_subscribers AS b WHERE {doomed}"))
+        .bind(unsubscribed_before)
+        .bind(pending_before)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(kernel::db::rows_affected(&r))
 }

@@ -275,12 +275,15 @@ pub enum Delete {
     InUse,
 }
 
-/// Deletes a category nobody subscribes to and no newsletter names.
+/// Deletes a category nobody subscribes to (by mail or LINE, or in a
+/// sign-up waiting for its confirmation) and no newsletter names.
 pub async fn delete(db: &Db, tenant: &str, actor: &str, code: &str) -> AppResult<Delete> {
     let now = kernel::clock::now_ms();
     let mut tx = db.begin().await?;
     let used: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM mail_subscriptions WHERE tenant = $1 AND category = $2) \
+              + (SELECT COUNT(*) FROM mail_pending_choices WHERE tenant = $1 AND category = $2) \
+              + (SELECT COUNT(*) FROM line_subscriptions WHERE tenant = $1 AND category = $2) \
               + (SELECT COUNT(*) FROM mail_messages WHERE tenant = $1 AND category = $2)",
     )
     .bind(tenant)

@@ -4,7 +4,10 @@
 //! the consent dates are kept (`consent_source = 'import'`). A dry run
 //! checks without writing. An address already on the list (unsubscribed
 //! ones included: their wish stands) or suppressed is a mistake of its
-//! line.
+//! line. A check that reads the list (every dry run, and an import
+//! refused for addresses listed or suppressed) is audited
+//! (`mail.subscribers.import_check`): it tells staff about the people on
+//! the list.
 
 use std::collections::HashMap;
 
@@ -213,7 +216,12 @@ pub async fn import(
     let now = kernel::clock::now_ms();
     let rows = match parse(lang, text, &codes, now) {
         Ok(r) => r,
-        Err(e) => return Ok(Outcome::Refused(e)),
+        Err(e) => {
+            if dry_run {
+                audit_check(db, tenant, actor, now, 0, e.len()).await?;
+            }
+            return Ok(Outcome::Refused(e));
+        }
     };
     // Addresses on the list already, and suppressed ones.
     let listed: std::collections::HashSet<String> =
@@ -254,6 +262,9 @@ pub async fn import(
                 &args,
             ));
         }
+    }
+    if !errors.is_empty() || dry_run {
+        audit_check(db, tenant, actor, now, rows.len(), errors.len()).await?;
     }
     if !errors.is_empty() {
         return Ok(Outcome::Refused(errors));
@@ -302,6 +313,30 @@ pub async fn import(
     .await?;
     tx.commit().await?;
     Ok(Outcome::Ok { rows: rows.len() })
+}
+
+/// Records a check of a list against the subscribers (nothing imported).
+async fn audit_check(
+    db: &Db,
+    tenant: &str,
+    actor: &str,
+    now: i64,
+    rows: usize,
+    problems: usize,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    audit::append(
+        &mut tx,
+        tenant,
+        now,
+        &[
+            AuditEntry::new(actor, "mail.subscribers.import_check", "mail_subscribers")
+                .detail(serde_json::json!({"rows": rows, "problems": problems})),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

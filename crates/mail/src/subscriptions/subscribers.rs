@@ -177,6 +177,63 @@ async fn set_categories(
     Ok(())
 }
 
+/// Replaces the choice a confirmation link carries (applied by
+/// [`confirm`]).
+async fn set_pending(
+    tx: &mut Tx,
+    tenant: &str,
+    id: &str,
+    categories: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mail_pending_choices WHERE tenant = $1 AND subscriber = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for c in categories {
+        sqlx::query(
+            "INSERT INTO mail_pending_choices (tenant, subscriber, category, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(c)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Makes the choice the used link carried the subscriber's own (their
+/// categories and language); a subscriber without one keeps theirs.
+async fn apply_pending(tx: &mut Tx, tenant: &str, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let chosen: Vec<String> = sqlx::query_scalar(
+        "SELECT category FROM mail_pending_choices WHERE tenant = $1 AND subscriber = $2 ORDER BY category",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if !chosen.is_empty() {
+        set_categories(tx, tenant, id, &chosen, now).await?;
+        sqlx::query("DELETE FROM mail_pending_choices WHERE tenant = $1 AND subscriber = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE mail_subscribers SET lang = COALESCE(pending_lang, lang), pending_lang = NULL \
+         WHERE tenant = $1 AND id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The names of `codes` in `lang`, one per line.
 async fn category_lines(db: &Db, tenant: &str, codes: &[String], lang: Lang) -> AppResult<String> {
     Ok(super::categories::list(db, tenant)
@@ -189,8 +246,11 @@ async fn category_lines(db: &Db, tenant: &str, codes: &[String], lang: Lang) -> 
 }
 
 /// Signs up: a confirmation mail for a new, pending or unsubscribed
-/// address (its categories and language replaced, its state unchanged
-/// until confirmed), a mail with the preferences link for an active one.
+/// address, a mail with the preferences link for an active one. The
+/// categories and language chosen travel with the confirmation link
+/// (`mail_pending_choices`, `pending_lang`): nothing of a known
+/// subscriber changes until that link is used, and then the new choice
+/// replaces the old. A newer link replaces an older one, with its choice.
 pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppResult<SignedUp> {
     let db = &st.db;
     let hash = crate::address::hash(&st.vault, tenant, &s.address);
@@ -236,7 +296,7 @@ pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppRe
             let id = match other {
                 Some(sub) => {
                     sqlx::query(
-                        "UPDATE mail_subscribers SET lang = $1, confirm_token_hash = $2, confirm_expires_at = $3 \
+                        "UPDATE mail_subscribers SET pending_lang = $1, confirm_token_hash = $2, confirm_expires_at = $3 \
                          WHERE tenant = $4 AND id = $5",
                     )
                     .bind(s.lang.code())
@@ -252,8 +312,8 @@ pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppRe
                     let id = kernel::ids::short_id();
                     sqlx::query(
                         "INSERT INTO mail_subscribers (tenant, id, address, address_hash, lang, state, consent_at, \
-                         consent_source, confirm_token_hash, confirm_expires_at, created_at, confirmed_at, unsubscribed_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'pending', NULL, 'web', $6, $7, $8, NULL, NULL)",
+                         consent_source, confirm_token_hash, confirm_expires_at, created_at, confirmed_at, unsubscribed_at, pending_lang) \
+                         VALUES ($1, $2, $3, $4, $5, 'pending', NULL, 'web', $6, $7, $8, NULL, NULL, $5)",
                     )
                     .bind(tenant)
                     .bind(&id)
@@ -268,7 +328,7 @@ pub async fn sign_up(st: &SubscriptionsState, tenant: &str, s: &SignUp) -> AppRe
                     id
                 }
             };
-            set_categories(&mut tx, tenant, &id, &s.categories, now).await?;
+            set_pending(&mut tx, tenant, &id, &s.categories, now).await?;
             let url = format!(
                 "{}/t/{tenant}/mail/confirm/{token}",
                 st.public_url.0.trim_end_matches('/')
@@ -382,7 +442,8 @@ pub async fn check_token(db: &Db, tenant: &str, token: &str) -> AppResult<Confir
 }
 
 /// Confirms a sign-up: the subscription becomes active (consent given
-/// now, on the web), the link is used up, and a suppression of the
+/// now, on the web) with the categories and language the link carried,
+/// the link is used up, and a suppression of the
 /// address is lifted (the mail arrived).
 pub async fn confirm(db: &Db, tenant: &str, token: &str) -> AppResult<Confirmed> {
     let id = match check_token(db, tenant, token).await? {
@@ -406,6 +467,7 @@ pub async fn confirm(db: &Db, tenant: &str, token: &str) -> AppResult<Confirmed>
         // Used at the same moment by another request.
         return Ok(Confirmed::Invalid);
     }
+    apply_pending(&mut tx, tenant, &id, now).await?;
     sqlx::query(
         "DELETE FROM mail_suppressions WHERE tenant = $1 AND address_hash = \
          (SELECT address_hash FROM mail_subscribers WHERE tenant = $1 AND id = $2)",

@@ -654,6 +654,15 @@ async fn linking_cannot_be_replayed(backend: Backend) {
         html.contains("設定しました。") && html.contains("<li>防災・防犯</li>"),
         "{html}"
     );
+    // It tells how to stop everything the way that works (a link always
+    // needs one category; an unfollow ends every push), not by message.
+    assert!(
+        html.contains(
+            "すべて止めるときは、このアカウントをブロックするか友だちから削除してください。"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("止めるときは、LINEでこのアカウントに何かメッセージを"));
     assert_eq!(user_state(&app, USER).await, "linked");
     assert_eq!(subscriptions(&app, USER).await, ["bousai"]);
     // The same POST again (a replay): 404, nothing changes.

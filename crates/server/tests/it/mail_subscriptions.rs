@@ -108,6 +108,93 @@ async fn categories_of(app: &TestApp, id: &str) -> Vec<String> {
     .unwrap()
 }
 
+/// The categories a confirmation link of `id` carries.
+async fn pending_of(app: &TestApp, id: &str) -> Vec<String> {
+    sqlx::query_scalar(&format!(
+        "SELECT category FROM mail_pending_choices WHERE tenant = '{T}' AND subscriber = '{id}' ORDER BY category"
+    ))
+    .fetch_all(app.app.db.read())
+    .await
+    .unwrap()
+}
+
+/// Moves the last confirmation of every subscriber `minutes` into the
+/// past (as if that time went by).
+async fn age_confirmations(app: &TestApp, minutes: i64) {
+    app.execute_as_owner(&format!(
+        "UPDATE mail_subscribers SET confirm_expires_at = confirm_expires_at - {} WHERE confirm_expires_at IS NOT NULL",
+        minutes * 60_000
+    ))
+    .await;
+}
+
+/// Signing up again while pending (or after unsubscribing): the new
+/// choice replaces the old when its link is used, not before; the older
+/// link no longer works.
+async fn sign_up_again_replaces_the_choice_on_confirmation(app: &TestApp) {
+    let c = app.client();
+    assert_eq!(
+        sign_up(&c, app, "hanako@example.jp", &["bosai"], "en")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let id = subscriber_state(app).await[0].0.clone();
+    let first = link_in_last_mail(app, "subscription.confirm", "confirm").await;
+    age_confirmations(app, 11).await;
+    assert_eq!(
+        sign_up(&c, app, "hanako@example.jp", &["kosodate", "event"], "ja")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'subscription.confirm'")
+            .await,
+        2
+    );
+    let second = link_in_last_mail(app, "subscription.confirm", "confirm").await;
+    assert_ne!(first, second);
+    // Nothing replaced yet: still pending, the first language kept.
+    assert_eq!(
+        subscriber_state(app).await,
+        [(id.clone(), "pending".to_string())]
+    );
+    assert!(categories_of(app, &id).await.is_empty());
+    assert_eq!(pending_of(app, &id).await, ["event", "kosodate"]);
+    let lang = "SELECT lang FROM mail_subscribers";
+    assert_eq!(one(app, lang).await.get::<String, _>(0), "en");
+    // The older link was replaced by the newer one.
+    assert_eq!(post(&c, app, &first, &first, &[]).await.0, StatusCode::GONE);
+    assert_eq!(subscriber_state(app).await[0].1, "pending");
+    let (s, html) = post(&c, app, &second, &second, &[]).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert_eq!(categories_of(app, &id).await, ["event", "kosodate"]);
+    assert_eq!(one(app, lang).await.get::<String, _>(0), "ja");
+    assert!(pending_of(app, &id).await.is_empty());
+
+    // Unsubscribed, then signed up again: the old choice stays until the
+    // new link is used.
+    app.execute_as_owner(&format!(
+        "UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = 1 WHERE id = '{id}'"
+    ))
+    .await;
+    assert_eq!(
+        sign_up(&c, app, "hanako@example.jp", &["kenko"], "en")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(subscriber_state(app).await[0].1, "unsubscribed");
+    assert_eq!(categories_of(app, &id).await, ["event", "kosodate"]);
+    assert_eq!(one(app, lang).await.get::<String, _>(0), "ja");
+    let third = link_in_last_mail(app, "subscription.confirm", "confirm").await;
+    assert_eq!(post(&c, app, &third, &third, &[]).await.0, StatusCode::OK);
+    assert_eq!(subscriber_state(app).await[0].1, "active");
+    assert_eq!(categories_of(app, &id).await, ["kenko"]);
+    assert_eq!(one(app, lang).await.get::<String, _>(0), "en");
+}
+
 async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     let c = app.client();
     let (s, html) = get(&c, app, &format!("/t/{T}/mail")).await;
@@ -147,7 +234,10 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     assert_eq!(subs.len(), 1);
     let (id, state) = subs[0].clone();
     assert_eq!(state, "pending");
-    assert_eq!(categories_of(app, &id).await, ["bosai", "kosodate"]);
+    // The choice travels with the link: nothing is subscribed before it
+    // is used.
+    assert!(categories_of(app, &id).await.is_empty());
+    assert_eq!(pending_of(app, &id).await, ["bosai", "kosodate"]);
     // Queued, then delivered: the test server has no mail server
     // (development mode), so it lands in the demo mailbox.
     for _ in 0..100 {
@@ -195,6 +285,8 @@ async fn sign_up_confirm_preferences_unsubscribe(app: &TestApp) {
     assert_eq!(r.get::<String, _>(1), "web");
     assert!(r.get::<Option<i64>, _>(2).is_some());
     assert_eq!(r.get::<Option<String>, _>(3), None);
+    assert_eq!(categories_of(app, &id).await, ["bosai", "kosodate"]);
+    assert!(pending_of(app, &id).await.is_empty());
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'mail.subscriber.confirm' AND target = 'mail_subscriber:{id}'")).await,
         1
@@ -587,6 +679,15 @@ async fn staff_edit_categories(app: &TestApp) {
         .await,
         1
     );
+    // Nor one a LINE user receives.
+    app.execute_as_owner(&format!(
+        "INSERT INTO line_subscriptions (tenant, user_id, category, created_at) VALUES ('{T}', 'U0123456789abcdef0123456789abcdef', 'sports', 0)"
+    ))
+    .await;
+    let (s, html) = post(&admin, app, &base, &format!("{base}/sports/delete"), &[]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains("分類「sports」は登録者かメッセージがあるため削除できません"));
+    app.execute_as_owner("DELETE FROM line_subscriptions").await;
     let (s, _) = post(&admin, app, &base, &format!("{base}/sports/delete"), &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -688,6 +789,9 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("誤りはありません。2件を取り込めます"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 0);
+    // The check read the list (who is on it): audited, as the import is.
+    let checks = "SELECT COUNT(*) FROM audit_log WHERE action = 'mail.subscribers.import_check' AND actor = 'staff:dx-admin'";
+    assert_eq!(app.count(checks).await, 1);
 
     let bad = format!("{good}saburo@example,bosai,ja,2020-01-01\nshiro@example.jp,golf,ja,2020-01-01\nichiro@example.jp,bosai,ja,2099-01-01\n");
     let (s, html) = post(&admin, app, &page, &page, &[("csv", &bad)]).await;
@@ -700,6 +804,8 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     assert!(html.contains("6行目：consent_date（同意日）「2099-01-01」"));
     assert!(html.contains("6行目：address「ichiro@example.jp」は2行目と同じアドレスです"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 0);
+    // Refused before the list was read: nothing to audit.
+    assert_eq!(app.count(checks).await, 1);
 
     let (s, html) = post(&admin, app, &page, &page, &[("csv", good)]).await;
     assert_eq!(s, StatusCode::OK);
@@ -741,6 +847,8 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("2行目：address「ichiro@example.jp」は既に登録されています"));
     assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 2);
+    // That refusal told who is on the list: audited.
+    assert_eq!(app.count(checks).await, 2);
     let (s, html) = post(
         &admin,
         app,
@@ -762,6 +870,8 @@ async fn purge_after_retention(app: &TestApp) {
         "recent@example.jp",
         "never@example.jp",
         "kept@example.jp",
+        "again@example.jp",
+        "back@example.jp",
     ] {
         assert_eq!(
             sign_up(&c, app, a, &["bosai"], "ja").await.0,
@@ -779,35 +889,54 @@ async fn purge_after_retention(app: &TestApp) {
         let vault = app.app.db.vault().unwrap();
         mail::address::hash(vault, T, &jp::Email::parse(a).unwrap())
     };
+    // old: unsubscribed 31 days ago; recent: 29 days ago; never: signed
+    // up 8 days ago, its link expired 7 days ago; kept: active; again:
+    // signed up 8 days ago and again today (a fresh link); back:
+    // unsubscribed 31 days ago and signed up again today.
     app.execute_as_owner(&format!(
-        "UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = {} WHERE address_hash = '{}'\n;;\n\
-         UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = {} WHERE address_hash = '{}'\n;;\n\
+        "UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = {}, confirm_token_hash = NULL, confirm_expires_at = NULL WHERE address_hash = '{}'\n;;\n\
+         UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = {}, confirm_token_hash = NULL, confirm_expires_at = NULL WHERE address_hash = '{}'\n;;\n\
+         UPDATE mail_subscribers SET created_at = {}, confirm_expires_at = {} WHERE address_hash = '{}'\n;;\n\
+         UPDATE mail_subscribers SET state = 'active', created_at = {}, confirm_token_hash = NULL, confirm_expires_at = NULL WHERE address_hash = '{}'\n;;\n\
          UPDATE mail_subscribers SET created_at = {} WHERE address_hash = '{}'\n;;\n\
-         UPDATE mail_subscribers SET state = 'active', created_at = {} WHERE address_hash = '{}'",
+         UPDATE mail_subscribers SET state = 'unsubscribed', unsubscribed_at = {} WHERE address_hash = '{}'",
         now - 31 * day,
         row_of("old@example.jp"),
         now - 29 * day,
         row_of("recent@example.jp"),
         now - 8 * day,
+        now - 7 * day,
         row_of("never@example.jp"),
         now - 400 * day,
         row_of("kept@example.jp"),
+        now - 8 * day,
+        row_of("again@example.jp"),
+        now - 31 * day,
+        row_of("back@example.jp"),
     ))
     .await;
-    assert_eq!(ids.len(), 4);
+    assert_eq!(ids.len(), 6);
     let n = mail::subscriptions::admin::purge(&app.app.db, now)
         .await
         .unwrap();
     assert_eq!(n, 2);
-    assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM mail_subscribers").await, 4);
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM mail_subscribers WHERE address_hash IN ('{}', '{}')",
+            "SELECT COUNT(*) FROM mail_subscribers WHERE address_hash IN ('{}', '{}', '{}', '{}')",
             row_of("recent@example.jp"),
-            row_of("kept@example.jp")
+            row_of("kept@example.jp"),
+            row_of("again@example.jp"),
+            row_of("back@example.jp")
         ))
         .await,
-        2
+        4,
+        "a fresh confirmation link keeps its sign-up"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_pending_choices s WHERE NOT EXISTS (SELECT 1 FROM mail_subscribers b WHERE b.tenant = s.tenant AND b.id = s.subscriber)").await,
+        0,
+        "their pending choices went with them"
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM mail_subscriptions s WHERE NOT EXISTS (SELECT 1 FROM mail_subscribers b WHERE b.tenant = s.tenant AND b.id = s.subscriber)").await,
@@ -885,6 +1014,7 @@ async fn rekey_reseals_and_rehashes(app: &TestApp) {
 
 testkit::on_both_backends!(
     rekey_reseals_and_rehashes,
+    sign_up_again_replaces_the_choice_on_confirmation,
     sign_up_confirm_preferences_unsubscribe,
     expired_link_says_so,
     suppressed_address_is_told_what_to_do,
