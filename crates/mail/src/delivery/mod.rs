@@ -25,6 +25,7 @@ pub mod listing;
 pub mod mask;
 pub mod pages;
 pub mod routes;
+pub mod sender;
 pub mod staff;
 pub mod store;
 pub mod transport;
@@ -41,8 +42,9 @@ use lettre::message::dkim::DkimConfig;
 use lettre::message::Mailbox;
 
 use crate::outbox::State;
+use sender::Sender;
 use store::Claimed;
-use transport::{Outcome, Smtp};
+use transport::Outcome;
 
 pub use routes::{router, DeliveryState};
 
@@ -75,7 +77,7 @@ pub enum Status {
 
 enum Route {
     Demo,
-    Smtp(Smtp),
+    Smtp(Sender),
     Off(String),
 }
 
@@ -121,8 +123,8 @@ impl Deliverer {
     /// on the first run, not here: a server may start before its relay).
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         let m = &config.mail;
-        let route = match transport::smtp(m)? {
-            Some(s) => Route::Smtp(s),
+        let route = match &m.smtp_url {
+            Some(url) => Route::Smtp(Sender::new(sender::Endpoint::parse(url)?, m.connections)),
             None if config.mode == Mode::Development => Route::Demo,
             None => Route::Off(
                 "メールサーバーが設定されていません（MADOGUCHI_SMTP_URL）。メールは送られず、配信待ちのまま残ります。"
@@ -175,6 +177,9 @@ impl Deliverer {
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
         let _all = self.inner.inflight.write().await;
+        if let Route::Smtp(s) = &self.inner.route {
+            s.close().await;
+        }
     }
 
     /// Delivers the due mail of `tenant` (`''`: of every municipality).
@@ -253,7 +258,7 @@ impl Deliverer {
 
     /// Whether the SMTP server has passed a test connection (tested now
     /// if it has not).
-    async fn ready(&self, smtp: &Smtp) -> bool {
+    async fn ready(&self, smtp: &Sender) -> bool {
         if matches!(
             *self.inner.readiness.lock().expect("readiness"),
             Some(Ok(()))
@@ -331,7 +336,7 @@ impl Deliverer {
     async fn hand_off(
         &self,
         tenant: &str,
-        smtp: &Smtp,
+        smtp: &Sender,
         from: &Mailbox,
         batch: Vec<Claimed>,
         report: &mut Report,
@@ -346,7 +351,6 @@ impl Deliverer {
         };
         let hashes: Vec<String> = batch.iter().filter_map(hash_of).collect();
         let suppressed = store::suppressed(db, tenant, &hashes).await?;
-        let sem = Arc::new(tokio::sync::Semaphore::new(inner.connections));
         let mut set = tokio::task::JoinSet::new();
         let mut outcomes: Vec<(Claimed, Outcome)> = Vec::new();
         for row in batch {
@@ -360,13 +364,13 @@ impl Deliverer {
             match transport::message(from, &row, inner.dkim.as_ref()) {
                 Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
                 Ok(msg) => {
-                    let (smtp, sem, me) = (smtp.clone(), sem.clone(), self.clone());
+                    let (smtp, me) = (smtp.clone(), self.clone());
                     set.spawn(async move {
-                        let _permit = sem.acquire_owned().await;
+                        let slot = smtp.slot().await;
                         if me.inner.stopping.load(Ordering::SeqCst) {
                             return (row, Outcome::NotStarted);
                         }
-                        let outcome = transport::send(&smtp, msg).await;
+                        let outcome = slot.send(msg.envelope(), &msg.formatted()).await;
                         (row, outcome)
                     });
                 }
