@@ -31,7 +31,7 @@ pub mod store;
 pub mod transport;
 pub mod view;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -56,9 +56,12 @@ pub const KIND: &str = crate::outbox::DELIVER;
 #[derive(Clone)]
 pub struct SenderAddress(pub Arc<str>);
 
-/// Rows claimed at once per connection: a sender that dies leaves at
-/// most this many times `mail.connections` rows 'unknown'.
-const BATCH_PER_CONNECTION: i64 = 2;
+/// Chunks (of one row per connection) claimed and not yet recorded at
+/// a time: a sender that dies leaves at most this many times
+/// `mail.connections` rows 'unknown'.
+const CHUNKS_IN_FLIGHT: usize = 2;
+/// The hand-offs of one chunk, ending with each row's outcome.
+type Flight = tokio::task::JoinHandle<Vec<(Claimed, Outcome)>>;
 /// How long a claimed row is held before another run may call it lost.
 pub const LEASE_MS: i64 = 120_000;
 /// The longest wait between two attempts.
@@ -219,36 +222,65 @@ impl Deliverer {
         if !self.ready(smtp).await {
             return Ok(report);
         }
-        let from = self.from(tenant).await?;
+        let from = Arc::new(self.from(tenant).await?);
+        let _flight = inner.inflight.read().await;
+        if inner.stopping.load(Ordering::SeqCst) {
+            return Ok(report);
+        }
+        // Chunks of one row per connection, at most CHUNKS_IN_FLIGHT
+        // claimed at a time: the next chunk is on its way while the last
+        // hand-offs of the one before finish, and each chunk's outcomes
+        // are recorded as soon as all its hand-offs have ended.
+        let mut flights: VecDeque<Flight> = VecDeque::new();
+        let mut claiming = true;
+        let mut throttled_until = None;
         loop {
-            if inner.stopping.load(Ordering::SeqCst) {
-                return Ok(report);
-            }
-            let _flight = inner.inflight.read().await;
-            if inner.stopping.load(Ordering::SeqCst) {
-                return Ok(report);
-            }
-            let now = kernel::clock::now_ms();
-            let (budget, window_end) = self.budget(tenant, now);
-            if budget == 0 {
-                self.follow_up(tenant, window_end).await?;
-                return Ok(report);
-            }
-            let batch = store::claim(
-                db,
-                tenant,
-                &inner.domain,
-                now,
-                inner.lease_ms,
-                budget.min(self.batch()),
-            )
-            .await?;
-            if batch.is_empty() {
-                break;
-            }
-            self.spend(tenant, batch.len() as u32);
-            self.hand_off(tenant, smtp, &from, batch, &mut report)
+            while claiming
+                && flights.len() < CHUNKS_IN_FLIGHT
+                && !inner.stopping.load(Ordering::SeqCst)
+            {
+                let now = kernel::clock::now_ms();
+                let (budget, window_end) = self.budget(tenant, now);
+                if budget == 0 {
+                    throttled_until = Some(window_end);
+                    claiming = false;
+                    break;
+                }
+                let chunk = store::claim(
+                    db,
+                    tenant,
+                    &inner.domain,
+                    now,
+                    inner.lease_ms,
+                    budget.min(self.chunk()),
+                )
                 .await?;
+                if chunk.is_empty() {
+                    claiming = false;
+                    break;
+                }
+                self.spend(tenant, chunk.len() as u32);
+                flights.push_back(self.dispatch(tenant, smtp, &from, chunk).await?);
+            }
+            let Some(flight) = flights.pop_front() else {
+                break;
+            };
+            let outcomes = match flight.await {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    // Its rows stay 'sending': 'unknown' later.
+                    tracing::error!(error = %e, "mail hand-off chunk failed");
+                    continue;
+                }
+            };
+            self.record(tenant, outcomes, &mut report).await?;
+        }
+        if inner.stopping.load(Ordering::SeqCst) {
+            return Ok(report);
+        }
+        if let Some(end) = throttled_until {
+            self.follow_up(tenant, end).await?;
+            return Ok(report);
         }
         if let Some(at) = store::next_due(db, tenant).await? {
             self.follow_up(tenant, at).await?;
@@ -303,13 +335,14 @@ impl Deliverer {
             *e = (now, 0);
         }
         if per_minute == 0 {
-            return (self.batch(), e.0 + 60_000);
+            return (self.chunk(), e.0 + 60_000);
         }
         (i64::from(per_minute.saturating_sub(e.1)), e.0 + 60_000)
     }
 
-    fn batch(&self) -> i64 {
-        (self.inner.connections as i64).saturating_mul(BATCH_PER_CONNECTION)
+    /// Rows claimed at once: one per connection.
+    fn chunk(&self) -> i64 {
+        self.inner.connections.max(1) as i64
     }
 
     fn spend(&self, tenant: &str, n: u32) {
@@ -333,14 +366,15 @@ impl Deliverer {
         Ok(())
     }
 
-    async fn hand_off(
+    /// Starts the hand-offs of `chunk` (each on a connection of its own
+    /// as one is free); the flight ends with every row's outcome.
+    async fn dispatch(
         &self,
         tenant: &str,
         smtp: &Sender,
-        from: &Mailbox,
-        batch: Vec<Claimed>,
-        report: &mut Report,
-    ) -> anyhow::Result<()> {
+        from: &Arc<Mailbox>,
+        chunk: Vec<Claimed>,
+    ) -> anyhow::Result<Flight> {
         let inner = &self.inner;
         let db = &inner.db;
         let vault = db.vault()?;
@@ -349,41 +383,43 @@ impl Deliverer {
                 .ok()
                 .map(|e| crate::address::hash(vault, tenant, &e))
         };
-        let hashes: Vec<String> = batch.iter().filter_map(hash_of).collect();
+        let hashes: Vec<String> = chunk.iter().filter_map(hash_of).collect();
         let suppressed = store::suppressed(db, tenant, &hashes).await?;
         let mut set = tokio::task::JoinSet::new();
-        let mut outcomes: Vec<(Claimed, Outcome)> = Vec::new();
-        for row in batch {
+        let mut decided: Vec<(Claimed, Outcome)> = Vec::new();
+        for row in chunk {
             if hash_of(&row).is_some_and(|h| suppressed.contains(&h)) {
-                outcomes.push((
+                decided.push((
                     row,
                     Outcome::Failed("配信停止中のアドレスのため送信しません（suppressed）".into()),
                 ));
                 continue;
             }
-            match transport::message(from, &row, inner.dkim.as_ref()) {
-                Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
-                Ok(msg) => {
-                    let (smtp, me) = (smtp.clone(), self.clone());
-                    set.spawn(async move {
-                        let slot = smtp.slot().await;
-                        if me.inner.stopping.load(Ordering::SeqCst) {
-                            return (row, Outcome::NotStarted);
-                        }
-                        let outcome = slot.send(msg.envelope(), &msg.formatted()).await;
-                        (row, outcome)
-                    });
+            let (smtp, from, me) = (smtp.clone(), from.clone(), self.clone());
+            set.spawn(async move {
+                let msg = match transport::message(&from, &row, me.inner.dkim.as_ref()) {
+                    Ok(msg) => msg,
+                    Err(e) => return (row, Outcome::Failed(format!("{e:#}"))),
+                };
+                let slot = smtp.slot().await;
+                if me.inner.stopping.load(Ordering::SeqCst) {
+                    return (row, Outcome::NotStarted);
+                }
+                let outcome = slot.send(msg.envelope(), &msg.formatted()).await;
+                (row, outcome)
+            });
+        }
+        Ok(tokio::spawn(async move {
+            let mut outcomes = decided;
+            while let Some(joined) = set.join_next().await {
+                match joined {
+                    Ok(done) => outcomes.push(done),
+                    // A panicked hand-off stays 'sending': 'unknown' later.
+                    Err(e) => tracing::error!(error = %e, "mail hand-off task failed"),
                 }
             }
-        }
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok(done) => outcomes.push(done),
-                // A panicked hand-off stays 'sending': 'unknown' later.
-                Err(e) => tracing::error!(error = %e, "mail hand-off task failed"),
-            }
-        }
-        self.record(tenant, outcomes, report).await
+            outcomes
+        }))
     }
 
     async fn record(
