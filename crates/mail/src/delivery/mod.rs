@@ -3,17 +3,23 @@
 //! transaction, and swept every minute for retries and leases).
 //!
 //! A run claims due rows of one municipality with a lease ('sending',
-//! committed before any hand-off), hands them to the server over
-//! `mail.connections` pooled connections, and records each outcome after
-//! it: 'sent'; a 4xx or connection error back to 'queued' with a doubling
-//! wait (`next_attempt_at`), 'failed' after `mail.max_attempts`; a 5xx
-//! about the mailbox 'bounced' with the address suppressed; any other 5xx
+//! committed before any hand-off) in chunks of one row per connection,
+//! at most two chunks claimed and not yet recorded at a time (so a
+//! sender killed mid-run leaves at most 2 × `mail.connections` rows
+//! 'sending'). It hands them to the server over `mail.connections`
+//! long-lived connections ([`sender`]: sockets with `TCP_NODELAY`, each
+//! reopened after an error) and records a chunk's outcomes once its
+//! hand-offs have ended (the sent ones in one statement): 'sent'; a 4xx
+//! or connection error back to 'queued' with a doubling wait
+//! (`next_attempt_at`), 'failed' after `mail.max_attempts`; a 5xx about
+//! the mailbox 'bounced' with the address suppressed; any other 5xx
 //! 'failed'. Suppressed addresses are never handed off. A row found
 //! 'sending' after its lease ran out (its sender died mid-hand-off)
 //! becomes 'unknown' and is never sent again by itself: staff may resend
 //! it deliberately. Throttling is per municipality and per server
 //! (`mail.per_minute`). Graceful shutdown ([`Deliverer::shutdown`]) stops
-//! claiming and waits for the hand-offs in flight.
+//! claiming, waits for the hand-offs in flight, records them and closes
+//! the idle connections.
 //!
 //! With no SMTP server configured, development and demo mode keep every
 //! mail in the demo mailbox (state 'demo': nothing is sent); production
