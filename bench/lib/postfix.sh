@@ -12,6 +12,8 @@ postfix_start() {
   fi
   mkdir -p "$dir/conf" "$dir/mail" "$dir/queue" "$dir/data"
   chown postfix:postfix "$dir/mail" "$dir/data"
+  # postfix's own processes must reach them (mktemp -d makes 0700).
+  chmod 755 "$(dirname "$dir")" "$dir"
   cat >"$dir/conf/main.cf" <<CF
 compatibility_level = 3.6
 queue_directory = $dir/queue
