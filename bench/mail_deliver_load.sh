@@ -3,7 +3,7 @@
 # with other requests at p99 < 50 ms). One real `madoguchi serve` (the demo
 # municipalities on a fresh SQLite file) configured with a private postfix
 # (bench/lib/postfix.sh, delivering into a Maildir). wrk asks for the
-# municipality's start page (/t/122289/) with a few connections: first for
+# municipality's start page (/t/122289) with a few connections: first for
 # DURATION with no mail queued (the baseline), then N mails are queued in
 # one transaction (the deliver_bench example, queue-only; the server's job
 # workers deliver them) and wrk asks again for DURATION while they go out.
@@ -48,7 +48,7 @@ MADOGUCHI_LOG=warn MADOGUCHI_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" MADOGUCHI_MA
   "$BIN" serve --bind "127.0.0.1:$PORT" --database-url "$DB" >"$TMP/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-PAGE="http://127.0.0.1:$PORT/t/122289/"
+PAGE="http://127.0.0.1:$PORT/t/122289"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$PAGE")" = 200 ] || { echo "$PAGE is not 200"; exit 1; }
 sent() { sqlite3 -cmd ".timeout 5000" "$TMP/bench.db" "SELECT COUNT(*) FROM outbox WHERE state = 'sent'"; }
 load() {

@@ -24,9 +24,7 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{
-    AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters,
-};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -364,7 +362,10 @@ mod tests {
     #[test]
     fn the_url_says_where_and_how() {
         let e = Endpoint::parse("smtp://127.0.0.1:2525").unwrap();
-        assert_eq!((e.host.as_str(), e.port, tls(&e)), ("127.0.0.1", 2525, "none"));
+        assert_eq!(
+            (e.host.as_str(), e.port, tls(&e)),
+            ("127.0.0.1", 2525, "none")
+        );
         assert!(e.credentials.is_none());
         let e = Endpoint::parse("smtp://mail.example.jp").unwrap();
         assert_eq!((e.port, tls(&e)), (25, "none"));

@@ -595,7 +595,10 @@ async fn starttls_as_the_url_says() {
     let mut config = (*app.app.config).clone();
     config.mail.smtp_url = Some(format!("{}?tls=required", smtp.url()));
     let strict = Deliverer::new(app.app.db.clone(), &config).unwrap();
-    assert_eq!(strict.run(T).await.unwrap(), mail::delivery::Report::default());
+    assert_eq!(
+        strict.run(T).await.unwrap(),
+        mail::delivery::Report::default()
+    );
     assert!(
         matches!(strict.status(), mail::delivery::Status::NotReady(r) if r.contains("接続できません") && r.contains("STARTTLS")),
         "{:?}",
