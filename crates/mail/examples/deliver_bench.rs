@@ -3,7 +3,11 @@
 //! (`mail::delivery::Deliverer`) handing them all to the SMTP server at
 //! `SMTP_URL`, and prints messages per second of each phase.
 //!
-//!   cargo run -p mail --example deliver_bench -- N SMTP_URL [DATABASE_URL] [CONNECTIONS]
+//!   cargo run -p mail --example deliver_bench -- N SMTP_URL [DATABASE_URL] [CONNECTIONS] [queue-only]
+//!
+//! `queue-only` queues the mails and stops (bench/mail_deliver_load.sh:
+//! a running server delivers them); `MADOGUCHI_ENCRYPTION_KEYS`, when
+//! set, is the database's key (else a fresh one).
 
 use std::time::Instant;
 
@@ -26,8 +30,12 @@ async fn main() -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_else(|| format!("sqlite://{}", path.display()));
     let connections: usize = args.get(4).map_or(Ok(16), |a| a.parse())?;
-    let vault =
-        kernel::crypto::Vault::from_specs(&[kernel::crypto::Vault::generate_spec("bench")])?;
+    let queue_only = args.get(5).is_some_and(|a| a == "queue-only");
+    let specs: Vec<String> = match std::env::var("MADOGUCHI_ENCRYPTION_KEYS") {
+        Ok(keys) if !keys.is_empty() => keys.split(',').map(|k| k.trim().to_string()).collect(),
+        _ => vec![kernel::crypto::Vault::generate_spec("bench")],
+    };
+    let vault = kernel::crypto::Vault::from_specs(&specs)?;
     let db = kernel::Db::connect(&url, 8).await?.with_vault(vault);
     kernel::migrate::run(&db).await?;
     let tenant = "122289";
@@ -56,6 +64,10 @@ async fn main() -> anyhow::Result<()> {
         queued.as_secs_f64(),
         n as f64 / queued.as_secs_f64()
     );
+    if queue_only {
+        db.close().await;
+        return Ok(());
+    }
     let mut config = Config {
         mode: Mode::Development,
         ..Config::default()

@@ -3,17 +3,23 @@
 //! transaction, and swept every minute for retries and leases).
 //!
 //! A run claims due rows of one municipality with a lease ('sending',
-//! committed before any hand-off), hands them to the server over
-//! `mail.connections` pooled connections, and records each outcome after
-//! it: 'sent'; a 4xx or connection error back to 'queued' with a doubling
-//! wait (`next_attempt_at`), 'failed' after `mail.max_attempts`; a 5xx
-//! about the mailbox 'bounced' with the address suppressed; any other 5xx
+//! committed before any hand-off) in chunks of one row per connection,
+//! at most two chunks claimed and not yet recorded at a time (so a
+//! sender killed mid-run leaves at most 2 × `mail.connections` rows
+//! 'sending'). It hands them to the server over `mail.connections`
+//! long-lived connections ([`sender`]: sockets with `TCP_NODELAY`, each
+//! reopened after an error) and records a chunk's outcomes once its
+//! hand-offs have ended (the sent ones in one statement): 'sent'; a 4xx
+//! or connection error back to 'queued' with a doubling wait
+//! (`next_attempt_at`), 'failed' after `mail.max_attempts`; a 5xx about
+//! the mailbox 'bounced' with the address suppressed; any other 5xx
 //! 'failed'. Suppressed addresses are never handed off. A row found
 //! 'sending' after its lease ran out (its sender died mid-hand-off)
 //! becomes 'unknown' and is never sent again by itself: staff may resend
 //! it deliberately. Throttling is per municipality and per server
 //! (`mail.per_minute`). Graceful shutdown ([`Deliverer::shutdown`]) stops
-//! claiming and waits for the hand-offs in flight.
+//! claiming, waits for the hand-offs in flight, records them and closes
+//! the idle connections.
 //!
 //! With no SMTP server configured, development and demo mode keep every
 //! mail in the demo mailbox (state 'demo': nothing is sent); production
@@ -25,12 +31,13 @@ pub mod listing;
 pub mod mask;
 pub mod pages;
 pub mod routes;
+pub mod sender;
 pub mod staff;
 pub mod store;
 pub mod transport;
 pub mod view;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -41,8 +48,9 @@ use lettre::message::dkim::DkimConfig;
 use lettre::message::Mailbox;
 
 use crate::outbox::State;
+use sender::Sender;
 use store::Claimed;
-use transport::{Outcome, Smtp};
+use transport::Outcome;
 
 pub use routes::{router, DeliveryState};
 
@@ -54,9 +62,12 @@ pub const KIND: &str = crate::outbox::DELIVER;
 #[derive(Clone)]
 pub struct SenderAddress(pub Arc<str>);
 
-/// Rows claimed at once per connection: a sender that dies leaves at
-/// most this many times `mail.connections` rows 'unknown'.
-const BATCH_PER_CONNECTION: i64 = 2;
+/// Chunks (of one row per connection) claimed and not yet recorded at
+/// a time: a sender that dies leaves at most this many times
+/// `mail.connections` rows 'unknown'.
+const CHUNKS_IN_FLIGHT: usize = 2;
+/// The hand-offs of one chunk, ending with each row's outcome.
+type Flight = tokio::task::JoinHandle<Vec<(Claimed, Outcome)>>;
 /// How long a claimed row is held before another run may call it lost.
 pub const LEASE_MS: i64 = 120_000;
 /// The longest wait between two attempts.
@@ -75,7 +86,7 @@ pub enum Status {
 
 enum Route {
     Demo,
-    Smtp(Smtp),
+    Smtp(Sender),
     Off(String),
 }
 
@@ -121,8 +132,8 @@ impl Deliverer {
     /// on the first run, not here: a server may start before its relay).
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         let m = &config.mail;
-        let route = match transport::smtp(m)? {
-            Some(s) => Route::Smtp(s),
+        let route = match &m.smtp_url {
+            Some(url) => Route::Smtp(Sender::new(sender::Endpoint::parse(url)?, m.connections)),
             None if config.mode == Mode::Development => Route::Demo,
             None => Route::Off(
                 "メールサーバーが設定されていません（MADOGUCHI_SMTP_URL）。メールは送られず、配信待ちのまま残ります。"
@@ -175,6 +186,9 @@ impl Deliverer {
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
         let _all = self.inner.inflight.write().await;
+        if let Route::Smtp(s) = &self.inner.route {
+            s.close().await;
+        }
     }
 
     /// Delivers the due mail of `tenant` (`''`: of every municipality).
@@ -214,36 +228,65 @@ impl Deliverer {
         if !self.ready(smtp).await {
             return Ok(report);
         }
-        let from = self.from(tenant).await?;
+        let from = Arc::new(self.from(tenant).await?);
+        let _flight = inner.inflight.read().await;
+        if inner.stopping.load(Ordering::SeqCst) {
+            return Ok(report);
+        }
+        // Chunks of one row per connection, at most CHUNKS_IN_FLIGHT
+        // claimed at a time: the next chunk is on its way while the last
+        // hand-offs of the one before finish, and each chunk's outcomes
+        // are recorded as soon as all its hand-offs have ended.
+        let mut flights: VecDeque<Flight> = VecDeque::new();
+        let mut claiming = true;
+        let mut throttled_until = None;
         loop {
-            if inner.stopping.load(Ordering::SeqCst) {
-                return Ok(report);
-            }
-            let _flight = inner.inflight.read().await;
-            if inner.stopping.load(Ordering::SeqCst) {
-                return Ok(report);
-            }
-            let now = kernel::clock::now_ms();
-            let (budget, window_end) = self.budget(tenant, now);
-            if budget == 0 {
-                self.follow_up(tenant, window_end).await?;
-                return Ok(report);
-            }
-            let batch = store::claim(
-                db,
-                tenant,
-                &inner.domain,
-                now,
-                inner.lease_ms,
-                budget.min(self.batch()),
-            )
-            .await?;
-            if batch.is_empty() {
-                break;
-            }
-            self.spend(tenant, batch.len() as u32);
-            self.hand_off(tenant, smtp, &from, batch, &mut report)
+            while claiming
+                && flights.len() < CHUNKS_IN_FLIGHT
+                && !inner.stopping.load(Ordering::SeqCst)
+            {
+                let now = kernel::clock::now_ms();
+                let (budget, window_end) = self.budget(tenant, now);
+                if budget == 0 {
+                    throttled_until = Some(window_end);
+                    claiming = false;
+                    break;
+                }
+                let chunk = store::claim(
+                    db,
+                    tenant,
+                    &inner.domain,
+                    now,
+                    inner.lease_ms,
+                    budget.min(self.chunk()),
+                )
                 .await?;
+                if chunk.is_empty() {
+                    claiming = false;
+                    break;
+                }
+                self.spend(tenant, chunk.len() as u32);
+                flights.push_back(self.dispatch(tenant, smtp, &from, chunk).await?);
+            }
+            let Some(flight) = flights.pop_front() else {
+                break;
+            };
+            let outcomes = match flight.await {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    // Its rows stay 'sending': 'unknown' later.
+                    tracing::error!(error = %e, "mail hand-off chunk failed");
+                    continue;
+                }
+            };
+            self.record(tenant, outcomes, &mut report).await?;
+        }
+        if inner.stopping.load(Ordering::SeqCst) {
+            return Ok(report);
+        }
+        if let Some(end) = throttled_until {
+            self.follow_up(tenant, end).await?;
+            return Ok(report);
         }
         if let Some(at) = store::next_due(db, tenant).await? {
             self.follow_up(tenant, at).await?;
@@ -253,7 +296,7 @@ impl Deliverer {
 
     /// Whether the SMTP server has passed a test connection (tested now
     /// if it has not).
-    async fn ready(&self, smtp: &Smtp) -> bool {
+    async fn ready(&self, smtp: &Sender) -> bool {
         if matches!(
             *self.inner.readiness.lock().expect("readiness"),
             Some(Ok(()))
@@ -298,13 +341,14 @@ impl Deliverer {
             *e = (now, 0);
         }
         if per_minute == 0 {
-            return (self.batch(), e.0 + 60_000);
+            return (self.chunk(), e.0 + 60_000);
         }
         (i64::from(per_minute.saturating_sub(e.1)), e.0 + 60_000)
     }
 
-    fn batch(&self) -> i64 {
-        (self.inner.connections as i64).saturating_mul(BATCH_PER_CONNECTION)
+    /// Rows claimed at once: one per connection.
+    fn chunk(&self) -> i64 {
+        self.inner.connections.max(1) as i64
     }
 
     fn spend(&self, tenant: &str, n: u32) {
@@ -328,14 +372,15 @@ impl Deliverer {
         Ok(())
     }
 
-    async fn hand_off(
+    /// Starts the hand-offs of `chunk` (each on a connection of its own
+    /// as one is free); the flight ends with every row's outcome.
+    async fn dispatch(
         &self,
         tenant: &str,
-        smtp: &Smtp,
-        from: &Mailbox,
-        batch: Vec<Claimed>,
-        report: &mut Report,
-    ) -> anyhow::Result<()> {
+        smtp: &Sender,
+        from: &Arc<Mailbox>,
+        chunk: Vec<Claimed>,
+    ) -> anyhow::Result<Flight> {
         let inner = &self.inner;
         let db = &inner.db;
         let vault = db.vault()?;
@@ -344,42 +389,43 @@ impl Deliverer {
                 .ok()
                 .map(|e| crate::address::hash(vault, tenant, &e))
         };
-        let hashes: Vec<String> = batch.iter().filter_map(hash_of).collect();
+        let hashes: Vec<String> = chunk.iter().filter_map(hash_of).collect();
         let suppressed = store::suppressed(db, tenant, &hashes).await?;
-        let sem = Arc::new(tokio::sync::Semaphore::new(inner.connections));
         let mut set = tokio::task::JoinSet::new();
-        let mut outcomes: Vec<(Claimed, Outcome)> = Vec::new();
-        for row in batch {
+        let mut decided: Vec<(Claimed, Outcome)> = Vec::new();
+        for row in chunk {
             if hash_of(&row).is_some_and(|h| suppressed.contains(&h)) {
-                outcomes.push((
+                decided.push((
                     row,
                     Outcome::Failed("配信停止中のアドレスのため送信しません（suppressed）".into()),
                 ));
                 continue;
             }
-            match transport::message(from, &row, inner.dkim.as_ref()) {
-                Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
-                Ok(msg) => {
-                    let (smtp, sem, me) = (smtp.clone(), sem.clone(), self.clone());
-                    set.spawn(async move {
-                        let _permit = sem.acquire_owned().await;
-                        if me.inner.stopping.load(Ordering::SeqCst) {
-                            return (row, Outcome::NotStarted);
-                        }
-                        let outcome = transport::send(&smtp, msg).await;
-                        (row, outcome)
-                    });
+            let (smtp, from, me) = (smtp.clone(), from.clone(), self.clone());
+            set.spawn(async move {
+                let msg = match transport::message(&from, &row, me.inner.dkim.as_ref()) {
+                    Ok(msg) => msg,
+                    Err(e) => return (row, Outcome::Failed(format!("{e:#}"))),
+                };
+                let slot = smtp.slot().await;
+                if me.inner.stopping.load(Ordering::SeqCst) {
+                    return (row, Outcome::NotStarted);
+                }
+                let outcome = slot.send(msg.envelope(), &msg.formatted()).await;
+                (row, outcome)
+            });
+        }
+        Ok(tokio::spawn(async move {
+            let mut outcomes = decided;
+            while let Some(joined) = set.join_next().await {
+                match joined {
+                    Ok(done) => outcomes.push(done),
+                    // A panicked hand-off stays 'sending': 'unknown' later.
+                    Err(e) => tracing::error!(error = %e, "mail hand-off task failed"),
                 }
             }
-        }
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok(done) => outcomes.push(done),
-                // A panicked hand-off stays 'sending': 'unknown' later.
-                Err(e) => tracing::error!(error = %e, "mail hand-off task failed"),
-            }
-        }
-        self.record(tenant, outcomes, report).await
+            outcomes
+        }))
     }
 
     async fn record(

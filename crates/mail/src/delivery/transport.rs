@@ -1,10 +1,7 @@
-//! The mail server side: the SMTP transport from the configuration
-//! (lettre, rustls), a claimed row made into the message the resident
+//! The mail server side: a claimed row made into the message the resident
 //! receives (From, Message-ID, `Auto-Submitted`, the RFC 8058 headers,
 //! text with an optional HTML alternative, DKIM when configured), and an
 //! SMTP outcome sorted into what the row becomes.
-
-use std::time::Duration;
 
 use kernel::config::MailConfig;
 use lettre::message::dkim::{
@@ -13,33 +10,9 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 
 use super::store::Claimed;
-
-/// The SMTP transport of this server.
-pub type Smtp = AsyncSmtpTransport<Tokio1Executor>;
-
-/// The transport for `config.smtp_url` with `config.connections` pooled
-/// connections.
-pub fn smtp(config: &MailConfig) -> anyhow::Result<Option<Smtp>> {
-    let Some(url) = &config.smtp_url else {
-        return Ok(None);
-    };
-    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map_err(|e| anyhow::anyhow!("MADOGUCHI_SMTP_URL: {e}"))?;
-    Ok(Some(
-        builder
-            .timeout(Some(Duration::from_secs(30)))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(config.connections as u32)
-                    .idle_timeout(Duration::from_secs(30)),
-            )
-            .build(),
-    ))
-}
 
 /// The DKIM signer, when a key is configured (PEM: PKCS#1 RSA, or an
 /// Ed25519 key as base64 of its 32 bytes).
@@ -152,15 +125,8 @@ pub enum Outcome {
     NotStarted,
 }
 
-/// Hands `msg` to the server.
-pub async fn send(smtp: &Smtp, msg: Message) -> Outcome {
-    match smtp.send(msg).await {
-        Ok(_) => Outcome::Sent,
-        Err(e) => classify(&e),
-    }
-}
-
-fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
+/// What an SMTP error makes of the row.
+pub fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
     let text: String = format!("{e}").chars().take(500).collect();
     if e.is_permanent() {
         let code = e.status().map(|c| c.to_string()).unwrap_or_default();

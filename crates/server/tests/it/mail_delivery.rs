@@ -415,7 +415,7 @@ async fn sender_killed_mid_run(backend: Backend) {
         .count("SELECT COUNT(*) FROM outbox WHERE kind = 'test.notice' AND state = 'sending'")
         .await;
     assert!(sending > 0, "killed with hand-offs in flight");
-    // One batch at most: two rows per connection (16 by default).
+    // Two chunks at most: one row per connection each (16 by default).
     assert!(sending <= 32, "{sending} rows in flight");
     // Restarted: the lease of the dead sender's rows runs out.
     let second = deliverer(&app);
@@ -578,6 +578,40 @@ async fn production_without_a_mail_server_sends_nothing() {
     assert!(
         matches!(down.status(), mail::delivery::Status::NotReady(r) if r.contains("接続できません"))
     );
+    app.cleanup().await;
+}
+
+/// `?tls=required` against a server that offers no STARTTLS sends
+/// nothing and says why; `?tls=opportunistic` sends in plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_as_the_url_says() {
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
+    let Some(app) = app_with(Backend::Sqlite, &smtp, 0).await else {
+        return;
+    };
+    queue(&app, &[mail_to(1, "tls@example.jp")]).await;
+    let mut config = (*app.app.config).clone();
+    config.mail.smtp_url = Some(format!("{}?tls=required", smtp.url()));
+    let strict = Deliverer::new(app.app.db.clone(), &config).unwrap();
+    assert_eq!(
+        strict.run(T).await.unwrap(),
+        mail::delivery::Report::default()
+    );
+    assert!(
+        matches!(strict.status(), mail::delivery::Status::NotReady(r) if r.contains("接続できません") && r.contains("STARTTLS")),
+        "{:?}",
+        strict.status()
+    );
+    assert!(smtp.received().is_empty());
+    config.mail.smtp_url = Some(format!("{}?tls=opportunistic", smtp.url()));
+    let plain = Deliverer::new(app.app.db.clone(), &config).unwrap();
+    assert_eq!(plain.run(T).await.unwrap().sent, 1);
+    assert_eq!(plain.status(), mail::delivery::Status::Ready);
+    let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to(), "tls@example.jp");
     app.cleanup().await;
 }
 
