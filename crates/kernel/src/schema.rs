@@ -128,6 +128,7 @@ pub const TABLES: &[Table] = &[
     distributed("line_messages"),
     distributed("mail_newsletter_settings"),
     distributed("mail_staff_addresses"),
+    distributed("mail_sender_settings"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -11,8 +11,10 @@
 //! 'failed'. Suppressed addresses are never handed off. A row found
 //! 'sending' after its lease ran out (its sender died mid-hand-off)
 //! becomes 'unknown' and is never sent again by itself: staff may resend
-//! it deliberately. Throttling is per municipality and per server
-//! (`mail.per_minute`). Graceful shutdown ([`Deliverer::shutdown`]) stops
+//! it deliberately. Each run reads the municipality's sender settings
+//! ([`sender`]: From, display name, Reply-To, messages per minute, at
+//! most the deployment's `mail.per_minute`); throttling is per
+//! municipality and per server. Graceful shutdown ([`Deliverer::shutdown`]) stops
 //! claiming and waits for the hand-offs in flight.
 //!
 //! With no SMTP server configured, development and demo mode keep every
@@ -23,8 +25,11 @@
 pub mod api;
 pub mod listing;
 pub mod mask;
+pub mod notice;
 pub mod pages;
 pub mod routes;
+pub mod sender;
+pub mod settings_pages;
 pub mod staff;
 pub mod store;
 pub mod transport;
@@ -38,9 +43,9 @@ use kernel::config::{Config, Mode};
 use kernel::jobs::JobSpec;
 use kernel::Db;
 use lettre::message::dkim::DkimConfig;
-use lettre::message::Mailbox;
 
 use crate::outbox::State;
+use sender::Sender;
 use store::Claimed;
 use transport::{Outcome, Smtp};
 
@@ -83,9 +88,8 @@ struct Inner {
     db: Db,
     route: Route,
     dkim: Option<DkimConfig>,
-    from: String,
-    domain: String,
-    per_minute: u32,
+    /// What the deployment gives every municipality (From, the limit).
+    defaults: sender::Defaults,
     connections: usize,
     retry_ms: i64,
     max_attempts: i64,
@@ -134,9 +138,11 @@ impl Deliverer {
                 db,
                 route,
                 dkim: transport::dkim(m)?,
-                domain: transport::domain_of(&m.from),
-                from: m.from.clone(),
-                per_minute: m.per_minute,
+                defaults: sender::Defaults {
+                    from: m.from.clone(),
+                    per_minute: m.per_minute,
+                    dkim_domain: m.dkim_key_file.as_ref().and(m.dkim_domain.clone()),
+                },
                 connections: m.connections,
                 retry_ms: (m.retry_seconds as i64).saturating_mul(1000),
                 max_attempts: m.max_attempts,
@@ -169,6 +175,17 @@ impl Deliverer {
                 ),
             },
         }
+    }
+
+    /// Tests the connection to the mail server now, whatever an earlier
+    /// test said (a system administrator's button), and says where
+    /// delivery stands after it. Without a mail server nothing is tested.
+    pub async fn test_now(&self) -> Status {
+        if let Route::Smtp(smtp) = &self.inner.route {
+            *self.inner.readiness.lock().expect("readiness") = None;
+            self.ready(smtp).await;
+        }
+        self.status()
     }
 
     /// Stops claiming and waits for the hand-offs in flight to be recorded.
@@ -204,8 +221,9 @@ impl Deliverer {
         };
         let smtp = match &inner.route {
             Route::Demo => {
+                let sender = self.sender(tenant).await?;
                 report.demo =
-                    store::to_demo(db, tenant, &inner.domain, kernel::clock::now_ms()).await?;
+                    store::to_demo(db, tenant, &sender.domain, kernel::clock::now_ms()).await?;
                 return Ok(report);
             }
             Route::Off(_) => return Ok(report),
@@ -214,7 +232,7 @@ impl Deliverer {
         if !self.ready(smtp).await {
             return Ok(report);
         }
-        let from = self.from(tenant).await?;
+        let sender = self.sender(tenant).await?;
         loop {
             if inner.stopping.load(Ordering::SeqCst) {
                 return Ok(report);
@@ -224,7 +242,7 @@ impl Deliverer {
                 return Ok(report);
             }
             let now = kernel::clock::now_ms();
-            let (budget, window_end) = self.budget(tenant, now);
+            let (budget, window_end) = self.budget(tenant, sender.per_minute, now);
             if budget == 0 {
                 self.follow_up(tenant, window_end).await?;
                 return Ok(report);
@@ -232,7 +250,7 @@ impl Deliverer {
             let batch = store::claim(
                 db,
                 tenant,
-                &inner.domain,
+                &sender.domain,
                 now,
                 inner.lease_ms,
                 budget.min(self.batch()),
@@ -242,7 +260,7 @@ impl Deliverer {
                 break;
             }
             self.spend(tenant, batch.len() as u32);
-            self.hand_off(tenant, smtp, &from, batch, &mut report)
+            self.hand_off(tenant, smtp, &sender, batch, &mut report)
                 .await?;
         }
         if let Some(at) = store::next_due(db, tenant).await? {
@@ -273,25 +291,26 @@ impl Deliverer {
         ok
     }
 
-    /// The municipality's name as the sender's display name.
-    async fn from(&self, tenant: &str) -> anyhow::Result<Mailbox> {
-        let name = kernel::tenant::load(&self.inner.db, tenant)
+    /// What the deployment's configuration gives every municipality.
+    pub fn defaults(&self) -> &sender::Defaults {
+        &self.inner.defaults
+    }
+
+    /// The municipality's sender for this run, from its settings as
+    /// stored now (the municipality's name as the default display name).
+    pub async fn sender(&self, tenant: &str) -> anyhow::Result<Sender> {
+        let db = &self.inner.db;
+        let settings = sender::load(db, tenant).await?;
+        let name = kernel::tenant::load(db, tenant)
             .await
             .ok()
             .map(|t| t.name.get(kernel::i18n::Lang::Ja).to_string());
-        Ok(Mailbox::new(
-            name,
-            self.inner
-                .from
-                .parse()
-                .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
-        ))
+        sender::effective(&settings, &self.inner.defaults, name)
     }
 
-    /// Mails `tenant` may still hand off in this minute, and when the
-    /// minute ends.
-    fn budget(&self, tenant: &str, now: i64) -> (i64, i64) {
-        let per_minute = self.inner.per_minute;
+    /// Mails `tenant` may still hand off in this minute at `per_minute`
+    /// (0: no limit), and when the minute ends.
+    fn budget(&self, tenant: &str, per_minute: u32, now: i64) -> (i64, i64) {
         let mut w = self.inner.windows.lock().expect("windows");
         let e = w.entry(tenant.to_string()).or_insert((now, 0));
         if now - e.0 >= 60_000 {
@@ -332,7 +351,7 @@ impl Deliverer {
         &self,
         tenant: &str,
         smtp: &Smtp,
-        from: &Mailbox,
+        sender: &Sender,
         batch: Vec<Claimed>,
         report: &mut Report,
     ) -> anyhow::Result<()> {
@@ -357,7 +376,7 @@ impl Deliverer {
                 ));
                 continue;
             }
-            match transport::message(from, &row, inner.dkim.as_ref()) {
+            match sender::message(sender, &row, inner.dkim.as_ref()) {
                 Err(e) => outcomes.push((row, Outcome::Failed(format!("{e:#}")))),
                 Ok(msg) => {
                     let (smtp, sem, me) = (smtp.clone(), sem.clone(), self.clone());

@@ -1,5 +1,6 @@
-//! The delivery's routes: the system administrator's 配信状況 page and
-//! demo mailbox, and the outbox API.
+//! The delivery's routes: the system administrator's 配信状況 page (with
+//! the test connection), メールの設定 and the demo mailbox, and the
+//! outbox API.
 
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -7,7 +8,7 @@ use axum::Router;
 use kernel::auth::SessionPolicy;
 use kernel::Db;
 
-use super::{api, pages, Deliverer, SenderAddress};
+use super::{api, pages, settings_pages, Deliverer, SenderAddress};
 
 /// What the delivery pages share.
 #[derive(Clone, FromRef)]
@@ -25,6 +26,14 @@ pub fn router(state: DeliveryState) -> Router {
         .route(
             "/t/{tenant}/staff/mail/outbox/{id}/resend",
             post(pages::resend_post),
+        )
+        .route(
+            "/t/{tenant}/staff/mail/outbox/test-connection",
+            post(pages::test_connection_post),
+        )
+        .route(
+            "/t/{tenant}/staff/mail/settings",
+            get(settings_pages::settings_page).post(settings_pages::settings_post),
         )
         .route("/t/{tenant}/staff/mail/demo", get(pages::demo_page))
         .route("/api/v1/t/{tenant}/staff/mail/outbox", get(api::list))

@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 19] = [
+const PAGES: [&str; 20] = [
     "cases",
     "visits",
     "counter",
@@ -28,6 +28,7 @@ const PAGES: [&str; 19] = [
     "mail/subscribers",
     "jobs",
     "line",
+    "mail/settings",
     "mail/outbox",
 ];
 
