@@ -28,6 +28,7 @@ mod life_events;
 mod locales;
 mod low_confidence;
 mod mail_delivery;
+mod mail_sender;
 mod mail_subscriptions;
 mod navi;
 mod navi_editor;
