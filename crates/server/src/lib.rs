@@ -206,7 +206,6 @@ impl App {
             db: b.db.clone(),
             session: b.session,
             deliverer: mail::delivery::Deliverer::new(b.db.clone(), &config)?,
-            from: mail::delivery::SenderAddress(config.mail.from.as_str().into()),
         };
         let jobs = jobs::start(
             &b.db,

@@ -55,10 +55,6 @@ pub use routes::{router, DeliveryState};
 /// every municipality, the minutely sweep).
 pub const KIND: &str = crate::outbox::DELIVER;
 
-/// The configured From address (each municipality's name before it).
-#[derive(Clone)]
-pub struct SenderAddress(pub Arc<str>);
-
 /// Rows claimed at once per connection: a sender that dies leaves at
 /// most this many times `mail.connections` rows 'unknown'.
 const BATCH_PER_CONNECTION: i64 = 2;

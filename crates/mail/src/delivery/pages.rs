@@ -12,7 +12,7 @@ use kernel::{AppResult, Db};
 use super::listing::{self, Filter, ListQuery};
 use super::staff;
 use super::view::{state_label, Choice, CountLine, DemoMail, MailLine};
-use super::{Deliverer, SenderAddress, Status};
+use super::{Deliverer, Status};
 use crate::outbox::State as MailState;
 
 #[derive(Template)]
@@ -187,7 +187,6 @@ struct DemoPage {
 pub async fn demo_page(
     State(db): State<Db>,
     State(deliverer): State<Deliverer>,
-    State(from): State<SenderAddress>,
     admin: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
@@ -197,7 +196,8 @@ pub async fn demo_page(
         ..Filter::default()
     };
     let mails = staff::listing(&db, &admin, &filter).await?;
-    let sender = format!("{} <{}>", t.name.get(Lang::Ja), from.0);
+    // The municipality's sender as its mail says it now.
+    let sender = deliverer.sender(&admin.tenant).await?.from.to_string();
     let page = kernel::web::staff_page(
         lang,
         &t,

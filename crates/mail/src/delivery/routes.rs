@@ -8,7 +8,7 @@ use axum::Router;
 use kernel::auth::SessionPolicy;
 use kernel::Db;
 
-use super::{api, pages, settings_pages, Deliverer, SenderAddress};
+use super::{api, pages, settings_pages, Deliverer};
 
 /// What the delivery pages share.
 #[derive(Clone, FromRef)]
@@ -16,8 +16,6 @@ pub struct DeliveryState {
     pub db: Db,
     pub session: SessionPolicy,
     pub deliverer: Deliverer,
-    /// The From address (each municipality's name before it).
-    pub from: SenderAddress,
 }
 
 pub fn router(state: DeliveryState) -> Router {
