@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(24, "0024_mail_newsletters"),
     migration!(25, "0025_mail_channels"),
     migration!(26, "0026_mail_message_writers"),
+    migration!(27, "0027_mail_sender_settings"),
     migration!(28, "0028_payments_charges"),
     migration!(31, "0031_mail_pending_choices"),
 ];

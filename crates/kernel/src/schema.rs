@@ -134,6 +134,7 @@ pub const TABLES: &[Table] = &[
     distributed("payment_receipts"),
     distributed("payment_charge_events"),
     distributed("payment_number_counters"),
+    distributed("mail_sender_settings"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

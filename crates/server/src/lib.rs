@@ -206,7 +206,6 @@ impl App {
             db: b.db.clone(),
             session: b.session,
             deliverer: mail::delivery::Deliverer::new(b.db.clone(), &config)?,
-            from: mail::delivery::SenderAddress(config.mail.from.as_str().into()),
         };
         let jobs = jobs::start(
             &b.db,
@@ -330,6 +329,14 @@ impl App {
                 },
             ))
             .layer(axum::middleware::from_fn(uniform_errors))
+            // What capabilities tell staff on the back office's pages
+            // (mail delivery that is not sending).
+            .layer(axum::middleware::from_fn_with_state(
+                kernel::web::notices::Notices(vec![Arc::new(
+                    mail::delivery::notice::DeliveryNotice(self.mail_delivery.deliverer.clone()),
+                )]),
+                kernel::web::notices::provide,
+            ))
             .layer(axum::middleware::from_fn(kernel::web::html_errors))
             // Display preferences for the page templates (also the error
             // pages above), and furigana added to finished pages.

@@ -2,7 +2,8 @@
 //! ([`page`]), typed request bodies with Japanese errors ([`body`]),
 //! `Set-Cookie` headers ([`cookies`]), the HTML error page ([`errors`]) and
 //! the security headers and static files ([`headers`]), the back-office
-//! menu and start page by role ([`staff_menu`]). The request's
+//! menu and start page by role ([`staff_menu`]), notices capabilities
+//! give the back office's pages ([`notices`]). The request's
 //! language is negotiated in [`crate::prefs`]; role checks are the proofs
 //! of [`crate::auth`].
 
@@ -10,6 +11,7 @@ pub mod body;
 pub mod cookies;
 pub mod errors;
 pub mod headers;
+pub mod notices;
 pub mod page;
 pub mod staff_menu;
 pub mod view;

@@ -28,6 +28,8 @@ pub struct Page {
     pub staff_name: Option<String>,
     /// The back-office menu: only the pages this member of staff may open.
     pub staff_menu: Vec<Link>,
+    /// What capabilities tell staff on this page (`web::notices`).
+    pub staff_notices: Vec<crate::web::notices::StaffNotice>,
     /// A resident signed in (name from the verified identity).
     pub resident_name: Option<String>,
     /// The browser holds a resident session (pages that do not load it).
@@ -66,6 +68,7 @@ impl Page {
             tenant: None,
             staff_name: None,
             staff_menu: Vec::new(),
+            staff_notices: Vec::new(),
             resident_name: None,
             resident_session: crate::csrf::resident_cookie(),
             path: path.into(),
@@ -101,10 +104,12 @@ impl Page {
     }
 
     /// The header of a back-office page: name, and only the links this
-    /// member of staff may follow.
+    /// member of staff may follow; on their start page (and the pages a
+    /// source names) the notices of the capabilities.
     pub fn for_staff(mut self, s: &crate::auth::Staff) -> Self {
         self.staff_name = Some(s.name.clone());
         self.staff_menu = crate::web::staff_menu::menu(s, self.lang);
+        self.staff_notices = crate::web::notices::for_page(s, self.lang, &self.path);
         self
     }
 

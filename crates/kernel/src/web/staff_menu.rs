@@ -91,8 +91,8 @@ const ENTRIES: [Entry; 13] = [
 
 /// The system admin's own entries, last in the menu: staff
 /// administration, the mail categories and subscribers (personal data),
-/// the job queue, the LINE account and mail delivery.
-const ADMIN: [Entry; 6] = [
+/// the job queue, the LINE account, the mail settings and mail delivery.
+const ADMIN: [Entry; 7] = [
     Entry {
         path: "admin",
         label_key: "layout.nav.staff_admin",
@@ -116,6 +116,11 @@ const ADMIN: [Entry; 6] = [
     Entry {
         path: "line",
         label_key: "mail.channels.staff.nav",
+        may_open: SystemAdmin::holds,
+    },
+    Entry {
+        path: "mail/settings",
+        label_key: "mail.sender.nav",
         may_open: SystemAdmin::holds,
     },
     Entry {
@@ -196,7 +201,8 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 19);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 20);
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/settings".to_string()));
         assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(

@@ -7,7 +7,7 @@
 //! at most two chunks claimed and not yet recorded at a time (so a
 //! sender killed mid-run leaves at most 2 × `mail.connections` rows
 //! 'sending'). It hands them to the server over `mail.connections`
-//! long-lived connections ([`sender`]: sockets with `TCP_NODELAY`, each
+//! long-lived connections ([`connections`]: sockets with `TCP_NODELAY`, each
 //! reopened after an error) and records a chunk's outcomes once its
 //! hand-offs have ended (the sent ones in one statement): 'sent'; a 4xx
 //! or connection error back to 'queued' with a doubling wait
@@ -16,8 +16,10 @@
 //! 'failed'. Suppressed addresses are never handed off. A row found
 //! 'sending' after its lease ran out (its sender died mid-hand-off)
 //! becomes 'unknown' and is never sent again by itself: staff may resend
-//! it deliberately. Throttling is per municipality and per server
-//! (`mail.per_minute`). Graceful shutdown ([`Deliverer::shutdown`]) stops
+//! it deliberately. Each run reads the municipality's sender settings
+//! ([`sender`]: From, display name, Reply-To, messages per minute, at
+//! most the deployment's `mail.per_minute`); throttling is per
+//! municipality and per server. Graceful shutdown ([`Deliverer::shutdown`]) stops
 //! claiming, waits for the hand-offs in flight, records them and closes
 //! the idle connections.
 //!
@@ -27,11 +29,14 @@
 //! once a test connection succeeds; every run tests again until one does.
 
 pub mod api;
+pub mod connections;
 pub mod listing;
 pub mod mask;
+pub mod notice;
 pub mod pages;
 pub mod routes;
 pub mod sender;
+pub mod settings_pages;
 pub mod staff;
 pub mod store;
 pub mod transport;
@@ -45,9 +50,9 @@ use kernel::config::{Config, Mode};
 use kernel::jobs::JobSpec;
 use kernel::Db;
 use lettre::message::dkim::DkimConfig;
-use lettre::message::Mailbox;
 
 use crate::outbox::State;
+use connections::Connections;
 use sender::Sender;
 use store::Claimed;
 use transport::Outcome;
@@ -57,10 +62,6 @@ pub use routes::{router, DeliveryState};
 /// The job kind that delivers a municipality's due mail (tenant `''`:
 /// every municipality, the minutely sweep).
 pub const KIND: &str = crate::outbox::DELIVER;
-
-/// The configured From address (each municipality's name before it).
-#[derive(Clone)]
-pub struct SenderAddress(pub Arc<str>);
 
 /// Chunks (of one row per connection) claimed and not yet recorded at
 /// a time: a sender that dies leaves at most this many times
@@ -86,7 +87,7 @@ pub enum Status {
 
 enum Route {
     Demo,
-    Smtp(Sender),
+    Smtp(Connections),
     Off(String),
 }
 
@@ -94,9 +95,8 @@ struct Inner {
     db: Db,
     route: Route,
     dkim: Option<DkimConfig>,
-    from: String,
-    domain: String,
-    per_minute: u32,
+    /// What the deployment gives every municipality (From, the limit).
+    defaults: sender::Defaults,
     connections: usize,
     retry_ms: i64,
     max_attempts: i64,
@@ -133,7 +133,10 @@ impl Deliverer {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         let m = &config.mail;
         let route = match &m.smtp_url {
-            Some(url) => Route::Smtp(Sender::new(sender::Endpoint::parse(url)?, m.connections)),
+            Some(url) => Route::Smtp(Connections::new(
+                connections::Endpoint::parse(url)?,
+                m.connections,
+            )),
             None if config.mode == Mode::Development => Route::Demo,
             None => Route::Off(
                 "メールサーバーが設定されていません（MADOGUCHI_SMTP_URL）。メールは送られず、配信待ちのまま残ります。"
@@ -145,9 +148,11 @@ impl Deliverer {
                 db,
                 route,
                 dkim: transport::dkim(m)?,
-                domain: transport::domain_of(&m.from),
-                from: m.from.clone(),
-                per_minute: m.per_minute,
+                defaults: sender::Defaults {
+                    from: m.from.clone(),
+                    per_minute: m.per_minute,
+                    dkim_domain: m.dkim_key_file.as_ref().and(m.dkim_domain.clone()),
+                },
                 connections: m.connections,
                 retry_ms: (m.retry_seconds as i64).saturating_mul(1000),
                 max_attempts: m.max_attempts,
@@ -180,6 +185,17 @@ impl Deliverer {
                 ),
             },
         }
+    }
+
+    /// Tests the connection to the mail server now, whatever an earlier
+    /// test said (a system administrator's button), and says where
+    /// delivery stands after it. Without a mail server nothing is tested.
+    pub async fn test_now(&self) -> Status {
+        if let Route::Smtp(smtp) = &self.inner.route {
+            *self.inner.readiness.lock().expect("readiness") = None;
+            self.ready(smtp).await;
+        }
+        self.status()
     }
 
     /// Stops claiming and waits for the hand-offs in flight to be recorded.
@@ -218,8 +234,9 @@ impl Deliverer {
         };
         let smtp = match &inner.route {
             Route::Demo => {
+                let sender = self.sender(tenant).await?;
                 report.demo =
-                    store::to_demo(db, tenant, &inner.domain, kernel::clock::now_ms()).await?;
+                    store::to_demo(db, tenant, &sender.domain, kernel::clock::now_ms()).await?;
                 return Ok(report);
             }
             Route::Off(_) => return Ok(report),
@@ -228,7 +245,7 @@ impl Deliverer {
         if !self.ready(smtp).await {
             return Ok(report);
         }
-        let from = Arc::new(self.from(tenant).await?);
+        let sender = Arc::new(self.sender(tenant).await?);
         let _flight = inner.inflight.read().await;
         if inner.stopping.load(Ordering::SeqCst) {
             return Ok(report);
@@ -246,7 +263,7 @@ impl Deliverer {
                 && !inner.stopping.load(Ordering::SeqCst)
             {
                 let now = kernel::clock::now_ms();
-                let (budget, window_end) = self.budget(tenant, now);
+                let (budget, window_end) = self.budget(tenant, sender.per_minute, now);
                 if budget == 0 {
                     throttled_until = Some(window_end);
                     claiming = false;
@@ -255,7 +272,7 @@ impl Deliverer {
                 let chunk = store::claim(
                     db,
                     tenant,
-                    &inner.domain,
+                    &sender.domain,
                     now,
                     inner.lease_ms,
                     budget.min(self.chunk()),
@@ -266,7 +283,7 @@ impl Deliverer {
                     break;
                 }
                 self.spend(tenant, chunk.len() as u32);
-                flights.push_back(self.dispatch(tenant, smtp, &from, chunk).await?);
+                flights.push_back(self.dispatch(tenant, smtp, &sender, chunk).await?);
             }
             let Some(flight) = flights.pop_front() else {
                 break;
@@ -296,7 +313,7 @@ impl Deliverer {
 
     /// Whether the SMTP server has passed a test connection (tested now
     /// if it has not).
-    async fn ready(&self, smtp: &Sender) -> bool {
+    async fn ready(&self, smtp: &Connections) -> bool {
         if matches!(
             *self.inner.readiness.lock().expect("readiness"),
             Some(Ok(()))
@@ -316,25 +333,26 @@ impl Deliverer {
         ok
     }
 
-    /// The municipality's name as the sender's display name.
-    async fn from(&self, tenant: &str) -> anyhow::Result<Mailbox> {
-        let name = kernel::tenant::load(&self.inner.db, tenant)
+    /// What the deployment's configuration gives every municipality.
+    pub fn defaults(&self) -> &sender::Defaults {
+        &self.inner.defaults
+    }
+
+    /// The municipality's sender for this run, from its settings as
+    /// stored now (the municipality's name as the default display name).
+    pub async fn sender(&self, tenant: &str) -> anyhow::Result<Sender> {
+        let db = &self.inner.db;
+        let settings = sender::load(db, tenant).await?;
+        let name = kernel::tenant::load(db, tenant)
             .await
             .ok()
             .map(|t| t.name.get(kernel::i18n::Lang::Ja).to_string());
-        Ok(Mailbox::new(
-            name,
-            self.inner
-                .from
-                .parse()
-                .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?,
-        ))
+        sender::effective(&settings, &self.inner.defaults, name)
     }
 
-    /// Mails `tenant` may still hand off in this minute, and when the
-    /// minute ends.
-    fn budget(&self, tenant: &str, now: i64) -> (i64, i64) {
-        let per_minute = self.inner.per_minute;
+    /// Mails `tenant` may still hand off in this minute at `per_minute`
+    /// (0: no limit), and when the minute ends.
+    fn budget(&self, tenant: &str, per_minute: u32, now: i64) -> (i64, i64) {
         let mut w = self.inner.windows.lock().expect("windows");
         let e = w.entry(tenant.to_string()).or_insert((now, 0));
         if now - e.0 >= 60_000 {
@@ -377,8 +395,8 @@ impl Deliverer {
     async fn dispatch(
         &self,
         tenant: &str,
-        smtp: &Sender,
-        from: &Arc<Mailbox>,
+        smtp: &Connections,
+        sender: &Arc<Sender>,
         chunk: Vec<Claimed>,
     ) -> anyhow::Result<Flight> {
         let inner = &self.inner;
@@ -401,9 +419,9 @@ impl Deliverer {
                 ));
                 continue;
             }
-            let (smtp, from, me) = (smtp.clone(), from.clone(), self.clone());
+            let (smtp, sender, me) = (smtp.clone(), sender.clone(), self.clone());
             set.spawn(async move {
-                let msg = match transport::message(&from, &row, me.inner.dkim.as_ref()) {
+                let msg = match sender::message(&sender, &row, me.inner.dkim.as_ref()) {
                     Ok(msg) => msg,
                     Err(e) => return (row, Outcome::Failed(format!("{e:#}"))),
                 };

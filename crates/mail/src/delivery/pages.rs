@@ -12,7 +12,7 @@ use kernel::{AppResult, Db};
 use super::listing::{self, Filter, ListQuery};
 use super::staff;
 use super::view::{state_label, Choice, CountLine, DemoMail, MailLine};
-use super::{Deliverer, SenderAddress, Status};
+use super::{Deliverer, Status};
 use crate::outbox::State as MailState;
 
 #[derive(Template)]
@@ -129,6 +129,51 @@ pub async fn resend_post(
     outbox_view(&db, &deliverer, &admin, lang, &ListQuery::default(), notice).await
 }
 
+/// 接続を確認: tests the connection to the mail server now (audited with
+/// its result); once it answers, a run for the municipality is queued so
+/// waiting mail goes at once.
+pub async fn test_connection_post(
+    State(db): State<Db>,
+    State(deliverer): State<Deliverer>,
+    admin: SystemAdmin,
+    lang: Lang,
+) -> AppResult<Response> {
+    let status = deliverer.test_now().await;
+    let (result, reason) = match &status {
+        Status::Ready => ("ready", None),
+        Status::Demo => ("demo", None),
+        Status::NotReady(r) => ("not_ready", Some(r.as_str())),
+    };
+    let mut tx = db.begin().await?;
+    kernel::audit::append(
+        &mut tx,
+        &admin.tenant,
+        kernel::clock::now_ms(),
+        &[kernel::audit::AuditEntry::new(
+            admin.actor(),
+            "mail.delivery.test_connection",
+            &admin.tenant,
+        )
+        .detail(serde_json::json!({"result": result, "reason": reason}))],
+    )
+    .await?;
+    if status == Status::Ready {
+        kernel::jobs::enqueue(
+            &mut tx,
+            kernel::jobs::JobSpec::new(admin.tenant.as_str(), super::KIND, serde_json::Value::Null)
+                .dedupe("queued"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let notice = match &status {
+        Status::Ready => i18n::t(lang, "mail.delivery.tested_ready").to_string(),
+        Status::Demo => i18n::t(lang, "mail.delivery.status_demo").to_string(),
+        Status::NotReady(r) => i18n::tf(lang, "mail.delivery.tested_not_ready", &[("reason", r)]),
+    };
+    outbox_view(&db, &deliverer, &admin, lang, &ListQuery::default(), notice).await
+}
+
 #[derive(Template)]
 #[template(path = "delivery/demo.html")]
 struct DemoPage {
@@ -142,7 +187,6 @@ struct DemoPage {
 pub async fn demo_page(
     State(db): State<Db>,
     State(deliverer): State<Deliverer>,
-    State(from): State<SenderAddress>,
     admin: SystemAdmin,
     lang: Lang,
 ) -> AppResult<Response> {
@@ -152,7 +196,8 @@ pub async fn demo_page(
         ..Filter::default()
     };
     let mails = staff::listing(&db, &admin, &filter).await?;
-    let sender = format!("{} <{}>", t.name.get(Lang::Ja), from.0);
+    // The municipality's sender as its mail says it now.
+    let sender = deliverer.sender(&admin.tenant).await?.from.to_string();
     let page = kernel::web::staff_page(
         lang,
         &t,

@@ -1,5 +1,6 @@
-//! The delivery's routes: the system administrator's 配信状況 page and
-//! demo mailbox, and the outbox API.
+//! The delivery's routes: the system administrator's 配信状況 page (with
+//! the test connection), メールの設定 and the demo mailbox, and the
+//! outbox API.
 
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -7,7 +8,7 @@ use axum::Router;
 use kernel::auth::SessionPolicy;
 use kernel::Db;
 
-use super::{api, pages, Deliverer, SenderAddress};
+use super::{api, pages, settings_pages, Deliverer};
 
 /// What the delivery pages share.
 #[derive(Clone, FromRef)]
@@ -15,8 +16,6 @@ pub struct DeliveryState {
     pub db: Db,
     pub session: SessionPolicy,
     pub deliverer: Deliverer,
-    /// The From address (each municipality's name before it).
-    pub from: SenderAddress,
 }
 
 pub fn router(state: DeliveryState) -> Router {
@@ -25,6 +24,14 @@ pub fn router(state: DeliveryState) -> Router {
         .route(
             "/t/{tenant}/staff/mail/outbox/{id}/resend",
             post(pages::resend_post),
+        )
+        .route(
+            "/t/{tenant}/staff/mail/outbox/test-connection",
+            post(pages::test_connection_post),
+        )
+        .route(
+            "/t/{tenant}/staff/mail/settings",
+            get(settings_pages::settings_page).post(settings_pages::settings_post),
         )
         .route("/t/{tenant}/staff/mail/demo", get(pages::demo_page))
         .route("/api/v1/t/{tenant}/staff/mail/outbox", get(api::list))

@@ -1,397 +1,441 @@
-//! The SMTP sender: up to `mail.connections` long-lived connections to
-//! the server of `mail.smtp_url`, each on a socket with `TCP_NODELAY`.
-//!
-//! lettre writes a message and its final `.` in two writes; on a socket
-//! with Nagle's algorithm the second waits for the server's delayed ACK
-//! (about 40 ms a message). The sender therefore opens each TCP
-//! connection itself, sets `TCP_NODELAY`, and hands it to lettre
-//! (`AsyncSmtpConnection::connect_with_transport`), then does what
-//! lettre's transport does: STARTTLS when asked (`?tls=required`, or
-//! `?tls=opportunistic` when offered), TLS from the start for `smtps://`,
-//! and `AUTH` with `user:password@`.
-//!
-//! A connection is used by one hand-off at a time and put back after it;
-//! one that failed (lettre closes it on any error reply) or timed out is
-//! dropped, and the next hand-off opens a new one. A connection idle for
-//! longer than [`IDLE`] is closed (QUIT) rather than reused, as servers
-//! hang up on idle clients.
+//! 送信者の設定 (sender settings): each municipality's From address,
+//! display name, optional Reply-To and its own limit of messages per
+//! minute (`mail_sender_settings`). Whatever a municipality leaves blank
+//! is the default: the deployment's `mail.from`, the municipality's name,
+//! no Reply-To, the deployment's `mail.per_minute`. A municipality may
+//! only lower the deployment's limit. Delivery reads the settings at the
+//! start of every run ([`Sender`]), so a change reaches every server's
+//! next run.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use kernel::audit::{self, AuditEntry};
+use kernel::auth::SystemAdmin;
+use kernel::web::FormErrors;
+use kernel::{AppResult, Db};
+use lettre::message::dkim::DkimConfig;
+use lettre::message::{Mailbox, Mailboxes};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
 
-use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+/// The longest display name.
+pub const NAME_MAX: usize = 100;
+/// The highest limit a municipality may set when the deployment has none.
+pub const PER_MINUTE_MAX: i64 = 1_000_000;
 
-use super::transport::{classify, Outcome};
-
-/// How long a connect, or one message's hand-off, may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
-/// A connection idle longer than this is closed, not reused.
-pub const IDLE: Duration = Duration::from_secs(30);
-
-/// Where and how to reach the SMTP server (`mail.smtp_url`).
-#[derive(Clone)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub tls: Tls,
-    pub credentials: Option<Credentials>,
-    pub hello: ClientId,
+/// What the deployment's configuration gives every municipality.
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    /// `mail.from`.
+    pub from: String,
+    /// `mail.per_minute` (0: no limit).
+    pub per_minute: u32,
+    /// `mail.dkim_domain`, when DKIM signing is configured.
+    pub dkim_domain: Option<String>,
 }
 
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tls = match &self.tls {
-            Tls::None => "none",
-            Tls::Opportunistic(_) => "opportunistic",
-            Tls::Required(_) => "required",
-            Tls::Wrapper(_) => "wrapper",
-        };
-        f.debug_struct("Endpoint")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &tls)
-            .field("credentials", &self.credentials.is_some())
-            .field("hello", &self.hello.to_string())
-            .finish()
-    }
-}
-
-fn decode(s: &str) -> anyhow::Result<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])?;
-            out.push(u8::from_str_radix(hex, 16)?);
-            i += 3;
+impl Defaults {
+    /// The highest limit a municipality may set.
+    pub fn per_minute_max(&self) -> i64 {
+        if self.per_minute == 0 {
+            PER_MINUTE_MAX
         } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Ok(String::from_utf8(out)?)
-}
-
-impl Endpoint {
-    /// Reads `mail.smtp_url` as lettre's `from_url` does: `smtp://host:port`
-    /// (port 25 by default) plain, `?tls=required` or `?tls=opportunistic`
-    /// for STARTTLS (port 587 by default), `smtps://host:port` for TLS
-    /// from the start (port 465 by default); `user:password@` (percent
-    /// encoded) signs in; a path names the client in EHLO.
-    pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let url = url::Url::parse(text).map_err(|e| anyhow::anyhow!("MADOGUCHI_SMTP_URL: {e}"))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| anyhow::anyhow!("MADOGUCHI_SMTP_URL: ホスト名がありません"))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let tls_param = url
-            .query_pairs()
-            .find(|(k, _)| k == "tls")
-            .map(|(_, v)| v.to_string());
-        let params = || {
-            TlsParameters::new(host.clone()).map_err(|e| anyhow::anyhow!("MADOGUCHI_SMTP_URL: {e}"))
-        };
-        let (port, tls) = match (url.scheme(), tls_param.as_deref()) {
-            ("smtp", None) => (25, Tls::None),
-            ("smtp", Some("required")) => (587, Tls::Required(params()?)),
-            ("smtp", Some("opportunistic")) => (587, Tls::Opportunistic(params()?)),
-            ("smtps", _) => (465, Tls::Wrapper(params()?)),
-            (scheme, tls) => anyhow::bail!(
-                "MADOGUCHI_SMTP_URL: smtp:// または smtps:// と tls=required か tls=opportunistic を指定してください（{scheme}, {tls:?}）"
-            ),
-        };
-        let hello = if url.path().len() > 1 {
-            ClientId::Domain(url.path().trim_matches('/').to_owned())
-        } else {
-            ClientId::default()
-        };
-        let credentials = match url.password() {
-            Some(p) => Some(Credentials::new(decode(url.username())?, decode(p)?)),
-            None => None,
-        };
-        Ok(Self {
-            port: url.port().unwrap_or(port),
-            host,
-            tls,
-            credentials,
-            hello,
-        })
-    }
-}
-
-/// A TLS stream made by lettre (implicit TLS, `smtps://`) over our own
-/// socket, given back to lettre as a plain stream: lettre's stream speaks
-/// the `futures` I/O traits, a transport must speak tokio's.
-#[allow(deprecated)]
-#[derive(Debug)]
-struct Implicit(lettre::transport::smtp::client::AsyncNetworkStream);
-
-impl AsyncRead for Implicit {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let slice = buf.initialize_unfilled();
-        match futures_io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, slice) {
-            Poll::Ready(Ok(n)) => {
-                buf.advance(n);
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
+            i64::from(self.per_minute)
         }
     }
 }
 
-impl AsyncWrite for Implicit {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        futures_io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
-    }
+/// A municipality's own settings; `None` is the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub from_address: Option<String>,
+    pub display_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub per_minute: Option<i64>,
 }
 
-impl AsyncTokioStream for Implicit {
-    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.0.peer_addr()
-    }
-}
-
-struct Idle {
-    conn: AsyncSmtpConnection,
-    since: Instant,
-}
-
-/// The connections of one server's sender (shared by its hand-offs).
-#[derive(Clone)]
+/// How one run sends for a municipality.
+#[derive(Clone, Debug)]
 pub struct Sender {
-    inner: Arc<Pool>,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// The From address's domain: Message-IDs are made in it.
+    pub domain: String,
+    /// Messages per minute (0: no limit).
+    pub per_minute: u32,
 }
 
-struct Pool {
-    endpoint: Endpoint,
-    permits: Arc<Semaphore>,
-    idle: Mutex<Vec<Idle>>,
+/// The stored settings of `tenant` (all defaults without a row).
+pub async fn load(db: &Db, tenant: &str) -> AppResult<Settings> {
+    let row = sqlx::query(
+        "SELECT from_address, display_name, reply_to, per_minute \
+         FROM mail_sender_settings WHERE tenant = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.map_or_else(Settings::default, |r| Settings {
+        from_address: r.get(0),
+        display_name: r.get(1),
+        reply_to: r.get(2),
+        per_minute: r.get(3),
+    }))
 }
 
-/// The right to use one connection (of `mail.connections`).
-pub struct Slot {
-    _permit: OwnedSemaphorePermit,
-    pool: Arc<Pool>,
+/// The sender `settings` make of the defaults, with the municipality's
+/// name `tenant_name` as the default display name.
+pub fn effective(
+    settings: &Settings,
+    defaults: &Defaults,
+    tenant_name: Option<String>,
+) -> anyhow::Result<Sender> {
+    let address = settings.from_address.as_deref().unwrap_or(&defaults.from);
+    let from = Mailbox::new(
+        settings.display_name.clone().or(tenant_name),
+        address
+            .parse()
+            .map_err(|e| anyhow::anyhow!("From {address}: {e}"))?,
+    );
+    let reply_to = match &settings.reply_to {
+        Some(r) => Some(Mailbox::new(
+            None,
+            r.parse()
+                .map_err(|e| anyhow::anyhow!("Reply-To {r}: {e}"))?,
+        )),
+        None => None,
+    };
+    let per_minute = match (settings.per_minute, defaults.per_minute) {
+        (Some(own), 0) => u32::try_from(own).unwrap_or(u32::MAX),
+        (Some(own), deployment) => u32::try_from(own).unwrap_or(u32::MAX).min(deployment),
+        (None, deployment) => deployment,
+    };
+    Ok(Sender {
+        domain: super::transport::domain_of(address),
+        from,
+        reply_to,
+        per_minute,
+    })
 }
 
-impl Sender {
-    pub fn new(endpoint: Endpoint, connections: usize) -> Self {
+/// The message `row` becomes from `sender`: From and Message-ID as
+/// [`super::transport::message`] makes them, the Reply-To when the
+/// municipality set one, then the DKIM signature over it all.
+pub fn message(
+    sender: &Sender,
+    row: &super::store::Claimed,
+    dkim: Option<&DkimConfig>,
+) -> anyhow::Result<lettre::Message> {
+    let mut msg = super::transport::message(&sender.from, row, None)?;
+    if let Some(r) = &sender.reply_to {
+        msg.headers_mut()
+            .set(lettre::message::header::ReplyTo::from(Mailboxes::from(
+                r.clone(),
+            )));
+    }
+    if let Some(d) = dkim {
+        msg.sign(d);
+    }
+    Ok(msg)
+}
+
+/// The settings form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub from_address: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub reply_to: String,
+    #[serde(default)]
+    pub per_minute: String,
+}
+
+impl SettingsForm {
+    /// The form showing `s` (blank where the default applies).
+    pub fn of(s: &Settings) -> Self {
         Self {
-            inner: Arc::new(Pool {
-                endpoint,
-                permits: Arc::new(Semaphore::new(connections.max(1))),
-                idle: Mutex::new(Vec::new()),
-            }),
-        }
-    }
-
-    /// Waits for a free connection.
-    pub async fn slot(&self) -> Slot {
-        let permit = self
-            .inner
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the sender's semaphore is never closed");
-        Slot {
-            _permit: permit,
-            pool: self.inner.clone(),
-        }
-    }
-
-    /// Opens (or reuses) a connection and asks the server for NOOP.
-    pub async fn test_connection(&self) -> Result<bool, String> {
-        let slot = self.slot().await;
-        let mut conn = slot.pool.checkout().await.map_err(|o| match o {
-            Outcome::Retry(e) | Outcome::Failed(e) | Outcome::Bounced(e) => e,
-            Outcome::Sent | Outcome::NotStarted => String::new(),
-        })?;
-        let ok = conn.test_connected().await;
-        if ok {
-            slot.pool.checkin(conn);
-        }
-        Ok(ok)
-    }
-
-    /// Closes the idle connections (QUIT).
-    pub async fn close(&self) {
-        let idle: Vec<Idle> = std::mem::take(&mut *self.inner.idle.lock().expect("idle"));
-        for mut i in idle {
-            let _ = tokio::time::timeout(Duration::from_secs(2), i.conn.abort()).await;
+            from_address: s.from_address.clone().unwrap_or_default(),
+            display_name: s.display_name.clone().unwrap_or_default(),
+            reply_to: s.reply_to.clone().unwrap_or_default(),
+            per_minute: s.per_minute.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }
 
-impl Slot {
-    /// Hands one message (its envelope and formatted bytes) to the server.
-    pub async fn send(self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
-        let mut conn = match self.pool.checkout().await {
-            Ok(c) => c,
-            Err(outcome) => return outcome,
-        };
-        match tokio::time::timeout(TIMEOUT, conn.send(envelope, bytes)).await {
-            Ok(Ok(_)) => {
-                self.pool.checkin(conn);
-                Outcome::Sent
+/// A mail address for a header: what residents' mail programs and the
+/// SMTP server accept.
+fn address(raw: &str) -> Option<String> {
+    let e = jp::Email::parse(raw).ok()?;
+    e.as_str()
+        .parse::<lettre::Address>()
+        .ok()
+        .map(|_| e.as_str().to_string())
+}
+
+/// Whether `domain` is `dkim` or below it (DMARC's relaxed alignment).
+fn aligned(domain: &str, dkim: &str) -> bool {
+    let (d, k) = (domain.to_ascii_lowercase(), dkim.to_ascii_lowercase());
+    d == k || d.ends_with(&format!(".{k}"))
+}
+
+fn whole_number(raw: &str) -> Option<i64> {
+    let digits: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            c => c,
+        })
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
+    digits.parse().ok()
+}
+
+/// Reads the form: every mistake named by its field, in Japanese.
+pub fn parse(form: &SettingsForm, defaults: &Defaults) -> Result<Settings, FormErrors> {
+    let mut errors = FormErrors::default();
+    let blank = |s: &str| s.trim().is_empty();
+    let from_address = if blank(&form.from_address) {
+        None
+    } else {
+        match address(&form.from_address) {
+            None => {
+                errors.push(
+                    "from_address",
+                    format!(
+                        "送信元のメールアドレス「{}」はメールアドレスとして正しくありません（例: info@city.example.lg.jp）。",
+                        form.from_address.trim()
+                    ),
+                );
+                None
             }
-            Ok(Err(e)) => {
-                if !conn.has_broken() {
-                    self.pool.checkin(conn);
+            Some(a) => {
+                let domain = super::transport::domain_of(&a);
+                match &defaults.dkim_domain {
+                    Some(dkim) if !aligned(&domain, dkim) => {
+                        errors.push(
+                            "from_address",
+                            format!(
+                                "送信元のメールアドレスのドメイン（{domain}）が DKIM の署名ドメイン（{dkim}）と違います。このままでは DKIM の整合（アラインメント）が取れず、受信側で迷惑メールやなりすましと判定されます。{dkim} またはそのサブドメインのアドレスにしてください。"
+                            ),
+                        );
+                        None
+                    }
+                    _ => Some(a),
                 }
-                classify(&e)
             }
-            Err(_) => Outcome::Retry("メールサーバーの応答がありません（timeout）".into()),
         }
+    };
+    let name = form.display_name.trim();
+    let display_name = if name.is_empty() {
+        None
+    } else if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        errors.push(
+            "display_name",
+            format!("差出人名は{NAME_MAX}文字以内で、改行を含めずに入力してください。"),
+        );
+        None
+    } else {
+        Some(name.to_string())
+    };
+    let reply_to = if blank(&form.reply_to) {
+        None
+    } else {
+        let a = address(&form.reply_to);
+        if a.is_none() {
+            errors.push(
+                "reply_to",
+                format!(
+                    "返信先のメールアドレス「{}」はメールアドレスとして正しくありません。",
+                    form.reply_to.trim()
+                ),
+            );
+        }
+        a
+    };
+    let max = defaults.per_minute_max();
+    let per_minute = if blank(&form.per_minute) {
+        None
+    } else {
+        match whole_number(&form.per_minute) {
+            Some(n) if (1..=max).contains(&n) => Some(n),
+            _ => {
+                let limit = if defaults.per_minute == 0 {
+                    String::new()
+                } else {
+                    format!("この配置の上限（{max}通）を超える値は設定できません。")
+                };
+                errors.push(
+                    "per_minute",
+                    format!("1分あたりの送信数は1から{max}までの整数で入力してください。{limit}"),
+                );
+                None
+            }
+        }
+    };
+    if errors.is_empty() {
+        Ok(Settings {
+            from_address,
+            display_name,
+            reply_to,
+            per_minute,
+        })
+    } else {
+        Err(errors)
     }
 }
 
-impl Pool {
-    fn checkin(&self, conn: AsyncSmtpConnection) {
-        self.idle.lock().expect("idle").push(Idle {
-            conn,
-            since: Instant::now(),
-        });
-    }
-
-    /// A connection for one hand-off: the most recently used idle one,
-    /// else a new one. Idle ones too old are closed on the way.
-    async fn checkout(&self) -> Result<AsyncSmtpConnection, Outcome> {
-        loop {
-            let next = self.idle.lock().expect("idle").pop();
-            match next {
-                Some(i) if i.since.elapsed() <= IDLE => return Ok(i.conn),
-                Some(mut old) => {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), old.conn.abort()).await;
-                }
-                None => break,
-            }
-        }
-        match tokio::time::timeout(TIMEOUT, self.connect()).await {
-            Ok(r) => r,
-            Err(_) => Err(Outcome::Retry(
-                "メールサーバーへの接続がタイムアウトしました".into(),
-            )),
-        }
-    }
-
-    async fn connect(&self) -> Result<AsyncSmtpConnection, Outcome> {
-        let e = &self.endpoint;
-        let retry = |err: io::Error| Outcome::Retry(format!("接続できません: {err}"));
-        let tcp = tokio::net::TcpStream::connect((e.host.as_str(), e.port))
-            .await
-            .map_err(retry)?;
-        tcp.set_nodelay(true).map_err(retry)?;
-        let mut conn = match &e.tls {
-            Tls::Wrapper(params) => {
-                #[allow(deprecated)]
-                let mut stream =
-                    lettre::transport::smtp::client::AsyncNetworkStream::use_existing_tokio1(
-                        Box::new(tcp),
-                    );
-                stream
-                    .upgrade_tls(params.clone())
-                    .await
-                    .map_err(|e| classify(&e))?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(Implicit(stream)), &e.hello)
-                    .await
-                    .map_err(|e| classify(&e))?
-            }
-            _ => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &e.hello)
-                .await
-                .map_err(|e| classify(&e))?,
-        };
-        match &e.tls {
-            Tls::Required(params) => conn.starttls(params.clone(), &e.hello).await,
-            Tls::Opportunistic(params) if conn.can_starttls() => {
-                conn.starttls(params.clone(), &e.hello).await
-            }
-            _ => Ok(()),
-        }
-        .map_err(|e| classify(&e))?;
-        if let Some(credentials) = &e.credentials {
-            conn.auth(DEFAULT_MECHANISMS, credentials)
-                .await
-                .map_err(|e| classify(&e))?;
-        }
-        Ok(conn)
-    }
+/// Stores the settings (the system administrator), audited with what
+/// they were and what they are.
+pub async fn save(db: &Db, admin: &SystemAdmin, new: &Settings, now: i64) -> AppResult<()> {
+    let before = load(db, &admin.tenant).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO mail_sender_settings \
+         (tenant, from_address, display_name, reply_to, per_minute, updated_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (tenant) DO UPDATE SET from_address = $2, display_name = $3, \
+         reply_to = $4, per_minute = $5, updated_by = $6, updated_at = $7",
+    )
+    .bind(admin.tenant.as_str())
+    .bind(new.from_address.as_deref())
+    .bind(new.display_name.as_deref())
+    .bind(new.reply_to.as_deref())
+    .bind(new.per_minute)
+    .bind(admin.id.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &admin.tenant,
+        now,
+        &[
+            AuditEntry::new(admin.actor(), "mail.sender.settings", &admin.tenant)
+                .detail(json!({"before": before, "after": new})),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn tls(e: &Endpoint) -> &'static str {
-        match e.tls {
-            Tls::None => "none",
-            Tls::Opportunistic(_) => "opportunistic",
-            Tls::Required(_) => "required",
-            Tls::Wrapper(_) => "wrapper",
+    fn defaults(per_minute: u32, dkim: Option<&str>) -> Defaults {
+        Defaults {
+            from: "noreply@madoguchi.example.jp".into(),
+            per_minute,
+            dkim_domain: dkim.map(String::from),
+        }
+    }
+
+    fn form(from: &str, name: &str, reply: &str, n: &str) -> SettingsForm {
+        SettingsForm {
+            from_address: from.into(),
+            display_name: name.into(),
+            reply_to: reply.into(),
+            per_minute: n.into(),
         }
     }
 
     #[test]
-    fn the_url_says_where_and_how() {
-        let e = Endpoint::parse("smtp://127.0.0.1:2525").unwrap();
+    fn blank_is_the_default() {
+        let s = parse(&form(" ", "", "", ""), &defaults(60, None)).unwrap();
+        assert_eq!(s, Settings::default());
+        let sender = effective(&s, &defaults(60, None), Some("四街道市".into())).unwrap();
         assert_eq!(
-            (e.host.as_str(), e.port, tls(&e)),
-            ("127.0.0.1", 2525, "none")
+            sender.from.to_string(),
+            "四街道市 <noreply@madoguchi.example.jp>"
         );
-        assert!(e.credentials.is_none());
-        let e = Endpoint::parse("smtp://mail.example.jp").unwrap();
-        assert_eq!((e.port, tls(&e)), (25, "none"));
-        let e = Endpoint::parse("smtp://mail.example.jp?tls=required").unwrap();
-        assert_eq!((e.port, tls(&e)), (587, "required"));
-        let e = Endpoint::parse("smtp://mail.example.jp:2587?tls=opportunistic").unwrap();
-        assert_eq!((e.port, tls(&e)), (2587, "opportunistic"));
-        let e = Endpoint::parse("smtps://u%40city:p%3Ass@mail.example.jp").unwrap();
-        assert_eq!((e.port, tls(&e)), (465, "wrapper"));
-        assert!(e.credentials == Some(Credentials::new("u@city".into(), "p:ss".into())));
-        let e = Endpoint::parse("smtp://mail.example.jp:25/madoguchi.city.example.jp").unwrap();
-        assert_eq!(e.hello.to_string(), "madoguchi.city.example.jp");
+        assert_eq!(sender.domain, "madoguchi.example.jp");
+        assert_eq!(sender.per_minute, 60);
+        assert!(sender.reply_to.is_none());
     }
 
     #[test]
-    fn a_bad_url_is_refused() {
-        assert!(Endpoint::parse("http://mail.example.jp").is_err());
-        assert!(Endpoint::parse("smtp://mail.example.jp?tls=maybe").is_err());
-        assert!(Endpoint::parse("smtp://").is_err());
-        assert!(Endpoint::parse("smtps://u:%ZZ@mail.example.jp").is_err());
+    fn own_values_are_used() {
+        let s = parse(
+            &form(
+                "info@city.yotsukaido.example.jp",
+                "四街道市 広報",
+                "kouhou@city.yotsukaido.example.jp",
+                "３０",
+            ),
+            &defaults(60, None),
+        )
+        .unwrap();
+        let sender = effective(&s, &defaults(60, None), Some("四街道市".into())).unwrap();
+        assert_eq!(
+            sender.from.email.to_string(),
+            "info@city.yotsukaido.example.jp"
+        );
+        assert_eq!(sender.from.name.as_deref(), Some("四街道市 広報"));
+        assert_eq!(sender.domain, "city.yotsukaido.example.jp");
+        assert_eq!(sender.per_minute, 30);
+        assert!(sender.reply_to.is_some());
     }
 
     #[test]
-    fn percent_decoding() {
-        assert_eq!(decode("a%20b%E6%97%A5").unwrap(), "a b日");
-        assert_eq!(decode("plain").unwrap(), "plain");
-        assert!(decode("%FF").is_err());
+    fn the_limit_may_only_be_lowered() {
+        let e = parse(&form("", "", "", "61"), &defaults(60, None)).unwrap_err();
+        assert!(
+            e.get("per_minute").contains("1から60まで"),
+            "{}",
+            e.get("per_minute")
+        );
+        assert!(parse(&form("", "", "", "0"), &defaults(60, None)).is_err());
+        assert!(parse(&form("", "", "", "1.5"), &defaults(60, None)).is_err());
+        assert_eq!(
+            parse(&form("", "", "", "60"), &defaults(60, None))
+                .unwrap()
+                .per_minute,
+            Some(60)
+        );
+        // No limit in the deployment: any limit up to the maximum.
+        assert!(parse(&form("", "", "", "5000"), &defaults(0, None)).is_ok());
+        // A deployment lowered after the city set its own: the lower wins.
+        let s = Settings {
+            per_minute: Some(100),
+            ..Settings::default()
+        };
+        assert_eq!(
+            effective(&s, &defaults(10, None), None).unwrap().per_minute,
+            10
+        );
+        assert_eq!(
+            effective(&s, &defaults(0, None), None).unwrap().per_minute,
+            100
+        );
+    }
+
+    #[test]
+    fn addresses_are_checked() {
+        let e = parse(&form("info@", "", "no address", ""), &defaults(60, None)).unwrap_err();
+        assert!(e
+            .get("from_address")
+            .contains("送信元のメールアドレス「info@」"));
+        assert!(e
+            .get("reply_to")
+            .contains("返信先のメールアドレス「no address」"));
+        let e = parse(&form("", "名前\n改行", "", ""), &defaults(60, None)).unwrap_err();
+        assert!(e.get("display_name").contains("差出人名"));
+    }
+
+    #[test]
+    fn dkim_alignment() {
+        let d = defaults(60, Some("city.example.jp"));
+        assert!(parse(&form("info@city.example.jp", "", "", ""), &d).is_ok());
+        assert!(parse(&form("info@mail.city.example.jp", "", "", ""), &d).is_ok());
+        let e = parse(&form("info@other.example.jp", "", "", ""), &d).unwrap_err();
+        assert!(
+            e.get("from_address").contains("DKIM の整合"),
+            "{}",
+            e.get("from_address")
+        );
+        // A look-alike is no subdomain.
+        assert!(parse(&form("info@badcity.example.jp", "", "", ""), &d).is_err());
     }
 }

@@ -29,6 +29,7 @@ mod locales;
 mod low_confidence;
 mod mail_delivery;
 mod mail_scale;
+mod mail_sender;
 mod mail_subscriptions;
 mod navi;
 mod navi_editor;

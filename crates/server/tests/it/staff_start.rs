@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 19] = [
+const PAGES: [&str; 20] = [
     "cases",
     "visits",
     "counter",
@@ -28,6 +28,7 @@ const PAGES: [&str; 19] = [
     "mail/subscribers",
     "jobs",
     "line",
+    "mail/settings",
     "mail/outbox",
 ];
 
@@ -158,7 +159,14 @@ async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp
         assert_eq!(to, format!("/t/{T}/staff/{start}"), "{id} lands on {start}");
         let r = c.get(app.url(&to)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{id}: start page");
-        assert_eq!(menu_of(&r.text().await.unwrap()), menu, "{id}: menu");
+        let html = r.text().await.unwrap();
+        assert_eq!(menu_of(&html), menu, "{id}: menu");
+        // Mail goes to the demo mailbox here: every start page says so.
+        assert!(
+            html.contains("data-notice=\"info\"")
+                && html.contains("デモ用メールボックスに入ります"),
+            "{id}: the demo note on the start page"
+        );
         // The staff home sends to the same start page.
         let r = c
             .get(app.url(&format!("/t/{T}/staff")))
