@@ -5,4 +5,7 @@
 //! the charge's status follows from the amounts.
 
 pub mod charges;
+pub mod el_number;
+pub mod elqr;
+pub mod gs1;
 pub mod number;
