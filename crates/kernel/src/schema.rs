@@ -133,6 +133,8 @@ pub const TABLES: &[Table] = &[
     distributed("payment_receipts"),
     distributed("payment_charge_events"),
     distributed("payment_number_counters"),
+    distributed("payment_slip_settings"),
+    distributed("payment_slip_classes"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -109,10 +109,7 @@ impl ElNumber {
     /// checks its 確認番号 against the amount owed.
     pub fn parse(input: &str, amount: i64) -> Result<Self, ElNumberError> {
         let folded = jp::fold_width(input.trim());
-        let parts: Vec<&str> = folded
-            .split(|c: char| c == '-' || c == ' ')
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts: Vec<&str> = folded.split(['-', ' ']).filter(|p| !p.is_empty()).collect();
         let [collector, class, number, conf] = parts[..] else {
             return Err(ElNumberError::Format);
         };

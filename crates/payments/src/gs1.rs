@@ -149,20 +149,23 @@ impl ConveniBarcode {
         format!("ĆŹ{}", self.0)
     }
 
-    /// The human-readable line under the bars: the AI in brackets, then the
-    /// fields in groups.
-    pub fn human_readable(&self) -> String {
+    /// The human-readable digits under the bars, in two lines as the
+    /// guideline shows them: the AI in brackets, the biller and the
+    /// 自由使用欄; then 再発行区分, 支払期限, 印紙フラグ, 金額 and the check
+    /// digit.
+    pub fn human_readable(&self) -> [String; 2] {
         let s = &self.0;
-        format!(
-            "(91){}-{}-{}-{}-{}-{}-{}",
-            &s[2..8],
-            &s[8..29],
-            &s[29..30],
-            &s[30..36],
-            &s[36..37],
-            &s[37..43],
-            &s[43..]
-        )
+        [
+            format!("(91){}-{}", &s[2..8], &s[8..29]),
+            format!(
+                "{}-{}-{}-{}-{}",
+                &s[29..30],
+                &s[30..36],
+                &s[36..37],
+                &s[37..43],
+                &s[43..]
+            ),
+        ]
     }
 }
 
@@ -240,7 +243,9 @@ mod tests {
         let expected = (10 - (3 * odd + even) % 10) % 10;
         assert_eq!(u32::from(d.as_bytes()[43] - b'0'), expected);
         assert_eq!(b.code128_data(), format!("ĆŹ{d}"));
-        assert!(b.human_readable().starts_with("(91)912345-"));
+        let [first, second] = b.human_readable();
+        assert_eq!(first, format!("(91)912345-{}", &d[8..29]));
+        assert_eq!(second, format!("0-260531-0-012300-{}", &d[43..]));
     }
 
     #[test]

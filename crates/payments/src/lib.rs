@@ -9,3 +9,5 @@ pub mod el_number;
 pub mod elqr;
 pub mod gs1;
 pub mod number;
+pub mod slip_pdf;
+pub mod slips;
