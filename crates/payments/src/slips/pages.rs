@@ -66,18 +66,36 @@ async fn settings_view(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let line = |name: &'static str, value: String, multiline: bool| FieldLine {
+    let line = |name: &'static str, keys: [&str; 2], value: String, multiline: bool| FieldLine {
         name,
-        label: i18n::t(lang, &format!("payments.slips.{}", label_key(name))).to_string(),
-        hint: i18n::t(lang, &format!("payments.slips.{}", hint_key(name))).to_string(),
+        label: i18n::t(lang, keys[0]).to_string(),
+        hint: i18n::t(lang, keys[1]).to_string(),
         value,
         error: error_of(name),
         multiline,
     };
     let fields = vec![
-        line("biller_code", input.biller_code, false),
-        line("collector_number", input.collector_number, false),
-        line("classes", input.classes, true),
+        line(
+            "biller_code",
+            ["payments.slips.biller_code", "payments.slips.biller_hint"],
+            input.biller_code,
+            false,
+        ),
+        line(
+            "collector_number",
+            [
+                "payments.slips.collector_number",
+                "payments.slips.collector_hint",
+            ],
+            input.collector_number,
+            false,
+        ),
+        line(
+            "classes",
+            ["payments.slips.classes", "payments.slips.classes_hint"],
+            input.classes,
+            true,
+        ),
     ];
     let page = staff_page(
         lang,
@@ -97,22 +115,6 @@ async fn settings_view(
     ))
 }
 
-fn label_key(name: &str) -> &'static str {
-    match name {
-        "biller_code" => "biller_code",
-        "collector_number" => "collector_number",
-        _ => "classes",
-    }
-}
-
-fn hint_key(name: &str) -> &'static str {
-    match name {
-        "biller_code" => "biller_hint",
-        "collector_number" => "collector_hint",
-        _ => "classes_hint",
-    }
-}
-
 pub async fn settings_page(
     State(s): State<SlipsState>,
     who: Treasurer,
@@ -126,7 +128,16 @@ pub async fn settings_page(
         },
         None => SettingsInput::default(),
     };
-    settings_view(&s, &who, lang, StatusCode::OK, String::new(), input, Vec::new()).await
+    settings_view(
+        &s,
+        &who,
+        lang,
+        StatusCode::OK,
+        String::new(),
+        input,
+        Vec::new(),
+    )
+    .await
 }
 
 pub async fn settings_post(

@@ -47,7 +47,11 @@ async fn create(app: &TestApp, tenant: &str, amount: u64) -> charges::Charge {
     c
 }
 
-async fn save_settings(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
+async fn save_settings(
+    app: &TestApp,
+    c: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     let token = app.csrf(c, SETTINGS).await;
     let mut body = vec![("_csrf", token.as_str())];
     body.extend_from_slice(form);
@@ -84,13 +88,24 @@ async fn settings_are_checked_named_and_audited(app: &TestApp) {
     .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("請求書発行企業コードは半角数字6桁で入力してください。"), "{html}");
+    assert!(
+        html.contains("請求書発行企業コードは半角数字6桁で入力してください。"),
+        "{html}"
+    );
     assert!(html.contains("収納機関番号は半角数字5桁で入力してください。"));
     assert!(html.contains("科目ごとの納付区分の2行目"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM payment_slip_settings").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM payment_slip_classes").await, 0);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.slips.settings'").await,
+        app.count("SELECT COUNT(*) FROM payment_slip_settings")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM payment_slip_classes").await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.slips.settings'")
+            .await,
         0
     );
 
@@ -104,7 +119,8 @@ async fn settings_are_checked_named_and_audited(app: &TestApp) {
         1
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM payment_slip_classes WHERE tenant = '122289'").await,
+        app.count("SELECT COUNT(*) FROM payment_slip_classes WHERE tenant = '122289'")
+            .await,
         2
     );
     assert_eq!(
@@ -133,20 +149,36 @@ async fn the_printed_codes_decode_to_exactly_the_data(app: &TestApp) {
     let charge = create(app, T, 12_300).await;
 
     // No settings yet: the slip cannot be made, and the page says why.
-    let r = admin.get(app.url(&slip_url(T, &charge.id))).send().await.unwrap();
+    let r = admin
+        .get(app.url(&slip_url(T, &charge.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("納付書の設定"));
 
     assert_eq!(save_settings(app, &admin, &GOOD).await.status(), 200);
     let clerk = app.staff(T, "clerk").await;
-    let r = clerk.get(app.url(&slip_url(T, &charge.id))).send().await.unwrap();
+    let r = clerk
+        .get(app.url(&slip_url(T, &charge.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Another municipality's staff cannot print it.
     let other = app.staff(OTHER, "dx-admin").await;
-    let r = other.get(app.url(&slip_url(OTHER, &charge.id))).send().await.unwrap();
+    let r = other
+        .get(app.url(&slip_url(OTHER, &charge.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
-    let r = admin.get(app.url(&slip_url(T, &charge.id))).send().await.unwrap();
+    let r = admin
+        .get(app.url(&slip_url(T, &charge.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let pdf = r.bytes().await.unwrap().to_vec();
@@ -168,7 +200,13 @@ async fn the_printed_codes_decode_to_exactly_the_data(app: &TestApp) {
         amount: 12_300,
     })
     .unwrap();
-    let el = ElNumber::new(CollectorNumber::parse("01234").unwrap(), "001", number, 12_300).unwrap();
+    let el = ElNumber::new(
+        CollectorNumber::parse("01234").unwrap(),
+        "001",
+        number,
+        12_300,
+    )
+    .unwrap();
     let payload = payments::elqr::payload(&el, 12_300, Some(date!(2026 - 07 - 31)));
 
     if let Some(text) = testkit::pdf_text(&pdf) {
@@ -203,7 +241,11 @@ async fn no_barcode_above_the_ceiling_and_no_slip_when_paid(app: &TestApp) {
     let admin = app.staff(T, "dx-admin").await;
     assert_eq!(save_settings(app, &admin, &GOOD).await.status(), 200);
     let big = create(app, T, 300_001).await;
-    let r = admin.get(app.url(&slip_url(T, &big.id))).send().await.unwrap();
+    let r = admin
+        .get(app.url(&slip_url(T, &big.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let pdf = r.bytes().await.unwrap().to_vec();
     if let Some(text) = testkit::pdf_text(&pdf) {
@@ -233,12 +275,17 @@ async fn no_barcode_above_the_ceiling_and_no_slip_when_paid(app: &TestApp) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = admin.get(app.url(&slip_url(T, &paid.id))).send().await.unwrap();
+    let r = admin
+        .get(app.url(&slip_url(T, &paid.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("納める金額が残っていない"));
     // Refused slips print nothing and audit nothing.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.slip.print'").await,
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.slip.print'")
+            .await,
         1
     );
 }
