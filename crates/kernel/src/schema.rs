@@ -135,6 +135,7 @@ pub const TABLES: &[Table] = &[
     distributed("payment_number_counters"),
     distributed("payment_slip_settings"),
     distributed("payment_slip_classes"),
+    distributed("payment_slip_issues"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

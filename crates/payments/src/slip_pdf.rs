@@ -69,6 +69,8 @@ pub struct SlipContent {
     pub qr_payload: String,
     pub amount: i64,
     pub due: Option<Date>,
+    /// 再発行区分: 0 for the first slip of a charge.
+    pub reissue: u8,
 }
 
 impl SlipContent {
@@ -103,6 +105,7 @@ impl SlipContent {
             qr_payload,
             amount,
             due,
+            reissue,
         })
     }
 }
@@ -137,6 +140,15 @@ pub fn sheet(
             })
         };
         text(&mut s, 12.0, 12.0, 14.0, title);
+        if content.reissue > 0 {
+            text(
+                &mut s,
+                12.0,
+                17.0,
+                7.0,
+                &format!("再発行（再発行区分 {}）", content.reissue),
+            );
+        }
         text(
             &mut s,
             60.0,

@@ -21,3 +21,18 @@ CREATE TABLE payment_slip_classes (
     class_code  TEXT NOT NULL,
     PRIMARY KEY (tenant, subject)
 );
+
+-- Every slip printed for a charge, in order: its 再発行区分 (how many were
+-- printed before it, at most 9 in the barcode), the amount and barcode it
+-- carried, who printed it and when. A reprint is a reissue.
+CREATE TABLE payment_slip_issues (
+    tenant      TEXT NOT NULL,
+    charge_id   TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    reissue     INTEGER NOT NULL,
+    amount      BIGINT NOT NULL,
+    barcode     TEXT,
+    issued_by   TEXT NOT NULL,
+    issued_at   BIGINT NOT NULL,
+    PRIMARY KEY (tenant, charge_id, seq)
+);

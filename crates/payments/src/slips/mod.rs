@@ -2,6 +2,7 @@
 //! and the staff pages that set them and print a charge's slip
 //! ([`pages`]). The slip itself is [`crate::slip_pdf`].
 
+pub mod issues;
 pub mod pages;
 pub mod settings;
 

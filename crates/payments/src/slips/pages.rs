@@ -16,10 +16,11 @@ use kernel::web::{render_status, staff_page, Page};
 use kernel::{AppError, AppResult};
 use serde_json::json;
 
+use super::issues;
 use super::settings::{self, SettingsInput};
 use super::SlipsState;
 use crate::charges;
-use crate::slip_pdf::{self, SlipContent, SlipError};
+use crate::slip_pdf::{self, SlipContent};
 
 pub struct FieldLine {
     pub name: &'static str,
@@ -200,8 +201,8 @@ async fn refusal(
 }
 
 /// A charge's slip for what is still owed. Reading it shows the payer's
-/// name and address: audited, in the same transaction as nothing else
-/// (the read is the event).
+/// name and address: audited, in the transaction that records the slip as
+/// printed (a reprint is a reissue: [`issues`]).
 pub async fn slip_pdf(
     State(s): State<SlipsState>,
     who: Treasurer,
@@ -215,32 +216,41 @@ pub async fn slip_pdf(
     let Some(conf) = settings::load(&s.db, tenant).await? else {
         return refusal(&s, &who, lang, "payments.slips.not_configured", true).await;
     };
-    let content = match SlipContent::new(&charge, &conf, 0) {
-        Ok(c) => c,
-        Err(SlipError::NothingOwed) => {
-            return refusal(&s, &who, lang, "payments.slips.not_payable", false).await
-        }
-        Err(e) => return Err(AppError::Internal(anyhow::anyhow!("slip of {id}: {e}"))),
-    };
+    if !charge.status.is_payable() || charge.outstanding() <= 0 {
+        return refusal(&s, &who, lang, "payments.slips.not_payable", false).await;
+    }
     let vault = s.db.vault().map_err(AppError::Internal)?;
     let payer = charge
         .payer(vault)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("payer of {id}: {e}")))?;
     let t = kernel::tenant::load(&s.db, tenant).await?;
+    let now = kernel::clock::now_ms();
+    let mut tx = s.db.begin().await?;
+    let (reissue, seq) = issues::next(&mut tx, tenant, &id).await?;
+    let content = SlipContent::new(&charge, &conf, reissue)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("slip of {id}: {e}")))?;
     let sheet = slip_pdf::sheet(t.name.ja(), &charge, &payer, &content)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("slip of {id}: {e}")))?;
     let pdf = paper::render_sheets(&s.font, "納付書", "ja", &[sheet])
         .map_err(|e| AppError::Internal(anyhow::anyhow!("slip PDF: {e}")))?;
-    audit::record(
-        &s.db,
+    issues::record(&mut tx, tenant, &id, seq, &content, &who.actor(), now).await?;
+    audit::append(
+        &mut tx,
         tenant,
-        AuditEntry::new(who.actor(), "payments.slip.print", format!("charge:{id}")).detail(json!({
-            "payment_number": charge.payment_number,
-            "amount": content.amount,
-            "barcode": content.barcode.as_ref().map(|b| b.digits().to_string()),
-        })),
+        now,
+        &[
+            AuditEntry::new(who.actor(), "payments.slip.print", format!("charge:{id}")).detail(
+                json!({
+                    "payment_number": charge.payment_number,
+                    "amount": content.amount,
+                    "reissue": content.reissue,
+                    "barcode": content.barcode.as_ref().map(|b| b.digits().to_string()),
+                }),
+            ),
+        ],
     )
     .await?;
+    tx.commit().await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

@@ -290,8 +290,65 @@ async fn no_barcode_above_the_ceiling_and_no_slip_when_paid(app: &TestApp) {
     );
 }
 
+async fn a_reprint_is_a_reissue(app: &TestApp) {
+    let admin = app.staff(T, "dx-admin").await;
+    assert_eq!(save_settings(app, &admin, &GOOD).await.status(), 200);
+    let charge = create(app, T, 5_000).await;
+    let number = PaymentNumber::parse(&charge.payment_number).unwrap();
+    let biller = BillerCode::parse("912345").unwrap();
+    for reissue in 0..2u8 {
+        let r = admin
+            .get(app.url(&slip_url(T, &charge.id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let pdf = r.bytes().await.unwrap().to_vec();
+        let expected = ConveniBarcode::new(&ConveniSlip {
+            biller: &biller,
+            number: &number,
+            class: "001",
+            reissue,
+            due: Some(date!(2026 - 07 - 31)),
+            stamp: false,
+            amount: 5_000,
+        })
+        .unwrap();
+        assert_eq!(&expected.digits()[29..30], reissue.to_string());
+        if let Some(text) = testkit::pdf_text(&pdf) {
+            assert_eq!(
+                text.contains("再発行（再発行区分 1）"),
+                reissue == 1,
+                "{text}"
+            );
+        }
+        if let Some(found) = testkit::zxing::decode_pdf(&pdf) {
+            let bars: Vec<_> = found.iter().filter(|d| d.format == "Code 128").collect();
+            assert_eq!(bars.len(), 1, "{found:?}");
+            assert_eq!(bars[0].text, expected.digits());
+        }
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM payment_slip_issues WHERE tenant = '122289' AND charge_id = '{}'",
+            charge.id
+        ))
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM payment_slip_issues WHERE charge_id = '{}' AND reissue = 1 AND seq = 2",
+            charge.id
+        ))
+        .await,
+        1
+    );
+}
+
 testkit::on_both_backends!(
     settings_are_checked_named_and_audited,
+    a_reprint_is_a_reissue,
     the_printed_codes_decode_to_exactly_the_data,
     no_barcode_above_the_ceiling_and_no_slip_when_paid,
 );
