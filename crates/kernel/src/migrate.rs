@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(26, "0026_mail_message_writers"),
     migration!(27, "0027_mail_sender_settings"),
     migration!(28, "0028_payments_charges"),
+    migration!(29, "0029_payments_slips"),
     migration!(31, "0031_mail_pending_choices"),
 ];
 

@@ -135,6 +135,9 @@ pub const TABLES: &[Table] = &[
     distributed("payment_charge_events"),
     distributed("payment_number_counters"),
     distributed("mail_sender_settings"),
+    distributed("payment_slip_settings"),
+    distributed("payment_slip_classes"),
+    distributed("payment_slip_issues"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -12,26 +12,26 @@ const PAGE_H: f32 = 841.89;
 const MARGIN: f32 = 56.0;
 const BODY: f32 = 10.5;
 const LEADING: f32 = 1.6;
-const FONT: Name<'static> = Name(b"F1");
+pub(crate) const FONT: Name<'static> = Name(b"F1");
 
 /// Characters that may not start a line (行頭禁則): they stay on the
 /// line before, even past the margin.
 const NO_LINE_START: &str =
     "、。，．,.)）」』】〕〉》”’ー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・：；:;!?！？";
 
-struct Writer<'f> {
+pub(crate) struct Writer<'f> {
     face: ttf_parser::Face<'f>,
     upem: f32,
     glyphs: GlyphRemapper,
     /// New glyph id → the text it stands for (ToUnicode).
     unicode: Vec<(u16, char)>,
-    pages: Vec<Content>,
+    pub(crate) pages: Vec<Content>,
     y: f32,
     footer: String,
 }
 
 impl<'f> Writer<'f> {
-    fn new(face: ttf_parser::Face<'f>, footer: String) -> Self {
+    pub(crate) fn new(face: ttf_parser::Face<'f>, footer: String) -> Self {
         let upem = f32::from(face.units_per_em());
         let mut w = Writer {
             face,
@@ -42,6 +42,8 @@ impl<'f> Writer<'f> {
             y: 0.0,
             footer,
         };
+        // .notdef is glyph 0 in every font and must stay first.
+        w.glyphs.remap(0);
         w.new_page();
         w
     }
@@ -76,7 +78,7 @@ impl<'f> Writer<'f> {
         f32::from(self.face.glyph_hor_advance(g).unwrap_or(0)) * size / self.upem
     }
 
-    fn width(&self, text: &str, size: f32) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         text.chars().map(|c| self.advance(c, size)).sum()
     }
 
@@ -121,7 +123,7 @@ impl<'f> Writer<'f> {
     }
 
     /// Text as the 2-byte glyph ids of the subset font.
-    fn encode(&mut self, text: &str) -> Vec<u8> {
+    pub(crate) fn encode(&mut self, text: &str) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(text.len() * 2);
         for c in text.chars() {
             let old = self.glyph(c);
@@ -378,15 +380,27 @@ fn write_font(pdf: &mut Pdf, w: &Writer, ids: &FontIds, subset: &[u8]) {
 
 /// Renders `doc` as a PDF.
 pub fn render(font: &Font, doc: &Document) -> Result<Vec<u8>, PaperError> {
-    let face = ttf_parser::Face::parse(&font.data, 0).map_err(|_| PaperError::FontParse)?;
-    let mut w = Writer::new(face, doc.footer.clone());
-    // .notdef is glyph 0 in every font and must stay first.
-    w.glyphs.remap(0);
+    let mut w = Writer::new(face(font)?, doc.footer.clone());
     for b in &doc.blocks {
         w.block(b);
     }
     w.footers();
+    assemble(font, w, &doc.title, &doc.lang)
+}
 
+/// The face of `font`, for a writer.
+pub(crate) fn face(font: &Font) -> Result<ttf_parser::Face<'_>, PaperError> {
+    ttf_parser::Face::parse(&font.data, 0).map_err(|_| PaperError::FontParse)
+}
+
+/// The PDF of the pages `w` has drawn: the font subset, one page object
+/// per content stream.
+pub(crate) fn assemble(
+    font: &Font,
+    w: Writer<'_>,
+    title: &str,
+    lang: &str,
+) -> Result<Vec<u8>, PaperError> {
     let subset = subsetter::subset(&font.data, 0, &w.glyphs)
         .map_err(|e| PaperError::Subset(format!("{e:?}")))?;
 
@@ -407,11 +421,9 @@ pub fn render(font: &Font, doc: &Document) -> Result<Vec<u8>, PaperError> {
     let page_ids: Vec<(Ref, Ref)> = w.pages.iter().map(|_| (id(), id())).collect();
 
     let mut pdf = Pdf::new();
-    pdf.catalog(catalog_id)
-        .pages(tree_id)
-        .lang(TextStr(&doc.lang));
+    pdf.catalog(catalog_id).pages(tree_id).lang(TextStr(lang));
     pdf.document_info(info_id)
-        .title(TextStr(&doc.title))
+        .title(TextStr(title))
         .producer(TextStr("madoguchi"));
     pdf.pages(tree_id)
         .kids(page_ids.iter().map(|(p, _)| *p))

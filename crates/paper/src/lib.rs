@@ -6,10 +6,12 @@
 //! punctuation on its line (禁則) and breaks pages.
 
 mod layout;
+pub mod sheet;
 
 use std::sync::Arc;
 
 pub use layout::render;
+pub use sheet::{render_sheets, Mark, Sheet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaperError {

@@ -5,4 +5,9 @@
 //! the charge's status follows from the amounts.
 
 pub mod charges;
+pub mod el_number;
+pub mod elqr;
+pub mod gs1;
 pub mod number;
+pub mod slip_pdf;
+pub mod slips;

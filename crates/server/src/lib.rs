@@ -56,6 +56,8 @@ pub struct App {
     pub jobs: kernel::jobs::Runner,
     /// Mail delivery: the sender and its staff pages (`mail::delivery`).
     pub mail_delivery: mail::delivery::DeliveryState,
+    /// 納付書: slip settings and printed slips (`payments::slips`).
+    pub slips: payments::slips::SlipsState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -220,9 +222,15 @@ impl App {
             },
         )
         .await?;
+        let slips = payments::slips::SlipsState {
+            db: b.db.clone(),
+            session: b.session,
+            font: paper::Font::load(&config.pdf_font).unwrap_or_else(|_| paper::Font::bundled()),
+        };
         let app = Self {
             jobs,
             mail_delivery,
+            slips,
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -292,6 +300,7 @@ impl App {
             .merge(mail::channels::router(self.channels.clone()))
             .merge(mail::newsletters::router(self.newsletters.clone()))
             .merge(mail::delivery::router(self.mail_delivery.clone()))
+            .merge(payments::slips::router(self.slips.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal

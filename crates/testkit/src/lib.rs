@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod line_standin;
 pub mod smtp;
+pub mod zxing;
 
 use std::path::PathBuf;
 
