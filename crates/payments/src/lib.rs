@@ -5,4 +5,7 @@
 //! the charge's status follows from the amounts.
 
 pub mod charges;
+pub mod conveni;
+pub mod fixed;
 pub mod number;
+pub mod zengin;
