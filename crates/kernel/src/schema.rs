@@ -133,6 +133,8 @@ pub const TABLES: &[Table] = &[
     distributed("payment_receipts"),
     distributed("payment_charge_events"),
     distributed("payment_number_counters"),
+    distributed("payment_import_files"),
+    distributed("payment_exceptions"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

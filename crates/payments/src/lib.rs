@@ -8,4 +8,6 @@ pub mod charges;
 pub mod conveni;
 pub mod fixed;
 pub mod number;
+pub mod reconcile;
+pub mod reconcile_pages;
 pub mod zengin;

@@ -56,6 +56,8 @@ pub struct App {
     pub jobs: kernel::jobs::Runner,
     /// Mail delivery: the sender and its staff pages (`mail::delivery`).
     pub mail_delivery: mail::delivery::DeliveryState,
+    /// 消込: reconciliation's staff pages (`payments::reconcile_pages`).
+    pub reconcile: payments::reconcile_pages::ReconcileState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -224,6 +226,10 @@ impl App {
         let app = Self {
             jobs,
             mail_delivery,
+            reconcile: payments::reconcile_pages::ReconcileState {
+                db: b.db.clone(),
+                session: b.session,
+            },
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -293,6 +299,7 @@ impl App {
             .merge(mail::channels::router(self.channels.clone()))
             .merge(mail::newsletters::router(self.newsletters.clone()))
             .merge(mail::delivery::router(self.mail_delivery.clone()))
+            .merge(payments::reconcile_pages::router(self.reconcile.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
