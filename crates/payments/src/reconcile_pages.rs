@@ -100,7 +100,11 @@ struct UploadPage {
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
-    i18n::t(lang, &format!("payments.reconcile.file_kind.{kind}"))
+    match FileKind::parse(kind) {
+        Some(FileKind::Zengin) => i18n::t(lang, "payments.reconcile.file_kind.zengin"),
+        Some(FileKind::Conveni) => i18n::t(lang, "payments.reconcile.file_kind.conveni"),
+        None => "",
+    }
 }
 
 fn rows(lang: Lang, lines: &[Line]) -> Vec<LineRow> {
@@ -308,6 +312,23 @@ struct ExceptionRow {
     payer: String,
 }
 
+/// The label of what a file said about a payment (the keys
+/// `reconcile` seals with each exception).
+fn detail_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "requester_name" => "payments.reconcile.detail.requester_name",
+        "requester_code" => "payments.reconcile.detail.requester_code",
+        "edi" => "payments.reconcile.detail.edi",
+        "from_bank" => "payments.reconcile.detail.from_bank",
+        "from_branch" => "payments.reconcile.detail.from_branch",
+        "barcode" => "payments.reconcile.detail.barcode",
+        "store" => "payments.reconcile.detail.store",
+        "paid_at" => "payments.reconcile.detail.paid_at",
+        "report" => "payments.reconcile.detail.report",
+        _ => return None,
+    })
+}
+
 fn payer_of(detail: &serde_json::Value) -> String {
     detail["requester_name"]
         .as_str()
@@ -437,12 +458,8 @@ async fn exception_view(
             o.iter()
                 .filter_map(|(k, v)| {
                     let v = v.as_str().unwrap_or("").trim();
-                    (!v.is_empty()).then(|| {
-                        (
-                            i18n::t(lang, &format!("payments.reconcile.detail.{k}")).to_string(),
-                            v.to_string(),
-                        )
-                    })
+                    let key = detail_label(k)?;
+                    (!v.is_empty()).then(|| (i18n::t(lang, key).to_string(), v.to_string()))
                 })
                 .collect()
         })
