@@ -774,9 +774,9 @@ pub async fn resolve(
         &[AuditEntry::new(actor, "payments.reconcile.resolve", id).detail(detail)],
     )
     .await?;
-    Ok(exception(&mut **tx, tenant, id)
+    exception(&mut **tx, tenant, id)
         .await?
-        .ok_or(ResolveError::NotFound)?)
+        .ok_or(ResolveError::NotFound)
 }
 
 /// The files imported by `tenant`, newest first.

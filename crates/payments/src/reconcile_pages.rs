@@ -48,16 +48,11 @@ pub fn router(state: ReconcileState) -> Router {
         .with_state(state)
 }
 
+/// An amount as shown (`1,234円`); amounts in the store are never negative.
 fn yen(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{}{out}円", if n < 0 { "-" } else { "" })
+    jp::Yen::new(n.max(0) as u64)
+        .map(|y| y.to_string())
+        .unwrap_or_default()
 }
 
 struct FileRow {
@@ -627,5 +622,6 @@ mod tests {
         assert_eq!(super::yen(0), "0円");
         assert_eq!(super::yen(1_234_567), "1,234,567円");
         assert_eq!(super::yen(300), "300円");
+        assert_eq!(super::yen(-5), "0円");
     }
 }

@@ -350,50 +350,64 @@ pub mod write {
     /// One account's notice booked on `day`, with CR/LF after each record
     /// when `crlf`.
     pub fn notice(day: Date, credits: &[Credit], crlf: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity((credits.len() + 3) * (RECORD_LEN + 2));
+        accounts(day, &[credits], crlf)
+    }
+
+    /// A notice for several accounts (account numbers 0123456, 0123457 …),
+    /// each with its own transfers (at most 999,999: the trailer's count
+    /// has six digits).
+    pub fn accounts(day: Date, accounts: &[&[Credit]], crlf: bool) -> Vec<u8> {
+        let records: usize = accounts.iter().map(|a| a.len() + 2).sum::<usize>() + 1;
+        let mut out = Vec::with_capacity(records * (RECORD_LEN + 2));
         let eol = |out: &mut Vec<u8>| {
             if crlf {
                 out.extend_from_slice(b"\r\n");
             }
         };
-        let mut h = format!("1010{d}{d}{d}0001", d = yymmdd(day)).into_bytes();
-        h.extend(c("ﾐﾄﾞﾘｷﾞﾝｺｳ", 15));
-        h.extend(b"001");
-        h.extend(c("ﾎﾝﾃﾝ", 15));
-        h.extend(b"10123456");
-        h.extend(c("ﾖﾂｶｲﾄﾞｳｼｶｲｹｲｶﾝﾘｼｬ", 40));
-        out.extend(pad(h));
-        eol(&mut out);
-        let (mut n, mut total, mut cn, mut ct) = (0u64, 0u64, 0u64, 0u64);
-        for x in credits {
-            let mut r = format!(
-                "2{:06}{d}{d}{:010}{:010}{:010}",
-                x.inquiry_number % 1_000_000,
-                x.amount,
-                0,
-                0,
-                d = yymmdd(day)
-            )
-            .into_bytes();
-            r.extend(c(&x.requester_name, 48));
-            r.extend(c("ｻｸﾗｷﾞﾝｺｳ", 15));
-            r.extend(c("ﾖﾂｶｲﾄﾞｳ", 15));
-            r.push(if x.cancelled { b'1' } else { b' ' });
-            r.extend(c(&x.edi, 20));
-            out.extend(pad(r));
+        for (i, credits) in accounts.iter().enumerate() {
+            assert!(
+                credits.len() < 1_000_000,
+                "at most 999,999 transfers per account"
+            );
+            let mut h = format!("1010{d}{d}{d}0001", d = yymmdd(day)).into_bytes();
+            h.extend(c("ﾐﾄﾞﾘｷﾞﾝｺｳ", 15));
+            h.extend(b"001");
+            h.extend(c("ﾎﾝﾃﾝ", 15));
+            h.extend(format!("1{:07}", 123_456 + i).into_bytes());
+            h.extend(c("ﾖﾂｶｲﾄﾞｳｼｶｲｹｲｶﾝﾘｼｬ", 40));
+            out.extend(pad(h));
             eol(&mut out);
-            if x.cancelled {
-                cn += 1;
-                ct += x.amount;
-            } else {
-                n += 1;
-                total += x.amount;
+            let (mut n, mut total, mut cn, mut ct) = (0u64, 0u64, 0u64, 0u64);
+            for x in credits.iter() {
+                let mut r = format!(
+                    "2{:06}{d}{d}{:010}{:010}{:010}",
+                    x.inquiry_number % 1_000_000,
+                    x.amount,
+                    0,
+                    0,
+                    d = yymmdd(day)
+                )
+                .into_bytes();
+                r.extend(c(&x.requester_name, 48));
+                r.extend(c("ｻｸﾗｷﾞﾝｺｳ", 15));
+                r.extend(c("ﾖﾂｶｲﾄﾞｳ", 15));
+                r.push(if x.cancelled { b'1' } else { b' ' });
+                r.extend(c(&x.edi, 20));
+                out.extend(pad(r));
+                eol(&mut out);
+                if x.cancelled {
+                    cn += 1;
+                    ct += x.amount;
+                } else {
+                    n += 1;
+                    total += x.amount;
+                }
             }
+            out.extend(pad(
+                format!("8{n:06}{total:012}{cn:06}{ct:012}").into_bytes()
+            ));
+            eol(&mut out);
         }
-        out.extend(pad(
-            format!("8{n:06}{total:012}{cn:06}{ct:012}").into_bytes()
-        ));
-        eol(&mut out);
         out.extend(pad(b"9".to_vec()));
         eol(&mut out);
         out
