@@ -549,6 +549,19 @@ mod tests {
     }
 
     #[test]
+    fn several_accounts_each_with_its_trailer() {
+        let a = [credit(1, 1_000, "A"), credit(2, 2_000, "B")];
+        let b = [credit(1, 500, "C")];
+        let f = super::write::accounts(date!(2026 - 07 - 21), &[&a, &b], true);
+        let n = parse(&f).unwrap();
+        assert_eq!(n.records, 8);
+        assert_eq!(n.accounts.len(), 2);
+        assert_eq!(n.accounts[1].header.account_number, "0123457");
+        assert_eq!(n.accounts[1].transfers[0].record, 6);
+        assert_eq!(n.accounts[1].trailer.total, 500);
+    }
+
+    #[test]
     fn cancellations_are_counted_apart() {
         let f = notice(
             date!(2026 - 07 - 21),
