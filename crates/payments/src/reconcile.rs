@@ -822,6 +822,33 @@ where
         .collect())
 }
 
+/// Re-seals with the active key what files said about payers in the
+/// exception queue (`madoguchi rekey`): one row at a time, only if
+/// unchanged meanwhile, so an interrupted run can be started again.
+/// Returns the rows re-sealed.
+pub async fn rekey(db: &kernel::Db) -> anyhow::Result<u64> {
+    let vault = db.vault()?;
+    let rows = sqlx::query("SELECT tenant, id, detail_sealed FROM payment_exceptions")
+        .fetch_all(db.read())
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let (tenant, id, sealed): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        let plain = vault.open(&tenant, Purpose::Payer, &sealed)?;
+        n += sqlx::query(
+            "UPDATE payment_exceptions SET detail_sealed = $1 WHERE tenant = $2 AND id = $3 AND detail_sealed = $4",
+        )
+        .bind(vault.seal(&tenant, Purpose::Payer, &plain))
+        .bind(&tenant)
+        .bind(&id)
+        .bind(&sealed)
+        .execute(db.write())
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

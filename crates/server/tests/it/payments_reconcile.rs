@@ -571,6 +571,26 @@ async fn mismatches_wait_in_the_queue_and_are_resolved_with_a_reason(app: &TestA
             .await,
         3
     );
+    // Key rotation re-seals every row of the queue; what it says stays.
+    let before = app.count("SELECT COUNT(*) FROM payment_exceptions").await;
+    assert_eq!(
+        payments::reconcile::rekey(&app.app.db).await.unwrap(),
+        before as u64
+    );
+    let resolved = exception_id(app, "unknown_number").await;
+    let page = staff
+        .get(app.url(&format!("{PAGE}/exceptions/{resolved}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("ﾖﾂｶｲﾄﾞｳ ｼﾞﾛｳ"), "{page}");
+    assert!(
+        page.contains("振込依頼人名の番号の誤記（本人に電話で確認）"),
+        "{page}"
+    );
 }
 
 async fn only_treasurers_and_only_their_municipality(app: &TestApp) {
