@@ -660,6 +660,24 @@ where
     Ok(rows.iter().map(exception_of).collect())
 }
 
+/// How many exceptions of `tenant` are in `status`.
+pub async fn count_exceptions<'e, E>(
+    ex: E,
+    tenant: &str,
+    status: ExceptionStatus,
+) -> Result<i64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row =
+        sqlx::query("SELECT COUNT(*) FROM payment_exceptions WHERE tenant = $1 AND status = $2")
+            .bind(tenant)
+            .bind(status.as_str())
+            .fetch_one(ex)
+            .await?;
+    Ok(row.get(0))
+}
+
 /// The exception `id` of `tenant`.
 pub async fn exception<'e, E>(
     ex: E,

@@ -91,7 +91,7 @@ struct UploadPage {
     kind: String,
     outcome: Option<Outcome>,
     files: Vec<FileRow>,
-    open_count: usize,
+    open_count: i64,
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
@@ -173,9 +173,8 @@ async fn upload_view(
             by: f.imported_by,
         })
         .collect();
-    let open_count = reconcile::exceptions(db.read(), &staff.tenant, ExceptionStatus::Open, 10_000)
-        .await?
-        .len();
+    let open_count =
+        reconcile::count_exceptions(db.read(), &staff.tenant, ExceptionStatus::Open).await?;
     Ok(render_status(
         status,
         &UploadPage {

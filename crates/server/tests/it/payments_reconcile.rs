@@ -401,6 +401,7 @@ async fn mismatches_wait_in_the_queue_and_are_resolved_with_a_reason(app: &TestA
     let (s, html) = upload(app, &staff, "zengin", "mixed.txt", file, false).await;
     assert_eq!(s, StatusCode::OK, "{html}");
     assert!(html.contains("消込 1件（1,000円）、例外 5件"), "{html}");
+    assert!(html.contains("未処理の例外：5件"), "{html}");
     // Each exception with its record number.
     for (record, kind) in [
         (2, "過不足"),
