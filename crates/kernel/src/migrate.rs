@@ -51,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(27, "0027_mail_sender_settings"),
     migration!(28, "0028_payments_charges"),
     migration!(29, "0029_payments_slips"),
+    migration!(30, "0030_payments_reconcile"),
     migration!(31, "0031_mail_pending_choices"),
 ];
 

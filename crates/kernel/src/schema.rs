@@ -138,6 +138,8 @@ pub const TABLES: &[Table] = &[
     distributed("payment_slip_settings"),
     distributed("payment_slip_classes"),
     distributed("payment_slip_issues"),
+    distributed("payment_import_files"),
+    distributed("payment_exceptions"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -209,6 +209,8 @@ pub enum ChargeError {
     NumbersExhausted(i32),
     #[error("charge not found")]
     NotFound,
+    #[error("the receipt is not one waiting for a charge")]
+    ReceiptNotWaiting,
     #[error("the charge is already cancelled")]
     AlreadyCancelled,
     #[error("a refund of {asked} yen is more than the {held} yen held")]
@@ -624,6 +626,50 @@ pub async fn record_receipt(
         receipt_id: id,
         charge: Some(Box::new(charge)),
     })
+}
+
+/// Applies a receipt recorded without a charge (money that waited in the
+/// exception queue) to `charge_id`, in `tx`: the charge's amounts, status
+/// and history change as if the receipt had matched when it came. A
+/// receipt that already has a charge is refused
+/// ([`ChargeError::ReceiptNotWaiting`]). The caller audits.
+pub async fn assign_receipt(
+    tx: &mut Tx,
+    tenant: &str,
+    actor: &str,
+    receipt_id: &str,
+    charge_id: &str,
+    now: i64,
+) -> Result<Charge, ChargeError> {
+    lock(tx, tenant, charge_id).await?;
+    let row = sqlx::query(
+        "UPDATE payment_receipts SET charge_id = $3 WHERE tenant = $1 AND id = $2 AND charge_id IS NULL \
+         RETURNING amount, channel, paid_on",
+    )
+    .bind(tenant)
+    .bind(receipt_id)
+    .bind(charge_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ChargeError::ReceiptNotWaiting)?;
+    let amount: i64 = row.get("amount");
+    let channel: String = row.get("channel");
+    let paid_on: String = row.get("paid_on");
+    let charge = apply(tx, tenant, charge_id, amount, 0, now).await?;
+    append_event(
+        tx,
+        tenant,
+        charge_id,
+        now,
+        Change {
+            kind: "receipt",
+            amount,
+            actor,
+            detail: json!({"receipt": receipt_id, "channel": channel, "paid_on": paid_on, "assigned": true}),
+        },
+    )
+    .await?;
+    Ok(charge)
 }
 
 /// Locks the charge row for the rest of `tx` (PostgreSQL; SQLite has one

@@ -175,6 +175,15 @@ impl fmt::Display for ConveniBarcode {
     }
 }
 
+/// The 納付番号 in a 自由使用欄 laid out as madoguchi prints it (11
+/// digits, the 3-digit 納付区分, 7 zeros); `None` for any other layout.
+pub fn payment_number_in(free_field: &str) -> Option<&str> {
+    let ok = free_field.len() == 21
+        && free_field.bytes().all(|b| b.is_ascii_digit())
+        && free_field[14..].bytes().all(|b| b == b'0');
+    ok.then(|| &free_field[..11])
+}
+
 /// Modulus 10, weights 3/1 from the rightmost digit (weighted 3).
 pub fn check_digit(digits: &str) -> u8 {
     let sum: u32 = digits
@@ -211,6 +220,17 @@ mod tests {
             stamp: false,
             amount,
         }
+    }
+
+    #[test]
+    fn a_receipt_file_finds_the_number_a_slip_printed() {
+        let biller = BillerCode::parse("912345").unwrap();
+        let number = PaymentNumber::new(2026, 42).unwrap();
+        let code = ConveniBarcode::new(&slip(&biller, &number, 4_200)).unwrap();
+        let free = &code.digits()[8..29];
+        assert_eq!(payment_number_in(free), Some(number.as_str()));
+        assert_eq!(payment_number_in("000000000002600000421"), None);
+        assert_eq!(payment_number_in("26000000421"), None);
     }
 
     #[test]

@@ -5,9 +5,14 @@
 //! the charge's status follows from the amounts.
 
 pub mod charges;
+pub mod conveni;
 pub mod el_number;
 pub mod elqr;
+pub mod fixed;
 pub mod gs1;
 pub mod number;
+pub mod reconcile;
+pub mod reconcile_pages;
 pub mod slip_pdf;
 pub mod slips;
+pub mod zengin;

@@ -58,6 +58,8 @@ pub struct App {
     pub mail_delivery: mail::delivery::DeliveryState,
     /// 納付書: slip settings and printed slips (`payments::slips`).
     pub slips: payments::slips::SlipsState,
+    /// 消込: reconciliation's staff pages (`payments::reconcile_pages`).
+    pub reconcile: payments::reconcile_pages::ReconcileState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -231,6 +233,10 @@ impl App {
             jobs,
             mail_delivery,
             slips,
+            reconcile: payments::reconcile_pages::ReconcileState {
+                db: b.db.clone(),
+                session: b.session,
+            },
             catalogue: CatalogueState {
                 db: b.db.clone(),
                 cache: cache.clone(),
@@ -301,6 +307,7 @@ impl App {
             .merge(mail::newsletters::router(self.newsletters.clone()))
             .merge(mail::delivery::router(self.mail_delivery.clone()))
             .merge(payments::slips::router(self.slips.clone()))
+            .merge(payments::reconcile_pages::router(self.reconcile.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
