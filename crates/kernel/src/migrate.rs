@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(25, "0025_mail_channels"),
     migration!(26, "0026_mail_message_writers"),
     migration!(28, "0028_payments_charges"),
+    migration!(32, "0032_payments_online"),
 ];
 
 impl Migration {

@@ -133,6 +133,9 @@ pub const TABLES: &[Table] = &[
     distributed("payment_receipts"),
     distributed("payment_charge_events"),
     distributed("payment_number_counters"),
+    distributed("payment_online"),
+    distributed("payment_webhook_events"),
+    distributed("payment_simulator"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -5,4 +5,15 @@
 //! the charge's status follows from the amounts.
 
 pub mod charges;
+pub mod demo;
+pub mod listing;
 pub mod number;
+pub mod online;
+pub mod provider;
+pub mod signature;
+pub mod simulator;
+pub mod subjects;
+pub mod web;
+pub mod webhooks;
+
+pub use web::{router, PaymentsState};

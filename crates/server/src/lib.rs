@@ -56,6 +56,8 @@ pub struct App {
     pub jobs: kernel::jobs::Runner,
     /// Mail delivery: the sender and its staff pages (`mail::delivery`).
     pub mail_delivery: mail::delivery::DeliveryState,
+    /// 公金: charges, online payment (`payments`).
+    pub payments: payments::PaymentsState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -250,6 +252,7 @@ impl App {
             },
             channels,
             newsletters,
+            payments: payments_state(&config, &b).await?,
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -293,6 +296,7 @@ impl App {
             .merge(mail::channels::router(self.channels.clone()))
             .merge(mail::newsletters::router(self.newsletters.clone()))
             .merge(mail::delivery::router(self.mail_delivery.clone()))
+            .merge(payments::router(self.payments.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
@@ -353,6 +357,30 @@ impl App {
 pub use jobs::HOUSEKEEPING_EVERY;
 
 /// One search over the catalogue, the navigator and the FAQ.
+/// 公金: the charge pages and online payment. The payment simulator is
+/// the only provider in development mode; production mode has none
+/// until a real provider's adapter is configured (the simulator refuses
+/// to start there).
+async fn payments_state(config: &Config, b: &Base) -> anyhow::Result<payments::PaymentsState> {
+    let simulator = if config.mode == kernel::config::Mode::Development {
+        Some(payments::simulator::Simulator::start(&b.db, config.mode).await?)
+    } else {
+        None
+    };
+    let providers: Vec<Arc<dyn payments::provider::PaymentProvider>> = simulator
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn payments::provider::PaymentProvider>)
+        .collect();
+    Ok(payments::PaymentsState {
+        db: b.db.clone(),
+        session: b.session,
+        vault: b.vault.clone(),
+        providers: payments::provider::Providers::new(providers),
+        simulator,
+        access: payments::online::AccessKey::load(&b.db).await?,
+    })
+}
+
 fn search_state(b: &Base) -> search::routes::SearchState {
     search::routes::SearchState {
         db: b.db.clone(),

@@ -35,6 +35,7 @@ mod newsletters;
 mod oidc;
 mod okuyami;
 mod payments_charges;
+mod payments_online;
 mod questions;
 mod search;
 mod search_feed;
