@@ -300,6 +300,9 @@ struct ChargePage {
     events: Vec<EventLine>,
     receipts: Vec<ReceiptLine>,
     reason: String,
+    /// The 確認コード printed beside the number, and the resident's page.
+    access_code: String,
+    pay_path: String,
 }
 
 fn event_kind(lang: Lang, kind: &str) -> String {
@@ -380,6 +383,8 @@ async fn charge_page(
     let number = crate::number::PaymentNumber::parse(&c.payment_number)
         .map(|n| n.grouped())
         .unwrap_or_else(|| c.payment_number.clone());
+    let code = crate::online::access_code(&st.access, &staff.tenant, &c.payment_number);
+    let pay_path = format!("/t/{}/pay/{}/{code}", staff.tenant, c.payment_number);
     Ok(render_status(
         errors.status(),
         &ChargePage {
@@ -396,6 +401,8 @@ async fn charge_page(
             events,
             receipts,
             reason,
+            access_code: crate::online::grouped(&code),
+            pay_path,
             c,
         },
     ))

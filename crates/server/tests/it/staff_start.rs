@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 19] = [
+const PAGES: [&str; 20] = [
     "cases",
     "visits",
     "counter",
@@ -18,6 +18,7 @@ const PAGES: [&str; 19] = [
     "navi",
     "translations",
     "mail/messages",
+    "payments",
     "faq",
     "knowledge",
     "kpi",
@@ -151,6 +152,11 @@ async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp
                 "kpi",
                 "search",
             ],
+        ),
+        (
+            "treasurer",
+            "payments",
+            &["catalogue", "payments", "faq", "knowledge", "kpi"],
         ),
     ];
     for (id, start, menu) in expected {
