@@ -10,6 +10,7 @@ pub mod listing;
 pub mod number;
 pub mod online;
 pub mod provider;
+pub mod rekey;
 pub mod signature;
 pub mod simulator;
 pub mod subjects;

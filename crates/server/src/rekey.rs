@@ -22,6 +22,8 @@ pub struct RekeyReport {
     pub line_channels: u64,
     /// Staff members' own addresses for test sends of newsletters.
     pub mail_staff_addresses: u64,
+    /// Payers of charges (公金).
+    pub payers: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -39,6 +41,7 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
         staff: kernel::auth::account::rekey_totp_secrets(db, &vault).await?,
         line_channels: mail::channels::line::channel::rekey(db).await?,
         mail_staff_addresses: mail::newsletters::settings::rekey(db).await?,
+        payers: payments::rekey::rekey(db, &vault).await?,
     };
     // Resident sessions, sign-ins in flight and second-factor enrolments in
     // progress live for hours at most: ended rather than re-sealed.

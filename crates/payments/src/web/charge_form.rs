@@ -207,7 +207,8 @@ mod tests {
 
     #[test]
     fn each_mistake_names_its_field() {
-        let cases: [(&str, fn(&mut ChargeForm)); 10] = [
+        type Spoil = fn(&mut ChargeForm);
+        let cases: [(&str, Spoil); 10] = [
             ("payer_name", |f| f.payer_name.clear()),
             ("postal_code", |f| f.postal_code = "28485".into()),
             ("payer_ref", |f| f.payer_ref = "A12".into()),

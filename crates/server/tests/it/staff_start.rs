@@ -95,7 +95,7 @@ async fn status_of(app: &TestApp, c: &reqwest::Client, page: &str) -> StatusCode
 }
 
 async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp) {
-    let expected: [(&str, &str, &[&str]); 6] = [
+    let expected: [(&str, &str, &[&str]); 7] = [
         ("dx-admin", "admin", &PAGES),
         (
             "security",
