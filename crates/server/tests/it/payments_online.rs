@@ -500,6 +500,32 @@ async fn webhooks_are_verified_and_count_once(app: &TestApp) {
     assert_eq!(receipts(app, &id).await, 1);
     let (_, html) = get(&c, app, &result).await;
     assert!(html.contains("data-result=\"succeeded\""));
+    // The provider's side: status and refunds (never more than was paid).
+    use payments::provider::{PaymentProvider, ProviderError, ProviderStatus};
+    let provider = app.app.payments.simulator.as_ref().unwrap();
+    assert_eq!(
+        provider.status(T, &sim_id).await.unwrap(),
+        ProviderStatus::Succeeded
+    );
+    assert!(matches!(
+        provider.status(OTHER, &sim_id).await,
+        Err(ProviderError::UnknownPayment)
+    ));
+    let yen = |n: u64| jp::Yen::new(n).unwrap();
+    assert!(provider
+        .refund(T, &sim_id, yen(400))
+        .await
+        .unwrap()
+        .starts_with("sim_refund_"));
+    assert!(matches!(
+        provider.refund(T, &sim_id, yen(23_001)).await,
+        Err(ProviderError::Refused(_))
+    ));
+    provider.refund(T, &sim_id, yen(23_000)).await.unwrap();
+    assert_eq!(
+        provider.status(T, &sim_id).await.unwrap(),
+        ProviderStatus::Refunded
+    );
     // A malformed but signed body is 400 and changes nothing.
     let junk = b"{\"nope\":1}";
     let h = app
