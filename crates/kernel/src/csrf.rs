@@ -133,19 +133,17 @@ fn is_unsafe(m: &Method) -> bool {
 
 /// A path shape whose POSTs come from another service with no cookie or
 /// token of ours: a LINE webhook (`/t/{tenant}/line/webhook`),
-/// proven instead by its `X-Line-Signature` (`mail::channels::line`).
+/// proven instead by its `X-Line-Signature` (`mail::channels::line`), and
+/// a payment provider's webhook (`/t/{tenant}/payments/webhooks/{provider}`),
+/// proven by the provider's signature (`payments::webhooks`).
 fn exempt(path: &str) -> bool {
-    let mut parts = path.split('/');
+    let parts: Vec<&str> = path.split('/').collect();
     matches!(
-        (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next()
-        ),
-        (Some(""), Some("t"), Some(t), Some("line"), Some("webhook"), None) if !t.is_empty()
+        parts.as_slice(),
+        ["", "t", t, "line", "webhook"] if !t.is_empty()
+    ) || matches!(
+        parts.as_slice(),
+        ["", "t", t, "payments", "webhooks", p] if !t.is_empty() && !p.is_empty()
     )
 }
 
@@ -329,9 +327,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_line_webhook_is_exempt() {
+    fn only_the_webhooks_are_exempt() {
         assert!(exempt("/t/122289/line/webhook"));
+        assert!(exempt("/t/122289/payments/webhooks/simulator"));
         for p in [
+            "/t/122289/payments/webhooks/",
+            "/t/122289/payments/webhooks/simulator/x",
+            "/t//payments/webhooks/simulator",
+            "/t/122289/payments/simulator/sim_1",
+            "/t/122289/staff/payments/webhooks/simulator",
+            "/t/122289/pay/26000000011/ABC/online",
             "/t/122289/line/webhook/",
             "/t/122289/line/webhook/x",
             "/t//line/webhook",

@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(29, "0029_payments_slips"),
     migration!(30, "0030_payments_reconcile"),
     migration!(31, "0031_mail_pending_choices"),
+    migration!(32, "0032_payments_online"),
 ];
 
 impl Migration {

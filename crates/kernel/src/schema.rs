@@ -140,6 +140,9 @@ pub const TABLES: &[Table] = &[
     distributed("payment_slip_issues"),
     distributed("payment_import_files"),
     distributed("payment_exceptions"),
+    distributed("payment_online"),
+    distributed("payment_webhook_events"),
+    distributed("payment_simulator"),
     // The job queue (kernel::jobs).
     local(
         "jobs",

@@ -74,6 +74,7 @@ fn demo_staff(t: &TenantProfile) -> Vec<(String, String, String, Vec<Role>)> {
     let counter = dept(&["madoguchi", "shimin"]);
     let child = dept(&["kosodate", "kodomo-mirai"]);
     let digital = dept(&["digital"]);
+    let treasury = dept(&["kaikei", "shuno", "shuzei", "zeimu"]);
     vec![
         (
             "dx-admin".into(),
@@ -111,6 +112,12 @@ fn demo_staff(t: &TenantProfile) -> Vec<(String, String, String, Vec<Role>)> {
             child,
             vec![Role::Clerk, Role::Reviewer, Role::Approver, Role::DeptAdmin],
         ),
+        (
+            "treasurer".into(),
+            "収納 担当".into(),
+            treasury,
+            vec![Role::Treasurer],
+        ),
     ]
 }
 
@@ -126,6 +133,8 @@ pub struct DemoReport {
     pub tickets_created: u64,
     /// Mail categories (防災・防犯, 子育て …) added where a city had none.
     pub mail_categories_created: u64,
+    /// Charges (調定) for the treasurer's pages and the payment page.
+    pub charges_created: u64,
 }
 
 /// The marker of a database the demo made (in `deployment_secrets`).
@@ -219,6 +228,14 @@ pub async fn load(app: &App, applications_per_tenant: usize) -> anyhow::Result<D
             mail::subscriptions::categories::seed_defaults(&app.db, &code, "system:demo")
                 .await
                 .map_err(|e| anyhow::anyhow!("mail categories of {code}: {e:?}"))?;
+        report.charges_created += payments::demo::seed(
+            &app.db,
+            &app.payments.vault,
+            &code,
+            kernel::clock::to_jst(kernel::clock::now_ms()).date(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("charges of {code}: {e:?}"))?;
         let groups: Vec<Vec<String>> = serde_json::from_str(d.synonyms)?;
         search::synonyms::seed(&app.db, &code, &groups, "system:demo")
             .await

@@ -60,6 +60,8 @@ pub struct App {
     pub slips: payments::slips::SlipsState,
     /// 消込: reconciliation's staff pages (`payments::reconcile_pages`).
     pub reconcile: payments::reconcile_pages::ReconcileState,
+    /// 公金: charges, online payment (`payments`).
+    pub payments: payments::PaymentsState,
     csrf: kernel::csrf::CsrfConfig,
     limiter: kernel::ratelimit::RateLimiter,
 }
@@ -263,6 +265,7 @@ impl App {
             },
             channels,
             newsletters,
+            payments: payments_state(&config, &b).await?,
             csrf: kernel::csrf::CsrfConfig {
                 key: Arc::new(kernel::secrets::load_or_create(&b.db, "csrf_key").await?),
                 secure: b.secure,
@@ -308,6 +311,7 @@ impl App {
             .merge(mail::delivery::router(self.mail_delivery.clone()))
             .merge(payments::slips::router(self.slips.clone()))
             .merge(payments::reconcile_pages::router(self.reconcile.clone()))
+            .merge(payments::router(self.payments.clone()))
             // Layers on the routes only, so that a path no route has is 404
             // (the fallback below) and a method its route lacks 405 (the
             // method-not-allowed fallback, set after them), never a refusal
@@ -376,6 +380,30 @@ impl App {
 pub use jobs::HOUSEKEEPING_EVERY;
 
 /// One search over the catalogue, the navigator and the FAQ.
+/// 公金: the charge pages and online payment. The payment simulator is
+/// the only provider in development mode; production mode has none
+/// until a real provider's adapter is configured (the simulator refuses
+/// to start there).
+async fn payments_state(config: &Config, b: &Base) -> anyhow::Result<payments::PaymentsState> {
+    let simulator = if config.mode == kernel::config::Mode::Development {
+        Some(payments::simulator::Simulator::start(&b.db, config.mode).await?)
+    } else {
+        None
+    };
+    let providers: Vec<Arc<dyn payments::provider::PaymentProvider>> = simulator
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn payments::provider::PaymentProvider>)
+        .collect();
+    Ok(payments::PaymentsState {
+        db: b.db.clone(),
+        session: b.session,
+        vault: b.vault.clone(),
+        providers: payments::provider::Providers::new(providers),
+        simulator,
+        access: payments::online::AccessKey::load(&b.db).await?,
+    })
+}
+
 fn search_state(b: &Base) -> search::routes::SearchState {
     search::routes::SearchState {
         db: b.db.clone(),

@@ -24,6 +24,8 @@ pub struct RekeyReport {
     pub mail_staff_addresses: u64,
     /// What files said about payers in the 消込 exception queue.
     pub payment_exceptions: u64,
+    /// Payers of charges (公金).
+    pub payers: u64,
 }
 
 pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
@@ -42,6 +44,7 @@ pub async fn run(app: &App) -> anyhow::Result<RekeyReport> {
         line_channels: mail::channels::line::channel::rekey(db).await?,
         mail_staff_addresses: mail::newsletters::settings::rekey(db).await?,
         payment_exceptions: payments::reconcile::rekey(db).await?,
+        payers: payments::rekey::rekey(db, &vault).await?,
     };
     // Resident sessions, sign-ins in flight and second-factor enrolments in
     // progress live for hours at most: ended rather than re-sealed.

@@ -3,7 +3,9 @@
 //! each lands on the page of their main role (never one that answers
 //! them 403). Each entry's check is the proof its page's handler takes.
 
-use crate::auth::{CaseWorker, Clerk, DeptAdmin, Proof, Role, SecurityOfficer, Staff, SystemAdmin};
+use crate::auth::{
+    CaseWorker, Clerk, DeptAdmin, Proof, Role, SecurityOfficer, Staff, SystemAdmin, Treasurer,
+};
 use crate::i18n::{self, Lang};
 use crate::web::view::Link;
 
@@ -21,7 +23,7 @@ fn anyone(_: &Staff) -> bool {
 
 /// The menu, in its order. `may_open` mirrors the proof each page's
 /// handler extracts (`CaseWorker` for cases, `Clerk` for the counter …).
-const ENTRIES: [Entry; 13] = [
+const ENTRIES: [Entry; 14] = [
     Entry {
         path: "cases",
         label_key: "layout.nav.cases",
@@ -61,6 +63,11 @@ const ENTRIES: [Entry; 13] = [
         path: "mail/messages",
         label_key: "mail.newsletters.nav",
         may_open: DeptAdmin::holds,
+    },
+    Entry {
+        path: "payments",
+        label_key: "payments.charges.nav",
+        may_open: Treasurer::holds,
     },
     Entry {
         path: "faq",
@@ -145,7 +152,8 @@ pub fn menu(staff: &Staff, lang: Lang) -> Vec<Link> {
 
 /// Where `staff` lands after signing in: the system admin on staff
 /// administration, the security officer on the audit log, everyone who
-/// works on cases on the case list, anyone else on their account page.
+/// works on cases on the case list, the treasurer on the charges, anyone
+/// else on their account page.
 pub fn start_page(staff: &Staff) -> String {
     let path = if SystemAdmin::holds(staff) {
         "admin"
@@ -153,6 +161,8 @@ pub fn start_page(staff: &Staff) -> String {
         "audit"
     } else if CaseWorker::holds(staff) {
         "cases"
+    } else if Treasurer::holds(staff) {
+        "payments"
     } else {
         "account"
     };
@@ -182,6 +192,7 @@ mod tests {
         assert_eq!(start(&[Role::Clerk]), "/t/122289/staff/cases");
         assert_eq!(start(&[Role::Approver]), "/t/122289/staff/cases");
         assert_eq!(start(&[Role::DeptAdmin]), "/t/122289/staff/cases");
+        assert_eq!(start(&[Role::Treasurer]), "/t/122289/staff/payments");
         assert_eq!(start(&[]), "/t/122289/staff/account");
     }
 
@@ -201,8 +212,13 @@ mod tests {
             paths(&[Role::Reviewer, Role::Approver]),
             ["cases", "visits", "catalogue", "faq", "knowledge", "kpi"]
         );
-        assert_eq!(paths(&[Role::SystemAdmin]).len(), 20);
+        assert_eq!(paths(&[Role::SystemAdmin]).len(), 21);
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/settings".to_string()));
+        assert_eq!(
+            paths(&[Role::Treasurer]),
+            ["catalogue", "payments", "faq", "knowledge", "kpi"]
+        );
+        assert!(!paths(&[Role::DeptAdmin]).contains(&"payments".to_string()));
         assert!(paths(&[Role::SystemAdmin]).contains(&"mail/subscribers".to_string()));
         assert!(!paths(&[Role::DeptAdmin]).contains(&"mail/subscribers".to_string()));
         assert_eq!(

@@ -22,7 +22,7 @@ pub async fn rekey(file: Option<&Path>, database_url: Option<String>) -> anyhow:
     let app = App::start(c).await?;
     let r = server::rekey::run(&app).await?;
     println!(
-        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments, {} mail subscribers, {} mail suppressions re-hashed, {} LINE channels, {} staff test addresses",
+        "re-encrypted with key {}: {} applications, {} drafts, {} assisted-entry values, {} staff secrets, {} attachments, {} mail subscribers, {} mail suppressions re-hashed, {} LINE channels, {} staff test addresses, {} payers of charges",
         app.identity.vault.active_key_id(),
         r.applications,
         r.drafts,
@@ -32,7 +32,8 @@ pub async fn rekey(file: Option<&Path>, database_url: Option<String>) -> anyhow:
         r.mail_subscribers,
         r.mail_suppressions,
         r.line_channels,
-        r.mail_staff_addresses
+        r.mail_staff_addresses,
+        r.payers
     );
     Ok(())
 }

@@ -123,7 +123,7 @@ async fn print_demo_addresses(app: &App, addr: std::net::SocketAddr) -> anyhow::
             t.code
         );
     }
-    println!("  demo staff accounts: dx-admin, reviewer, approver, clerk, kodomo, security — password: {} (demo only)", demo::DEMO_PASSWORD);
+    println!("  demo staff accounts: dx-admin, reviewer, approver, clerk, kodomo, security, treasurer — password: {} (demo only)", demo::DEMO_PASSWORD);
     println!("  second factor: authenticator app with secret {} (the sign-in page shows the current code in demo mode)", identity::DEMO_TOTP_SECRET);
     println!("  API: http://{addr}/api/openapi.json   health: http://{addr}/healthz");
     Ok(())

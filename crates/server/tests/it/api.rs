@@ -2084,7 +2084,7 @@ fn key_rotation_and_staff_commands() {
                 n
             })
     };
-    assert_eq!(sealed_with("k1"), 12, "demo staff secrets sealed with k1");
+    assert_eq!(sealed_with("k1"), 14, "demo staff secrets sealed with k1");
     // A filed assisted entry (書かない窓口) with a sealed マイナンバー and
     // signature (filed: housekeeping keeps it).
     let sql = |q: String| {
@@ -2122,11 +2122,12 @@ fn key_rotation_and_staff_commands() {
     let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &both)]);
     assert!(
         ok && out.contains("re-encrypted with key k2")
-            && out.contains("12 staff")
-            && out.contains("2 assisted-entry values"),
+            && out.contains("14 staff")
+            && out.contains("2 assisted-entry values")
+            && out.contains("8 payers of charges"),
         "{out}"
     );
-    assert_eq!((sealed_with("k1"), sealed_with("k2")), (0, 12));
+    assert_eq!((sealed_with("k1"), sealed_with("k2")), (0, 14));
     assert_eq!((assisted_with("k1"), assisted_with("k2")), (0, 1));
     // Now the old key can go: everything opens with k2 alone.
     let (ok, out) = run(&["rekey"], &[("MADOGUCHI_ENCRYPTION_KEYS", &k2)]);

@@ -37,6 +37,7 @@ mod newsletters;
 mod oidc;
 mod okuyami;
 mod payments_charges;
+mod payments_online;
 mod payments_reconcile;
 mod payments_slips;
 mod questions;

@@ -70,21 +70,31 @@ async fn record(app: &TestApp, r: &NewReceipt) -> Result<Recorded, ChargeError> 
     out
 }
 
+/// The last sequence number used in `tenant` and 2026 (the demo's own
+/// charges of the current fiscal year come first).
+async fn last_used(app: &TestApp, tenant: &str) -> u64 {
+    app.count(&format!(
+        "SELECT COALESCE(MAX(last), 0) FROM payment_number_counters WHERE tenant = '{tenant}' AND fiscal_year = 2026"
+    ))
+    .await as u64
+}
+
 async fn numbers_run_per_municipality_and_year(app: &TestApp) {
+    let (t0, other0) = (last_used(app, T).await, last_used(app, OTHER).await);
     let a = create(app, T, 1000).await;
     let b = create(app, T, 1000).await;
     let other = create(app, OTHER, 1000).await;
     assert_eq!(
         a.payment_number,
-        PaymentNumber::new(2026, 1).unwrap().to_string()
+        PaymentNumber::new(2026, t0 + 1).unwrap().to_string()
     );
     assert_eq!(
         b.payment_number,
-        PaymentNumber::new(2026, 2).unwrap().to_string()
+        PaymentNumber::new(2026, t0 + 2).unwrap().to_string()
     );
     assert_eq!(
         other.payment_number,
-        PaymentNumber::new(2026, 1).unwrap().to_string()
+        PaymentNumber::new(2026, other0 + 1).unwrap().to_string()
     );
     let db = &app.app.db;
     let mut tx = db.begin().await.unwrap();
@@ -115,10 +125,16 @@ async fn numbers_run_per_municipality_and_year(app: &TestApp) {
     .unwrap()
     .unwrap();
     assert_eq!(found.id, b.id);
-    // Another municipality's number is not found here.
-    let none = charges::by_payment_number(db.read(), OTHER, &PaymentNumber::new(2026, 2).unwrap())
-        .await
-        .unwrap();
+    // Another municipality's number is not found here (one OTHER has not
+    // issued yet).
+    assert!(t0 + 2 > other0 + 1);
+    let none = charges::by_payment_number(
+        db.read(),
+        OTHER,
+        &PaymentNumber::parse(&b.payment_number).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(none, None);
 }
 

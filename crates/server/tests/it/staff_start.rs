@@ -9,7 +9,7 @@ use testkit::TestApp;
 const T: &str = "122289";
 
 /// Every back-office page a menu may link to (under `/t/{T}/staff/`).
-const PAGES: [&str; 20] = [
+const PAGES: [&str; 21] = [
     "cases",
     "visits",
     "counter",
@@ -18,6 +18,7 @@ const PAGES: [&str; 20] = [
     "navi",
     "translations",
     "mail/messages",
+    "payments",
     "faq",
     "knowledge",
     "kpi",
@@ -95,7 +96,7 @@ async fn status_of(app: &TestApp, c: &reqwest::Client, page: &str) -> StatusCode
 }
 
 async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp) {
-    let expected: [(&str, &str, &[&str]); 6] = [
+    let expected: [(&str, &str, &[&str]); 7] = [
         ("dx-admin", "admin", &PAGES),
         (
             "security",
@@ -152,6 +153,11 @@ async fn each_role_lands_on_its_start_page_and_sees_only_its_pages(app: &TestApp
                 "kpi",
                 "search",
             ],
+        ),
+        (
+            "treasurer",
+            "payments",
+            &["catalogue", "payments", "faq", "knowledge", "kpi"],
         ),
     ];
     for (id, start, menu) in expected {
