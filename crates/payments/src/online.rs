@@ -177,8 +177,9 @@ pub async fn by_provider_id(
     Ok(row.as_ref().map(from_row))
 }
 
-/// Moves an attempt from `created` to `state` (a later event does not
-/// move it back).
+/// Moves an attempt from `created` to `state`. A success also moves a
+/// failed attempt (a provider may report a decline, then the payment that
+/// went through after it); nothing moves a succeeded one back.
 pub async fn settle(
     tx: &mut Tx,
     tenant: &str,
@@ -186,9 +187,14 @@ pub async fn settle(
     state: OnlineState,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query(
-        "UPDATE payment_online SET state = $3, updated_at = $4 WHERE tenant = $1 AND id = $2 AND state = 'created'",
-    )
+    let from = if state == OnlineState::Succeeded {
+        "('created', 'failed')"
+    } else {
+        "('created')"
+    };
+    let n = sqlx::query(&format!(
+        "UPDATE payment_online SET state = $3, updated_at = $4 WHERE tenant = $1 AND id = $2 AND state IN {from}"
+    ))
     .bind(tenant)
     .bind(id)
     .bind(state.as_str())

@@ -136,6 +136,10 @@ struct Item {
     paid_on: Date,
     source_key: String,
     bank_cancelled: bool,
+    /// The 請求書発行企業コード the payment was made to (convenience-store
+    /// files): a payment to another biller names none of our charges,
+    /// whatever its 自由使用欄 says.
+    biller: Option<String>,
     /// What the file said about the payer (sealed in the queue).
     detail: serde_json::Value,
 }
@@ -187,6 +191,7 @@ fn items_of_notice(n: &zengin::Notice) -> Vec<Item> {
                     base
                 },
                 bank_cancelled: t.cancelled,
+                biller: None,
                 detail: json!({
                     "requester_name": t.requester_name,
                     "requester_code": t.requester_code,
@@ -213,6 +218,7 @@ fn items_of_result(f: &conveni::ResultFile) -> Vec<Item> {
                 paid_on: p.paid_on,
                 source_key: format!("{}:{}", f.agent_code, p.receipt_number),
                 bank_cancelled: false,
+                biller: Some(p.barcode.company_code.clone()),
                 detail: json!({
                     "barcode": p.barcode_digits,
                     "store": p.store_code,
@@ -408,7 +414,20 @@ pub async fn import(
     if let Some(e) = earlier(&mut **tx, tenant, &sha).await? {
         return Ok(Imported::Again(e));
     }
-    let (records, items) = read(upload.kind, upload.bytes)?;
+    let (records, mut items) = read(upload.kind, upload.bytes)?;
+    // 納付番号 are numbered per municipality: a convenience-store payment
+    // finds a charge here only if it was made to this municipality's
+    // 請求書発行企業コード (payments::slips settings).
+    let own_biller: Option<String> =
+        sqlx::query_scalar("SELECT biller_code FROM payment_slip_settings WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(&mut **tx)
+            .await?;
+    for item in &mut items {
+        if item.biller.is_some() && item.biller != own_biller {
+            item.number = None;
+        }
+    }
     let channel = upload.kind.channel();
     let file_id = kernel::ids::short_id();
     let mut report = Report {

@@ -74,9 +74,10 @@ impl Simulator {
         })
     }
 
-    /// The signature header of `body` sent at `t` (unix seconds).
-    pub fn sign(&self, t: i64, body: &[u8]) -> String {
-        signature::sign(&self.secret, t, body)
+    /// The signature header of `body` sent at `t` (unix seconds) to
+    /// `tenant`'s webhook.
+    pub fn sign(&self, tenant: &str, t: i64, body: &[u8]) -> String {
+        signature::sign(&self.secret, tenant, t, body)
     }
 
     /// The body of an event.
@@ -145,7 +146,8 @@ impl Simulator {
         let mut headers = HeaderMap::new();
         headers.insert(
             signature::HEADER,
-            HeaderValue::from_str(&self.sign(now.div_euclid(1000), &body)).expect("ascii header"),
+            HeaderValue::from_str(&self.sign(tenant, now.div_euclid(1000), &body))
+                .expect("ascii header"),
         );
         Ok(Some((body, headers)))
     }
@@ -188,12 +190,12 @@ impl PaymentProvider for Simulator {
 
     fn verify_webhook(
         &self,
-        _tenant: &str,
+        tenant: &str,
         headers: &HeaderMap,
         body: &[u8],
         now_ms: i64,
     ) -> Result<WebhookEvent, WebhookError> {
-        signature::verify(&self.secret, headers, body, now_ms)?;
+        signature::verify(&self.secret, tenant, headers, body, now_ms)?;
         let e: EventBody =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
         let kind = EventKind::parse(&e.kind)

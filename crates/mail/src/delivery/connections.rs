@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -232,7 +233,7 @@ impl Connections {
     pub async fn test_connection(&self) -> Result<bool, String> {
         let slot = self.slot().await;
         let mut conn = slot.pool.checkout().await.map_err(|o| match o {
-            Outcome::Retry(e) | Outcome::Failed(e) | Outcome::Bounced(e) => e,
+            Outcome::Retry(e) | Outcome::Failed(e) | Outcome::Bounced(e) | Outcome::Unknown(e) => e,
             Outcome::Sent | Outcome::NotStarted => String::new(),
         })?;
         let ok = conn.test_connected().await;
@@ -252,26 +253,83 @@ impl Connections {
 }
 
 impl Slot {
-    /// Hands one message (its envelope and formatted bytes) to the server.
+    /// Hands one message (its envelope and formatted bytes) to the server,
+    /// in two steps. Up to the server's go-ahead for the content (MAIL,
+    /// RCPT, DATA) nothing can have been delivered, so any failure is
+    /// tried again. Once the content is sent, a reply the server gave
+    /// decides; a connection that broke or a reply that never came leaves
+    /// it open whether the server took the message: [`Outcome::Unknown`],
+    /// never sent again by itself (no resident gets a message twice).
     pub async fn send(self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
         let mut conn = match self.pool.checkout().await {
             Ok(c) => c,
             Err(outcome) => return outcome,
         };
-        match tokio::time::timeout(TIMEOUT, conn.send(envelope, bytes)).await {
+        match tokio::time::timeout(TIMEOUT, envelope_commands(&mut conn, envelope, bytes)).await {
+            Ok(Ok(())) => {}
+            // The connection is not put back after a failed command: a
+            // new one starts clean.
+            Ok(Err(outcome)) => return outcome,
+            Err(_) => return Outcome::Retry("メールサーバーの応答がありません（timeout）".into()),
+        }
+        match tokio::time::timeout(TIMEOUT, conn.message(bytes)).await {
             Ok(Ok(_)) => {
                 self.pool.checkin(conn);
                 Outcome::Sent
             }
-            Ok(Err(e)) => {
-                if !conn.has_broken() {
-                    self.pool.checkin(conn);
-                }
-                classify(&e)
-            }
-            Err(_) => Outcome::Retry("メールサーバーの応答がありません（timeout）".into()),
+            Ok(Err(e)) if e.is_transient() || e.is_permanent() => classify(&e),
+            Ok(Err(e)) => Outcome::Unknown(format!(
+                "本文の送信後に接続が切れました。届いたかどうか分かりません: {e}"
+            )),
+            Err(_) => Outcome::Unknown(
+                "本文の送信後にメールサーバーの応答がありません（timeout）。届いたかどうか分かりません".into(),
+            ),
         }
     }
+}
+
+/// MAIL (with SMTPUTF8 / 8BITMIME as the content needs, as lettre's own
+/// `send` does), RCPT for each recipient, DATA.
+async fn envelope_commands(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<(), Outcome> {
+    let mut options = Vec::new();
+    let non_ascii = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(Outcome::Failed(
+                "宛先に英数字以外の文字がありますが、メールサーバーが SMTPUTF8 に対応していません"
+                    .into(),
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !bytes.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Err(Outcome::Failed(
+                "本文に8ビットの文字がありますが、メールサーバーが 8BITMIME に対応していません"
+                    .into(),
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let e = |e: lettre::transport::smtp::Error| classify(&e);
+    conn.command(Mail::new(envelope.from().cloned(), options))
+        .await
+        .map_err(e)?;
+    for to in envelope.to() {
+        conn.command(Rcpt::new(to.clone(), vec![]))
+            .await
+            .map_err(e)?;
+    }
+    conn.command(Data).await.map_err(e)?;
+    Ok(())
 }
 
 impl Pool {
@@ -349,6 +407,75 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stand-in SMTP server for one connection (not a real server: it
+    /// answers the envelope with 250, then does `after_content` once the
+    /// content's final dot arrives).
+    async fn one_shot_server(after_content: Option<&'static str>) -> u16 {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.unwrap();
+            let (r, mut w) = sock.into_split();
+            let mut lines = BufReader::new(r).lines();
+            w.write_all(b"220 stand-in\r\n").await.unwrap();
+            let mut in_data = false;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if in_data {
+                    if line == "." {
+                        match after_content {
+                            Some(reply) => w.write_all(reply.as_bytes()).await.unwrap(),
+                            // Hang up without a word.
+                            None => return,
+                        }
+                        in_data = false;
+                    }
+                    continue;
+                }
+                let reply: &[u8] = if line.starts_with("EHLO") {
+                    b"250-stand-in\r\n250 8BITMIME\r\n"
+                } else if line == "DATA" {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                } else if line == "QUIT" {
+                    b"221 bye\r\n"
+                } else {
+                    b"250 ok\r\n"
+                };
+                w.write_all(reply).await.unwrap();
+            }
+        });
+        port
+    }
+
+    async fn hand_off(after_content: Option<&'static str>) -> Outcome {
+        let port = one_shot_server(after_content).await;
+        let endpoint = Endpoint::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let pool = Connections::new(endpoint, 1);
+        let envelope = Envelope::new(
+            Some("city@example.jp".parse().unwrap()),
+            vec!["resident@example.jp".parse().unwrap()],
+        )
+        .unwrap();
+        let bytes = b"Subject: t\r\n\r\nhello\r\n";
+        pool.slot().await.send(&envelope, bytes).await
+    }
+
+    #[tokio::test]
+    async fn a_reply_after_the_content_decides() {
+        assert_eq!(hand_off(Some("250 queued\r\n")).await, Outcome::Sent);
+        assert!(matches!(
+            hand_off(Some("451 4.3.0 try later\r\n")).await,
+            Outcome::Retry(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn no_reply_after_the_content_is_unknown_never_retried() {
+        let outcome = hand_off(None).await;
+        assert!(matches!(outcome, Outcome::Unknown(_)), "{outcome:?}");
+    }
 
     fn tls(e: &Endpoint) -> &'static str {
         match e.tls {

@@ -15,8 +15,9 @@
 //! the mailbox 'bounced' with the address suppressed; any other 5xx
 //! 'failed'. Suppressed addresses are never handed off. A row found
 //! 'sending' after its lease ran out (its sender died mid-hand-off)
-//! becomes 'unknown' and is never sent again by itself: staff may resend
-//! it deliberately. Each run reads the municipality's sender settings
+//! becomes 'unknown' and is never sent again by itself, as does one
+//! whose content went out and whose reply never came (the connection
+//! broke or timed out after DATA): staff may resend it deliberately. Each run reads the municipality's sender settings
 //! ([`sender`]: From, display name, Reply-To, messages per minute, at
 //! most the deployment's `mail.per_minute`); throttling is per
 //! municipality and per server. Graceful shutdown ([`Deliverer::shutdown`]) stops
@@ -471,6 +472,12 @@ impl Deliverer {
         for (row, outcome) in outcomes {
             match outcome {
                 Outcome::Sent | Outcome::NotStarted => {}
+                Outcome::Unknown(e) => {
+                    let mut tx = db.begin().await?;
+                    store::mark_final(&mut tx, tenant, &row.id, State::Unknown, &e).await?;
+                    tx.commit().await?;
+                    report.unknown += 1;
+                }
                 Outcome::Retry(e) if row.attempts < inner.max_attempts => {
                     let wait = inner
                         .retry_ms

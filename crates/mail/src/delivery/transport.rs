@@ -123,6 +123,9 @@ pub enum Outcome {
     Failed(String),
     /// Never handed off: the sender was stopping (queued again as it was).
     NotStarted,
+    /// The content was sent and no reply came (the connection broke or
+    /// timed out): maybe delivered, so never sent again by itself.
+    Unknown(String),
 }
 
 /// What an SMTP error makes of the row.

@@ -305,7 +305,17 @@ async fn the_same_file_twice_changes_nothing(app: &TestApp) {
     );
 }
 
+/// This municipality's 請求書発行企業コード (the slip settings).
+async fn set_biller(app: &TestApp, tenant: &str, code: &str) {
+    app.execute_as_owner(&format!(
+        "INSERT INTO payment_slip_settings (tenant, biller_code, collector_number, updated_by, updated_at) \
+         VALUES ('{tenant}', '{code}', '01234', 'test', 0)"
+    ))
+    .await;
+}
+
 async fn preliminary_then_confirmed_counts_once(app: &TestApp) {
+    set_biller(app, T, "912345").await;
     let a = charge(app, T, 2_200).await;
     let b = charge(app, T, 1_100).await;
     let paid = |c: &Charge, amount: u64, r: &str| Paid {
@@ -337,6 +347,23 @@ async fn preliminary_then_confirmed_counts_once(app: &TestApp) {
     );
     assert_eq!(reload(app, &a).await.paid_amount, 2_200);
     assert_eq!(reload(app, &b).await.paid_amount, 1_100);
+    // A payment made to another biller with our 納付番号 and amount pays
+    // nothing here: it waits as 番号不明.
+    let c = charge(app, T, 700).await;
+    let stray = conveni::write::file(
+        Report::Confirmed,
+        date!(2026 - 07 - 23),
+        &[Paid {
+            barcode: conveni::write::barcode("998877", &c.payment_number, None, 700),
+            paid_on: date!(2026 - 07 - 23),
+            receipt_number: "R0003".into(),
+        }],
+        true,
+    );
+    let (s, html) = upload(app, &staff, "conveni", "other.txt", stray, false).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("消込 0件"), "{html}");
+    assert_eq!(reload(app, &c).await.paid_amount, 0);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM payment_receipts WHERE channel = 'conveni'")
             .await,
