@@ -24,8 +24,10 @@ pub enum Outcome {
     Applied,
     /// The event (or the payment it reports) was seen before: nothing changed.
     Duplicate,
-    /// A payment no attempt of ours knows: the money is kept unmatched
-    /// for the treasurer (it is neither lost nor counted on a charge).
+    /// A payment no attempt of ours knows: the money is recorded as a
+    /// receipt without a charge (neither lost nor counted on a charge).
+    /// No page lists such receipts yet; the 消込 exception queue does
+    /// not include them.
     Unmatched,
 }
 
