@@ -365,9 +365,14 @@ async fn preliminary_then_confirmed_counts_once(app: &TestApp) {
     assert!(html.contains("消込 0件"), "{html}");
     assert_eq!(reload(app, &c).await.paid_amount, 0);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM payment_receipts WHERE channel = 'conveni'")
+        app.count("SELECT COUNT(*) FROM payment_receipts WHERE channel = 'conveni' AND charge_id IS NOT NULL")
             .await,
         2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM payment_exceptions WHERE kind = 'unknown_number'")
+            .await,
+        1
     );
     // A wrong check digit in the barcode is refused with its record.
     let mut bad = conveni::write::file(
